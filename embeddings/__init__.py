@@ -1,0 +1,1 @@
+"""Vectors only: text encoders and FAISS indexes over integer ids. Knows nothing of articles."""

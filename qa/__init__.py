@@ -1,0 +1,1 @@
+"""Question answering over news archives: ingest, index, retrieve, answer with citations."""

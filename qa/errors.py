@@ -1,0 +1,38 @@
+"""The exception hierarchy: every error the library raises on purpose is a `QAError`.
+
+    QAError
+    ├── ArticleFileError     an input file cannot be read (reported per file, never fatal to a batch)
+    ├── IndexNotFoundError   no index in the directory
+    ├── IndexMismatchError   the index was built with another model, dimension or format
+    ├── IndexLockedError     another process is writing to the index
+    ├── InvalidQueryError    an empty or too long question, or bad filters
+    └── ModelError           the embedding model cannot be loaded or failed its checksum
+"""
+
+
+class QAError(Exception):
+    """Base class; the message says what, where, and the next step."""
+
+
+class ArticleFileError(QAError):
+    """An input file cannot be read."""
+
+
+class IndexNotFoundError(QAError):
+    """There is no index in the given directory."""
+
+
+class IndexMismatchError(QAError):
+    """The index was written with another model, dimension or store format."""
+
+
+class IndexLockedError(QAError):
+    """Another process holds the index's writer lock."""
+
+
+class InvalidQueryError(QAError, ValueError):
+    """A question or filter that cannot be searched."""
+
+
+class ModelError(QAError):
+    """The embedding model cannot be loaded."""
