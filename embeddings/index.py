@@ -1,0 +1,101 @@
+"""FAISS vector indexes over int64 ids: build, search, save atomically, load with a checksum."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+
+class IndexFileError(RuntimeError):
+    """A FAISS file is missing, truncated or does not match its recorded checksum."""
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class VectorIndex:
+    """Inner-product search over normalised vectors, each with an int64 id."""
+
+    def __init__(self, dimension: int, index: faiss.Index | None = None) -> None:
+        if dimension <= 0:
+            raise ValueError(f"dimension must be positive, not {dimension}")
+        self.dimension = dimension
+        self._index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+
+    @classmethod
+    def build(cls, dimension: int, ids: np.ndarray, vectors: np.ndarray) -> VectorIndex:
+        index = cls(dimension)
+        index.add(ids, vectors)
+        return index
+
+    def __len__(self) -> int:
+        return int(self._index.ntotal)
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or vectors.shape[1] != self.dimension or len(ids) != len(vectors):
+            raise ValueError(
+                f"expected {len(ids)} vectors of dimension {self.dimension}, got shape {vectors.shape}"
+            )
+        if len(ids):
+            self._index.add_with_ids(vectors, ids)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Scores and ids, best first, shape (len(queries), k); missing slots have id -1."""
+        queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
+        if len(self) == 0 or k <= 0:
+            empty = np.zeros((len(queries), 0))
+            return empty.astype(np.float32), empty.astype(np.int64)
+        return self._index.search(queries, min(k, len(self)))
+
+    def ids(self) -> np.ndarray:
+        """The ids in the index (a copy)."""
+        return faiss.vector_to_array(faiss.downcast_index(self._index).id_map).astype(np.int64)
+
+    def save(self, path: Path) -> str:
+        """Write to a temporary name, fsync, rename over `path`; return the file's sha256."""
+        tmp = path.with_name(path.name + ".tmp")
+        faiss.write_index(self._index, str(tmp))
+        with tmp.open("rb") as f:
+            os.fsync(f.fileno())
+        checksum = file_sha256(tmp)
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+        return checksum
+
+    @classmethod
+    def load(cls, path: Path, *, checksum: str | None = None) -> VectorIndex:
+        """Read a saved index; raise IndexFileError when it is missing, damaged or altered."""
+        if not path.is_file():
+            raise IndexFileError(f"{path} is missing")
+        if checksum is not None and file_sha256(path) != checksum:
+            raise IndexFileError(f"{path} does not match its recorded checksum")
+        try:
+            index = faiss.read_index(str(path))
+        except RuntimeError as exc:
+            raise IndexFileError(f"{path} cannot be read by FAISS: {exc}") from exc
+        return cls(index.d, index)
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make a rename in `directory` durable."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def set_search_threads(threads: int) -> None:
+    """FAISS OpenMP threads. One is far faster than two for single interactive queries."""
+    faiss.omp_set_num_threads(max(1, threads))
