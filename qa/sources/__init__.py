@@ -1,0 +1,181 @@
+"""Sources: read article files of every common shape into `Article`s, never failing the batch."""
+
+from __future__ import annotations
+
+import glob
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.errors import ArticleFileError
+from qa.sources.common import content_hash
+from qa.sources.dedupe import dedupe
+from qa.sources.records import articles_from_json, articles_from_jsonl
+from qa.types import Article, Problem
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "ARTICLE_SUFFIXES",
+    "DEFAULT_MAX_FILE_BYTES",
+    "SourceFile",
+    "content_hash",
+    "dedupe",
+    "expand_paths",
+    "read_file",
+    "read_sources",
+]
+
+DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
+ARTICLE_SUFFIXES = frozenset(
+    {".json", ".jsonl", ".ndjson", ".html", ".htm", ".xhtml", ".txt", ".text", ".md", ".markdown"}
+)
+_NOT_ARTICLES_RE = re.compile(
+    r"^(license|licence|copying|notice|readme|changelog|changes|authors|contributing|"
+    r"code_of_conduct|security)\b",
+    re.IGNORECASE,
+)
+_JSON_START_RE = re.compile(r"^\s*(\{\s*[\"}]|\[\s*[\[{\]])")
+_HTML_START_RE = re.compile(r"^\s*(<!doctype html|<html\b|<head\b|<body\b)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """What one input file gave: its articles and the problems met while reading it."""
+
+    path: str
+    articles: tuple[Article, ...]
+    problems: tuple[Problem, ...]
+
+
+def _is_article_file(path: Path) -> bool:
+    return (
+        path.suffix.lower() in ARTICLE_SUFFIXES
+        and not path.name.startswith(".")
+        and not _NOT_ARTICLES_RE.match(path.name)
+    )
+
+
+def _walk(directory: Path) -> list[Path]:
+    found = []
+    for path in sorted(directory.rglob("*")):
+        parts = path.relative_to(directory).parts
+        if any(part.startswith(".") for part in parts) or not path.is_file():
+            continue
+        if _is_article_file(path):
+            found.append(path)
+        else:
+            log.debug("skipping %s: not an article file", path)
+    return found
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files as given, directories recursively, and glob patterns, in order without repeats.
+
+    Directories and globs yield article files only (by suffix; hidden files and LICENSE, README
+    and the like are skipped, sorted); a file named explicitly is always read.
+
+    Raises:
+        ArticleFileError: a path does not exist or a glob matches nothing.
+    """
+    if isinstance(paths, (str, Path)):
+        raise ValueError("expand_paths takes a list of paths, not a single path")
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = _walk(path)
+            if not found:
+                log.warning("%s: no article files in this directory", path)
+        elif path.is_file():
+            found = [path]
+        elif glob.has_magic(str(raw)):
+            matches = sorted(Path(p) for p in glob.glob(str(raw), recursive=True))
+            if not matches:
+                raise ArticleFileError(f"No files match {raw}; check the pattern")
+            found = []
+            for match in matches:
+                found.extend(_walk(match) if match.is_dir() else [match] if _is_article_file(match) else [])
+        else:
+            raise ArticleFileError(f"No such file or directory: {raw}; check the path")
+        out.extend(found)
+    return list(dict.fromkeys(out))
+
+
+def _decode(data: bytes, name: str) -> tuple[str, list[Problem]]:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", "replace"), []
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError as error:
+        text = data.decode("utf-8", "replace")
+        reason = f"invalid UTF-8 bytes (first at byte {error.start}) replaced with U+FFFD"
+        return text, [Problem(name, reason)]
+
+
+def _kind(path: Path, text: str) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        return "jsonl"
+    if suffix == ".json" or _JSON_START_RE.match(text):
+        return "json"
+    if suffix in (".html", ".htm", ".xhtml") or _HTML_START_RE.match(text):
+        return "html"
+    return "text"
+
+
+def read_file(path: str | Path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> SourceFile:
+    """Read one file of any accepted shape.
+
+    Never raises for bad content or an unreadable file: what went wrong is in `.problems`, one
+    line per problem, and whatever could be recovered is in `.articles`.
+    """
+    if max_file_bytes < 1:
+        raise ValueError(f"max_file_bytes must be positive, not {max_file_bytes}")
+    path = Path(path)
+    name = str(path)
+    try:
+        size = path.stat().st_size
+        if size > max_file_bytes:
+            reason = f"file is {size:,} bytes, over the {max_file_bytes:,}-byte cap (max_file_bytes); skipped"
+            return _done(SourceFile(name, (), (Problem(name, reason),)))
+        with path.open("rb") as handle:
+            data = handle.read(max_file_bytes + 1)
+    except OSError as error:
+        return _done(SourceFile(name, (), (Problem(name, f"cannot read the file ({error.strerror}); skipped"),)))
+    if len(data) > max_file_bytes:  # grew since stat
+        reason = f"file is over the {max_file_bytes:,}-byte cap (max_file_bytes); skipped"
+        return _done(SourceFile(name, (), (Problem(name, reason),)))
+    text, problems = _decode(data, name)
+    if not text.strip():
+        return _done(SourceFile(name, (), (*problems, Problem(name, "empty file; skipped"))))
+    kind = _kind(path, text)
+    if kind == "json":
+        articles, more = articles_from_json(text, name)
+    elif kind == "jsonl":
+        articles, more = articles_from_jsonl(text, name)
+    else:
+        from qa.sources.pages import article_from_html, article_from_text
+
+        reader = article_from_html if kind == "html" else article_from_text
+        articles, more = reader(text, name)
+    return _done(SourceFile(name, tuple(articles), (*problems, *more)))
+
+
+def _done(source: SourceFile) -> SourceFile:
+    for problem in source.problems:
+        post = f" (post {problem.article_id})" if problem.article_id else ""
+        log.warning("%s%s: %s", problem.file, post, problem.reason)
+    return source
+
+
+def read_sources(
+    paths: Iterable[str | Path], *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+) -> Iterator[SourceFile]:
+    """Expand the paths (raising `ArticleFileError` for a missing one) and read each file, lazily."""
+    for path in expand_paths(paths):
+        yield read_file(path, max_file_bytes=max_file_bytes)
