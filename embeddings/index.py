@@ -50,6 +50,10 @@ class VectorIndex:
         if len(ids):
             self._index.add_with_ids(vectors, ids)
 
+    def remove(self, ids: np.ndarray) -> int:
+        """Remove vectors by id; return how many were removed."""
+        return int(self._index.remove_ids(np.ascontiguousarray(ids, dtype=np.int64)))
+
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Scores and ids, best first, shape (len(queries), k); missing slots have id -1."""
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)

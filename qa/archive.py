@@ -1,0 +1,199 @@
+"""`Archive`: the public face of one index directory — add, remove, retrieve, ask, stats."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+
+from embeddings.encoder import Encoder, EncoderError, load_encoder
+from embeddings.index import VectorIndex, set_search_threads
+from qa.answer import compose_answer
+from qa.config import Settings
+from qa.errors import ModelError
+from qa.indexing import Progress, reindex
+from qa.retrieval import Filters, check_question, rank_candidates
+from qa.store import Generation, Store
+from qa.types import Answer, ArchiveStats, IndexReport, Passage
+
+log = logging.getLogger(__name__)
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    return None
+
+
+class Archive:
+    """A searchable archive of news articles stored in one directory.
+
+    Args:
+        index_dir: the store's directory; created when absent (unless `create=False`).
+        settings: model, chunking and answer settings; defaults suit the bundled model.
+        encoder: an already loaded encoder to share (its model must match the store's).
+        create: when False, a missing index raises `IndexNotFoundError`.
+
+    Raises:
+        IndexMismatchError: the store was built with another model, dimension or format.
+    """
+
+    def __init__(
+        self,
+        index_dir: str | Path,
+        *,
+        settings: Settings | None = None,
+        encoder: Encoder | None = None,
+        create: bool = True,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.store = Store(index_dir, create=create)
+        self.index_dir = self.store.index_dir
+        self._given_encoder = encoder
+        self._vectors: tuple[int, VectorIndex] | None = None
+        self._vectors_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Archive({str(self.index_dir)!r})"
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- the model ---------------------------------------------------------------------------
+
+    @cached_property
+    def encoder(self) -> Encoder:
+        """The embedding model, loaded on first use and checked against the store's."""
+        encoder = self._given_encoder
+        if encoder is None:
+            backend = self.settings.backend
+            recorded = self.store.recorded_model()
+            if backend == "auto" and recorded and recorded[0] == self.settings.model:
+                backend = "torch" if recorded[1] == "torch" else "onnx"
+            try:
+                encoder = load_encoder(self.settings.model, backend=backend)
+            except EncoderError as exc:
+                raise ModelError(str(exc)) from exc
+        try:
+            dimension = encoder.dimension
+        except EncoderError as exc:
+            raise ModelError(str(exc)) from exc
+        self.store.check_model(
+            encoder.name,
+            getattr(encoder, "backend", "torch"),
+            dimension,
+            {"chunk_tokens": self.settings.chunk_tokens, "chunk_overlap": self.settings.chunk_overlap},
+        )
+        return encoder
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def add(
+        self,
+        paths: Iterable[str | Path] | str | Path,
+        *,
+        prune: bool = False,
+        progress: Progress | None = None,
+    ) -> IndexReport:
+        """Ingest files, directories or globs: new and changed articles are (re)indexed.
+
+        Args:
+            paths: article files (WordPress REST JSON, flat JSON/JSONL, HTML, text), folders, globs.
+            prune: also remove stored articles that are absent from `paths`.
+            progress: called as progress(stage, done, total) during long work.
+
+        Returns:
+            An IndexReport; unreadable files are listed in `problems`, never raised.
+        """
+        if isinstance(paths, (str, Path)):
+            paths = [paths]
+        return reindex(
+            self.store, self.encoder, self.settings, paths=list(paths), prune=prune,
+            progress=progress or _no_progress,
+        )
+
+    def remove(self, article_ids: Sequence[str] | str) -> IndexReport:
+        """Delete articles by id; unknown ids are ignored."""
+        if isinstance(article_ids, str):
+            article_ids = [article_ids]
+        return reindex(self.store, self.encoder, self.settings, remove_ids=[str(a) for a in article_ids])
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def _vectors_for(self, db: object, generation: Generation) -> VectorIndex:
+        with self._vectors_lock:
+            if self._vectors is None or self._vectors[0] != generation.id:
+                self._vectors = (generation.id, self.store.load_vectors(db, generation, self.encoder.dimension))
+            return self._vectors[1]
+
+    def retrieve(
+        self,
+        question: str,
+        k: int | None = None,
+        *,
+        published_after: datetime | None = None,
+        published_before: datetime | None = None,
+        source: str | None = None,
+    ) -> list[Passage]:
+        """The passages that best match `question`, best first.
+
+        Raises:
+            InvalidQueryError: an empty or too long question, or naive/contradictory dates.
+        """
+        question = check_question(question)
+        k = k or self.settings.k
+        if k < 1:
+            raise ValueError(f"k must be positive, not {k}")
+        filters = Filters(published_after, published_before, source)
+        query_vector = self.encoder.encode([question])
+        set_search_threads(1)
+        with self.store.read() as db:
+            generation = self.store.generation(db)
+            if generation is None:
+                return []
+            vectors = self._vectors_for(db, generation)
+            return rank_candidates(
+                self.store, db, vectors, query_vector, question,
+                k=k, per_article=self.settings.per_article, filters=filters,
+            )
+
+    def ask(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        published_after: datetime | None = None,
+        published_before: datetime | None = None,
+        source: str | None = None,
+    ) -> Answer:
+        """Answer from the archive's own sentences, each cited; abstain when evidence is weak."""
+        passages = self.retrieve(
+            question, k, published_after=published_after, published_before=published_before, source=source
+        )
+        return compose_answer(
+            check_question(question), passages, self.encoder, max_sentences=self.settings.answer_sentences
+        )
+
+    def stats(self) -> ArchiveStats:
+        """Counts and identity of the archive."""
+        recorded = self.store.recorded_model()
+        with self.store.read() as db:
+            generation = self.store.generation(db)
+            articles, chunks = self.store.stats_counts(db)
+        return ArchiveStats(
+            articles=articles,
+            chunks=chunks,
+            model=recorded[0] if recorded else self.settings.model,
+            dimension=recorded[2] if recorded else 0,
+            index_dir=str(self.index_dir),
+            generation=generation.id if generation else None,
+            updated=generation.created if generation else None,
+            sources=tuple(self.store.sources()),
+        )

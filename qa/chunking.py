@@ -1,0 +1,174 @@
+"""Sentence-aware chunking within the embedding model's token limit, with the headline as context."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+import blingfire
+
+from qa.types import Article, Chunk
+
+TokenCounter = Callable[[Sequence[str]], list[int]]
+
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+_WORD = re.compile(r"\S+")
+
+
+def paragraph_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each non-empty paragraph of `text`."""
+    spans, start = [], 0
+    for match in _PARAGRAPH_BREAK.finditer(text):
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(text)))
+    return [(a, b) for a, b in (_strip(text, a, b) for a, b in spans) if b > a]
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of `text`, never crossing a paragraph break."""
+    spans: list[tuple[int, int]] = []
+    for p_start, p_end in paragraph_spans(text):
+        paragraph = text[p_start:p_end]
+        pieces = [_strip(paragraph, a, b) for a, b in _sentence_offsets(paragraph)]
+        spans.extend((p_start + a, p_start + b) for a, b in pieces if b > a)
+    return spans
+
+
+def _sentence_offsets(paragraph: str) -> list[tuple[int, int]]:
+    """Sentence boundaries from blingfire, aligned back to `paragraph`.
+
+    blingfire's own offsets function maps bytes to characters in Python and is twenty times
+    slower than its plain splitter, so each sentence's first word is found in the text instead.
+    """
+    starts, cursor = [], 0
+    for sentence in blingfire.text_to_sentences(paragraph).split("\n"):
+        words = sentence.split()
+        if not words:
+            continue
+        found = paragraph.find(words[0], cursor)
+        if found < 0:
+            return [(a, b) for a, b in blingfire.text_to_sentences_and_offsets(paragraph)[1]]
+        starts.append(found)
+        # The sentence spans at least its words single-spaced: skip past all but its last word,
+        # so a first word that recurs inside this sentence is not taken for the next one's start.
+        cursor = found + len(" ".join(words)) - len(words[-1])
+    if not starts:
+        return [(0, len(paragraph))]
+    starts[0] = 0
+    return list(zip(starts, starts[1:] + [len(paragraph)]))
+
+
+def _strip(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def context_header(article: Article) -> str:
+    """What travels with every chunk of an article into the embedding and the lexical index."""
+    parts = [article.title]
+    byline = " · ".join(
+        p for p in (article.source, article.published.date().isoformat() if article.published else None) if p
+    )
+    if byline:
+        parts.append(byline)
+    return "\n".join(p for p in parts if p)
+
+
+def embedding_text(article: Article, chunk_text: str) -> str:
+    """The text that is embedded and indexed for one chunk: context header, then the chunk."""
+    header = context_header(article)
+    return f"{header}\n{chunk_text}" if header else chunk_text
+
+
+def chunk_article(
+    article: Article,
+    count_tokens: TokenCounter,
+    *,
+    max_tokens: int = 256,
+    overlap: int = 1,
+) -> list[Chunk]:
+    """Split an article into chunks of whole sentences.
+
+    Each chunk's embedding text (context header + chunk) fits in `max_tokens` word pieces,
+    special tokens included, so the model never truncates it. A sentence too long for one chunk
+    is split between words. `overlap` sentences are repeated at the start of the next chunk.
+    """
+    text = article.text
+    if not text.strip():
+        return []
+    header_tokens = count_tokens([context_header(article)])[0] if context_header(article) else 2
+    # Joining adds at most one word piece per boundary; keep a small margin for that.
+    budget = max(16, max_tokens - header_tokens - 2)
+    units = _units_within(text, sentence_spans(text), count_tokens, budget)
+    sizes = count_tokens([text[a:b] for a, b in units])
+    costs = [max(0, n - 2) + 1 for n in sizes]
+
+    chunks: list[Chunk] = []
+    first = 0
+    while first < len(units):
+        last, used = first, costs[first]
+        while last + 1 < len(units) and used + costs[last + 1] <= budget:
+            last += 1
+            used += costs[last]
+        start, end = units[first][0], units[last][1]
+        chunks.append(Chunk(article.id, len(chunks), text[start:end], start, end))
+        if last + 1 >= len(units):
+            break
+        first = max(first + 1, last + 1 - overlap)
+    return _verified(article, chunks, count_tokens, max_tokens)
+
+
+def _units_within(
+    text: str, spans: list[tuple[int, int]], count_tokens: TokenCounter, budget: int
+) -> list[tuple[int, int]]:
+    """Sentences, with any sentence over `budget` word pieces split between words."""
+    sizes = count_tokens([text[a:b] for a, b in spans])
+    units: list[tuple[int, int]] = []
+    for (start, end), size in zip(spans, sizes):
+        if size - 2 <= budget:
+            units.append((start, end))
+            continue
+        words = [(start + m.start(), start + m.end()) for m in _WORD.finditer(text[start:end])]
+        word_sizes = [n - 2 for n in count_tokens([text[a:b] for a, b in words])]
+        piece_start, used = words[0][0], 0
+        for (w_start, w_end), n in zip(words, word_sizes):
+            if used and used + n > budget:
+                units.append((piece_start, prev_end))
+                piece_start, used = w_start, 0
+            used += n
+            prev_end = w_end
+        units.append((piece_start, prev_end))
+    return units
+
+
+def _verified(
+    article: Article, chunks: list[Chunk], count_tokens: TokenCounter, max_tokens: int
+) -> list[Chunk]:
+    """Check every embedding text against the real tokenizer; split any chunk still too long."""
+    sizes = count_tokens([embedding_text(article, c.text) for c in chunks])
+    if all(n <= max_tokens for n in sizes):
+        return chunks
+    fixed: list[Chunk] = []
+    for chunk, size in zip(chunks, sizes):
+        if size <= max_tokens:
+            fixed.append(chunk)
+            continue
+        middle = chunk.start + _split_point(chunk.text)
+        for a, b in ((chunk.start, middle), (middle, chunk.end)):
+            a, b = _strip(article.text, a, b)
+            part = Chunk(article.id, 0, article.text[a:b], a, b)
+            fixed.extend(_verified(article, [part], count_tokens, max_tokens))
+    return [Chunk(c.article_id, i, c.text, c.start, c.end) for i, c in enumerate(fixed)]
+
+
+def _split_point(text: str) -> int:
+    """A whitespace position near the middle of `text`."""
+    middle = len(text) // 2
+    right = text.find(" ", middle)
+    left = text.rfind(" ", 0, middle)
+    candidates = [p for p in (left, right) if p > 0]
+    return min(candidates, key=lambda p: abs(p - middle)) if candidates else middle

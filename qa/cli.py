@@ -1,0 +1,147 @@
+"""The `qa` command: index, ask, serve, eval — a thin shell over the Python API."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from qa.archive import Archive
+from qa.config import Settings, default_index_dir
+from qa.errors import QAError
+from qa.types import Answer, IndexReport
+
+app = typer.Typer(
+    help="Question answering over news archives: index articles, ask questions, serve the chat.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+out = Console(highlight=False, soft_wrap=True)
+
+IndexDir = Annotated[
+    Optional[Path],
+    typer.Option("--index-dir", help="Index directory [default: $QA_INDEX_DIR or ./qa-index]."),
+]
+Model = Annotated[
+    Optional[str],
+    typer.Option("--model", help="Embedding model name or path [default: bundled all-MiniLM-L6-v2]."),
+]
+
+
+def _settings(model: str | None) -> Settings:
+    settings = Settings.from_env()
+    return settings.replace(model=model) if model else settings
+
+
+def open_archive(index_dir: Path | None, model: str | None = None, *, create: bool = False) -> Archive:
+    return Archive(index_dir or default_index_dir(), settings=_settings(model), create=create)
+
+
+class RichProgress:
+    """Adapts the library's progress(stage, done, total) callback to a rich progress bar."""
+
+    LABELS = {"read": "Reading files", "embed": "Embedding chunks", "publish": "Publishing"}
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._tasks: dict[str, int] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage not in self._tasks:
+            self._tasks[stage] = self._progress.add_task(self.LABELS.get(stage, stage), total=total or None)
+        self._progress.update(self._tasks[stage], completed=done, total=total or None)
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=False,
+    )
+
+
+def print_report(report: IndexReport) -> None:
+    out.print(report.summary() + f" in {report.seconds:.1f} s")
+    for problem in report.problems:
+        where = problem.file + (f" (post {problem.article_id})" if problem.article_id else "")
+        out.print(f"  problem: {where}: {problem.reason}")
+
+
+def print_answer(answer: Answer) -> None:
+    out.print(answer.text)
+    if answer.abstained and answer.leads:
+        out.print("\nClosest articles (leads, not citations):")
+        for lead in answer.leads:
+            out.print(f"  - {lead.title} ({lead.url or 'no link'})")
+    for citation in answer.citations:
+        date = citation.published.date().isoformat() if citation.published else "undated"
+        out.print(f"\n[{citation.n}] {citation.title} — {citation.source or ''} {date}")
+        out.print(f"    {citation.link or citation.url or ''}")
+        out.print(f"    “{citation.excerpt[citation.sentence_start:citation.sentence_end]}”")
+
+
+@app.command()
+def index(
+    paths: Annotated[list[str], typer.Argument(help="Article files, folders or globs.")],
+    index_dir: IndexDir = None,
+    model: Model = None,
+    prune: Annotated[bool, typer.Option(help="Remove stored articles absent from PATHS.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Add new and changed articles to the index (unchanged ones cost nothing)."""
+    with open_archive(index_dir, model, create=True) as archive:
+        with progress_bar() as bar:
+            report = archive.add(paths, prune=prune, progress=RichProgress(bar))
+    if as_json:
+        out.print_json(json.dumps(report.to_dict()))
+    else:
+        print_report(report)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    index_dir: IndexDir = None,
+    k: Annotated[Optional[int], typer.Option("--k", help="Passages to answer from.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+) -> None:
+    """Answer a question from the index, with cited excerpts."""
+    with open_archive(index_dir) as archive:
+        answer = archive.ask(question, k=k)
+    if as_json:
+        out.print_json(json.dumps(answer.to_dict()))
+    else:
+        print_answer(answer)
+
+
+@app.command()
+def serve(
+    index_dir: IndexDir = None,
+    host: Annotated[str, typer.Option(help="Address to bind; 0.0.0.0 exposes the chat to the network.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 7860,
+) -> None:
+    """Start the browser chat on the index (builds the sample archive on first start)."""
+    import app as chat_app
+
+    chat_app.main(index_dir=index_dir or default_index_dir(), host=host, port=port)
+
+
+def main() -> None:
+    """Entry point: QAError becomes one line on stderr and exit status 1."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    try:
+        app()
+    except QAError as exc:
+        err.print(f"error: {exc}", highlight=False, markup=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
