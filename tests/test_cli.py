@@ -1,0 +1,52 @@
+"""The `qa` command through its real entry point: help, index, ask, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+COMMANDS = ["index", "ask", "serve"]
+
+
+def run_qa(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "qa.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})},
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command: str) -> None:
+    result = run_qa(command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Usage" in result.stdout
+
+
+def test_missing_index_is_one_line_on_stderr(tmp_path: Path) -> None:
+    result = run_qa("ask", "anything", "--index-dir", str(tmp_path / "none"))
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: No index at")
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_index_then_ask_json(tmp_path: Path, seed_file: Path) -> None:
+    index_dir = tmp_path / "index"
+    indexed = run_qa("index", str(seed_file), "--json", env={"QA_INDEX_DIR": str(index_dir)})
+    assert indexed.returncode == 0, indexed.stderr
+    report = json.loads(indexed.stdout)
+    assert report["added"] == 1
+    assert "truncated" in report["problems"][0]["reason"]
+
+    asked = run_qa("ask", "What was agreed in Jinan?", "--json", env={"QA_INDEX_DIR": str(index_dir)})
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout)
+    assert answer["citations"][0]["url"].startswith("https://koreapro.org/2024/08/")
