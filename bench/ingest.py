@@ -1,0 +1,111 @@
+"""Ingestion speed against the encoder's own: index the 609-article corpus, then encode the same texts raw.
+
+Prints JSON and a table: total ingest time, chunks/s, raw `encode` chunks/s of the very same
+embedding texts in the same run (the physical limit), their ratio, retrieve/ask latency p50/p95
+over the dev questions, peak RSS, and index size on disk.
+
+    python bench/ingest.py                      # default backend (auto: int8 ONNX when available)
+    python bench/ingest.py --backend torch      # the torch path, for the speed-up ratio
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+import qa
+from embeddings.encoder import load_encoder
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+CORPUS = SHARED / "data/multihop-rag/corpus.json"
+QUERIES = SHARED / "data/multihop-rag/queries-dev.json"
+
+
+def percentiles(times: list[float]) -> dict[str, float]:
+    return {
+        "p50_ms": round(float(np.percentile(times, 50)) * 1e3, 1),
+        "p95_ms": round(float(np.percentile(times, 95)) * 1e3, 1),
+    }
+
+
+def timed(fn, questions: list[str]) -> list[float]:
+    times = []
+    for question in questions:
+        t = time.perf_counter()
+        fn(question)
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def dir_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", default="auto", choices=["auto", "torch", "onnx"])
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--questions", type=int, default=200, help="dev questions timed for latency")
+    parser.add_argument("--keep", type=Path, help="keep the index here instead of a temp dir")
+    args = parser.parse_args()
+
+    index_dir = args.keep or Path(tempfile.mkdtemp(prefix="qa-bench-")) / "index"
+    if index_dir.exists():
+        shutil.rmtree(index_dir)
+    encoder = load_encoder(backend=args.backend)
+    encoder.encode(["warm up the model before the clock starts"])
+    archive = qa.Archive(index_dir, encoder=encoder)
+
+    started = time.perf_counter()
+    report = archive.add([args.corpus])
+    ingest_s = time.perf_counter() - started
+    with archive.store.read() as db:
+        texts = [r[0] for r in db.execute("SELECT body FROM chunks_fts ORDER BY rowid")]
+
+    raw_encoder = load_encoder(backend=args.backend)
+    raw_encoder.encode(["warm up"])
+    started = time.perf_counter()
+    raw_encoder.encode(texts, batch_size=32)
+    raw_s = time.perf_counter() - started
+
+    questions = [q["query"] for q in json.loads(QUERIES.read_text())][: args.questions]
+    retrieve_times = timed(lambda q: archive.retrieve(q, k=10), questions)
+    ask_times = timed(archive.ask, questions)
+
+    chunks = report.chunks_embedded
+    result = {
+        "backend": getattr(encoder, "backend", args.backend),
+        "articles": report.added,
+        "chunks": chunks,
+        "ingest_s": round(ingest_s, 1),
+        "ingest_chunks_per_s": round(chunks / ingest_s, 1),
+        "raw_encode_s": round(raw_s, 1),
+        "raw_encode_chunks_per_s": round(len(texts) / raw_s, 1),
+        "ingest_to_raw_ratio": round((chunks / ingest_s) / (len(texts) / raw_s), 3),
+        "retrieve": percentiles(retrieve_times),
+        "ask": percentiles(ask_times),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "index_mb": round(dir_size(index_dir) / 2**20, 1),
+    }
+    print(json.dumps(result, indent=2))
+    print(
+        f"\n{result['backend']}: {chunks} chunks in {result['ingest_s']} s = "
+        f"{result['ingest_chunks_per_s']} chunks/s; raw encode {result['raw_encode_chunks_per_s']} chunks/s; "
+        f"ratio {result['ingest_to_raw_ratio']}\nretrieve p50/p95 {result['retrieve']['p50_ms']}/"
+        f"{result['retrieve']['p95_ms']} ms; ask p50/p95 {result['ask']['p50_ms']}/{result['ask']['p95_ms']} ms; "
+        f"peak RSS {result['peak_rss_mb']} MB; index {result['index_mb']} MB"
+    )
+    archive.close()
+    if not args.keep:
+        shutil.rmtree(index_dir.parent, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
