@@ -181,6 +181,12 @@ class Archive:
             check_question(question), passages, self.encoder, max_sentences=self.settings.answer_sentences
         )
 
+    def headlines(self, limit: int = 5) -> list[str]:
+        """The titles of the most recently published articles, newest first (for example questions)."""
+        if limit < 1:
+            raise ValueError(f"limit must be positive, not {limit}")
+        return self.store.titles(limit)
+
     def stats(self) -> ArchiveStats:
         """Counts and identity of the archive."""
         recorded = self.store.recorded_model()
