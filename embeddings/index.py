@@ -68,27 +68,60 @@ class VectorIndex:
 
     def save(self, path: Path) -> str:
         """Write to a temporary name, fsync, rename over `path`; return the file's sha256."""
-        tmp = path.with_name(path.name + ".tmp")
+        tmp, checksum = self.write_temp(path)
+        install_file(tmp, path)
+        return checksum
+
+    def write_temp(self, path: Path) -> tuple[Path, str]:
+        """Write `path` + ".tmp" and fsync it; return (temporary path, sha256).
+
+        The first half of `save`, for callers that do work between the write and the rename.
+        """
+        tmp = temp_path(path)
         faiss.write_index(self._index, str(tmp))
         with tmp.open("rb") as f:
             os.fsync(f.fileno())
-        checksum = file_sha256(tmp)
-        os.replace(tmp, path)
-        fsync_dir(path.parent)
-        return checksum
+        return tmp, file_sha256(tmp)
 
     @classmethod
     def load(cls, path: Path, *, checksum: str | None = None) -> VectorIndex:
-        """Read a saved index; raise IndexFileError when it is missing, damaged or altered."""
-        if not path.is_file():
-            raise IndexFileError(f"{path} is missing")
-        if checksum is not None and file_sha256(path) != checksum:
-            raise IndexFileError(f"{path} does not match its recorded checksum")
+        """Read a saved index; raise IndexFileError when it is missing, damaged or altered.
+
+        The file is read once into memory and checked and parsed from there, so a file that is
+        replaced or unlinked meanwhile gives either its old bytes or an error, never a mix.
+        """
         try:
-            index = faiss.read_index(str(path))
+            data = np.fromfile(path, dtype=np.uint8)
+        except FileNotFoundError as exc:
+            raise IndexFileError(f"{path} is missing") from exc
+        except OSError as exc:
+            raise IndexFileError(f"{path} cannot be read: {exc}") from exc
+        if checksum is not None and hashlib.sha256(data).hexdigest() != checksum:
+            raise IndexFileError(f"{path} does not match its recorded checksum (damaged or truncated)")
+        try:
+            index = faiss.deserialize_index(data)
         except RuntimeError as exc:
             raise IndexFileError(f"{path} cannot be read by FAISS: {exc}") from exc
         return cls(index.d, index)
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of `ids` (each must be in the index), shape (len(ids), dimension)."""
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        out = np.zeros((len(ids), self.dimension), dtype=np.float32)
+        for row, i in enumerate(ids):
+            out[row] = self._index.reconstruct(int(i))
+        return out
+
+
+def temp_path(path: Path) -> Path:
+    """Where `save` writes before the rename; such leftovers of a killed writer are safe to delete."""
+    return path.with_name(path.name + ".tmp")
+
+
+def install_file(tmp: Path, path: Path) -> None:
+    """Atomically rename `tmp` over `path` and make the rename durable."""
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
 
 
 def fsync_dir(directory: Path) -> None:

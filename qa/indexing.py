@@ -1,26 +1,40 @@
-"""Reindexing: diff incoming articles against the store, embed only new chunk texts, publish a generation."""
+"""Reindexing: diff incoming articles against the store, embed only new chunk texts, publish a generation.
+
+Three stages, separable so that another engine (a pipelined or Ray run) can drive them:
+
+    plan_changes      read, clean, diff by fingerprint, chunk; assigns chunk ids   (no writes)
+    embed_missing     embed chunk texts the store has no vector for; commits each batch
+    publish_changes   FAISS file: temp, fsync, rename; then one SQLite transaction publishes
+
+`reindex` runs them under the single-writer lock. A run killed anywhere leaves the previous
+generation intact; its committed embeddings are reused by the next run, which also deletes
+its leftover files.
+
+Crash points: `reindex(..., checkpoint=f)` calls f(name) at each name in CRASH_POINTS, in that
+order ("embedded_batch" once per committed batch). The crash tests pass a function that kills
+the process there; normal callers pass nothing.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import filelock
 import numpy as np
 
 from embeddings.encoder import Encoder
-from embeddings.index import VectorIndex
+from embeddings.index import VectorIndex, install_file
 from qa.chunking import chunk_article, embedding_text
 from qa.config import Settings
 from qa.errors import IndexLockedError
 from qa.sources import dedupe, read_sources
-from qa.store import LOCK_NAME, Generation, NewChunk, Store
+from qa.store import Generation, NewChunk, Store, article_fingerprint
 from qa.types import Article, IndexReport, Problem
 
 log = logging.getLogger(__name__)
@@ -29,22 +43,44 @@ EMBED_BATCH = 256
 
 # Called as progress(stage, done, total); stages: "read", "embed", "publish".
 Progress = Callable[[str, int, int], None]
+Checkpoint = Callable[[str], None]
+
+CRASH_POINTS = (
+    "locked",  # lock taken, leftovers cleaned, nothing else done
+    "embedded_batch",  # after each committed batch of embeddings
+    "embedded",  # every new chunk text has its embedding in SQLite
+    "before_write",  # the next FAISS index is built in memory
+    "before_rename",  # vectors-<gen>.faiss.tmp written and fsynced
+    "after_rename",  # vectors-<gen>.faiss in place, not yet published
+    "before_commit",  # the publishing transaction holds every change, uncommitted
+    "after_commit",  # the generation is published
+    "after_clean",  # superseded files deleted
+)
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
     return None
 
 
+def _no_checkpoint(name: str) -> None:
+    return None
+
+
 @contextmanager
 def writer_lock(store: Store, timeout: float) -> Iterator[None]:
-    """The single-writer lock of an index directory."""
-    lock = filelock.FileLock(str(store.index_dir / LOCK_NAME), timeout=timeout)
+    """The single-writer lock of an index directory.
+
+    Raises:
+        IndexLockedError: another writer holds it longer than `timeout` seconds (0: at once).
+    """
+    lock = store.writer_lock(timeout)
     try:
         lock.acquire()
     except filelock.Timeout as exc:
         raise IndexLockedError(
             f"Another process is writing to the index at {store.index_dir} (lock file "
-            f"{store.index_dir / LOCK_NAME}); wait for it to finish, then run this again."
+            f"{lock.lock_file}); wait for it to finish and run this again, or let it wait: "
+            f"QA_LOCK_TIMEOUT=SECONDS."
         ) from exc
     try:
         yield
@@ -57,34 +93,29 @@ def embed_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def chunk_settings(settings: Settings) -> dict[str, object]:
+    """The settings that shape chunks; a store records them with every generation."""
+    return {"chunk_tokens": settings.chunk_tokens, "chunk_overlap": settings.chunk_overlap}
+
+
 @dataclass
-class _Plan:
+class Plan:
+    """What a run will change: the output of `plan_changes`, the input of the later stages."""
+
     upserts: list[Article] = field(default_factory=list)
+    removals: list[str] = field(default_factory=list)
+    new_chunks: list[NewChunk] = field(default_factory=list)
     added: int = 0
     updated: int = 0
     unchanged: int = 0
-    removals: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
-
-def _plan(store: Store, articles: Sequence[Article], *, prune: bool) -> _Plan:
-    stored = store.article_hashes()
-    plan = _Plan()
-    for article in articles:
-        old = stored.get(article.id)
-        if old == article.content_hash:
-            plan.unchanged += 1
-        else:
-            plan.upserts.append(article)
-            plan.added += old is None
-            plan.updated += old is not None
-    if prune:
-        seen = {a.id for a in articles}
-        plan.removals = sorted(set(stored) - seen)
-    return plan
+    @property
+    def changes(self) -> bool:
+        return bool(self.upserts or self.removals)
 
 
-def reindex(
+def plan_changes(
     store: Store,
     encoder: Encoder,
     settings: Settings,
@@ -93,50 +124,61 @@ def reindex(
     remove_ids: Sequence[str] = (),
     prune: bool = False,
     progress: Progress = _no_progress,
-) -> IndexReport:
-    """Bring the store up to date with `paths` and publish a new generation if anything changed.
+) -> Plan:
+    """Read and clean the sources, compare each article with the stored one, chunk what changed.
 
-    Unchanged articles cost nothing; changed ones have their chunks replaced; embeddings are
-    committed in batches as they are computed, so a killed run loses at most one batch.
+    Unchanged (same fingerprint): nothing. Changed or new: upserted with fresh chunk ids.
+    With `prune`, stored articles absent from the sources are removed, except those of a file
+    that gave no article at all this time (unreadable or broken: a bad file must not empty the
+    archive). When the chunking settings differ from the current generation's, every stored
+    article is re-chunked from its stored text (embeddings are still reused per chunk text).
     """
-    started = time.perf_counter()
-    with writer_lock(store, settings.lock_timeout):
-        store.clean_files()
-        files = []
-        for source_file in read_sources(paths, max_file_bytes=settings.max_file_bytes):
-            files.append(source_file)
-            progress("read", len(files), 0)
-        articles, problems = dedupe(files)
-        plan = _plan(store, articles, prune=prune)
-        plan.problems = problems
-        stored_ids = set(store.article_hashes())
-        removals = sorted(set(plan.removals) | (set(remove_ids) & stored_ids))
-
-        new_chunks = _chunk_all(store, encoder, settings, plan.upserts)
-        embedded = _embed_missing(store, encoder, new_chunks, progress)
-
-        generation = store.generation()
-        if not plan.upserts and not removals and generation is not None:
-            report_generation = generation.id
+    files = []
+    for source_file in read_sources(paths, max_file_bytes=settings.max_file_bytes):
+        files.append(source_file)
+        progress("read", len(files), 0)
+    articles, problems = dedupe(files)
+    stored = store.article_states()
+    plan = Plan(problems=list(problems))
+    incoming = {a.id for a in articles}
+    for article in articles:
+        old = stored.get(article.id)
+        if old is not None and old.fingerprint == article_fingerprint(article):
+            plan.unchanged += 1
         else:
-            report_generation = _publish(store, encoder, plan.upserts, removals, new_chunks, progress).id
-            store.clean_files()
-    report = IndexReport(
-        added=plan.added,
-        updated=plan.updated,
-        unchanged=plan.unchanged,
-        removed=len(removals),
-        chunks_embedded=embedded,
-        problems=tuple(plan.problems),
-        generation=report_generation,
-        seconds=round(time.perf_counter() - started, 3),
-    )
-    log.info("%s", report.summary())
-    return report
+            plan.upserts.append(article)
+            plan.added += old is None
+            plan.updated += old is not None
+    removals = set(remove_ids) & set(stored)
+    if prune:
+        failed = {f.path for f in files if not f.articles and f.problems}
+        kept = {i for i, s in stored.items() if i not in incoming and s.source_file in failed}
+        for article_id in sorted(kept):
+            log.warning("Not pruning article %s: its file %s gave no article this time",
+                        article_id, stored[article_id].source_file)
+        removals |= set(stored) - incoming - kept
+    plan.removals = sorted(removals - incoming)
+
+    generation = store.generation()
+    if generation is not None and generation.settings and generation.settings != chunk_settings(settings):
+        log.warning("Chunking settings changed from %s to %s: re-chunking every article",
+                    generation.settings, chunk_settings(settings))
+        queued = {a.id for a in plan.upserts} | set(plan.removals)
+        for article_id in sorted(set(stored) - queued):
+            article = next((a for a in articles if a.id == article_id), None) or store.article(article_id)
+            if article is not None:
+                plan.upserts.append(article)
+                plan.updated += 1
+                plan.unchanged -= article_id in incoming
+    plan.new_chunks = chunk_articles(store.next_chunk_id(), encoder, settings, plan.upserts)
+    return plan
 
 
-def _chunk_all(store: Store, encoder: Encoder, settings: Settings, articles: Sequence[Article]) -> list[NewChunk]:
-    next_id = store.next_chunk_id()
+def chunk_articles(
+    first_id: int, encoder: Encoder, settings: Settings, articles: Sequence[Article]
+) -> list[NewChunk]:
+    """Chunks of `articles` with ids from `first_id` up, each with its embedding text and key."""
+    next_id = first_id
     new_chunks: list[NewChunk] = []
     for article in articles:
         for chunk in chunk_article(
@@ -149,47 +191,128 @@ def _chunk_all(store: Store, encoder: Encoder, settings: Settings, articles: Seq
     return new_chunks
 
 
-def _embed_missing(store: Store, encoder: Encoder, new_chunks: Sequence[NewChunk], progress: Progress) -> int:
-    """Embed the chunk texts the store has no vector for; commit every batch."""
+def embed_missing(
+    store: Store,
+    encoder: Encoder,
+    new_chunks: Sequence[NewChunk],
+    *,
+    progress: Progress = _no_progress,
+    checkpoint: Checkpoint = _no_checkpoint,
+) -> int:
+    """Embed the chunk texts the store has no vector for, committing every batch; return how many."""
     missing = store.missing_embeddings(n.embed_key for n in new_chunks)
     todo = list({n.embed_key: n.lexical_text for n in new_chunks if n.embed_key in missing}.items())
     # Sorting by length keeps padding, and so wasted work, low inside each batch.
-    todo.sort(key=lambda item: len(item[1]))
+    todo.sort(key=lambda item: (len(item[1]), item[0]))
     progress("embed", 0, len(todo))
     for i in range(0, len(todo), EMBED_BATCH):
         batch = todo[i : i + EMBED_BATCH]
         vectors = encoder.encode([t for _, t in batch], batch_size=32)
         store.save_embeddings([k for k, _ in batch], vectors)
+        checkpoint("embedded_batch")
         progress("embed", i + len(batch), len(todo))
     return len(todo)
 
 
-def _publish(
+def publish_changes(
     store: Store,
-    encoder: Encoder,
-    upserts: Sequence[Article],
-    removals: Sequence[str],
-    new_chunks: Sequence[NewChunk],
-    progress: Progress,
+    plan: Plan,
+    *,
+    model: str,
+    dimension: int,
+    settings: dict[str, object],
+    progress: Progress = _no_progress,
+    checkpoint: Checkpoint = _no_checkpoint,
 ) -> Generation:
+    """Write the next generation's FAISS file durably, then publish it in one transaction.
+
+    Every embedding of `plan.new_chunks` must already be in the store (`embed_missing`).
+    """
     progress("publish", 0, 1)
     generation = store.generation()
-    dimension = encoder.dimension
     if generation is None:
         index = VectorIndex(dimension)
     else:
         with store.read() as db:
             index = store.load_vectors(db, generation, dimension)
-    stale = store.chunk_ids_of(sorted(set(removals) | {a.id for a in upserts}))
+    stale = store.chunk_ids_of(set(plan.removals) | {a.id for a in plan.upserts})
     if stale:
         index.remove(np.array(stale, dtype=np.int64))
-    if new_chunks:
-        vectors = store.embeddings_for([n.embed_key for n in new_chunks])
-        index.add(np.array([n.chunk_id for n in new_chunks], dtype=np.int64), vectors)
-    faiss_file = f"vectors-{store.next_generation_id():06d}.faiss"
-    checksum = index.save(store.index_dir / faiss_file)
-    published = store.publish(
-        upserts=upserts, removals=removals, new_chunks=new_chunks, faiss_file=faiss_file, checksum=checksum
-    )
+    if plan.new_chunks:
+        vectors = store.embeddings_for([n.embed_key for n in plan.new_chunks], dimension)
+        index.add(np.array([n.chunk_id for n in plan.new_chunks], dtype=np.int64), vectors)
+    generation_id = store.next_generation_id()
+    faiss_file = f"vectors-{generation_id:06d}.faiss"
+    path = store.index_dir / faiss_file
+    checkpoint("before_write")
+    tmp, checksum = index.write_temp(path)
+    checkpoint("before_rename")
+    install_file(tmp, path)
+    checkpoint("after_rename")
+    with store.write() as db:
+        published = store.write_generation(
+            db, generation_id=generation_id, upserts=plan.upserts, removals=plan.removals,
+            new_chunks=plan.new_chunks, faiss_file=faiss_file, checksum=checksum,
+            model=model, dimension=dimension, settings=settings,
+        )
+        checkpoint("before_commit")
+    checkpoint("after_commit")
+    store.clean_files()
+    checkpoint("after_clean")
     progress("publish", 1, 1)
     return published
+
+
+def reindex(
+    store: Store,
+    encoder: Encoder,
+    settings: Settings,
+    *,
+    paths: Iterable[str | Path] = (),
+    remove_ids: Sequence[str] = (),
+    prune: bool = False,
+    progress: Progress = _no_progress,
+    checkpoint: Checkpoint = _no_checkpoint,
+) -> IndexReport:
+    """Bring the store up to date with `paths` and publish a new generation if anything changed.
+
+    Unchanged articles cost nothing (no embedding, no write); changed ones have their chunks
+    replaced; embeddings are committed in batches as they are computed, so a killed run loses
+    at most one batch. `checkpoint` is for crash tests only (see CRASH_POINTS).
+
+    Raises:
+        IndexLockedError: another process is writing (after `settings.lock_timeout` seconds).
+        IndexMismatchError: the store was built with another model or dimension.
+    """
+    started = time.perf_counter()
+    dimension = encoder.dimension
+    backend = getattr(encoder, "backend", "torch")
+    store.check_model(encoder.name, backend, dimension, chunk_settings(settings))
+    with writer_lock(store, settings.lock_timeout):
+        for name in store.clean_files():
+            log.info("Deleted %s, left by an interrupted run", name)
+        store.repair_current(dimension)
+        checkpoint("locked")
+        plan = plan_changes(
+            store, encoder, settings, paths=paths, remove_ids=remove_ids, prune=prune, progress=progress
+        )
+        embedded = embed_missing(store, encoder, plan.new_chunks, progress=progress, checkpoint=checkpoint)
+        checkpoint("embedded")
+        generation = store.generation()
+        if plan.changes or generation is None:
+            generation = publish_changes(
+                store, plan, model=encoder.name, dimension=dimension, settings=chunk_settings(settings),
+                progress=progress, checkpoint=checkpoint,
+            )
+    report = IndexReport(
+        added=plan.added,
+        updated=plan.updated,
+        unchanged=plan.unchanged,
+        removed=len(plan.removals),
+        chunks_embedded=embedded,
+        problems=tuple(plan.problems),
+        generation=generation.id,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    log.info("%s", report.summary())
+    return report

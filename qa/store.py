@@ -1,64 +1,92 @@
 """The archive store: SQLite (WAL) as the source of truth plus one FAISS file per generation.
 
 Layout of an index directory:
-    archive.sqlite         articles, chunks, embeddings (float32 blobs), chunks_fts (FTS5, BM25),
-                           generations (model, dimension, FAISS file, checksum, counts), meta
-    vectors-<gen>.faiss    the FAISS index of generation <gen>: chunk ids -> vectors
+    archive.sqlite         articles, chunks, embeddings (float32 blobs, keyed by sha256 of the
+                           embedded text), chunks_fts (FTS5, BM25), generations (model, dimension,
+                           chunking settings, FAISS file, checksum, counts), meta (format version)
+    vectors-<gen>.faiss    the FAISS index of generation <gen>: chunk ids -> vectors (derived)
     write.lock             held by the one process that writes
 
 A generation is published by one SQLite transaction after its FAISS file is durable on disk;
 readers run each query inside one read transaction, so they see one generation, never a mix.
+The FAISS file is only a cache of the `embeddings` rows of the live chunks: a missing or
+damaged file is rebuilt from SQLite without re-embedding. Nothing is pickled.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
+import filelock
 import numpy as np
 
-from embeddings.index import IndexFileError, VectorIndex, file_sha256
+from embeddings.index import IndexFileError, VectorIndex, file_sha256, install_file
 from qa.errors import IndexMismatchError, IndexNotFoundError
 from qa.types import Article, Chunk
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 DB_NAME = "archive.sqlite"
 LOCK_NAME = "write.lock"
+# Embeddings no live chunk uses are kept this many generations, so that removing an article and
+# adding it back (or a run that was killed, then rerun with other input) costs no re-embedding.
+EMBEDDING_GRACE_GENERATIONS = 10
+# Published FAISS files kept on disk: the current one and the one before it, which a reader
+# that pinned the previous generation a moment ago may still be opening.
+KEEP_FILES = 2
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS articles (
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE articles (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, text TEXT NOT NULL, url TEXT,
     published TEXT, modified TEXT, authors TEXT NOT NULL, categories TEXT NOT NULL,
     source TEXT, language TEXT, content_hash TEXT NOT NULL, source_file TEXT,
-    partial INTEGER NOT NULL DEFAULT 0, indexed_at TEXT NOT NULL
+    partial INTEGER NOT NULL DEFAULT 0, indexed_at TEXT NOT NULL, fingerprint TEXT
 );
-CREATE INDEX IF NOT EXISTS articles_published ON articles (published);
-CREATE INDEX IF NOT EXISTS articles_url ON articles (url);
-CREATE TABLE IF NOT EXISTS chunks (
+CREATE INDEX articles_published ON articles (published);
+CREATE INDEX articles_url ON articles (url);
+CREATE TABLE chunks (
     id INTEGER PRIMARY KEY, article_id TEXT NOT NULL REFERENCES articles (id),
     ordinal INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
     text TEXT NOT NULL, embed_key TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS chunks_article ON chunks (article_id);
-CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, vector BLOB NOT NULL);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5 (
+CREATE INDEX chunks_article ON chunks (article_id);
+CREATE INDEX chunks_embed_key ON chunks (embed_key);
+CREATE TABLE embeddings (key TEXT PRIMARY KEY, vector BLOB NOT NULL, orphaned INTEGER);
+CREATE INDEX embeddings_orphaned ON embeddings (orphaned) WHERE orphaned IS NOT NULL;
+CREATE VIRTUAL TABLE chunks_fts USING fts5 (
     body, tokenize = 'porter unicode61 remove_diacritics 2'
 );
-CREATE TABLE IF NOT EXISTS generations (
+CREATE TABLE generations (
     id INTEGER PRIMARY KEY, created TEXT NOT NULL, faiss_file TEXT NOT NULL,
-    checksum TEXT NOT NULL, articles INTEGER NOT NULL, chunks INTEGER NOT NULL
+    checksum TEXT NOT NULL, articles INTEGER NOT NULL, chunks INTEGER NOT NULL,
+    model TEXT, dimension INTEGER, settings TEXT
 );
 """
+
+# Format 1 -> 2: change fingerprints, the embeddings grace column, per-generation model records.
+_MIGRATE_1 = """
+ALTER TABLE articles ADD COLUMN fingerprint TEXT;
+ALTER TABLE embeddings ADD COLUMN orphaned INTEGER;
+CREATE INDEX embeddings_orphaned ON embeddings (orphaned) WHERE orphaned IS NOT NULL;
+CREATE INDEX chunks_embed_key ON chunks (embed_key);
+ALTER TABLE generations ADD COLUMN model TEXT;
+ALTER TABLE generations ADD COLUMN dimension INTEGER;
+ALTER TABLE generations ADD COLUMN settings TEXT;
+UPDATE meta SET value = '2' WHERE key = 'format_version';
+"""
+
+_GENERATION_COLUMNS = "id, created, faiss_file, checksum, articles, chunks, model, dimension, settings"
 
 
 @dataclass(frozen=True)
@@ -71,6 +99,9 @@ class Generation:
     checksum: str
     articles: int
     chunks: int
+    model: str | None = None
+    dimension: int | None = None
+    settings: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -99,8 +130,27 @@ class NewChunk:
     embed_key: str
 
 
+@dataclass(frozen=True)
+class StoredState:
+    """What the planner needs to know about a stored article."""
+
+    fingerprint: str | None
+    source_file: str | None
+
+
+def article_fingerprint(article: Article) -> str:
+    """What makes an article "changed": its text and title (content hash) and the metadata that
+    reaches chunks, their embeddings or filters. `modified`, `source_file` and `indexed_at` are
+    left out: a new modified stamp on the same text costs nothing."""
+    fields = [
+        article.content_hash, article.url, _iso(article.published), list(article.authors),
+        list(article.categories), article.source, article.language, article.partial,
+    ]
+    return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
 def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(timezone.utc).isoformat() if value else None
+    return value.astimezone(UTC).isoformat() if value else None
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -108,11 +158,34 @@ def _parse_time(value: str | None) -> datetime | None:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
+
+
+def _batches(items: Sequence[object], size: int = 500) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield list(items[i : i + size])
+
+
+def _marks(batch: Sequence[object]) -> str:
+    return ",".join("?" * len(batch))
+
+
+def _generation(row: Sequence) -> Generation:
+    return Generation(
+        int(row[0]), datetime.fromisoformat(row[1]), row[2], row[3], int(row[4]), int(row[5]),
+        row[6], int(row[7]) if row[7] is not None else None, json.loads(row[8] or "{}"),
+    )
 
 
 class Store:
-    """One index directory. Thread-safe: each thread gets its own SQLite connection."""
+    """One index directory. Thread-safe: each thread gets its own SQLite connection.
+
+    Opening never writes to an existing store of the current format: readers take no locks.
+
+    Raises:
+        IndexNotFoundError: no store in `index_dir` and `create` is false.
+        IndexMismatchError: the store was written by a newer version of qa (format version).
+    """
 
     def __init__(self, index_dir: str | Path, *, create: bool = True) -> None:
         self.index_dir = Path(index_dir)
@@ -124,21 +197,42 @@ class Store:
                 )
             self.index_dir.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        self.db.executescript(
-            f"BEGIN IMMEDIATE; {_SCHEMA} INSERT OR IGNORE INTO meta VALUES "
-            f"('format_version', '{FORMAT_VERSION}'); COMMIT;"
-        )
-        version = int(self.meta("format_version") or FORMAT_VERSION)
-        if version > FORMAT_VERSION:
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        version = self._format_version(self.db)
+        if version is None or version < FORMAT_VERSION:
+            with self.write() as db:
+                version = self._format_version(db)
+                if version is None:
+                    for statement in _statements(_SCHEMA):
+                        db.execute(statement)
+                    db.execute("INSERT INTO meta VALUES ('format_version', ?)", (str(FORMAT_VERSION),))
+                elif version == 1:
+                    log.warning(
+                        "Upgrading the index at %s from store format 1 to %d", self.index_dir, FORMAT_VERSION
+                    )
+                    for statement in _statements(_MIGRATE_1):
+                        db.execute(statement)
+            version = self._format_version(self.db)
+        if version is not None and version > FORMAT_VERSION:
             raise IndexMismatchError(
                 f"The index at {self.index_dir} has store format {version}, newer than this "
                 f"version of qa understands ({FORMAT_VERSION}); upgrade qa to read it."
             )
 
+    @staticmethod
+    def _format_version(db: sqlite3.Connection) -> int | None:
+        found = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
+        if found is None:
+            return None
+        row = db.execute("SELECT value FROM meta WHERE key = 'format_version'").fetchone()
+        return int(row[0]) if row else None
+
     # -- connections and transactions -------------------------------------------------------
 
     @property
     def db(self) -> sqlite3.Connection:
+        """This thread's connection (autocommit mode: transactions are explicit)."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(self.db_path, timeout=60, isolation_level=None, check_same_thread=False)
@@ -146,6 +240,8 @@ class Store:
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
             self._local.conn = conn
+            with self._connections_lock:
+                self._connections.append(conn)
         return conn
 
     @contextmanager
@@ -171,10 +267,16 @@ class Store:
         db.execute("COMMIT")
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
+        """Close every thread's connection."""
+        with self._connections_lock:
+            connections, self._connections = self._connections, []
+        for conn in connections:
             conn.close()
-            self._local.conn = None
+        self._local = threading.local()
+
+    def writer_lock(self, timeout: float) -> filelock.BaseFileLock:
+        """The single-writer lock of this directory (an OS lock: released if the holder dies)."""
+        return filelock.FileLock(str(self.index_dir / LOCK_NAME), timeout=timeout)
 
     # -- identity -------------------------------------------------------------------------
 
@@ -184,17 +286,19 @@ class Store:
 
     def check_model(self, model: str, backend: str, dimension: int, settings: dict[str, object]) -> None:
         """Record the model on first use; refuse a store built with another model or dimension."""
-        with self.write() as db:
-            stored_model = self.meta("model", db)
-            if stored_model is None:
-                db.executemany(
-                    "INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                    [("model", model), ("backend", backend), ("dimension", str(dimension)),
-                     ("settings", json.dumps(settings, sort_keys=True))],
-                )
-                return
-            stored = (stored_model, self.meta("backend", db), int(self.meta("dimension", db) or 0))
+        stored_model = self.meta("model")
+        if stored_model is None:
+            with self.write() as db:
+                if self.meta("model", db) is None:
+                    db.executemany(
+                        "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                        [("model", model), ("backend", backend), ("dimension", str(dimension)),
+                         ("settings", json.dumps(settings, sort_keys=True))],
+                    )
+                    return
+        stored = self.recorded_model()
         if stored != (model, backend, dimension):
+            assert stored is not None
             raise IndexMismatchError(
                 f"The index at {self.index_dir} was built with model {stored[0]!r} "
                 f"({stored[1]}, dimension {stored[2]}), not {model!r} ({backend}, dimension "
@@ -215,12 +319,15 @@ class Store:
     # -- reading ----------------------------------------------------------------------------
 
     def generation(self, db: sqlite3.Connection | None = None) -> Generation | None:
+        """The newest published generation (in `db`'s snapshot when given)."""
         row = (db or self.db).execute(
-            "SELECT id, created, faiss_file, checksum, articles, chunks FROM generations ORDER BY id DESC LIMIT 1"
+            f"SELECT {_GENERATION_COLUMNS} FROM generations ORDER BY id DESC LIMIT 1"
         ).fetchone()
-        if row is None:
-            return None
-        return Generation(row[0], datetime.fromisoformat(row[1]), row[2], row[3], row[4], row[5])
+        return _generation(row) if row else None
+
+    def article_states(self) -> dict[str, StoredState]:
+        rows = self.db.execute("SELECT id, fingerprint, source_file FROM articles")
+        return {r[0]: StoredState(r[1], r[2]) for r in rows}
 
     def article_hashes(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT id, content_hash FROM articles"))
@@ -243,16 +350,17 @@ class Store:
     def chunks(self, db: sqlite3.Connection, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]:
         """Chunk rows with article metadata, by id (ids not in this snapshot are absent)."""
         found: dict[int, StoredChunk] = {}
-        for i in range(0, len(chunk_ids), 500):
-            batch = [int(c) for c in chunk_ids[i : i + 500]]
+        for batch in _batches([int(c) for c in chunk_ids]):
             rows = db.execute(
                 "SELECT c.id, c.article_id, c.ordinal, c.start, c.\"end\", c.text, a.title, a.url, "
                 "a.published, a.source FROM chunks c JOIN articles a ON a.id = c.article_id "
-                f"WHERE c.id IN ({','.join('?' * len(batch))})",
+                f"WHERE c.id IN ({_marks(batch)})",
                 batch,
             )
             for r in rows:
-                found[r[0]] = StoredChunk(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], _parse_time(r[8]), r[9])
+                found[r[0]] = StoredChunk(
+                    r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], _parse_time(r[8]), r[9]
+                )
         return found
 
     def lexical_search(self, db: sqlite3.Connection, match: str, limit: int) -> list[tuple[int, float]]:
@@ -264,27 +372,78 @@ class Store:
         )
         return [(int(r[0]), float(r[1])) for r in rows]
 
-    def live_vectors(self, db: sqlite3.Connection) -> tuple[np.ndarray, np.ndarray]:
+    def live_vectors(self, db: sqlite3.Connection, dimension: int) -> tuple[np.ndarray, np.ndarray]:
         """(chunk ids, vectors) of every live chunk in this snapshot, from the embeddings table."""
         rows = db.execute(
             "SELECT c.id, e.vector FROM chunks c JOIN embeddings e ON e.key = c.embed_key ORDER BY c.id"
         ).fetchall()
         ids = np.array([r[0] for r in rows], dtype=np.int64)
-        if not rows:
-            return ids, np.zeros((0, 0), dtype=np.float32)
-        return ids, np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+        vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
+        return ids, vectors.reshape(len(ids), dimension)
+
+    def rebuild_vectors(self, db: sqlite3.Connection, dimension: int) -> VectorIndex:
+        """The FAISS index of the snapshot's live chunks, from SQLite alone (no re-embedding)."""
+        ids, vectors = self.live_vectors(db, dimension)
+        return VectorIndex.build(dimension, ids, vectors)
 
     def load_vectors(self, db: sqlite3.Connection, generation: Generation, dimension: int) -> VectorIndex:
-        """The FAISS index of a generation; rebuilt from SQLite when its file is missing or damaged."""
+        """The FAISS index of `generation`, pinned by the read transaction `db`.
+
+        A missing, truncated or altered file is rebuilt in memory from this snapshot with a
+        warning, so the query never fails; the file on disk is repaired too when no writer holds
+        the lock (otherwise the running writer's next generation replaces it anyway).
+        """
         path = self.index_dir / generation.faiss_file
         try:
             return VectorIndex.load(path, checksum=generation.checksum)
         except IndexFileError as exc:
             log.warning("%s; rebuilding it from %s (no re-embedding)", exc, self.db_path)
-        ids, vectors = self.live_vectors(db)
-        index = VectorIndex(dimension)
-        index.add(ids, vectors.reshape(len(ids), dimension))
+        index = self.rebuild_vectors(db, dimension)
+        self._try_repair(generation, index)
         return index
+
+    def _try_repair(self, generation: Generation, index: VectorIndex) -> None:
+        lock = self.writer_lock(timeout=0)
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            return
+        try:
+            # A separate connection: the caller's is inside its read transaction.
+            conn = sqlite3.connect(self.db_path, timeout=60, isolation_level=None)
+            try:
+                newest = conn.execute("SELECT max(id) FROM generations").fetchone()[0]
+                if newest == generation.id:
+                    checksum = self._write_file(index, generation.faiss_file)
+                    conn.execute(
+                        "UPDATE generations SET checksum = ? WHERE id = ?", (checksum, generation.id)
+                    )
+                    log.warning("Repaired %s from SQLite", generation.faiss_file)
+            finally:
+                conn.close()
+        finally:
+            lock.release()
+
+    def _write_file(self, index: VectorIndex, name: str) -> str:
+        tmp, checksum = index.write_temp(self.index_dir / name)
+        install_file(tmp, self.index_dir / name)
+        return checksum
+
+    def repair_current(self, dimension: int) -> bool:
+        """Check the current generation's file and rewrite it from SQLite if it is missing or
+        does not match its checksum. Call only while holding the writer lock. True if repaired."""
+        generation = self.generation()
+        if generation is None:
+            return False
+        path = self.index_dir / generation.faiss_file
+        if path.is_file() and file_sha256(path) == generation.checksum:
+            return False
+        log.warning("%s is missing or does not match its checksum; rebuilding it from %s (no re-embedding)",
+                    path, self.db_path)
+        with self.read() as db:
+            index = self.rebuild_vectors(db, dimension)
+        self.record_checksum(generation, self._write_file(index, generation.faiss_file))
+        return True
 
     def stats_counts(self, db: sqlite3.Connection | None = None) -> tuple[int, int]:
         db = db or self.db
@@ -293,142 +452,186 @@ class Store:
         return int(articles), int(chunks)
 
     def sources(self) -> list[str]:
-        rows = self.db.execute("SELECT DISTINCT source FROM articles WHERE source IS NOT NULL ORDER BY source")
+        rows = self.db.execute(
+            "SELECT DISTINCT source FROM articles WHERE source IS NOT NULL ORDER BY source"
+        )
         return [r[0] for r in rows]
 
     def titles(self, limit: int) -> list[str]:
         rows = self.db.execute("SELECT title FROM articles ORDER BY published DESC LIMIT ?", (limit,))
         return [r[0] for r in rows]
 
-    # -- writing ----------------------------------------------------------------------------
+    # -- writing (the writer lock must be held) ---------------------------------------------
 
     def missing_embeddings(self, keys: Iterable[str]) -> set[str]:
         keys = set(keys)
         have: set[str] = set()
-        key_list = list(keys)
-        for i in range(0, len(key_list), 500):
-            batch = key_list[i : i + 500]
-            rows = self.db.execute(
-                f"SELECT key FROM embeddings WHERE key IN ({','.join('?' * len(batch))})", batch
-            )
+        for batch in _batches(sorted(keys)):
+            rows = self.db.execute(f"SELECT key FROM embeddings WHERE key IN ({_marks(batch)})", batch)
             have.update(r[0] for r in rows)
         return keys - have
 
     def save_embeddings(self, keys: Sequence[str], vectors: np.ndarray) -> None:
-        """Commit one batch of embeddings: kept even if the run is killed before it publishes."""
+        """Commit one batch of embeddings: kept even if the run is killed before it publishes.
+
+        They count as unreferenced since the current generation until a publish uses them, so
+        they survive EMBEDDING_GRACE_GENERATIONS publishes that do not.
+        """
         with self.write() as db:
+            current = db.execute("SELECT coalesce(max(id), 0) FROM generations").fetchone()[0]
             db.executemany(
-                "INSERT OR IGNORE INTO embeddings VALUES (?, ?)",
-                [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in zip(keys, vectors)],
+                "INSERT OR IGNORE INTO embeddings (key, vector, orphaned) VALUES (?, ?, ?)",
+                [
+                    (k, np.asarray(v, dtype=np.float32).tobytes(), current)
+                    for k, v in zip(keys, vectors, strict=True)
+                ],
             )
 
-    def embeddings_for(self, keys: Sequence[str]) -> np.ndarray:
-        vectors = []
-        for i in range(0, len(keys), 500):
-            batch = list(keys[i : i + 500])
-            rows = dict(
-                self.db.execute(
-                    f"SELECT key, vector FROM embeddings WHERE key IN ({','.join('?' * len(set(batch)))})",
-                    list(dict.fromkeys(batch)),
-                )
-            )
-            vectors.extend(np.frombuffer(rows[k], dtype=np.float32) for k in batch)
-        return np.vstack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
+    def embeddings_for(self, keys: Sequence[str], dimension: int) -> np.ndarray:
+        """Vectors for `keys` (in order, repeats allowed); every key must be stored."""
+        found: dict[str, bytes] = {}
+        for batch in _batches(sorted(set(keys))):
+            marks = _marks(batch)
+            rows = self.db.execute(f"SELECT key, vector FROM embeddings WHERE key IN ({marks})", batch)
+            found.update(rows)
+        vectors = np.frombuffer(b"".join(found[k] for k in keys), dtype=np.float32)
+        return vectors.reshape(len(keys), dimension)
 
     def next_chunk_id(self) -> int:
+        """Chunk ids only grow: an id is never reused, even after its chunk was deleted."""
         row = self.db.execute("SELECT max(id) FROM chunks").fetchone()
         stored = int(self.meta("next_chunk_id") or 1)
         return max(stored, (row[0] or 0) + 1)
 
+    def next_generation_id(self) -> int:
+        row = self.db.execute("SELECT max(id) FROM generations").fetchone()
+        return (row[0] or 0) + 1
+
     def chunk_ids_of(self, article_ids: Iterable[str]) -> list[int]:
         ids: list[int] = []
-        article_list = list(article_ids)
-        for i in range(0, len(article_list), 500):
-            batch = article_list[i : i + 500]
-            rows = self.db.execute(
-                f"SELECT id FROM chunks WHERE article_id IN ({','.join('?' * len(batch))})", batch
-            )
+        for batch in _batches(sorted(set(article_ids))):
+            rows = self.db.execute(f"SELECT id FROM chunks WHERE article_id IN ({_marks(batch)})", batch)
             ids.extend(r[0] for r in rows)
-        return ids
+        return sorted(ids)
 
-    def publish(
+    def write_generation(
         self,
+        db: sqlite3.Connection,
         *,
+        generation_id: int,
         upserts: Sequence[Article],
         removals: Sequence[str],
         new_chunks: Sequence[NewChunk],
         faiss_file: str,
         checksum: str,
+        model: str,
+        dimension: int,
+        settings: dict[str, object],
     ) -> Generation:
-        """The commit point: one transaction replaces the changed articles and publishes a generation."""
-        with self.write() as db:
-            doomed = sorted(set(removals) | {a.id for a in upserts})
-            for i in range(0, len(doomed), 500):
-                batch = doomed[i : i + 500]
-                marks = ",".join("?" * len(batch))
-                db.execute(
-                    f"DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE article_id IN ({marks}))",
-                    batch,
+        """Inside the caller's write transaction `db` (its commit is the publish): replace the
+        changed articles, their chunks and FTS rows, age unreferenced embeddings, and record the
+        generation."""
+        doomed = sorted(set(removals) | {a.id for a in upserts})
+        old_keys: set[str] = set()
+        for batch in _batches(doomed):
+            marks = _marks(batch)
+            old_keys.update(
+                r[0]
+                for r in db.execute(
+                    f"SELECT DISTINCT embed_key FROM chunks WHERE article_id IN ({marks})", batch
                 )
-                db.execute(f"DELETE FROM chunks WHERE article_id IN ({marks})", batch)
-                db.execute(f"DELETE FROM articles WHERE id IN ({marks})", batch)
-            now = _now()
-            db.executemany(
-                "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (a.id, a.title, a.text, a.url, _iso(a.published), _iso(a.modified),
-                     json.dumps(list(a.authors)), json.dumps(list(a.categories)), a.source,
-                     a.language, a.content_hash, a.source_file, int(a.partial), now)
-                    for a in upserts
-                ],
             )
-            db.executemany(
-                "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (n.chunk_id, n.chunk.article_id, n.chunk.ordinal, n.chunk.start, n.chunk.end,
-                     n.chunk.text, n.embed_key)
-                    for n in new_chunks
-                ],
+            db.execute(
+                "DELETE FROM chunks_fts WHERE rowid IN "
+                f"(SELECT id FROM chunks WHERE article_id IN ({marks}))",
+                batch,
             )
-            db.executemany(
-                "INSERT INTO chunks_fts (rowid, body) VALUES (?, ?)",
-                [(n.chunk_id, n.lexical_text) for n in new_chunks],
+            db.execute(f"DELETE FROM chunks WHERE article_id IN ({marks})", batch)
+            db.execute(f"DELETE FROM articles WHERE id IN ({marks})", batch)
+        now = _now()
+        db.executemany(
+            "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (a.id, a.title, a.text, a.url, _iso(a.published), _iso(a.modified),
+                 json.dumps(list(a.authors)), json.dumps(list(a.categories)), a.source,
+                 a.language, a.content_hash, a.source_file, int(a.partial), now, article_fingerprint(a))
+                for a in upserts
+            ],
+        )
+        db.executemany(
+            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (n.chunk_id, n.chunk.article_id, n.chunk.ordinal, n.chunk.start, n.chunk.end,
+                 n.chunk.text, n.embed_key)
+                for n in new_chunks
+            ],
+        )
+        db.executemany(
+            "INSERT INTO chunks_fts (rowid, body) VALUES (?, ?)",
+            [(n.chunk_id, n.lexical_text) for n in new_chunks],
+        )
+        if new_chunks:
+            top = max(n.chunk_id for n in new_chunks) + 1
+            top = max(top, self.next_chunk_id())
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('next_chunk_id', ?)", (str(top),))
+        # Embeddings grace: used ones are live (NULL); ones that just lost their last chunk are
+        # stamped with this generation; ones unused for EMBEDDING_GRACE_GENERATIONS are deleted.
+        new_keys = sorted({n.embed_key for n in new_chunks})
+        for batch in _batches(new_keys):
+            db.execute(f"UPDATE embeddings SET orphaned = NULL WHERE key IN ({_marks(batch)})", batch)
+        for batch in _batches(sorted(old_keys - set(new_keys))):
+            db.execute(
+                f"UPDATE embeddings SET orphaned = ? WHERE key IN ({_marks(batch)}) "
+                "AND NOT EXISTS (SELECT 1 FROM chunks WHERE embed_key = embeddings.key)",
+                [generation_id, *batch],
             )
-            if new_chunks:
-                top = max(n.chunk_id for n in new_chunks) + 1
-                db.execute("INSERT OR REPLACE INTO meta VALUES ('next_chunk_id', ?)", (str(top),))
-            db.execute("DELETE FROM embeddings WHERE key NOT IN (SELECT embed_key FROM chunks)")
-            articles, chunks = self.stats_counts(db)
-            cursor = db.execute(
-                "INSERT INTO generations (created, faiss_file, checksum, articles, chunks) VALUES (?, ?, ?, ?, ?)",
-                (now, faiss_file, checksum, articles, chunks),
-            )
-            generation = Generation(int(cursor.lastrowid), datetime.fromisoformat(now), faiss_file, checksum, articles, chunks)
-        return generation
-
-    def next_generation_id(self) -> int:
-        row = self.db.execute("SELECT max(id) FROM generations").fetchone()
-        return (row[0] or 0) + 1
+        db.execute(
+            "DELETE FROM embeddings WHERE orphaned IS NOT NULL AND orphaned <= ? "
+            "AND NOT EXISTS (SELECT 1 FROM chunks WHERE embed_key = embeddings.key)",
+            (generation_id - EMBEDDING_GRACE_GENERATIONS,),
+        )
+        settings_json = json.dumps(settings, sort_keys=True)
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('settings', ?)", (settings_json,))
+        articles, chunks = self.stats_counts(db)
+        db.execute(
+            f"INSERT INTO generations ({_GENERATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (generation_id, now, faiss_file, checksum, articles, chunks, model, dimension, settings_json),
+        )
+        return Generation(
+            generation_id, datetime.fromisoformat(now), faiss_file, checksum, articles, chunks,
+            model, dimension, dict(settings),
+        )
 
     def record_checksum(self, generation: Generation, checksum: str) -> None:
         """After a repair rewrote a generation's FAISS file."""
         with self.write() as db:
             db.execute("UPDATE generations SET checksum = ? WHERE id = ?", (checksum, generation.id))
 
-    def clean_files(self, keep: int = 2) -> None:
+    def clean_files(self, keep: int = KEEP_FILES) -> list[str]:
         """Delete temporary files and FAISS files of unpublished or superseded generations.
 
-        The newest `keep` published files stay: a reader that pinned the previous generation
-        a moment ago can still open its file (and would rebuild it from SQLite if not).
+        The newest `keep` published files stay: a reader that pinned the previous generation a
+        moment ago can still open its file. A reader that already opened or loaded a deleted
+        file is unaffected (POSIX unlink; files are read whole, never mapped or rewritten in
+        place), and one that finds it gone rebuilds it from its SQLite snapshot. Returns the
+        names deleted.
         """
         rows = self.db.execute("SELECT faiss_file FROM generations ORDER BY id DESC LIMIT ?", (keep,))
         wanted = {r[0] for r in rows}
-        for path in self.index_dir.glob("vectors-*.faiss*"):
+        deleted = []
+        for path in sorted(self.index_dir.glob("vectors-*.faiss*")):
             if path.name not in wanted:
                 path.unlink(missing_ok=True)
+                deleted.append(path.name)
+        return deleted
+
+    # -- checking ---------------------------------------------------------------------------
 
     def integrity_problems(self) -> list[str]:
-        """Empty when SQLite is sound and the current FAISS file matches the live chunks."""
+        """Empty when SQLite is sound and the current generation is complete and consistent:
+        FTS rows == chunks == FAISS ids, every live chunk has its embedding and the FAISS file
+        holds exactly those vectors and matches its checksum, counts match, chunks slice their
+        article's text, chunk ids stay below next_chunk_id."""
         problems: list[str] = []
         with self.read() as db:
             result = db.execute("PRAGMA integrity_check").fetchone()[0]
@@ -439,13 +642,46 @@ class Store:
             fts = {r[0] for r in db.execute("SELECT rowid FROM chunks_fts")}
             if fts != live:
                 problems.append(f"chunks_fts has {len(fts)} rows for {len(live)} chunks")
+            missing = db.execute(
+                "SELECT count(*) FROM chunks c LEFT JOIN embeddings e ON e.key = c.embed_key "
+                "WHERE e.key IS NULL OR e.orphaned IS NOT NULL"
+            ).fetchone()[0]
+            if missing:
+                problems.append(f"{missing} live chunks lack a live embedding")
+            orphans = db.execute(
+                "SELECT count(*) FROM chunks c LEFT JOIN articles a ON a.id = c.article_id WHERE a.id IS NULL"
+            ).fetchone()[0]
+            if orphans:
+                problems.append(f"{orphans} chunks belong to no article")
+            for cid, text, start, end, body in db.execute(
+                "SELECT c.id, c.text, c.start, c.\"end\", a.text "
+                "FROM chunks c JOIN articles a ON a.id = c.article_id"
+            ):
+                if body[start:end] != text:
+                    problems.append(f"chunk {cid} does not slice its article's text")
+                    break
+            if live and max(live) >= self.next_chunk_id():
+                problems.append("next_chunk_id is not above every chunk id")
             if generation is None:
                 return problems + ([f"{len(live)} chunks but no generation"] if live else [])
+            if (generation.articles, generation.chunks) != self.stats_counts(db):
+                problems.append(f"generation {generation.id} records other counts than the tables hold")
             path = self.index_dir / generation.faiss_file
-            if not path.is_file() or file_sha256(path) != generation.checksum:
-                problems.append(f"{path.name} is missing or does not match its checksum")
+            try:
+                index = VectorIndex.load(path, checksum=generation.checksum)
+            except IndexFileError as exc:
+                return problems + [str(exc)]
+            ids = index.ids()
+            if set(ids.tolist()) != live or len(ids) != len(live):
+                problems.append(f"FAISS holds {len(ids)} ids, SQLite {len(live)} live chunks")
             else:
-                ids = set(VectorIndex.load(path).ids().tolist())
-                if ids != live:
-                    problems.append(f"FAISS holds {len(ids)} ids, SQLite {len(live)} live chunks")
+                ordered, expected = self.live_vectors(db, index.dimension)
+                if not np.array_equal(index.vectors(ordered), expected):
+                    problems.append("FAISS vectors differ from the embeddings in SQLite")
         return problems
+
+
+def _statements(script: str) -> list[str]:
+    """A script's statements, to run one by one inside an open transaction (executescript
+    would commit it)."""
+    return [s.strip() for s in script.split(";\n") if s.strip()]
