@@ -7,33 +7,151 @@ import re
 import unicodedata
 import warnings
 
-from bs4 import BeautifulSoup, Comment, MarkupResemblesLocatorWarning, Tag
+import lxml.html
+from bs4 import BeautifulSoup, Comment, MarkupResemblesLocatorWarning, NavigableString, Tag
+from lxml import etree
 
 log = logging.getLogger(__name__)
 
-__all__ = ["clean_html", "clean_text", "looks_like_html", "normalize_text"]
+__all__ = ["clean_html", "clean_text", "looks_like_html", "normalize_text", "parse_html"]
 
 # U+2029 PARAGRAPH SEPARATOR marks block boundaries in the text stream; input copies of it
 # mean the same thing, so nothing is lost by reusing it.
 _PARA = "\u2029"
+_CAPTION = _PARA + "\x00caption\x00" + _PARA  # where a caption was; \x00 never survives normalize_text
 
 _BLOCK_TAGS = frozenset(
-    "address article aside blockquote body dd details div dl dt fieldset figcaption figure footer "
-    "form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table tbody td tfoot "
-    "th thead tr ul caption center".split()
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "body",
+        "dd",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+        "caption",
+        "center",
+    ]
 )
 # Elements whose content is never article text.
-_DROP_TAGS = (
-    "script style noscript template iframe object embed video audio source track svg canvas "
-    "form input button select textarea nav footer aside map head title meta link picture dialog"
-).split()
+_DROP_TAGS = tuple(
+    [
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "iframe",
+        "object",
+        "embed",
+        "video",
+        "audio",
+        "source",
+        "track",
+        "svg",
+        "canvas",
+        "form",
+        "input",
+        "button",
+        "select",
+        "textarea",
+        "nav",
+        "footer",
+        "aside",
+        "map",
+        "head",
+        "title",
+        "meta",
+        "link",
+        "picture",
+        "dialog",
+    ]
+)
+_DROP_TAG_SET = frozenset(_DROP_TAGS)
 # Class/id words (split on - and _) that mark embeds, galleries, share and related boxes, ads.
 _JUNK_WORDS = frozenset(
-    "share sharing sharedaddy sharethis addtoany social related relatedposts jp-relatedposts yarpp "
-    "gallery embed embedded tweet twitter instagram tiktok facebook fb youtube vimeo oembed "
-    "newsletter subscribe subscription advert advertisement advertising ads ad adsbygoogle promo "
-    "sponsored outbrain taboola breadcrumb breadcrumbs comments comment respond readmore "
-    "sidebar widget cookie cookies popup modal byline navigation menu".split()
+    [
+        "share",
+        "sharing",
+        "sharedaddy",
+        "sharethis",
+        "addtoany",
+        "social",
+        "related",
+        "relatedposts",
+        "yarpp",
+        "gallery",
+        "embed",
+        "embedded",
+        "tweet",
+        "twitter",
+        "instagram",
+        "tiktok",
+        "facebook",
+        "fb",
+        "youtube",
+        "vimeo",
+        "oembed",
+        "newsletter",
+        "subscribe",
+        "subscription",
+        "advert",
+        "advertisement",
+        "advertising",
+        "ads",
+        "ad",
+        "adsbygoogle",
+        "promo",
+        "sponsored",
+        "outbrain",
+        "taboola",
+        "breadcrumb",
+        "breadcrumbs",
+        "comments",
+        "comment",
+        "respond",
+        "readmore",
+        "sidebar",
+        "widget",
+        "cookie",
+        "cookies",
+        "popup",
+        "modal",
+        "byline",
+        "navigation",
+        "menu",
+    ]
 )
 _JUNK_CLASSES = frozenset({"entry-meta", "post-meta", "read-more", "more-link", "screen-reader-text"})
 _CAPTION_CLASSES = frozenset({"wp-caption-text", "wp-element-caption", "caption", "image-caption"})
@@ -63,6 +181,9 @@ _SHORTCODE_DROP_RE = re.compile(
 _SHORTCODE_WRAP_RE = re.compile(
     r"\[/?(caption|wp_caption|vc_[\w-]+|et_pb_[\w-]+|fusion_[\w-]+|su_[\w-]+)\b[^\]]*\]", re.IGNORECASE
 )
+# BeautifulSoup's tree building costs (elements x depth); real articles stay far below this.
+# (libxml2 itself stops nesting at 255 levels, but BeautifulSoup's lxml feed interface does not.)
+MAX_DEPTH = 64
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SPACE_RE = re.compile(r"[^\S\n\u2029]+|[\u200b\u2060\ufeff]+")
 _HTML_HINT_RE = re.compile(
@@ -102,9 +223,40 @@ def clean_text(text: str) -> str:
     return "\n\n".join(_paragraphs(text, lines_are_paragraphs=lines_are_paragraphs))
 
 
+def _flatten_deep(html: str) -> str:
+    """Unwrap elements nested deeper than MAX_DEPTH (with lxml, linear time); drop non-text ones."""
+    try:
+        root = lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError):
+        return html
+    depth: dict[object, int] = {root: 0}
+    too_deep = []
+    for _, element in etree.iterwalk(root, events=("start",)):
+        parent = element.getparent()
+        level = depth[element] = (depth[parent] + 1) if parent is not None else 0
+        if level > MAX_DEPTH:
+            too_deep.append(element)
+    if not too_deep and depth and max(depth.values()) < MAX_DEPTH:
+        return html
+    log.debug("flattening %d elements nested deeper than %d", len(too_deep), MAX_DEPTH)
+    for element in reversed(too_deep):
+        if not isinstance(element.tag, str) or element.tag in _DROP_TAGS:
+            element.drop_tree()
+        else:
+            element.drop_tag()
+    return lxml.html.tostring(root, encoding="unicode")
+
+
+def parse_html(html: str) -> BeautifulSoup:
+    """Parse HTML with BeautifulSoup + lxml, nesting bounded to MAX_DEPTH first."""
+    if html.count("<") > MAX_DEPTH:
+        html = _flatten_deep(html)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        return BeautifulSoup(html, "lxml")
+
+
 def _is_junk(tag: Tag) -> bool:
-    if tag.attrs is None:  # decomposed earlier in the same pass
-        return False
     names = tag.get("class") or []
     if isinstance(names, str):
         names = names.split()
@@ -127,17 +279,26 @@ def _keep_caption(text: str, body: str) -> bool:
     return text not in body
 
 
-def _remove_related_blocks(soup: BeautifulSoup) -> None:
-    for tag in soup.find_all(["p", "h2", "h3", "h4", "h5", "h6", "div", "strong"]):
-        if tag.attrs is None:
+def _remove_related(strings: list[NavigableString]) -> None:
+    # Start from the strings that open like "Related:" / "Read more" (few), not from every block:
+    # asking every nested block for its text is quadratic in the nesting depth.
+    for string in strings:
+        if string.decomposed:
             continue
-        text = tag.get_text(" ", strip=True)
+        block = string.find_parent(["p", "h2", "h3", "h4", "h5", "h6", "div", "li"])
+        if block is None or block.decomposed:
+            continue
+        text = block.get_text(" ", strip=True)
         if len(text) > 200 or not _RELATED_RE.search(text):
             continue
-        following = tag.find_next_sibling()
-        if tag.name.startswith("h") and following is not None and following.name in ("ul", "ol"):
+        following = block.find_next_sibling()
+        if block.name.startswith("h") and following is not None and following.name in ("ul", "ol"):
             following.decompose()
-        tag.decompose()
+        block.decompose()
+
+
+def _is_caption(tag: Tag) -> bool:
+    return tag.name == "figcaption" or bool(_CAPTION_CLASSES.intersection(tag.get("class") or []))
 
 
 def clean_html(html: str) -> str:
@@ -158,35 +319,46 @@ def clean_html(html: str) -> str:
     # Stray closing tags (opening tags stripped upstream) are dropped by the parser: keep their
     # paragraph break by writing a separator after every closing block tag.
     html = _BLOCK_CLOSE_RE.sub(lambda m: m.group() + _PARA, html)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-        soup = BeautifulSoup(html, "lxml")
-    for node in soup.find_all(string=lambda s: isinstance(s, Comment)):
-        node.extract()
-    for tag in soup.find_all(_DROP_TAGS):
-        tag.decompose()
-    for tag in soup.find_all(True):
-        if tag.attrs is not None and _is_junk(tag):
-            tag.decompose()
-    _remove_related_blocks(soup)
-    captions = [
-        tag
-        for tag in soup.find_all(True)
-        if tag.name == "figcaption" or _CAPTION_CLASSES.intersection(tag.get("class") or [])
-    ]
+    soup = parse_html(html)
+    # One walk over the tree (bs4's find_all is slow with many names); act on the lists after.
+    drop: list[Tag | NavigableString] = []
+    related: list[NavigableString] = []
+    captions: list[Tag] = []
+    blocks: list[Tag] = []
+    for node in soup.descendants:
+        if isinstance(node, Tag):
+            if node.name in _DROP_TAG_SET or _is_junk(node):
+                drop.append(node)
+            elif _is_caption(node):
+                captions.append(node)
+            elif node.name in _BLOCK_TAGS:
+                blocks.append(node)
+        elif isinstance(node, Comment):
+            drop.append(node)
+        elif _RELATED_RE.search(node):
+            related.append(node)
+    for node in drop:
+        if isinstance(node, Tag):
+            if not node.decomposed:
+                node.decompose()
+        else:
+            node.extract()
+    _remove_related(related)
+    captions = [c for c in captions if not c.decomposed]
     caption_texts = [_paragraphs(c.get_text(" "), lines_are_paragraphs=False) for c in captions]
     for tag in captions:
-        tag.replace_with(soup.new_string(_PARA + "\x00caption\x00" + _PARA))
-    for tag in soup.find_all(_BLOCK_TAGS):
-        tag.insert(0, _PARA)
-        tag.append(_PARA)
-        had_blocks = True
+        tag.replace_with(soup.new_string(_CAPTION))
+    for tag in blocks:
+        if not tag.decomposed:
+            tag.insert(0, _PARA)
+            tag.append(_PARA)
+            had_blocks = True
     paragraphs = _paragraphs(soup.get_text(), lines_are_paragraphs=not had_blocks)
-    body = "\n\n".join(p for p in paragraphs if p != "\x00caption\x00")
+    body = "\n\n".join(p for p in paragraphs if p != _CAPTION.strip(_PARA))
     out: list[str] = []
     pending = iter(caption_texts)
     for para in paragraphs:
-        if para != "\x00caption\x00":
+        if para != _CAPTION.strip(_PARA):
             out.append(para)
             continue
         text = " ".join(next(pending, []))

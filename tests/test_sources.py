@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,7 @@ def squash(text: str) -> str:
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 # --- the seed -------------------------------------------------------------------------------
@@ -57,7 +57,9 @@ def test_seed_text_is_clean() -> None:
     for debris in ("<", ">", "\\/", "\\n", "/span", "/p>", "  ", "\n\n\n"):
         assert debris not in text
     assert text == text.strip()
-    assert "held the Seventh ROK-Shandong Economic and Trade Cooperation Exchange Meeting in Jinan City" in text
+    assert (
+        "held the Seventh ROK-Shandong Economic and Trade Cooperation Exchange Meeting in Jinan City" in text
+    )
     assert "20 memorandums of understanding" in text
     paragraphs = text.split("\n\n")
     assert "WHY IT MATTERS" in paragraphs
@@ -128,7 +130,9 @@ def test_frontity_embedded_names_and_entities() -> None:
     [post] = read_file(WORDPRESS / "frontity-demo" / "post-60.json").articles
     assert post.authors == ("Alan Martin",)
     assert post.categories == ("Photography", "Travel", "Gullfoss", "Iceland", "Nature", "Waterfall")
-    titles = [a.title for a in read_file(WORDPRESS / "frontity-demo" / "posts-from-category-7-page-2.json").articles]
+    titles = [
+        a.title for a in read_file(WORDPRESS / "frontity-demo" / "posts-from-category-7-page-2.json").articles
+    ]
     assert "Switzerland\u2019s Mountains" in titles
     assert "The Land of Fire & Ice" in titles
 
@@ -182,7 +186,7 @@ def test_multihop_corpus() -> None:
     assert first.title == raw[0]["title"]
     assert first.published == utc(2023, 11, 27, 8, 45, 59)
     assert first.source == raw[0]["source"]
-    for article, record in zip(source.articles, raw):
+    for article, record in zip(source.articles, raw, strict=True):
         assert "None" not in article.authors
         # only whitespace, zero-width characters and Unicode composition may change
         assert squash(article.text) == squash(record["body"])
@@ -191,7 +195,7 @@ def test_multihop_corpus() -> None:
 def test_content_hash() -> None:
     import hashlib
 
-    assert content_hash("T", "body") == hashlib.sha256("T\n\nbody".encode()).hexdigest()
+    assert content_hash("T", "body") == hashlib.sha256(b"T\n\nbody").hexdigest()
 
 
 # --- paths ------------------------------------------------------------------------------------
@@ -200,11 +204,25 @@ def test_content_hash() -> None:
 def test_expand_paths_directories_globs_and_skips(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     (tmp_path / ".hidden").mkdir()
-    for name in ("b.json", "a.jsonl", "sub/c.html", "sub/d.md", "LICENSE.txt", "README.md", ".x.json",
-                 ".hidden/e.json", "image.png"):
+    for name in (
+        "b.json",
+        "a.jsonl",
+        "sub/c.html",
+        "sub/d.md",
+        "LICENSE.txt",
+        "README.md",
+        ".x.json",
+        ".hidden/e.json",
+        "image.png",
+    ):
         (tmp_path / name).write_text("{}", encoding="utf-8")
     found = expand_paths([tmp_path])
-    assert [p.relative_to(tmp_path).as_posix() for p in found] == ["a.jsonl", "b.json", "sub/c.html", "sub/d.md"]
+    assert [p.relative_to(tmp_path).as_posix() for p in found] == [
+        "a.jsonl",
+        "b.json",
+        "sub/c.html",
+        "sub/d.md",
+    ]
     assert expand_paths([tmp_path / "*.json", tmp_path / "b.json"]) == [tmp_path / "b.json"]
     assert expand_paths([str(tmp_path / "**" / "*.md")]) == [tmp_path / "sub" / "d.md"]
     assert expand_paths([tmp_path / "image.png"]) == [tmp_path / "image.png"]
@@ -227,3 +245,240 @@ def test_dedupe_keeps_newest_and_reports() -> None:
     articles, problems = dedupe(read_sources([DATA / "wordpress"]))
     assert sorted(a.id for a in articles) == ["101", "102"]
     assert any(p.article_id == "101" and "duplicate id" in p.reason for p in problems)
+
+
+# --- pages, text, Markdown -------------------------------------------------------------------
+
+
+def test_saved_html_page() -> None:
+    source = read_file(DATA / "pages" / "saved-article.html")
+    assert source.problems == ()
+    [page] = source.articles
+    assert page.title == "Harbour bridge reopens after repairs"
+    assert page.url == "https://www.coastaltimes.example/news/2024/03/harbour-bridge-reopens"
+    assert page.published == utc(2024, 3, 5, 6, 30)
+    assert page.modified == utc(2024, 3, 5, 8)
+    assert page.authors == ("Ana Lopez",)
+    assert page.categories == ("Local", "Transport")
+    assert page.source == "Coastal Times"
+    assert page.language == "en-GB"
+    assert page.text == (
+        "The harbour bridge reopened to traffic on Tuesday after eight months of repairs"
+        " costing \u20ac12 million."
+        "\n\nCars cross the harbour bridge on Tuesday morning, the first day after the repairs."
+        "\n\nDelays expected"
+        "\n\nEngineers warned of short delays while the final lane markings are painted."
+    )
+
+
+def test_plain_text_file() -> None:
+    [note] = read_file(DATA / "pages" / "notes.txt").articles
+    assert note.title == "Port strike ends after three days"
+    assert note.text == (
+        "Dock workers returned to work on Thursday after the union accepted a 6 percent pay rise"
+        " over two years."
+        "\n\nShipping lines said backlogs would clear by the weekend."
+    )
+
+
+def test_markdown_with_front_matter() -> None:
+    [brief] = read_file(DATA / "pages" / "briefing.md").articles
+    assert brief.title == "Morning briefing: rates held"
+    assert brief.published == utc(2024, 2, 1, 6)
+    assert brief.url == "https://briefing.example.com/2024/02/01/rates"
+    assert brief.authors == ("Sam Lee",)
+    assert brief.categories == ("economy", "rates")
+    assert "The central bank held interest rates at 4 percent, as analysts expected." in brief.text
+    assert "Inflation fell to 2.9 percent.\n\nUnemployment was unchanged." in brief.text
+    assert "![" not in brief.text and "](" not in brief.text and "**" not in brief.text
+
+
+def test_jsonl_and_wordpress_pages_in_a_folder(tmp_path: Path) -> None:
+    posts = json.loads((DATA / "wordpress" / "page-1.json").read_text(encoding="utf-8"))
+    (tmp_path / "posts.jsonl").write_text("\n".join(json.dumps(p) for p in posts) + "\n", encoding="utf-8")
+    (tmp_path / "page-2.json").write_text(json.dumps([{**posts[0], "id": 103}]), encoding="utf-8")
+    sources = list(read_sources([tmp_path]))
+    assert [[a.id for a in s.articles] for s in sources] == [["103"], ["101", "102"]]
+
+
+# --- malformed input ------------------------------------------------------------------------
+
+MALFORMED = DATA / "malformed"
+
+
+def reasons(source: SourceFile) -> list[str]:
+    return [p.reason for p in source.problems]
+
+
+def test_raw_control_characters_inside_strings() -> None:
+    source = read_file(MALFORMED / "control-chars.json")
+    assert source.problems == ()
+    [post] = source.articles
+    assert post.title == "Quake shakes coast"
+    assert post.text == "A magnitude 5.1 quake shook the coast.\n\nNo damage was reported."
+    assert post.url == "https://news.example.net/quake/"
+
+
+def test_truncated_list_keeps_complete_items_and_paragraphs() -> None:
+    source = read_file(MALFORMED / "truncated-list.json")
+    first, second = source.articles
+    assert not first.partial and first.text == "Stocks rose sharply on Monday.\n\nBond yields fell."
+    assert second.partial and second.title == "Election results delayed"
+    assert second.url == "https://fin.example.com/election" and second.published == utc(2024, 1, 2)
+    assert (
+        second.text
+        == "Counting continued overnight in three districts.\n\nOfficials expect final results on Friday."
+    )
+    [problem] = source.problems
+    assert problem.article_id == second.id and "truncated" in problem.reason
+
+
+def test_truncated_inside_a_title_skips_that_item() -> None:
+    source = read_file(MALFORMED / "truncated-in-title.json")
+    assert [a.title for a in source.articles] == ["Markets rally"]
+    assert reasons(source) == ["item 1: cut off by the truncation before its text; skipped"]
+
+
+def test_truncated_number_is_not_kept() -> None:
+    [post] = read_file(MALFORMED / "truncated-number.json").articles
+    assert post.partial and post.id == "2024" and post.text == "Body text here."
+
+
+def test_truncated_jsonl_last_line() -> None:
+    source = read_file(MALFORMED / "truncated.jsonl")
+    assert [a.partial for a in source.articles] == [False, False, True]
+    assert source.articles[2].text == "One."
+
+
+def test_repaired_json_is_reported() -> None:
+    source = read_file(MALFORMED / "broken-middle.jsonl")
+    assert [a.title for a in source.articles] == [
+        "Markets rally",
+        "Single quotes",
+        "Election results delayed",
+    ]
+    assert len(source.problems) == 1 and source.problems[0].reason.startswith("line 2: malformed JSON")
+    source = read_file(MALFORMED / "trailing-comma.json")
+    assert [a.title for a in source.articles] == ["Trailing"]
+    assert "repaired" in reasons(source)[0]
+    source = read_file(MALFORMED / "extra-data.json")
+    assert [a.title for a in source.articles] == ["Markets rally"] and "extra data" in reasons(source)[0]
+
+
+def test_byte_order_mark_and_invalid_utf8() -> None:
+    assert read_file(MALFORMED / "bom.json").articles[0].title == "Markets rally"
+    assert read_file(MALFORMED / "bom.json").problems == ()
+    source = read_file(MALFORMED / "invalid-utf8.json")
+    assert source.articles[0].title == "Caf\u00e9 owners protest"
+    assert "\ufffd" in source.articles[0].text
+    assert reasons(source) == ["invalid UTF-8 bytes (first at byte 71) replaced with U+FFFD"]
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("empty.json", "empty file; skipped"),
+        ("whitespace.jsonl", "empty file; skipped"),
+        (
+            "wrong-shape.json",
+            "the JSON value is a JSON number, not an article or a list of articles; skipped",
+        ),
+        (
+            "not-json.json",
+            "not valid JSON (Expecting value at line 1 column 1) and nothing recoverable; skipped",
+        ),
+        (
+            "wp-error.json",
+            "the JSON value is a WordPress error response (rest_post_invalid_id: Invalid post ID.), "
+            "not an article or a list of articles; skipped",
+        ),
+    ],
+)
+def test_unreadable_files_give_one_problem(name: str, reason: str) -> None:
+    source = read_file(MALFORMED / name)
+    assert source.articles == ()
+    assert [(p.file, p.reason) for p in source.problems] == [(str(MALFORMED / name), reason)]
+
+
+def test_wrong_items_are_reported_one_by_one() -> None:
+    source = read_file(MALFORMED / "wrong-items.json")
+    assert [a.title for a in source.articles] == ["Markets rally"]
+    assert reasons(source) == [
+        "item 1 is a JSON number, not an article object; skipped",
+        "item 2 is a JSON string, not an article object; skipped",
+        "item 3: an object without article fields (keys: foo); skipped",
+        "item 4 is null, not an article object; skipped",
+    ]
+
+
+def test_a_bad_file_never_stops_the_batch() -> None:
+    sources = list(read_sources([MALFORMED]))
+    assert len(sources) == len([p for p in MALFORMED.iterdir() if not p.name.startswith(".")])
+    articles, problems = dedupe(sources)
+    assert articles and problems
+    assert all(p.file.startswith(str(MALFORMED)) for p in problems)
+
+
+def test_unreadable_path_is_a_problem_not_an_exception(tmp_path: Path) -> None:
+    source = read_file(tmp_path)  # a directory
+    assert source.articles == () and "cannot read" in source.problems[0].reason
+
+
+def test_size_cap(tmp_path: Path) -> None:
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps({"title": "x", "body": "y" * 2000}), encoding="utf-8")
+    source = read_file(path, max_file_bytes=1000)
+    assert source.articles == ()
+    assert "over the 1,000-byte cap" in source.problems[0].reason
+    with pytest.raises(ValueError):
+        read_file(path, max_file_bytes=0)
+
+
+_LIMIT_SCRIPT = """
+import json, resource, sys, time
+from pathlib import Path
+from qa.sources import read_file
+path, kind = Path(sys.argv[1]), sys.argv[2]
+if kind == "big":
+    with path.open("w") as handle:
+        handle.write('[' + ','.join([json.dumps({"title": "t", "body": "x" * 1000})] * 52_000) + ']')
+elif kind == "deep-array":
+    path.write_text("[" * 100_000 + "]" * 100_000)
+elif kind == "deep-object-truncated":
+    path.write_text('{"a":' * 100_000)
+elif kind == "deep-html":
+    path.write_text("<html><body>" + "<div>" * 100_000 + "<p>deep</p>" + "</div>" * 100_000)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.perf_counter()
+source = read_file(path)
+seconds = time.perf_counter() - start
+grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+print(json.dumps({"seconds": seconds, "grown_mb": grown_mb, "articles": len(source.articles),
+                  "reasons": [p.reason for p in source.problems]}))
+"""
+
+
+@pytest.mark.parametrize("kind", ["big", "deep-array", "deep-object-truncated", "deep-html"])
+def test_huge_and_deep_files_are_rejected_quickly(tmp_path: Path, kind: str) -> None:
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    suffix = "html" if kind == "deep-html" else "json"
+    done = subprocess.run(
+        [sys.executable, "-c", _LIMIT_SCRIPT, str(tmp_path / f"{kind}.{suffix}"), kind],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=repo,
+        check=True,
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    print(kind, result)
+    assert result["seconds"] < 2.0, result
+    assert result["grown_mb"] < 200, result
+    if kind == "big":
+        assert (tmp_path / "big.json").stat().st_size > 50 * 1024 * 1024
+        assert result["articles"] == 0 and "cap" in result["reasons"][0]
+    elif kind.startswith("deep-object") or kind == "deep-array":
+        assert result["reasons"] == ["JSON nested too deeply to read; skipped"]

@@ -12,6 +12,7 @@ from pathlib import Path
 from qa.errors import ArticleFileError
 from qa.sources.common import content_hash
 from qa.sources.dedupe import dedupe
+from qa.sources.pages import article_from_html, article_from_text
 from qa.sources.records import articles_from_json, articles_from_jsonl
 from qa.types import Article, Problem
 
@@ -146,7 +147,9 @@ def read_file(path: str | Path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES)
         with path.open("rb") as handle:
             data = handle.read(max_file_bytes + 1)
     except OSError as error:
-        return _done(SourceFile(name, (), (Problem(name, f"cannot read the file ({error.strerror}); skipped"),)))
+        return _done(
+            SourceFile(name, (), (Problem(name, f"cannot read the file ({error.strerror}); skipped"),))
+        )
     if len(data) > max_file_bytes:  # grew since stat
         reason = f"file is over the {max_file_bytes:,}-byte cap (max_file_bytes); skipped"
         return _done(SourceFile(name, (), (Problem(name, reason),)))
@@ -158,11 +161,10 @@ def read_file(path: str | Path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES)
         articles, more = articles_from_json(text, name)
     elif kind == "jsonl":
         articles, more = articles_from_jsonl(text, name)
+    elif kind == "html":
+        articles, more = article_from_html(text, name)
     else:
-        from qa.sources.pages import article_from_html, article_from_text
-
-        reader = article_from_html if kind == "html" else article_from_text
-        articles, more = reader(text, name)
+        articles, more = article_from_text(text, name)
     return _done(SourceFile(name, tuple(articles), (*problems, *more)))
 
 

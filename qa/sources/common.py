@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from qa.cleaning import clean_html, clean_text, looks_like_html, normalize_text
@@ -34,7 +35,7 @@ def parse_datetime(value: object) -> datetime | None:
         return None
     if isinstance(value, (int, float)):
         try:
-            return datetime.fromtimestamp(value, tz=timezone.utc)
+            return datetime.fromtimestamp(value, tz=UTC)
         except (OverflowError, OSError, ValueError):
             return None
     if not isinstance(value, str):
@@ -53,8 +54,8 @@ def parse_datetime(value: object) -> datetime | None:
         except (TypeError, ValueError, IndexError):
             return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 def host_of(url: str | None) -> str | None:
@@ -131,4 +132,5 @@ class RecordContext:
     notes: list[str] = field(default_factory=list)
 
     def fallback_id(self) -> str:
-        return stable_id(f"{self.path}#{self.index}")
+        # The resolved path, so that `a.json` and `./dir/../a.json` give the same id.
+        return stable_id(f"{Path(self.path).resolve()}#{self.index}")

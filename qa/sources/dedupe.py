@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from qa.types import Article, Problem
@@ -11,7 +11,7 @@ from qa.types import Article, Problem
 if TYPE_CHECKING:
     from qa.sources import SourceFile
 
-_OLDEST = datetime.min.replace(tzinfo=timezone.utc)
+_OLDEST = datetime.min.replace(tzinfo=UTC)
 
 
 def _rank(article: Article) -> tuple[datetime, bool]:
@@ -37,9 +37,7 @@ def dedupe(files: Iterable[SourceFile]) -> tuple[list[Article], list[Problem]]:
             newer, older = (article, kept) if _rank(article) >= _rank(kept) else (kept, article)
             by_id[article.id] = newer
             when = newer.modified.isoformat() if newer.modified else "no date"
-            reason = (
-                f"duplicate id (also in {newer.source_file}); kept the version modified {when}"
-            )
+            reason = f"duplicate id (also in {newer.source_file}); kept the version modified {when}"
             if older.url and newer.url and older.url != newer.url:
                 reason += f"; the two copies have different URLs ({older.url} vs {newer.url})"
             problems.append(Problem(older.source_file or "", reason, older.id))

@@ -88,7 +88,9 @@ def load_json(text: str) -> Loaded:
         log.debug("json_repair failed: %s", error)
         value = None
     if not isinstance(value, (dict, list)) or not value:
-        return Loaded(None, note=f"not valid JSON ({_describe(first_error)}) and nothing recoverable; skipped")
+        return Loaded(
+            None, note=f"not valid JSON ({_describe(first_error)}) and nothing recoverable; skipped"
+        )
     if truncated:
         return Loaded(_fix_cut_leaf(value, text, first_error), truncated=True)
     return Loaded(value, note=f"malformed JSON ({_describe(first_error)}); repaired")

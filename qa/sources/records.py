@@ -34,7 +34,8 @@ def _shape(value: Any) -> str:
             return f"a WordPress error response ({value.get('code')}: {value.get('message')})"
         keys = ", ".join(list(map(str, value))[:5])
         return f"an object without article fields (keys: {keys})"
-    return f"a JSON {type(value).__name__}"
+    kinds = {str: "string", int: "number", float: "number", bool: "boolean", list: "array"}
+    return "null" if value is None else f"a JSON {kinds.get(type(value), type(value).__name__)}"
 
 
 def _record_id(record: dict[str, Any]) -> str | None:
@@ -52,6 +53,8 @@ def convert(record: Any, ctx: RecordContext, label: str) -> Result:
             article = wordpress_article(record, ctx)
         elif is_flat_article(record):
             article = flat_article(record, ctx)
+        elif ctx.partial:
+            raise SkipRecord("cut off by the truncation before its text; skipped")
         else:
             raise SkipRecord(f"{_shape(record)}; skipped")
     except SkipRecord as skip:
@@ -71,7 +74,9 @@ def _from_loaded(loaded: Loaded, path: str, *, line: int | None = None) -> Resul
     problems = [Problem(path, f"{where}{loaded.note}")] if loaded.note else []
     records = _records(loaded.value)
     if records is None:
-        reason = f"{where}the JSON value is {_shape(loaded.value)}, not an article or a list of articles; skipped"
+        reason = (
+            f"{where}the JSON value is {_shape(loaded.value)}, not an article or a list of articles; skipped"
+        )
         return [], [*problems, Problem(path, reason)]
     if not records:
         return [], [*problems, Problem(path, f"{where}an empty list: no articles")]
