@@ -1,0 +1,222 @@
+"""Retrieval evaluation on MultiHop-RAG-format questions, scored exactly as the benchmark scores it.
+
+The benchmark (Tang & Yang 2024, `retrieval_evaluate.py`) calls a retrieved chunk relevant when
+any gold fact of the question, with spaces and newlines removed, is a substring of the chunk's
+text with spaces and newlines removed. Null queries (no evidence) are left out. Per question:
+
+- Hits@K: a relevant chunk within the first K.
+- MRR@10: 1/rank of the first relevant chunk within 10, else 0.
+- MAP@10: at each rank i <= 10 whose chunk is relevant, the number of gold facts first found
+  there divided by i, summed, then divided by min(number of gold facts, 10). This is the
+  benchmark's own formula (not textbook average precision), kept so figures compare.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from qa.errors import QAError
+from qa.types import Passage
+
+NULL_QUERY = "null_query"
+
+# Called as progress(done, total) after each question.
+EvalProgress = Callable[[int, int], None]
+
+
+class Retriever(Protocol):
+    def retrieve(self, question: str, k: int | None = None) -> list[Passage]: ...
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    """One benchmark question with its gold facts."""
+
+    question: str
+    question_type: str
+    facts: tuple[str, ...]
+    answer: str = ""
+
+
+@dataclass(frozen=True)
+class QuestionScore:
+    """How one ranked list scored for one question."""
+
+    hit_at_4: bool
+    hit_at_10: bool
+    reciprocal_rank: float
+    average_precision: float
+    first_relevant: int | None
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Averages over a set of questions."""
+
+    questions: int
+    hits_at_4: float
+    hits_at_10: float
+    mrr_at_10: float
+    map_at_10: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    """Overall and per-question-type metrics of one run, with retrieval latency."""
+
+    overall: Metrics
+    by_type: dict[str, Metrics] = field(default_factory=dict)
+    latency_p50_ms: float = 0.0
+    latency_p95_ms: float = 0.0
+    k: int = 10
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "overall": self.overall.to_dict(),
+            "by_type": {t: m.to_dict() for t, m in self.by_type.items()},
+            "latency_p50_ms": self.latency_p50_ms,
+            "latency_p95_ms": self.latency_p95_ms,
+            "k": self.k,
+        }
+
+
+def squeeze(text: str) -> str:
+    """Text with spaces and newlines removed, as the benchmark compares it (tabs etc. are kept)."""
+    return text.replace(" ", "").replace("\n", "")
+
+
+def load_questions(path: str | Path, *, include_null: bool = False) -> list[EvalQuestion]:
+    """Questions of a MultiHop-RAG-format JSON file, null queries left out unless asked.
+
+    Raises:
+        QAError: the file cannot be read or is not a list of benchmark questions.
+    """
+    path = Path(path)
+    try:
+        records = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise QAError(f"Cannot read questions from {path}: {exc}") from exc
+    if not isinstance(records, list):
+        raise QAError(f"{path} is not a JSON array of questions (MultiHop-RAG format)")
+    questions: list[EvalQuestion] = []
+    for n, record in enumerate(records):
+        try:
+            question = EvalQuestion(
+                question=str(record["query"]),
+                question_type=str(record.get("question_type") or "unknown"),
+                facts=tuple(str(e["fact"]) for e in record.get("evidence_list") or ()),
+                answer=str(record.get("answer") or ""),
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise QAError(f"{path}: question {n} lacks {exc} (expected query, evidence_list[].fact)") from exc
+        if question.question_type == NULL_QUERY and not include_null:
+            continue
+        questions.append(question)
+    return questions
+
+
+def score_ranking(retrieved: Sequence[str], facts: Sequence[str]) -> QuestionScore:
+    """Score one ranked list of chunk texts against a question's gold facts (the benchmark's rule)."""
+    gold = [squeeze(f) for f in facts]
+    found: list[str] = []
+    first: int | None = None
+    precision_sum = 0.0
+    for rank, text in enumerate(retrieved[:10], start=1):
+        chunk = squeeze(text)
+        if not any(g in chunk for g in gold):
+            continue
+        if first is None:
+            first = rank
+        new = 0
+        for g in gold:
+            if g in chunk and g not in found:
+                new += 1
+                found.append(g)
+        precision_sum += new / rank
+    return QuestionScore(
+        hit_at_4=first is not None and first <= 4,
+        hit_at_10=first is not None,
+        reciprocal_rank=1.0 / first if first else 0.0,
+        average_precision=precision_sum / min(len(gold), 10) if gold else 0.0,
+        first_relevant=first,
+    )
+
+
+def summarize(scores: Sequence[QuestionScore]) -> Metrics:
+    """Mean metrics over questions (all zero for none)."""
+    n = len(scores)
+    if not n:
+        return Metrics(0, 0.0, 0.0, 0.0, 0.0)
+    return Metrics(
+        questions=n,
+        hits_at_4=round(sum(s.hit_at_4 for s in scores) / n, 4),
+        hits_at_10=round(sum(s.hit_at_10 for s in scores) / n, 4),
+        mrr_at_10=round(sum(s.reciprocal_rank for s in scores) / n, 4),
+        map_at_10=round(sum(s.average_precision for s in scores) / n, 4),
+    )
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0..100) by linear interpolation; 0 for no values."""
+    return float(np.percentile(np.asarray(values, dtype=float), q)) if len(values) else 0.0
+
+
+def report(
+    questions: Sequence[EvalQuestion], rankings: Sequence[Sequence[str]], latencies_ms: Sequence[float] = (), k: int = 10
+) -> EvalReport:
+    """Metrics of ranked chunk texts, one list per question, overall and per question type."""
+    if len(questions) != len(rankings):
+        raise ValueError(f"{len(questions)} questions but {len(rankings)} rankings")
+    scores = [score_ranking(r, q.facts) for q, r in zip(questions, rankings)]
+    by_type: dict[str, list[QuestionScore]] = {}
+    for q, s in zip(questions, scores):
+        by_type.setdefault(q.question_type, []).append(s)
+    return EvalReport(
+        overall=summarize(scores),
+        by_type={t: summarize(by_type[t]) for t in sorted(by_type)},
+        latency_p50_ms=round(percentile(latencies_ms, 50), 2),
+        latency_p95_ms=round(percentile(latencies_ms, 95), 2),
+        k=k,
+    )
+
+
+def evaluate(
+    retriever: Retriever,
+    questions: Sequence[EvalQuestion],
+    *,
+    k: int = 10,
+    progress: EvalProgress | None = None,
+) -> EvalReport:
+    """Retrieve `k` passages for every question, time each call, and score the lists.
+
+    Args:
+        retriever: anything with `retrieve(question, k)`, normally an `Archive`.
+        questions: from `load_questions`.
+        k: passages per question; the metrics look at the first 10 at most.
+        progress: called as progress(done, total) after each question.
+    """
+    if k < 1:
+        raise ValueError(f"k must be positive, not {k}")
+    if questions:
+        retriever.retrieve(questions[0].question, k)  # warm-up: load the model and index untimed
+    rankings: list[list[str]] = []
+    latencies: list[float] = []
+    for n, q in enumerate(questions, start=1):
+        started = time.perf_counter()
+        passages = retriever.retrieve(q.question, k)
+        latencies.append((time.perf_counter() - started) * 1000)
+        # The benchmark scores the chunk text itself, never the headline context around it.
+        rankings.append([p.text for p in passages])
+        if progress:
+            progress(n, len(questions))
+    return report(questions, rankings, latencies, k)

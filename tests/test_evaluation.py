@@ -1,0 +1,120 @@
+"""The benchmark scorer on hand-made cases, the question loader, and the `qa eval` report shape."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from qa.errors import QAError
+from qa.evaluation import (
+    EvalQuestion,
+    load_questions,
+    percentile,
+    report,
+    score_ranking,
+    squeeze,
+    summarize,
+)
+
+FACT_A = "The Fed held rates at 5.25%."
+FACT_B = "Shares of Nvidia rose 3 percent on Tuesday."
+
+
+def test_squeeze_removes_spaces_and_newlines_only() -> None:
+    assert squeeze("a b\nc\td") == "abc\td"
+
+
+def test_relevance_ignores_spaces_and_line_breaks_but_not_case() -> None:
+    chunk = "Markets were calm.\nThe Fed held\nrates at 5.25%. Then"
+    assert score_ranking([chunk], [FACT_A]).hit_at_10
+    assert not score_ranking([chunk.lower()], [FACT_A]).hit_at_10
+
+
+def test_a_fact_split_across_chunks_is_not_found() -> None:
+    assert not score_ranking(["The Fed held rates", "at 5.25%."], [FACT_A]).hit_at_10
+
+
+def test_ranks_and_cutoffs() -> None:
+    miss = "nothing relevant"
+    score = score_ranking([miss, miss, miss, miss, FACT_A], [FACT_A])
+    assert (score.hit_at_4, score.hit_at_10, score.first_relevant) == (False, True, 5)
+    assert score.reciprocal_rank == pytest.approx(0.2)
+    assert score_ranking([miss] * 3 + [FACT_A], [FACT_A]).hit_at_4
+    beyond = score_ranking([miss] * 10 + [FACT_A], [FACT_A])
+    assert (beyond.hit_at_10, beyond.reciprocal_rank, beyond.average_precision) == (False, 0.0, 0.0)
+
+
+def test_map_counts_each_fact_once_and_divides_by_the_number_of_facts() -> None:
+    # Rank 1 finds A (1/1), rank 2 repeats A (nothing new: 0/2), rank 3 finds B (1/3).
+    score = score_ranking([FACT_A, FACT_A + " again", "x " + FACT_B], [FACT_A, FACT_B])
+    assert score.average_precision == pytest.approx((1 / 1 + 0 / 2 + 1 / 3) / 2)
+    # One chunk holding both facts counts two new facts at its rank.
+    both = score_ranking(["y", FACT_A + " " + FACT_B], [FACT_A, FACT_B, "A third fact never found."])
+    assert both.average_precision == pytest.approx((2 / 2) / 3)
+
+
+def test_map_denominator_is_capped_at_ten_facts() -> None:
+    facts = [f"Fact number {n} is here." for n in range(12)]
+    score = score_ranking([facts[0]], facts)
+    assert score.average_precision == pytest.approx(1 / 10)
+
+
+def test_summarize_averages_over_questions() -> None:
+    scores = [score_ranking([FACT_A], [FACT_A]), score_ranking(["x", FACT_B], [FACT_B]), score_ranking(["x"], [FACT_A])]
+    m = summarize(scores)
+    assert (m.questions, m.hits_at_4, m.hits_at_10) == (3, round(2 / 3, 4), round(2 / 3, 4))
+    assert m.mrr_at_10 == round((1 + 0.5 + 0) / 3, 4)
+    assert summarize([]).questions == 0
+
+
+def test_report_splits_by_question_type_and_times() -> None:
+    questions = [
+        EvalQuestion("q1", "comparison_query", (FACT_A,)),
+        EvalQuestion("q2", "temporal_query", (FACT_B,)),
+    ]
+    result = report(questions, [[FACT_A], ["miss"]], [10.0, 20.0, 30.0])
+    assert result.overall.hits_at_10 == 0.5
+    assert result.by_type["comparison_query"].hits_at_10 == 1.0
+    assert result.by_type["temporal_query"].hits_at_10 == 0.0
+    assert result.latency_p50_ms == 20.0
+    assert json.loads(json.dumps(result.to_dict()))["by_type"]["temporal_query"]["questions"] == 1
+    with pytest.raises(ValueError):
+        report(questions, [[FACT_A]])
+
+
+def test_percentile() -> None:
+    assert percentile([], 95) == 0.0
+    assert percentile([5.0], 95) == 5.0
+    assert percentile(list(range(1, 101)), 50) == pytest.approx(50.5)
+
+
+def test_load_questions_leaves_out_null_queries(tmp_path: Path) -> None:
+    path = tmp_path / "q.json"
+    path.write_text(
+        json.dumps(
+            [
+                {"query": "Who?", "answer": "X", "question_type": "inference_query",
+                 "evidence_list": [{"fact": FACT_A, "source": "S"}]},
+                {"query": "None?", "answer": "Insufficient information.", "question_type": "null_query",
+                 "evidence_list": []},
+            ]
+        )
+    )
+    questions = load_questions(path)
+    assert [q.question for q in questions] == ["Who?"]
+    assert questions[0].facts == (FACT_A,)
+    assert len(load_questions(path, include_null=True)) == 2
+
+
+def test_load_questions_reports_bad_files(tmp_path: Path) -> None:
+    with pytest.raises(QAError, match="Cannot read"):
+        load_questions(tmp_path / "missing.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([{"question": "wrong key"}]))
+    with pytest.raises(QAError, match="query"):
+        load_questions(bad)
+    bad.write_text(json.dumps({"query": "not a list"}))
+    with pytest.raises(QAError, match="array"):
+        load_questions(bad)
