@@ -161,6 +161,19 @@ _RELATED_RE = re.compile(
     r"like this|more on this|further reading)\s*(:|\W*$)",
     re.IGNORECASE,
 )
+# Cross-promotion openers: removed when the short block they open carries a link.
+_PROMO_RE = re.compile(
+    r"^\s*(you (may|might|could) also (like|enjoy|be interested)|also read|read (more|also|next)|"
+    r"related|see also|don'?t miss|recommended|more from|more on)\b",
+    re.IGNORECASE,
+)
+# Lines that are page furniture, not article text: tag/category lists, share prompts, photo credits.
+_FURNITURE_RE = re.compile(
+    r"^(tags?|tagged( with| as)?|filed (under|in)|categor(y|ies)|posted in|share( this| on)?)\s*:"
+    r"|^\W*(photo|image|picture|file photo|photograph|illustration|video)s?( by| credit)?\s*[:|]"
+    r"|^\W*©|^\((photo|image)s?( by|:)[^)]*\)\W*$|^(sources?|links?|more|see also)\s*:?$",
+    re.IGNORECASE,
+)
 _CREDIT_RE = re.compile(
     r"^\W*(photo|image|picture|file photo|photograph|credit|courtesy|source|illustration)s?"
     r"( by| credit| courtesy)?\s*[:|/-]|^\W*©|^\W*\(?(photo|image)s?( by)?\b.{0,60}\)?\s*$",
@@ -271,12 +284,18 @@ def _is_junk(tag: Tag) -> bool:
     return False
 
 
-def _keep_caption(text: str, body: str) -> bool:
-    """Captions often carry news (who, where, when); drop credits, stubs and repeats."""
-    words = text.split()
-    if len(words) < 4 or _CREDIT_RE.search(text):
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w{3,}", text.lower()))
+
+
+def _keep_caption(text: str, body_words: set[str]) -> bool:
+    """Captions often carry news (who, where, when): keep one that adds a word the body lacks.
+
+    Credits ("Photo: Reuters"), one-word stubs and captions that only repeat the body are dropped.
+    """
+    if len(text.split()) < 2 or _CREDIT_RE.search(text):
         return False
-    return text not in body
+    return bool(_words(text) - body_words)
 
 
 def _remove_related(strings: list[NavigableString]) -> None:
@@ -289,12 +308,38 @@ def _remove_related(strings: list[NavigableString]) -> None:
         if block is None or block.decomposed:
             continue
         text = block.get_text(" ", strip=True)
-        if len(text) > 200 or not _RELATED_RE.search(text):
+        promo = _PROMO_RE.search(text) is not None and block.find("a") is not None
+        if len(text) > 200 or not (promo or _RELATED_RE.search(text)):
             continue
         following = block.find_next_sibling()
         if block.name.startswith("h") and following is not None and following.name in ("ul", "ol"):
             following.decompose()
         block.decompose()
+
+
+def _is_link_only(block: Tag) -> bool:
+    links = block.find_all("a")
+    if not links or any(len(a.get_text(" ").split()) > 8 for a in links):
+        return False
+    letters = re.sub(r"[\W_]+", "", block.get_text(""))
+    return bool(letters) and letters == re.sub(r"[\W_]+", "", "".join(a.get_text("") for a in links))
+
+
+def _remove_link_stubs(links: list[Tag]) -> None:
+    """Drop paragraphs and whole lists made only of short links: navigation, "see also" lists."""
+    blocks = {id(a.parent): a.parent for a in links if a.parent is not None}
+    lists: dict[int, Tag] = {}
+    for block in blocks.values():
+        if block.decomposed or not _is_link_only(block):
+            continue
+        if block.name == "p":
+            block.decompose()
+        elif block.parent is not None and block.parent.name in ("ul", "ol"):
+            lists[id(block.parent)] = block.parent
+    for listing in lists.values():
+        items = listing.find_all("li", recursive=False)
+        if not listing.decomposed and len(items) >= 2 and all(_is_link_only(li) for li in items):
+            listing.decompose()
 
 
 def _is_caption(tag: Tag) -> bool:
@@ -325,6 +370,7 @@ def clean_html(html: str) -> str:
     related: list[NavigableString] = []
     captions: list[Tag] = []
     blocks: list[Tag] = []
+    links: list[Tag] = []
     for node in soup.descendants:
         if isinstance(node, Tag):
             if node.name in _DROP_TAG_SET or _is_junk(node):
@@ -333,9 +379,11 @@ def clean_html(html: str) -> str:
                 captions.append(node)
             elif node.name in _BLOCK_TAGS:
                 blocks.append(node)
+            elif node.name == "a" and node.parent is not None and node.parent.name in ("p", "li"):
+                links.append(node)
         elif isinstance(node, Comment):
             drop.append(node)
-        elif _RELATED_RE.search(node):
+        elif _RELATED_RE.search(node) or _PROMO_RE.search(node):
             related.append(node)
     for node in drop:
         if isinstance(node, Tag):
@@ -344,6 +392,7 @@ def clean_html(html: str) -> str:
         else:
             node.extract()
     _remove_related(related)
+    _remove_link_stubs(links)
     captions = [c for c in captions if not c.decomposed]
     caption_texts = [_paragraphs(c.get_text(" "), lines_are_paragraphs=False) for c in captions]
     for tag in captions:
@@ -354,7 +403,8 @@ def clean_html(html: str) -> str:
             tag.append(_PARA)
             had_blocks = True
     paragraphs = _paragraphs(soup.get_text(), lines_are_paragraphs=not had_blocks)
-    body = "\n\n".join(p for p in paragraphs if p != _CAPTION.strip(_PARA))
+    paragraphs = [p for p in paragraphs if len(p) > 200 or not _FURNITURE_RE.search(p)]
+    body_words = _words(" ".join(p for p in paragraphs if p != _CAPTION.strip(_PARA)))
     out: list[str] = []
     pending = iter(caption_texts)
     for para in paragraphs:
@@ -362,6 +412,6 @@ def clean_html(html: str) -> str:
             out.append(para)
             continue
         text = " ".join(next(pending, []))
-        if text and _keep_caption(text, body):
+        if text and _keep_caption(text, body_words):
             out.append(text)
     return "\n\n".join(out)

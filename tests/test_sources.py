@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from qa.errors import ArticleFileError
 from qa.sources import SourceFile, content_hash, dedupe, expand_paths, read_file, read_sources
@@ -482,3 +485,84 @@ def test_huge_and_deep_files_are_rejected_quickly(tmp_path: Path, kind: str) -> 
         assert result["articles"] == 0 and "cap" in result["reasons"][0]
     elif kind.startswith("deep-object") or kind == "deep-array":
         assert result["reasons"] == ["JSON nested too deeply to read; skipped"]
+
+
+# --- golden files -----------------------------------------------------------------------------
+
+GOLDEN = DATA / "golden"
+GOLDEN_SOURCES = {
+    "seed-000_e09ed9bce8e7f6d7.txt": "seeds/000_e09ed9bce8e7f6d7.txt",
+    "frontity-post-60.txt": "fixtures/wordpress/frontity-demo/post-60.json",
+    "frontity-posts-from-category-7.txt": "fixtures/wordpress/frontity-demo/posts-from-category-7.json",
+    "frontity-posts-from-category-7-page-2.txt": (
+        "fixtures/wordpress/frontity-demo/posts-from-category-7-page-2.json"
+    ),
+    "wp-api-demo-post-448.txt": "fixtures/wordpress/wp-api-demo/post-448.json",
+    "wp-api-demo-posts.txt": "fixtures/wordpress/wp-api-demo/posts.json",
+    "saved-article.txt": str(DATA / "pages" / "saved-article.html"),
+}
+
+
+def render_golden(source: SourceFile) -> str:
+    """The reviewed form: `=== id: title`, a blank line, the cleaned text, per article."""
+    return "\n".join(f"=== {a.id}: {a.title}\n\n{a.text}\n" for a in source.articles)
+
+
+@needs_shared
+@pytest.mark.parametrize("golden", sorted(GOLDEN_SOURCES))
+def test_cleaned_text_matches_reviewed_golden_file(golden: str) -> None:
+    # After a deliberate change: regenerate with render_golden, then read every file before committing.
+    expected = (GOLDEN / golden).read_text(encoding="utf-8")
+    assert render_golden(read_file(SHARED / GOLDEN_SOURCES[golden])) == expected
+    assert not re.search(r"[<>]|\\/|&#?\w+;|\[/?\w+|https?:|  |\n\n\n", expected)
+
+
+KEYS = [
+    "id",
+    "title",
+    "body",
+    "content",
+    "text",
+    "url",
+    "link",
+    "date_gmt",
+    "rendered",
+    "_embedded",
+    "author",
+]
+
+
+# --- any bytes --------------------------------------------------------------------------------
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    data=st.binary(max_size=400), suffix=st.sampled_from([".json", ".jsonl", ".html", ".txt", ".md", ".bin"])
+)
+def test_any_bytes_give_a_source_file(tmp_path: Path, data: bytes, suffix: str) -> None:
+    path = tmp_path / f"random{suffix}"
+    path.write_bytes(data)
+    source = read_file(path)
+    assert source.path == str(path)
+    for article in source.articles:
+        assert (
+            article.text
+            and article.title
+            and article.content_hash == content_hash(article.title, article.text)
+        )
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=30),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(KEYS), inner, max_size=6),
+        max_leaves=25,
+    ),
+    st.integers(min_value=0, max_value=400),
+)
+def test_any_json_cut_anywhere_gives_a_source_file(tmp_path: Path, value: object, cut: int) -> None:
+    path = tmp_path / "cut.json"
+    path.write_text(json.dumps(value)[:cut] or "{", encoding="utf-8")
+    source = read_file(path)
+    assert all(a.text for a in source.articles)
