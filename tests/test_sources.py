@@ -566,3 +566,28 @@ def test_any_json_cut_anywhere_gives_a_source_file(tmp_path: Path, value: object
     path.write_text(json.dumps(value)[:cut] or "{", encoding="utf-8")
     source = read_file(path)
     assert all(a.text for a in source.articles)
+
+
+def test_dedupe_reports_one_url_under_two_ids(tmp_path: Path) -> None:
+    def post(post_id: int, modified: str) -> dict[str, object]:
+        return {
+            "id": post_id,
+            "link": "https://site.example/same/",
+            "modified_gmt": modified,
+            "title": {"rendered": f"Post {post_id}"},
+            "content": {"rendered": f"<p>Body of {post_id}.</p>"},
+        }
+
+    (tmp_path / "a.json").write_text(json.dumps([post(1, "2024-01-01T00:00:00")]), encoding="utf-8")
+    (tmp_path / "b.json").write_text(
+        json.dumps([post(1, "2024-02-01T00:00:00"), post(2, "2024-01-01T00:00:00")])
+    )
+    (tmp_path / "c.json").write_text(json.dumps([post(1, "2023-12-01T00:00:00")]), encoding="utf-8")
+    articles, problems = dedupe(read_sources([tmp_path]))
+    assert [(a.id, a.modified) for a in articles] == [("1", utc(2024, 2, 1)), ("2", utc(2024, 1, 1))]
+    assert [(Path(p.file).name, p.article_id) for p in problems] == [
+        ("a.json", "1"),
+        ("c.json", "1"),
+        ("b.json", "2"),
+    ]
+    assert "same URL as post 1" in problems[-1].reason
