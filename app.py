@@ -148,7 +148,7 @@ def render_answer(
         query: the rewritten question actually searched, shown as a note when given.
         partial: render only the text so far (while streaming); sources come with the last frame.
     """
-    parts = ['<div class="qa-answer">']
+    parts = ['<div class="qa-answer">' if partial else '<div class="qa-answer qa-final">']
     if query:
         parts.append(f'<p class="qa-note">Searched for: {escape_text(query)}</p>')
     numbers = {c.n for c in answer.citations}
@@ -169,7 +169,7 @@ def render_answer(
 
 
 def render_error(message: str) -> str:
-    return f'<div class="qa-answer"><p class="qa-error">{escape_text(message)}</p></div>'
+    return f'<div class="qa-answer qa-final"><p class="qa-error">{escape_text(message)}</p></div>'
 
 
 def render_status(stats: qa.ArchiveStats) -> str:

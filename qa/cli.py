@@ -121,16 +121,56 @@ def ask(
         print_answer(answer)
 
 
+@app.command("eval")
+def eval_(
+    dataset: Annotated[Path, typer.Argument(help="Questions in MultiHop-RAG format (query, question_type, evidence_list).")],
+    index_dir: IndexDir = None,
+    k: Annotated[int, typer.Option("--k", min=1, help="Passages retrieved per question.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Score retrieval on benchmark questions: Hits@4, Hits@10, MRR@10, MAP@10 and latency."""
+    from qa.evaluation import evaluate, load_questions
+
+    questions = load_questions(dataset)
+    with open_archive(index_dir) as archive, progress_bar() as bar:
+        task = bar.add_task("Evaluating", total=len(questions))
+        result = evaluate(
+            archive, questions, k=k, progress=lambda done, total: bar.update(task, completed=done)
+        )
+    if as_json:
+        out.print_json(json.dumps(result.to_dict()))
+        return
+    out.print(f"{'questions':<20} {'n':>5} {'Hits@4':>7} {'Hits@10':>8} {'MRR@10':>7} {'MAP@10':>7}")
+    for name, m in [("all", result.overall), *result.by_type.items()]:
+        out.print(
+            f"{name:<20} {m.questions:>5} {m.hits_at_4:>7.3f} {m.hits_at_10:>8.3f} {m.mrr_at_10:>7.3f} {m.map_at_10:>7.3f}"
+        )
+    out.print(f"retrieval latency: p50 {result.latency_p50_ms:.1f} ms, p95 {result.latency_p95_ms:.1f} ms")
+
+
 @app.command()
 def serve(
     index_dir: IndexDir = None,
-    host: Annotated[str, typer.Option(help="Address to bind; 0.0.0.0 exposes the chat to the network.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port.")] = 7860,
+    host: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Address to bind (default: $GRADIO_SERVER_NAME or 127.0.0.1); 0.0.0.0 exposes the chat."
+        ),
+    ] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port (default: $GRADIO_SERVER_PORT or 7860).")] = None,
+    auth: Annotated[
+        Optional[str],
+        typer.Option(envvar="QA_AUTH", show_envvar=True, help="user:password required to use the chat."),
+    ] = None,
 ) -> None:
     """Start the browser chat on the index (builds the sample archive on first start)."""
     import app as chat_app
 
-    chat_app.main(index_dir=index_dir or default_index_dir(), host=host, port=port)
+    try:
+        chat_app.parse_auth(auth)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--auth") from None
+    chat_app.main(index_dir=index_dir or default_index_dir(), host=host, port=port, auth=auth)
 
 
 def main() -> None:
