@@ -1,99 +1,451 @@
-"""Extractive answers: the retrieved sentences that best answer the question, each cited."""
+"""Extractive answers: the retrieved sentences that best answer the question, each cited [n].
+
+A question is answered in three steps. `gather_evidence` splits the passages into sentences,
+scores all of them lexically (the question's key terms, weighted by how rare they are among the
+candidates), embeds only the best few (`embed_budget`, through a `SentenceVectors` cache) and
+ranks those by similarity plus overlap. `compose_answer` then abstains when the best evidence is
+weak, or picks a few sentences (one from each outlet or date the question names), adds the
+sentence before a picked one that depends on it ("It", "The meeting"), and renders them in
+reading order with [n] markers and `Citation`s whose links scroll to the cited sentence.
+"""
 
 from __future__ import annotations
 
+import math
+import re
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Protocol
 from urllib.parse import quote
 
 import numpy as np
 
-from embeddings.encoder import Encoder
 from qa.chunking import sentence_spans
+from qa.retrieval import _STOPWORDS as _STOPWORDS_Q
 from qa.retrieval import query_terms
 from qa.types import Answer, Citation, Passage
 
 ABSTAIN_TEXT = "The archive does not seem to answer this."
-# Below this cosine similarity between the question and its best sentence, there is no answer.
-MIN_SIMILARITY = 0.35
+# Passages that `Archive.ask` draws sentences from when no `k` is given, and per article.
+ANSWER_PASSAGES = 8
+ANSWER_PER_ARTICLE = 3
+# Sentences embedded per question after the lexical first pass: the query-time cost.
+EMBED_BUDGET = 24
+# Below this confidence (see `Evidence.confidence`) the archive abstains. Calibrated on the
+# MultiHop-RAG dev questions with bench/answers.py.
+MIN_CONFIDENCE = 0.55
+LEXICAL_WEIGHT = 0.5
+FOCUS_WEIGHT = 0.5
+# A sentence scoring below this share of the best one is not worth saying.
+RELATIVE_FLOOR = 0.6
+MIN_SENTENCE_CHARS = 20
+LEADS = 3
+
+_DEPENDENT_STARTS = frozenset(
+    {
+        "it", "its", "they", "them", "their", "he", "him", "his", "she", "her", "this", "that",
+        "these", "those", "such", "but", "however", "also", "meanwhile", "moreover", "still", "yet",
+        "instead", "otherwise", "there", "then", "so",
+    }
+)  # fmt: skip
+_DEMONSTRATIVES = frozenset({"the", "this", "that", "these", "those"})
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_MONTHS = [
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
+]  # fmt: skip
+_DATE = re.compile(r"\b(" + "|".join(_MONTHS) + r")\s+(\d{1,2}),?\s+(\d{4})\b", re.IGNORECASE)
+
+
+class TextEncoder(Protocol):
+    """Anything that turns texts into normalised vectors (an `Encoder`, a `SentenceVectors`)."""
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class SentenceVectors:
+    """Sentence embeddings memoised by text: a bounded, thread-safe LRU in front of an encoder.
+
+    Archives are asked about the same articles again and again; re-embedding their sentences
+    is most of an extractive answer's cost.
+    """
+
+    def __init__(self, encoder: TextEncoder, *, capacity: int = 50_000) -> None:
+        if capacity < 1:
+            raise ValueError(f"capacity must be positive, not {capacity}")
+        self.encoder = encoder
+        self.capacity = capacity
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._cache)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Normalised float32 vectors, one row per text; only unseen texts reach the encoder."""
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        fresh = self.encoder.encode(missing) if missing else np.zeros((0, 0), dtype=np.float32)
+        with self._lock:
+            for text, vector in zip(missing, fresh, strict=True):
+                self._cache[text] = vector
+            rows = []
+            for text in texts:
+                rows.append(self._cache[text])
+                self._cache.move_to_end(text)
+            while len(self._cache) > self.capacity:
+                self._cache.popitem(last=False)
+        return np.stack(rows).astype(np.float32, copy=False)
 
 
 @dataclass(frozen=True)
-class _Sentence:
+class Sentence:
+    """A candidate sentence: `passages[passage].text[start:end] == text`, and its scores."""
+
     passage: int
     start: int
     end: int
     text: str
+    lexical: float
+    similarity: float = 0.0
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The ranked sentences of the passages for one question.
+
+    `confidence` is the best sentence's score: its cosine similarity to the question plus
+    `LEXICAL_WEIGHT` times the weighted share of the question's key terms it contains.
+    """
+
+    question: str
+    passages: tuple[Passage, ...]
+    ranked: tuple[Sentence, ...]
+    spans: tuple[tuple[tuple[int, int], ...], ...]
+
+    @property
+    def confidence(self) -> float:
+        return self.ranked[0].score if self.ranked else float("-inf")
 
 
 def text_fragment_link(url: str | None, sentence: str) -> str | None:
     """The article URL with a `#:~:text=` fragment that scrolls a browser to `sentence`.
 
-    Long sentences use the `start,end` form (a few words each side). '-', ',' and '&' are
-    syntax inside a text fragment, so they are percent-encoded along with everything reserved.
+    Long sentences use the `start,end` form (five words each side). '-', ',' and '&' are
+    syntax inside a text fragment, so they are percent-encoded along with everything reserved;
+    non-ASCII text is UTF-8 percent-encoded. Only http(s) URLs get a link.
     """
-    if not url:
+    if not url or not url.lower().startswith(("http://", "https://")):
         return None
     words = sentence.split()
-
-    def encode(part: str) -> str:
-        return quote(part, safe="").replace("-", "%2D")
-
+    if not words:
+        return url.split("#", 1)[0]
     if len(words) > 12:
-        fragment = f"{encode(' '.join(words[:5]))},{encode(' '.join(words[-5:]))}"
+        fragment = f"{_encode_fragment(' '.join(words[:5]))},{_encode_fragment(' '.join(words[-5:]))}"
     else:
-        fragment = encode(" ".join(words))
+        fragment = _encode_fragment(" ".join(words))
     return f"{url.split('#', 1)[0]}#:~:text={fragment}"
+
+
+def _encode_fragment(text: str) -> str:
+    return quote(text, safe="").replace("-", "%2D")
+
+
+def gather_evidence(
+    question: str,
+    passages: Sequence[Passage],
+    vectors: TextEncoder,
+    *,
+    embed_budget: int = EMBED_BUDGET,
+) -> Evidence:
+    """Rank the sentences of `passages` against `question`; only `embed_budget` are embedded.
+
+    A sentence's score is its cosine similarity to the question, plus `FOCUS_WEIGHT` times its
+    similarity to the question's focus (the question without the terms the passages already
+    contain: "What was agreed in Jinan?" -> "What was agreed in", which prefers the sentence
+    about the agreements to the one that only says where the meeting was), plus
+    `LEXICAL_WEIGHT` times its share of the question's key terms, plus a small passage-rank prior.
+    """
+    spans = tuple(tuple(sentence_spans(p.text)) for p in passages)
+    candidates = _candidates(passages, spans)
+    sets = [_stems(c.text) for c in candidates]
+    lexical = _lexical_scores(question, passages, candidates, sets)
+    prior = [_prior(s.passage) for s in candidates]
+    keep = sorted(range(len(candidates)), key=lambda i: -(lexical[i] + 0.1 * prior[i]))[:embed_budget]
+    if not keep:
+        return Evidence(question, tuple(passages), (), spans)
+    focus = focus_of(question, set().union(*sets))
+    queries = [question] + ([focus] if focus else [])
+    matrix = vectors.encode(queries + [candidates[i].text for i in keep])
+    similarity = matrix[len(queries) :] @ matrix[0]
+    focused = matrix[len(queries) :] @ matrix[1] if focus else np.zeros_like(similarity)
+    ranked = [
+        replace(
+            candidates[i], lexical=round(lexical[i], 4), similarity=round(float(sim), 4),
+            score=round(float(sim + FOCUS_WEIGHT * foc) + LEXICAL_WEIGHT * lexical[i] + 0.05 * prior[i], 4),
+        )
+        for i, sim, foc in zip(keep, similarity, focused, strict=True)
+    ]
+    ranked.sort(key=lambda s: (-s.score, s.passage, s.start))
+    return Evidence(question, tuple(passages), tuple(ranked), spans)
+
+
+def focus_of(question: str, found: set[str]) -> str | None:
+    """The question without the words whose stems are in `found`; None when nothing is left
+    to focus on (no key term remains) or nothing was removed."""
+    words = _WORD.findall(question)
+    kept = [w for w in words if stem(w) not in found or w.lower() in _STOPWORDS_Q]
+    if len(kept) == len(words) or not query_terms(" ".join(kept)):
+        return None
+    return " ".join(kept)
+
+
+def _candidates(passages: Sequence[Passage], spans: Sequence[Sequence[tuple[int, int]]]) -> list[Sentence]:
+    """Sentences worth saying, each once (chunks overlap, so a sentence can recur)."""
+    seen: set[tuple[str, int]] = set()
+    out: list[Sentence] = []
+    for i, p in enumerate(passages):
+        for start, end in spans[i]:
+            text = p.text[start:end]
+            key = (p.article_id, p.start + start)
+            if key in seen or not _sayable(text):
+                continue
+            seen.add(key)
+            out.append(Sentence(i, start, end, text, lexical=0.0))
+    return out
+
+
+def _sayable(text: str) -> bool:
+    """Not a heading ("WHY IT MATTERS"), a byline or a fragment."""
+    letters = [c for c in text if c.isalpha()]
+    long_enough = len(text) >= MIN_SENTENCE_CHARS and len(text.split()) >= 4
+    return long_enough and not all(c.isupper() for c in letters)
+
+
+def _prior(passage_rank: int) -> float:
+    return 1.0 / math.sqrt(1 + passage_rank)
+
+
+def stem(term: str) -> str:
+    """A crude suffix stripper, enough to match "agreed"/"agree" and "talks"/"talk"."""
+    term = term.lower().replace("’", "'").removesuffix("'s")
+    for suffix in ("ing", "ed", "es", "s"):
+        if term.endswith(suffix) and len(term) - len(suffix) >= 4:
+            return term[: -len(suffix)]
+    return term
+
+
+def _stems(text: str) -> set[str]:
+    return {stem(t) for t in query_terms(text)}
+
+
+def _lexical_scores(
+    question: str, passages: Sequence[Passage], candidates: Sequence[Sentence], sets: Sequence[set[str]]
+) -> list[float]:
+    """The idf-weighted share of the question's key terms in each sentence.
+
+    A term's weight is log(1 + N / (1 + df)) over the N candidate sentences, so a name that few
+    sentences contain counts most, and a term found nowhere still counts in the denominator.
+    Terms found only in the article's title or outlet count half.
+    """
+    terms = sorted(_stems(question))
+    if not terms or not candidates:
+        return [0.0] * len(candidates)
+    contexts = [_stems(f"{p.title} {p.source or ''}") for p in passages]
+    n = len(candidates)
+    weight = {t: math.log(1 + n / (1 + sum(t in s for s in sets))) for t in terms}
+    total = sum(weight.values())
+    scores = []
+    for c, s in zip(candidates, sets, strict=True):
+        inside = sum(weight[t] for t in terms if t in s)
+        around = sum(weight[t] for t in terms if t not in s and t in contexts[c.passage])
+        scores.append((inside + 0.5 * around) / total)
+    return scores
 
 
 def compose_answer(
     question: str,
     passages: Sequence[Passage],
-    encoder: Encoder,
+    vectors: TextEncoder,
     *,
     max_sentences: int = 3,
+    min_confidence: float = MIN_CONFIDENCE,
+    embed_budget: int = EMBED_BUDGET,
 ) -> Answer:
-    """Pick the best sentences of `passages`, cite each, or abstain when the evidence is weak."""
-    sentences = [
-        _Sentence(i, a, b, p.text[a:b]) for i, p in enumerate(passages) for a, b in sentence_spans(p.text)
-    ]
-    if not sentences:
-        return Answer(question=question, text=ABSTAIN_TEXT, abstained=True, leads=tuple(passages))
-    vectors = encoder.encode([question] + [s.text for s in sentences])
-    similarity = vectors[1:] @ vectors[0]
-    terms = set(query_terms(question))
-    overlap = np.array(
-        [len(terms & set(query_terms(s.text))) / max(1, len(terms)) for s in sentences], dtype=np.float32
-    )
-    prior = np.array([1.0 / (1 + s.passage) for s in sentences], dtype=np.float32)
-    score = similarity + 0.3 * overlap + 0.05 * prior
-    if float(similarity.max()) < MIN_SIMILARITY:
-        return Answer(question=question, text=ABSTAIN_TEXT, abstained=True, leads=tuple(passages))
+    """Pick the best sentences of `passages`, cite each, or abstain when the evidence is weak.
 
-    chosen: list[int] = []
-    for i in np.argsort(-score):
-        if len(chosen) == max_sentences or score[i] < 0.6 * score[np.argmax(score)]:
+    Args:
+        vectors: the encoder, ideally behind a `SentenceVectors` cache.
+        max_sentences: the answer's budget; a question that names several outlets or dates
+            may take one more sentence for each of them, up to twice the budget.
+        min_confidence: abstain below this `Evidence.confidence`.
+    """
+    if max_sentences < 1:
+        raise ValueError(f"max_sentences must be positive, not {max_sentences}")
+    evidence = gather_evidence(question, passages, vectors, embed_budget=embed_budget)
+    return answer_from_evidence(evidence, max_sentences=max_sentences, min_confidence=min_confidence)
+
+
+def answer_from_evidence(
+    evidence: Evidence, *, max_sentences: int = 3, min_confidence: float = MIN_CONFIDENCE
+) -> Answer:
+    """The answer that `evidence` supports: cited sentences, or an abstention with leads."""
+    if evidence.confidence < min_confidence:
+        return abstain(evidence.question, evidence.passages)
+    chosen = _choose(evidence, max_sentences)
+    return _render(evidence, chosen)
+
+
+def abstain(question: str, passages: Sequence[Passage]) -> Answer:
+    """The plain "not in the archive" answer, with the closest articles as leads."""
+    leads: list[Passage] = []
+    for p in passages:
+        if all(p.article_id != q.article_id for q in leads):
+            leads.append(p)
+    return Answer(question=question, text=ABSTAIN_TEXT, abstained=True, leads=tuple(leads[:LEADS]))
+
+
+def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
+    """The best sentence for each outlet or date the question names, then the best overall."""
+    ranked = evidence.ranked
+    floor = RELATIVE_FLOOR * ranked[0].score
+    groups = _named_groups(evidence.question, evidence.passages)
+    budget = min(max(max_sentences, len(groups) + 1), 2 * max_sentences)
+    chosen: list[Sentence] = []
+    for group in groups:
+        best = next((s for s in ranked if s.passage in group), None)
+        if best is not None and best.score >= floor and _is_new(best, chosen, evidence.passages):
+            chosen.append(best)
+    for s in ranked:
+        if len(chosen) >= budget or s.score < floor:
             break
-        if any(_near_duplicate(sentences[i].text, sentences[j].text) for j in chosen):
-            continue
-        chosen.append(int(i))
-    chosen.sort(key=lambda i: (sentences[i].passage, sentences[i].start))
+        if _is_new(s, chosen, evidence.passages):
+            chosen.append(s)
+    return chosen[:budget]
 
-    citations, parts = [], []
-    for n, i in enumerate(chosen, start=1):
-        s = sentences[i]
-        p = passages[s.passage]
-        citations.append(
-            Citation(
-                n=n, title=p.title, url=p.url, published=p.published, excerpt=p.text,
-                sentence_start=s.start, sentence_end=s.end, link=text_fragment_link(p.url, s.text),
-                article_id=p.article_id, source=p.source,
-            )
-        )
-        parts.append(f"{s.text} [{n}]")
-    return Answer(question=question, text=" ".join(parts), citations=tuple(citations))
+
+def _named_groups(question: str, passages: Sequence[Passage]) -> list[set[int]]:
+    """Passages grouped by each outlet and publication date that the question mentions."""
+    lowered = " ".join(_WORD.findall(question.lower()))
+    groups: dict[str, set[int]] = {}
+    for i, p in enumerate(passages):
+        name = _outlet_name(p.source)
+        if name and re.search(rf"\b{re.escape(name)}\b", lowered):
+            groups.setdefault(f"source:{name}", set()).add(i)
+    for day in _mentioned_dates(question):
+        for i, p in enumerate(passages):
+            if p.published is not None and p.published.date() == day:
+                groups.setdefault(f"date:{day}", set()).add(i)
+    return list(groups.values())
+
+
+def _outlet_name(source: str | None) -> str | None:
+    """ "The Independent - Life and Style" -> "independent"; "Cnbc | World ..." -> "cnbc"."""
+    if not source:
+        return None
+    main = re.split(r"\s[-|:]\s", source, maxsplit=1)[0]
+    words = _WORD.findall(main.lower())
+    if words and words[0] == "the" and len(words) > 1:
+        words = words[1:]
+    return " ".join(words) or None
+
+
+def _mentioned_dates(question: str) -> list[date]:
+    days = []
+    for month, day, year in _DATE.findall(question):
+        try:
+            days.append(date(int(year), _MONTHS.index(month.lower()) + 1, int(day)))
+        except ValueError:
+            continue
+    return days
+
+
+def _is_new(s: Sentence, chosen: Sequence[Sentence], passages: Sequence[Passage]) -> bool:
+    """False when `s` repeats a chosen sentence (same place in the article, or nearly the same words)."""
+    for c in chosen:
+        same_article = passages[s.passage].article_id == passages[c.passage].article_id
+        if same_article and passages[s.passage].start + s.start == passages[c.passage].start + c.start:
+            return False
+        if _near_duplicate(s.text, c.text):
+            return False
+    return True
 
 
 def _near_duplicate(a: str, b: str) -> bool:
-    wa, wb = set(a.lower().split()), set(b.lower().split())
+    wa, wb = set(_WORD.findall(a.lower())), set(_WORD.findall(b.lower()))
     return len(wa & wb) / max(1, min(len(wa), len(wb))) > 0.8
+
+
+def _with_antecedent(evidence: Evidence, s: Sentence) -> tuple[int, int]:
+    """The span to cite: `s`, preceded by the sentence before it when `s` depends on it."""
+    text = evidence.passages[s.passage].text
+    spans = evidence.spans[s.passage]
+    before = [span for span in spans if span[1] <= s.start]
+    if not before:
+        return s.start, s.end
+    prev_start, prev_end = before[-1]
+    if "\n" in text[prev_end : s.start] or not _depends(s.text, text[prev_start:prev_end]):
+        return s.start, s.end
+    return prev_start, s.end
+
+
+def _depends(sentence: str, previous: str) -> bool:
+    """Whether `sentence` opens by pointing back: a pronoun, a connective, or "The meeting"
+    when the previous sentence mentions a meeting."""
+    words = _WORD.findall(sentence.lower())
+    if not words:
+        return False
+    if words[0] in _DEPENDENT_STARTS:
+        return True
+    if words[0] in _DEMONSTRATIVES and len(words) > 1:
+        return stem(words[1]) in {stem(w) for w in _WORD.findall(previous.lower())}
+    return False
+
+
+def _render(evidence: Evidence, chosen: Sequence[Sentence]) -> Answer:
+    """Sentences in reading order (article by date, then position), each with [n] and a Citation."""
+    passages = evidence.passages
+    spans = {id(s): _with_antecedent(evidence, s) for s in chosen}
+    order = sorted(chosen, key=lambda s: _reading_key(passages[s.passage], spans[id(s)][0]))
+    articles = list(dict.fromkeys(passages[s.passage].article_id for s in order))
+    citations: list[Citation] = []
+    lines: dict[str, list[str]] = {a: [] for a in articles}
+    for n, s in enumerate(order, start=1):
+        p = passages[s.passage]
+        start, end = spans[id(s)]
+        citations.append(_citation(n, p, evidence.spans[s.passage], start, end))
+        lines[p.article_id].append(f"{p.text[start:end]} [{n}]")
+    if len(articles) == 1:
+        text = " ".join(lines[articles[0]])
+    else:
+        heads = {p.article_id: _article_label(p) for p in passages}
+        text = "\n".join(f"{heads[a]}: {' '.join(lines[a])}" for a in articles)
+    return Answer(question=evidence.question, text=text, citations=tuple(citations))
+
+
+def _reading_key(p: Passage, start: int) -> tuple[datetime | str, str, int]:
+    when: datetime | str = p.published if p.published is not None else "~"
+    return (when.isoformat() if isinstance(when, datetime) else when, p.article_id, p.start + start)
+
+
+def _article_label(p: Passage) -> str:
+    """ "TechCrunch, 2023-10-31" — who said it and when, for answers that span articles."""
+    who = p.source or p.title
+    return f"{who}, {p.published.date().isoformat()}" if p.published else who
+
+
+def _citation(n: int, p: Passage, spans: Sequence[tuple[int, int]], start: int, end: int) -> Citation:
+    """A citation whose excerpt is the cited span with a sentence of context on each side."""
+    before = [a for a, b in spans if b <= start]
+    after = [b for a, b in spans if a >= end]
+    lo = before[-1] if before else start
+    hi = after[0] if after else end
+    return Citation(
+        n=n, title=p.title, url=p.url, published=p.published, excerpt=p.text[lo:hi],
+        sentence_start=start - lo, sentence_end=end - lo, link=text_fragment_link(p.url, p.text[start:end]),
+        article_id=p.article_id, source=p.source,
+    )

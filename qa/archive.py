@@ -11,11 +11,11 @@ from pathlib import Path
 
 from embeddings.encoder import Encoder, EncoderError, load_encoder
 from embeddings.index import VectorIndex, set_search_threads
-from qa.answer import compose_answer
+from qa.answer import ANSWER_PASSAGES, ANSWER_PER_ARTICLE, SentenceVectors, compose_answer
 from qa.config import Settings
 from qa.errors import ModelError
 from qa.indexing import Progress, reindex
-from qa.retrieval import Filters, check_question, rank_candidates
+from qa.retrieval import Catalog, Filters, check_question, rank_candidates
 from qa.store import Generation, Store
 from qa.types import Answer, ArchiveStats, IndexReport, Passage
 
@@ -51,7 +51,7 @@ class Archive:
         self.store = Store(index_dir, create=create)
         self.index_dir = self.store.index_dir
         self._given_encoder = encoder
-        self._vectors: tuple[int, VectorIndex] | None = None
+        self._vectors: tuple[int, VectorIndex, Catalog] | None = None
         self._vectors_lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -127,11 +127,13 @@ class Archive:
 
     # -- reading -----------------------------------------------------------------------------
 
-    def _vectors_for(self, db: object, generation: Generation) -> VectorIndex:
+    def _vectors_for(self, db: object, generation: Generation) -> tuple[VectorIndex, Catalog]:
+        """The FAISS index and the chunk catalog of `generation`, loaded once per generation."""
         with self._vectors_lock:
             if self._vectors is None or self._vectors[0] != generation.id:
-                self._vectors = (generation.id, self.store.load_vectors(db, generation, self.encoder.dimension))
-            return self._vectors[1]
+                vectors = self.store.load_vectors(db, generation, self.encoder.dimension)
+                self._vectors = (generation.id, vectors, Catalog.build(self.store.chunk_catalog(db)))
+            return self._vectors[1], self._vectors[2]
 
     def retrieve(
         self,
@@ -141,8 +143,9 @@ class Archive:
         published_after: datetime | None = None,
         published_before: datetime | None = None,
         source: str | None = None,
+        per_article: int | None = None,
     ) -> list[Passage]:
-        """The passages that best match `question`, best first.
+        """The passages that best match `question`, best first (at most `per_article` per article).
 
         Raises:
             InvalidQueryError: an empty or too long question, or naive/contradictory dates.
@@ -158,10 +161,10 @@ class Archive:
             generation = self.store.generation(db)
             if generation is None:
                 return []
-            vectors = self._vectors_for(db, generation)
+            vectors, catalog = self._vectors_for(db, generation)
             return rank_candidates(
-                self.store, db, vectors, query_vector, question,
-                k=k, per_article=self.settings.per_article, filters=filters,
+                self.store, db, vectors, catalog, query_vector, question,
+                k=k, per_article=per_article or self.settings.per_article, filters=filters,
             )
 
     def ask(
@@ -173,13 +176,24 @@ class Archive:
         published_before: datetime | None = None,
         source: str | None = None,
     ) -> Answer:
-        """Answer from the archive's own sentences, each cited; abstain when evidence is weak."""
+        """Answer from the archive's own sentences, each cited; abstain when evidence is weak.
+
+        `k` is the number of passages the answer draws sentences from (default: at least 8).
+        """
         passages = self.retrieve(
-            question, k, published_after=published_after, published_before=published_before, source=source
+            question, k or max(self.settings.k, ANSWER_PASSAGES),
+            published_after=published_after, published_before=published_before, source=source,
+            per_article=max(self.settings.per_article, ANSWER_PER_ARTICLE),
         )
         return compose_answer(
-            check_question(question), passages, self.encoder, max_sentences=self.settings.answer_sentences
+            check_question(question), passages, self.sentence_vectors,
+            max_sentences=self.settings.answer_sentences,
         )
+
+    @cached_property
+    def sentence_vectors(self) -> SentenceVectors:
+        """Sentence embeddings for answers, cached by text for the life of this Archive."""
+        return SentenceVectors(self.encoder)
 
     def headlines(self, limit: int = 5) -> list[str]:
         """The titles of the most recently published articles, newest first (for example questions)."""
