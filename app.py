@@ -473,8 +473,9 @@ def build_app(archive: qa.Archive) -> gr.Blocks:
                 status_line = gr.HTML(status(), elem_id="qa-status")
                 chat = gr.Chatbot(
                     label="Answers with cited sources",
+                    show_label=False,
                     elem_id="qa-chat",
-                    height="62vh",
+                    height="68vh",
                     min_height=320,
                     render_markdown=False,  # article text must never become Markdown links/images
                     sanitize_html=True,
