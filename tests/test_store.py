@@ -1,0 +1,418 @@
+"""The store: incremental reindexing, generations, embeddings reuse, locking, repair, refusal."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import filelock
+import numpy as np
+import pytest
+from conftest import shared_path
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import qa
+import qa.store
+from embeddings.index import file_sha256
+from qa.cli import main as cli_main
+from qa.indexing import writer_lock
+from qa.store import FORMAT_VERSION, Store
+
+SMALL = qa.Settings(chunk_tokens=64, per_article=50)
+
+
+def short_articles(n: int, chars: int = 300) -> list[dict]:
+    """The first `n` articles of the shared MultiHop-RAG corpus, each cut to whole sentences
+    within `chars` characters, so that embedding them is quick."""
+    corpus = json.loads(shared_path("data", "multihop-rag", "corpus.json").read_text())
+    out = []
+    for record in corpus[:n]:
+        body = record["body"][:chars]
+        cut = body.rfind(". ")
+        out.append(dict(record, body=body[: cut + 1] if cut > 0 else body))
+    return out
+
+
+def write_articles(path: Path, articles: list[dict]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(articles))
+    return path
+
+
+def article_id(archive: qa.Archive, url: str) -> str:
+    return archive.store.db.execute("SELECT id FROM articles WHERE url = ?", (url,)).fetchone()[0]
+
+
+def file_stamp(index_dir: Path) -> dict[str, tuple[int, int]]:
+    return {
+        p.name: (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in index_dir.iterdir()
+        if not p.name.endswith("-shm")
+    }
+
+
+# -- incremental equals rebuild -------------------------------------------------------------------
+
+SLOTS = 4
+
+
+def _version(base: dict, version: int) -> dict:
+    record = dict(base)
+    if version == 1:
+        record["body"] += "\n\nIn a later update, officials gave more details about the plans and the costs."
+    elif version == 2:
+        record["body"] = "Correction: " + record["body"]
+    elif version == 3:
+        record["updated"] = "2031-01-01T00:00:00Z"  # a new modified stamp only
+    elif version == 4:
+        record["published_at"] = "2030-06-01T00:00:00+00:00"  # metadata that reaches the header
+    return record
+
+
+def logical_state(archive: qa.Archive, questions: list[str]) -> dict:
+    """A store's content without ids, timestamps or `modified`, plus full search results."""
+    db = archive.store.db
+    state = {
+        "articles": sorted(db.execute(
+            "SELECT id, title, text, url, published, authors, categories, source, content_hash, "
+            "fingerprint, source_file FROM articles")),
+        "chunks": sorted(db.execute('SELECT article_id, ordinal, start, "end", text, embed_key FROM chunks')),
+        "fts": sorted(r[0] for r in db.execute("SELECT body FROM chunks_fts")),
+        "search": [
+            sorted((p.article_id, p.start, p.end, p.text, p.score) for p in archive.retrieve(q, k=100))
+            for q in questions
+        ],
+    }
+    with archive.store.read() as snapshot:
+        ids, vectors = archive.store.live_vectors(snapshot, 384)
+        keys = dict(snapshot.execute("SELECT id, embed_key FROM chunks"))
+    state["vectors"] = {keys[int(i)]: v for i, v in zip(ids, vectors, strict=True)}
+    return state
+
+
+steps = st.lists(
+    st.tuples(
+        st.sampled_from(["prune", "remove"]),
+        st.dictionaries(st.integers(0, SLOTS - 1), st.one_of(st.none(), st.integers(0, 4)), min_size=1),
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+@pytest.mark.slow
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+@given(steps=steps)
+def test_incremental_equals_rebuild(steps, encoder) -> None:
+    bases = short_articles(SLOTS, chars=400)
+    root = Path(tempfile.mkdtemp())
+    corpus = root / "corpus"
+    corpus.mkdir()
+    try:
+        with qa.Archive(root / "incremental", encoder=encoder, settings=SMALL) as archive:
+            for mode, changes in steps:
+                gone = [slot for slot, version in changes.items() if version is None]
+                for slot, version in changes.items():
+                    path = corpus / f"slot-{slot}.json"
+                    if version is None:
+                        path.unlink(missing_ok=True)
+                    else:
+                        write_articles(path, [_version(bases[slot], version)])
+                if mode == "prune":
+                    archive.add([corpus], prune=True)
+                else:
+                    urls = [bases[s]["url"] for s in gone]
+                    stored = dict(archive.store.db.execute("SELECT url, id FROM articles"))
+                    archive.remove([stored[u] for u in urls if u in stored])
+                    touched = [corpus / f"slot-{s}.json" for s, v in changes.items() if v is not None]
+                    if touched:
+                        archive.add(touched)
+            questions = ["What happened?", bases[0]["title"], "officials plans costs"]
+            assert archive.store.integrity_problems() == []
+            incremental = logical_state(archive, questions)
+        with qa.Archive(root / "rebuild", encoder=encoder, settings=SMALL) as rebuilt:
+            if any(corpus.iterdir()):
+                rebuilt.add([corpus])
+            assert rebuilt.store.integrity_problems() == []
+            fresh = logical_state(rebuilt, questions)
+        for key in ("articles", "chunks", "fts", "search"):
+            assert incremental[key] == fresh[key], key
+        assert incremental["vectors"].keys() == fresh["vectors"].keys()
+        for key, vector in fresh["vectors"].items():
+            np.testing.assert_allclose(incremental["vectors"][key], vector, atol=1e-5)
+    finally:
+        shutil.rmtree(root)
+
+
+# -- what a reindex costs ------------------------------------------------------------------------
+
+
+def test_unchanged_reindex_embeds_nothing_and_writes_nothing(archive: qa.Archive, tmp_path: Path) -> None:
+    source = write_articles(tmp_path / "a" / "articles.json", short_articles(3))
+    first = archive.add([source])
+    before = file_stamp(archive.index_dir)
+    again = archive.add([source])
+    assert (again.unchanged, again.chunks_embedded, again.generation) == (3, 0, first.generation)
+    assert file_stamp(archive.index_dir) == before
+
+
+def test_new_modified_stamp_costs_nothing_but_new_date_reembeds(archive: qa.Archive, tmp_path: Path) -> None:
+    base = short_articles(1)[0]
+    source = tmp_path / "a" / "articles.json"
+    first = archive.add([write_articles(source, [base])])
+    stamp = archive.add([write_articles(source, [_version(base, 3)])])
+    assert (stamp.unchanged, stamp.updated, stamp.chunks_embedded) == (1, 0, 0)
+    assert stamp.generation == first.generation
+    dated = archive.add([write_articles(source, [_version(base, 4)])])
+    # The date is part of each chunk's embedded header: the article is updated and re-embedded.
+    assert (dated.updated, dated.generation) == (1, first.generation + 1)
+    assert dated.chunks_embedded == archive.stats().chunks
+
+
+def test_changed_article_replaces_its_chunks_and_reuses_identical_ones(encoder, tmp_path: Path) -> None:
+    base = short_articles(1, chars=600)[0]
+    source = tmp_path / "a" / "articles.json"
+    with qa.Archive(tmp_path / "index", encoder=encoder, settings=SMALL) as archive:
+        archive.add([write_articles(source, [base])])
+        old = set(archive.store.db.execute("SELECT text FROM chunks"))
+        assert len(old) >= 3
+        changed = archive.add([write_articles(source, [_version(base, 1)])])
+        assert changed.updated == 1
+        rows = archive.store.db.execute('SELECT text, start, "end" FROM chunks ORDER BY ordinal').fetchall()
+        text = archive.store.article(article_id(archive, base["url"])).text
+        assert all(text[start:end] == chunk for chunk, start, end in rows)
+        assert "later update" in rows[-1][0]
+        assert 0 < changed.chunks_embedded < len(rows)
+        assert archive.store.integrity_problems() == []
+
+
+def test_remove_prune_and_report(archive: qa.Archive, tmp_path: Path) -> None:
+    articles = short_articles(4)
+    one = write_articles(tmp_path / "src" / "one.json", articles[:2])
+    two = write_articles(tmp_path / "src" / "two.json", articles[2:])
+    first = archive.add([tmp_path / "src"])
+    assert first.added == 4
+    nothing = archive.remove(["no-such-article"])
+    assert (nothing.removed, nothing.generation) == (0, first.generation)
+    removed = archive.remove([article_id(archive, articles[0]["url"])])
+    assert (removed.removed, archive.stats().articles) == (1, 3)
+    # A broken file must not empty the archive: its stored articles are not pruned.
+    two.write_text("{ this is not json")
+    kept = archive.add([tmp_path / "src"], prune=True)
+    assert (kept.removed, kept.added, archive.stats().articles) == (0, 1, 4)
+    assert kept.problems
+    two.unlink()
+    pruned = archive.add([one], prune=True)
+    assert (pruned.removed, pruned.unchanged, archive.stats().articles) == (2, 2, 2)
+    assert archive.store.integrity_problems() == []
+
+
+def test_chunk_ids_only_grow(archive: qa.Archive, tmp_path: Path) -> None:
+    articles = short_articles(3)
+    archive.add([write_articles(tmp_path / "a.json", articles[:2])])
+    top = archive.store.db.execute("SELECT max(id) FROM chunks").fetchone()[0]
+    archive.remove([article_id(archive, articles[1]["url"])])
+    archive.add([write_articles(tmp_path / "b.json", articles[2:])])
+    new = archive.store.db.execute(
+        "SELECT min(id) FROM chunks WHERE article_id = ?", (article_id(archive, articles[2]["url"]),)
+    ).fetchone()[0]
+    assert new > top
+
+
+def test_removed_then_readded_costs_no_embedding_within_grace(
+    archive: qa.Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(qa.store, "EMBEDDING_GRACE_GENERATIONS", 2)
+    articles = short_articles(3)
+    a = write_articles(tmp_path / "a.json", articles[:1])
+    toggles = [write_articles(tmp_path / f"t{i}.json", [articles[1 + i]]) for i in range(2)]
+    archive.add([a, *toggles])
+    a_id = article_id(archive, articles[0]["url"])
+    archive.remove([a_id])
+    readded = archive.add([a])
+    assert (readded.added, readded.chunks_embedded) == (1, 0)
+    archive.remove([a_id])  # generation g: a's embeddings unused since g
+    for toggle in toggles:  # g+1, g+2: past the grace, they are deleted
+        archive.remove([article_id(archive, json.loads(toggle.read_text())[0]["url"])])
+    assert archive.add([a]).chunks_embedded > 0
+    assert archive.store.integrity_problems() == []
+
+
+# -- files, locking ------------------------------------------------------------------------------
+
+
+def test_leftover_files_are_cleaned_and_two_generations_kept(archive: qa.Archive, tmp_path: Path) -> None:
+    articles = short_articles(3)
+    for i in range(3):
+        archive.add([write_articles(tmp_path / f"{i}.json", articles[i : i + 1])])
+    (archive.index_dir / "vectors-000099.faiss.tmp").write_bytes(b"half a file")
+    (archive.index_dir / "vectors-000004.faiss").write_bytes(b"renamed, never published")
+    archive.add([tmp_path / "0.json"])
+    assert sorted(p.name for p in archive.index_dir.glob("vectors-*")) == [
+        "vectors-000002.faiss", "vectors-000003.faiss",
+    ]
+
+
+def test_a_second_writer_fails_at_once_or_waits(encoder, tmp_path: Path) -> None:
+    source = write_articles(tmp_path / "a.json", short_articles(1))
+    with qa.Archive(tmp_path / "index", encoder=encoder) as archive:
+        archive.add([source])
+        with writer_lock(archive.store, 0):
+            started = time.perf_counter()
+            with pytest.raises(qa.IndexLockedError, match="Another process is writing.*QA_LOCK_TIMEOUT"):
+                archive.add([source])
+            assert time.perf_counter() - started < 2
+    patient = qa.Archive(tmp_path / "index", encoder=encoder, settings=qa.Settings(lock_timeout=30))
+    holder = filelock.FileLock(str(patient.index_dir / "write.lock"), thread_local=False)
+    holder.acquire()
+    threading.Timer(0.5, holder.release).start()
+    assert patient.add([source]).unchanged == 1
+    patient.close()
+
+
+def test_cli_index_prune_and_locked_message(
+    encoder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.setattr("qa.archive.load_encoder", lambda *args, **kwargs: encoder)
+    articles = short_articles(3)
+    write_articles(tmp_path / "src" / "one.json", articles[:1])
+    write_articles(tmp_path / "src" / "two.json", articles[1:])
+    index_dir = tmp_path / "index"
+
+    def qa_cli(*args: str) -> int:
+        monkeypatch.setattr(sys, "argv", ["qa", *args])
+        with pytest.raises(SystemExit) as exit_:
+            cli_main()
+        return exit_.value.code or 0
+
+    assert qa_cli("index", str(tmp_path / "src"), "--index-dir", str(index_dir)) == 0
+    assert "3 added, 0 updated, 0 unchanged, 0 removed" in capsys.readouterr().out
+    assert qa_cli("index", str(tmp_path / "src" / "one.json"), "--index-dir", str(index_dir), "--prune",
+                  "--json") == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["unchanged"], report["removed"], report["chunks_embedded"]) == (1, 2, 0)
+    with writer_lock(Store(index_dir), 0):
+        assert qa_cli("index", str(tmp_path / "src"), "--index-dir", str(index_dir)) == 1
+    assert "Another process is writing to the index" in capsys.readouterr().err
+
+
+# -- damage, repair, refusal ---------------------------------------------------------------------
+
+
+def _damage(path: Path, how: str) -> None:
+    data = bytearray(path.read_bytes())
+    if how == "flip":
+        data[len(data) // 2] ^= 0x01
+        path.write_bytes(bytes(data))
+    else:
+        path.write_bytes(bytes(data[: len(data) // 2]))
+
+
+@pytest.mark.parametrize("how", ["flip", "truncate"])
+def test_damaged_faiss_file_is_rebuilt_from_sqlite_by_a_reader(
+    how: str, encoder, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    source = write_articles(tmp_path / "a.json", short_articles(3))
+    with qa.Archive(tmp_path / "index", encoder=encoder) as archive:
+        archive.add([source])
+        expected = [p.chunk_id for p in archive.retrieve("What happened?")]
+        generation = archive.store.generation()
+    path = tmp_path / "index" / generation.faiss_file
+    _damage(path, how)
+    with qa.Archive(tmp_path / "index", encoder=encoder) as archive:
+        assert archive.store.integrity_problems()
+        with caplog.at_level(logging.WARNING, logger="qa.store"):
+            assert [p.chunk_id for p in archive.retrieve("What happened?")] == expected
+        assert "rebuilding it from" in caplog.text and "Repaired" in caplog.text
+        assert archive.store.integrity_problems() == []
+        assert file_sha256(path) == archive.store.generation().checksum
+
+
+@pytest.mark.parametrize("how", ["flip", "truncate"])
+def test_damaged_file_while_a_writer_runs_is_rebuilt_in_memory_then_repaired_by_the_writer(
+    how: str, encoder, tmp_path: Path
+) -> None:
+    source = write_articles(tmp_path / "a.json", short_articles(2))
+    with qa.Archive(tmp_path / "index", encoder=encoder) as archive:
+        archive.add([source])
+        path = archive.index_dir / archive.store.generation().faiss_file
+        _damage(path, how)
+        with writer_lock(archive.store, 0):
+            assert archive.retrieve("What happened?")  # the file on disk stays as it is
+            assert archive.store.integrity_problems()
+        report = archive.add([source])  # nothing changed, but the writer checks the file
+        assert report.unchanged == 2
+        assert archive.store.integrity_problems() == []
+
+
+def test_another_model_or_dimension_is_refused_naming_both(seed_archive: qa.Archive, tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    shutil.copytree(seed_archive.index_dir, index_dir)
+    with sqlite3.connect(index_dir / "archive.sqlite") as db:
+        db.execute("UPDATE meta SET value = 'other/mpnet' WHERE key = 'model'")
+        db.execute("UPDATE meta SET value = '768' WHERE key = 'dimension'")
+    archive = qa.Archive(index_dir, encoder=seed_archive.encoder)
+    with pytest.raises(qa.IndexMismatchError) as error:
+        archive.retrieve("Jinan")
+    message = str(error.value)
+    assert "other/mpnet" in message and "768" in message
+    assert "all-MiniLM-L6-v2" in message and "384" in message and "qa index" in message
+    archive.close()
+
+
+def test_future_format_is_refused(tmp_path: Path) -> None:
+    Store(tmp_path / "index").close()
+    with sqlite3.connect(tmp_path / "index" / "archive.sqlite") as db:
+        db.execute("UPDATE meta SET value = ? WHERE key = 'format_version'", (str(FORMAT_VERSION + 1),))
+    with pytest.raises(qa.IndexMismatchError, match="newer than this version"):
+        Store(tmp_path / "index")
+
+
+def test_format_1_is_upgraded_in_place(tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    index_dir.mkdir()
+    with sqlite3.connect(index_dir / "archive.sqlite") as db:
+        db.executescript(V1_SCHEMA)
+    store = Store(index_dir)
+    assert store.meta("format_version") == str(FORMAT_VERSION)
+    assert store.generation() is None and store.integrity_problems() == []
+    store.close()
+
+
+def test_no_pickle_anywhere_in_the_store(seed_archive: qa.Archive) -> None:
+    for module in ("qa/store.py", "qa/indexing.py", "embeddings/index.py"):
+        source = (Path(__file__).parents[1] / module).read_text()
+        assert "import pickle" not in source and "pickle." not in source and "np.load(" not in source
+    for path in seed_archive.index_dir.glob("vectors-*.faiss"):
+        assert path.read_bytes()[:4] == b"IxM2"  # FAISS's own format
+
+
+V1_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE articles (
+    id TEXT PRIMARY KEY, title TEXT NOT NULL, text TEXT NOT NULL, url TEXT,
+    published TEXT, modified TEXT, authors TEXT NOT NULL, categories TEXT NOT NULL,
+    source TEXT, language TEXT, content_hash TEXT NOT NULL, source_file TEXT,
+    partial INTEGER NOT NULL DEFAULT 0, indexed_at TEXT NOT NULL
+);
+CREATE TABLE chunks (
+    id INTEGER PRIMARY KEY, article_id TEXT NOT NULL REFERENCES articles (id),
+    ordinal INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+    text TEXT NOT NULL, embed_key TEXT NOT NULL
+);
+CREATE TABLE embeddings (key TEXT PRIMARY KEY, vector BLOB NOT NULL);
+CREATE VIRTUAL TABLE chunks_fts USING fts5 (body, tokenize = 'porter unicode61 remove_diacritics 2');
+CREATE TABLE generations (
+    id INTEGER PRIMARY KEY, created TEXT NOT NULL, faiss_file TEXT NOT NULL,
+    checksum TEXT NOT NULL, articles INTEGER NOT NULL, chunks INTEGER NOT NULL
+);
+INSERT INTO meta VALUES ('format_version', '1');
+"""
