@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import gradio as gr
+from gradio.utils import get_upload_folder
 from tqdm import tqdm
 
 import qa
@@ -416,9 +417,12 @@ def build_app(archive: qa.Archive) -> gr.Blocks:
 
     def add_files(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
         paths, refused = [], []
+        uploads = Path(get_upload_folder()).resolve()
         for name in files or []:
-            path = Path(name)
-            if len(paths) == MAX_UPLOAD_FILES:
+            path = Path(name).resolve()
+            if not path.is_relative_to(uploads):  # Gradio checks this too; we delete these files
+                refused.append(f"{path.name}: not an uploaded file; skipped")
+            elif len(paths) == MAX_UPLOAD_FILES:
                 refused.append(f"{path.name}: more than {MAX_UPLOAD_FILES} files at once; skipped")
             elif path.suffix.lower() not in UPLOAD_SUFFIXES:
                 refused.append(f"{path.name}: not a {'/'.join(UPLOAD_SUFFIXES)} file; skipped")

@@ -348,6 +348,14 @@ def test_store_and_local_files_are_never_served(served: tuple[str, qa.Archive]) 
     prefixes = ["gradio_api/file=", "file=", "gradio_api/file/", "static/", "assets/", "gradio_api/static/",
                 "gradio_api/assets/", "favicon.ico/"]
     with httpx.Client(base_url=url, timeout=10) as http:
+        # The route works for what it is meant for (so the probes below are aimed right), and an
+        # uploaded page comes back as a download, not as a page running on the chat's origin.
+        page = {"files": ("page.html", b"<script>1</script>", "text/html")}
+        uploaded = http.post("gradio_api/upload", files=page)
+        served_back = http.get("gradio_api/file=" + uploaded.json()[0])
+        assert served_back.status_code == 200 and served_back.content == b"<script>1</script>"
+        assert "html" not in served_back.headers["content-type"]
+        assert served_back.headers["content-disposition"].startswith("attachment")
         for target in targets:
             variants = {target, target.replace("/", "%2F"), target.replace("..", "%2e%2e"),
                         target.replace("/", "%252F"), "..%2F" * 8 + target.lstrip("/")}
@@ -358,6 +366,29 @@ def test_store_and_local_files_are_never_served(served: tuple[str, qa.Archive]) 
                     leaked = any(s in body for s in ("TOP-SECRET-STORE-FILE", "SQLite format 3", "root:x:0:0",
                                                      "def build_app", "[build-system]"))
                     assert not leaked, (prefix + variant, response.status_code)
+
+
+def test_add_articles_refuses_server_paths(served: tuple[str, qa.Archive], tmp_path: Path) -> None:
+    # A hand-made API call naming a file on the server instead of uploading one: it must be neither
+    # indexed nor deleted (the handler removes uploads after indexing them).
+    url, archive = served
+    victim = tmp_path / "victim.json"
+    victim.write_text('{"title": "Victim", "text": "The zyzzyva victim sentence must never be indexed."}')
+    articles = archive.stats().articles
+    with httpx.Client(base_url=url, timeout=60) as http:
+        config = http.get("config").json()
+        fn_index = next(i for i, d in enumerate(config["dependencies"]) if d.get("api_name") == "add_files")
+        file_data = {"path": str(victim), "orig_name": "victim.json", "meta": {"_type": "gradio.FileData"}}
+        joined = http.post("gradio_api/queue/join", json={
+            "data": [[file_data]], "fn_index": fn_index, "session_hash": "victimtest", "event_data": None,
+        })
+        assert joined.status_code == 200
+        with http.stream("GET", "gradio_api/queue/data", params={"session_hash": "victimtest"}) as events:
+            for line in events.iter_lines():
+                if "process_completed" in line:
+                    break
+    assert victim.exists()
+    assert archive.stats().articles == articles
 
 
 def test_uploads_over_the_cap_are_refused(served: tuple[str, qa.Archive], tmp_path: Path) -> None:
