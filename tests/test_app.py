@@ -19,7 +19,7 @@ import httpx
 import pytest
 from conftest import DATA, REPO
 from gradio_client import Client
-from gradio_client.exceptions import AppError
+from gradio_client.exceptions import AppError, AuthenticationError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -389,6 +389,23 @@ def test_add_articles_refuses_server_paths(served: tuple[str, qa.Archive], tmp_p
                     break
     assert victim.exists()
     assert archive.stats().articles == articles
+
+
+def test_auth_protects_the_page_and_the_api(seed_archive: qa.Archive) -> None:
+    demo = app.build_app(seed_archive)
+    url = app.launch(demo, port=free_port(), auth=app.parse_auth("ann:s3cret"), prevent_thread_lock=True,
+                     quiet=True)
+    try:
+        with httpx.Client(base_url=url, timeout=10) as http:
+            assert http.get("config").status_code == 401
+            assert http.post("gradio_api/upload", files={"files": ("a.txt", b"x")}).status_code == 401
+        with pytest.raises(AuthenticationError, match="credentials"):
+            Client(url, verbose=False, analytics_enabled=False).predict("Jinan?", api_name="/ask")
+        client = Client(url, auth=("ann", "s3cret"), verbose=False, analytics_enabled=False)
+        result = client.predict("What was agreed in Jinan?", api_name="/ask")
+        assert any(c["url"] == SEED_URL for c in result["citations"])
+    finally:
+        demo.close()
 
 
 def test_uploads_over_the_cap_are_refused(served: tuple[str, qa.Archive], tmp_path: Path) -> None:
