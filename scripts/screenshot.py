@@ -1,6 +1,6 @@
 """Regenerate docs/chat.png: the chat answering the seed question, in Chromium, over the sample archive.
 
-    python scripts/screenshot.py [--output docs/chat.png] [--width 1280] [--height 980]
+    python scripts/screenshot.py [--output docs/chat.png] [--width 1280] [--height 900]
 
 Builds a temporary index from the bundled sample articles, serves the app on a free loopback port,
 asks "What was agreed in Jinan?" in headless Chromium (Debian's /usr/bin/chromium through
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=REPO / "docs" / "chat.png")
     parser.add_argument("--width", type=int, default=1280)
-    parser.add_argument("--height", type=int, default=980)
+    parser.add_argument("--height", type=int, default=900)
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="qa-screenshot-") as tmp:
