@@ -28,11 +28,11 @@ out = Console(highlight=False, soft_wrap=True)
 
 IndexDir = Annotated[
     Optional[Path],
-    typer.Option("--index-dir", help="Index directory [default: $QA_INDEX_DIR or ./qa-index]."),
+    typer.Option("--index-dir", help="Index directory (default: $QA_INDEX_DIR or ./qa-index)."),
 ]
 Model = Annotated[
     Optional[str],
-    typer.Option("--model", help="Embedding model name or path [default: bundled all-MiniLM-L6-v2]."),
+    typer.Option("--model", help="Embedding model name or path (default: the bundled all-MiniLM-L6-v2)."),
 ]
 
 
