@@ -156,8 +156,43 @@ class SentenceTransformerEncoder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def load_encoder(model: str = BUNDLED_MODEL, *, backend: str = "auto") -> Encoder:
-    """The encoder for a model name or path. `backend`: "auto", "torch" or "onnx"."""
+def load_encoder(
+    model: str = BUNDLED_MODEL, *, backend: str = "auto", cache_dir: str | Path | None = None
+) -> Encoder:
+    """The encoder for a model name or path.
+
+    Args:
+        model: the bundled model's name, or a sentence-transformers name or local path.
+        backend: "torch"; "onnx" (int8 ONNX on onnxruntime, exported once and cached); or "auto":
+            ONNX for the bundled model when onnxruntime is installed and the export loads, else
+            torch. Other models get torch under "auto". The two give slightly different vectors
+            (cosine ~0.99): the encoder's `backend` attribute says which one built an index.
+        cache_dir: where the ONNX export is cached (default: $QA_CACHE_DIR, else ~/.cache/qa/onnx).
+
+    Raises:
+        ValueError: an unknown backend.
+        EncoderError: "onnx" without onnxruntime, or a model that cannot be exported.
+    """
     if backend not in ("auto", "torch", "onnx"):
         raise ValueError(f"backend must be 'auto', 'torch' or 'onnx', not {backend!r}")
-    return SentenceTransformerEncoder(model)
+    bundled = model in (BUNDLED_MODEL, f"sentence-transformers/{BUNDLED_MODEL}")
+    if backend == "onnx" or (backend == "auto" and bundled):
+        from embeddings.onnx_encoder import OnnxEncoder
+
+        path = Path(resolve_model(model))
+        try:
+            if not path.is_dir():
+                raise EncoderError(f"The ONNX backend needs a local model directory, not {model!r}")
+            encoder = OnnxEncoder(path, cache_dir, name=BUNDLED_MODEL if bundled else model)
+            encoder.prepare()
+        except EncoderError as exc:
+            if backend == "onnx":
+                raise
+            log.warning("The int8 ONNX encoder is unavailable (%s); using torch", exc)
+        else:
+            log.info("Encoder: %s on onnxruntime, int8 (%s)", encoder.name, encoder.onnx_path)
+            return encoder
+    torch_encoder = SentenceTransformerEncoder(model)
+    torch_encoder.backend = "torch"  # type: ignore[attr-defined]  # until the class declares it
+    log.info("Encoder: %s on torch", model)
+    return torch_encoder

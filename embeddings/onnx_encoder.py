@@ -1,0 +1,302 @@
+"""An int8-quantised ONNX export of a sentence-transformers BERT model, run with onnxruntime.
+
+The export (torch) happens once per set of weights and is cached; later runs load the cached
+file with onnxruntime and `tokenizers` only, so they never import torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from embeddings.encoder import EncoderError
+
+log = logging.getLogger(__name__)
+
+ONNX_FILENAME = "model-int8.onnx"
+# Opset 17 is the newest the legacy TorchScript exporter targets well and every onnxruntime >= 1.14 runs.
+OPSET = 17
+# Threads, measured with bench/encoders.py on the shared 2-core dev machine (load average 12-14
+# from other jobs): with onnxruntime's default spin-waiting, 2 intra-op threads ran at a third to
+# half the speed of 1 (spinning threads fight for busy cores); with spinning off (see _session),
+# 2 threads matched 1 under that load and can use the second core when it is free. So: one thread
+# per core, spinning off, capped at 4 since MiniLM's small matrices stop scaling beyond that.
+DEFAULT_THREADS = max(1, min(4, os.cpu_count() or 1))
+# Best of 8/16/32/64 in bench/encoders.py (length-sorted input, so padding is small); the
+# differences were within the noise of the shared machine, larger batches slightly ahead.
+DEFAULT_BATCH_SIZE = 32
+_STALE_TEMP_SECONDS = 3600.0
+_INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def default_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """QA_CACHE_DIR, else ~/.cache/qa/onnx."""
+    env = os.environ if environ is None else environ
+    root = env.get("QA_CACHE_DIR")
+    return Path(root) if root else Path.home() / ".cache" / "qa" / "onnx"
+
+
+def weights_digest(model_dir: Path) -> str:
+    """sha256 of the model's weights file (model.safetensors, else pytorch_model.bin)."""
+    for name in ("model.safetensors", "pytorch_model.bin"):
+        path = model_dir / name
+        if path.is_file():
+            digest = hashlib.sha256()
+            with path.open("rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+            return digest.hexdigest()
+    raise EncoderError(
+        f"No model.safetensors or pytorch_model.bin in {model_dir}; "
+        "give a sentence-transformers model directory"
+    )
+
+
+class OnnxEncoder:
+    """A sentence-transformers model (BERT-style, mean pooling) as int8 ONNX on onnxruntime.
+
+    Vectors agree with the torch backend to a cosine of about 0.99, not exactly, so an index
+    records `backend` ("onnx-int8") and must not be mixed with torch vectors.
+    """
+
+    backend = "onnx-int8"
+
+    def __init__(
+        self,
+        model_dir: str | Path,
+        cache_dir: str | Path | None = None,
+        *,
+        name: str | None = None,
+        threads: int = DEFAULT_THREADS,
+    ) -> None:
+        """Args:
+        model_dir: a local sentence-transformers model directory (with tokenizer.json).
+        cache_dir: where `<sha256 of weights[:16]>/model-int8.onnx` is kept; default
+            `default_cache_dir()`.
+        name: the model name to report (e.g. "all-MiniLM-L6-v2"); default the directory name.
+        threads: onnxruntime intra-op threads.
+        """
+        self.model_dir = Path(model_dir)
+        if not (self.model_dir / "tokenizer.json").is_file():
+            raise ValueError(f"{self.model_dir} is not a model directory with a tokenizer.json")
+        if threads < 1:
+            raise ValueError(f"threads must be at least 1, not {threads}")
+        self.name = name or self.model_dir.name
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        self.threads = threads
+        self._check_pooling()
+
+    def _read_json(self, relative: str) -> dict[str, Any]:
+        path = self.model_dir / relative
+        try:
+            return dict(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as exc:
+            raise EncoderError(f"Cannot read {path}: {exc}") from exc
+
+    def _check_pooling(self) -> None:
+        pooling = self.model_dir / "1_Pooling" / "config.json"
+        if pooling.is_file() and not self._read_json("1_Pooling/config.json").get("pooling_mode_mean_tokens"):
+            raise EncoderError(
+                f"{pooling}: only mean pooling is supported by the ONNX backend; use backend='torch'"
+            )
+
+    @property
+    def dimension(self) -> int:
+        return int(self._read_json("config.json")["hidden_size"])
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self._read_json("sentence_bert_config.json")["max_seq_length"])
+
+    def _load_tokenizer(self, truncate_at: int | None) -> Any:
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+        tokenizer.no_padding()  # padded per batch, after sorting by length
+        if truncate_at is None:
+            tokenizer.no_truncation()
+        else:
+            tokenizer.enable_truncation(truncate_at)  # special tokens kept, as in the torch backend
+        return tokenizer
+
+    @cached_property
+    def _tokenizer(self) -> Any:
+        return self._load_tokenizer(None)
+
+    @cached_property
+    def _truncating_tokenizer(self) -> Any:
+        return self._load_tokenizer(self.max_tokens)
+
+    @cached_property
+    def onnx_path(self) -> Path:
+        """Where the quantised model is (or will be) cached."""
+        return self.cache_dir / weights_digest(self.model_dir)[:16] / ONNX_FILENAME
+
+    def prepare(self) -> Path:
+        """Export and quantise unless cached; load the session. Returns the ONNX file."""
+        _ = self._session
+        return self.onnx_path
+
+    @cached_property
+    def _session(self) -> Any:
+        try:
+            import onnxruntime as ort
+        except ImportError as exc:
+            raise EncoderError(
+                "The ONNX backend needs onnxruntime; run: pip install onnxruntime, or use backend='torch'"
+            ) from exc
+        path = self.onnx_path
+        if not path.is_file():
+            self._export(path)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = self.threads
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        try:
+            session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own untyped errors for bad files
+            raise EncoderError(f"Cannot load the ONNX model {path}: {exc}; delete it to rebuild it") from exc
+        log.info("Loaded %s (%s, %d threads)", path, self.name, self.threads)
+        return session
+
+    def _export(self, target: Path) -> None:
+        """Export with torch, quantise per channel to int8, and move into place atomically."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temps(target.parent)
+        started = time.monotonic()
+        log.info("Exporting %s to int8 ONNX at %s (once per model)", self.name, target)
+        work = Path(tempfile.mkdtemp(prefix=".tmp-export-", dir=target.parent))
+        try:
+            fp32 = work / "model-fp32.onnx"
+            int8 = work / ONNX_FILENAME
+            try:
+                _export_fp32(self.model_dir, fp32)
+                from onnxruntime.quantization import QuantType, quantize_dynamic
+
+                # Per-channel int8 weights: cosine 0.992 vs torch; per-tensor gave only 0.933.
+                quantize_dynamic(fp32, int8, per_channel=True, weight_type=QuantType.QInt8)
+            except EncoderError:
+                raise
+            except Exception as exc:  # the exporters raise many unrelated types; all mean "no ONNX"
+                raise EncoderError(
+                    f"Exporting {self.model_dir} to ONNX failed: {exc}; use backend='torch'"
+                ) from exc
+            os.replace(int8, target)  # same directory: atomic, so readers never see half a file
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        log.info("Exported %s in %.1f s", target, time.monotonic() - started)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Word pieces per text, special tokens included (what the model would see untruncated)."""
+        return [len(e.ids) for e in self._tokenizer.encode_batch(list(texts))]
+
+    def encode(
+        self, texts: Sequence[str], *, batch_size: int = DEFAULT_BATCH_SIZE, show_progress: bool = False
+    ) -> np.ndarray:
+        """L2-normalised float32 vectors, one row per text, in the order given.
+
+        Texts are truncated to `max_tokens` word pieces like the torch backend, sorted by length
+        so each batch pads little, and the rows put back in input order.
+        """
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, not {batch_size}")
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if not texts:
+            return out
+        session = self._session
+        wanted = {i.name for i in session.get_inputs()}
+        encodings = self._truncating_tokenizer.encode_batch(list(texts))
+        ids = [e.ids for e in encodings]
+        types = [e.type_ids for e in encodings]
+        order = np.argsort([len(row) for row in ids], kind="stable")
+        bar = _progress(len(texts)) if show_progress else None
+        for start in range(0, len(order), batch_size):
+            batch = order[start : start + batch_size]
+            width = max(len(ids[i]) for i in batch)
+            feed = {name: np.zeros((len(batch), width), dtype=np.int64) for name in _INPUT_NAMES}
+            for row, i in enumerate(batch):
+                n = len(ids[i])
+                feed["input_ids"][row, :n] = ids[i]
+                feed["attention_mask"][row, :n] = 1
+                feed["token_type_ids"][row, :n] = types[i]
+            hidden = session.run(None, {k: v for k, v in feed.items() if k in wanted})[0]
+            mask = feed["attention_mask"][..., None].astype(np.float32)
+            pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
+            norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+            out[batch] = pooled / norms
+            if bar is not None:
+                bar.update(len(batch))
+        if bar is not None:
+            bar.close()
+        return out
+
+
+def _progress(total: int) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="Encoding", unit="text")
+
+
+def _remove_stale_temps(directory: Path) -> None:
+    """Delete leftovers of exports that crashed; recent ones may belong to a running export."""
+    now = time.time()
+    for path in directory.glob(".tmp-*"):
+        try:
+            if now - path.stat().st_mtime > _STALE_TEMP_SECONDS:
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+                log.info("Removed %s, left by an interrupted export", path)
+        except OSError as exc:
+            log.warning("Cannot remove %s, left by an interrupted export: %s", path, exc)
+
+
+def _export_fp32(model_dir: Path, target: Path) -> None:
+    """torch.onnx.export of the transformer inside the sentence-transformers model: token states out."""
+    import inspect
+    import warnings
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(model_dir), device="cpu")
+    transformer = model[0].auto_model.eval()
+    takes_types = "token_type_ids" in inspect.signature(transformer.forward).parameters
+    names = list(_INPUT_NAMES if takes_types else _INPUT_NAMES[:2])
+
+    class Wrapper(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.transformer = transformer
+
+        def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+            return self.transformer(**dict(zip(names, inputs, strict=True))).last_hidden_state
+
+    example = tuple(torch.ones(2, 8, dtype=torch.long) for _ in names)
+    axes = {name: {0: "batch", 1: "sequence"} for name in [*names, "last_hidden_state"]}
+    # The legacy TorchScript exporter (dynamo=False): 2.5 s here and no onnxscript dependency;
+    # the dynamo exporter gives the same vectors but takes 13 s and needs onnxscript.
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # tracer and deprecation warnings, all expected here
+        torch.onnx.export(
+            Wrapper(),
+            example,
+            str(target),
+            input_names=names,
+            output_names=["last_hidden_state"],
+            dynamic_axes=axes,
+            opset_version=OPSET,
+            dynamo=False,
+        )

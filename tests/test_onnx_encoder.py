@@ -1,0 +1,200 @@
+"""The int8 ONNX encoder: a real export of the bundled model, compared with the torch encoder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embeddings import encoder as encoder_module
+from embeddings import onnx_encoder
+from embeddings.encoder import (
+    BUNDLED_MODEL,
+    EncoderError,
+    SentenceTransformerEncoder,
+    bundled_model_dir,
+    load_encoder,
+)
+from embeddings.onnx_encoder import ONNX_FILENAME, OnnxEncoder, default_cache_dir
+
+pytestmark = pytest.mark.slow  # one real export (~15 s) and the torch model for the session
+
+NEWS = [
+    "The Federal Reserve held interest rates steady on Wednesday, signalling two cuts later this year.",
+    "Apple unveiled a thinner iPhone at its Cupertino event, but analysts questioned the price.",
+    "Floods in southern Brazil have displaced more than 500,000 people, officials said.",
+    "Manchester City won the Premier League title for a fourth consecutive season.",
+    "OpenAI's board said the chief executive would return after a week of turmoil.",
+    "Shares of Nvidia rose 6% after the chipmaker forecast revenue above Wall Street estimates.",
+    "A magnitude 7.4 earthquake struck off the coast of Taiwan early on Wednesday.",
+    "Election officials in Pennsylvania began counting mail-in ballots on Tuesday morning.",
+]
+LONG = " ".join(NEWS * 8)  # ~600 word pieces: truncated at 256
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("onnx-cache")
+
+
+@pytest.fixture(scope="session")
+def onnx(cache_dir: Path) -> OnnxEncoder:
+    """The bundled model exported once for the whole session."""
+    encoder = OnnxEncoder(bundled_model_dir(), cache_dir, name=BUNDLED_MODEL)
+    encoder.prepare()
+    return encoder
+
+
+@pytest.fixture(scope="session")
+def torch_encoder() -> SentenceTransformerEncoder:
+    return SentenceTransformerEncoder(BUNDLED_MODEL)
+
+
+def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.sum(a * b, axis=1)
+
+
+def test_interface_matches_torch(onnx: OnnxEncoder, torch_encoder: SentenceTransformerEncoder) -> None:
+    assert onnx.name == BUNDLED_MODEL
+    assert onnx.backend == "onnx-int8"
+    assert onnx.dimension == torch_encoder.dimension == 384
+    assert onnx.max_tokens == torch_encoder.max_tokens == 256
+    assert onnx.count_tokens([*NEWS, LONG]) == torch_encoder.count_tokens([*NEWS, LONG])
+    assert onnx.onnx_path.parent.name == encoder_module.BUNDLED_SHA256[:16]
+
+
+def test_agrees_with_torch(onnx: OnnxEncoder, torch_encoder: SentenceTransformerEncoder) -> None:
+    vectors = onnx.encode(NEWS)
+    assert vectors.dtype == np.float32 and vectors.shape == (len(NEWS), 384)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert cosines(vectors, torch_encoder.encode(NEWS)).mean() >= 0.98
+
+
+def test_order_is_kept_across_lengths(onnx: OnnxEncoder) -> None:
+    texts = ["Rates.", LONG, NEWS[0], "Storm hits coast.", NEWS[3] * 3, NEWS[5]]
+    together = onnx.encode(texts, batch_size=2)
+    alone = np.vstack([onnx.encode([t]) for t in texts])
+    # Dynamic int8 quantisation scales activations per batch, so batch-mates shift a vector a
+    # little; each row must still be its own text's vector.
+    similarity = together @ alone.T
+    assert list(similarity.argmax(axis=1)) == list(range(len(texts)))
+    assert similarity.diagonal().min() > 0.98
+
+
+def test_long_text_truncated_like_torch(onnx: OnnxEncoder, torch_encoder: SentenceTransformerEncoder) -> None:
+    assert onnx.count_tokens([LONG])[0] > 256
+    longer = onnx.encode([LONG + " A tail the model never sees, however long it gets."])
+    np.testing.assert_allclose(onnx.encode([LONG]), longer, atol=1e-6)
+    assert cosines(longer, torch_encoder.encode([LONG]))[0] >= 0.98
+
+
+def test_empty_input(onnx: OnnxEncoder) -> None:
+    vectors = onnx.encode([])
+    assert vectors.shape == (0, 384) and vectors.dtype == np.float32
+
+
+def test_progress_bar_and_bad_batch_size(onnx: OnnxEncoder) -> None:
+    assert onnx.encode(NEWS, batch_size=3, show_progress=True).shape == (len(NEWS), 384)
+    with pytest.raises(ValueError, match="batch_size"):
+        onnx.encode(NEWS, batch_size=0)
+
+
+def test_cached_model_is_reused(onnx: OnnxEncoder, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    mtime = onnx.onnx_path.stat().st_mtime_ns
+
+    def no_export(*args: object) -> None:
+        raise AssertionError("the cached model was exported again")
+
+    monkeypatch.setattr(onnx_encoder, "_export_fp32", no_export)
+    again = OnnxEncoder(bundled_model_dir(), cache_dir, name=BUNDLED_MODEL)
+    np.testing.assert_allclose(again.encode(NEWS), onnx.encode(NEWS), atol=1e-6)
+    assert onnx.onnx_path.stat().st_mtime_ns == mtime
+
+
+def test_cached_load_does_not_import_torch(onnx: OnnxEncoder, cache_dir: Path) -> None:
+    script = (
+        "import sys\n"
+        "from embeddings.encoder import bundled_model_dir\n"
+        "from embeddings.onnx_encoder import OnnxEncoder\n"
+        f"e = OnnxEncoder(bundled_model_dir(), {str(cache_dir)!r})\n"
+        "assert e.encode(['Markets rallied.']).shape == (1, 384)\n"
+        "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules))\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root), "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=root, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_crash_mid_export_leaves_no_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def crash(model_dir: Path, target: Path) -> None:
+        target.write_bytes(b"half an ONNX file")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(onnx_encoder, "_export_fp32", crash)
+    encoder = OnnxEncoder(bundled_model_dir(), tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        encoder.prepare()
+    assert not encoder.onnx_path.exists()
+    assert list(encoder.onnx_path.parent.iterdir()) == []
+
+
+def test_failed_export_is_an_encoder_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(model_dir: Path, target: Path) -> None:
+        raise RuntimeError("unsupported operator")
+
+    monkeypatch.setattr(onnx_encoder, "_export_fp32", fail)
+    with pytest.raises(EncoderError, match="unsupported operator"):
+        OnnxEncoder(bundled_model_dir(), tmp_path).prepare()
+
+
+def test_stray_temp_files_do_not_break_the_next_export(tmp_path: Path, onnx: OnnxEncoder) -> None:
+    """A process killed mid-export leaves its temp dir; the next one exports anyway and tidies up."""
+    model_dir = tmp_path / "cache" / onnx.onnx_path.parent.name
+    stale = model_dir / ".tmp-export-killed"
+    stale.mkdir(parents=True)
+    (stale / "model-fp32.onnx").write_bytes(b"half an ONNX file")
+    old = time.time() - 2 * 3600
+    os.utime(stale, (old, old))
+    recent = model_dir / ".tmp-export-running"  # may belong to another process: left alone
+    recent.mkdir()
+
+    encoder = OnnxEncoder(bundled_model_dir(), tmp_path / "cache")
+    assert encoder.encode(["Markets rallied."]).shape == (1, 384)
+    assert sorted(p.name for p in model_dir.iterdir()) == [".tmp-export-running", ONNX_FILENAME]
+
+
+def test_default_cache_dir() -> None:
+    assert default_cache_dir({"QA_CACHE_DIR": "/srv/qa"}) == Path("/srv/qa")
+    assert default_cache_dir({}) == Path.home() / ".cache" / "qa" / "onnx"
+
+
+def test_load_encoder_backends(onnx: OnnxEncoder, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    torch_encoder = load_encoder(BUNDLED_MODEL, backend="torch")
+    assert isinstance(torch_encoder, SentenceTransformerEncoder) and torch_encoder.backend == "torch"  # type: ignore[attr-defined]
+    for backend in ("onnx", "auto"):
+        chosen = load_encoder(BUNDLED_MODEL, backend=backend, cache_dir=cache_dir)
+        assert isinstance(chosen, OnnxEncoder) and chosen.onnx_path == onnx.onnx_path
+    # Another model (here: the same files under a path name) gets torch under "auto".
+    assert isinstance(load_encoder(str(bundled_model_dir()), cache_dir=cache_dir), SentenceTransformerEncoder)
+    with pytest.raises(ValueError, match="backend"):
+        load_encoder(BUNDLED_MODEL, backend="tensorrt")
+
+
+def test_auto_falls_back_to_torch_without_onnxruntime(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import onnxruntime -> ImportError
+    with caplog.at_level("INFO", logger="embeddings.encoder"):
+        chosen = load_encoder(BUNDLED_MODEL, backend="auto", cache_dir=tmp_path)
+    assert isinstance(chosen, SentenceTransformerEncoder)
+    assert "on torch" in caplog.text and "pip install onnxruntime" in caplog.text
+    with pytest.raises(EncoderError, match="pip install onnxruntime"):
+        load_encoder(BUNDLED_MODEL, backend="onnx", cache_dir=tmp_path)
