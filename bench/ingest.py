@@ -72,7 +72,7 @@ def main() -> None:
     raw_encoder = load_encoder(backend=args.backend)
     raw_encoder.encode(["warm up"])
     started = time.perf_counter()
-    raw_encoder.encode(texts, batch_size=32)
+    raw_encoder.encode(texts)
     raw_s = time.perf_counter() - started
 
     questions = [q["query"] for q in json.loads(QUERIES.read_text())][: args.questions]

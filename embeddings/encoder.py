@@ -28,6 +28,7 @@ class Encoder(Protocol):
     """What the rest of the system needs from an embedding model."""
 
     name: str
+    backend: str  # "torch" or "onnx-int8": their vectors differ slightly, so a store records it
 
     @property
     def dimension(self) -> int: ...
@@ -85,6 +86,8 @@ def resolve_model(model: str) -> str:
 
 class SentenceTransformerEncoder:
     """A sentence-transformers model run with torch on the CPU, loaded on first use."""
+
+    backend = "torch"
 
     def __init__(self, model: str = BUNDLED_MODEL, *, device: str = "cpu") -> None:
         if not model:
@@ -193,6 +196,5 @@ def load_encoder(
             log.info("Encoder: %s on onnxruntime, int8 (%s)", encoder.name, encoder.onnx_path)
             return encoder
     torch_encoder = SentenceTransformerEncoder(model)
-    torch_encoder.backend = "torch"  # type: ignore[attr-defined]  # until the class declares it
     log.info("Encoder: %s on torch", model)
     return torch_encoder

@@ -33,9 +33,12 @@ OPSET = 17
 # 2 threads matched 1 under that load and can use the second core when it is free. So: one thread
 # per core, spinning off, capped at 4 since MiniLM's small matrices stop scaling beyond that.
 DEFAULT_THREADS = max(1, min(4, os.cpu_count() or 1))
-# Best of 8/16/32/64 in bench/encoders.py (length-sorted input, so padding is small); the
-# differences were within the noise of the shared machine, larger batches slightly ahead.
-DEFAULT_BATCH_SIZE = 32
+# One text per run by default. Dynamic int8 quantisation scales activations over the whole input
+# tensor, so in a batch a text's vector shifts with its batch-mates (cosine ~0.986 between batch 1
+# and 32): one text per run makes a vector a function of its text alone, as the embedding cache
+# keyed by text assumes. It is also faster here: no padding, and onnxruntime's matrices for one
+# 256-token text already fill the cores (measured 14 chunks/s at batch 1 vs 8 at batch 32, loaded machine).
+DEFAULT_BATCH_SIZE = 1
 _STALE_TEMP_SECONDS = 3600.0
 _INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 
