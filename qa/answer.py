@@ -17,7 +17,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date
 from typing import Protocol
 from urllib.parse import quote
 
@@ -49,6 +49,17 @@ _DEPENDENT_STARTS = frozenset(
         "it", "its", "they", "them", "their", "he", "him", "his", "she", "her", "this", "that",
         "these", "those", "such", "but", "however", "also", "meanwhile", "moreover", "still", "yet",
         "instead", "otherwise", "there", "then", "so",
+    }
+)  # fmt: skip
+# Words that shape a question but say nothing about its subject (the retrieval stopword list
+# keeps them): left out of the lexical overlap and of a question's focus.
+_QUESTION_WORDS = frozenset(
+    {
+        "what", "where", "when", "who", "whom", "whose", "which", "why", "how", "whether", "did",
+        "does", "do", "done", "has", "have", "had", "been", "being", "were", "was", "is", "are",
+        "be", "would", "could", "should", "can", "will", "may", "might", "also", "both", "between",
+        "according", "article", "articles", "report", "reported", "reports", "reporting",
+        "mentioned", "published", "while", "about", "regarding", "considering",
     }
 )  # fmt: skip
 _DEMONSTRATIVES = frozenset({"the", "this", "that", "these", "those"})
@@ -83,6 +94,11 @@ class SentenceVectors:
 
     def __len__(self) -> int:
         return len(self._cache)
+
+    def clear(self) -> None:
+        """Forget every cached vector."""
+        with self._lock:
+            self._cache.clear()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Normalised float32 vectors, one row per text; only unseen texts reach the encoder."""
@@ -172,7 +188,7 @@ def gather_evidence(
     """
     spans = tuple(tuple(sentence_spans(p.text)) for p in passages)
     candidates = _candidates(passages, spans)
-    sets = [_stems(c.text) for c in candidates]
+    sets = [key_stems(c.text) for c in candidates]
     lexical = _lexical_scores(question, passages, candidates, sets)
     prior = [_prior(s.passage) for s in candidates]
     keep = sorted(range(len(candidates)), key=lambda i: -(lexical[i] + 0.1 * prior[i]))[:embed_budget]
@@ -199,7 +215,7 @@ def focus_of(question: str, found: set[str]) -> str | None:
     to focus on (no key term remains) or nothing was removed."""
     words = _WORD.findall(question)
     kept = [w for w in words if stem(w) not in found or w.lower() in _STOPWORDS_Q]
-    if len(kept) == len(words) or not query_terms(" ".join(kept)):
+    if len(kept) == len(words) or not key_stems(" ".join(kept)):
         return None
     return " ".join(kept)
 
@@ -239,8 +255,9 @@ def stem(term: str) -> str:
     return term
 
 
-def _stems(text: str) -> set[str]:
-    return {stem(t) for t in query_terms(text)}
+def key_stems(text: str) -> set[str]:
+    """The stems of the content words of `text` (question words and news meta-words dropped)."""
+    return {stem(t) for t in query_terms(text) if t not in _QUESTION_WORDS}
 
 
 def _lexical_scores(
@@ -252,10 +269,10 @@ def _lexical_scores(
     sentences contain counts most, and a term found nowhere still counts in the denominator.
     Terms found only in the article's title or outlet count half.
     """
-    terms = sorted(_stems(question))
+    terms = sorted(key_stems(question))
     if not terms or not candidates:
         return [0.0] * len(candidates)
-    contexts = [_stems(f"{p.title} {p.source or ''}") for p in passages]
+    contexts = [key_stems(f"{p.title} {p.source or ''}") for p in passages]
     n = len(candidates)
     weight = {t: math.log(1 + n / (1 + sum(t in s for s in sets))) for t in terms}
     total = sum(weight.values())
@@ -294,7 +311,7 @@ def answer_from_evidence(
     evidence: Evidence, *, max_sentences: int = 3, min_confidence: float = MIN_CONFIDENCE
 ) -> Answer:
     """The answer that `evidence` supports: cited sentences, or an abstention with leads."""
-    if evidence.confidence < min_confidence:
+    if not evidence.ranked or evidence.confidence < min_confidence:
         return abstain(evidence.question, evidence.passages)
     chosen = _choose(evidence, max_sentences)
     return _render(evidence, chosen)
@@ -409,15 +426,13 @@ def _depends(sentence: str, previous: str) -> bool:
 def _render(evidence: Evidence, chosen: Sequence[Sentence]) -> Answer:
     """Sentences in reading order (article by date, then position), each with [n] and a Citation."""
     passages = evidence.passages
-    spans = {id(s): _with_antecedent(evidence, s) for s in chosen}
-    order = sorted(chosen, key=lambda s: _reading_key(passages[s.passage], spans[id(s)][0]))
-    articles = list(dict.fromkeys(passages[s.passage].article_id for s in order))
+    pieces = sorted(_cited_spans(evidence, chosen), key=lambda t: _reading_key(passages[t[0]], t[1]))
+    articles = list(dict.fromkeys(passages[i].article_id for i, _, _ in pieces))
     citations: list[Citation] = []
     lines: dict[str, list[str]] = {a: [] for a in articles}
-    for n, s in enumerate(order, start=1):
-        p = passages[s.passage]
-        start, end = spans[id(s)]
-        citations.append(_citation(n, p, evidence.spans[s.passage], start, end))
+    for n, (i, start, end) in enumerate(pieces, start=1):
+        p = passages[i]
+        citations.append(cite(n, p, evidence.spans[i], start, end))
         lines[p.article_id].append(f"{p.text[start:end]} [{n}]")
     if len(articles) == 1:
         text = " ".join(lines[articles[0]])
@@ -427,9 +442,35 @@ def _render(evidence: Evidence, chosen: Sequence[Sentence]) -> Answer:
     return Answer(question=evidence.question, text=text, citations=tuple(citations))
 
 
-def _reading_key(p: Passage, start: int) -> tuple[datetime | str, str, int]:
-    when: datetime | str = p.published if p.published is not None else "~"
-    return (when.isoformat() if isinstance(when, datetime) else when, p.article_id, p.start + start)
+def _cited_spans(evidence: Evidence, chosen: Sequence[Sentence]) -> list[tuple[int, int, int]]:
+    """(passage, start, end) to cite: each chosen sentence with its antecedent; spans that
+    overlap in one passage are merged, and a span inside another of the same article dropped."""
+    by_passage: dict[int, list[tuple[int, int]]] = {}
+    for s in chosen:
+        by_passage.setdefault(s.passage, []).append(_with_antecedent(evidence, s))
+    merged: list[tuple[int, int, int]] = []
+    for i, spans in by_passage.items():
+        for start, end in sorted(spans):
+            if merged and merged[-1][0] == i and start < merged[-1][2]:
+                merged[-1] = (i, merged[-1][1], max(end, merged[-1][2]))
+            else:
+                merged.append((i, start, end))
+    return [t for t in merged if not any(u != t and _inside(evidence.passages, t, u) for u in merged)]
+
+
+def _inside(passages: Sequence[Passage], t: tuple[int, int, int], u: tuple[int, int, int]) -> bool:
+    """Whether span `t` lies within span `u` of the same article (ties: the later passage yields)."""
+    pt, pu = passages[t[0]], passages[u[0]]
+    if pt.article_id != pu.article_id:
+        return False
+    a, b = pt.start + t[1], pt.start + t[2]
+    c, d = pu.start + u[1], pu.start + u[2]
+    return c <= a and b <= d and ((c, d) != (a, b) or t[0] > u[0])
+
+
+def _reading_key(p: Passage, start: int) -> tuple[str, str, int]:
+    when = p.published.isoformat() if p.published is not None else "~"
+    return (when, p.article_id, p.start + start)
 
 
 def _article_label(p: Passage) -> str:
@@ -438,8 +479,9 @@ def _article_label(p: Passage) -> str:
     return f"{who}, {p.published.date().isoformat()}" if p.published else who
 
 
-def _citation(n: int, p: Passage, spans: Sequence[tuple[int, int]], start: int, end: int) -> Citation:
-    """A citation whose excerpt is the cited span with a sentence of context on each side."""
+def cite(n: int, p: Passage, spans: Sequence[tuple[int, int]], start: int, end: int) -> Citation:
+    """Citation [n] of `p.text[start:end]`; its excerpt is that span with a sentence of context
+    on each side (`spans`: the sentence spans of `p.text`)."""
     before = [a for a, b in spans if b <= start]
     after = [b for a, b in spans if a >= end]
     lo = before[-1] if before else start

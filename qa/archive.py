@@ -15,6 +15,7 @@ from qa.answer import ANSWER_PASSAGES, ANSWER_PER_ARTICLE, SentenceVectors, comp
 from qa.config import Settings
 from qa.errors import ModelError
 from qa.indexing import Progress, reindex
+from qa.llm import LLMAnswerer, LLMConfig
 from qa.retrieval import Catalog, Filters, check_question, rank_candidates
 from qa.store import Generation, Store
 from qa.types import Answer, ArchiveStats, IndexReport, Passage
@@ -34,6 +35,7 @@ class Archive:
         settings: model, chunking and answer settings; defaults suit the bundled model.
         encoder: an already loaded encoder to share (its model must match the store's).
         create: when False, a missing index raises `IndexNotFoundError`.
+        llm: an OpenAI-compatible endpoint for generative answers (verified; extractive when None).
 
     Raises:
         IndexMismatchError: the store was built with another model, dimension or format.
@@ -46,8 +48,10 @@ class Archive:
         settings: Settings | None = None,
         encoder: Encoder | None = None,
         create: bool = True,
+        llm: LLMConfig | None = None,
     ) -> None:
         self.settings = settings or Settings()
+        self.llm = LLMAnswerer(llm) if llm is not None else None
         self.store = Store(index_dir, create=create)
         self.index_dir = self.store.index_dir
         self._given_encoder = encoder
@@ -87,7 +91,7 @@ class Archive:
             raise ModelError(str(exc)) from exc
         self.store.check_model(
             encoder.name,
-            getattr(encoder, "backend", "torch"),
+            encoder.backend,
             dimension,
             {"chunk_tokens": self.settings.chunk_tokens, "chunk_overlap": self.settings.chunk_overlap},
         )
@@ -185,10 +189,11 @@ class Archive:
             published_after=published_after, published_before=published_before, source=source,
             per_article=max(self.settings.per_article, ANSWER_PER_ARTICLE),
         )
-        return compose_answer(
-            check_question(question), passages, self.sentence_vectors,
-            max_sentences=self.settings.answer_sentences,
+        question = check_question(question)
+        answer = compose_answer(
+            question, passages, self.sentence_vectors, max_sentences=self.settings.answer_sentences
         )
+        return self.llm.answer(question, passages, answer) if self.llm else answer
 
     @cached_property
     def sentence_vectors(self) -> SentenceVectors:

@@ -1,0 +1,215 @@
+"""Benchmark: extractive answers on the MultiHop-RAG dev questions — evidence, abstention, latency.
+
+    python bench/answers.py [--index-dir /tmp/mh-index] [--limit N] [--json out.json]
+
+Builds the index of the 609-article corpus first when `--index-dir` holds none (a few minutes).
+Then asks every dev question twice through `Archive.ask`: once with an empty sentence cache
+(cold: every sentence embedded at query time) and once in sequence with the cache kept (warm:
+what a running server sees). Prints a JSON record, then a short table.
+
+Fact-level evidence (the rule behind `cites_gold`): write norm(x) for x with all whitespace
+removed. A citation *cites a gold fact* when, for one of the question's gold `fact`s F and
+the cited span S (`excerpt[sentence_start:sentence_end]`), norm(F) is a substring of norm(S)
+or norm(S) is a substring of norm(F) (the fact and our sentence split differ slightly). The
+looser `excerpt_gold` also counts norm(F) as a substring of norm(excerpt), the cited span with
+a sentence of context each side. `passages_gold` (a ceiling) asks the same of the retrieved
+passages the answer was drawn from. An abstained answer cites nothing. Null questions are left
+out of these shares and used for abstention.
+
+Calibration: each question's `Evidence.confidence` is recorded; the threshold chosen is the
+highest at which at most 10% of answerable questions abstain, and the table shows the
+abstention rates it gives. The figures above the calibration use the threshold in qa/answer.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import qa  # noqa: E402
+from qa.answer import (  # noqa: E402
+    ANSWER_PASSAGES,
+    ANSWER_PER_ARTICLE,
+    MIN_CONFIDENCE,
+    answer_from_evidence,
+    gather_evidence,
+)
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "multihop-rag"
+MAX_FALSE_ABSTENTION = 0.10
+_SPACE = re.compile(r"\s+")
+
+
+def norm(text: str) -> str:
+    """The text with all whitespace removed (the benchmark's own matching rule)."""
+    return _SPACE.sub("", text)
+
+
+def cites_gold(answer: qa.Answer, facts: list[str]) -> bool:
+    """Whether a cited span contains a gold fact or lies inside one (see the module docstring)."""
+    spans = [norm(c.excerpt[c.sentence_start : c.sentence_end]) for c in answer.citations]
+    return any(f in s or s in f for f in map(norm, facts) for s in spans if s and f)
+
+
+def excerpt_gold(answer: qa.Answer, facts: list[str]) -> bool:
+    """Whether a cited excerpt (span with context) contains a gold fact, or `cites_gold`."""
+    excerpts = [norm(c.excerpt) for c in answer.citations]
+    return cites_gold(answer, facts) or any(norm(f) in e for f in facts for e in excerpts)
+
+
+def open_index(index_dir: Path, corpus: Path) -> qa.Archive:
+    """The archive at `index_dir`, built from `corpus` when it holds no articles yet."""
+    archive = qa.Archive(index_dir)
+    if archive.stats().articles == 0:
+        print(f"building the index at {index_dir} from {corpus} (a few minutes)", file=sys.stderr)
+        report = archive.add([corpus])
+        print(report.summary(), file=sys.stderr)
+    return archive
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def timed_ask(archive: qa.Archive, question: str, *, cold: bool) -> tuple[qa.Answer, float]:
+    if cold:
+        archive.sentence_vectors.clear()
+    started = time.perf_counter()
+    answer = archive.ask(question)
+    return answer, time.perf_counter() - started
+
+
+def calibrate(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """The highest threshold at which at most MAX_FALSE_ABSTENTION of answerable questions abstain."""
+    answerable = sorted(r["confidence"] for r in rows if not r["null"])
+    nulls = [r["confidence"] for r in rows if r["null"]]
+    allowed = int(MAX_FALSE_ABSTENTION * len(answerable))
+    threshold = answerable[allowed] if allowed < len(answerable) else answerable[-1]
+    return {
+        "threshold": round(threshold, 4),
+        "null_abstained": share(c < threshold for c in nulls),
+        "answerable_abstained": share(c < threshold for c in answerable),
+    }
+
+
+def share(flags: Any) -> float:
+    values = list(flags)
+    return round(sum(values) / len(values), 4) if values else 0.0
+
+
+def evaluate(archive: qa.Archive, queries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per question: latencies, confidence, abstention and evidence flags."""
+    settings = archive.settings
+    rows = []
+    archive.ask("warm up the model")
+    cold = [timed_ask(archive, q["query"], cold=True)[1] for q in queries]
+    archive.sentence_vectors.clear()
+    for q, cold_seconds in zip(queries, cold, strict=True):
+        answer, warm_seconds = timed_ask(archive, q["query"], cold=False)
+        k, per_article = max(settings.k, ANSWER_PASSAGES), max(settings.per_article, ANSWER_PER_ARTICLE)
+        passages = archive.retrieve(q["query"], k, per_article=per_article)
+        evidence = gather_evidence(q["query"], passages, archive.sentence_vectors)
+        again = answer_from_evidence(evidence, max_sentences=settings.answer_sentences)
+        assert again.text == answer.text, "the bench must score what ask() answers"
+        facts = [e["fact"] for e in q["evidence_list"]]
+        unabstained = answer_from_evidence(evidence, min_confidence=float("-inf"))
+        rows.append(
+            {
+                "query": q["query"],
+                "type": q["question_type"],
+                "null": q["question_type"] == "null_query",
+                "cold_ms": round(cold_seconds * 1000, 2),
+                "warm_ms": round(warm_seconds * 1000, 2),
+                "confidence": evidence.confidence,
+                "abstained": answer.abstained,
+                "cites_gold": cites_gold(answer, facts),
+                "excerpt_gold": excerpt_gold(answer, facts),
+                "passages_gold": any(norm(f) in norm(p.text) for f in facts for p in passages),
+                "sentences": len(answer.citations),
+                "cited": [c.excerpt[c.sentence_start : c.sentence_end] for c in unabstained.citations],
+            }
+        )
+    return rows
+
+
+def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    answerable = [r for r in rows if not r["null"]]
+    nulls = [r for r in rows if r["null"]]
+    by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in answerable:
+        by_type[r["type"]].append(r)
+    cold = [r["cold_ms"] for r in rows]
+    warm = [r["warm_ms"] for r in rows]
+    return {
+        "questions": len(rows),
+        "answerable": len(answerable),
+        "null": len(nulls),
+        "threshold": MIN_CONFIDENCE,
+        "cites_gold": share(r["cites_gold"] for r in answerable),
+        "excerpt_gold": share(r["excerpt_gold"] for r in answerable),
+        "passages_gold": share(r["passages_gold"] for r in answerable),
+        "cites_gold_by_type": {t: share(r["cites_gold"] for r in rs) for t, rs in sorted(by_type.items())},
+        "null_abstained": share(r["abstained"] for r in nulls),
+        "answerable_abstained": share(r["abstained"] for r in answerable),
+        "mean_sentences": round(statistics.mean(r["sentences"] for r in answerable), 2),
+        "cold_ms": {"p50": percentile(cold, 0.5), "p95": percentile(cold, 0.95), "max": max(cold)},
+        "warm_ms": {"p50": percentile(warm, 0.5), "p95": percentile(warm, 0.95), "max": max(warm)},
+        "calibration": calibrate(rows) if nulls and answerable else {},
+    }
+
+
+def print_table(summary: dict[str, Any]) -> None:
+    print(f"questions {summary['questions']} ({summary['answerable']} answerable, {summary['null']} null)")
+    print(f"cites a gold fact (sentence)      {summary['cites_gold']:.3f}   goal >= 0.75")
+    print(f"cites a gold fact (excerpt)       {summary['excerpt_gold']:.3f}")
+    print(f"gold fact in the passages         {summary['passages_gold']:.3f}   (ceiling)")
+    for kind, value in summary["cites_gold_by_type"].items():
+        print(f"  {kind:<31} {value:.3f}")
+    print(f"null abstained (threshold {summary['threshold']})  {summary['null_abstained']:.3f}   goal >= 0.6")
+    print(f"answerable abstained              {summary['answerable_abstained']:.3f}   goal <= 0.1")
+    for cache in ("cold", "warm"):
+        ms = summary[f"{cache}_ms"]
+        times = f"p50 {ms['p50']:.0f}  p95 {ms['p95']:.0f}  max {ms['max']:.0f}"
+        print(f"ask ms, {cache} cache  {times}   goal p95 <= 150")
+    if summary["calibration"]:
+        c = summary["calibration"]
+        print(
+            f"calibrated threshold {c['threshold']}: null abstained {c['null_abstained']:.3f}, "
+            f"answerable abstained {c['answerable_abstained']:.3f}"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index-dir", type=Path, default=Path("/tmp/mh-index"), help="built when empty")
+    parser.add_argument("--corpus", type=Path, default=DATA / "corpus.json")
+    parser.add_argument("--queries", type=Path, default=DATA / "queries-dev.json")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    parser.add_argument("--json", type=Path, default=None, help="also write the per-question rows here")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+    queries = json.loads(args.queries.read_text(encoding="utf-8"))[: args.limit]
+    with open_index(args.index_dir, args.corpus) as archive:
+        rows = evaluate(archive, queries)
+    summary = summarise(rows)
+    if args.json:
+        args.json.write_text(json.dumps({"summary": summary, "rows": rows}, indent=1), encoding="utf-8")
+    print(json.dumps(summary))
+    print_table(summary)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

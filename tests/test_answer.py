@@ -1,0 +1,264 @@
+"""Extractive answers on the real model: sentences, citations, links, several articles, abstention."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import unquote
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import qa
+from embeddings.encoder import Encoder
+from qa.answer import (
+    ABSTAIN_TEXT,
+    SentenceVectors,
+    compose_answer,
+    focus_of,
+    gather_evidence,
+    text_fragment_link,
+)
+from qa.chunking import paragraph_spans, sentence_spans
+
+ANSWER_DATA = Path(__file__).resolve().parent / "data" / "answer"
+VERGE_URL = "https://www.theverge.example/2023/10/2/lumina-courier-x1"
+MARKER = re.compile(r"\[(\d+)\]")
+
+
+@pytest.fixture(scope="module")
+def robots(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> qa.Archive:
+    """Three short articles: two outlets on one robot maker, and an unrelated regatta."""
+    archive = qa.Archive(tmp_path_factory.mktemp("robots") / "index", encoder=encoder)
+    report = archive.add([ANSWER_DATA / "articles.json"])
+    assert report.added == 3
+    return archive
+
+
+def assert_citations_check_out(archive: qa.Archive, answer: qa.Answer) -> None:
+    """Every [n] has a citation whose sentence is in the text and verbatim in the stored article."""
+    assert sorted({int(n) for n in MARKER.findall(answer.text)}) == [c.n for c in answer.citations]
+    for c in answer.citations:
+        cited = c.excerpt[c.sentence_start : c.sentence_end]
+        assert f"{cited} [{c.n}]" in answer.text
+        article = archive.store.article(c.article_id)
+        assert article is not None and cited in article.text
+
+
+# -- text fragments --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sentence", "fragment"),
+    [
+        ("Prices rose, then fell.", "Prices%20rose%2C%20then%20fell."),
+        ("A well-known case.", "A%20well%2Dknown%20case."),
+        ("Salt & pepper", "Salt%20%26%20pepper"),
+        ("Zoë met 李雷 in Malmö.", "Zo%C3%AB%20met%20%E6%9D%8E%E9%9B%B7%20in%20Malm%C3%B6."),
+        ("  spaced\n out\ttext ", "spaced%20out%20text"),
+        ("100% #1 = yes?", "100%25%20%231%20%3D%20yes%3F"),
+    ],
+)
+def test_text_fragment_encodes_its_syntax_characters(sentence: str, fragment: str) -> None:
+    link = text_fragment_link("https://news.example/a", sentence)
+    assert link == f"https://news.example/a#:~:text={fragment}"
+
+
+def test_long_sentences_use_the_start_end_form() -> None:
+    sentence = "One two three four five six seven eight nine ten eleven twelve thirteen-fourteen, fifteen."
+    link = text_fragment_link("https://news.example/a#old-anchor", sentence)
+    assert link is not None and link.startswith("https://news.example/a#:~:text=")
+    start, end = link.split("#:~:text=")[1].split(",")
+    assert unquote(start) == "One two three four five"
+    assert unquote(end) == "ten eleven twelve thirteen-fourteen, fifteen."
+
+
+def test_only_http_urls_get_links() -> None:
+    assert text_fragment_link(None, "Anything.") is None
+    assert text_fragment_link("javascript:alert(1)", "Anything.") is None
+    assert text_fragment_link("HTTPS://news.example/x", "Hi there.") == "HTTPS://news.example/x#:~:text=Hi%20there."
+
+
+@given(st.text(min_size=1, max_size=80))
+def test_fragments_decode_to_the_sentence_words(sentence: str) -> None:
+    link = text_fragment_link("https://news.example/a", sentence)
+    assert link is not None
+    fragment = link.split("#:~:text=", 1)[1] if "#:~:text=" in link else ""
+    encoded = fragment.split(",") if fragment else []
+    assert all(not set(part) & set(" ,-&#") for part in encoded)
+    words = sentence.split()
+    parts = [unquote(p) for p in encoded]
+    if len(words) > 12:
+        assert parts == [" ".join(words[:5]), " ".join(words[-5:])]
+    else:
+        assert parts == ([" ".join(words)] if words else [])
+
+
+# -- citation offsets, as a law --------------------------------------------------------------
+
+# Words of three or more characters, six or more to a sentence: long enough to be worth saying.
+_WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzéßø中-&,'’", min_size=3, max_size=9)
+_SENTENCE = st.lists(_WORD, min_size=6, max_size=14).map(lambda ws: " ".join(ws).capitalize() + ".")
+_PARAGRAPH = st.lists(_SENTENCE, min_size=1, max_size=4).map(" ".join)
+_ARTICLE = st.lists(_PARAGRAPH, min_size=1, max_size=5).map("\n\n".join)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=_ARTICLE, cut=st.integers(min_value=0, max_value=4), data=st.data())
+def test_citation_offsets_slice_back_to_the_article(encoder: Encoder, text: str, cut: int, data) -> None:
+    # Two passages of one article that share a paragraph, as overlapping chunks do.
+    paragraphs = paragraph_spans(text)
+    middle = paragraphs[min(cut, len(paragraphs) - 1)]
+    passages = [
+        passage_of(text, 0, middle[1], chunk_id=1),
+        passage_of(text, middle[0], len(text), chunk_id=2),
+    ]
+    question = " ".join(data.draw(st.lists(st.sampled_from(text.split()), min_size=1, max_size=5)))
+    answer = compose_answer(question, passages, encoder, min_confidence=float("-inf"))
+    assert answer.citations
+    for c in answer.citations:
+        cited = c.excerpt[c.sentence_start : c.sentence_end]
+        assert cited and cited == cited.strip()
+        assert f"{cited} [{c.n}]" in answer.text
+        assert c.excerpt in text and cited in c.excerpt and cited in text
+        assert c.link is not None and "#:~:text=" in c.link
+    spans = [(c.excerpt, c.sentence_start) for c in answer.citations]
+    assert len(set(spans)) == len(spans)
+
+
+def passage_of(text: str, start: int, end: int, *, chunk_id: int) -> qa.Passage:
+    return qa.Passage(
+        text=text[start:end], score=1.0 / chunk_id, chunk_id=chunk_id, article_id="a", title="T",
+        url="https://news.example/a", published=None, start=start, end=end,
+    )
+
+
+# -- answers from the fixture archive --------------------------------------------------------
+
+
+def test_the_best_sentence_is_cited_with_a_working_link(robots: qa.Archive) -> None:
+    answer = robots.ask("How much did Lumina Robotics raise in its Series B round?")
+    assert not answer.abstained
+    assert "$50 million" in answer.text
+    assert_citations_check_out(robots, answer)
+    cited = next(c for c in answer.citations if "$50 million" in c.excerpt[c.sentence_start : c.sentence_end])
+    assert cited.source == "TechCrunch"
+    assert cited.published == datetime(2023, 11, 15, 14, 30, tzinfo=UTC)
+    assert cited.link is not None
+    assert cited.link.startswith("https://techcrunch.example/2023/11/15/lumina-robotics-series-b/#:~:text=Lumina")
+
+
+def test_a_dependent_sentence_brings_its_antecedent(robots: qa.Archive) -> None:
+    answer = robots.ask("How many kilograms of parcels can it carry up the stairs?")
+    assert not answer.abstained
+    span = next(
+        c.excerpt[c.sentence_start : c.sentence_end] for c in answer.citations if "20 kilograms" in c.excerpt
+    )
+    assert span.startswith("Lumina Robotics unveiled the Courier X1")
+    assert span.endswith("in under a minute.")
+    assert_citations_check_out(robots, answer)
+
+
+def test_a_comparison_takes_a_sentence_from_each_named_outlet_with_dates(robots: qa.Archive) -> None:
+    question = "Did both The Verge and TechCrunch report on the Courier X1 robot from Lumina Robotics?"
+    answer = robots.ask(question)
+    assert not answer.abstained
+    assert {c.source for c in answer.citations} >= {"The Verge", "TechCrunch"}
+    lines = answer.text.splitlines()
+    assert lines[0].startswith("The Verge, 2023-10-02: ")
+    assert lines[1].startswith("TechCrunch, 2023-11-15: ")
+    assert_citations_check_out(robots, answer)
+    # No yes/no that the articles do not state.
+    assert not re.match(r"(?i)\s*(yes|no)\b", answer.text)
+
+
+def test_a_temporal_question_orders_articles_by_date(robots: qa.Archive) -> None:
+    answer = robots.ask(
+        "Was the Courier X1 unveiled in Oslo, as The Verge reported on October 2, 2023, before Lumina "
+        "raised money, as TechCrunch reported on November 15, 2023?"
+    )
+    assert not answer.abstained
+    dates = [c.published for c in answer.citations]
+    assert dates == sorted(dates)
+    assert {c.source for c in answer.citations} >= {"The Verge", "TechCrunch"}
+
+
+def test_an_off_topic_question_abstains_with_leads(robots: qa.Archive) -> None:
+    answer = robots.ask("What is the best temperature for baking sourdough bread?")
+    assert answer.abstained
+    assert answer.text == ABSTAIN_TEXT
+    assert answer.citations == ()
+    assert answer.leads and len({p.article_id for p in answer.leads}) == len(answer.leads)
+    assert "[" not in answer.text
+
+
+def test_answers_stay_within_the_budget(robots: qa.Archive) -> None:
+    short = qa.Archive(robots.index_dir, settings=qa.Settings(answer_sentences=1), encoder=robots.encoder)
+    answer = short.ask("What does the Courier X1 robot use to climb stairs?")
+    assert len(answer.citations) == 1
+
+
+# -- the parts -------------------------------------------------------------------------------
+
+
+def test_repeated_sentences_are_said_once(encoder: Encoder) -> None:
+    text = "The council approved the budget on Monday. The vote was 7 to 2."
+    passages = [
+        qa.Passage(text=text, score=1.0, chunk_id=i, article_id=f"a{i}", title="Budget", url=None,
+                   published=None)
+        for i in range(3)
+    ]
+    answer = compose_answer("What did the council approve?", passages, encoder, min_confidence=float("-inf"))
+    assert answer.text.count("The council approved the budget on Monday.") == 1
+
+
+def test_focus_drops_the_terms_the_passages_contain() -> None:
+    assert focus_of("What was agreed in Jinan?", {"jinan"}) == "What was agreed in"
+    assert focus_of("What was agreed in Jinan?", set()) is None
+    assert focus_of("Where is Jinan?", {"jinan"}) is None
+
+
+def test_only_a_shortlist_is_embedded(encoder: Encoder) -> None:
+    calls: list[int] = []
+
+    class Counting:
+        def encode(self, texts):
+            calls.append(len(texts))
+            return encoder.encode(texts)
+
+    text = " ".join(f"Sentence number {i} talks about item {i} in detail." for i in range(40))
+    passage = qa.Passage(
+        text=text, score=1.0, chunk_id=1, article_id="a", title="Items", url=None, published=None
+    )
+    vectors = SentenceVectors(Counting())
+    evidence = gather_evidence("Which sentence talks about item 7?", [passage], vectors, embed_budget=5)
+    assert len(evidence.ranked) == 5
+    assert "item 7 " in evidence.ranked[0].text
+    assert calls == [6 + 1] or calls == [5 + 1]  # the question, maybe its focus, and five sentences
+    gather_evidence("Which sentence talks about item 7?", [passage], vectors, embed_budget=5)
+    assert len(calls) == 1  # the second time everything comes from the cache
+
+
+def test_sentence_vectors_are_a_bounded_lru(encoder: Encoder) -> None:
+    vectors = SentenceVectors(encoder, capacity=2)
+    first = vectors.encode(["alpha beta", "gamma delta"])
+    assert first.shape == (2, encoder.dimension) and first.dtype == np.float32
+    np.testing.assert_allclose(first, encoder.encode(["alpha beta", "gamma delta"]), atol=1e-5)
+    vectors.encode(["epsilon"])
+    assert len(vectors) == 2
+    with pytest.raises(ValueError, match="capacity"):
+        SentenceVectors(encoder, capacity=0)
+
+
+def test_sentence_spans_back_the_citations() -> None:
+    # The citations lean on sentence_spans never crossing a paragraph break.
+    text = "First one here.\n\nSecond one there. Third."
+    assert [text[a:b] for a, b in sentence_spans(text)] == ["First one here.", "Second one there.", "Third."]
+
+
+def test_bad_budget_is_refused(encoder: Encoder) -> None:
+    with pytest.raises(ValueError, match="max_sentences"):
+        compose_answer("x", [], encoder, max_sentences=0)
