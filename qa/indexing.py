@@ -164,8 +164,9 @@ def plan_changes(
         log.warning("Chunking settings changed from %s to %s: re-chunking every article",
                     generation.settings, chunk_settings(settings))
         queued = {a.id for a in plan.upserts} | set(plan.removals)
+        by_id = {a.id: a for a in articles}
         for article_id in sorted(set(stored) - queued):
-            article = next((a for a in articles if a.id == article_id), None) or store.article(article_id)
+            article = by_id.get(article_id) or store.article(article_id)
             if article is not None:
                 plan.upserts.append(article)
                 plan.updated += 1
@@ -207,7 +208,7 @@ def embed_missing(
     progress("embed", 0, len(todo))
     for i in range(0, len(todo), EMBED_BATCH):
         batch = todo[i : i + EMBED_BATCH]
-        vectors = encoder.encode([t for _, t in batch], batch_size=32)
+        vectors = encoder.encode([t for _, t in batch])
         store.save_embeddings([k for k, _ in batch], vectors)
         checkpoint("embedded_batch")
         progress("embed", i + len(batch), len(todo))

@@ -44,6 +44,7 @@ EMBEDDING_GRACE_GENERATIONS = 10
 # Published FAISS files kept on disk: the current one and the one before it, which a reader
 # that pinned the previous generation a moment ago may still be opening.
 KEEP_FILES = 2
+REBUILD_BATCH = 50_000
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -363,6 +364,14 @@ class Store:
                 )
         return found
 
+    def chunk_catalog(self, db: sqlite3.Connection) -> list[tuple[int, str, str | None, datetime | None]]:
+        """(chunk id, article id, source, published) of every live chunk: what ranking needs in memory."""
+        rows = db.execute(
+            "SELECT c.id, c.article_id, a.source, a.published "
+            "FROM chunks c JOIN articles a ON a.id = c.article_id"
+        )
+        return [(int(r[0]), r[1], r[2], _parse_time(r[3])) for r in rows]
+
     def lexical_search(self, db: sqlite3.Connection, match: str, limit: int) -> list[tuple[int, float]]:
         """(chunk id, BM25 score, higher is better) for an FTS5 MATCH expression."""
         rows = db.execute(
@@ -382,9 +391,18 @@ class Store:
         return ids, vectors.reshape(len(ids), dimension)
 
     def rebuild_vectors(self, db: sqlite3.Connection, dimension: int) -> VectorIndex:
-        """The FAISS index of the snapshot's live chunks, from SQLite alone (no re-embedding)."""
-        ids, vectors = self.live_vectors(db, dimension)
-        return VectorIndex.build(dimension, ids, vectors)
+        """The FAISS index of the snapshot's live chunks, from SQLite alone (no re-embedding).
+
+        Streams in batches, so memory stays near the size of the index itself."""
+        index = VectorIndex(dimension)
+        cursor = db.execute(
+            "SELECT c.id, e.vector FROM chunks c JOIN embeddings e ON e.key = c.embed_key ORDER BY c.id"
+        )
+        while rows := cursor.fetchmany(REBUILD_BATCH):
+            vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
+            ids = np.array([r[0] for r in rows], dtype=np.int64)
+            index.add(ids, vectors.reshape(len(rows), dimension))
+        return index
 
     def load_vectors(self, db: sqlite3.Connection, generation: Generation, dimension: int) -> VectorIndex:
         """The FAISS index of `generation`, pinned by the read transaction `db`.
