@@ -125,7 +125,7 @@ def verified_sentences(text: str, passage_count: int) -> list[tuple[str, list[in
 
     Returns (sentence, passage numbers) pairs; the sentence keeps its original markers.
     """
-    text = _TRAILING_MARKERS.sub(lambda m: m.group(2).strip() + m.group(1), strip_markup(text))
+    text = _TRAILING_MARKERS.sub(lambda m: " " + m.group(2).strip() + m.group(1), strip_markup(text))
     kept = []
     for start, end in sentence_spans(text):
         sentence = " ".join(text[start:end].split())
