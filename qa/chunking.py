@@ -90,17 +90,20 @@ def chunk_article(
     *,
     max_tokens: int = 256,
     overlap: int = 1,
+    context: bool = True,
 ) -> list[Chunk]:
     """Split an article into chunks of whole sentences.
 
     Each chunk's embedding text (context header + chunk) fits in `max_tokens` word pieces,
     special tokens included, so the model never truncates it. A sentence too long for one chunk
     is split between words. `overlap` sentences are repeated at the start of the next chunk.
+    With `context=False` the chunk alone must fit (for measuring the headline context's worth).
     """
     text = article.text
     if not text.strip():
         return []
-    header_tokens = count_tokens([context_header(article)])[0] if context_header(article) else 2
+    header = context_header(article) if context else ""
+    header_tokens = count_tokens([header])[0] if header else 2
     # Joining adds at most one word piece per boundary; keep a small margin for that.
     budget = max(16, max_tokens - header_tokens - 2)
     units = _units_within(text, sentence_spans(text), count_tokens, budget)
@@ -119,7 +122,7 @@ def chunk_article(
         if last + 1 >= len(units):
             break
         first = max(first + 1, last + 1 - overlap)
-    return _verified(article, chunks, count_tokens, max_tokens)
+    return _verified(article, chunks, count_tokens, max_tokens, context)
 
 
 def _units_within(
@@ -146,10 +149,10 @@ def _units_within(
 
 
 def _verified(
-    article: Article, chunks: list[Chunk], count_tokens: TokenCounter, max_tokens: int
+    article: Article, chunks: list[Chunk], count_tokens: TokenCounter, max_tokens: int, context: bool = True
 ) -> list[Chunk]:
     """Check every embedding text against the real tokenizer; split any chunk still too long."""
-    sizes = count_tokens([embedding_text(article, c.text) for c in chunks])
+    sizes = count_tokens([embedding_text(article, c.text) if context else c.text for c in chunks])
     if all(n <= max_tokens for n in sizes):
         return chunks
     fixed: list[Chunk] = []
@@ -161,7 +164,7 @@ def _verified(
         for a, b in ((chunk.start, middle), (middle, chunk.end)):
             a, b = _strip(article.text, a, b)
             part = Chunk(article.id, 0, article.text[a:b], a, b)
-            fixed.extend(_verified(article, [part], count_tokens, max_tokens))
+            fixed.extend(_verified(article, [part], count_tokens, max_tokens, context))
     return [Chunk(c.article_id, i, c.text, c.start, c.end) for i, c in enumerate(fixed)]
 
 

@@ -172,14 +172,17 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def report(
-    questions: Sequence[EvalQuestion], rankings: Sequence[Sequence[str]], latencies_ms: Sequence[float] = (), k: int = 10
+    questions: Sequence[EvalQuestion],
+    rankings: Sequence[Sequence[str]],
+    latencies_ms: Sequence[float] = (),
+    k: int = 10,
 ) -> EvalReport:
     """Metrics of ranked chunk texts, one list per question, overall and per question type."""
     if len(questions) != len(rankings):
         raise ValueError(f"{len(questions)} questions but {len(rankings)} rankings")
-    scores = [score_ranking(r, q.facts) for q, r in zip(questions, rankings)]
+    scores = [score_ranking(r, q.facts) for q, r in zip(questions, rankings, strict=True)]
     by_type: dict[str, list[QuestionScore]] = {}
-    for q, s in zip(questions, scores):
+    for q, s in zip(questions, scores, strict=True):
         by_type.setdefault(q.question_type, []).append(s)
     return EvalReport(
         overall=summarize(scores),

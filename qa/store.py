@@ -364,13 +364,18 @@ class Store:
                 )
         return found
 
-    def chunk_catalog(self, db: sqlite3.Connection) -> list[tuple[int, str, str | None, datetime | None]]:
-        """(chunk id, article id, source, published) of every live chunk: what ranking needs in memory."""
+    def chunk_catalog(
+        self, db: sqlite3.Connection
+    ) -> list[tuple[int, str, str | None, datetime | None, str, str]]:
+        """(chunk id, article id, source, published, lexical text, chunk text) of every live chunk.
+
+        What retrieval keeps in memory per generation: outlet and date features, and its BM25 index.
+        """
         rows = db.execute(
-            "SELECT c.id, c.article_id, a.source, a.published "
-            "FROM chunks c JOIN articles a ON a.id = c.article_id"
+            "SELECT c.id, c.article_id, a.source, a.published, f.body, c.text FROM chunks c "
+            "JOIN articles a ON a.id = c.article_id JOIN chunks_fts f ON f.rowid = c.id"
         )
-        return [(int(r[0]), r[1], r[2], _parse_time(r[3])) for r in rows]
+        return [(int(r[0]), r[1], r[2], _parse_time(r[3]), r[4], r[5]) for r in rows]
 
     def lexical_search(self, db: sqlite3.Connection, match: str, limit: int) -> list[tuple[int, float]]:
         """(chunk id, BM25 score, higher is better) for an FTS5 MATCH expression."""

@@ -62,7 +62,11 @@ def test_map_denominator_is_capped_at_ten_facts() -> None:
 
 
 def test_summarize_averages_over_questions() -> None:
-    scores = [score_ranking([FACT_A], [FACT_A]), score_ranking(["x", FACT_B], [FACT_B]), score_ranking(["x"], [FACT_A])]
+    scores = [
+        score_ranking([FACT_A], [FACT_A]),
+        score_ranking(["x", FACT_B], [FACT_B]),
+        score_ranking(["x"], [FACT_A]),
+    ]
     m = summarize(scores)
     assert (m.questions, m.hits_at_4, m.hits_at_10) == (3, round(2 / 3, 4), round(2 / 3, 4))
     assert m.mrr_at_10 == round((1 + 0.5 + 0) / 3, 4)
@@ -95,10 +99,18 @@ def test_load_questions_leaves_out_null_queries(tmp_path: Path) -> None:
     path.write_text(
         json.dumps(
             [
-                {"query": "Who?", "answer": "X", "question_type": "inference_query",
-                 "evidence_list": [{"fact": FACT_A, "source": "S"}]},
-                {"query": "None?", "answer": "Insufficient information.", "question_type": "null_query",
-                 "evidence_list": []},
+                {
+                    "query": "Who?",
+                    "answer": "X",
+                    "question_type": "inference_query",
+                    "evidence_list": [{"fact": FACT_A, "source": "S"}],
+                },
+                {
+                    "query": "None?",
+                    "answer": "Insufficient information.",
+                    "question_type": "null_query",
+                    "evidence_list": [],
+                },
             ]
         )
     )
