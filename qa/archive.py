@@ -14,17 +14,13 @@ from embeddings.index import VectorIndex, set_search_threads
 from qa.answer import ANSWER_PASSAGES, ANSWER_PER_ARTICLE, SentenceVectors, compose_answer
 from qa.config import Settings
 from qa.errors import ModelError
-from qa.indexing import Progress, reindex
+from qa.indexing import Progress, no_progress, reindex
 from qa.llm import LLMAnswerer, LLMConfig
 from qa.retrieval import Catalog, Filters, check_question, rank_candidates
 from qa.store import Generation, Store
 from qa.types import Answer, ArchiveStats, IndexReport, Passage
 
 log = logging.getLogger(__name__)
-
-
-def _no_progress(stage: str, done: int, total: int) -> None:
-    return None
 
 
 class Archive:
@@ -105,6 +101,8 @@ class Archive:
         *,
         prune: bool = False,
         progress: Progress | None = None,
+        engine: str = "local",
+        ray_address: str | None = None,
     ) -> IndexReport:
         """Ingest files, directories or globs: new and changed articles are (re)indexed.
 
@@ -112,15 +110,27 @@ class Archive:
             paths: article files (WordPress REST JSON, flat JSON/JSONL, HTML, text), folders, globs.
             prune: also remove stored articles that are absent from `paths`.
             progress: called as progress(stage, done, total) during long work.
+            engine: "local" (this process) or "ray" (read, chunk and encode on Ray; needs the
+                `ray` extra); both write the same store.
+            ray_address: with engine="ray", an existing cluster; None starts a local Ray.
 
         Returns:
             An IndexReport; unreadable files are listed in `problems`, never raised.
         """
         if isinstance(paths, (str, Path)):
             paths = [paths]
+        if engine not in ("local", "ray"):
+            raise ValueError(f"engine must be 'local' or 'ray', not {engine!r}")
+        if engine == "ray":
+            from qa.distributed import reindex_on_ray
+
+            return reindex_on_ray(
+                self.store, self.encoder, self.settings, paths=list(paths), prune=prune,
+                address=ray_address, progress=progress or no_progress,
+            )
         return reindex(
             self.store, self.encoder, self.settings, paths=list(paths), prune=prune,
-            progress=progress or _no_progress,
+            progress=progress or no_progress,
         )
 
     def remove(self, article_ids: Sequence[str] | str) -> IndexReport:

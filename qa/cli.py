@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -94,11 +95,19 @@ def index(
     model: Model = None,
     prune: Annotated[bool, typer.Option(help="Remove stored articles absent from PATHS.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    engine: Annotated[
+        str, typer.Option(help="local, or ray: read, chunk and encode on Ray (local Ray, or $RAY_ADDRESS).")
+    ] = "local",
 ) -> None:
     """Add new and changed articles to the index (unchanged ones cost nothing)."""
+    if engine not in ("local", "ray"):
+        raise typer.BadParameter(f"--engine must be local or ray, not {engine!r}")
     with open_archive(index_dir, model, create=True) as archive:
         with progress_bar() as bar:
-            report = archive.add(paths, prune=prune, progress=RichProgress(bar))
+            report = archive.add(
+                paths, prune=prune, progress=RichProgress(bar), engine=engine,
+                ray_address=os.environ.get("RAY_ADDRESS") or None,
+            )
     if as_json:
         out.print_json(json.dumps(report.to_dict()))
     else:

@@ -33,9 +33,9 @@ from embeddings.index import VectorIndex, install_file
 from qa.chunking import chunk_article, embedding_text
 from qa.config import Settings
 from qa.errors import IndexLockedError
-from qa.sources import dedupe, read_sources
+from qa.sources import SourceFile, dedupe, read_sources
 from qa.store import Generation, NewChunk, Store, article_fingerprint
-from qa.types import Article, IndexReport, Problem
+from qa.types import Article, Chunk, IndexReport, Problem
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,7 @@ EMBED_BATCH = 256
 # Called as progress(stage, done, total); stages: "read", "embed", "publish".
 Progress = Callable[[str, int, int], None]
 Checkpoint = Callable[[str], None]
+Chunker = Callable[[Article], list[Chunk]]
 
 CRASH_POINTS = (
     "locked",  # lock taken, leftovers cleaned, nothing else done
@@ -58,7 +59,7 @@ CRASH_POINTS = (
 )
 
 
-def _no_progress(stage: str, done: int, total: int) -> None:
+def no_progress(stage: str, done: int, total: int) -> None:
     return None
 
 
@@ -121,11 +122,16 @@ def plan_changes(
     settings: Settings,
     *,
     paths: Iterable[str | Path] = (),
+    files: Sequence[SourceFile] | None = None,
     remove_ids: Sequence[str] = (),
     prune: bool = False,
-    progress: Progress = _no_progress,
+    progress: Progress = no_progress,
+    chunker: Chunker | None = None,
 ) -> Plan:
     """Read and clean the sources, compare each article with the stored one, chunk what changed.
+
+    `files` (already read) replace `paths`, and `chunker` replaces the default one, for engines
+    that read and chunk elsewhere (qa.distributed); the diff and the chunk ids stay here.
 
     Unchanged (same fingerprint): nothing. Changed or new: upserted with fresh chunk ids.
     With `prune`, stored articles absent from the sources are removed, except those of a file
@@ -133,10 +139,11 @@ def plan_changes(
     archive). When the chunking settings differ from the current generation's, every stored
     article is re-chunked from its stored text (embeddings are still reused per chunk text).
     """
-    files = []
-    for source_file in read_sources(paths, max_file_bytes=settings.max_file_bytes):
-        files.append(source_file)
-        progress("read", len(files), 0)
+    if files is None:
+        files = []
+        for source_file in read_sources(paths, max_file_bytes=settings.max_file_bytes):
+            files.append(source_file)
+            progress("read", len(files), 0)
     articles, problems = dedupe(files)
     stored = store.article_states()
     plan = Plan(problems=list(problems))
@@ -171,21 +178,30 @@ def plan_changes(
                 plan.upserts.append(article)
                 plan.updated += 1
                 plan.unchanged -= article_id in incoming
-    plan.new_chunks = chunk_articles(store.next_chunk_id(), encoder, settings, plan.upserts)
+    plan.new_chunks = chunk_articles(
+        store.next_chunk_id(), chunker or default_chunker(encoder, settings), plan.upserts
+    )
     return plan
 
 
-def chunk_articles(
-    first_id: int, encoder: Encoder, settings: Settings, articles: Sequence[Article]
-) -> list[NewChunk]:
+def default_chunker(encoder: Encoder, settings: Settings) -> Chunker:
+    """Sentence-aware chunks within the model's token limit (qa.chunking)."""
+
+    def chunker(article: Article) -> list[Chunk]:
+        return chunk_article(
+            article, encoder.count_tokens, max_tokens=min(settings.chunk_tokens, encoder.max_tokens),
+            overlap=settings.chunk_overlap,
+        )
+
+    return chunker
+
+
+def chunk_articles(first_id: int, chunker: Chunker, articles: Sequence[Article]) -> list[NewChunk]:
     """Chunks of `articles` with ids from `first_id` up, each with its embedding text and key."""
     next_id = first_id
     new_chunks: list[NewChunk] = []
     for article in articles:
-        for chunk in chunk_article(
-            article, encoder.count_tokens, max_tokens=min(settings.chunk_tokens, encoder.max_tokens),
-            overlap=settings.chunk_overlap,
-        ):
+        for chunk in chunker(article):
             text = embedding_text(article, chunk.text)
             new_chunks.append(NewChunk(next_id, chunk, text, embed_key(text)))
             next_id += 1
@@ -197,7 +213,7 @@ def embed_missing(
     encoder: Encoder,
     new_chunks: Sequence[NewChunk],
     *,
-    progress: Progress = _no_progress,
+    progress: Progress = no_progress,
     checkpoint: Checkpoint = _no_checkpoint,
 ) -> int:
     """Embed the chunk texts the store has no vector for, committing every batch; return how many."""
@@ -222,7 +238,7 @@ def publish_changes(
     model: str,
     dimension: int,
     settings: dict[str, object],
-    progress: Progress = _no_progress,
+    progress: Progress = no_progress,
     checkpoint: Checkpoint = _no_checkpoint,
 ) -> Generation:
     """Write the next generation's FAISS file durably, then publish it in one transaction.
@@ -272,7 +288,7 @@ def reindex(
     paths: Iterable[str | Path] = (),
     remove_ids: Sequence[str] = (),
     prune: bool = False,
-    progress: Progress = _no_progress,
+    progress: Progress = no_progress,
     checkpoint: Checkpoint = _no_checkpoint,
 ) -> IndexReport:
     """Bring the store up to date with `paths` and publish a new generation if anything changed.

@@ -1,0 +1,198 @@
+"""Scale-out ingestion on Ray: read, clean, chunk and encode as a Ray Data pipeline.
+
+The driver keeps what must stay single: the writer lock, the diff against the store, chunk ids,
+committing embeddings in batches and publishing the generation, all through `qa.indexing`, so
+the store a Ray run writes is the same as a single-process run's. Workers get file paths and
+chunk texts, return articles with their chunks, and vectors.
+
+    qa index ARTICLES --engine ray                 # a local Ray started by the command
+    RAY_ADDRESS=ray://head:10001 qa index ... --engine ray   # an existing cluster
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from embeddings.encoder import Encoder, load_encoder
+from qa.config import Settings
+from qa.errors import QAError
+from qa.indexing import (
+    Progress,
+    chunk_settings,
+    default_chunker,
+    no_progress,
+    plan_changes,
+    publish_changes,
+    writer_lock,
+)
+from qa.sources import SourceFile, expand_paths, read_file
+from qa.store import Store
+from qa.types import Article, Chunk, IndexReport, Problem
+
+log = logging.getLogger(__name__)
+
+EMBED_BATCH = 256
+
+
+def _article_from_dict(data: dict[str, Any]) -> Article:
+    times = {k: datetime.fromisoformat(data[k]) if data[k] else None for k in ("published", "modified")}
+    return Article(**{**data, **times, "authors": tuple(data["authors"]), "categories": tuple(data["categories"])})
+
+
+class _ReadAndChunk:
+    """A Ray actor: reads one file per row, cleans it, and chunks every article it holds."""
+
+    def __init__(self, model: str, backend: str, settings: dict[str, Any]) -> None:
+        self.settings = Settings(**settings)
+        self.chunker = default_chunker(load_encoder(model, backend=backend), self.settings)
+
+    def __call__(self, row: dict[str, Any]) -> dict[str, Any]:
+        source = read_file(row["path"], max_file_bytes=self.settings.max_file_bytes)
+        chunks = {a.id: [[c.ordinal, c.start, c.end] for c in self.chunker(a)] for a in source.articles}
+        return {
+            "path": source.path,
+            "articles": json.dumps([a.to_dict() for a in source.articles]),
+            "problems": json.dumps([p.to_dict() for p in source.problems]),
+            "chunks": json.dumps(chunks),
+        }
+
+
+class _Encode:
+    """A Ray actor holding one encoder: embeds a batch of texts."""
+
+    def __init__(self, model: str, backend: str) -> None:
+        self.encoder = load_encoder(model, backend=backend)
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        vectors = self.encoder.encode([str(t) for t in batch["text"]])
+        return {"key": batch["key"], "vector": vectors}
+
+
+def _connect(address: str | None, workers: int) -> Any:
+    try:
+        import ray
+    except ImportError as exc:
+        raise QAError("The Ray engine needs Ray; run: pip install 'newsdesk-qa[ray]'") from exc
+    if not ray.is_initialized():
+        if address:
+            ray.init(address=address, log_to_driver=False)
+        else:
+            ray.init(address="local", num_cpus=workers, include_dashboard=False, log_to_driver=False)
+    return ray
+
+
+def reindex_on_ray(
+    store: Store,
+    encoder: Encoder,
+    settings: Settings,
+    *,
+    paths: Iterable[str | Path],
+    remove_ids: Sequence[str] = (),
+    prune: bool = False,
+    address: str | None = None,
+    workers: int = 2,
+    progress: Progress = no_progress,
+) -> IndexReport:
+    """`qa.indexing.reindex`, with reading, cleaning, chunking and encoding run on Ray.
+
+    Args:
+        address: an existing Ray cluster (as in RAY_ADDRESS); None starts a local Ray.
+        workers: actors per stage (one per core or GPU of the cluster).
+    """
+    started = time.perf_counter()
+    ray = _connect(address, workers)
+    backend = "torch" if encoder.backend == "torch" else "onnx"
+    store.check_model(encoder.name, encoder.backend, encoder.dimension, chunk_settings(settings))
+    with writer_lock(store, settings.lock_timeout):
+        store.clean_files()
+        store.repair_current(encoder.dimension)
+        files, chunk_spans = _read_and_chunk(ray, encoder.name, backend, settings, paths, workers, progress)
+
+        fallback = default_chunker(encoder, settings)
+
+        def chunker(article: Article) -> list[Chunk]:
+            spans = chunk_spans.get(article.id)
+            if spans is None:  # a stored article, re-chunked because the chunk settings changed
+                return fallback(article)
+            return [Chunk(article.id, o, article.text[a:b], a, b) for o, a, b in spans]
+
+        plan = plan_changes(
+            store, encoder, settings, files=files, remove_ids=remove_ids, prune=prune, chunker=chunker
+        )
+        embedded = _embed_on_ray(ray, store, encoder.name, backend, plan.new_chunks, workers, progress)
+        generation = store.generation()
+        if plan.changes or generation is None:
+            generation = publish_changes(
+                store, plan, model=encoder.name, dimension=encoder.dimension,
+                settings=chunk_settings(settings), progress=progress,
+            )
+    return IndexReport(
+        added=plan.added, updated=plan.updated, unchanged=plan.unchanged, removed=len(plan.removals),
+        chunks_embedded=embedded, problems=tuple(plan.problems), generation=generation.id,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+def _read_and_chunk(
+    ray: Any, model: str, backend: str, settings: Settings, paths: Iterable[str | Path], workers: int,
+    progress: Progress,
+) -> tuple[list[SourceFile], dict[str, list[list[int]]]]:
+    files = expand_paths(paths)
+    if not files:
+        return [], {}
+    dataset = ray.data.from_items([{"path": str(p)} for p in files]).map(
+        _ReadAndChunk,
+        fn_constructor_args=(model, backend, _settings_dict(settings)),
+        compute=ray.data.ActorPoolStrategy(size=min(workers, len(files))),
+    )
+    read: list[SourceFile] = []
+    spans: dict[str, list[list[int]]] = {}
+    for row in dataset.iter_rows():
+        articles = tuple(_article_from_dict(a) for a in json.loads(row["articles"]))
+        problems = tuple(Problem(**p) for p in json.loads(row["problems"]))
+        read.append(SourceFile(row["path"], articles, problems))
+        spans.update(json.loads(row["chunks"]))
+        progress("read", len(read), len(files))
+    # Rows arrive in completion order; dedupe breaks ties by order, so restore the paths' order.
+    position = {str(p): i for i, p in enumerate(files)}
+    read.sort(key=lambda f: position.get(f.path, len(files)))
+    return read, spans
+
+
+def _embed_on_ray(
+    ray: Any, store: Store, model: str, backend: str, new_chunks: Sequence[Any], workers: int, progress: Progress
+) -> int:
+    missing = store.missing_embeddings(n.embed_key for n in new_chunks)
+    todo = sorted({n.embed_key: n.lexical_text for n in new_chunks if n.embed_key in missing}.items())
+    progress("embed", 0, len(todo))
+    if not todo:
+        return 0
+    dataset = ray.data.from_items([{"key": k, "text": t} for k, t in todo]).map_batches(
+        _Encode,
+        fn_constructor_args=(model, backend),
+        batch_size=64,
+        batch_format="numpy",
+        compute=ray.data.ActorPoolStrategy(size=workers),
+    )
+    done = 0
+    for batch in dataset.iter_batches(batch_size=EMBED_BATCH, batch_format="numpy"):
+        store.save_embeddings([str(k) for k in batch["key"]], np.asarray(batch["vector"], dtype=np.float32))
+        done += len(batch["key"])
+        progress("embed", done, len(todo))
+    return done
+
+
+def _settings_dict(settings: Settings) -> dict[str, Any]:
+    return {
+        "chunk_tokens": settings.chunk_tokens,
+        "chunk_overlap": settings.chunk_overlap,
+        "max_file_bytes": settings.max_file_bytes,
+    }

@@ -1,0 +1,54 @@
+"""The Ray engine writes the same store as the single-process path (local Ray, real model)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import qa
+from embeddings.encoder import load_encoder
+
+pytest.importorskip("ray", reason="the Ray engine needs the ray extra: pip install -e '.[ray]'")
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def store_contents(archive: qa.Archive) -> tuple[list[tuple], list[tuple], dict[str, np.ndarray]]:
+    with archive.store.read() as db:
+        articles = db.execute("SELECT id, title, text, url, published, content_hash FROM articles ORDER BY id").fetchall()
+        chunks = db.execute(
+            'SELECT article_id, ordinal, start, "end", text, embed_key FROM chunks ORDER BY article_id, ordinal'
+        ).fetchall()
+        vectors = {k: np.frombuffer(v, dtype=np.float32) for k, v in db.execute("SELECT key, vector FROM embeddings")}
+    return articles, chunks, vectors
+
+
+@pytest.mark.slow
+def test_ray_engine_writes_the_same_store(tmp_path: Path, seed_file: Path) -> None:
+    ray = pytest.importorskip("ray")
+    sources = [seed_file, DATA / "flat", DATA / "wordpress"]
+    encoder = load_encoder(backend="onnx", cache_dir=tmp_path / "onnx-cache")
+    settings = qa.Settings(backend="onnx")
+    try:
+        with qa.Archive(tmp_path / "ray", settings=settings, encoder=encoder) as on_ray:
+            ray_report = on_ray.add(sources, engine="ray")
+            ray_state = store_contents(on_ray)
+            assert on_ray.store.integrity_problems() == []
+            answer = on_ray.ask("What was agreed in Jinan?")
+    finally:
+        ray.shutdown()
+    with qa.Archive(tmp_path / "local", settings=settings, encoder=encoder) as local:
+        local_report = local.add(sources)
+        local_state = store_contents(local)
+
+    assert ray_report.added == local_report.added > 1
+    assert ray_report.chunks_embedded == local_report.chunks_embedded
+    assert [p.reason for p in ray_report.problems] == [p.reason for p in local_report.problems]
+    assert ray_state[0] == local_state[0]
+    assert ray_state[1] == local_state[1]
+    assert ray_state[2].keys() == local_state[2].keys()
+    for key, vector in local_state[2].items():
+        assert float(vector @ ray_state[2][key]) > 0.9999
+    assert "20 memorandums of understanding" in answer.text
