@@ -16,6 +16,8 @@ from collections.abc import Sequence
 import faiss
 import numpy as np
 
+from embeddings.index import VectorIndex
+
 # Switch-over point: above this many vectors, exact search costs more than ~15 ms per query on
 # one core of this class of machine (bench/scale.py measures it); IVF keeps it to a few ms.
 EXACT_MAX_VECTORS = 50_000
@@ -73,3 +75,30 @@ def tune_nprobe(
             return nprobe, recall
     index.nprobe = min(index.nlist, candidates[-1])
     return index.nprobe, recall
+
+
+def right_sized(index: VectorIndex, *, seed: int = 0) -> VectorIndex:
+    """`index` as the kind its size calls for: exact up to EXACT_MAX_VECTORS, IVF above.
+
+    An IVF index is retrained when the archive has grown to want four times its clusters, and
+    turned back into exact search when it shrinks below half the switch-over point. nprobe is
+    tuned on queries made like the bench's: stored vectors plus noise, renormalised.
+    """
+    n, nlist = len(index), index.nlist
+    wants_ivf = n > EXACT_MAX_VECTORS
+    if wants_ivf and (nlist == 0 or nlist_for(n) >= 4 * nlist):
+        ids, vectors = index.contents()
+        ivf = build_ivf(index.dimension, ids, vectors, seed=seed)
+        rng = np.random.default_rng(seed)
+        queries = vectors[rng.choice(n, min(n, 200), replace=False)].copy()
+        queries += rng.standard_normal(queries.shape, dtype=np.float32) * (0.5 / math.sqrt(index.dimension))
+        faiss.normalize_L2(queries)
+        exact = faiss.IndexFlatIP(index.dimension)
+        exact.add(vectors)
+        _, rows = exact.search(queries, 10)
+        tune_nprobe(ivf, queries, ids[rows])
+        return VectorIndex(index.dimension, ivf)
+    if nlist and n < EXACT_MAX_VECTORS // 2:
+        ids, vectors = index.contents()
+        return VectorIndex.build(index.dimension, ids, vectors)
+    return index

@@ -62,9 +62,34 @@ class VectorIndex:
             return empty.astype(np.float32), empty.astype(np.int64)
         return self._index.search(queries, min(k, len(self)))
 
+    @property
+    def nlist(self) -> int:
+        """Clusters of an approximate (IVF) index; 0 for exact search."""
+        ivf = faiss.try_extract_index_ivf(self._index)
+        return int(ivf.nlist) if ivf is not None else 0
+
     def ids(self) -> np.ndarray:
         """The ids in the index (a copy)."""
-        return faiss.vector_to_array(faiss.downcast_index(self._index).id_map).astype(np.int64)
+        return self.contents()[0]
+
+    def contents(self) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, vectors) of everything in the index, for rebuilding it as another kind."""
+        ivf = faiss.try_extract_index_ivf(self._index)
+        if ivf is None:
+            ids = faiss.vector_to_array(faiss.downcast_index(self._index).id_map).astype(np.int64)
+            flat = faiss.downcast_index(faiss.downcast_index(self._index).index)
+            return ids, flat.reconstruct_n(0, len(ids)).reshape(len(ids), self.dimension)
+        lists = ivf.invlists
+        all_ids, all_vectors = [], []
+        for list_no in range(ivf.nlist):
+            size = lists.list_size(list_no)
+            if size:
+                all_ids.append(faiss.rev_swig_ptr(lists.get_ids(list_no), size).copy())
+                codes = faiss.rev_swig_ptr(lists.get_codes(list_no), size * lists.code_size)
+                all_vectors.append(np.frombuffer(codes.copy(), dtype=np.float32).reshape(size, self.dimension))
+        if not all_ids:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, self.dimension), dtype=np.float32)
+        return np.concatenate(all_ids).astype(np.int64), np.vstack(all_vectors)
 
     def save(self, path: Path) -> str:
         """Write to a temporary name, fsync, rename over `path`; return the file's sha256."""
@@ -106,11 +131,9 @@ class VectorIndex:
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         """The stored vectors of `ids` (each must be in the index), shape (len(ids), dimension)."""
-        ids = np.ascontiguousarray(ids, dtype=np.int64)
-        out = np.zeros((len(ids), self.dimension), dtype=np.float32)
-        for row, i in enumerate(ids):
-            out[row] = self._index.reconstruct(int(i))
-        return out
+        stored_ids, stored = self.contents()
+        row_of = {int(i): row for row, i in enumerate(stored_ids)}
+        return stored[[row_of[int(i)] for i in np.asarray(ids, dtype=np.int64)]].reshape(-1, self.dimension)
 
 
 def temp_path(path: Path) -> Path:

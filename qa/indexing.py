@@ -28,6 +28,7 @@ from pathlib import Path
 import filelock
 import numpy as np
 
+from embeddings.ann import right_sized
 from embeddings.encoder import Encoder
 from embeddings.index import VectorIndex, install_file
 from qa.chunking import chunk_article, embedding_text
@@ -258,6 +259,7 @@ def publish_changes(
     if plan.new_chunks:
         vectors = store.embeddings_for([n.embed_key for n in plan.new_chunks], dimension)
         index.add(np.array([n.chunk_id for n in plan.new_chunks], dtype=np.int64), vectors)
+    index = right_sized(index)
     generation_id = store.next_generation_id()
     faiss_file = f"vectors-{generation_id:06d}.faiss"
     path = store.index_dir / faiss_file

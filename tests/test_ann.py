@@ -1,0 +1,75 @@
+"""Approximate search: an archive past the switch-over point gets an IVF index with measured recall."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faiss
+import numpy as np
+import pytest
+
+from embeddings import ann
+from embeddings.index import VectorIndex
+
+
+def clustered(n: int, dimension: int = 64, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((50, dimension), dtype=np.float32)
+    vectors = centres[rng.integers(0, 50, n)] + 0.3 * rng.standard_normal((n, dimension), dtype=np.float32)
+    faiss.normalize_L2(vectors)
+    return vectors
+
+
+def test_exact_below_the_switch_over_point() -> None:
+    vectors = clustered(500)
+    index = VectorIndex.build(64, np.arange(500), vectors)
+    assert ann.right_sized(index) is index
+    assert index.nlist == 0
+
+
+def test_ivf_above_it_keeps_every_id_and_recall(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(ann, "EXACT_MAX_VECTORS", 4000)
+    vectors = clustered(12000)
+    ids = np.arange(7, 12007)
+    ivf = ann.right_sized(VectorIndex.build(64, ids, vectors))
+    assert ivf.nlist >= 64
+    stored_ids, stored = ivf.contents()
+    order = np.argsort(stored_ids)
+    assert np.array_equal(stored_ids[order], ids)
+    assert np.allclose(stored[order], vectors)
+
+    queries = clustered(100, seed=1)
+    exact = VectorIndex.build(64, ids, vectors)
+    _, exact_ids = exact.search(queries, 10)
+    _, found = ivf.search(queries, 10)
+    assert ann.recall_at(10, found, exact_ids) >= 0.9
+
+    checksum = ivf.save(tmp_path / "ivf.faiss")
+    loaded = VectorIndex.load(tmp_path / "ivf.faiss", checksum=checksum)
+    assert loaded.nlist == ivf.nlist and len(loaded) == len(ivf)
+    assert loaded.remove(ids[:100]) == 100
+    loaded.add(np.array([1]), vectors[:1])
+    assert loaded.search(vectors[:1], 1)[1][0][0] in (1, 7)
+
+
+def test_shrinking_returns_to_exact_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ann, "EXACT_MAX_VECTORS", 4000)
+    vectors = clustered(9000)
+    ivf = ann.right_sized(VectorIndex.build(64, np.arange(9000), vectors))
+    ivf.remove(np.arange(8000))
+    flat = ann.right_sized(ivf)
+    assert flat.nlist == 0
+    assert np.array_equal(np.sort(flat.ids()), np.arange(8000, 9000))
+
+
+def test_tune_nprobe_reaches_the_target() -> None:
+    vectors = clustered(8000)
+    ids = np.arange(8000)
+    ivf = ann.build_ivf(64, ids, vectors, nlist=64)
+    queries = clustered(50, seed=2)
+    exact = faiss.IndexFlatIP(64)
+    exact.add(vectors)
+    _, rows = exact.search(queries, 10)
+    nprobe, recall = ann.tune_nprobe(ivf, queries, ids[rows], target=0.95)
+    assert recall >= 0.95
+    assert ivf.nprobe == nprobe
