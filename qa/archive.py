@@ -169,7 +169,7 @@ class Archive:
         if k < 1:
             raise ValueError(f"k must be positive, not {k}")
         filters = Filters(published_after, published_before, source)
-        query_vector = self.encoder.encode([question])
+        query_vector = self.sentence_vectors.encode([question])  # ask() reuses it from the cache
         set_search_threads(1)
         with self.store.read() as db:
             generation = self.store.generation(db)

@@ -229,16 +229,17 @@ def test_only_a_shortlist_is_embedded(encoder: Encoder) -> None:
             calls.append(len(texts))
             return encoder.encode(texts)
 
-    text = " ".join(f"Sentence number {i} talks about item {i} in detail." for i in range(40))
+    text = " ".join(f"The note on widget{i} talks about widget{i} prices in detail." for i in range(40))
     passage = qa.Passage(
-        text=text, score=1.0, chunk_id=1, article_id="a", title="Items", url=None, published=None
+        text=text, score=1.0, chunk_id=1, article_id="a", title="Widgets", url=None, published=None
     )
     vectors = SentenceVectors(Counting())
-    evidence = gather_evidence("Which sentence talks about item 7?", [passage], vectors, embed_budget=5)
+    question = "Which note talks in detail about widget7 prices?"
+    evidence = gather_evidence(question, [passage], vectors, embed_budget=5)
     assert len(evidence.ranked) == 5
-    assert "item 7 " in evidence.ranked[0].text
-    assert calls == [6 + 1] or calls == [5 + 1]  # the question, maybe its focus, and five sentences
-    gather_evidence("Which sentence talks about item 7?", [passage], vectors, embed_budget=5)
+    assert "widget7 " in evidence.ranked[0].text
+    assert calls in ([6], [7])  # the question, perhaps its focus, and five sentences
+    gather_evidence(question, [passage], vectors, embed_budget=5)
     assert len(calls) == 1  # the second time everything comes from the cache
 
 
