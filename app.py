@@ -635,7 +635,7 @@ def _say(message: str) -> None:
 
 def ensure_index(index_dir: Path, *, say: Callable[[str], None] = _say) -> qa.Archive:
     """Open the archive; on first start, build it from the bundled sample articles (progress on stderr)."""
-    archive = qa.Archive(index_dir, settings=qa.Settings.from_env())
+    archive = qa.Archive(index_dir, settings=qa.Settings.from_env(), llm=qa.LLMConfig.from_env())
     if archive.stats().articles == 0:
         say(f"Building the sample archive in {index_dir} (first start) …")
         bars = TerminalProgress()

@@ -49,7 +49,9 @@ def dir_size(path: Path) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--backend", default="auto", choices=["auto", "torch", "onnx"])
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--questions", type=int, default=200, help="dev questions timed for latency")
@@ -99,7 +101,8 @@ def main() -> None:
         f"\n{result['backend']}: {chunks} chunks in {result['ingest_s']} s = "
         f"{result['ingest_chunks_per_s']} chunks/s; raw encode {result['raw_encode_chunks_per_s']} chunks/s; "
         f"ratio {result['ingest_to_raw_ratio']}\nretrieve p50/p95 {result['retrieve']['p50_ms']}/"
-        f"{result['retrieve']['p95_ms']} ms; ask p50/p95 {result['ask']['p50_ms']}/{result['ask']['p95_ms']} ms; "
+        f"{result['retrieve']['p95_ms']} ms; "
+        f"ask p50/p95 {result['ask']['p50_ms']}/{result['ask']['p95_ms']} ms; "
         f"peak RSS {result['peak_rss_mb']} MB; index {result['index_mb']} MB"
     )
     archive.close()

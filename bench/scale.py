@@ -18,7 +18,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from embeddings.ann import EXACT_MAX_VECTORS, build_ivf, recall_at, tune_nprobe
+from embeddings.ann import EXACT_MAX_VECTORS, build_ivf, tune_nprobe
 from embeddings.encoder import load_encoder
 from qa.store import Store
 
@@ -49,7 +49,9 @@ def latencies(index: faiss.Index, queries: np.ndarray, k: int) -> tuple[float, f
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--index-dir", type=Path, default=Path("/tmp/mh-index"))
     parser.add_argument("--queries", type=Path, default=SHARED / "data/multihop-rag/queries-dev.json")
     parser.add_argument("--sizes", default="10000,50000,200000,1000000")
@@ -80,20 +82,38 @@ def main() -> None:
             nprobe, recall = tune_nprobe(ivf, queries, exact_ids)
             ivf_p50, ivf_p95 = latencies(ivf, queries, 100)
             row |= {
-                "ivf_nlist": ivf.nlist, "ivf_nprobe": nprobe, "ivf_recall_at_10": round(recall, 4),
-                "ivf_build_s": round(build_s, 1), "ivf_p50_ms": round(ivf_p50, 2), "ivf_p95_ms": round(ivf_p95, 2),
+                "ivf_nlist": ivf.nlist,
+                "ivf_nprobe": nprobe,
+                "ivf_recall_at_10": round(recall, 4),
+                "ivf_build_s": round(build_s, 1),
+                "ivf_p50_ms": round(ivf_p50, 2),
+                "ivf_p95_ms": round(ivf_p95, 2),
             }
         rows.append(row)
         del exact, vectors
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"exact_max_vectors": EXACT_MAX_VECTORS, "noise": args.noise, "peak_rss_mb": round(peak_mb), "rows": rows}, indent=2))
-    print(f"\n{'vectors':>9} {'exact p50/p95 ms':>18} {'ivf nlist/nprobe':>17} {'recall@10':>9} {'ivf p50/p95 ms':>15} {'build s':>8}")
+    print(
+        json.dumps(
+            {
+                "exact_max_vectors": EXACT_MAX_VECTORS,
+                "noise": args.noise,
+                "peak_rss_mb": round(peak_mb),
+                "rows": rows,
+            },
+            indent=2,
+        )
+    )
+    print(
+        f"\n{'vectors':>9} {'exact p50/p95 ms':>18} {'ivf nlist/nprobe':>17} {'recall@10':>9} "
+        f"{'ivf p50/p95 ms':>15} {'build s':>8}"
+    )
     for r in rows:
         print(
             f"{r['vectors']:>9} {r['exact_p50_ms']:>8.1f}/{r['exact_p95_ms']:<8.1f} "
             f"{str(r.get('ivf_nlist', '-')) + '/' + str(r.get('ivf_nprobe', '-')):>17} "
             f"{r.get('ivf_recall_at_10', float('nan')):>9.3f} "
-            f"{r.get('ivf_p50_ms', float('nan')):>7.1f}/{r.get('ivf_p95_ms', float('nan')):<7.1f} {r.get('ivf_build_s', float('nan')):>8}"
+            f"{r.get('ivf_p50_ms', float('nan')):>7.1f}/{r.get('ivf_p95_ms', float('nan')):<7.1f} "
+            f"{r.get('ivf_build_s', float('nan')):>8}"
         )
 
 

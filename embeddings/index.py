@@ -86,7 +86,8 @@ class VectorIndex:
             if size:
                 all_ids.append(faiss.rev_swig_ptr(lists.get_ids(list_no), size).copy())
                 codes = faiss.rev_swig_ptr(lists.get_codes(list_no), size * lists.code_size)
-                all_vectors.append(np.frombuffer(codes.copy(), dtype=np.float32).reshape(size, self.dimension))
+                vectors = np.frombuffer(codes.copy(), dtype=np.float32)
+                all_vectors.append(vectors.reshape(size, self.dimension))
         if not all_ids:
             return np.zeros(0, dtype=np.int64), np.zeros((0, self.dimension), dtype=np.float32)
         return np.concatenate(all_ids).astype(np.int64), np.vstack(all_vectors)

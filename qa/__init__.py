@@ -21,6 +21,7 @@ from qa.errors import (
     ModelError,
     QAError,
 )
+from qa.llm import LLMConfig
 from qa.types import Answer, ArchiveStats, Article, Chunk, Citation, IndexReport, Passage, Problem
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "IndexNotFoundError",
     "IndexReport",
     "InvalidQueryError",
+    "LLMConfig",
     "ModelError",
     "Passage",
     "Problem",

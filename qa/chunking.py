@@ -56,7 +56,7 @@ def _sentence_offsets(paragraph: str) -> list[tuple[int, int]]:
     if not starts:
         return [(0, len(paragraph))]
     starts[0] = 0
-    return list(zip(starts, starts[1:] + [len(paragraph)]))
+    return list(zip(starts, starts[1:] + [len(paragraph)], strict=True))
 
 
 def _strip(text: str, start: int, end: int) -> tuple[int, int]:
@@ -131,14 +131,14 @@ def _units_within(
     """Sentences, with any sentence over `budget` word pieces split between words."""
     sizes = count_tokens([text[a:b] for a, b in spans])
     units: list[tuple[int, int]] = []
-    for (start, end), size in zip(spans, sizes):
+    for (start, end), size in zip(spans, sizes, strict=True):
         if size - 2 <= budget:
             units.append((start, end))
             continue
         words = [(start + m.start(), start + m.end()) for m in _WORD.finditer(text[start:end])]
         word_sizes = [n - 2 for n in count_tokens([text[a:b] for a, b in words])]
-        piece_start, used = words[0][0], 0
-        for (w_start, w_end), n in zip(words, word_sizes):
+        piece_start, prev_end, used = words[0][0], words[0][1], 0
+        for (w_start, w_end), n in zip(words, word_sizes, strict=True):
             if used and used + n > budget:
                 units.append((piece_start, prev_end))
                 piece_start, used = w_start, 0
@@ -156,7 +156,7 @@ def _verified(
     if all(n <= max_tokens for n in sizes):
         return chunks
     fixed: list[Chunk] = []
-    for chunk, size in zip(chunks, sizes):
+    for chunk, size in zip(chunks, sizes, strict=True):
         if size <= max_tokens:
             fixed.append(chunk)
             continue

@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from qa.archive import Archive
 from qa.config import Settings, default_index_dir
 from qa.errors import QAError
+from qa.llm import LLMConfig
 from qa.types import Answer, IndexReport
 
 app = typer.Typer(
@@ -28,11 +29,11 @@ err = Console(stderr=True)
 out = Console(highlight=False, soft_wrap=True)
 
 IndexDir = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--index-dir", help="Index directory (default: $QA_INDEX_DIR or ./qa-index)."),
 ]
 Model = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--model", help="Embedding model name or path (default: the bundled all-MiniLM-L6-v2)."),
 ]
 
@@ -43,7 +44,9 @@ def _settings(model: str | None) -> Settings:
 
 
 def open_archive(index_dir: Path | None, model: str | None = None, *, create: bool = False) -> Archive:
-    return Archive(index_dir or default_index_dir(), settings=_settings(model), create=create)
+    return Archive(
+        index_dir or default_index_dir(), settings=_settings(model), create=create, llm=LLMConfig.from_env()
+    )
 
 
 class RichProgress:
@@ -102,12 +105,11 @@ def index(
     """Add new and changed articles to the index (unchanged ones cost nothing)."""
     if engine not in ("local", "ray"):
         raise typer.BadParameter(f"--engine must be local or ray, not {engine!r}")
-    with open_archive(index_dir, model, create=True) as archive:
-        with progress_bar() as bar:
-            report = archive.add(
-                paths, prune=prune, progress=RichProgress(bar), engine=engine,
-                ray_address=os.environ.get("RAY_ADDRESS") or None,
-            )
+    with open_archive(index_dir, model, create=True) as archive, progress_bar() as bar:
+        report = archive.add(
+            paths, prune=prune, progress=RichProgress(bar), engine=engine,
+            ray_address=os.environ.get("RAY_ADDRESS") or None,
+        )
     if as_json:
         out.print_json(json.dumps(report.to_dict()))
     else:
@@ -118,7 +120,7 @@ def index(
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in quotes.")],
     index_dir: IndexDir = None,
-    k: Annotated[Optional[int], typer.Option("--k", help="Passages to answer from.")] = None,
+    k: Annotated[int | None, typer.Option("--k", help="Passages to answer from.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
 ) -> None:
     """Answer a question from the index, with cited excerpts."""
@@ -132,7 +134,9 @@ def ask(
 
 @app.command("eval")
 def eval_(
-    dataset: Annotated[Path, typer.Argument(help="Questions in MultiHop-RAG format (query, question_type, evidence_list).")],
+    dataset: Annotated[
+        Path, typer.Argument(help="Questions in MultiHop-RAG format (query, question_type, evidence_list).")
+    ],
     index_dir: IndexDir = None,
     k: Annotated[int, typer.Option("--k", min=1, help="Passages retrieved per question.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
@@ -152,7 +156,8 @@ def eval_(
     out.print(f"{'questions':<20} {'n':>5} {'Hits@4':>7} {'Hits@10':>8} {'MRR@10':>7} {'MAP@10':>7}")
     for name, m in [("all", result.overall), *result.by_type.items()]:
         out.print(
-            f"{name:<20} {m.questions:>5} {m.hits_at_4:>7.3f} {m.hits_at_10:>8.3f} {m.mrr_at_10:>7.3f} {m.map_at_10:>7.3f}"
+            f"{name:<20} {m.questions:>5} {m.hits_at_4:>7.3f} {m.hits_at_10:>8.3f} "
+            f"{m.mrr_at_10:>7.3f} {m.map_at_10:>7.3f}"
         )
     out.print(f"retrieval latency: p50 {result.latency_p50_ms:.1f} ms, p95 {result.latency_p95_ms:.1f} ms")
 
@@ -161,14 +166,14 @@ def eval_(
 def serve(
     index_dir: IndexDir = None,
     host: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             help="Address to bind (default: $GRADIO_SERVER_NAME or 127.0.0.1); 0.0.0.0 exposes the chat."
         ),
     ] = None,
-    port: Annotated[Optional[int], typer.Option(help="Port (default: $GRADIO_SERVER_PORT or 7860).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: $GRADIO_SERVER_PORT or 7860).")] = None,
     auth: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(envvar="QA_AUTH", show_envvar=True, help="user:password required to use the chat."),
     ] = None,
 ) -> None:

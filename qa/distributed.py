@@ -44,7 +44,9 @@ EMBED_BATCH = 256
 
 def _article_from_dict(data: dict[str, Any]) -> Article:
     times = {k: datetime.fromisoformat(data[k]) if data[k] else None for k in ("published", "modified")}
-    return Article(**{**data, **times, "authors": tuple(data["authors"]), "categories": tuple(data["categories"])})
+    return Article(
+        **{**data, **times, "authors": tuple(data["authors"]), "categories": tuple(data["categories"])}
+    )
 
 
 class _ReadAndChunk:
@@ -131,18 +133,32 @@ def reindex_on_ray(
         generation = store.generation()
         if plan.changes or generation is None:
             generation = publish_changes(
-                store, plan, model=encoder.name, dimension=encoder.dimension,
-                settings=chunk_settings(settings), progress=progress,
+                store,
+                plan,
+                model=encoder.name,
+                dimension=encoder.dimension,
+                settings=chunk_settings(settings),
+                progress=progress,
             )
     return IndexReport(
-        added=plan.added, updated=plan.updated, unchanged=plan.unchanged, removed=len(plan.removals),
-        chunks_embedded=embedded, problems=tuple(plan.problems), generation=generation.id,
+        added=plan.added,
+        updated=plan.updated,
+        unchanged=plan.unchanged,
+        removed=len(plan.removals),
+        chunks_embedded=embedded,
+        problems=tuple(plan.problems),
+        generation=generation.id,
         seconds=round(time.perf_counter() - started, 3),
     )
 
 
 def _read_and_chunk(
-    ray: Any, model: str, backend: str, settings: Settings, paths: Iterable[str | Path], workers: int,
+    ray: Any,
+    model: str,
+    backend: str,
+    settings: Settings,
+    paths: Iterable[str | Path],
+    workers: int,
     progress: Progress,
 ) -> tuple[list[SourceFile], dict[str, list[list[int]]]]:
     files = expand_paths(paths)
@@ -168,7 +184,13 @@ def _read_and_chunk(
 
 
 def _embed_on_ray(
-    ray: Any, store: Store, model: str, backend: str, new_chunks: Sequence[Any], workers: int, progress: Progress
+    ray: Any,
+    store: Store,
+    model: str,
+    backend: str,
+    new_chunks: Sequence[Any],
+    workers: int,
+    progress: Progress,
 ) -> int:
     missing = store.missing_embeddings(n.embed_key for n in new_chunks)
     todo = sorted({n.embed_key: n.lexical_text for n in new_chunks if n.embed_key in missing}.items())

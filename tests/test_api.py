@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import timezone
+from datetime import UTC
 
 import pytest
 
 import qa
 
-SEED_URL = "https://koreapro.org/2024/08/rok-shandong-meeting-signals-seouls-intent-to-improve-ties-with-china/"
+SEED_URL = (
+    "https://koreapro.org/2024/08/rok-shandong-meeting-signals-seouls-intent-to-improve-ties-with-china/"
+)
 
 
 def test_public_names_are_pinned() -> None:
@@ -27,6 +29,7 @@ def test_public_names_are_pinned() -> None:
         "IndexNotFoundError",
         "IndexReport",
         "InvalidQueryError",
+        "LLMConfig",
         "ModelError",
         "Passage",
         "Problem",
@@ -39,7 +42,9 @@ def test_public_names_are_pinned() -> None:
         assert hasattr(qa, name), name
 
 
-@pytest.mark.parametrize("cls", [qa.Passage, qa.Answer, qa.Citation, qa.IndexReport, qa.ArchiveStats, qa.Article])
+@pytest.mark.parametrize(
+    "cls", [qa.Passage, qa.Answer, qa.Citation, qa.IndexReport, qa.ArchiveStats, qa.Article]
+)
 def test_result_types_are_frozen_dataclasses(cls: type) -> None:
     assert dataclasses.is_dataclass(cls)
     assert cls.__dataclass_params__.frozen
@@ -67,7 +72,7 @@ def test_retrieve_returns_passages_best_first(seed_archive: qa.Archive) -> None:
     top = passages[0]
     assert top.article_id == "2206214"
     assert top.url == SEED_URL
-    assert top.published is not None and top.published.tzinfo == timezone.utc
+    assert top.published is not None and top.published.tzinfo == UTC
     assert "Jinan" in top.text
 
 

@@ -17,11 +17,16 @@ DATA = Path(__file__).resolve().parent / "data"
 
 def store_contents(archive: qa.Archive) -> tuple[list[tuple], list[tuple], dict[str, np.ndarray]]:
     with archive.store.read() as db:
-        articles = db.execute("SELECT id, title, text, url, published, content_hash FROM articles ORDER BY id").fetchall()
-        chunks = db.execute(
-            'SELECT article_id, ordinal, start, "end", text, embed_key FROM chunks ORDER BY article_id, ordinal'
+        articles = db.execute(
+            "SELECT id, title, text, url, published, content_hash FROM articles ORDER BY id"
         ).fetchall()
-        vectors = {k: np.frombuffer(v, dtype=np.float32) for k, v in db.execute("SELECT key, vector FROM embeddings")}
+        chunks = db.execute(
+            'SELECT article_id, ordinal, start, "end", text, embed_key FROM chunks '
+            "ORDER BY article_id, ordinal"
+        ).fetchall()
+        vectors = {
+            k: np.frombuffer(v, dtype=np.float32) for k, v in db.execute("SELECT key, vector FROM embeddings")
+        }
     return articles, chunks, vectors
 
 
