@@ -140,16 +140,7 @@ def reindex_on_ray(
                 settings=chunk_settings(settings),
                 progress=progress,
             )
-    return IndexReport(
-        added=plan.added,
-        updated=plan.updated,
-        unchanged=plan.unchanged,
-        removed=len(plan.removals),
-        chunks_embedded=embedded,
-        problems=tuple(plan.problems),
-        generation=generation.id,
-        seconds=round(time.perf_counter() - started, 3),
-    )
+    return plan.report(embedded=embedded, generation=generation, started=started)
 
 
 def _read_and_chunk(

@@ -116,6 +116,19 @@ class Plan:
     def changes(self) -> bool:
         return bool(self.upserts or self.removals)
 
+    def report(self, *, embedded: int, generation: Generation, started: float) -> IndexReport:
+        """The IndexReport of a run that carried out this plan (`started`: its perf_counter())."""
+        return IndexReport(
+            added=self.added,
+            updated=self.updated,
+            unchanged=self.unchanged,
+            removed=len(self.removals),
+            chunks_embedded=embedded,
+            problems=tuple(self.problems),
+            generation=generation.id,
+            seconds=round(time.perf_counter() - started, 3),
+        )
+
 
 def plan_changes(
     store: Store,
@@ -305,8 +318,7 @@ def reindex(
     """
     started = time.perf_counter()
     dimension = encoder.dimension
-    backend = getattr(encoder, "backend", "torch")
-    store.check_model(encoder.name, backend, dimension, chunk_settings(settings))
+    store.check_model(encoder.name, encoder.backend, dimension, chunk_settings(settings))
     with writer_lock(store, settings.lock_timeout):
         for name in store.clean_files():
             log.info("Deleted %s, left by an interrupted run", name)
@@ -323,15 +335,6 @@ def reindex(
                 store, plan, model=encoder.name, dimension=dimension, settings=chunk_settings(settings),
                 progress=progress, checkpoint=checkpoint,
             )
-    report = IndexReport(
-        added=plan.added,
-        updated=plan.updated,
-        unchanged=plan.unchanged,
-        removed=len(plan.removals),
-        chunks_embedded=embedded,
-        problems=tuple(plan.problems),
-        generation=generation.id,
-        seconds=round(time.perf_counter() - started, 3),
-    )
+    report = plan.report(embedded=embedded, generation=generation, started=started)
     log.info("%s", report.summary())
     return report
