@@ -62,7 +62,7 @@ def main() -> None:
     faiss.omp_set_num_threads(1)
     store = Store(args.index_dir, create=False)
     with store.read() as db:
-        _, base = store.live_vectors(db)
+        _, base = store.live_vectors(db, store.recorded_model()[2])
     questions = [q["query"] for q in json.loads(args.queries.read_text())][: args.query_count]
     queries = load_encoder(backend="torch").encode(questions)
 
