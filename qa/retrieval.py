@@ -20,7 +20,6 @@ from qa.store import Store, StoredChunk
 from qa.types import Passage
 
 MAX_QUESTION_CHARS = 2000
-RRF_K = 60
 
 _TERM = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 _STOPWORDS = frozenset(STOPWORDS_EN)
