@@ -143,7 +143,7 @@ class SentenceTransformerEncoder:
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Word pieces per text, special tokens included (what the model would see untruncated)."""
-        return [len(e.ids) for e in self._tokenizer.encode_batch(list(texts))]
+        return [len(e.ids) for e in self._tokenizer.encode_batch_fast(list(texts))]
 
     def encode(
         self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False

@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -27,11 +28,12 @@ log = logging.getLogger(__name__)
 ONNX_FILENAME = "model-int8.onnx"
 # Opset 17 is the newest the legacy TorchScript exporter targets well and every onnxruntime >= 1.14 runs.
 OPSET = 17
-# Threads, measured with bench/encoders.py on the shared 2-core dev machine (load average 12-14
-# from other jobs): with onnxruntime's default spin-waiting, 2 intra-op threads ran at a third to
-# half the speed of 1 (spinning threads fight for busy cores); with spinning off (see _session),
-# 2 threads matched 1 under that load and can use the second core when it is free. So: one thread
-# per core, spinning off, capped at 4 since MiniLM's small matrices stop scaling beyond that.
+# Parallelism, measured with bench/encoders.py on this 2-core machine (quiet): one session
+# running one 256-token text at a time with 1 intra-op thread did 35-41 texts/s, and 2 intra-op
+# threads gave no more (the matrices of one text are too small to split well); two texts run at
+# once from two Python threads, each on 1 intra-op thread, did 72-78/s. So: the session computes
+# on its caller's thread, and `encode` runs one text per worker thread, one worker per core
+# (capped at 4). onnxruntime releases the GIL while it runs, and a session may run concurrently.
 DEFAULT_THREADS = max(1, min(4, os.cpu_count() or 1))
 # One text per run by default. Dynamic int8 quantisation scales activations over the whole input
 # tensor, so in a batch a text's vector shifts with its batch-mates (cosine ~0.986 between batch 1
@@ -88,7 +90,7 @@ class OnnxEncoder:
         cache_dir: where `<sha256 of weights[:16]>/model-int8.onnx` is kept; default
             `default_cache_dir()`.
         name: the model name to report (e.g. "all-MiniLM-L6-v2"); default the directory name.
-        threads: onnxruntime intra-op threads.
+        threads: texts encoded at once, each on one core.
         """
         self.model_dir = Path(model_dir)
         if not (self.model_dir / "tokenizer.json").is_file():
@@ -163,15 +165,14 @@ class OnnxEncoder:
         if not path.is_file():
             self._export(path)
         options = ort.SessionOptions()
-        options.intra_op_num_threads = self.threads
+        options.intra_op_num_threads = 1  # parallel across texts instead: see DEFAULT_THREADS
         options.inter_op_num_threads = 1
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         try:
             session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own untyped errors for bad files
             raise EncoderError(f"Cannot load the ONNX model {path}: {exc}; delete it to rebuild it") from exc
-        log.info("Loaded %s (%s, %d threads)", path, self.name, self.threads)
+        log.info("Loaded %s (%s, %d workers)", path, self.name, self.threads)
         return session
 
     def _export(self, target: Path) -> None:
@@ -203,7 +204,7 @@ class OnnxEncoder:
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Word pieces per text, special tokens included (what the model would see untruncated)."""
-        return [len(e.ids) for e in self._tokenizer.encode_batch(list(texts))]
+        return [len(e.ids) for e in self._tokenizer.encode_batch_fast(list(texts))]
 
     def encode(
         self, texts: Sequence[str], *, batch_size: int = DEFAULT_BATCH_SIZE, show_progress: bool = False
@@ -220,13 +221,13 @@ class OnnxEncoder:
             return out
         session = self._session
         wanted = {i.name for i in session.get_inputs()}
-        encodings = self._truncating_tokenizer.encode_batch(list(texts))
+        encodings = self._truncating_tokenizer.encode_batch_fast(list(texts))
         ids = [e.ids for e in encodings]
         types = [e.type_ids for e in encodings]
         order = np.argsort([len(row) for row in ids], kind="stable")
-        bar = _progress(len(texts)) if show_progress else None
-        for start in range(0, len(order), batch_size):
-            batch = order[start : start + batch_size]
+        batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+
+        def run(batch: np.ndarray) -> np.ndarray:
             width = max(len(ids[i]) for i in batch)
             feed = {name: np.zeros((len(batch), width), dtype=np.int64) for name in _INPUT_NAMES}
             for row, i in enumerate(batch):
@@ -237,12 +238,22 @@ class OnnxEncoder:
             hidden = session.run(None, {k: v for k, v in feed.items() if k in wanted})[0]
             mask = feed["attention_mask"][..., None].astype(np.float32)
             pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
-            norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-            out[batch] = pooled / norms
+            return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+        bar = _progress(len(texts)) if show_progress else None
+        workers = min(self.threads, len(batches))
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="onnx-encode") if workers > 1 else None
+        try:
+            results = pool.map(run, batches) if pool else map(run, batches)
+            for batch, vectors in zip(batches, results, strict=True):
+                out[batch] = vectors
+                if bar is not None:
+                    bar.update(len(batch))
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
             if bar is not None:
-                bar.update(len(batch))
-        if bar is not None:
-            bar.close()
+                bar.close()
         return out
 
 
