@@ -1,0 +1,54 @@
+"""Chunking with the bundled model's real tokenizer: slices of the text, in order, within budget."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from qa.chunking import chunk_article, embedding_text
+from qa.types import Article
+
+WORDS = ["Jinan", "summit", "agreed", "memorandums", "of", "understanding", "the", "ministers",
+         "Shandong-Korea", "cooperation", "2024", "officials", "said", "on", "Tuesday", "électricité",
+         "supercalifragilisticexpialidocious", "—", "“quoted”", "U.S.", "$3.5bn"]  # fmt: skip
+
+sentence = st.lists(st.sampled_from(WORDS), min_size=1, max_size=40).map(lambda w: " ".join(w) + ".")
+# One run-on "sentence" of several hundred words: longer than any chunk, so it must be split.
+run_on = st.lists(st.sampled_from(WORDS), min_size=300, max_size=500).map(" ".join)
+paragraph = st.one_of(st.lists(sentence, min_size=1, max_size=8).map(" ".join), run_on)
+texts = st.lists(paragraph, min_size=1, max_size=6).map("\n\n".join)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=texts, max_tokens=st.sampled_from([64, 128, 256]), overlap=st.sampled_from([0, 1]))
+def test_chunks_are_ordered_slices_within_the_token_budget_covering_every_word(
+    encoder, text: str, max_tokens: int, overlap: int
+) -> None:
+    article = Article(id="1", title="Ministers meet in Jinan", text=text, source="Korea Pro")
+    chunks = chunk_article(article, encoder.count_tokens, max_tokens=max_tokens, overlap=overlap)
+    assert chunks
+    assert [c.ordinal for c in chunks] == list(range(len(chunks)))
+    for chunk in chunks:
+        assert text[chunk.start : chunk.end] == chunk.text
+    assert max(encoder.count_tokens([embedding_text(article, c.text) for c in chunks])) <= max_tokens
+    assert [c.start for c in chunks] == sorted(c.start for c in chunks)
+    covered = set()
+    for chunk in chunks:
+        covered.update(range(chunk.start, chunk.end))
+    assert all(i in covered for i, ch in enumerate(text) if not ch.isspace())
+
+
+def test_overlap_repeats_the_last_sentence_of_the_previous_chunk(encoder) -> None:
+    text = " ".join(f"Sentence number {i} says the ministers agreed on point {i}." for i in range(40))
+    article = Article(id="1", title="Agreements", text=text)
+    chunks = chunk_article(article, encoder.count_tokens, max_tokens=64, overlap=1)
+    assert len(chunks) > 3
+    for before, after in zip(chunks, chunks[1:], strict=False):
+        last_sentence = before.text.rsplit(". ", 1)[-1]
+        assert after.text.startswith(last_sentence)
+
+
+@pytest.mark.parametrize("text", ["", "   \n\n  "])
+def test_an_empty_article_has_no_chunks(encoder, text: str) -> None:
+    assert chunk_article(Article(id="1", title="Empty", text=text), encoder.count_tokens) == []
