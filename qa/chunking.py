@@ -106,8 +106,7 @@ def chunk_article(
     header_tokens = count_tokens([header])[0] if header else 2
     # Joining adds at most one word piece per boundary; keep a small margin for that.
     budget = max(16, max_tokens - header_tokens - 2)
-    units = _units_within(text, sentence_spans(text), count_tokens, budget)
-    sizes = count_tokens([text[a:b] for a, b in units])
+    units, sizes = _units_within(text, sentence_spans(text), count_tokens, budget)
     costs = [max(0, n - 2) + 1 for n in sizes]
 
     chunks: list[Chunk] = []
@@ -127,14 +126,18 @@ def chunk_article(
 
 def _units_within(
     text: str, spans: list[tuple[int, int]], count_tokens: TokenCounter, budget: int
-) -> list[tuple[int, int]]:
-    """Sentences, with any sentence over `budget` word pieces split between words."""
+) -> tuple[list[tuple[int, int]], list[int]]:
+    """Sentences, with any sentence over `budget` word pieces split between words, and the
+    word pieces of each (special tokens included)."""
     sizes = count_tokens([text[a:b] for a, b in spans])
     units: list[tuple[int, int]] = []
+    unit_sizes: list[int] = []
     for (start, end), size in zip(spans, sizes, strict=True):
         if size - 2 <= budget:
             units.append((start, end))
+            unit_sizes.append(size)
             continue
+        first_piece = len(units)
         words = [(start + m.start(), start + m.end()) for m in _WORD.finditer(text[start:end])]
         word_sizes = [n - 2 for n in count_tokens([text[a:b] for a, b in words])]
         piece_start, prev_end, used = words[0][0], words[0][1], 0
@@ -145,7 +148,8 @@ def _units_within(
             used += n
             prev_end = w_end
         units.append((piece_start, prev_end))
-    return units
+        unit_sizes.extend(count_tokens([text[a:b] for a, b in units[first_piece:]]))
+    return units, unit_sizes
 
 
 def _verified(

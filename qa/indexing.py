@@ -1,14 +1,16 @@
 """Reindexing: diff incoming articles against the store, embed only new chunk texts, publish a generation.
 
-Three stages, separable so that another engine (a pipelined or Ray run) can drive them:
+Stages, separable so that another engine (the Ray one) can drive them:
 
-    plan_changes      read, clean, diff by fingerprint, chunk; assigns chunk ids   (no writes)
-    embed_missing     embed chunk texts the store has no vector for; commits each batch
+    diff_changes      read, clean, diff by fingerprint                              (no writes)
+    plan_changes      diff_changes, then chunk what changed; assigns chunk ids      (no writes)
+    chunk_and_embed   chunk on a background thread while the encoder embeds the chunk texts
+                      the store has no vector for; commits each batch
     publish_changes   FAISS file: temp, fsync, rename; then one SQLite transaction publishes
 
-`reindex` runs them under the single-writer lock. A run killed anywhere leaves the previous
-generation intact; its committed embeddings are reused by the next run, which also deletes
-its leftover files.
+`reindex` runs diff_changes, chunk_and_embed and publish_changes under the single-writer lock.
+A run killed anywhere leaves the previous generation intact; its committed embeddings are
+reused by the next run, which also deletes its leftover files.
 
 Crash points: `reindex(..., checkpoint=f)` calls f(name) at each name in CRASH_POINTS, in that
 order ("embedded_batch" once per committed batch). The crash tests pass a function that kills
@@ -21,6 +23,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,10 +145,30 @@ def plan_changes(
     progress: Progress = no_progress,
     chunker: Chunker | None = None,
 ) -> Plan:
-    """Read and clean the sources, compare each article with the stored one, chunk what changed.
+    """`diff_changes`, then the chunks of every upserted article, with ids from the store's next.
 
     `files` (already read) replace `paths`, and `chunker` replaces the default one, for engines
     that read and chunk elsewhere (qa.distributed); the diff and the chunk ids stay here.
+    """
+    plan = diff_changes(store, settings, paths=paths, files=files, remove_ids=remove_ids, prune=prune,
+                        progress=progress)
+    plan.new_chunks = chunk_articles(
+        store.next_chunk_id(), chunker or default_chunker(encoder, settings), plan.upserts
+    )
+    return plan
+
+
+def diff_changes(
+    store: Store,
+    settings: Settings,
+    *,
+    paths: Iterable[str | Path] = (),
+    files: Sequence[SourceFile] | None = None,
+    remove_ids: Sequence[str] = (),
+    prune: bool = False,
+    progress: Progress = no_progress,
+) -> Plan:
+    """Read and clean the sources and compare each article with the stored one (no chunks yet).
 
     Unchanged (same fingerprint): nothing. Changed or new: upserted with fresh chunk ids.
     With `prune`, stored articles absent from the sources are removed, except those of a file
@@ -192,9 +215,6 @@ def plan_changes(
                 plan.upserts.append(article)
                 plan.updated += 1
                 plan.unchanged -= article_id in incoming
-    plan.new_chunks = chunk_articles(
-        store.next_chunk_id(), chunker or default_chunker(encoder, settings), plan.upserts
-    )
     return plan
 
 
@@ -212,37 +232,81 @@ def default_chunker(encoder: Encoder, settings: Settings) -> Chunker:
 
 def chunk_articles(first_id: int, chunker: Chunker, articles: Sequence[Article]) -> list[NewChunk]:
     """Chunks of `articles` with ids from `first_id` up, each with its embedding text and key."""
-    next_id = first_id
     new_chunks: list[NewChunk] = []
     for article in articles:
-        for chunk in chunker(article):
-            text = embedding_text(article, chunk.text)
-            new_chunks.append(NewChunk(next_id, chunk, text, embed_key(text)))
-            next_id += 1
+        new_chunks.extend(numbered(article, chunker(article), first_id + len(new_chunks)))
     return new_chunks
 
 
-def embed_missing(
+def numbered(article: Article, chunks: Sequence[Chunk], first_id: int) -> list[NewChunk]:
+    """`chunks` of `article` with ids from `first_id` up, each with its embedding text and key."""
+    new_chunks = []
+    for i, chunk in enumerate(chunks):
+        text = embedding_text(article, chunk.text)
+        new_chunks.append(NewChunk(first_id + i, chunk, text, embed_key(text)))
+    return new_chunks
+
+
+def chunk_and_embed(
     store: Store,
     encoder: Encoder,
-    new_chunks: Sequence[NewChunk],
+    plan: Plan,
+    chunker: Chunker,
     *,
     progress: Progress = no_progress,
     checkpoint: Checkpoint = _no_checkpoint,
 ) -> int:
-    """Embed the chunk texts the store has no vector for, committing every batch; return how many."""
-    missing = store.missing_embeddings(n.embed_key for n in new_chunks)
-    todo = list({n.embed_key: n.lexical_text for n in new_chunks if n.embed_key in missing}.items())
-    # Sorting by length keeps padding, and so wasted work, low inside each batch.
-    todo.sort(key=lambda item: (len(item[1]), item[0]))
-    progress("embed", 0, len(todo))
-    for i in range(0, len(todo), EMBED_BATCH):
-        batch = todo[i : i + EMBED_BATCH]
-        vectors = encoder.encode([t for _, t in batch])
-        store.save_embeddings([k for k, _ in batch], vectors)
+    """Chunk `plan.upserts` into `plan.new_chunks` and embed the texts the store has no vector for.
+
+    Chunking (sentence splitting and token counting) runs on a background thread, articles in
+    order, while the encoder embeds the chunks already made, so the encoder is rarely kept
+    waiting. Every batch of EMBED_BATCH new vectors is committed as it is made. Returns how
+    many texts were embedded. Progress counts texts; its total is known once chunking is done.
+    """
+    first_id = store.next_chunk_id()
+    seen: set[str] = set()
+    todo: list[tuple[str, str]] = []  # (embed key, text) the store lacks, not yet embedded
+    embedded = 0
+    total = 0
+
+    def take(article: Article, chunks: list[Chunk]) -> None:
+        new = numbered(article, chunks, first_id + len(plan.new_chunks))
+        plan.new_chunks.extend(new)
+        fresh = {n.embed_key: n.lexical_text for n in new if n.embed_key not in seen}
+        seen.update(fresh)
+        missing = store.missing_embeddings(fresh)
+        todo.extend((key, text) for key, text in fresh.items() if key in missing)
+
+    def embed(count: int) -> None:
+        nonlocal embedded
+        # Sorting by length keeps padding, and so wasted work, low inside each batch.
+        todo.sort(key=lambda item: (len(item[1]), item[0]))
+        batch = todo[:count]
+        del todo[:count]
+        store.save_embeddings([k for k, _ in batch], encoder.encode([t for _, t in batch]))
+        embedded += len(batch)
         checkpoint("embedded_batch")
-        progress("embed", i + len(batch), len(todo))
-    return len(todo)
+        progress("embed", embedded, total)
+
+    progress("embed", 0, 0)
+    pool = ThreadPoolExecutor(1, thread_name_prefix="qa-chunk")
+    try:
+        futures = [pool.submit(chunker, article) for article in plan.upserts]
+        for done, (article, future) in enumerate(zip(plan.upserts, futures, strict=True), 1):
+            take(article, future.result())
+            if not total and (done == len(futures) or futures[-1].done()):
+                for later, rest in zip(plan.upserts[done:], futures[done:], strict=True):
+                    take(later, rest.result())
+                total = embedded + len(todo)
+                break
+            while len(todo) >= EMBED_BATCH:
+                embed(EMBED_BATCH)
+    finally:
+        pool.shutdown(cancel_futures=True)
+    while todo:
+        embed(EMBED_BATCH)
+    progress("embed", embedded, embedded)
+    return embedded
 
 
 def publish_changes(
@@ -257,7 +321,7 @@ def publish_changes(
 ) -> Generation:
     """Write the next generation's FAISS file durably, then publish it in one transaction.
 
-    Every embedding of `plan.new_chunks` must already be in the store (`embed_missing`).
+    Every embedding of `plan.new_chunks` must already be in the store (`chunk_and_embed`).
     """
     progress("publish", 0, 1)
     generation = store.generation()
@@ -324,10 +388,12 @@ def reindex(
             log.info("Deleted %s, left by an interrupted run", name)
         store.repair_current(dimension)
         checkpoint("locked")
-        plan = plan_changes(
-            store, encoder, settings, paths=paths, remove_ids=remove_ids, prune=prune, progress=progress
+        plan = diff_changes(
+            store, settings, paths=paths, remove_ids=remove_ids, prune=prune, progress=progress
         )
-        embedded = embed_missing(store, encoder, plan.new_chunks, progress=progress, checkpoint=checkpoint)
+        embedded = chunk_and_embed(
+            store, encoder, plan, default_chunker(encoder, settings), progress=progress, checkpoint=checkpoint
+        )
         checkpoint("embedded")
         generation = store.generation()
         if plan.changes or generation is None:

@@ -20,10 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import qa
+import qa.indexing
 import qa.store
 from embeddings.index import file_sha256
 from qa.cli import main as cli_main
-from qa.indexing import writer_lock
+from qa.indexing import chunk_and_embed, default_chunker, diff_changes, plan_changes, writer_lock
 from qa.store import FORMAT_VERSION, Store
 
 SMALL = qa.Settings(chunk_tokens=64, per_article=50)
@@ -247,6 +248,38 @@ def test_removed_then_readded_costs_no_embedding_within_grace(
 
 
 # -- files, locking ------------------------------------------------------------------------------
+
+
+def test_chunking_beside_encoding_numbers_chunks_as_chunking_first_would(encoder, tmp_path: Path) -> None:
+    source = write_articles(tmp_path / "a.json", short_articles(6, chars=600))
+    store = Store(tmp_path / "index")
+    chunker = default_chunker(encoder, SMALL)
+    eager = plan_changes(store, encoder, SMALL, paths=[source])
+    pipelined = diff_changes(store, SMALL, paths=[source])
+    embedded = chunk_and_embed(store, encoder, pipelined, chunker)
+    assert len(eager.new_chunks) > 6
+    assert pipelined.new_chunks == eager.new_chunks
+    assert embedded == len({n.embed_key for n in eager.new_chunks})
+    assert store.missing_embeddings(n.embed_key for n in eager.new_chunks) == set()
+    store.close()
+
+
+def test_a_chunking_failure_stops_the_run_and_publishes_nothing(
+    archive: qa.Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = archive.add([write_articles(tmp_path / "a.json", short_articles(2))])
+
+    def broken_chunker(encoder, settings):
+        def chunker(article):
+            raise RuntimeError(f"cannot chunk {article.id}")
+
+        return chunker
+
+    monkeypatch.setattr(qa.indexing, "default_chunker", broken_chunker)
+    with pytest.raises(RuntimeError, match="cannot chunk"):
+        archive.add([write_articles(tmp_path / "b.json", short_articles(4)[2:])])
+    assert archive.store.generation().id == first.generation
+    assert archive.stats().articles == 2
 
 
 def test_leftover_files_are_cleaned_and_two_generations_kept(archive: qa.Archive, tmp_path: Path) -> None:
