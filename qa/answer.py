@@ -4,7 +4,7 @@ A question is answered in three steps. `gather_evidence` splits the passages int
 scores all of them lexically (the question's key terms, weighted by how rare they are among the
 candidates), embeds only the best few (`embed_budget`, through a `SentenceVectors` cache) and
 ranks those by similarity plus overlap. `compose_answer` then abstains when the best evidence is
-weak, or picks a few sentences (one from each outlet or date the question names), adds the
+weak, or picks a few sentences (two from each outlet or date the question names), adds the
 sentence before a picked one that depends on it ("It", "The meeting"), and renders them in
 reading order with [n] markers and `Citation`s whose links scroll to the cited sentence.
 """
@@ -40,6 +40,9 @@ EMBED_BUDGET = 8
 MIN_CONFIDENCE = 0.70
 LEXICAL_WEIGHT = 0.75
 FOCUS_WEIGHT = 0.5
+# Sentences for each outlet or publication date a question names: a comparison of two reports
+# shows two from each side (bench/answers.py: fact-level evidence 0.70 with one, 0.75 with two).
+PER_NAMED = 2
 # A sentence scoring below this share of the best one is not worth saying.
 RELATIVE_FLOOR = 0.6
 MIN_SENTENCE_CHARS = 20
@@ -321,8 +324,8 @@ def compose_answer(
 
     Args:
         vectors: the encoder, ideally behind a `SentenceVectors` cache.
-        max_sentences: the answer's budget; a question that names several outlets or dates
-            may take one more sentence for each of them, up to twice the budget.
+        max_sentences: the answer's budget; a question that names outlets or dates takes
+            PER_NAMED sentences for each of them and one more, up to twice the budget.
         min_confidence: abstain below this `Evidence.confidence`.
     """
     if max_sentences < 1:
@@ -351,26 +354,32 @@ def abstain(question: str, passages: Sequence[Passage]) -> Answer:
 
 
 def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
-    """The best sentence for each outlet or date the question names, then the best of each
-    other article, then the best overall."""
+    """The best PER_NAMED sentences of each outlet or date the question names, then (unless it
+    names two or more: a comparison, whose sides are covered) the best of each other article,
+    then the best overall."""
     ranked = evidence.ranked
     floor = RELATIVE_FLOOR * ranked[0].score
     groups = _named_groups(evidence.question, evidence.passages)
-    budget = min(max(max_sentences, len(groups) + 1), 2 * max_sentences)
+    budget = min(max(max_sentences, PER_NAMED * len(groups) + 1), 2 * max_sentences)
     chosen: list[Sentence] = []
     for group in groups:
-        best = next((s for s in ranked if s.passage in group), None)
-        if best is not None and best.score >= floor and _is_new(best, chosen, evidence.passages):
-            chosen.append(best)
-    # One sentence per article first: multi-hop questions need several articles.
-    articles = {evidence.passages[c.passage].article_id for c in chosen}
-    for s in ranked:
-        if len(chosen) >= budget or s.score < floor:
-            break
-        article = evidence.passages[s.passage].article_id
-        if article not in articles and _is_new(s, chosen, evidence.passages):
-            chosen.append(s)
-            articles.add(article)
+        picked = 0
+        for s in ranked:
+            if picked == PER_NAMED or s.score < floor:
+                break
+            if s.passage in group and _is_new(s, chosen, evidence.passages):
+                chosen.append(s)
+                picked += 1
+    if len(groups) < 2:
+        # One sentence per article first: multi-hop questions need several articles.
+        articles = {evidence.passages[c.passage].article_id for c in chosen}
+        for s in ranked:
+            if len(chosen) >= budget or s.score < floor:
+                break
+            article = evidence.passages[s.passage].article_id
+            if article not in articles and _is_new(s, chosen, evidence.passages):
+                chosen.append(s)
+                articles.add(article)
     for s in ranked:
         if len(chosen) >= budget or s.score < floor:
             break
