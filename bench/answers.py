@@ -36,10 +36,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import qa  # noqa: E402
-from qa.answer import (  # noqa: E402
+import qa
+from qa.answer import (
     ANSWER_PASSAGES,
     ANSWER_PER_ARTICLE,
     MIN_CONFIDENCE,

@@ -11,17 +11,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from embeddings.encoder import BUNDLED_MODEL, SentenceTransformerEncoder, bundled_model_dir  # noqa: E402
-from embeddings.onnx_encoder import OnnxEncoder  # noqa: E402
+from embeddings.encoder import BUNDLED_MODEL, SentenceTransformerEncoder, bundled_model_dir
+from embeddings.onnx_encoder import OnnxEncoder
 
 CORPUS = Path("/work/shared/data/multihop-rag/corpus.json")
 BATCH_SIZES = (8, 16, 32, 64)

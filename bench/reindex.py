@@ -13,19 +13,17 @@ import argparse
 import json
 import os
 import platform
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from embeddings.encoder import load_encoder  # noqa: E402
-from qa.config import Settings  # noqa: E402
-from qa.indexing import reindex  # noqa: E402
-from qa.store import Store  # noqa: E402
-from qa.types import IndexReport  # noqa: E402
+from embeddings.encoder import load_encoder
+from qa.config import Settings
+from qa.indexing import reindex
+from qa.store import Store
+from qa.types import IndexReport
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "multihop-rag" / "corpus.json"
 

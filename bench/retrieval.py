@@ -27,13 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from embeddings.encoder import load_encoder  # noqa: E402
-from qa import retrieval  # noqa: E402
-from qa.chunking import chunk_article, context_header  # noqa: E402
-from qa.evaluation import load_questions, report  # noqa: E402
-from qa.sources import dedupe, read_sources  # noqa: E402
+from embeddings.encoder import load_encoder
+from qa import retrieval
+from qa.chunking import chunk_article, context_header
+from qa.evaluation import load_questions, report
+from qa.sources import dedupe, read_sources
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "multihop-rag"
 

@@ -27,9 +27,8 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from embeddings.encoder import load_encoder  # noqa: E402
+from embeddings.encoder import load_encoder
 
 
 def _reindex(encoder: object, job: dict) -> None:
