@@ -9,6 +9,9 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+# The first four bytes of a FAISS file name its index type; this one is IndexIDMap2.
+_EXACT_FOURCC = b"IxM2"
+
 
 class IndexFileError(RuntimeError):
     """A FAISS file is missing, truncated or does not match its recorded checksum."""
@@ -110,12 +113,19 @@ class VectorIndex:
         return tmp, file_sha256(tmp)
 
     @classmethod
-    def load(cls, path: Path, *, checksum: str | None = None) -> VectorIndex:
+    def load(cls, path: Path, *, checksum: str | None = None, mmap: bool = False) -> VectorIndex:
         """Read a saved index; raise IndexFileError when it is missing, damaged or altered.
 
-        The file is read once into memory and checked and parsed from there, so a file that is
-        replaced or unlinked meanwhile gives either its old bytes or an error, never a mix.
+        By default the file is read once into memory and checked and parsed from there, so a
+        file that is replaced or unlinked meanwhile gives either its old bytes or an error,
+        never a mix; the index can then be changed. With `mmap` the vectors stay in the file,
+        mapped read-only: start-up reads nothing twice, and processes serving the same index
+        share its pages through the page cache. Such an index cannot be changed. Published
+        files are never written after their rename, so a mapping stays valid even when a newer
+        generation unlinks the file.
         """
+        if mmap:
+            return cls._mapped(path, checksum)
         try:
             data = np.fromfile(path, dtype=np.uint8)
         except FileNotFoundError as exc:
@@ -128,6 +138,26 @@ class VectorIndex:
             index = faiss.deserialize_index(data)
         except RuntimeError as exc:
             raise IndexFileError(f"{path} cannot be read by FAISS: {exc}") from exc
+        return cls(index.d, index)
+
+    @classmethod
+    def _mapped(cls, path: Path, checksum: str | None) -> VectorIndex:
+        try:
+            if checksum is not None and file_sha256(path) != checksum:
+                raise IndexFileError(f"{path} does not match its recorded checksum (damaged or truncated)")
+            with path.open("rb") as f:
+                kind = f.read(4)
+            # An exact index (IDMap2 over flat codes) maps its codes with MMAP_IFC; an IVF index
+            # maps its inverted lists with MMAP (each flag alone reads the other kind whole).
+            flag = faiss.IO_FLAG_MMAP_IFC if kind == _EXACT_FOURCC else faiss.IO_FLAG_MMAP
+            try:
+                index = faiss.read_index(str(path), flag | faiss.IO_FLAG_READ_ONLY)
+            except RuntimeError as exc:
+                raise IndexFileError(f"{path} cannot be read by FAISS: {exc}") from exc
+        except FileNotFoundError as exc:
+            raise IndexFileError(f"{path} is missing") from exc
+        except OSError as exc:
+            raise IndexFileError(f"{path} cannot be read: {exc}") from exc
         return cls(index.d, index)
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:

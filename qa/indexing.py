@@ -329,7 +329,7 @@ def publish_changes(
         index = VectorIndex(dimension)
     else:
         with store.read() as db:
-            index = store.load_vectors(db, generation, dimension)
+            index = store.load_vectors(db, generation, dimension, writable=True)
     stale = store.chunk_ids_of(set(plan.removals) | {a.id for a in plan.upserts})
     if stale:
         index.remove(np.array(stale, dtype=np.int64))

@@ -409,8 +409,13 @@ class Store:
             index.add(ids, vectors.reshape(len(rows), dimension))
         return index
 
-    def load_vectors(self, db: sqlite3.Connection, generation: Generation, dimension: int) -> VectorIndex:
+    def load_vectors(
+        self, db: sqlite3.Connection, generation: Generation, dimension: int, *, writable: bool = False
+    ) -> VectorIndex:
         """The FAISS index of `generation`, pinned by the read transaction `db`.
+
+        Readers get the file memory-mapped (read-only); a writer that changes the index asks
+        for a `writable` copy in memory.
 
         A missing, truncated or altered file is rebuilt in memory from this snapshot with a
         warning, so the query never fails; the file on disk is repaired too when no writer holds
@@ -418,7 +423,7 @@ class Store:
         """
         path = self.index_dir / generation.faiss_file
         try:
-            return VectorIndex.load(path, checksum=generation.checksum)
+            return VectorIndex.load(path, checksum=generation.checksum, mmap=not writable)
         except IndexFileError as exc:
             log.warning("%s; rebuilding it from %s (no re-embedding)", exc, self.db_path)
         index = self.rebuild_vectors(db, dimension)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from embeddings import ann
-from embeddings.index import VectorIndex
+from embeddings.index import IndexFileError, VectorIndex
 
 
 def clustered(n: int, dimension: int = 64, seed: int = 0) -> np.ndarray:
@@ -73,3 +73,37 @@ def test_tune_nprobe_reaches_the_target() -> None:
     nprobe, recall = ann.tune_nprobe(ivf, queries, ids[rows], target=0.95)
     assert recall >= 0.95
     assert ivf.nprobe == nprobe
+
+
+@pytest.mark.parametrize("approximate", [False, True], ids=["exact", "ivf"])
+def test_a_mapped_index_searches_like_a_loaded_one_even_after_its_file_is_unlinked(
+    approximate: bool, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(ann, "EXACT_MAX_VECTORS", 4000 if approximate else 50_000)
+    vectors = clustered(6000)
+    index = ann.right_sized(VectorIndex.build(64, np.arange(6000), vectors))
+    assert (index.nlist > 0) == approximate
+    path = tmp_path / "vectors.faiss"
+    checksum = index.save(path)
+    loaded = VectorIndex.load(path, checksum=checksum)
+    mapped = VectorIndex.load(path, checksum=checksum, mmap=True)
+    path.unlink()
+    queries = clustered(20, seed=3)
+    for got, expected in zip(mapped.search(queries, 10), loaded.search(queries, 10), strict=True):
+        assert np.array_equal(got, expected)
+    assert mapped.nlist == loaded.nlist and len(mapped) == 6000
+
+
+def test_a_damaged_file_is_refused_when_mapped_too(tmp_path: Path) -> None:
+    path = tmp_path / "vectors.faiss"
+    checksum = VectorIndex.build(64, np.arange(100), clustered(100)).save(path)
+    data = bytearray(path.read_bytes())
+    data[-5] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(IndexFileError, match="checksum"):
+        VectorIndex.load(path, checksum=checksum, mmap=True)
+    path.write_bytes(bytes(data[:50]))
+    with pytest.raises(IndexFileError, match="cannot be read by FAISS"):
+        VectorIndex.load(path, mmap=True)
+    with pytest.raises(IndexFileError, match="missing"):
+        VectorIndex.load(tmp_path / "absent.faiss", mmap=True)
