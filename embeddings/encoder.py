@@ -28,7 +28,7 @@ class Encoder(Protocol):
     """What the rest of the system needs from an embedding model."""
 
     name: str
-    backend: str  # "torch" or "onnx-int8": their vectors differ slightly, so a store records it
+    backend: str  # "torch" or "onnx-int8-fused": their vectors differ slightly, so a store records it
 
     @property
     def dimension(self) -> int: ...
@@ -161,7 +161,11 @@ class SentenceTransformerEncoder:
 
 
 def load_encoder(
-    model: str = BUNDLED_MODEL, *, backend: str = "auto", cache_dir: str | Path | None = None
+    model: str = BUNDLED_MODEL,
+    *,
+    backend: str = "auto",
+    cache_dir: str | Path | None = None,
+    threads: int | None = None,
 ) -> Encoder:
     """The encoder for a model name or path.
 
@@ -172,6 +176,8 @@ def load_encoder(
             torch. Other models get torch under "auto". The two give slightly different vectors
             (cosine ~0.99): the encoder's `backend` attribute says which one built an index.
         cache_dir: where the ONNX export is cached (default: $QA_CACHE_DIR, else ~/.cache/qa/onnx).
+        threads: texts the ONNX encoder runs at once (default one per core; torch ignores it);
+            1 where something else already runs one encoder per core, like the Ray engine's actors.
 
     Raises:
         ValueError: an unknown backend.
@@ -181,13 +187,14 @@ def load_encoder(
         raise ValueError(f"backend must be 'auto', 'torch' or 'onnx', not {backend!r}")
     bundled = model in (BUNDLED_MODEL, f"sentence-transformers/{BUNDLED_MODEL}")
     if backend == "onnx" or (backend == "auto" and bundled):
-        from embeddings.onnx_encoder import OnnxEncoder
+        from embeddings.onnx_encoder import DEFAULT_THREADS, OnnxEncoder
 
         path = Path(resolve_model(model))
         try:
             if not path.is_dir():
                 raise EncoderError(f"The ONNX backend needs a local model directory, not {model!r}")
-            encoder = OnnxEncoder(path, cache_dir, name=BUNDLED_MODEL if bundled else model)
+            name = BUNDLED_MODEL if bundled else model
+            encoder = OnnxEncoder(path, cache_dir, name=name, threads=threads or DEFAULT_THREADS)
             encoder.prepare()
         except EncoderError as exc:
             if backend == "onnx":

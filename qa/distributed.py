@@ -71,7 +71,8 @@ class _Encode:
     """A Ray actor holding one encoder: embeds a batch of texts."""
 
     def __init__(self, model: str, backend: str) -> None:
-        self.encoder = load_encoder(model, backend=backend)
+        # Ray runs one actor per core: each encodes on its own core.
+        self.encoder = load_encoder(model, backend=backend, threads=1)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         vectors = self.encoder.encode([str(t) for t in batch["text"]])

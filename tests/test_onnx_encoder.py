@@ -61,7 +61,7 @@ def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def test_interface_matches_torch(onnx: OnnxEncoder, torch_encoder: SentenceTransformerEncoder) -> None:
     assert onnx.name == BUNDLED_MODEL
-    assert onnx.backend == "onnx-int8"
+    assert onnx.backend == "onnx-int8-fused"
     assert onnx.dimension == torch_encoder.dimension == 384
     assert onnx.max_tokens == torch_encoder.max_tokens == 256
     assert onnx.count_tokens([*NEWS, LONG]) == torch_encoder.count_tokens([*NEWS, LONG])
@@ -198,3 +198,20 @@ def test_auto_falls_back_to_torch_without_onnxruntime(
     assert "on torch" in caplog.text and "pip install onnxruntime" in caplog.text
     with pytest.raises(EncoderError, match="pip install onnxruntime"):
         load_encoder(BUNDLED_MODEL, backend="onnx", cache_dir=tmp_path)
+
+
+def test_texts_encoded_in_parallel_equal_texts_encoded_one_by_one(onnx: OnnxEncoder, cache_dir: Path) -> None:
+    texts = [*NEWS, LONG, *reversed(NEWS)]
+    serial = OnnxEncoder(bundled_model_dir(), cache_dir, name=BUNDLED_MODEL, threads=1)
+    parallel = OnnxEncoder(bundled_model_dir(), cache_dir, name=BUNDLED_MODEL, threads=3)
+    one_by_one = np.vstack([serial.encode([t]) for t in texts])
+    assert np.array_equal(serial.encode(texts), one_by_one)
+    assert np.array_equal(parallel.encode(texts), one_by_one)
+    assert load_encoder(backend="onnx", cache_dir=cache_dir, threads=1).threads == 1
+
+
+def test_the_export_fuses_and_quantises_attention(onnx: OnnxEncoder) -> None:
+    import onnx as onnx_format
+
+    ops = {node.op_type for node in onnx_format.load(str(onnx.onnx_path)).graph.node}
+    assert {"QAttention", "QEmbedLayerNormalization", "SkipLayerNormalization", "MatMulInteger"} <= ops
