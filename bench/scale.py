@@ -1,10 +1,17 @@
-"""Vector search at scale: exact vs IVF latency and recall@10 on up to 1M synthetic chunk vectors.
+"""Search at scale: exact vs IVF vector search, and the whole `retrieve`, on up to 1M synthetic chunks.
 
 The synthetic vectors keep real embedding statistics: each is a real chunk vector of the
 MultiHop-RAG index plus Gaussian noise (norm --noise), renormalised; queries are the real dev
 questions embedded by the same model. Prints JSON, then a table.
 
     python bench/scale.py --index-dir /tmp/mh-index --sizes 10000,50000,200000,1000000
+    python bench/scale.py --index-dir /tmp/mh-index --sizes '' --retrieve-at 1000000
+
+`--retrieve-at N` times the whole ranking of `Archive.retrieve` (query embedding, IVF search,
+chunk and sentence BM25, fusion with outlet and date features, the per-article cap) over N
+chunks: the index's chunks repeated, each copy a separate article, with noisy vectors as above.
+It also times building the per-generation catalog (BM25 over the chunks and their sentences),
+which a server does once per published generation.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ import numpy as np
 
 from embeddings.ann import EXACT_MAX_VECTORS, build_ivf, tune_nprobe
 from embeddings.encoder import load_encoder
+from embeddings.index import VectorIndex
+from qa.retrieval import Catalog, Filters, rank_chunk_ids
 from qa.store import Store
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -57,17 +66,28 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,50000,200000,1000000")
     parser.add_argument("--noise", type=float, default=0.5)
     parser.add_argument("--query-count", type=int, default=200)
+    parser.add_argument(
+        "--retrieve-at", type=int, default=0, help="also time the whole retrieve at N chunks"
+    )
     args = parser.parse_args()
 
     faiss.omp_set_num_threads(1)
     store = Store(args.index_dir, create=False)
     with store.read() as db:
         _, base = store.live_vectors(db, store.recorded_model()[2])
+        # Sorted by chunk id, as live_vectors returns the vectors: row i is vector i.
+        catalog_rows = sorted(store.chunk_catalog(db)) if args.retrieve_at else []
     questions = [q["query"] for q in json.loads(args.queries.read_text())][: args.query_count]
-    queries = load_encoder(backend="torch").encode(questions)
+    # The whole retrieve embeds queries with the store's own backend; vector search alone with torch.
+    backend = ("torch" if store.recorded_model()[1] == "torch" else "onnx") if args.retrieve_at else "torch"
+    encoder = load_encoder(backend=backend)
+    queries = encoder.encode(questions)
 
+    full = None
+    if args.retrieve_at:
+        full = full_retrieve(args.retrieve_at, catalog_rows, base, questions, queries, encoder, args.noise)
     rows = []
-    for n in [int(s) for s in args.sizes.split(",")]:
+    for n in [int(s) for s in args.sizes.split(",") if s]:
         vectors = synthetic(base, n, args.noise)
         ids = np.arange(n, dtype=np.int64)
         exact = faiss.IndexIDMap2(faiss.IndexFlatIP(vectors.shape[1]))
@@ -99,10 +119,17 @@ def main() -> None:
                 "noise": args.noise,
                 "peak_rss_mb": round(peak_mb),
                 "rows": rows,
+                "retrieve": full,
             },
             indent=2,
         )
     )
+    if full:
+        print(
+            f"\nretrieve at {full['chunks']} chunks: p50 {full['p50_ms']} ms, p95 {full['p95_ms']} ms "
+            f"(query embedding included); catalog built in {full['catalog_build_s']} s, IVF in "
+            f"{full['ivf_build_s']} s (nprobe {full['ivf_nprobe']}, recall@10 {full['ivf_recall_at_10']})"
+        )
     print(
         f"\n{'vectors':>9} {'exact p50/p95 ms':>18} {'ivf nlist/nprobe':>17} {'recall@10':>9} "
         f"{'ivf p50/p95 ms':>15} {'build s':>8}"
@@ -115,6 +142,52 @@ def main() -> None:
             f"{r.get('ivf_p50_ms', float('nan')):>7.1f}/{r.get('ivf_p95_ms', float('nan')):<7.1f} "
             f"{r.get('ivf_build_s', float('nan')):>8}"
         )
+
+
+def full_retrieve(
+    n: int,
+    catalog_rows: list[tuple],
+    base: np.ndarray,
+    questions: list[str],
+    queries: np.ndarray,
+    encoder: object,
+    noise: float,
+) -> dict[str, object]:
+    """Time the whole ranking of `Archive.retrieve` over `n` chunks (see the module docstring)."""
+    rows = []
+    for i in range(n):
+        chunk_id, article_id, source, published, lexical, text = catalog_rows[i % len(catalog_rows)]
+        rows.append((i, f"{article_id}~{i // len(catalog_rows)}", source, published, lexical, text))
+    started = time.perf_counter()
+    catalog = Catalog.build(rows)
+    catalog_s = time.perf_counter() - started
+    del rows
+    vectors = synthetic(base, n, noise)
+    ids = np.arange(n, dtype=np.int64)
+    started = time.perf_counter()
+    ivf = build_ivf(vectors.shape[1], ids, vectors)
+    ivf_s = time.perf_counter() - started
+    exact = faiss.IndexFlatIP(vectors.shape[1])
+    exact.add(vectors)
+    _, exact_ids = exact.search(queries, 10)
+    del exact, vectors
+    nprobe, recall = tune_nprobe(ivf, queries, exact_ids)
+    index = VectorIndex(ivf.d, ivf)
+    times = []
+    for question in questions:
+        t = time.perf_counter()
+        query = encoder.encode([question])
+        rank_chunk_ids(index, catalog, query, question, k=5, per_article=6, filters=Filters())
+        times.append(time.perf_counter() - t)
+    return {
+        "chunks": n,
+        "catalog_build_s": round(catalog_s, 1),
+        "ivf_build_s": round(ivf_s, 1),
+        "ivf_nprobe": nprobe,
+        "ivf_recall_at_10": round(recall, 4),
+        "p50_ms": round(float(np.percentile(times, 50)) * 1e3, 1),
+        "p95_ms": round(float(np.percentile(times, 95)) * 1e3, 1),
+    }
 
 
 if __name__ == "__main__":

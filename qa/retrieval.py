@@ -429,6 +429,35 @@ def rank_candidates(
 
     Runs inside one read snapshot `db`; `vectors` and `catalog` belong to the same generation.
     """
+
+    def fts(match: str, depth: int) -> list[tuple[int, float]]:
+        return store.lexical_search(db, match, depth)
+
+    picked, score_of = rank_chunk_ids(
+        vectors, catalog, query_vector, question, k=k, per_article=per_article, filters=filters,
+        ranking=ranking, fts=fts,
+    )
+    rows = store.chunks(db, picked)
+    return [to_passage(rows[c], score_of[c]) for c in picked if c in rows]
+
+
+def rank_chunk_ids(
+    vectors: VectorIndex,
+    catalog: Catalog,
+    query_vector: np.ndarray,
+    question: str,
+    *,
+    k: int,
+    per_article: int,
+    filters: Filters,
+    ranking: Ranking = RANKING,
+    fts: Callable[[str, int], list[tuple[int, float]]] | None = None,
+) -> tuple[list[int], dict[int, float]]:
+    """The chunk ids `rank_candidates` returns, best first, and every candidate's fused score.
+
+    Needs no database when the catalog holds its BM25 indexes; otherwise `fts(match, depth)`
+    runs the lexical search in the store.
+    """
     hints = read_hints(question, catalog.sources, default_year=catalog.newest_year)
     admitted = filters.mask(catalog) if filters else None
     dense_depth = len(vectors) if filters else ranking.dense_depth
@@ -440,7 +469,7 @@ def rank_candidates(
         lexical = catalog.lexical.search(question, lexical_depth, question_words=ranking.question_words)
     else:
         match = fts_match(query_terms(question, question_words=ranking.question_words))
-        found = store.lexical_search(db, match, lexical_depth) if match else []
+        found = fts(match, lexical_depth) if match and fts is not None else []
         lexical = (
             np.array([c for c, _ in found], dtype=np.int64),
             np.array([s for _, s in found], dtype=float),
@@ -455,9 +484,7 @@ def rank_candidates(
         sentences = _restrict(sentences, catalog, admitted) if sentences is not None else None
     order, fused = fuse(dense, lexical, catalog, hints, ranking, sentences)
     picked = cap_per_article(order, catalog, k=k, per_article=per_article)
-    rows = store.chunks(db, picked)
-    score_of = dict(zip(order.tolist(), fused.tolist(), strict=True))
-    return [to_passage(rows[c], score_of[c]) for c in picked if c in rows]
+    return picked, dict(zip(order.tolist(), fused.tolist(), strict=True))
 
 
 def _restrict(
