@@ -20,6 +20,11 @@ from qa.store import Store, StoredChunk
 from qa.types import Passage
 
 MAX_QUESTION_CHARS = 2000
+# Past this many chunks the per-sentence BM25 index is not built. It adds little (Hits@10 0.924
+# -> 0.916 without it at 8k chunks, bench/retrieval.py) but costs the most: at 1M chunks it is
+# about 8M sentences, most of the catalog's memory and build time and most of a query's time
+# (bench/scale.py --retrieve-at).
+SENTENCE_INDEX_MAX_CHUNKS = 200_000
 
 _TERM = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 _STOPWORDS = frozenset(STOPWORDS_EN)
@@ -215,10 +220,13 @@ class LexicalIndex:
         if not terms or not len(self.ids):
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         scores = self._engine.get_scores(terms)
-        k = min(k, int((scores > 0).sum()))
+        # Select among the documents that match at all: one pass over the scores, then a
+        # partial sort of the (usually few) matches instead of the whole collection.
+        matched = np.flatnonzero(scores > 0)
+        k = min(k, len(matched))
         if k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
-        best = np.argpartition(-scores, k - 1)[:k]
+        best = matched[np.argpartition(-scores[matched], k - 1)[:k]]
         best = best[np.argsort(-scores[best], kind="stable")]
         return self.ids[best], scores[best].astype(np.float64)
 
@@ -296,7 +304,8 @@ class Catalog:
         """From (chunk id, article id, source, published[, lexical text, chunk text]) rows.
 
         With `lexical` and texts in the rows, the BM25 indexes (chunks with their headline
-        context, and single sentences of the chunk texts) are built too.
+        context, and single sentences of the chunk texts up to SENTENCE_INDEX_MAX_CHUNKS chunks)
+        are built too.
         """
         rows = sorted(rows, key=lambda r: r[0])
         texts = lexical and bool(rows) and len(rows[0]) > 5
@@ -311,7 +320,11 @@ class Catalog:
             article_ids=tuple(articles),
             sources=tuple(sources),
             lexical=LexicalIndex.build([r[0] for r in rows], [r[4] for r in rows]) if texts else None,
-            sentences=SentenceIndex.build([r[0] for r in rows], [r[5] for r in rows]) if texts else None,
+            sentences=(
+                SentenceIndex.build([r[0] for r in rows], [r[5] for r in rows])
+                if texts and len(rows) <= SENTENCE_INDEX_MAX_CHUNKS
+                else None
+            ),
         )
 
     def rows_of(self, chunk_ids: np.ndarray) -> np.ndarray:

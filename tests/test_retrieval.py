@@ -11,6 +11,7 @@ import pytest
 from conftest import shared_path
 
 import qa
+from qa import retrieval
 from qa.errors import InvalidQueryError
 from qa.evaluation import evaluate, load_questions
 from qa.retrieval import (
@@ -174,6 +175,26 @@ def test_catalog_builds_its_indexes_from_texts() -> None:
     )
     assert catalog.lexical is not None and catalog.lexical.search("mayor", 3)[0].tolist() == [5]
     assert catalog.sentences is not None and catalog.sentences.search("headline", 3)[0].tolist() == []
+
+
+def test_a_large_catalog_skips_the_sentence_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(retrieval, "SENTENCE_INDEX_MAX_CHUNKS", 1)
+    rows = [
+        (5, "a", "Wire", when("2023-10-01"), "Mayor\nThe mayor resigned.", "The mayor resigned."),
+        (6, "b", "Wire", when("2023-10-02"), "Rates\nRates rose.", "Rates rose."),
+    ]
+    catalog = Catalog.build(rows)
+    assert catalog.sentences is None
+    assert catalog.lexical is not None and catalog.lexical.search("mayor", 3)[0].tolist() == [5]
+
+
+def test_lexical_search_returns_the_k_best_of_many_matches() -> None:
+    texts = [f"rates {'rates ' * (i % 7)}story {i}" for i in range(500)]
+    index = LexicalIndex.build(range(500), texts)
+    ids, scores = index.search("rates", 20)
+    everything = index.search("rates", 500)
+    assert len(ids) == 20 and len(everything[0]) == 500
+    assert list(scores) == list(everything[1][:20]) and scores[0] > scores[-1]
 
 
 # -- filters ------------------------------------------------------------------------------------
