@@ -38,9 +38,30 @@ class Encoder(Protocol):
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
 
+    @property
+    def tokens_add_up(self) -> bool:
+        """Whether texts joined by whitespace have the word pieces of the parts (see `tokens_add_up`)."""
+        ...
+
     def encode(
         self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False
     ) -> np.ndarray: ...
+
+
+def tokens_add_up(tokenizer: Any) -> bool:
+    """Whether `tokenizer` counts `a + whitespace + b` as the word pieces of `a` plus those of `b`.
+
+    True for WordPiece after BERT pre-tokenisation (split at whitespace and punctuation) and
+    BERT's per-character normalisation, as in the bundled model: chunking can then add sentence
+    counts instead of counting each chunk again. Other tokenizers are not assumed to.
+    """
+    from tokenizers import models, normalizers, pre_tokenizers
+
+    return (
+        isinstance(tokenizer.model, models.WordPiece)
+        and isinstance(tokenizer.pre_tokenizer, pre_tokenizers.BertPreTokenizer)
+        and isinstance(tokenizer.normalizer, normalizers.BertNormalizer | None)
+    )
 
 
 def bundled_model_dir() -> Path:
@@ -144,6 +165,10 @@ class SentenceTransformerEncoder:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Word pieces per text, special tokens included (what the model would see untruncated)."""
         return [len(e.ids) for e in self._tokenizer.encode_batch_fast(list(texts))]
+
+    @property
+    def tokens_add_up(self) -> bool:
+        return tokens_add_up(self._tokenizer)
 
     def encode(
         self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from embeddings.encoder import EncoderError
+from embeddings.encoder import EncoderError, tokens_add_up
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +215,10 @@ class OnnxEncoder:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Word pieces per text, special tokens included (what the model would see untruncated)."""
         return [len(e.ids) for e in self._tokenizer.encode_batch_fast(list(texts))]
+
+    @property
+    def tokens_add_up(self) -> bool:
+        return tokens_add_up(self._tokenizer)
 
     def encode(
         self, texts: Sequence[str], *, batch_size: int = DEFAULT_BATCH_SIZE, show_progress: bool = False

@@ -224,7 +224,7 @@ def default_chunker(encoder: Encoder, settings: Settings) -> Chunker:
     def chunker(article: Article) -> list[Chunk]:
         return chunk_article(
             article, encoder.count_tokens, max_tokens=min(settings.chunk_tokens, encoder.max_tokens),
-            overlap=settings.chunk_overlap,
+            overlap=settings.chunk_overlap, verify=not encoder.tokens_add_up,
         )
 
     return chunker

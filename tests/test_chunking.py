@@ -20,13 +20,23 @@ paragraph = st.one_of(st.lists(sentence, min_size=1, max_size=8).map(" ".join), 
 texts = st.lists(paragraph, min_size=1, max_size=6).map("\n\n".join)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=texts, max_tokens=st.sampled_from([64, 128, 256]), overlap=st.sampled_from([0, 1]))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    text=texts,
+    max_tokens=st.sampled_from([64, 128, 256]),
+    overlap=st.sampled_from([0, 1]),
+    verify=st.booleans(),
+)
 def test_chunks_are_ordered_slices_within_the_token_budget_covering_every_word(
-    encoder, text: str, max_tokens: int, overlap: int
+    encoder, text: str, max_tokens: int, overlap: int, verify: bool
 ) -> None:
+    # Without `verify` this checks the claim behind skipping it: the bundled WordPiece
+    # tokenizer's counts add up over whitespace, so summed sentence counts bound the chunk.
+    assert encoder.tokens_add_up
     article = Article(id="1", title="Ministers meet in Jinan", text=text, source="Korea Pro")
-    chunks = chunk_article(article, encoder.count_tokens, max_tokens=max_tokens, overlap=overlap)
+    chunks = chunk_article(
+        article, encoder.count_tokens, max_tokens=max_tokens, overlap=overlap, verify=verify
+    )
     assert chunks
     assert [c.ordinal for c in chunks] == list(range(len(chunks)))
     for chunk in chunks:
@@ -52,3 +62,15 @@ def test_overlap_repeats_the_last_sentence_of_the_previous_chunk(encoder) -> Non
 @pytest.mark.parametrize("text", ["", "   \n\n  "])
 def test_an_empty_article_has_no_chunks(encoder, text: str) -> None:
     assert chunk_article(Article(id="1", title="Empty", text=text), encoder.count_tokens) == []
+
+
+def test_only_wordpiece_after_bert_pre_tokenisation_is_trusted_to_add_up() -> None:
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    from embeddings.encoder import bundled_model_dir, tokens_add_up
+
+    assert tokens_add_up(Tokenizer.from_file(str(bundled_model_dir() / "tokenizer.json")))
+    assert not tokens_add_up(Tokenizer(models.BPE()))
+    metaspace = Tokenizer(models.WordPiece({"[UNK]": 0}, unk_token="[UNK]"))
+    metaspace.pre_tokenizer = pre_tokenizers.Metaspace()
+    assert not tokens_add_up(metaspace)
