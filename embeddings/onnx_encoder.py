@@ -89,7 +89,7 @@ class OnnxEncoder:
     ) -> None:
         """Args:
         model_dir: a local sentence-transformers model directory (with tokenizer.json).
-        cache_dir: where `<sha256 of weights[:16]>/model-int8.onnx` is kept; default
+        cache_dir: where `<sha256 of weights[:16]>/model-int8-fused.onnx` is kept; default
             `default_cache_dir()`.
         name: the model name to report (e.g. "all-MiniLM-L6-v2"); default the directory name.
         threads: texts encoded at once, each on one core.
