@@ -106,7 +106,22 @@ def resolve_model(model: str) -> str:
     return model
 
 
-class SentenceTransformerEncoder:
+class TokenCounting:
+    """`count_tokens` and `tokens_add_up` of an encoder whose `_tokenizer` is a `tokenizers.Tokenizer`
+    without truncation (both backends load the model's tokenizer.json)."""
+
+    _tokenizer: Any
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Word pieces per text, special tokens included (what the model would see untruncated)."""
+        return [len(e.ids) for e in self._tokenizer.encode_batch_fast(list(texts))]
+
+    @property
+    def tokens_add_up(self) -> bool:
+        return tokens_add_up(self._tokenizer)
+
+
+class SentenceTransformerEncoder(TokenCounting):
     """A sentence-transformers model run with torch on the CPU, loaded on first use."""
 
     backend = "torch"
@@ -161,14 +176,6 @@ class SentenceTransformerEncoder:
 
             return int(json.loads(config.read_text())["max_seq_length"])
         return int(self._model.max_seq_length)
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        """Word pieces per text, special tokens included (what the model would see untruncated)."""
-        return [len(e.ids) for e in self._tokenizer.encode_batch_fast(list(texts))]
-
-    @property
-    def tokens_add_up(self) -> bool:
-        return tokens_add_up(self._tokenizer)
 
     def encode(
         self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False

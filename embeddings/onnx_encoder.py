@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from embeddings.encoder import EncoderError, tokens_add_up
+from embeddings.encoder import EncoderError, TokenCounting
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def weights_digest(model_dir: Path) -> str:
     )
 
 
-class OnnxEncoder:
+class OnnxEncoder(TokenCounting):
     """A sentence-transformers model (BERT-style, mean pooling) as int8 ONNX on onnxruntime.
 
     Vectors agree with the torch backend to a cosine of about 0.995, not exactly, so an index
@@ -211,14 +211,6 @@ class OnnxEncoder:
         finally:
             shutil.rmtree(work, ignore_errors=True)
         log.info("Exported %s in %.1f s", target, time.monotonic() - started)
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        """Word pieces per text, special tokens included (what the model would see untruncated)."""
-        return [len(e.ids) for e in self._tokenizer.encode_batch_fast(list(texts))]
-
-    @property
-    def tokens_add_up(self) -> bool:
-        return tokens_add_up(self._tokenizer)
 
     def encode(
         self, texts: Sequence[str], *, batch_size: int = DEFAULT_BATCH_SIZE, show_progress: bool = False
