@@ -26,10 +26,11 @@ from qa.config import Settings
 from qa.errors import QAError
 from qa.indexing import (
     Progress,
+    chunk_articles,
     chunk_settings,
     default_chunker,
+    diff_changes,
     no_progress,
-    plan_changes,
     publish_changes,
     writer_lock,
 )
@@ -127,9 +128,8 @@ def reindex_on_ray(
                 return fallback(article)
             return [Chunk(article.id, o, article.text[a:b], a, b) for o, a, b in spans]
 
-        plan = plan_changes(
-            store, encoder, settings, files=files, remove_ids=remove_ids, prune=prune, chunker=chunker
-        )
+        plan = diff_changes(store, settings, files=files, remove_ids=remove_ids, prune=prune)
+        plan.new_chunks = chunk_articles(store.next_chunk_id(), chunker, plan.upserts)
         embedded = _embed_on_ray(ray, store, encoder.name, backend, plan.new_chunks, workers, progress)
         generation = store.generation()
         if plan.changes or generation is None:

@@ -3,7 +3,7 @@
 Stages, separable so that another engine (the Ray one) can drive them:
 
     diff_changes      read, clean, diff by fingerprint                              (no writes)
-    plan_changes      diff_changes, then chunk what changed; assigns chunk ids      (no writes)
+    chunk_articles    chunk what changed; assigns chunk ids (the Ray engine's way)  (no writes)
     chunk_and_embed   chunk on a background thread while the encoder embeds the chunk texts
                       the store has no vector for; commits each batch
     publish_changes   FAISS file: temp, fsync, rename; then one SQLite transaction publishes
@@ -105,7 +105,7 @@ def chunk_settings(settings: Settings) -> dict[str, object]:
 
 @dataclass
 class Plan:
-    """What a run will change: the output of `plan_changes`, the input of the later stages."""
+    """What a run will change: the output of `diff_changes`, the input of the later stages."""
 
     upserts: list[Article] = field(default_factory=list)
     removals: list[str] = field(default_factory=list)
@@ -131,31 +131,6 @@ class Plan:
             generation=generation.id,
             seconds=round(time.perf_counter() - started, 3),
         )
-
-
-def plan_changes(
-    store: Store,
-    encoder: Encoder,
-    settings: Settings,
-    *,
-    paths: Iterable[str | Path] = (),
-    files: Sequence[SourceFile] | None = None,
-    remove_ids: Sequence[str] = (),
-    prune: bool = False,
-    progress: Progress = no_progress,
-    chunker: Chunker | None = None,
-) -> Plan:
-    """`diff_changes`, then the chunks of every upserted article, with ids from the store's next.
-
-    `files` (already read) replace `paths`, and `chunker` replaces the default one, for engines
-    that read and chunk elsewhere (qa.distributed); the diff and the chunk ids stay here.
-    """
-    plan = diff_changes(store, settings, paths=paths, files=files, remove_ids=remove_ids, prune=prune,
-                        progress=progress)
-    plan.new_chunks = chunk_articles(
-        store.next_chunk_id(), chunker or default_chunker(encoder, settings), plan.upserts
-    )
-    return plan
 
 
 def diff_changes(

@@ -24,7 +24,7 @@ import qa.indexing
 import qa.store
 from embeddings.index import file_sha256
 from qa.cli import main as cli_main
-from qa.indexing import chunk_and_embed, default_chunker, diff_changes, plan_changes, writer_lock
+from qa.indexing import chunk_and_embed, chunk_articles, default_chunker, diff_changes, writer_lock
 from qa.store import FORMAT_VERSION, Store
 
 SMALL = qa.Settings(chunk_tokens=64, per_article=50)
@@ -262,7 +262,8 @@ def test_chunking_beside_encoding_numbers_chunks_as_chunking_first_would(encoder
     source = write_articles(tmp_path / "a.json", short_articles(6, chars=600))
     store = Store(tmp_path / "index")
     chunker = default_chunker(encoder, SMALL)
-    eager = plan_changes(store, encoder, SMALL, paths=[source])
+    eager = diff_changes(store, SMALL, paths=[source])
+    eager.new_chunks = chunk_articles(store.next_chunk_id(), chunker, eager.upserts)
     pipelined = diff_changes(store, SMALL, paths=[source])
     embedded = chunk_and_embed(store, encoder, pipelined, chunker)
     assert len(eager.new_chunks) > 6
