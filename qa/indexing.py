@@ -269,7 +269,7 @@ def chunk_and_embed(
         futures = [pool.submit(chunker, article) for article in plan.upserts]
         for done, (article, future) in enumerate(zip(plan.upserts, futures, strict=True), 1):
             take(article, future.result())
-            if not total and (done == len(futures) or futures[-1].done()):
+            if done == len(futures) or futures[-1].done():  # the rest is chunked: take it all
                 for later, rest in zip(plan.upserts[done:], futures[done:], strict=True):
                     take(later, rest.result())
                 total = embedded + len(todo)
