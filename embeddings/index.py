@@ -124,40 +124,16 @@ class VectorIndex:
         files are never written after their rename, so a mapping stays valid even when a newer
         generation unlinks the file.
         """
-        if mmap:
-            return cls._mapped(path, checksum)
         try:
-            data = np.fromfile(path, dtype=np.uint8)
+            index = _read_mapped(path, checksum) if mmap else _read_whole(path, checksum)
+        except IndexFileError:
+            raise
         except FileNotFoundError as exc:
             raise IndexFileError(f"{path} is missing") from exc
         except OSError as exc:
             raise IndexFileError(f"{path} cannot be read: {exc}") from exc
-        if checksum is not None and hashlib.sha256(data).hexdigest() != checksum:
-            raise IndexFileError(f"{path} does not match its recorded checksum (damaged or truncated)")
-        try:
-            index = faiss.deserialize_index(data)
-        except RuntimeError as exc:
+        except RuntimeError as exc:  # FAISS's own errors for a file it cannot parse
             raise IndexFileError(f"{path} cannot be read by FAISS: {exc}") from exc
-        return cls(index.d, index)
-
-    @classmethod
-    def _mapped(cls, path: Path, checksum: str | None) -> VectorIndex:
-        try:
-            if checksum is not None and file_sha256(path) != checksum:
-                raise IndexFileError(f"{path} does not match its recorded checksum (damaged or truncated)")
-            with path.open("rb") as f:
-                kind = f.read(4)
-            # An exact index (IDMap2 over flat codes) maps its codes with MMAP_IFC; an IVF index
-            # maps its inverted lists with MMAP (each flag alone reads the other kind whole).
-            flag = faiss.IO_FLAG_MMAP_IFC if kind == _EXACT_FOURCC else faiss.IO_FLAG_MMAP
-            try:
-                index = faiss.read_index(str(path), flag | faiss.IO_FLAG_READ_ONLY)
-            except RuntimeError as exc:
-                raise IndexFileError(f"{path} cannot be read by FAISS: {exc}") from exc
-        except FileNotFoundError as exc:
-            raise IndexFileError(f"{path} is missing") from exc
-        except OSError as exc:
-            raise IndexFileError(f"{path} cannot be read: {exc}") from exc
         return cls(index.d, index)
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
@@ -165,6 +141,31 @@ class VectorIndex:
         stored_ids, stored = self.contents()
         row_of = {int(i): row for row, i in enumerate(stored_ids)}
         return stored[[row_of[int(i)] for i in np.asarray(ids, dtype=np.int64)]].reshape(-1, self.dimension)
+
+
+def _checked(path: Path, actual: str, checksum: str) -> None:
+    if actual != checksum:
+        raise IndexFileError(f"{path} does not match its recorded checksum (damaged or truncated)")
+
+
+def _read_whole(path: Path, checksum: str | None) -> faiss.Index:
+    """Read once into memory, check and parse those bytes (a changeable index)."""
+    data = np.fromfile(path, dtype=np.uint8)
+    if checksum is not None:
+        _checked(path, hashlib.sha256(data).hexdigest(), checksum)
+    return faiss.deserialize_index(data)
+
+
+def _read_mapped(path: Path, checksum: str | None) -> faiss.Index:
+    """Check the file, then map it read-only."""
+    if checksum is not None:
+        _checked(path, file_sha256(path), checksum)
+    with path.open("rb") as f:
+        kind = f.read(4)
+    # An exact index (IDMap2 over flat codes) maps its codes with MMAP_IFC; an IVF index
+    # maps its inverted lists with MMAP (each flag alone reads the other kind whole).
+    flag = faiss.IO_FLAG_MMAP_IFC if kind == _EXACT_FOURCC else faiss.IO_FLAG_MMAP
+    return faiss.read_index(str(path), flag | faiss.IO_FLAG_READ_ONLY)
 
 
 def temp_path(path: Path) -> Path:
