@@ -26,37 +26,36 @@ def paragraph_spans(text: str) -> list[tuple[int, int]]:
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence of `text`, never crossing a paragraph break."""
-    spans: list[tuple[int, int]] = []
-    for p_start, p_end in paragraph_spans(text):
-        paragraph = text[p_start:p_end]
-        pieces = [_strip(paragraph, a, b) for a, b in _sentence_offsets(paragraph)]
-        spans.extend((p_start + a, p_start + b) for a, b in pieces if b > a)
-    return spans
+    """(start, end) of each sentence of `text`, never crossing a paragraph break.
+
+    blingfire splits the whole text in one call (per paragraph, its per-call cost was most of
+    the time); every paragraph start is then a sentence start too.
+    """
+    paragraph_starts = {start for start, _ in paragraph_spans(text)}
+    bounds = sorted(paragraph_starts.union(_sentence_starts(text))) + [len(text)]
+    spans = [_strip(text, a, b) for a, b in zip(bounds, bounds[1:])]
+    return [(a, b) for a, b in spans if b > a]
 
 
-def _sentence_offsets(paragraph: str) -> list[tuple[int, int]]:
-    """Sentence boundaries from blingfire, aligned back to `paragraph`.
+def _sentence_starts(text: str) -> list[int]:
+    """Where blingfire's sentences start in `text`.
 
     blingfire's own offsets function maps bytes to characters in Python and is twenty times
     slower than its plain splitter, so each sentence's first word is found in the text instead.
     """
     starts, cursor = [], 0
-    for sentence in blingfire.text_to_sentences(paragraph).split("\n"):
+    for sentence in blingfire.text_to_sentences(text).split("\n"):
         words = sentence.split()
         if not words:
             continue
-        found = paragraph.find(words[0], cursor)
+        found = text.find(words[0], cursor)
         if found < 0:
-            return [(a, b) for a, b in blingfire.text_to_sentences_and_offsets(paragraph)[1]]
+            return [a for a, _ in blingfire.text_to_sentences_and_offsets(text)[1]]
         starts.append(found)
         # The sentence spans at least its words single-spaced: skip past all but its last word,
         # so a first word that recurs inside this sentence is not taken for the next one's start.
         cursor = found + len(" ".join(words)) - len(words[-1])
-    if not starts:
-        return [(0, len(paragraph))]
-    starts[0] = 0
-    return list(zip(starts, starts[1:] + [len(paragraph)], strict=True))
+    return starts
 
 
 def _strip(text: str, start: int, end: int) -> tuple[int, int]:

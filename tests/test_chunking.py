@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa.chunking import chunk_article, embedding_text
+from qa.chunking import chunk_article, embedding_text, paragraph_spans, sentence_spans
 from qa.types import Article
 
 WORDS = ["Jinan", "summit", "agreed", "memorandums", "of", "understanding", "the", "ministers",
@@ -74,3 +74,33 @@ def test_only_wordpiece_after_bert_pre_tokenisation_is_trusted_to_add_up() -> No
     metaspace = Tokenizer(models.WordPiece({"[UNK]": 0}, unk_token="[UNK]"))
     metaspace.pre_tokenizer = pre_tokenizers.Metaspace()
     assert not tokens_add_up(metaspace)
+
+
+# Any text: words, every kind of whitespace and control character, CJK, accents, emoji.
+any_text = st.lists(st.one_of(st.sampled_from(WORDS), st.characters(codec="utf-8")), max_size=60).map("".join)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(any_text, max_size=6))
+def test_word_cached_counts_equal_the_tokenizers_own(encoder, texts: list[str]) -> None:
+    from tokenizers import Tokenizer
+
+    from embeddings.encoder import bundled_model_dir
+
+    tokenizer = Tokenizer.from_file(str(bundled_model_dir() / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    expected = [len(e.ids) for e in tokenizer.encode_batch(texts)]
+    assert encoder.count_tokens(texts) == expected
+    assert encoder.count_tokens(texts) == expected  # every word now from the cache
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=texts)
+def test_sentences_never_cross_a_paragraph_break(text: str) -> None:
+    spans = sentence_spans(text)
+    starts = {a for a, _ in spans}
+    for p_start, p_end in paragraph_spans(text):
+        assert p_start in starts
+        assert all(p_start <= a < b <= p_end for a, b in spans if p_start <= a < p_end)
+    assert all(text[a:b].strip() == text[a:b] and b > a for a, b in spans)
