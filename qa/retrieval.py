@@ -206,9 +206,8 @@ class LexicalIndex:
         logging.getLogger("bm25s").setLevel(logging.WARNING)
         stemmer = _stemmer() if stem else None
         engine = bm25s.BM25(k1=BM25_K1 if k1 is None else k1, b=BM25_B if b is None else b)
-        tokens = [_tokens(t, stemmer) for t in texts]
-        if tokens:
-            engine.index(tokens, show_progress=False)
+        if len(texts):
+            engine.index(_tokenized(texts, stemmer), show_progress=False)
         return cls(np.asarray(ids, dtype=np.int64), engine, stemmer)
 
     def __len__(self) -> int:
@@ -278,6 +277,31 @@ def _stemmer() -> object | None:
 def _tokens(text: str, stemmer: object | None) -> list[str]:
     words = [w for w in _WORD.findall(text.casefold()) if w not in _STOPWORDS and len(w) > 1]
     return stemmer.stemWords(words) if stemmer is not None else words
+
+
+def _tokenized(texts: Sequence[str], stemmer: object | None) -> bm25s.tokenization.Tokenized:
+    """`_tokens` of every text, as term ids and their vocabulary; each distinct word is looked
+    at once (half the time of `_tokens` per text on news)."""
+    terms: dict[str, int] = {}  # word -> its term's id, -1 for a word that is dropped
+    vocabulary: dict[str, int] = {}
+
+    def term(word: str) -> int:
+        if word in _STOPWORDS or len(word) < 2:
+            return -1
+        stem = stemmer.stemWord(word) if stemmer is not None else word
+        return vocabulary.setdefault(stem, len(vocabulary))
+
+    ids = []
+    for text in texts:
+        row = []
+        for word in _WORD.findall(text.casefold()):
+            t = terms.get(word)
+            if t is None:
+                t = terms[word] = term(word)
+            if t >= 0:
+                row.append(t)
+        ids.append(row)
+    return bm25s.tokenization.Tokenized(ids=ids, vocab=vocabulary)
 
 
 @dataclass(frozen=True)
