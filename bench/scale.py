@@ -11,7 +11,8 @@ questions embedded by the same model. Prints JSON, then a table.
 chunk and sentence BM25, fusion with outlet and date features, the per-article cap) over N
 chunks: the index's chunks repeated, each copy a separate article, with noisy vectors as above.
 It also times building the per-generation catalog (BM25 over the chunks and their sentences),
-which a server does once per published generation.
+which the writer does once per published generation, saving and loading it (what a reader
+does); the queries run on the loaded catalog.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -127,7 +130,8 @@ def main() -> None:
     if full:
         print(
             f"\nretrieve at {full['chunks']} chunks: p50 {full['p50_ms']} ms, p95 {full['p95_ms']} ms "
-            f"(query embedding included); catalog built in {full['catalog_build_s']} s, IVF in "
+            f"(query embedding included); catalog built in {full['catalog_build_s']} s (saved in "
+            f"{full['catalog_save_s']} s, loaded in {full['catalog_load_s']} s), IVF in "
             f"{full['ivf_build_s']} s (nprobe {full['ivf_nprobe']}, recall@10 {full['ivf_recall_at_10']})"
         )
     print(
@@ -159,9 +163,18 @@ def full_retrieve(
         chunk_id, article_id, source, published, lexical, text = catalog_rows[i % len(catalog_rows)]
         rows.append((i, f"{article_id}~{i // len(catalog_rows)}", source, published, lexical, text))
     started = time.perf_counter()
-    catalog = Catalog.build(rows)
+    built = Catalog.build(rows)
     catalog_s = time.perf_counter() - started
     del rows
+    # Queries run on the catalog as a reader gets it: saved by the writer, loaded (mapped).
+    saved_in = Path(tempfile.mkdtemp(prefix="qa-catalog-"))
+    started = time.perf_counter()
+    built.save(saved_in)
+    save_s = time.perf_counter() - started
+    del built
+    started = time.perf_counter()
+    catalog = Catalog.load(saved_in)
+    load_s = time.perf_counter() - started
     vectors = synthetic(base, n, noise)
     ids = np.arange(n, dtype=np.int64)
     started = time.perf_counter()
@@ -179,9 +192,12 @@ def full_retrieve(
         query = encoder.encode([question])
         rank_chunk_ids(index, catalog, query, question, k=5, per_article=6, filters=Filters())
         times.append(time.perf_counter() - t)
+    shutil.rmtree(saved_in)
     return {
         "chunks": n,
         "catalog_build_s": round(catalog_s, 1),
+        "catalog_save_s": round(save_s, 1),
+        "catalog_load_s": round(load_s, 1),
         "ivf_build_s": round(ivf_s, 1),
         "ivf_nprobe": nprobe,
         "ivf_recall_at_10": round(recall, 4),

@@ -108,8 +108,7 @@ class VectorIndex:
         """
         tmp = temp_path(path)
         faiss.write_index(self._index, str(tmp))
-        with tmp.open("rb") as f:
-            os.fsync(f.fileno())
+        fsync(tmp)
         return tmp, file_sha256(tmp)
 
     @classmethod
@@ -176,12 +175,12 @@ def temp_path(path: Path) -> Path:
 def install_file(tmp: Path, path: Path) -> None:
     """Atomically rename `tmp` over `path` and make the rename durable."""
     os.replace(tmp, path)
-    fsync_dir(path.parent)
+    fsync(path.parent)
 
 
-def fsync_dir(directory: Path) -> None:
-    """Make a rename in `directory` durable."""
-    fd = os.open(directory, os.O_RDONLY)
+def fsync(path: Path) -> None:
+    """Make a file's contents, or a directory's entries (a rename in it), durable."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -17,7 +18,7 @@ from qa.errors import ModelError
 from qa.indexing import Progress, no_progress, reindex
 from qa.llm import LLMAnswerer, LLMConfig
 from qa.retrieval import Catalog, Filters, check_question, rank_candidates
-from qa.store import Generation, Store
+from qa.store import CatalogFileError, Generation, Store
 from qa.types import Answer, ArchiveStats, IndexReport, Passage
 
 log = logging.getLogger(__name__)
@@ -141,13 +142,22 @@ class Archive:
 
     # -- reading -----------------------------------------------------------------------------
 
-    def _vectors_for(self, db: object, generation: Generation) -> tuple[VectorIndex, Catalog]:
+    def _vectors_for(self, db: sqlite3.Connection, generation: Generation) -> tuple[VectorIndex, Catalog]:
         """The FAISS index and the chunk catalog of `generation`, loaded once per generation."""
         with self._vectors_lock:
             if self._vectors is None or self._vectors[0] != generation.id:
                 vectors = self.store.load_vectors(db, generation, self.encoder.dimension)
-                self._vectors = (generation.id, vectors, Catalog.build(self.store.chunk_catalog(db)))
+                self._vectors = (generation.id, vectors, self._catalog(db, generation))
             return self._vectors[1], self._vectors[2]
+
+    def _catalog(self, db: sqlite3.Connection, generation: Generation) -> Catalog:
+        """The catalog the writer saved with `generation`, or one built from the snapshot `db`
+        when it is missing (an index written before catalogs were saved) or damaged."""
+        try:
+            return Catalog.load(self.store.checked_catalog(generation.id))
+        except CatalogFileError as exc:
+            log.warning("%s; building it from %s", exc, self.store.db_path)
+        return Catalog.build(self.store.chunk_catalog(db))
 
     def retrieve(
         self,

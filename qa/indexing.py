@@ -6,7 +6,8 @@ Stages, separable so that another engine (the Ray one) can drive them:
     chunk_articles    chunk what changed; assigns chunk ids (the Ray engine's way)  (no writes)
     chunk_and_embed   chunk on a background thread while the encoder embeds the chunk texts
                       the store has no vector for; commits each batch
-    publish_changes   FAISS file: temp, fsync, rename; then one SQLite transaction publishes
+    publish_changes   FAISS file: temp, fsync, rename; then one SQLite transaction publishes,
+                      with the generation's retrieval catalog written durably before it commits
 
 `reindex` runs diff_changes, chunk_and_embed and publish_changes under the single-writer lock.
 A run killed anywhere leaves the previous generation intact; its committed embeddings are
@@ -37,6 +38,7 @@ from embeddings.index import VectorIndex, install_file
 from qa.chunking import chunk_article, embedding_text
 from qa.config import Settings
 from qa.errors import IndexLockedError
+from qa.retrieval import Catalog
 from qa.sources import SourceFile, dedupe, read_sources
 from qa.store import Generation, NewChunk, Store, article_fingerprint
 from qa.types import Article, Chunk, IndexReport, Problem
@@ -57,7 +59,7 @@ CRASH_POINTS = (
     "before_write",  # the next FAISS index is built in memory
     "before_rename",  # vectors-<gen>.faiss.tmp written and fsynced
     "after_rename",  # vectors-<gen>.faiss in place, not yet published
-    "before_commit",  # the publishing transaction holds every change, uncommitted
+    "before_commit",  # the publishing transaction holds every change, uncommitted; catalog-<gen>/ in place
     "after_commit",  # the generation is published
     "after_clean",  # superseded files deleted
 )
@@ -326,6 +328,9 @@ def publish_changes(
             new_chunks=plan.new_chunks, faiss_file=faiss_file, checksum=checksum,
             model=model, dimension=dimension, settings=settings,
         )
+        # Built here, from the transaction's own view, so readers load it instead of building
+        # it on their first query (minutes at a million chunks).
+        store.install_catalog(generation_id, Catalog.build(store.chunk_catalog(db)).save)
         checkpoint("before_commit")
     checkpoint("after_commit")
     store.clean_files()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 
 import bm25s
 import numpy as np
@@ -16,7 +18,7 @@ from bm25s.stopwords import STOPWORDS_EN
 from embeddings.index import VectorIndex
 from qa.chunking import sentence_spans
 from qa.errors import InvalidQueryError
-from qa.store import Store, StoredChunk
+from qa.store import CatalogFileError, Store, StoredChunk
 from qa.types import Passage
 
 MAX_QUESTION_CHARS = 2000
@@ -213,6 +215,26 @@ class LexicalIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
+    @property
+    def stemmed(self) -> bool:
+        return self._stemmer is not None
+
+    def save(self, directory: Path) -> None:
+        """bm25s's own files (numpy arrays and JSON) and the ids, in a new `directory`."""
+        directory.mkdir()
+        self._engine.save(str(directory), show_progress=False)
+        np.save(directory / "ids.npy", self.ids, allow_pickle=False)
+
+    @classmethod
+    def load(cls, directory: Path, *, stemmed: bool) -> LexicalIndex:
+        """What `save` wrote; the score matrix is memory-mapped."""
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
+        stemmer = _stemmer() if stemmed else None
+        if stemmed and stemmer is None:
+            raise CatalogFileError(f"{directory} was built with PyStemmer, which is not installed")
+        engine = bm25s.BM25.load(str(directory), mmap=True, show_progress=False)
+        return cls(np.load(directory / "ids.npy", allow_pickle=False), engine, stemmer)
+
     def search(self, question: str, k: int, *, question_words: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """(chunk ids, BM25 scores), best first, of the `k` best chunks with a positive score."""
         terms = _tokens(" ".join(query_terms(question, question_words=question_words)), self._stemmer)
@@ -252,6 +274,19 @@ class SentenceIndex:
                 chunk_of.append(chunk_id)
         index = LexicalIndex.build(np.arange(len(sentences)), sentences)
         return cls(index, np.array(chunk_of, dtype=np.int64))
+
+    def save(self, directory: Path) -> None:
+        self._index.save(directory)
+        np.save(directory / "chunk_of.npy", self._chunk_of, allow_pickle=False)
+
+    @classmethod
+    def load(cls, directory: Path, *, stemmed: bool) -> SentenceIndex:
+        index = LexicalIndex.load(directory, stemmed=stemmed)
+        return cls(index, np.load(directory / "chunk_of.npy", allow_pickle=False))
+
+    @property
+    def stemmed(self) -> bool:
+        return self._index.stemmed
 
     def search(self, question: str, k: int, *, question_words: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """(chunk ids, best sentence score) of the chunks holding the `k` best sentences, best first."""
@@ -350,6 +385,44 @@ class Catalog:
                 else None
             ),
         )
+
+    def save(self, directory: Path) -> None:
+        """Write the catalog into the empty `directory`: numpy arrays, JSON and bm25s's files."""
+        np.savez(
+            directory / "rows.npz", ids=self.ids, article=self.article, source=self.source,
+            day=self.day, published=self.published,
+        )
+        stemmed = {}
+        for name, index in (("lexical", self.lexical), ("sentences", self.sentences)):
+            if index is not None:
+                index.save(directory / name)
+                stemmed[name] = index.stemmed
+        names = {"article_ids": self.article_ids, "sources": self.sources, "stemmed": stemmed}
+        (directory / "names.json").write_text(json.dumps(names), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path) -> Catalog:
+        """What `save` wrote (check it first: `Store.checked_catalog`).
+
+        Raises:
+            CatalogFileError: a file is unreadable, or the BM25 index needs PyStemmer.
+        """
+        try:
+            names = json.loads((directory / "names.json").read_text(encoding="utf-8"))
+            with np.load(directory / "rows.npz", allow_pickle=False) as rows:
+                arrays = {name: rows[name] for name in ("ids", "article", "source", "day", "published")}
+            stemmed = names["stemmed"]
+            return cls(
+                **arrays,
+                article_ids=tuple(names["article_ids"]),
+                sources=tuple(names["sources"]),
+                lexical=LexicalIndex.load(directory / "lexical", stemmed=stemmed["lexical"])
+                if "lexical" in stemmed else None,
+                sentences=SentenceIndex.load(directory / "sentences", stemmed=stemmed["sentences"])
+                if "sentences" in stemmed else None,
+            )
+        except (OSError, ValueError, KeyError) as exc:
+            raise CatalogFileError(f"Cannot read the chunk catalog in {directory}: {exc}") from exc
 
     def rows_of(self, chunk_ids: np.ndarray) -> np.ndarray:
         """Row index of each chunk id (-1 for ids not in this catalog)."""

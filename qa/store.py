@@ -5,6 +5,9 @@ Layout of an index directory:
                            embedded text), chunks_fts (FTS5, BM25), generations (model, dimension,
                            chunking settings, FAISS file, checksum, counts), meta (format version)
     vectors-<gen>.faiss    the FAISS index of generation <gen>: chunk ids -> vectors (derived)
+    catalog-<gen>/         what retrieval keeps in memory for generation <gen>: per-chunk outlet,
+                           date and article arrays and the BM25 indexes (derived; manifest.json
+                           lists each file's sha256)
     write.lock             held by the one process that writes
 
 A generation is published by one SQLite transaction after its FAISS file is durable on disk;
@@ -18,9 +21,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,7 +33,14 @@ from pathlib import Path
 import filelock
 import numpy as np
 
-from embeddings.index import IndexFileError, VectorIndex, file_sha256, install_file
+from embeddings.index import (
+    IndexFileError,
+    VectorIndex,
+    file_sha256,
+    fsync,
+    install_file,
+    temp_path,
+)
 from qa.errors import IndexMismatchError, IndexNotFoundError
 from qa.types import Article, Chunk
 
@@ -45,6 +56,15 @@ EMBEDDING_GRACE_GENERATIONS = 10
 # that pinned the previous generation a moment ago may still be opening.
 KEEP_FILES = 2
 REBUILD_BATCH = 50_000
+MANIFEST = "manifest.json"
+
+
+class CatalogFileError(RuntimeError):
+    """A generation's catalog directory is missing, incomplete or altered (it is rebuilt)."""
+
+
+def catalog_name(generation_id: int) -> str:
+    return f"catalog-{generation_id:06d}"
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -457,6 +477,47 @@ class Store:
         install_file(tmp, self.index_dir / name)
         return checksum
 
+    def install_catalog(self, generation_id: int, write: Callable[[Path], None]) -> None:
+        """Write a generation's catalog durably before it is published.
+
+        `write` fills an empty temporary directory; every file is then fsynced and listed with
+        its sha256 in a manifest, and the directory renamed into place.
+        """
+        final = self.index_dir / catalog_name(generation_id)
+        tmp = temp_path(final)
+        for leftover in (tmp, final):  # of a killed run that used the same generation id
+            shutil.rmtree(leftover, ignore_errors=True)
+        tmp.mkdir()
+        write(tmp)
+        manifest = {}
+        for path in sorted(p for p in tmp.rglob("*") if p.is_file()):
+            fsync(path)
+            manifest[path.relative_to(tmp).as_posix()] = file_sha256(path)
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        fsync(tmp / MANIFEST)
+        for directory in sorted({p.parent for p in tmp.rglob("*")}, reverse=True):
+            fsync(directory)
+        install_file(tmp, final)
+
+    def checked_catalog(self, generation_id: int) -> Path:
+        """The catalog directory of a generation, every file checked against its manifest.
+
+        Raises:
+            CatalogFileError: missing, a file missing or extra, or one that does not match.
+        """
+        directory = self.index_dir / catalog_name(generation_id)
+        try:
+            manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+            files = {p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file()}
+            if files != {*manifest, MANIFEST}:
+                raise CatalogFileError(f"{directory} does not hold the files its manifest lists")
+            for name, checksum in manifest.items():
+                if file_sha256(directory / name) != checksum:
+                    raise CatalogFileError(f"{directory / name} does not match its checksum")
+        except (OSError, ValueError) as exc:
+            raise CatalogFileError(f"Cannot read the chunk catalog in {directory}: {exc}") from exc
+        return directory
+
     def repair_current(self, dimension: int) -> bool:
         """Check the current generation's file and rewrite it from SQLite if it is missing or
         does not match its checksum. Call only while holding the writer lock. True if repaired."""
@@ -636,20 +697,20 @@ class Store:
             db.execute("UPDATE generations SET checksum = ? WHERE id = ?", (checksum, generation.id))
 
     def clean_files(self, keep: int = KEEP_FILES) -> list[str]:
-        """Delete temporary files and FAISS files of unpublished or superseded generations.
+        """Delete temporary files, and FAISS files and catalogs of unpublished or superseded generations.
 
-        The newest `keep` published files stay: a reader that pinned the previous generation a
+        The newest `keep` published ones stay: a reader that pinned the previous generation a
         moment ago can still open its file. A reader that already opened or loaded a deleted
         file is unaffected (POSIX unlink; files are read whole, never mapped or rewritten in
         place), and one that finds it gone rebuilds it from its SQLite snapshot. Returns the
         names deleted.
         """
-        rows = self.db.execute("SELECT faiss_file FROM generations ORDER BY id DESC LIMIT ?", (keep,))
-        wanted = {r[0] for r in rows}
+        rows = self.db.execute("SELECT id, faiss_file FROM generations ORDER BY id DESC LIMIT ?", (keep,))
+        wanted = {name for r in rows for name in (r[1], catalog_name(r[0]))}
         deleted = []
-        for path in sorted(self.index_dir.glob("vectors-*.faiss*")):
+        for path in sorted([*self.index_dir.glob("vectors-*.faiss*"), *self.index_dir.glob("catalog-*")]):
             if path.name not in wanted:
-                path.unlink(missing_ok=True)
+                shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
                 deleted.append(path.name)
         return deleted
 

@@ -13,6 +13,7 @@ from conftest import shared_path
 import qa
 from qa import retrieval
 from qa.errors import InvalidQueryError
+from qa.store import CatalogFileError
 from qa.evaluation import evaluate, load_questions
 from qa.retrieval import (
     Catalog,
@@ -175,6 +176,27 @@ def test_catalog_builds_its_indexes_from_texts() -> None:
     )
     assert catalog.lexical is not None and catalog.lexical.search("mayor", 3)[0].tolist() == [5]
     assert catalog.sentences is not None and catalog.sentences.search("headline", 3)[0].tolist() == []
+
+
+def test_a_saved_catalog_loads_equal(tmp_path: Path) -> None:
+    rows = [
+        (5, "a", "Wire", when("2023-10-01"), "Mayor quits\nThe mayor resigned. Rates rose.", "The mayor resigned. Rates rose."),
+        (6, "b", None, None, "Rates\nRates rose again.", "Rates rose again."),
+    ]
+    catalog = Catalog.build(rows)
+    catalog.save(tmp_path)
+    loaded = Catalog.load(tmp_path)
+    for name in ("ids", "article", "source", "day", "published"):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(catalog, name))
+    assert (loaded.article_ids, loaded.sources) == (catalog.article_ids, catalog.sources)
+    for question in ("mayor resigned", "rates rose", "mayors resigning"):
+        for index in ("lexical", "sentences"):
+            got, want = getattr(loaded, index).search(question, 5), getattr(catalog, index).search(question, 5)
+            assert got[0].tolist() == want[0].tolist() and got[1].tolist() == want[1].tolist()
+            assert len(want[0])
+    (tmp_path / "names.json").write_text("{")
+    with pytest.raises(CatalogFileError, match="names.json|Expecting"):
+        Catalog.load(tmp_path)
 
 
 def test_a_large_catalog_skips_the_sentence_index(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 import qa
 import qa.indexing
+import qa.retrieval
 import qa.store
 from embeddings.index import file_sha256
 from qa.cli import main as cli_main
@@ -297,10 +298,13 @@ def test_leftover_files_are_cleaned_and_two_generations_kept(archive: qa.Archive
         archive.add([write_articles(tmp_path / f"{i}.json", articles[i : i + 1])])
     (archive.index_dir / "vectors-000099.faiss.tmp").write_bytes(b"half a file")
     (archive.index_dir / "vectors-000004.faiss").write_bytes(b"renamed, never published")
+    (archive.index_dir / "catalog-000099.tmp").mkdir()
+    (archive.index_dir / "catalog-000004").mkdir()
     archive.add([tmp_path / "0.json"])
     assert sorted(p.name for p in archive.index_dir.glob("vectors-*")) == [
         "vectors-000002.faiss", "vectors-000003.faiss",
     ]
+    assert sorted(p.name for p in archive.index_dir.glob("catalog-*")) == ["catalog-000002", "catalog-000003"]
 
 
 def test_a_second_writer_fails_at_once_or_waits(encoder, tmp_path: Path) -> None:
@@ -395,6 +399,45 @@ def test_damaged_file_while_a_writer_runs_is_rebuilt_in_memory_then_repaired_by_
         assert archive.store.integrity_problems() == []
 
 
+def _scored(archive: qa.Archive) -> list[tuple[int, float]]:
+    return [(p.chunk_id, round(p.score, 6)) for p in archive.retrieve("What happened to the company?", k=5)]
+
+
+def test_a_reader_loads_the_catalog_published_with_its_generation(
+    encoder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with qa.Archive(tmp_path / "index", encoder=encoder) as archive:
+        archive.add([write_articles(tmp_path / "a.json", short_articles(3))])
+        expected = _scored(archive)
+        generation = archive.store.generation().id
+    assert (tmp_path / "index" / f"catalog-{generation:06d}" / "manifest.json").is_file()
+
+    def built_not_loaded(*args: object) -> None:
+        raise AssertionError("the catalog was built by the reader")
+
+    monkeypatch.setattr(qa.retrieval.Catalog, "build", built_not_loaded)
+    with qa.Archive(tmp_path / "index", encoder=encoder) as reader:
+        assert _scored(reader) == expected
+
+
+@pytest.mark.parametrize("how", ["flip", "truncate", "delete"])
+def test_a_damaged_or_missing_catalog_is_built_from_sqlite(
+    how: str, encoder, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with qa.Archive(tmp_path / "index", encoder=encoder) as archive:
+        archive.add([write_articles(tmp_path / "a.json", short_articles(3))])
+        expected = _scored(archive)
+        catalog = tmp_path / "index" / f"catalog-{archive.store.generation().id:06d}"
+    if how == "delete":
+        shutil.rmtree(catalog)
+    else:
+        _damage(catalog / "lexical" / "data.csc.index.npy", how)
+    with qa.Archive(tmp_path / "index", encoder=encoder) as reader:
+        with caplog.at_level(logging.WARNING, logger="qa.archive"):
+            assert _scored(reader) == expected
+        assert "building it from" in caplog.text
+
+
 def test_another_model_or_dimension_is_refused_naming_both(seed_archive: qa.Archive, tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
     shutil.copytree(seed_archive.index_dir, index_dir)
@@ -430,9 +473,11 @@ def test_format_1_is_upgraded_in_place(tmp_path: Path) -> None:
 
 
 def test_no_pickle_anywhere_in_the_store(seed_archive: qa.Archive) -> None:
-    for module in ("qa/store.py", "qa/indexing.py", "embeddings/index.py"):
+    for module in ("qa/store.py", "qa/indexing.py", "qa/retrieval.py", "embeddings/index.py"):
         source = (Path(__file__).parents[1] / module).read_text()
-        assert "import pickle" not in source and "pickle." not in source and "np.load(" not in source
+        assert "import pickle" not in source and "pickle." not in source
+        loads = source.split("np.load(")[1:]
+        assert all("allow_pickle=False)" in call.split("\n")[0] for call in loads)
     for path in seed_archive.index_dir.glob("vectors-*.faiss"):
         assert path.read_bytes()[:4] == b"IxM2"  # FAISS's own format
 
