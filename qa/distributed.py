@@ -32,6 +32,7 @@ from qa.indexing import (
     diff_changes,
     no_progress,
     publish_changes,
+    repair_files,
     writer_lock,
 )
 from qa.sources import SourceFile, expand_paths, read_file
@@ -117,7 +118,7 @@ def reindex_on_ray(
     store.check_model(encoder.name, encoder.backend, encoder.dimension, chunk_settings(settings))
     with writer_lock(store, settings.lock_timeout):
         store.clean_files()
-        store.repair_current(encoder.dimension)
+        repair_files(store, encoder.dimension)
         files, chunk_spans = _read_and_chunk(ray, encoder.name, backend, settings, paths, workers, progress)
 
         fallback = default_chunker(encoder, settings)

@@ -40,7 +40,7 @@ from qa.config import Settings
 from qa.errors import IndexLockedError
 from qa.retrieval import Catalog
 from qa.sources import SourceFile, dedupe, read_sources
-from qa.store import Generation, NewChunk, Store, article_fingerprint
+from qa.store import CatalogFileError, Generation, NewChunk, Store, article_fingerprint
 from qa.types import Article, Chunk, IndexReport, Problem
 
 log = logging.getLogger(__name__)
@@ -339,6 +339,21 @@ def publish_changes(
     return published
 
 
+def repair_files(store: Store, dimension: int) -> None:
+    """Under the writer lock: rebuild the current generation's FAISS file and catalog from
+    SQLite when either is missing or damaged (no re-embedding)."""
+    store.repair_current(dimension)
+    generation = store.generation()
+    if generation is None:
+        return
+    try:
+        store.checked_catalog(generation.id)
+    except CatalogFileError as exc:
+        log.warning("%s; rebuilding it from %s", exc, store.db_path)
+        with store.read() as db:
+            store.install_catalog(generation.id, Catalog.build(store.chunk_catalog(db)).save)
+
+
 def reindex(
     store: Store,
     encoder: Encoder,
@@ -366,7 +381,7 @@ def reindex(
     with writer_lock(store, settings.lock_timeout):
         for name in store.clean_files():
             log.info("Deleted %s, left by an interrupted run", name)
-        store.repair_current(dimension)
+        repair_files(store, dimension)
         checkpoint("locked")
         plan = diff_changes(
             store, settings, paths=paths, remove_ids=remove_ids, prune=prune, progress=progress

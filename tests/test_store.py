@@ -438,6 +438,22 @@ def test_a_damaged_or_missing_catalog_is_built_from_sqlite(
         assert "building it from" in caplog.text
 
 
+def test_the_writer_restores_a_missing_catalog_even_when_nothing_changed(
+    encoder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = write_articles(tmp_path / "a.json", short_articles(2))
+    with qa.Archive(tmp_path / "index", encoder=encoder) as archive:
+        archive.add([source])
+        expected = _scored(archive)
+        catalog = archive.index_dir / f"catalog-{archive.store.generation().id:06d}"
+        shutil.rmtree(catalog)
+        assert archive.add([source]).unchanged == 2
+    assert (catalog / "manifest.json").is_file()
+    monkeypatch.setattr(qa.retrieval.Catalog, "build", None)  # a reader that builds fails
+    with qa.Archive(tmp_path / "index", encoder=encoder) as reader:
+        assert _scored(reader) == expected
+
+
 def test_another_model_or_dimension_is_refused_naming_both(seed_archive: qa.Archive, tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
     shutil.copytree(seed_archive.index_dir, index_dir)
