@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -330,7 +331,7 @@ def publish_changes(
         )
         # Built here, from the transaction's own view, so readers load it instead of building
         # it on their first query (minutes at a million chunks).
-        store.install_catalog(generation_id, Catalog.build(store.chunk_catalog(db)).save)
+        save_catalog(store, db, generation_id)
         checkpoint("before_commit")
     checkpoint("after_commit")
     store.clean_files()
@@ -351,7 +352,12 @@ def repair_files(store: Store, dimension: int) -> None:
     except CatalogFileError as exc:
         log.warning("%s; rebuilding it from %s", exc, store.db_path)
         with store.read() as db:
-            store.install_catalog(generation.id, Catalog.build(store.chunk_catalog(db)).save)
+            save_catalog(store, db, generation.id)
+
+
+def save_catalog(store: Store, db: sqlite3.Connection, generation_id: int) -> None:
+    """Build the retrieval catalog of what `db` sees and install it as `generation_id`'s."""
+    store.install_catalog(generation_id, Catalog.build(store.chunk_catalog(db)).save)
 
 
 def reindex(

@@ -700,10 +700,9 @@ class Store:
         """Delete temporary files, and FAISS files and catalogs of unpublished or superseded generations.
 
         The newest `keep` published ones stay: a reader that pinned the previous generation a
-        moment ago can still open its file. A reader that already opened or loaded a deleted
-        file is unaffected (POSIX unlink; files are read whole, never mapped or rewritten in
-        place), and one that finds it gone rebuilds it from its SQLite snapshot. Returns the
-        names deleted.
+        moment ago can still open its files. A reader that already mapped or loaded a deleted
+        file is unaffected (POSIX unlink; files are never rewritten in place), and one that
+        finds it gone rebuilds it from its SQLite snapshot. Returns the names deleted.
         """
         rows = self.db.execute("SELECT id, faiss_file FROM generations ORDER BY id DESC LIMIT ?", (keep,))
         wanted = {name for r in rows for name in (r[1], catalog_name(r[0]))}
