@@ -309,8 +309,13 @@ def _stemmer() -> object | None:
     return Stemmer.Stemmer("english")
 
 
+def _is_term(word: str) -> bool:
+    """Whether a casefolded word counts for BM25, in questions and in the index alike."""
+    return word not in _STOPWORDS and len(word) > 1
+
+
 def _tokens(text: str, stemmer: object | None) -> list[str]:
-    words = [w for w in _WORD.findall(text.casefold()) if w not in _STOPWORDS and len(w) > 1]
+    words = [w for w in _WORD.findall(text.casefold()) if _is_term(w)]
     return stemmer.stemWords(words) if stemmer is not None else words
 
 
@@ -321,7 +326,7 @@ def _tokenized(texts: Sequence[str], stemmer: object | None) -> bm25s.tokenizati
     vocabulary: dict[str, int] = {}
 
     def term(word: str) -> int:
-        if word in _STOPWORDS or len(word) < 2:
+        if not _is_term(word):
             return -1
         stem = stemmer.stemWord(word) if stemmer is not None else word
         return vocabulary.setdefault(stem, len(vocabulary))
