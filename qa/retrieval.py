@@ -21,6 +21,10 @@ from qa.errors import InvalidQueryError
 from qa.store import CatalogFileError, Store, StoredChunk
 from qa.types import Passage
 
+# bm25s sets its own logger to DEBUG when it is imported (above), which would print through any
+# handler an application installs; put it back to the default threshold.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
+
 MAX_QUESTION_CHARS = 2000
 # Past this many chunks the per-sentence BM25 index is not built. It adds little (Hits@10 0.924
 # -> 0.916 without it at 8k chunks, bench/retrieval.py) but costs the most: at 1M chunks it is
@@ -203,9 +207,6 @@ class LexicalIndex:
         b: float | None = None,
     ) -> LexicalIndex:
         """Index `texts` (what each chunk id is found by: headline context and text)."""
-        # bm25s sets its own logger to DEBUG on import, which would print through any handler an
-        # application installs; put it back to the default threshold.
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
         stemmer = _stemmer() if stem else None
         engine = bm25s.BM25(k1=BM25_K1 if k1 is None else k1, b=BM25_B if b is None else b)
         if len(texts):
@@ -228,7 +229,6 @@ class LexicalIndex:
     @classmethod
     def load(cls, directory: Path, *, stemmed: bool) -> LexicalIndex:
         """What `save` wrote; the score matrix is memory-mapped."""
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
         stemmer = _stemmer() if stemmed else None
         if stemmed and stemmer is None:
             raise CatalogFileError(f"{directory} was built with PyStemmer, which is not installed")
