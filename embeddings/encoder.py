@@ -34,7 +34,7 @@ class Encoder(Protocol):
     """What the rest of the system needs from an embedding model."""
 
     name: str
-    backend: str  # "torch" or "onnx-int8-fused": their vectors differ slightly, so a store records it
+    backend: str  # "torch" or "onnx-int8-v2": their vectors differ slightly, so a store records it
 
     @property
     def dimension(self) -> int: ...

@@ -61,7 +61,7 @@ def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def test_interface_matches_torch(onnx: OnnxEncoder, torch_encoder: SentenceTransformerEncoder) -> None:
     assert onnx.name == BUNDLED_MODEL
-    assert onnx.backend == "onnx-int8-fused"
+    assert onnx.backend == "onnx-int8-v2"
     assert onnx.dimension == torch_encoder.dimension == 384
     assert onnx.max_tokens == torch_encoder.max_tokens == 256
     assert onnx.count_tokens([*NEWS, LONG]) == torch_encoder.count_tokens([*NEWS, LONG])
@@ -214,4 +214,5 @@ def test_the_export_fuses_and_quantises_attention(onnx: OnnxEncoder) -> None:
     import onnx as onnx_format
 
     ops = {node.op_type for node in onnx_format.load(str(onnx.onnx_path)).graph.node}
-    assert {"QAttention", "QEmbedLayerNormalization", "SkipLayerNormalization", "MatMulInteger"} <= ops
+    assert {"QAttention", "QEmbedLayerNormalization", "LayerNormalization", "MatMulInteger"} <= ops
+    assert not {"SkipLayerNormalization", "BiasGelu"} & ops  # slower than what they fuse
