@@ -198,7 +198,10 @@ _SHORTCODE_WRAP_RE = re.compile(
 # (libxml2 itself stops nesting at 255 levels, but BeautifulSoup's lxml feed interface does not.)
 MAX_DEPTH = 64
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_SPACE_RE = re.compile(r"[^\S\n\u2029]+|[\u200b\u2060\ufeff]+")
+# Runs of spaces, tabs and odd spaces (not line or paragraph breaks) and of zero-width
+# characters, each to become one space. A lone plain space, the commonest match by far, is left
+# out of the pattern: replacing it with itself took half the time of reading a news corpus.
+_SPACE_RE = re.compile(r"[^\S\n\u2029 ][^\S\n\u2029]*| [^\S\n\u2029]+|[\u200b\u2060\ufeff]+")
 _HTML_HINT_RE = re.compile(
     r"</?(p|div|br|span|a|b|i|em|strong|h[1-6]|ul|ol|li|blockquote|figure|figcaption|img|script|"
     r"style|iframe|table|section|article)\b[^>]*>|&(#\d+|#x[0-9a-f]+|[a-z]+\d*);|<!--",

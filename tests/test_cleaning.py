@@ -181,3 +181,12 @@ def test_script_elements_never_leak(before: str, inside: str, after: str) -> Non
 def test_plain_text_words_survive(text: str) -> None:
     cleaned = clean_text(text)
     assert re.sub(r"\s", "", cleaned) == re.sub(r"\s", "", clean_text(cleaned))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=" \t\x0c\xa0\u2003\u3000\u200b\ufeff\n\u2029ab", max_size=60))
+def test_every_kind_of_space_run_becomes_one_space(text: str) -> None:
+    cleaned = clean_text(text)
+    for para in cleaned.split("\n\n") if cleaned else []:
+        assert para == " ".join(para.split())
+    assert cleaned.split() == re.sub("[\u200b\ufeff]", " ", text).split()
