@@ -41,6 +41,7 @@ from qa.config import Settings
 from qa.errors import IndexLockedError
 from qa.retrieval import Catalog
 from qa.sources import SourceFile, dedupe, read_sources
+from qa.sources.common import host_of
 from qa.store import CatalogFileError, Generation, NewChunk, Store, article_fingerprint
 from qa.types import Article, Chunk, IndexReport, Problem
 
@@ -171,6 +172,12 @@ def diff_changes(
             plan.upserts.append(article)
             plan.added += old is None
             plan.updated += old is not None
+            if old is not None and _another_site(old.url, article.url):
+                reason = (
+                    f"same id as the stored article {old.url}, of another site; replaced it "
+                    "(posts of two sites that share an id need an index each)"
+                )
+                plan.problems.append(Problem(article.source_file or "", reason, article.id))
     removals = set(remove_ids) & set(stored)
     if prune:
         failed = {f.path for f in files if not f.articles and f.problems}
@@ -194,6 +201,11 @@ def diff_changes(
                 plan.updated += 1
                 plan.unchanged -= article_id in incoming
     return plan
+
+
+def _another_site(stored_url: str | None, url: str | None) -> bool:
+    stored_host, host = host_of(stored_url), host_of(url)
+    return bool(stored_host and host and stored_host != host)
 
 
 def default_chunker(encoder: Encoder, settings: Settings) -> Chunker:

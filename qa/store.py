@@ -157,6 +157,7 @@ class StoredState:
 
     fingerprint: str | None
     source_file: str | None
+    url: str | None
 
 
 def article_fingerprint(article: Article) -> str:
@@ -347,8 +348,8 @@ class Store:
         return _generation(row) if row else None
 
     def article_states(self) -> dict[str, StoredState]:
-        rows = self.db.execute("SELECT id, fingerprint, source_file FROM articles")
-        return {r[0]: StoredState(r[1], r[2]) for r in rows}
+        rows = self.db.execute("SELECT id, fingerprint, source_file, url FROM articles")
+        return {r[0]: StoredState(r[1], r[2], r[3]) for r in rows}
 
     def article_hashes(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT id, content_hash FROM articles"))

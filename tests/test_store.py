@@ -225,6 +225,23 @@ def test_remove_prune_and_report(archive: qa.Archive, tmp_path: Path) -> None:
     assert archive.store.integrity_problems() == []
 
 
+def test_a_post_of_another_site_replacing_a_stored_one_is_reported(archive: qa.Archive, tmp_path: Path) -> None:
+    def post(site: str, text: str) -> dict:
+        return {
+            "id": 7, "link": f"https://{site}/news/seven", "date_gmt": "2024-05-01T10:00:00",
+            "title": {"rendered": f"News from {site}"}, "content": {"rendered": f"<p>{text}</p>"},
+        }
+
+    archive.add([write_articles(tmp_path / "a.json", [post("a.example", "The council approved the budget.")])])
+    same_site = archive.add([write_articles(tmp_path / "a.json", [post("a.example", "The council met.")])])
+    assert (same_site.updated, same_site.problems) == (1, ())
+    other_site = archive.add([write_articles(tmp_path / "b.json", [post("b.example", "The mayor resigned.")])])
+    assert other_site.updated == 1
+    [problem] = other_site.problems
+    assert (problem.file, problem.article_id) == (str(tmp_path / "b.json"), "7")
+    assert "https://a.example/news/seven" in problem.reason and "another site" in problem.reason
+
+
 def test_chunk_ids_only_grow(archive: qa.Archive, tmp_path: Path) -> None:
     articles = short_articles(3)
     archive.add([write_articles(tmp_path / "a.json", articles[:2])])
