@@ -308,7 +308,8 @@ def _fuse(source: Path, target: Path, config: Mapping[str, Any]) -> bool:
     options = FusionOptions("bert")
     options.enable_skip_layer_norm = options.enable_bias_skip_layer_norm = options.enable_bias_gelu = False
     model = optimize_model(
-        str(source), model_type="bert", num_heads=int(heads), hidden_size=int(hidden), optimization_options=options
+        str(source), model_type="bert", num_heads=int(heads), hidden_size=int(hidden),
+        optimization_options=options,
     )
     if not model.get_fused_operator_statistics().get("Attention"):
         log.info("No attention to fuse in %s; quantising it unfused", source)

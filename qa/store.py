@@ -41,6 +41,7 @@ from embeddings.index import (
     install_file,
     temp_path,
 )
+from embeddings.onnx_encoder import RECIPE as ONNX_RECIPE
 from qa.errors import IndexMismatchError, IndexNotFoundError
 from qa.types import Article, Chunk
 
@@ -149,6 +150,17 @@ class NewChunk:
     chunk: Chunk
     lexical_text: str
     embed_key: str
+
+
+def _how_to_open(stored_model: str, stored_backend: str, model: str) -> str:
+    """How a store built with another model or backend can still be opened, if it can."""
+    if stored_model != model:
+        return "Open it with that model, or rebuild"
+    if stored_backend == "torch":
+        return "Open it with backend 'torch' (QA_BACKEND=torch), or rebuild"
+    if stored_backend == ONNX_RECIPE:
+        return "Open it with backend 'onnx' (QA_BACKEND=onnx), or rebuild"
+    return "Its vectors come from an earlier ONNX export that this version no longer makes; rebuild"
 
 
 @dataclass(frozen=True)
@@ -324,7 +336,7 @@ class Store:
             raise IndexMismatchError(
                 f"The index at {self.index_dir} was built with model {stored[0]!r} "
                 f"({stored[1]}, dimension {stored[2]}), not {model!r} ({backend}, dimension "
-                f"{dimension}). Open it with that model, or rebuild: "
+                f"{dimension}). {_how_to_open(stored[0], stored[1], model)}: "
                 f"qa index ARTICLES --index-dir NEW_DIR --model {model!r}"
             )
 

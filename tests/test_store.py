@@ -24,6 +24,7 @@ import qa.indexing
 import qa.retrieval
 import qa.store
 from embeddings.index import file_sha256
+from embeddings.onnx_encoder import RECIPE as ONNX_RECIPE
 from qa.cli import main as cli_main
 from qa.indexing import chunk_and_embed, chunk_articles, default_chunker, diff_changes, writer_lock
 from qa.store import FORMAT_VERSION, Store
@@ -225,20 +226,23 @@ def test_remove_prune_and_report(archive: qa.Archive, tmp_path: Path) -> None:
     assert archive.store.integrity_problems() == []
 
 
-def test_a_post_of_another_site_replacing_a_stored_one_is_reported(archive: qa.Archive, tmp_path: Path) -> None:
+def test_a_post_of_another_site_replacing_a_stored_one_is_reported(
+    archive: qa.Archive, tmp_path: Path
+) -> None:
     def post(site: str, text: str) -> dict:
         return {
             "id": 7, "link": f"https://{site}/news/seven", "date_gmt": "2024-05-01T10:00:00",
             "title": {"rendered": f"News from {site}"}, "content": {"rendered": f"<p>{text}</p>"},
         }
 
-    archive.add([write_articles(tmp_path / "a.json", [post("a.example", "The council approved the budget.")])])
+    archive.add([write_articles(tmp_path / "a.json", [post("a.example", "The council voted.")])])
     same_site = archive.add([write_articles(tmp_path / "a.json", [post("a.example", "The council met.")])])
     assert (same_site.updated, same_site.problems) == (1, ())
-    other_site = archive.add([write_articles(tmp_path / "b.json", [post("b.example", "The mayor resigned.")])])
+    b_file = write_articles(tmp_path / "b.json", [post("b.example", "The mayor resigned.")])
+    other_site = archive.add([b_file])
     assert other_site.updated == 1
     [problem] = other_site.problems
-    assert (problem.file, problem.article_id) == (str(tmp_path / "b.json"), "7")
+    assert (problem.file, problem.article_id) == (str(b_file), "7")
     assert "https://a.example/news/seven" in problem.reason and "another site" in problem.reason
 
 
@@ -483,6 +487,25 @@ def test_another_model_or_dimension_is_refused_naming_both(seed_archive: qa.Arch
     message = str(error.value)
     assert "other/mpnet" in message and "768" in message
     assert "all-MiniLM-L6-v2" in message and "384" in message and "qa index" in message
+    archive.close()
+
+
+@pytest.mark.parametrize("stored_backend", ["other", "onnx-int8-fused"])
+def test_another_backend_is_refused_saying_how_to_open_it(
+    seed_archive: qa.Archive, tmp_path: Path, stored_backend: str
+) -> None:
+    index_dir = tmp_path / "index"
+    shutil.copytree(seed_archive.index_dir, index_dir)
+    assert seed_archive.encoder.backend == "torch"  # so "other" is the ONNX export
+    stored = ONNX_RECIPE if stored_backend == "other" else stored_backend
+    with sqlite3.connect(index_dir / "archive.sqlite") as db:
+        db.execute("UPDATE meta SET value = ? WHERE key = 'backend'", (stored,))
+    archive = qa.Archive(index_dir, encoder=seed_archive.encoder)
+    with pytest.raises(qa.IndexMismatchError) as error:
+        archive.retrieve("Jinan")
+    message = str(error.value)
+    advice = "backend 'onnx'" if stored == ONNX_RECIPE else "an earlier ONNX export"
+    assert stored in message and advice in message and "qa index" in message
     archive.close()
 
 
