@@ -138,7 +138,8 @@ class TokenCounting:
         special = self._tokenizer.num_special_tokens_to_add(False)
         counts = [special + sum(map(cache.__getitem__, text_words)) for text_words in words]
         direct = [i for i, text in enumerate(texts) if _SPLIT_BUT_DELETED.search(text)]
-        for i, encoding in zip(direct, self._tokenizer.encode_batch_fast([texts[i] for i in direct]), strict=True):
+        encodings = self._tokenizer.encode_batch_fast([texts[i] for i in direct])
+        for i, encoding in zip(direct, encodings, strict=True):
             counts[i] = len(encoding.ids)
         return counts
 

@@ -33,7 +33,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     """
     paragraph_starts = {start for start, _ in paragraph_spans(text)}
     bounds = sorted(paragraph_starts.union(_sentence_starts(text))) + [len(text)]
-    spans = [_strip(text, a, b) for a, b in zip(bounds, bounds[1:])]
+    spans = [_strip(text, a, b) for a, b in zip(bounds, bounds[1:], strict=False)]
     return [(a, b) for a, b in spans if b > a]
 
 

@@ -13,7 +13,6 @@ from conftest import shared_path
 import qa
 from qa import retrieval
 from qa.errors import InvalidQueryError
-from qa.store import CatalogFileError
 from qa.evaluation import evaluate, load_questions
 from qa.retrieval import (
     Catalog,
@@ -28,6 +27,7 @@ from qa.retrieval import (
     query_terms,
     read_hints,
 )
+from qa.store import CatalogFileError
 
 UTC = UTC
 SOURCES = ["TechCrunch", "The Verge", "The Age", "The Independent - Sports", "CBSSports.com", "Fortune"]
@@ -180,7 +180,8 @@ def test_catalog_builds_its_indexes_from_texts() -> None:
 
 def test_a_saved_catalog_loads_equal(tmp_path: Path) -> None:
     rows = [
-        (5, "a", "Wire", when("2023-10-01"), "Mayor quits\nThe mayor resigned. Rates rose.", "The mayor resigned. Rates rose."),
+        (5, "a", "Wire", when("2023-10-01"), "Mayor quits\nThe mayor resigned. Rates rose.",
+         "The mayor resigned. Rates rose."),
         (6, "b", None, None, "Rates\nRates rose again.", "Rates rose again."),
     ]
     catalog = Catalog.build(rows)
@@ -191,7 +192,8 @@ def test_a_saved_catalog_loads_equal(tmp_path: Path) -> None:
     assert (loaded.article_ids, loaded.sources) == (catalog.article_ids, catalog.sources)
     for question in ("mayor resigned", "rates rose", "mayors resigning"):
         for index in ("lexical", "sentences"):
-            got, want = getattr(loaded, index).search(question, 5), getattr(catalog, index).search(question, 5)
+            got = getattr(loaded, index).search(question, 5)
+            want = getattr(catalog, index).search(question, 5)
             assert got[0].tolist() == want[0].tolist() and got[1].tolist() == want[1].tolist()
             assert len(want[0])
     (tmp_path / "names.json").write_text("{")
