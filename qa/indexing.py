@@ -172,12 +172,7 @@ def diff_changes(
             plan.upserts.append(article)
             plan.added += old is None
             plan.updated += old is not None
-            if old is not None and _another_site(old.url, article.url):
-                reason = (
-                    f"same id as the stored article {old.url}, of another site; replaced it "
-                    "(posts of two sites that share an id need an index each)"
-                )
-                plan.problems.append(Problem(article.source_file or "", reason, article.id))
+    plan.problems.extend(_replaced_across_sites(store, [a for a in plan.upserts if a.id in stored]))
     removals = set(remove_ids) & set(stored)
     if prune:
         failed = {f.path for f in files if not f.articles and f.problems}
@@ -203,9 +198,21 @@ def diff_changes(
     return plan
 
 
-def _another_site(stored_url: str | None, url: str | None) -> bool:
-    stored_host, host = host_of(stored_url), host_of(url)
-    return bool(stored_host and host and stored_host != host)
+def _replaced_across_sites(store: Store, updates: Sequence[Article]) -> list[Problem]:
+    """A problem for each update whose stored version has a URL on another site (the stored
+    URLs are read for the updated articles only, not on every reindex for all)."""
+    stored_urls = store.article_urls(a.id for a in updates)
+    problems = []
+    for article in updates:
+        stored_url = stored_urls.get(article.id)
+        stored_host, host = host_of(stored_url), host_of(article.url)
+        if stored_host and host and stored_host != host:
+            reason = (
+                f"same id as the stored article {stored_url}, of another site; replaced it "
+                "(posts of two sites that share an id need an index each)"
+            )
+            problems.append(Problem(article.source_file or "", reason, article.id))
+    return problems
 
 
 def default_chunker(encoder: Encoder, settings: Settings) -> Chunker:

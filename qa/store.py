@@ -169,7 +169,6 @@ class StoredState:
 
     fingerprint: str | None
     source_file: str | None
-    url: str | None
 
 
 def article_fingerprint(article: Article) -> str:
@@ -360,8 +359,18 @@ class Store:
         return _generation(row) if row else None
 
     def article_states(self) -> dict[str, StoredState]:
-        rows = self.db.execute("SELECT id, fingerprint, source_file, url FROM articles")
-        return {r[0]: StoredState(r[1], r[2], r[3]) for r in rows}
+        rows = self.db.execute("SELECT id, fingerprint, source_file FROM articles")
+        return {r[0]: StoredState(r[1], r[2]) for r in rows}
+
+    def article_urls(self, article_ids: Iterable[str]) -> dict[str, str]:
+        """The stored URL of each of `article_ids` that has one."""
+        urls: dict[str, str] = {}
+        for batch in _batches(sorted(set(article_ids))):
+            rows = self.db.execute(
+                f"SELECT id, url FROM articles WHERE url IS NOT NULL AND id IN ({_marks(batch)})", batch
+            )
+            urls.update(rows)
+        return urls
 
     def article_hashes(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT id, content_hash FROM articles"))
