@@ -10,7 +10,9 @@ what a running server sees). Prints a JSON record, then a short table.
 Fact-level evidence (the rule behind `cites_gold`): write norm(x) for x with all whitespace
 removed. A citation *cites a gold fact* when, for one of the question's gold `fact`s F and
 the cited span S (`excerpt[sentence_start:sentence_end]`), norm(F) is a substring of norm(S)
-or norm(S) is a substring of norm(F) (the fact and our sentence split differ slightly). The
+or norm(S) is a substring of norm(F) (the fact and our sentence split differ slightly). An
+answer *cites every gold fact* (`cites_all_gold`) when each distinct gold fact of the question
+is cited by that rule: what a multi-hop question needs. The
 looser `excerpt_gold` also counts norm(F) as a substring of norm(excerpt), the cited span with
 a sentence of context each side. `passages_gold` (a ceiling) asks the same of the retrieved
 passages the answer was drawn from. An abstained answer cites nothing. Null questions are left
@@ -61,6 +63,11 @@ def cites_gold(answer: qa.Answer, facts: list[str]) -> bool:
     """Whether a cited span contains a gold fact or lies inside one (see the module docstring)."""
     spans = [norm(c.excerpt[c.sentence_start : c.sentence_end]) for c in answer.citations]
     return any(f in s or s in f for f in map(norm, facts) for s in spans if s and f)
+
+
+def cites_all_gold(answer: qa.Answer, facts: list[str]) -> bool:
+    """Whether every distinct gold fact is cited by the rule of `cites_gold` (False for none)."""
+    return bool(facts) and all(cites_gold(answer, [f]) for f in dict.fromkeys(facts))
 
 
 def excerpt_gold(answer: qa.Answer, facts: list[str]) -> bool:
@@ -149,6 +156,7 @@ def evaluate(archive: qa.Archive, queries: list[dict[str, Any]]) -> list[dict[st
                 "confidence": evidence.confidence,
                 "abstained": answer.abstained,
                 "cites_gold": cites_gold(answer, facts),
+                "cites_all_gold": cites_all_gold(answer, facts),
                 "cites_gold_any": cites_gold(unabstained, facts),
                 "excerpt_gold": excerpt_gold(answer, facts),
                 "passages_gold": any(norm(f) in norm(p.text) for f in facts for p in passages),
@@ -176,6 +184,10 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "excerpt_gold": share(r["excerpt_gold"] for r in answerable),
         "passages_gold": share(r["passages_gold"] for r in answerable),
         "cites_gold_by_type": {t: share(r["cites_gold"] for r in rs) for t, rs in sorted(by_type.items())},
+        "cites_all_gold": share(r["cites_all_gold"] for r in answerable),
+        "cites_all_gold_by_type": {
+            t: share(r["cites_all_gold"] for r in rs) for t, rs in sorted(by_type.items())
+        },
         "null_abstained": share(r["abstained"] for r in nulls),
         "answerable_abstained": share(r["abstained"] for r in answerable),
         "mean_sentences": round(statistics.mean(r["sentences"] for r in answerable), 2),
@@ -191,6 +203,9 @@ def print_table(summary: dict[str, Any]) -> None:
     print(f"cites a gold fact (excerpt)       {summary['excerpt_gold']:.3f}")
     print(f"gold fact in the passages         {summary['passages_gold']:.3f}   (ceiling)")
     for kind, value in summary["cites_gold_by_type"].items():
+        print(f"  {kind:<31} {value:.3f}")
+    print(f"cites every gold fact (sentence)  {summary['cites_all_gold']:.3f}   goal >= 0.50")
+    for kind, value in summary["cites_all_gold_by_type"].items():
         print(f"  {kind:<31} {value:.3f}")
     print(f"null abstained (threshold {summary['threshold']})  {summary['null_abstained']:.3f}   goal >= 0.6")
     print(f"answerable abstained              {summary['answerable_abstained']:.3f}   goal <= 0.1")

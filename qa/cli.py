@@ -141,7 +141,8 @@ def eval_(
     k: Annotated[int, typer.Option("--k", min=1, help="Passages retrieved per question.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Score retrieval on benchmark questions: Hits@4, Hits@10, MRR@10, MAP@10 and latency."""
+    """Score retrieval on benchmark questions: Hits@4, Hits@10, MRR@10, MAP@10, all-evidence@10,
+    fact recall@10 and latency."""
     from qa.evaluation import evaluate, load_questions
 
     questions = load_questions(dataset)
@@ -153,12 +154,17 @@ def eval_(
     if as_json:
         out.print_json(json.dumps(result.to_dict()))
         return
-    out.print(f"{'questions':<20} {'n':>5} {'Hits@4':>7} {'Hits@10':>8} {'MRR@10':>7} {'MAP@10':>7}")
+    out.print(
+        f"{'questions':<20} {'n':>5} {'Hits@4':>7} {'Hits@10':>8} {'MRR@10':>7} {'MAP@10':>7} "
+        f"{'AllEv@10':>9} {'FactRec@10':>11}"
+    )
     for name, m in [("all", result.overall), *result.by_type.items()]:
         out.print(
             f"{name:<20} {m.questions:>5} {m.hits_at_4:>7.3f} {m.hits_at_10:>8.3f} "
-            f"{m.mrr_at_10:>7.3f} {m.map_at_10:>7.3f}"
+            f"{m.mrr_at_10:>7.3f} {m.map_at_10:>7.3f} "
+            f"{m.all_evidence_at_10:>9.3f} {m.fact_recall_at_10:>11.3f}"
         )
+    out.print("AllEv@10: every gold fact in the top 10; FactRec@10: share of the gold facts in the top 10")
     out.print(f"retrieval latency: p50 {result.latency_p50_ms:.1f} ms, p95 {result.latency_p95_ms:.1f} ms")
 
 

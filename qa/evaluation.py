@@ -9,6 +9,12 @@ text with spaces and newlines removed. Null queries (no evidence) are left out. 
 - MAP@10: at each rank i <= 10 whose chunk is relevant, the number of gold facts first found
   there divided by i, summed, then divided by min(number of gold facts, 10). This is the
   benchmark's own formula (not textbook average precision), kept so figures compare.
+
+A multi-hop question is answered only when all of its evidence is found, which the benchmark's
+rules do not ask. Two more measures, same relevance rule, over the distinct gold facts:
+
+- All-evidence@10: every gold fact of the question is in some chunk of the first 10.
+- Fact recall@10: the share of the question's gold facts found in the first 10.
 """
 
 from __future__ import annotations
@@ -54,6 +60,11 @@ class QuestionScore:
     reciprocal_rank: float
     average_precision: float
     first_relevant: int | None
+    fact_recall: float = 0.0
+
+    @property
+    def all_evidence(self) -> bool:
+        return self.fact_recall == 1.0
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,8 @@ class Metrics:
     hits_at_10: float
     mrr_at_10: float
     map_at_10: float
+    all_evidence_at_10: float = 0.0
+    fact_recall_at_10: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -149,6 +162,7 @@ def score_ranking(retrieved: Sequence[str], facts: Sequence[str]) -> QuestionSco
         reciprocal_rank=1.0 / first if first else 0.0,
         average_precision=precision_sum / min(len(gold), 10) if gold else 0.0,
         first_relevant=first,
+        fact_recall=len(found) / len(set(gold)) if gold else 0.0,
     )
 
 
@@ -163,6 +177,8 @@ def summarize(scores: Sequence[QuestionScore]) -> Metrics:
         hits_at_10=round(sum(s.hit_at_10 for s in scores) / n, 4),
         mrr_at_10=round(sum(s.reciprocal_rank for s in scores) / n, 4),
         map_at_10=round(sum(s.average_precision for s in scores) / n, 4),
+        all_evidence_at_10=round(sum(s.all_evidence for s in scores) / n, 4),
+        fact_recall_at_10=round(sum(s.fact_recall for s in scores) / n, 4),
     )
 
 

@@ -50,3 +50,24 @@ def test_index_then_ask_json(tmp_path: Path, seed_file: Path) -> None:
     assert asked.returncode == 0, asked.stderr
     answer = json.loads(asked.stdout)
     assert answer["citations"][0]["url"].startswith("https://koreapro.org/2024/08/")
+
+    found = "Jeong also visited the Korea-China Industrial Cooperation Park in Yantai City"
+    questions = tmp_path / "questions.json"
+    questions.write_text(
+        json.dumps(
+            [
+                {
+                    "query": "Where did the trade negotiator go after the Jinan meeting?",
+                    "question_type": "inference_query",
+                    "evidence_list": [{"fact": found}, {"fact": "A fact that is in no article."}],
+                }
+            ]
+        )
+    )
+    scored = run_qa("eval", str(questions), "--json", env={"QA_INDEX_DIR": str(index_dir)})
+    assert scored.returncode == 0, scored.stderr
+    overall = json.loads(scored.stdout)["overall"]
+    measured = (overall["hits_at_10"], overall["fact_recall_at_10"], overall["all_evidence_at_10"])
+    assert measured == (1.0, 0.5, 0.0)
+    table = run_qa("eval", str(questions), env={"QA_INDEX_DIR": str(index_dir)})
+    assert "AllEv@10" in table.stdout and "FactRec@10" in table.stdout

@@ -130,3 +130,16 @@ def test_load_questions_reports_bad_files(tmp_path: Path) -> None:
     bad.write_text(json.dumps({"query": "not a list"}))
     with pytest.raises(QAError, match="array"):
         load_questions(bad)
+
+
+def test_all_evidence_and_fact_recall_count_distinct_facts_in_the_first_ten() -> None:
+    third = "A third fact never found."
+    partial = score_ranking(["x " + FACT_B, FACT_A], [FACT_A, FACT_B, third])
+    assert partial.fact_recall == pytest.approx(2 / 3)
+    assert not partial.all_evidence
+    complete = score_ranking([FACT_A, FACT_A, "y " + FACT_B], [FACT_A, FACT_B, FACT_A])
+    assert (complete.fact_recall, complete.all_evidence) == (1.0, True)
+    beyond = score_ranking(["miss"] * 10 + [FACT_B, FACT_A], [FACT_A, FACT_B])
+    assert (beyond.fact_recall, beyond.all_evidence) == (0.0, False)
+    m = summarize([partial, complete])
+    assert (m.all_evidence_at_10, m.fact_recall_at_10) == (0.5, round((2 / 3 + 1) / 2, 4))
