@@ -1,6 +1,6 @@
 """Benchmark: extractive answers on the MultiHop-RAG dev questions — evidence, abstention, latency.
 
-    python bench/answers.py [--index-dir /tmp/mh-index] [--limit N] [--json out.json]
+    python bench/answers.py [--index-dir /tmp/mh-index] [--limit N] [--json out.json] [--natural-only]
 
 Builds the index of the 609-article corpus first when `--index-dir` holds none (a few minutes).
 Then asks every dev question twice through `Archive.ask`: once with an empty sentence cache
@@ -17,6 +17,15 @@ looser `excerpt_gold` also counts norm(F) as a substring of norm(excerpt), the c
 a sentence of context each side. `passages_gold` (a ceiling) asks the same of the retrieved
 passages the answer was drawn from. An abstained answer cites nothing. Null questions are left
 out of these shares and used for abstention.
+
+Natural questions (bench/natural-questions.json, written by reading the corpus): questions as
+a person asks them, in eight kinds (what was agreed, who, when, how many, why, what did X say,
+the latest on a story, a month or an outlet), each with the facts a right answer states and the
+articles that state them. A question is *answered* when the answer's text contains one
+alternative of each expected group and it cites one of those articles (`qa.evaluation.
+answers_right`; the same figures come from `qa eval bench/natural-questions.json --answers`).
+Off-archive questions look like news questions but the archive cannot answer them: the share
+abstained on is reported.
 
 Calibration: each question's `Evidence.confidence` is recorded, and a sweep shows, per
 threshold, the abstention on null and answerable questions and the evidence share that is left.
@@ -46,8 +55,10 @@ from qa.answer import (
     answer_from_evidence,
     gather_evidence,
 )
+from qa.evaluation import AnswerReport, evaluate_answers, load_natural_questions
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "multihop-rag"
+NATURAL = Path(__file__).resolve().parent / "natural-questions.json"
 MAX_FALSE_ABSTENTION = 0.10
 MIN_NULL_ABSTENTION = 0.60
 CALIBRATION_MARGIN = 0.05
@@ -228,6 +239,14 @@ def print_table(summary: dict[str, Any]) -> None:
         )
 
 
+def print_natural(report: AnswerReport) -> None:
+    print(f"natural questions {report.questions}: answered (facts + article cited)  {report.answered:.3f}")
+    for kind, value in report.by_kind.items():
+        print(f"  {kind:<31} {value:.3f}")
+    print(f"off-archive abstained ({report.off_archive})      {report.off_archive_abstained:.3f}")
+    print(f"ask ms  p50 {report.latency_p50_ms:.0f}  p95 {report.latency_p95_ms:.0f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index-dir", type=Path, default=Path("/tmp/mh-index"), help="built when empty")
@@ -235,17 +254,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=Path, default=DATA / "queries-dev.json")
     parser.add_argument("--limit", type=int, default=None, help="only the first N questions")
     parser.add_argument("--json", type=Path, default=None, help="also write the per-question rows here")
+    parser.add_argument("--natural", type=Path, default=NATURAL, help="natural questions to score answers on")
+    parser.add_argument("--natural-only", action="store_true", help="skip the MultiHop-RAG dev questions")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
     queries = json.loads(args.queries.read_text(encoding="utf-8"))[: args.limit]
+    natural_questions = load_natural_questions(args.natural)
     with open_index(args.index_dir, args.corpus) as archive:
-        rows = evaluate(archive, queries)
-    summary = summarise(rows)
-    if args.json:
-        args.json.write_text(json.dumps({"summary": summary, "rows": rows}, indent=1), encoding="utf-8")
-    print(json.dumps(summary))
-    print_table(summary)
+        natural = evaluate_answers(archive, natural_questions)
+        rows = [] if args.natural_only else evaluate(archive, queries)
+    if rows:
+        summary = summarise(rows)
+        if args.json:
+            args.json.write_text(json.dumps({"summary": summary, "rows": rows}, indent=1), encoding="utf-8")
+        print(json.dumps(summary))
+        print_table(summary)
+    print(json.dumps({"natural": natural.to_dict()}))
+    print_natural(natural)
     return 0
 
 

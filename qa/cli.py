@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from qa.archive import Archive
@@ -135,14 +136,24 @@ def ask(
 @app.command("eval")
 def eval_(
     dataset: Annotated[
-        Path, typer.Argument(help="Questions in MultiHop-RAG format (query, question_type, evidence_list).")
+        Path,
+        typer.Argument(
+            help="Questions in MultiHop-RAG format (query, question_type, evidence_list), or with "
+            "--answers natural questions (question, kind, expect, cite_url | off_archive)."
+        ),
     ],
     index_dir: IndexDir = None,
     k: Annotated[int, typer.Option("--k", min=1, help="Passages retrieved per question.")] = 10,
+    answers: Annotated[
+        bool, typer.Option("--answers", help="Score answers (facts stated, article cited), not retrieval.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Score retrieval on benchmark questions: Hits@4, Hits@10, MRR@10, MAP@10, all-evidence@10,
-    fact recall@10 and latency."""
+    """Score retrieval on benchmark questions (Hits@4, Hits@10, MRR@10, MAP@10, all-evidence@10,
+    fact recall@10 and latency), or with --answers the answers to natural questions."""
+    if answers:
+        _eval_answers(dataset, index_dir, as_json)
+        return
     from qa.evaluation import evaluate, load_questions
 
     questions = load_questions(dataset)
@@ -166,6 +177,26 @@ def eval_(
         )
     out.print("AllEv@10: every gold fact in the top 10; FactRec@10: share of the gold facts in the top 10")
     out.print(f"retrieval latency: p50 {result.latency_p50_ms:.1f} ms, p95 {result.latency_p95_ms:.1f} ms")
+
+
+def _eval_answers(dataset: Path, index_dir: Path | None, as_json: bool) -> None:
+    """`qa eval --answers`: the share of natural questions answered right, per kind."""
+    from qa.evaluation import evaluate_answers, load_natural_questions
+
+    questions = load_natural_questions(dataset)
+    with open_archive(index_dir) as archive, progress_bar() as bar:
+        task = bar.add_task("Asking", total=len(questions))
+        result = evaluate_answers(
+            archive, questions, progress=lambda done, total: bar.update(task, completed=done)
+        )
+    if as_json:
+        out.print_json(json.dumps(result.to_dict()))
+        return
+    out.print(f"{'kind':<20} {'answered':>8}")
+    for name, value in [("all", result.answered), *result.by_kind.items()]:
+        out.print(f"{escape(name):<20} {value:>8.3f}")
+    out.print(f"off-archive abstained {result.off_archive_abstained:.3f} of {result.off_archive}")
+    out.print(f"ask latency: p50 {result.latency_p50_ms:.1f} ms, p95 {result.latency_p95_ms:.1f} ms")
 
 
 @app.command()

@@ -20,6 +20,7 @@ rules do not ask. Two more measures, same relevance rule, over the distinct gold
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -29,7 +30,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from qa.errors import QAError
-from qa.types import Passage
+from qa.types import Answer, Passage
 
 NULL_QUERY = "null_query"
 
@@ -39,6 +40,10 @@ EvalProgress = Callable[[int, int], None]
 
 class Retriever(Protocol):
     def retrieve(self, question: str, k: int | None = None) -> list[Passage]: ...
+
+
+class Asker(Protocol):
+    def ask(self, question: str) -> Answer: ...
 
 
 @dataclass(frozen=True)
@@ -239,3 +244,140 @@ def evaluate(
         if progress:
             progress(n, len(questions))
     return report(questions, rankings, latencies, k)
+
+
+# Answers to natural questions: a person's question, the facts a right answer states and the
+# article it must cite (bench/natural-questions.json), or an off-archive question to abstain on.
+OFF_ARCHIVE = "off_archive"
+_SPACES = re.compile(r"\s+")
+_QUOTES = str.maketrans(
+    {"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"}
+)
+
+
+@dataclass(frozen=True)
+class NaturalQuestion:
+    """A question as a person asks it. `expect` holds groups of alternatives: a right answer
+    contains one alternative of every group and cites one of `cite_urls`. An `off_archive`
+    question has no answer in the archive and should be abstained on."""
+
+    question: str
+    kind: str
+    expect: tuple[tuple[str, ...], ...] = ()
+    cite_urls: tuple[str, ...] = ()
+    off_archive: bool = False
+
+
+@dataclass(frozen=True)
+class AnswerReport:
+    """How answers scored: the share of questions answered right, overall and per kind, and the
+    share of off-archive questions abstained on."""
+
+    questions: int
+    answered: float
+    by_kind: dict[str, float]
+    off_archive: int
+    off_archive_abstained: float
+    latency_p50_ms: float = 0.0
+    latency_p95_ms: float = 0.0
+    misses: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def load_natural_questions(path: str | Path) -> list[NaturalQuestion]:
+    """Questions of a natural-question file: a JSON list of {question, kind, expect, cite_url}
+    or {question, off_archive: true}; `expect` is a list of strings or of lists of alternatives.
+
+    Raises:
+        QAError: the file cannot be read or a record lacks a field.
+    """
+    path = Path(path)
+    try:
+        records = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise QAError(f"Cannot read questions from {path}: {exc}") from exc
+    if not isinstance(records, list):
+        raise QAError(f"{path} is not a JSON array of natural questions")
+    questions = []
+    for n, record in enumerate(records):
+        try:
+            if record.get("off_archive"):
+                questions.append(NaturalQuestion(str(record["question"]), OFF_ARCHIVE, off_archive=True))
+                continue
+            urls = record["cite_url"]
+            questions.append(
+                NaturalQuestion(
+                    question=str(record["question"]),
+                    kind=str(record.get("kind") or "unknown"),
+                    expect=tuple(
+                        (g,) if isinstance(g, str) else tuple(str(a) for a in g) for g in record["expect"]
+                    ),
+                    cite_urls=(urls,) if isinstance(urls, str) else tuple(str(u) for u in urls),
+                )
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise QAError(f"{path}: question {n} lacks {exc} (expected question, expect, cite_url)") from exc
+    return questions
+
+
+def _plain(text: str) -> str:
+    return _SPACES.sub(" ", text.translate(_QUOTES)).lower()
+
+
+def answers_right(answer: Answer, question: NaturalQuestion) -> bool:
+    """Whether `answer` states the expected facts (one alternative of each group, in its text,
+    ignoring case, spacing and curly quotes) and cites an expected article (by URL, fragment
+    dropped). An off-archive question is answered right by abstaining."""
+    if question.off_archive:
+        return answer.abstained
+    if answer.abstained:
+        return False
+    text = _plain(answer.text)
+    states = all(any(_plain(alt) in text for alt in group) for group in question.expect)
+    cited = {(c.url or "").split("#", 1)[0] for c in answer.citations}
+    return states and any(url in cited for url in question.cite_urls)
+
+
+def evaluate_answers(
+    asker: Asker, questions: Sequence[NaturalQuestion], *, progress: EvalProgress | None = None
+) -> AnswerReport:
+    """Ask every question, time each answer, and score them with `answers_right`."""
+    if questions:
+        asker.ask(questions[0].question)  # warm-up: load the model and index untimed
+    right: list[bool] = []
+    latencies: list[float] = []
+    for n, q in enumerate(questions, start=1):
+        started = time.perf_counter()
+        answer = asker.ask(q.question)
+        latencies.append((time.perf_counter() - started) * 1000)
+        right.append(answers_right(answer, q))
+        if progress:
+            progress(n, len(questions))
+    return answer_report(questions, right, latencies)
+
+
+def answer_report(
+    questions: Sequence[NaturalQuestion], right: Sequence[bool], latencies_ms: Sequence[float] = ()
+) -> AnswerReport:
+    """The shares of `right` answers: overall and per kind for archive questions, and the
+    abstained share of off-archive ones."""
+    def share(flags: list[bool]) -> float:
+        return round(sum(flags) / len(flags), 4) if flags else 0.0
+
+    kinds: dict[str, list[bool]] = {}
+    for q, ok in zip(questions, right, strict=True):
+        kinds.setdefault(q.kind, []).append(ok)
+    off = kinds.pop(OFF_ARCHIVE, [])
+    on = [ok for flags in kinds.values() for ok in flags]
+    return AnswerReport(
+        questions=len(on),
+        answered=share(on),
+        by_kind={kind: share(flags) for kind, flags in sorted(kinds.items())},
+        off_archive=len(off),
+        off_archive_abstained=share(off),
+        latency_p50_ms=round(percentile(latencies_ms, 50), 2),
+        latency_p95_ms=round(percentile(latencies_ms, 95), 2),
+        misses=tuple(q.question for q, ok in zip(questions, right, strict=True) if not ok),
+    )

@@ -71,3 +71,25 @@ def test_index_then_ask_json(tmp_path: Path, seed_file: Path) -> None:
     assert measured == (1.0, 0.5, 0.0)
     table = run_qa("eval", str(questions), env={"QA_INDEX_DIR": str(index_dir)})
     assert "AllEv@10" in table.stdout and "FactRec@10" in table.stdout
+    natural = tmp_path / "natural.json"
+    url = (
+        "https://koreapro.org/2024/08/rok-shandong-meeting-signals-seouls-intent-to-improve-ties-with-china/"
+    )
+    natural.write_text(
+        json.dumps(
+            [
+                {
+                    "question": "What was agreed in Jinan?",
+                    "kind": "agreed",
+                    "expect": [["20 memorandums"]],
+                    "cite_url": url,
+                },
+                {"question": "Who won the 1930 World Cup?", "off_archive": True},
+            ]
+        ),
+        encoding="utf-8",
+    )
+    scored = run_qa("eval", str(natural), "--answers", "--json", env={"QA_INDEX_DIR": str(index_dir)})
+    assert scored.returncode == 0, scored.stderr
+    result = json.loads(scored.stdout)
+    assert (result["questions"], result["answered"], result["off_archive"]) == (1, 1.0, 1)

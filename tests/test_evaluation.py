@@ -10,6 +10,10 @@ import pytest
 from qa.errors import QAError
 from qa.evaluation import (
     EvalQuestion,
+    NaturalQuestion,
+    answer_report,
+    answers_right,
+    load_natural_questions,
     load_questions,
     percentile,
     report,
@@ -17,6 +21,7 @@ from qa.evaluation import (
     squeeze,
     summarize,
 )
+from qa.types import Answer, Citation
 
 FACT_A = "The Fed held rates at 5.25%."
 FACT_B = "Shares of Nvidia rose 3 percent on Tuesday."
@@ -143,3 +148,82 @@ def test_all_evidence_and_fact_recall_count_distinct_facts_in_the_first_ten() ->
     assert (beyond.fact_recall, beyond.all_evidence) == (0.0, False)
     m = summarize([partial, complete])
     assert (m.all_evidence_at_10, m.fact_recall_at_10) == (0.5, round((2 / 3 + 1) / 2, 4))
+# Answers to natural questions (qa eval --answers, bench/answers.py).
+
+
+URL = "https://example.org/jinan"
+
+
+def _answer(text: str, url: str | None = URL, *, abstained: bool = False) -> Answer:
+    citation = Citation(
+        n=1,
+        title="t",
+        url=url,
+        published=None,
+        excerpt=text,
+        sentence_start=0,
+        sentence_end=len(text),
+        link=None,
+        article_id="a",
+    )
+    return Answer(question="q", text=text, citations=() if abstained else (citation,), abstained=abstained)
+
+
+def test_an_answer_is_right_when_it_states_every_group_and_cites_the_article() -> None:
+    q = NaturalQuestion(
+        "What was agreed in Jinan?", "agreed", (("20 memorandums", "20 MOUs"), ("Shandong",)), (URL,)
+    )
+    assert answers_right(_answer("Korea and Shandong signed 20  Memorandums of understanding [1]"), q)
+    assert not answers_right(
+        _answer("Korea and Shandong signed 20 memorandums [1]", "https://other.org/x"), q
+    )
+    assert not answers_right(_answer("Korea signed 20 memorandums [1]"), q)
+    assert answers_right(_answer("Shandong’s 20 MOUs [1]", URL + "#:~:text=20"), q)
+    assert not answers_right(_answer("Shandong 20 MOUs", abstained=True), q)
+
+
+def test_off_archive_questions_are_right_only_when_abstained() -> None:
+    q = NaturalQuestion("Who won in 2031?", "off_archive", off_archive=True)
+    assert answers_right(_answer("nothing", abstained=True), q)
+    assert not answers_right(_answer("Someone won [1]"), q)
+
+
+def test_loader_accepts_plain_strings_and_groups_and_refuses_a_record_without_expect(tmp_path: Path) -> None:
+    path = tmp_path / "natural.json"
+    path.write_text(
+        json.dumps(
+            [
+                {"question": "Who?", "kind": "who", "expect": ["Smith", ["CEO", "chief"]], "cite_url": URL},
+                {"question": "When on Mars?", "off_archive": True},
+            ]
+        ),
+        encoding="utf-8",
+    )
+    who, off = load_natural_questions(path)
+    assert who.expect == (("Smith",), ("CEO", "chief")) and who.cite_urls == (URL,)
+    assert off.off_archive and off.kind == "off_archive"
+    path.write_text(json.dumps([{"question": "Who?", "cite_url": URL}]), encoding="utf-8")
+    with pytest.raises(QAError, match="question 0 lacks 'expect'"):
+        load_natural_questions(path)
+
+
+def test_answer_report_separates_off_archive_questions() -> None:
+    qs = [
+        NaturalQuestion("a", "who", (("x",),), (URL,)),
+        NaturalQuestion("b", "who", (("x",),), (URL,)),
+        NaturalQuestion("c", "when", (("x",),), (URL,)),
+        NaturalQuestion("d", "off_archive", off_archive=True),
+    ]
+    result = answer_report(qs, [True, False, True, True])
+    assert (result.questions, result.answered, result.by_kind) == (3, 0.6667, {"when": 1.0, "who": 0.5})
+    assert (result.off_archive, result.off_archive_abstained, result.misses) == (1, 1.0, ("b",))
+
+
+def test_the_natural_question_set_is_well_formed() -> None:
+    questions = load_natural_questions(
+        Path(__file__).resolve().parents[1] / "bench" / "natural-questions.json"
+    )
+    on = [q for q in questions if not q.off_archive]
+    assert len(on) >= 80 and len(questions) - len(on) >= 16
+    assert all(q.expect and q.cite_urls for q in on)
+    assert len({q.question for q in questions}) == len(questions)
