@@ -30,6 +30,18 @@ log = logging.getLogger(__name__)
 # The export recipe's name: a store records it, and a new recipe (new vectors) gets a new name.
 RECIPE = "onnx-int8-v2"
 ONNX_FILENAME = f"model-{RECIPE}.onnx"
+def reopen_advice(stored_model: str, stored_backend: str, model: str) -> str:
+    """How a store built with another model or backend can still be opened, if it can (the
+    store words its mismatch error with this, knowing no backend names itself)."""
+    if stored_model != model:
+        return "Open it with that model, or rebuild"
+    if stored_backend == "torch":
+        return "Open it with backend 'torch' (QA_BACKEND=torch), or rebuild"
+    if stored_backend == RECIPE:
+        return "Open it with backend 'onnx' (QA_BACKEND=onnx), or rebuild"
+    return "Its vectors come from an earlier ONNX export that this version no longer makes; rebuild"
+
+
 # onnxruntime's own graph fusions that this recipe keeps out. Measured here (1.32, one thread,
 # 256-token texts): its SkipLayerNormalization kernel took 724 us where Add + LayerNormalization
 # took 103 us, and BiasGelu ~1000 us where Add + Gelu took ~710 us. With both left unfused the

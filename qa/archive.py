@@ -12,13 +12,15 @@ from pathlib import Path
 
 from embeddings.encoder import Encoder, EncoderError, load_encoder
 from embeddings.index import VectorIndex, set_search_threads
+from embeddings.onnx_encoder import reopen_advice
 from qa.answer import ANSWER_PASSAGES, ANSWER_PER_ARTICLE, SentenceVectors, compose_answer
 from qa.config import Settings
 from qa.errors import ModelError
-from qa.indexing import Progress, no_progress, reindex
+from qa.generation_files import CatalogFileError
+from qa.indexing import Progress, chunk_settings, no_progress, reindex
 from qa.llm import LLMAnswerer, LLMConfig
 from qa.retrieval import Catalog, Filters, check_question, rank_candidates
-from qa.store import CatalogFileError, Generation, Store
+from qa.store import Generation, Store
 from qa.types import Answer, ArchiveStats, IndexReport, Passage
 
 log = logging.getLogger(__name__)
@@ -90,7 +92,8 @@ class Archive:
             encoder.name,
             encoder.backend,
             dimension,
-            {"chunk_tokens": self.settings.chunk_tokens, "chunk_overlap": self.settings.chunk_overlap},
+            chunk_settings(self.settings),
+            advice=reopen_advice,
         )
         return encoder
 
@@ -154,7 +157,7 @@ class Archive:
         """The catalog the writer saved with `generation`, or one built from the snapshot `db`
         when it is missing (an index written before catalogs were saved) or damaged."""
         try:
-            return Catalog.load(self.store.checked_catalog(generation.id))
+            return Catalog.load(self.store.files.checked_catalog(generation.id))
         except CatalogFileError as exc:
             log.warning("%s; building it from %s", exc, self.store.db_path)
         return Catalog.build(self.store.chunk_catalog(db))

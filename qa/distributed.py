@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from embeddings.encoder import Encoder, load_encoder
+from embeddings.onnx_encoder import reopen_advice
 from qa.config import Settings
 from qa.errors import QAError
 from qa.indexing import (
@@ -115,7 +116,9 @@ def reindex_on_ray(
     started = time.perf_counter()
     ray = _connect(address, workers)
     backend = "torch" if encoder.backend == "torch" else "onnx"
-    store.check_model(encoder.name, encoder.backend, encoder.dimension, chunk_settings(settings))
+    store.check_model(
+        encoder.name, encoder.backend, encoder.dimension, chunk_settings(settings), advice=reopen_advice
+    )
     with writer_lock(store, settings.lock_timeout):
         store.clean_files()
         repair_files(store, encoder.dimension)

@@ -36,13 +36,15 @@ import numpy as np
 from embeddings.ann import right_sized
 from embeddings.encoder import Encoder
 from embeddings.index import VectorIndex, install_file
+from embeddings.onnx_encoder import reopen_advice
 from qa.chunking import chunk_article, embedding_text
 from qa.config import Settings
 from qa.errors import IndexLockedError
+from qa.generation_files import CatalogFileError, faiss_name
 from qa.retrieval import Catalog
 from qa.sources import SourceFile, dedupe, read_sources
 from qa.sources.common import host_of
-from qa.store import CatalogFileError, Generation, NewChunk, Store, article_fingerprint
+from qa.store import Generation, NewChunk, Store, article_fingerprint
 from qa.types import Article, Chunk, IndexReport, Problem
 
 log = logging.getLogger(__name__)
@@ -335,7 +337,7 @@ def publish_changes(
         index.add(np.array([n.chunk_id for n in plan.new_chunks], dtype=np.int64), vectors)
     index = right_sized(index)
     generation_id = store.next_generation_id()
-    faiss_file = f"vectors-{generation_id:06d}.faiss"
+    faiss_file = faiss_name(generation_id)
     path = store.index_dir / faiss_file
     checkpoint("before_write")
     tmp, checksum = index.write_temp(path)
@@ -367,7 +369,7 @@ def repair_files(store: Store, dimension: int) -> None:
     if generation is None:
         return
     try:
-        store.checked_catalog(generation.id)
+        store.files.checked_catalog(generation.id)
     except CatalogFileError as exc:
         log.warning("%s; rebuilding it from %s", exc, store.db_path)
         with store.read() as db:
@@ -376,7 +378,7 @@ def repair_files(store: Store, dimension: int) -> None:
 
 def save_catalog(store: Store, db: sqlite3.Connection, generation_id: int) -> None:
     """Build the retrieval catalog of what `db` sees and install it as `generation_id`'s."""
-    store.install_catalog(generation_id, Catalog.build(store.chunk_catalog(db)).save)
+    store.files.install_catalog(generation_id, Catalog.build(store.chunk_catalog(db)).save)
 
 
 def reindex(
@@ -402,7 +404,9 @@ def reindex(
     """
     started = time.perf_counter()
     dimension = encoder.dimension
-    store.check_model(encoder.name, encoder.backend, dimension, chunk_settings(settings))
+    store.check_model(
+        encoder.name, encoder.backend, dimension, chunk_settings(settings), advice=reopen_advice
+    )
     with writer_lock(store, settings.lock_timeout):
         for name in store.clean_files():
             log.info("Deleted %s, left by an interrupted run", name)

@@ -18,7 +18,8 @@ from bm25s.stopwords import STOPWORDS_EN
 from embeddings.index import VectorIndex
 from qa.chunking import sentence_spans
 from qa.errors import InvalidQueryError
-from qa.store import CatalogFileError, Store, StoredChunk
+from qa.generation_files import CatalogFileError
+from qa.store import Store, StoredChunk
 from qa.types import Passage
 
 # bm25s sets its own logger to DEBUG when it is imported (above), which would print through any

@@ -14,6 +14,8 @@ A generation is published by one SQLite transaction after its FAISS file is dura
 readers run each query inside one read transaction, so they see one generation, never a mix.
 The FAISS file is only a cache of the `embeddings` rows of the live chunks: a missing or
 damaged file is rebuilt from SQLite without re-embedding. Nothing is pickled.
+
+The schema and its upgrades: qa/migrations.py. The generation files: qa/generation_files.py.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import shutil
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -29,25 +30,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import filelock
 import numpy as np
 
-from embeddings.index import (
-    IndexFileError,
-    VectorIndex,
-    file_sha256,
-    fsync,
-    install_file,
-    temp_path,
-)
-from embeddings.onnx_encoder import RECIPE as ONNX_RECIPE
+from embeddings.index import IndexFileError, VectorIndex, file_sha256
 from qa.errors import IndexMismatchError, IndexNotFoundError
+from qa.generation_files import GenerationFiles, catalog_name
+from qa.migrations import MIGRATIONS, format_version, migrate
 from qa.types import Article, Chunk
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = len(MIGRATIONS)
 DB_NAME = "archive.sqlite"
 LOCK_NAME = "write.lock"
 # Embeddings no live chunk uses are kept this many generations, so that removing an article and
@@ -57,59 +53,13 @@ EMBEDDING_GRACE_GENERATIONS = 10
 # that pinned the previous generation a moment ago may still be opening.
 KEEP_FILES = 2
 REBUILD_BATCH = 50_000
-MANIFEST = "manifest.json"
-
-
-class CatalogFileError(RuntimeError):
-    """A generation's catalog directory is missing, incomplete or altered (it is rebuilt)."""
-
-
-def catalog_name(generation_id: int) -> str:
-    return f"catalog-{generation_id:06d}"
-
-_SCHEMA = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE articles (
-    id TEXT PRIMARY KEY, title TEXT NOT NULL, text TEXT NOT NULL, url TEXT,
-    published TEXT, modified TEXT, authors TEXT NOT NULL, categories TEXT NOT NULL,
-    source TEXT, language TEXT, content_hash TEXT NOT NULL, source_file TEXT,
-    partial INTEGER NOT NULL DEFAULT 0, indexed_at TEXT NOT NULL, fingerprint TEXT
-);
-CREATE INDEX articles_published ON articles (published);
-CREATE INDEX articles_url ON articles (url);
-CREATE TABLE chunks (
-    id INTEGER PRIMARY KEY, article_id TEXT NOT NULL REFERENCES articles (id),
-    ordinal INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
-    text TEXT NOT NULL, embed_key TEXT NOT NULL
-);
-CREATE INDEX chunks_article ON chunks (article_id);
-CREATE INDEX chunks_embed_key ON chunks (embed_key);
-CREATE TABLE embeddings (key TEXT PRIMARY KEY, vector BLOB NOT NULL, orphaned INTEGER);
-CREATE INDEX embeddings_orphaned ON embeddings (orphaned) WHERE orphaned IS NOT NULL;
-CREATE VIRTUAL TABLE chunks_fts USING fts5 (
-    body, tokenize = 'porter unicode61 remove_diacritics 2'
-);
-CREATE TABLE generations (
-    id INTEGER PRIMARY KEY, created TEXT NOT NULL, faiss_file TEXT NOT NULL,
-    checksum TEXT NOT NULL, articles INTEGER NOT NULL, chunks INTEGER NOT NULL,
-    model TEXT, dimension INTEGER, settings TEXT
-);
-"""
-
-# Format 1 -> 2: change fingerprints, the embeddings grace column, per-generation model records.
-_MIGRATE_1 = """
-ALTER TABLE articles ADD COLUMN fingerprint TEXT;
-ALTER TABLE embeddings ADD COLUMN orphaned INTEGER;
-CREATE INDEX embeddings_orphaned ON embeddings (orphaned) WHERE orphaned IS NOT NULL;
-CREATE INDEX chunks_embed_key ON chunks (embed_key);
-ALTER TABLE generations ADD COLUMN model TEXT;
-ALTER TABLE generations ADD COLUMN dimension INTEGER;
-ALTER TABLE generations ADD COLUMN settings TEXT;
-UPDATE meta SET value = '2' WHERE key = 'format_version';
-"""
 
 _GENERATION_COLUMNS = "id, created, faiss_file, checksum, articles, chunks, model, dimension, settings"
-
+_ARTICLE_COLUMNS = (
+    "id, title, text, url, published, modified, authors, categories, source, language, "
+    "content_hash, source_file, partial, indexed_at, fingerprint"
+)
+_CHUNK_COLUMNS = 'id, article_id, ordinal, start, "end", text, embed_key'
 
 @dataclass(frozen=True)
 class Generation:
@@ -142,6 +92,17 @@ class StoredChunk:
     source: str | None
 
 
+class CatalogRow(NamedTuple):
+    """One live chunk as retrieval's catalog needs it."""
+
+    chunk_id: int
+    article_id: str
+    source: str | None
+    published: datetime | None
+    lexical_text: str
+    text: str
+
+
 @dataclass(frozen=True)
 class NewChunk:
     """A chunk about to be written, with its preassigned id and embedding key."""
@@ -150,17 +111,6 @@ class NewChunk:
     chunk: Chunk
     lexical_text: str
     embed_key: str
-
-
-def _how_to_open(stored_model: str, stored_backend: str, model: str) -> str:
-    """How a store built with another model or backend can still be opened, if it can."""
-    if stored_model != model:
-        return "Open it with that model, or rebuild"
-    if stored_backend == "torch":
-        return "Open it with backend 'torch' (QA_BACKEND=torch), or rebuild"
-    if stored_backend == ONNX_RECIPE:
-        return "Open it with backend 'onnx' (QA_BACKEND=onnx), or rebuild"
-    return "Its vectors come from an earlier ONNX export that this version no longer makes; rebuild"
 
 
 @dataclass(frozen=True)
@@ -203,10 +153,19 @@ def _marks(batch: Sequence[object]) -> str:
     return ",".join("?" * len(batch))
 
 
-def _generation(row: Sequence) -> Generation:
+def _rows(db: sqlite3.Connection, sql: str, params: Sequence[object] = ()) -> sqlite3.Cursor:
+    """A cursor whose rows are read by column name (the connection's other cursors are untouched)."""
+    cursor = db.cursor()
+    cursor.row_factory = sqlite3.Row
+    return cursor.execute(sql, params)
+
+
+def _generation(row: sqlite3.Row) -> Generation:
     return Generation(
-        int(row[0]), datetime.fromisoformat(row[1]), row[2], row[3], int(row[4]), int(row[5]),
-        row[6], int(row[7]) if row[7] is not None else None, json.loads(row[8] or "{}"),
+        id=int(row["id"]), created=datetime.fromisoformat(row["created"]), faiss_file=row["faiss_file"],
+        checksum=row["checksum"], articles=int(row["articles"]), chunks=int(row["chunks"]),
+        model=row["model"], dimension=int(row["dimension"]) if row["dimension"] is not None else None,
+        settings=json.loads(row["settings"] or "{}"),
     )
 
 
@@ -232,34 +191,21 @@ class Store:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
-        version = self._format_version(self.db)
+        self.files = GenerationFiles(self.index_dir)
+        version = format_version(self.db)
         if version is None or version < FORMAT_VERSION:
             with self.write() as db:
-                version = self._format_version(db)
-                if version is None:
-                    for statement in _statements(_SCHEMA):
-                        db.execute(statement)
-                    db.execute("INSERT INTO meta VALUES ('format_version', ?)", (str(FORMAT_VERSION),))
-                elif version == 1:
-                    log.warning(
-                        "Upgrading the index at %s from store format 1 to %d", self.index_dir, FORMAT_VERSION
-                    )
-                    for statement in _statements(_MIGRATE_1):
-                        db.execute(statement)
-            version = self._format_version(self.db)
+                version = format_version(db)
+                names = migrate(db)
+            if version is not None and names:
+                log.warning("Upgraded the index at %s from store format %d to %d (%s)",
+                            self.index_dir, version, FORMAT_VERSION, ", ".join(names))
+            version = format_version(self.db)
         if version is not None and version > FORMAT_VERSION:
             raise IndexMismatchError(
                 f"The index at {self.index_dir} has store format {version}, newer than this "
                 f"version of qa understands ({FORMAT_VERSION}); upgrade qa to read it."
             )
-
-    @staticmethod
-    def _format_version(db: sqlite3.Connection) -> int | None:
-        found = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
-        if found is None:
-            return None
-        row = db.execute("SELECT value FROM meta WHERE key = 'format_version'").fetchone()
-        return int(row[0]) if row else None
 
     # -- connections and transactions -------------------------------------------------------
 
@@ -317,8 +263,19 @@ class Store:
         row = (db or self.db).execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
-    def check_model(self, model: str, backend: str, dimension: int, settings: dict[str, object]) -> None:
-        """Record the model on first use; refuse a store built with another model or dimension."""
+    def check_model(
+        self,
+        model: str,
+        backend: str,
+        dimension: int,
+        settings: dict[str, object],
+        *,
+        advice: Callable[[str, str, str], str] = lambda stored_model, stored_backend, model: "Rebuild it",
+    ) -> None:
+        """Record the model on first use; refuse a store built with another model or dimension.
+
+        `advice(stored_model, stored_backend, model)` words how such a store can still be
+        opened (the encoder side knows its backends' names; the store does not)."""
         stored_model = self.meta("model")
         if stored_model is None:
             with self.write() as db:
@@ -335,7 +292,7 @@ class Store:
             raise IndexMismatchError(
                 f"The index at {self.index_dir} was built with model {stored[0]!r} "
                 f"({stored[1]}, dimension {stored[2]}), not {model!r} ({backend}, dimension "
-                f"{dimension}). {_how_to_open(stored[0], stored[1], model)}: "
+                f"{dimension}). {advice(stored[0], stored[1], model)}: "
                 f"qa index ARTICLES --index-dir NEW_DIR --model {model!r}"
             )
 
@@ -346,21 +303,18 @@ class Store:
             return None
         return model, self.meta("backend") or "torch", int(self.meta("dimension") or 0)
 
-    def recorded_settings(self) -> dict[str, object]:
-        return json.loads(self.meta("settings") or "{}")
-
     # -- reading ----------------------------------------------------------------------------
 
     def generation(self, db: sqlite3.Connection | None = None) -> Generation | None:
         """The newest published generation (in `db`'s snapshot when given)."""
-        row = (db or self.db).execute(
-            f"SELECT {_GENERATION_COLUMNS} FROM generations ORDER BY id DESC LIMIT 1"
+        row = _rows(
+            db or self.db, f"SELECT {_GENERATION_COLUMNS} FROM generations ORDER BY id DESC LIMIT 1"
         ).fetchone()
         return _generation(row) if row else None
 
     def article_states(self) -> dict[str, StoredState]:
-        rows = self.db.execute("SELECT id, fingerprint, source_file FROM articles")
-        return {r[0]: StoredState(r[1], r[2]) for r in rows}
+        rows = _rows(self.db, "SELECT id, fingerprint, source_file FROM articles")
+        return {r["id"]: StoredState(r["fingerprint"], r["source_file"]) for r in rows}
 
     def article_urls(self, article_ids: Iterable[str]) -> dict[str, str]:
         """The stored URL of each of `article_ids` that has one."""
@@ -372,52 +326,54 @@ class Store:
             urls.update(rows)
         return urls
 
-    def article_hashes(self) -> dict[str, str]:
-        return dict(self.db.execute("SELECT id, content_hash FROM articles"))
-
     def article(self, article_id: str, db: sqlite3.Connection | None = None) -> Article | None:
-        row = (db or self.db).execute(
-            "SELECT id, title, text, url, published, modified, authors, categories, source, "
-            "language, content_hash, source_file, partial FROM articles WHERE id = ?",
-            (article_id,),
-        ).fetchone()
+        sql = f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ?"
+        row = _rows(db or self.db, sql, (article_id,)).fetchone()
         if row is None:
             return None
         return Article(
-            id=row[0], title=row[1], text=row[2], url=row[3], published=_parse_time(row[4]),
-            modified=_parse_time(row[5]), authors=tuple(json.loads(row[6])),
-            categories=tuple(json.loads(row[7])), source=row[8], language=row[9],
-            content_hash=row[10], source_file=row[11], partial=bool(row[12]),
+            id=row["id"], title=row["title"], text=row["text"], url=row["url"],
+            published=_parse_time(row["published"]), modified=_parse_time(row["modified"]),
+            authors=tuple(json.loads(row["authors"])), categories=tuple(json.loads(row["categories"])),
+            source=row["source"], language=row["language"], content_hash=row["content_hash"],
+            source_file=row["source_file"], partial=bool(row["partial"]),
         )
 
     def chunks(self, db: sqlite3.Connection, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]:
         """Chunk rows with article metadata, by id (ids not in this snapshot are absent)."""
         found: dict[int, StoredChunk] = {}
         for batch in _batches([int(c) for c in chunk_ids]):
-            rows = db.execute(
+            rows = _rows(
+                db,
                 "SELECT c.id, c.article_id, c.ordinal, c.start, c.\"end\", c.text, a.title, a.url, "
                 "a.published, a.source FROM chunks c JOIN articles a ON a.id = c.article_id "
                 f"WHERE c.id IN ({_marks(batch)})",
                 batch,
             )
             for r in rows:
-                found[r[0]] = StoredChunk(
-                    r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], _parse_time(r[8]), r[9]
+                found[r["id"]] = StoredChunk(
+                    chunk_id=r["id"], article_id=r["article_id"], ordinal=r["ordinal"], start=r["start"],
+                    end=r["end"], text=r["text"], title=r["title"], url=r["url"],
+                    published=_parse_time(r["published"]), source=r["source"],
                 )
         return found
 
-    def chunk_catalog(
-        self, db: sqlite3.Connection
-    ) -> list[tuple[int, str, str | None, datetime | None, str, str]]:
-        """(chunk id, article id, source, published, lexical text, chunk text) of every live chunk.
+    def chunk_catalog(self, db: sqlite3.Connection) -> list[CatalogRow]:
+        """Every live chunk of the snapshot `db`, as retrieval's catalog needs it.
 
         What retrieval keeps in memory per generation: outlet and date features, and its BM25 index.
         """
-        rows = db.execute(
+        rows = _rows(
+            db,
             "SELECT c.id, c.article_id, a.source, a.published, f.body, c.text FROM chunks c "
-            "JOIN articles a ON a.id = c.article_id JOIN chunks_fts f ON f.rowid = c.id"
+            "JOIN articles a ON a.id = c.article_id JOIN chunks_fts f ON f.rowid = c.id",
         )
-        return [(int(r[0]), r[1], r[2], _parse_time(r[3]), r[4], r[5]) for r in rows]
+        return [
+            CatalogRow(
+                int(r["id"]), r["article_id"], r["source"], _parse_time(r["published"]), r["body"], r["text"]
+            )
+            for r in rows
+        ]
 
     def lexical_search(self, db: sqlite3.Connection, match: str, limit: int) -> list[tuple[int, float]]:
         """(chunk id, BM25 score, higher is better) for an FTS5 MATCH expression."""
@@ -484,7 +440,7 @@ class Store:
             try:
                 newest = conn.execute("SELECT max(id) FROM generations").fetchone()[0]
                 if newest == generation.id:
-                    checksum = self._write_file(index, generation.faiss_file)
+                    checksum = self.files.write_vectors(index, generation.faiss_file)
                     conn.execute(
                         "UPDATE generations SET checksum = ? WHERE id = ?", (checksum, generation.id)
                     )
@@ -493,52 +449,6 @@ class Store:
                 conn.close()
         finally:
             lock.release()
-
-    def _write_file(self, index: VectorIndex, name: str) -> str:
-        tmp, checksum = index.write_temp(self.index_dir / name)
-        install_file(tmp, self.index_dir / name)
-        return checksum
-
-    def install_catalog(self, generation_id: int, write: Callable[[Path], None]) -> None:
-        """Write a generation's catalog durably before it is published.
-
-        `write` fills an empty temporary directory; every file is then fsynced and listed with
-        its sha256 in a manifest, and the directory renamed into place.
-        """
-        final = self.index_dir / catalog_name(generation_id)
-        tmp = temp_path(final)
-        for leftover in (tmp, final):  # of a killed run that used the same generation id
-            shutil.rmtree(leftover, ignore_errors=True)
-        tmp.mkdir()
-        write(tmp)
-        manifest = {}
-        for path in sorted(p for p in tmp.rglob("*") if p.is_file()):
-            fsync(path)
-            manifest[path.relative_to(tmp).as_posix()] = file_sha256(path)
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-        fsync(tmp / MANIFEST)
-        for directory in sorted({p.parent for p in tmp.rglob("*")}, reverse=True):
-            fsync(directory)
-        install_file(tmp, final)
-
-    def checked_catalog(self, generation_id: int) -> Path:
-        """The catalog directory of a generation, every file checked against its manifest.
-
-        Raises:
-            CatalogFileError: missing, a file missing or extra, or one that does not match.
-        """
-        directory = self.index_dir / catalog_name(generation_id)
-        try:
-            manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
-            files = {p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file()}
-            if files != {*manifest, MANIFEST}:
-                raise CatalogFileError(f"{directory} does not hold the files its manifest lists")
-            for name, checksum in manifest.items():
-                if file_sha256(directory / name) != checksum:
-                    raise CatalogFileError(f"{directory / name} does not match its checksum")
-        except (OSError, ValueError) as exc:
-            raise CatalogFileError(f"Cannot read the chunk catalog in {directory}: {exc}") from exc
-        return directory
 
     def repair_current(self, dimension: int) -> bool:
         """Check the current generation's file and rewrite it from SQLite if it is missing or
@@ -553,7 +463,7 @@ class Store:
                     path, self.db_path)
         with self.read() as db:
             index = self.rebuild_vectors(db, dimension)
-        self.record_checksum(generation, self._write_file(index, generation.faiss_file))
+        self.record_checksum(generation, self.files.write_vectors(index, generation.faiss_file))
         return True
 
     def stats_counts(self, db: sqlite3.Connection | None = None) -> tuple[int, int]:
@@ -661,7 +571,7 @@ class Store:
             db.execute(f"DELETE FROM articles WHERE id IN ({marks})", batch)
         now = _now()
         db.executemany(
-            "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO articles ({_ARTICLE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (a.id, a.title, a.text, a.url, _iso(a.published), _iso(a.modified),
                  json.dumps(list(a.authors)), json.dumps(list(a.categories)), a.source,
@@ -670,7 +580,7 @@ class Store:
             ],
         )
         db.executemany(
-            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO chunks ({_CHUNK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
                 (n.chunk_id, n.chunk.article_id, n.chunk.ordinal, n.chunk.start, n.chunk.end,
                  n.chunk.text, n.embed_key)
@@ -726,14 +636,8 @@ class Store:
         file is unaffected (POSIX unlink; files are never rewritten in place), and one that
         finds it gone rebuilds it from its SQLite snapshot. Returns the names deleted.
         """
-        rows = self.db.execute("SELECT id, faiss_file FROM generations ORDER BY id DESC LIMIT ?", (keep,))
-        wanted = {name for r in rows for name in (r[1], catalog_name(r[0]))}
-        deleted = []
-        for path in sorted([*self.index_dir.glob("vectors-*.faiss*"), *self.index_dir.glob("catalog-*")]):
-            if path.name not in wanted:
-                shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
-                deleted.append(path.name)
-        return deleted
+        rows = _rows(self.db, "SELECT id, faiss_file FROM generations ORDER BY id DESC LIMIT ?", (keep,))
+        return self.files.clean(name for r in rows for name in (r["faiss_file"], catalog_name(r["id"])))
 
     # -- checking ---------------------------------------------------------------------------
 
@@ -790,8 +694,3 @@ class Store:
                     problems.append("FAISS vectors differ from the embeddings in SQLite")
         return problems
 
-
-def _statements(script: str) -> list[str]:
-    """A script's statements, to run one by one inside an open transaction (executescript
-    would commit it)."""
-    return [s.strip() for s in script.split(";\n") if s.strip()]

@@ -14,6 +14,7 @@ import qa
 from qa import retrieval
 from qa.errors import InvalidQueryError
 from qa.evaluation import evaluate, load_questions
+from qa.generation_files import CatalogFileError
 from qa.retrieval import (
     Catalog,
     Filters,
@@ -27,7 +28,6 @@ from qa.retrieval import (
     query_terms,
     read_hints,
 )
-from qa.store import CatalogFileError
 
 UTC = UTC
 SOURCES = ["TechCrunch", "The Verge", "The Age", "The Independent - Sports", "CBSSports.com", "Fortune"]

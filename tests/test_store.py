@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 import qa
 import qa.indexing
+import qa.migrations
 import qa.retrieval
 import qa.store
 from embeddings.index import file_sha256
@@ -526,6 +527,35 @@ def test_format_1_is_upgraded_in_place(tmp_path: Path) -> None:
     assert store.meta("format_version") == str(FORMAT_VERSION)
     assert store.generation() is None and store.integrity_problems() == []
     store.close()
+
+
+def test_a_store_of_the_current_format_runs_a_new_migration(
+    seed_archive: qa.Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store built by this code, opened by a version with one more migration: that one runs,
+    in order, once, and the store keeps its articles and its generation."""
+    index_dir = tmp_path / "index"
+    shutil.copytree(seed_archive.index_dir, index_dir)
+    before = Store(index_dir)
+    expected = (before.generation(), before.article_states())
+    before.close()
+    ran = []
+
+    def m999_notes(db: sqlite3.Connection) -> None:
+        ran.append(db.execute("SELECT value FROM meta WHERE key = 'format_version'").fetchone()[0])
+        db.execute("ALTER TABLE articles ADD COLUMN notes TEXT")
+
+    monkeypatch.setattr(qa.migrations, "MIGRATIONS", [*qa.migrations.MIGRATIONS, m999_notes])
+    monkeypatch.setattr(qa.store, "FORMAT_VERSION", FORMAT_VERSION + 1)
+    store = Store(index_dir)
+    assert ran == [str(FORMAT_VERSION)]
+    assert store.meta("format_version") == str(FORMAT_VERSION + 1)
+    assert "notes" in {r[1] for r in store.db.execute("PRAGMA table_info(articles)")}
+    assert (store.generation(), store.article_states()) == expected
+    assert store.integrity_problems() == []
+    store.close()
+    Store(index_dir).close()
+    assert ran == [str(FORMAT_VERSION)]
 
 
 def test_no_pickle_anywhere_in_the_store(seed_archive: qa.Archive) -> None:
