@@ -52,10 +52,22 @@ def _sentence_starts(text: str) -> list[int]:
         if found < 0:
             return [a for a, _ in blingfire.text_to_sentences_and_offsets(text)[1]]
         starts.append(found)
-        # The sentence spans at least its words single-spaced: skip past all but its last word,
-        # so a first word that recurs inside this sentence is not taken for the next one's start.
-        cursor = found + len(" ".join(words)) - len(words[-1])
+        cursor = _sentence_end(text, found, words)
     return starts
+
+
+def _sentence_end(text: str, start: int, words: list[str]) -> int:
+    """Where the sentence of `words` that starts at `start` ends in `text`.
+
+    The next sentence is searched for from here, so this must not stop short: "…CEO Mira Murati.
+    Murati was…" would otherwise find the next sentence's "Murati" inside this one. Most
+    sentences are single-spaced; otherwise its last word is found after where it could first be.
+    """
+    joined = " ".join(words)
+    if text.startswith(joined, start):
+        return start + len(joined)
+    last = text.find(words[-1], start + len(joined) - len(words[-1]))
+    return start + len(joined) if last < 0 else last + len(words[-1])
 
 
 def _strip(text: str, start: int, end: int) -> tuple[int, int]:

@@ -19,6 +19,7 @@ from qa.answer import (
     ABSTAIN_TEXT,
     PER_NAMED,
     SentenceVectors,
+    cite,
     compose_answer,
     focus_of,
     gather_evidence,
@@ -266,3 +267,18 @@ def test_sentence_spans_back_the_citations() -> None:
 def test_bad_budget_is_refused(encoder: Encoder) -> None:
     with pytest.raises(ValueError, match="max_sentences"):
         compose_answer("x", [], encoder, max_sentences=0)
+
+
+def test_the_highlight_and_the_text_fragment_link_cut_a_name_the_same_way() -> None:
+    text = "The board named its interim CEO Mira Murati. Murati was previously the CTO. She spoke."
+    passage = qa.Passage(
+        text=text, score=1.0, chunk_id=0, article_id="a", title="OpenAI", url="https://example.org/a",
+        published=None, end=len(text),
+    )
+    spans = sentence_spans(text)
+    start, end = spans[0]
+    citation = cite(1, passage, spans, start, end)
+    highlighted = citation.excerpt[citation.sentence_start : citation.sentence_end]
+    assert highlighted == "The board named its interim CEO Mira Murati."
+    assert citation.link == text_fragment_link(passage.url, highlighted)
+    assert citation.link.endswith("text=The%20board%20named%20its%20interim%20CEO%20Mira%20Murati.")

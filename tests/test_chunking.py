@@ -104,3 +104,39 @@ def test_sentences_never_cross_a_paragraph_break(text: str) -> None:
         assert p_start in starts
         assert all(p_start <= a < b <= p_end for a, b in spans if p_start <= a < p_end)
     assert all(text[a:b].strip() == text[a:b] and b > a for a, b in spans)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=texts)
+def test_sentences_are_ordered_disjoint_and_cover_every_non_space_character(text: str) -> None:
+    spans = sentence_spans(text)
+    assert all(b1 <= a2 for (_, b1), (a2, _) in zip(spans, spans[1:], strict=False))
+    covered = "".join(text[a:b] for a, b in spans)
+    assert "".join(covered.split()) == "".join(text.split())
+
+
+_NAMES = st.sampled_from(["Murati", "Smith", "Jones", "Altman", "Teng", "Kelce"])
+_WORDS = st.lists(
+    st.sampled_from(["the", "board", "said", "was", "previously", "named", "it", "CTO"]), max_size=6
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    before=_WORDS,
+    first=st.sampled_from(["Mira", "John", "Ann"]),
+    name=_NAMES,
+    after=_WORDS,
+    space=st.sampled_from([" ", "  ", "\n"]),
+)
+def test_a_sentence_ending_in_a_name_that_the_next_one_repeats_is_not_split_inside_the_name(
+    before: list[str], first: str, name: str, after: list[str], space: str
+) -> None:
+    """ "…interim CEO Mira Murati. Murati was…" once split after "Mira": the next sentence's first
+    word was looked for inside this sentence."""
+    one = " ".join(["Police", "questioned", *before, first, name]) + "."
+    two = " ".join([name, "denied", *after]) + "."
+    text = f"{one}{space}{two} {name} left."
+    spans = [text[a:b] for a, b in sentence_spans(text)]
+    assert spans[0] == one
+    assert spans[1].startswith(two)
