@@ -23,9 +23,10 @@ from urllib.parse import quote
 
 import numpy as np
 
-from qa.chunking import sentence_spans
+from qa.chunking import paragraph_spans, sentence_spans
 from qa.retrieval import _STOPWORDS as _STOPWORDS_Q
 from qa.retrieval import query_terms
+from qa.sentences import is_statement, sentence_kind
 from qa.types import Answer, Citation, Passage
 
 ABSTAIN_TEXT = "The archive does not seem to answer this."
@@ -46,7 +47,6 @@ FOCUS_WEIGHT = 0.5
 PER_NAMED = 2
 # A sentence scoring below this share of the best one is not worth saying.
 RELATIVE_FLOOR = 0.6
-MIN_SENTENCE_CHARS = 20
 LEADS = 3
 
 _DEPENDENT_STARTS = frozenset(
@@ -249,25 +249,22 @@ def focus_of(question: str, found: set[str]) -> str | None:
 
 
 def _candidates(passages: Sequence[Passage], spans: Sequence[Sequence[tuple[int, int]]]) -> list[Sentence]:
-    """Sentences worth saying, each once (chunks overlap, so a sentence can recur)."""
+    """Statements worth saying (`qa.sentences`), each once (chunks overlap, so a sentence can recur)."""
     seen: set[tuple[str, int]] = set()
     out: list[Sentence] = []
     for i, p in enumerate(passages):
+        paragraphs = paragraph_spans(p.text)
         for start, end in spans[i]:
             text = p.text[start:end]
             key = (p.article_id, p.start + start)
-            if key in seen or not _sayable(text):
+            if key in seen:
+                continue
+            paragraph = next((p.text[a:b] for a, b in paragraphs if a <= start < b), text)
+            if not is_statement(sentence_kind(text, paragraph)):
                 continue
             seen.add(key)
             out.append(Sentence(i, start, end, text, lexical=0.0))
     return out
-
-
-def _sayable(text: str) -> bool:
-    """Not a heading ("WHY IT MATTERS"), a byline or a fragment."""
-    letters = [c for c in text if c.isalpha()]
-    long_enough = len(text) >= MIN_SENTENCE_CHARS and len(text.split()) >= 4
-    return long_enough and not all(c.isupper() for c in letters)
 
 
 def _prior(passage_rank: int) -> float:

@@ -1,0 +1,124 @@
+"""What each sentence of an article is: a statement worth quoting, or page furniture.
+
+An answer quotes the archive's own sentences, so a heading ("Sam Altman ousted as OpenAI's CEO"),
+a promo line ("Watch This Story: …", "GO DEEPER …"), a question, a call to action ("Do you work
+at OpenAI? …"), a pasted tweet or its byline ("— OpenAI (@OpenAI) November 22, 2023"), a photo
+caption or credit, and page debris ("Loading") must never be one. These are pure functions of a
+sentence and the paragraph it stands in; `sentence_kinds` labels every sentence of a text.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from qa.chunking import paragraph_spans, sentence_spans
+
+MIN_STATEMENT_CHARS = 20
+MIN_STATEMENT_WORDS = 4
+# A paragraph of at most this many words without closing punctuation is a heading.
+HEADING_WORDS = 16
+
+
+class SentenceKind(StrEnum):
+    """What a sentence is; only a `STATEMENT` is worth quoting in an answer."""
+
+    STATEMENT = "statement"
+    HEADING = "heading"
+    QUESTION = "question"
+    PROMO = "promo"
+    CALL_TO_ACTION = "call_to_action"
+    EMBED = "embed"
+    CAPTION = "caption"
+    DEBRIS = "debris"
+    FRAGMENT = "fragment"
+
+
+_CLOSING = re.compile(r"[.!…:;]['\"’”)\]]*$|[.!?]['\"’”)\]]*\s*\[\d+\]$")
+_QUESTION_END = re.compile(r"\?['\"’”)\]]*$")
+# A quoted question inside a statement ("'Why?' he asked.") is fine; only a sentence that is
+# itself a question is left out.
+_PROMO = re.compile(
+    r"^(watch|read|listen|see|related|more|also read|go deeper|follow|sign up|subscribe|click|"
+    r"download|get the|don'?t miss|must read|recommended|trending|latest|live|up next|"
+    r"this story|advertisement|sponsored|shop|buy now)\b[^.]{0,80}(:|»|›|→|$)"
+    r"|\b(follow along|sign up (for|to)|subscribe (to|now)|click here|read more|"
+    r"watch this story|read the full|for all the latest|keep up with|stay up to date|"
+    r"download the app|our free app|after newsletter promotion|skip past newsletter)\b",
+    re.IGNORECASE,
+)
+_CALL_TO_ACTION = re.compile(
+    r"\b(do you (work|have|know)|got a (tip|news tip|story)|have a (tip|news tip)|"
+    r"(contact|reach|email|message|text) (us|me|the (author|reporter|writer))|"
+    r"let us know|tell us (about|what)|send (us|me) (a|an|your)|signal at|securedrop|"
+    r"you can (contact|reach) (us|me|the)|share your (story|thoughts))\b",
+    re.IGNORECASE,
+)
+_EMBED = re.compile(
+    r"pic\.twitter\.com/|https?://t\.co/|\(@\w{1,20}\)|^[—–-]\s*\S[^.]*\b(19|20)\d\d$"
+    r"|\binstagram\.com/|\btiktok\.com/@|\bA post shared by\b|^View this post on",
+    re.IGNORECASE,
+)
+_CAPTION = re.compile(
+    r"\((?:[^()]*\b(?:Getty|AFP|AP|PA|Reuters|Shutterstock|Instagram|Twitter|X|Facebook|"
+    r"EPA|Alamy|Image|Photo|Courtesy|Screenshot|via)\b[^()]*)\)\s*$"
+    r"|\b(Credit|Photograph|Photo|Image|Images|Picture|Illustration)(s)?( credits?)?\s*:\s*\S"
+    r"|\b(Getty Images|Shutterstock|Image Credits?)\b\s*$",
+    re.IGNORECASE,
+)
+_DEBRIS = re.compile(
+    r"^(loading|advertisement|ad|share|share this|tweet|email|print|comments?|close|menu|"
+    r"skip to (main )?content|image|photo|video|audio|play|pause|getty images|"
+    r"this content is not available.*|this embed.*|your browser.*|enable javascript.*)"
+    r"\W*(\s|$)",
+    re.IGNORECASE,
+)
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def sentence_kind(sentence: str, paragraph: str | None = None) -> SentenceKind:
+    """What `sentence` is, given the paragraph it stands in (the sentence itself when None).
+
+    A paragraph that is a single short line without closing punctuation is a heading; so is a
+    line in capitals ("WHY IT MATTERS").
+    """
+    text = " ".join(sentence.split())
+    paragraph = " ".join((paragraph if paragraph is not None else sentence).split())
+    if _DEBRIS.match(text) and len(text.split()) <= 6:
+        return SentenceKind.DEBRIS
+    if _EMBED.search(text):
+        return SentenceKind.EMBED
+    if _CAPTION.search(text):
+        return SentenceKind.CAPTION
+    if _CALL_TO_ACTION.search(text):
+        return SentenceKind.CALL_TO_ACTION
+    if _PROMO.search(text):
+        return SentenceKind.PROMO
+    letters = _LETTER.findall(text)
+    if letters and all(c.isupper() for c in letters) and len(letters) > 3:
+        return SentenceKind.HEADING
+    if paragraph == text and len(text.split()) <= HEADING_WORDS and not _CLOSING.search(text):
+        return SentenceKind.QUESTION if _QUESTION_END.search(text) else SentenceKind.HEADING
+    if _QUESTION_END.search(text):
+        return SentenceKind.QUESTION
+    if len(text) < MIN_STATEMENT_CHARS or len(text.split()) < MIN_STATEMENT_WORDS:
+        return SentenceKind.FRAGMENT
+    return SentenceKind.STATEMENT
+
+
+def sentence_kinds(text: str) -> list[tuple[int, int, SentenceKind]]:
+    """(start, end, kind) of every sentence of `text` (`qa.chunking.sentence_spans`)."""
+    paragraphs = paragraph_spans(text)
+    out = []
+    p = 0
+    for start, end in sentence_spans(text):
+        while p + 1 < len(paragraphs) and paragraphs[p][1] <= start:
+            p += 1
+        a, b = paragraphs[p] if paragraphs else (start, end)
+        out.append((start, end, sentence_kind(text[start:end], text[a:b])))
+    return out
+
+
+def is_statement(kind: SentenceKind | str) -> bool:
+    """Whether a sentence of this kind is worth quoting."""
+    return kind == SentenceKind.STATEMENT

@@ -1,0 +1,78 @@
+"""What each sentence is: statements are quoted, page furniture never (qa/sentences.py)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qa.chunking import sentence_spans
+from qa.sentences import SentenceKind, is_statement, sentence_kind, sentence_kinds
+
+K = SentenceKind
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kind"),
+    [
+        ("The board said Altman wasn't consistently candid in his communications.", K.STATEMENT),
+        ("Sam Altman ousted as OpenAI's CEO", K.HEADING),
+        ("WHY IT MATTERS", K.HEADING),
+        ("Watch This Story: Every WWE Superstar Who Attacked Vince McMahon", K.PROMO),
+        ("Follow along for all the latest news and regular updates from the trial.", K.PROMO),
+        ("GO DEEPER How Emma Hayes' winning ways at Chelsea can benefit USWNT on the field", K.PROMO),
+        ("Do you work at OpenAI and know more about Sam Altman's departure?", K.CALL_TO_ACTION),
+        ("If you have a tip on a layoff, contact us here.", K.CALL_TO_ACTION),
+        ("What is the Cybertruck?", K.QUESTION),
+        ("How can Epic possibly have a case against Google when Apple already won?", K.QUESTION),
+        ("— OpenAI (@OpenAI) November 22, 2023", K.EMBED),
+        (
+            "i loved my time at openai. pic.twitter.com/8x39P0ejOM — Sam Altman (@sama) November 17, 2023",
+            K.EMBED,
+        ),
+        ("Kingsley Coman's goal ensured Manchester United were knocked out of Europe (PA)", K.CAPTION),
+        ("Anker 3-in-1 MagSafe Wireless Charging Dock Photograph: Anker", K.CAPTION),
+        ("Loading", K.DEBRIS),
+        ("Advertisement", K.DEBRIS),
+        ("I wasn't.", K.FRAGMENT),
+    ],
+)
+def test_a_sentence_standing_alone_is_what_it_looks_like(sentence: str, kind: SentenceKind) -> None:
+    assert sentence_kind(sentence) == kind
+    assert is_statement(sentence_kind(sentence)) == (kind == K.STATEMENT)
+
+
+def test_a_short_line_is_a_heading_alone_but_a_statement_inside_a_paragraph() -> None:
+    line = "Jim Harbaugh suspended for remainder of regular season"
+    assert sentence_kind(line) == K.HEADING
+    assert sentence_kind(line + ".", line + ". The Big Ten announced it on Friday.") == K.STATEMENT
+
+
+def test_a_quoted_question_inside_a_statement_is_a_statement() -> None:
+    assert (
+        sentence_kind('"Why would we want to change it?" she replied, and the room fell silent.')
+        == K.STATEMENT
+    )
+
+
+def test_kinds_label_every_sentence_of_an_article_with_its_paragraph() -> None:
+    text = (
+        "Sam Altman ousted as OpenAI's CEO\n\n"
+        "Sam Altman has been fired. The board said he was not consistently candid.\n\n"
+        "— OpenAI (@OpenAI) November 22, 2023\n\nLoading"
+    )
+    kinds = sentence_kinds(text)
+    assert [k for _, _, k in kinds] == [K.HEADING, K.STATEMENT, K.STATEMENT, K.EMBED, K.DEBRIS]
+    assert [(a, b) for a, b, _ in kinds] == sentence_spans(text)
+
+
+words = st.lists(
+    st.sampled_from(["the", "board", "Altman", "said", "on", "Friday", "deal", "2023"]), max_size=12
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(paragraphs=st.lists(words.map(lambda w: " ".join(w)), min_size=1, max_size=5))
+def test_kinds_follow_the_sentence_spans_of_any_text(paragraphs: list[str]) -> None:
+    text = "\n\n".join(p + "." for p in paragraphs)
+    assert [(a, b) for a, b, _ in sentence_kinds(text)] == sentence_spans(text)
