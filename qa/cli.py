@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from qa.archive import Archive
@@ -26,8 +26,23 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
-out = Console(highlight=False, soft_wrap=True)
+# Output is plain text: article text, titles and file names are untrusted and must print as
+# they are, so neither console reads rich markup or emoji codes from what it prints.
+err = Console(stderr=True, markup=False, emoji=False, highlight=False)
+out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: object) -> str:
+    """`text` with control characters (terminal escape sequences among them) shown as `\\xNN`."""
+    return _CONTROL_RE.sub(lambda m: repr(m.group())[1:-1].replace("\\\\", "\\"), str(text))
+
+
+class PrintableFormatter(logging.Formatter):
+    """Log lines name files and quote their content: control characters are shown, not sent."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record))
 
 IndexDir = Annotated[
     Path | None,
@@ -75,21 +90,22 @@ def progress_bar() -> Progress:
 def print_report(report: IndexReport) -> None:
     out.print(report.summary() + f" in {report.seconds:.1f} s")
     for problem in report.problems:
-        where = problem.file + (f" (post {problem.article_id})" if problem.article_id else "")
-        out.print(f"  problem: {where}: {problem.reason}")
+        post = f" (post {printable(problem.article_id)})" if problem.article_id else ""
+        where = printable(problem.file) + post
+        out.print(f"  problem: {where}: {printable(problem.reason)}")
 
 
 def print_answer(answer: Answer) -> None:
-    out.print(answer.text)
+    out.print(printable(answer.text))
     if answer.abstained and answer.leads:
         out.print("\nClosest articles (leads, not citations):")
         for lead in answer.leads:
-            out.print(f"  - {lead.title} ({lead.url or 'no link'})")
+            out.print(f"  - {printable(lead.title)} ({printable(lead.url or 'no link')})")
     for citation in answer.citations:
         date = citation.published.date().isoformat() if citation.published else "undated"
-        out.print(f"\n[{citation.n}] {citation.title} — {citation.source or ''} {date}")
-        out.print(f"    {citation.link or citation.url or ''}")
-        out.print(f"    “{citation.excerpt[citation.sentence_start:citation.sentence_end]}”")
+        out.print(f"\n[{citation.n}] {printable(citation.title)} — {printable(citation.source or '')} {date}")
+        out.print(f"    {printable(citation.link or citation.url or '')}")
+        out.print(f"    “{printable(citation.excerpt[citation.sentence_start:citation.sentence_end])}”")
 
 
 @app.command()
@@ -171,7 +187,7 @@ def eval_(
     )
     for name, m in [("all", result.overall), *result.by_type.items()]:
         out.print(
-            f"{name:<20} {m.questions:>5} {m.hits_at_4:>7.3f} {m.hits_at_10:>8.3f} "
+            f"{printable(name):<20} {m.questions:>5} {m.hits_at_4:>7.3f} {m.hits_at_10:>8.3f} "
             f"{m.mrr_at_10:>7.3f} {m.map_at_10:>7.3f} "
             f"{m.all_evidence_at_10:>9.3f} {m.fact_recall_at_10:>11.3f}"
         )
@@ -194,7 +210,7 @@ def _eval_answers(dataset: Path, index_dir: Path | None, as_json: bool) -> None:
         return
     out.print(f"{'kind':<20} {'answered':>8}")
     for name, value in [("all", result.answered), *result.by_kind.items()]:
-        out.print(f"{escape(name):<20} {value:>8.3f}")
+        out.print(f"{printable(name):<20} {value:>8.3f}")
     out.print(f"off-archive abstained {result.off_archive_abstained:.3f} of {result.off_archive}")
     out.print(f"ask latency: p50 {result.latency_p50_ms:.1f} ms, p95 {result.latency_p95_ms:.1f} ms")
 
@@ -226,11 +242,13 @@ def serve(
 
 def main() -> None:
     """Entry point: QAError becomes one line on stderr and exit status 1."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(PrintableFormatter("%(levelname)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
     try:
         app()
     except QAError as exc:
-        err.print(f"error: {exc}", highlight=False, markup=False)
+        err.print(f"error: {printable(exc)}")
         sys.exit(1)
 
 

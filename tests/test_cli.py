@@ -93,3 +93,46 @@ def test_index_then_ask_json(tmp_path: Path, seed_file: Path) -> None:
     assert scored.returncode == 0, scored.stderr
     result = json.loads(scored.stdout)
     assert (result["questions"], result["answered"], result["off_archive"]) == (1, 1.0, 1)
+
+
+HOSTILE_BODY = (
+    "The city council voted on the new bridge on Tuesday [/i] after a long debate. "
+    "The bridge will cost forty million dollars and open in 2026. "
+    "Councillor [red]Smith[/red] said the vote was close :thumbs_up:."
+)
+HOSTILE_TITLE = "Council [bold]x[/bold] vote on the new bridge"
+
+
+@pytest.mark.slow
+def test_markup_in_articles_titles_and_file_names_prints_literally(tmp_path: Path) -> None:
+    """Untrusted text is never read as rich markup, emoji codes or terminal escapes: `qa index`,
+    `qa ask` and `qa eval` print it as it is and exit 0."""
+    folder = tmp_path / "[bold]in[red]"
+    folder.mkdir()
+    article = {
+        "title": HOSTILE_TITLE, "body": HOSTILE_BODY, "url": "https://example.org/bridge",
+        "published": "2024-03-05T10:00:00Z", "source": "Example [i]Times",
+    }
+    (folder / "[i]bridge[red].json").write_text(json.dumps(article))
+    (folder / "[i]empty\x1b[31m.json").write_text(json.dumps({"title": "x", "body": ""}))
+    env = {"QA_INDEX_DIR": str(tmp_path / "index"), "COLUMNS": "400"}
+
+    indexed = run_qa("index", str(folder), env=env)
+    assert indexed.returncode == 0, indexed.stderr
+    assert "1 added" in indexed.stdout
+    assert f"problem: {folder}/[i]empty\\x1b[31m.json: item 0:" in indexed.stdout
+    assert "\x1b" not in indexed.stdout + indexed.stderr
+
+    asked = run_qa("ask", "When did the council vote on the new bridge?", env=env)
+    assert asked.returncode == 0, asked.stderr
+    assert "on Tuesday [/i] after a long debate" in asked.stdout
+    assert f"[1] {HOSTILE_TITLE} — Example [i]Times 2024-03-05" in asked.stdout
+
+    questions = tmp_path / "questions.json"
+    questions.write_text(json.dumps([{
+        "query": "When did the council vote on the bridge?", "question_type": "[bold]kind[/bold]",
+        "evidence_list": [{"fact": "on Tuesday [/i] after a long debate"}],
+    }]))
+    scored = run_qa("eval", str(questions), env=env)
+    assert scored.returncode == 0, scored.stderr
+    assert "[bold]kind[/bold]" in scored.stdout
