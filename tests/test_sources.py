@@ -591,3 +591,42 @@ def test_dedupe_reports_one_url_under_two_ids(tmp_path: Path) -> None:
         ("b.json", "2"),
     ]
     assert "same URL as post 1" in problems[-1].reason
+
+
+# --- the readers' table ---------------------------------------------------------------------
+
+BODY = "The ferry to Velmora resumed service on Monday after a week of storms. It carried 212 people."
+SAMPLE_BY_READER = {
+    "jsonl": json.dumps({"title": "Ferry resumes", "body": BODY}) + "\n",
+    "json": json.dumps({"title": "Ferry resumes", "body": BODY}),
+    "html": (
+        "<html><head><title>Ferry resumes</title></head>"
+        f"<body><article><p>{BODY}</p></article></body></html>"
+    ),
+    "text": f"Ferry resumes\n\n{BODY}\n",
+}
+
+
+def test_every_registered_suffix_is_walked_and_read_by_its_reader(tmp_path: Path) -> None:
+    from qa.sources import ARTICLE_SUFFIXES, READERS
+
+    assert sorted(SAMPLE_BY_READER) == sorted(r.name for r in READERS)
+    for reader in READERS:
+        for suffix in reader.suffixes:
+            (tmp_path / f"{reader.name}-{suffix[1:]}{suffix}").write_text(SAMPLE_BY_READER[reader.name])
+    files = list(read_sources([tmp_path]))
+    assert len(files) == len(ARTICLE_SUFFIXES) == len(set(ARTICLE_SUFFIXES))
+    for source in files:
+        assert not source.problems, source.problems
+        [article] = source.articles
+        assert (article.title, article.text) == ("Ferry resumes", BODY)
+        assert article.content_hash == content_hash("Ferry resumes", BODY)
+
+
+def test_a_file_goes_to_the_reader_of_its_shape_whatever_its_suffix(tmp_path: Path) -> None:
+    from qa.sources import reader_for
+
+    assert reader_for(tmp_path / "a.txt", SAMPLE_BY_READER["json"]).name == "json"
+    assert reader_for(tmp_path / "a.txt", SAMPLE_BY_READER["html"]).name == "html"
+    assert reader_for(tmp_path / "a.jsonl", SAMPLE_BY_READER["jsonl"]).name == "jsonl"
+    assert reader_for(tmp_path / "a", "Just words.").name == "text"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import glob
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,25 +21,49 @@ log = logging.getLogger(__name__)
 __all__ = [
     "ARTICLE_SUFFIXES",
     "DEFAULT_MAX_FILE_BYTES",
+    "READERS",
+    "Reader",
     "SourceFile",
     "content_hash",
     "dedupe",
     "expand_paths",
     "read_file",
+    "reader_for",
     "read_sources",
 ]
 
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
-ARTICLE_SUFFIXES = frozenset(
-    {".json", ".jsonl", ".ndjson", ".html", ".htm", ".xhtml", ".txt", ".text", ".md", ".markdown"}
-)
 _NOT_ARTICLES_RE = re.compile(
     r"^(license|licence|copying|notice|readme|changelog|changes|authors|contributing|"
     r"code_of_conduct|security)\b",
     re.IGNORECASE,
 )
-_JSON_START_RE = re.compile(r"^\s*(\{\s*[\"}]|\[\s*[\[{\]])")
-_HTML_START_RE = re.compile(r"^\s*(<!doctype html|<html\b|<head\b|<body\b)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One source format: the suffixes that select it, and a content shape that selects it
+    whatever the file is called (a `.txt` holding JSON is read as JSON)."""
+
+    name: str
+    suffixes: tuple[str, ...]
+    read: Callable[[str, str], tuple[list[Article], list[Problem]]]  # (text, path)
+    shape: re.Pattern[str] | None = None
+
+
+# The one table of source formats, tried in order: a file goes to the first reader whose suffix
+# or shape it has, else to the last. A new format is one entry here; the app's upload list and
+# the folder walk read their suffixes from it.
+READERS = (
+    Reader("jsonl", (".jsonl", ".ndjson"), articles_from_jsonl),
+    Reader("json", (".json",), articles_from_json, re.compile(r"^\s*(\{\s*[\"}]|\[\s*[\[{\]])")),
+    Reader(
+        "html", (".html", ".htm", ".xhtml"), article_from_html,
+        re.compile(r"^\s*(<!doctype html|<html\b|<head\b|<body\b)", re.IGNORECASE),
+    ),
+    Reader("text", (".txt", ".text", ".md", ".markdown"), article_from_text),
+)
+ARTICLE_SUFFIXES = tuple(suffix for reader in READERS for suffix in reader.suffixes)
 
 
 @dataclass(frozen=True)
@@ -118,15 +142,13 @@ def _decode(data: bytes, name: str) -> tuple[str, list[Problem]]:
         return text, [Problem(name, reason)]
 
 
-def _kind(path: Path, text: str) -> str:
+def reader_for(path: Path, text: str) -> Reader:
+    """The reader of a file: the first in READERS whose suffix or shape it has, else the last."""
     suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".ndjson"):
-        return "jsonl"
-    if suffix == ".json" or _JSON_START_RE.match(text):
-        return "json"
-    if suffix in (".html", ".htm", ".xhtml") or _HTML_START_RE.match(text):
-        return "html"
-    return "text"
+    for reader in READERS:
+        if suffix in reader.suffixes or (reader.shape is not None and reader.shape.match(text)):
+            return reader
+    return READERS[-1]
 
 
 def read_file(path: str | Path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> SourceFile:
@@ -156,15 +178,7 @@ def read_file(path: str | Path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES)
     text, problems = _decode(data, name)
     if not text.strip():
         return _done(SourceFile(name, (), (*problems, Problem(name, "empty file; skipped"))))
-    kind = _kind(path, text)
-    if kind == "json":
-        articles, more = articles_from_json(text, name)
-    elif kind == "jsonl":
-        articles, more = articles_from_jsonl(text, name)
-    elif kind == "html":
-        articles, more = article_from_html(text, name)
-    else:
-        articles, more = article_from_text(text, name)
+    articles, more = reader_for(path, text).read(text, name)
     return _done(SourceFile(name, tuple(articles), (*problems, *more)))
 
 

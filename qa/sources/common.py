@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from qa.cleaning import clean_html, clean_text, looks_like_html, normalize_text
+from qa.types import Article
 
 _FRACTION_RE = re.compile(r"(\.\d{1,6})\d*")
 _ZERO_DATE_RE = re.compile(r"^0000-00-00")
@@ -134,3 +136,17 @@ class RecordContext:
     def fallback_id(self) -> str:
         # The resolved path, so that `a.json` and `./dir/../a.json` give the same id.
         return stable_id(f"{Path(self.path).resolve()}#{self.index}")
+
+    def article(self, raw_id: object, *, title: str, text: str, url: str | None, **fields: Any) -> Article:
+        """The `Article` of this record: every reader's one rule for ids and content hashes.
+
+        Its id is the record's own (`raw_id`, a non-blank string or integer), else derived from
+        its URL, else from its file and position (`fallback_id`)."""
+        if isinstance(raw_id, (int, str)) and not isinstance(raw_id, bool) and str(raw_id).strip():
+            article_id = str(raw_id).strip()
+        else:
+            article_id = stable_id(url) if url else self.fallback_id()
+        return Article(
+            id=article_id, title=title, text=text, url=url, content_hash=content_hash(title, text),
+            source_file=self.path, partial=self.partial, **fields,
+        )

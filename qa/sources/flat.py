@@ -11,12 +11,10 @@ from qa.sources.common import (
     clean_body,
     clean_title,
     clean_url,
-    content_hash,
     first_words,
     host_of,
     names,
     parse_datetime,
-    stable_id,
 )
 from qa.types import Article
 
@@ -54,11 +52,6 @@ def flat_article(record: dict[str, Any], ctx: RecordContext) -> Article:
         where = "cut off before its text" if ctx.partial else "has no body/content/text"
         raise SkipRecord(f"article {where}; skipped")
     url = clean_url(_first(record, URL_KEYS))
-    raw_id = record.get("id")
-    if isinstance(raw_id, (int, str)) and not isinstance(raw_id, bool) and str(raw_id).strip():
-        article_id = str(raw_id).strip()
-    else:
-        article_id = stable_id(url) if url else ctx.fallback_id()
     title = clean_title(as_text(_first(record, TITLE_KEYS)))
     if not title:
         ctx.notes.append("empty title; used the text's first words")
@@ -68,8 +61,8 @@ def flat_article(record: dict[str, Any], ctx: RecordContext) -> Article:
         categories.extend(n for n in names(record.get(key)) if n not in categories)
     source = names(record.get("source") or record.get("site") or record.get("publisher"))
     language = as_text(_first(record, LANGUAGE_KEYS)) or None
-    return Article(
-        id=article_id,
+    return ctx.article(
+        record.get("id"),
         title=title,
         text=text,
         url=url,
@@ -79,7 +72,4 @@ def flat_article(record: dict[str, Any], ctx: RecordContext) -> Article:
         categories=tuple(categories),
         source=source[0] if source else host_of(url),
         language=language,
-        content_hash=content_hash(title, text),
-        source_file=ctx.path,
-        partial=ctx.partial,
     )

@@ -15,12 +15,10 @@ from qa.sources.common import (
     RecordContext,
     clean_title,
     clean_url,
-    content_hash,
     first_words,
     host_of,
     names,
     parse_datetime,
-    stable_id,
 )
 from qa.types import Article, Problem
 
@@ -152,8 +150,8 @@ def article_from_html(text: str, path: str) -> Result:
     if not title:
         title = first_words(body_text)
         problems.append("no title in the page; used the text's first words")
-    article = Article(
-        id=stable_id(url) if url else ctx.fallback_id(),
+    article = ctx.article(
+        None,
         title=title,
         text=body_text,
         url=url,
@@ -163,8 +161,6 @@ def article_from_html(text: str, path: str) -> Result:
         categories=categories,
         source=clean_title(site) or host_of(url),
         language=language or None,
-        content_hash=content_hash(title, body_text),
-        source_file=path,
     )
     return [article], [Problem(path, reason, article.id) for reason in problems]
 
@@ -215,8 +211,8 @@ def article_from_text(text: str, path: str) -> Result:
         title = first_words(body_text)
         notes.append("no title line; used the text's first words")
     url = clean_url(fields.get("url") or fields.get("link") or fields.get("canonical_url"))
-    article = Article(
-        id=fields.get("id") or (stable_id(url) if url else RecordContext(path, 0).fallback_id()),
+    article = RecordContext(path, 0).article(
+        fields.get("id"),
         title=title,
         text=body_text,
         url=url,
@@ -226,7 +222,5 @@ def article_from_text(text: str, path: str) -> Result:
         categories=names(_list_field(fields.get("categories", "")) + _list_field(fields.get("tags", ""))),
         source=fields.get("source") or host_of(url),
         language=fields.get("lang") or fields.get("language") or None,
-        content_hash=content_hash(title, body_text),
-        source_file=path,
     )
     return [article], [Problem(path, note, article.id) for note in notes]

@@ -13,12 +13,10 @@ from qa.sources.common import (
     clean_body,
     clean_title,
     clean_url,
-    content_hash,
     first_words,
     host_of,
     names,
     parse_datetime,
-    stable_id,
 )
 from qa.types import Article
 
@@ -75,18 +73,13 @@ def wordpress_article(record: dict[str, Any], ctx: RecordContext) -> Article:
         where = "cut off before its text" if ctx.partial else "has no article text"
         raise SkipRecord(f"post {where}; skipped")
     url = clean_url(record.get("link")) or clean_url(as_text(record.get("guid")))
-    raw_id = record.get("id")
-    if isinstance(raw_id, (int, str)) and not isinstance(raw_id, bool) and str(raw_id).strip():
-        article_id = str(raw_id).strip()
-    else:
-        article_id = stable_id(url) if url else ctx.fallback_id()
     title = _title(record, text, ctx)
     authors, categories = _embedded_names(record)
     published = parse_datetime(record.get("date_gmt")) or parse_datetime(record.get("date"))
     modified = parse_datetime(record.get("modified_gmt")) or parse_datetime(record.get("modified"))
     language = as_text(record.get("lang") or record.get("language")) or None
-    return Article(
-        id=article_id,
+    return ctx.article(
+        record.get("id"),
         title=title,
         text=text,
         url=url,
@@ -96,7 +89,4 @@ def wordpress_article(record: dict[str, Any], ctx: RecordContext) -> Article:
         categories=categories,
         source=host_of(url),
         language=language,
-        content_hash=content_hash(title, text),
-        source_file=ctx.path,
-        partial=ctx.partial,
     )
