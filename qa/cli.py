@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from qa.archive import Archive
 from qa.config import Settings, default_index_dir
 from qa.errors import QAError
+from qa.indexing import PROGRESS_LABELS
 from qa.llm import LLMConfig
 from qa.types import Answer, IndexReport
 
@@ -68,15 +69,14 @@ def open_archive(index_dir: Path | None, model: str | None = None, *, create: bo
 class RichProgress:
     """Adapts the library's progress(stage, done, total) callback to a rich progress bar."""
 
-    LABELS = {"read": "Reading files", "embed": "Embedding chunks", "publish": "Publishing"}
-
     def __init__(self, progress: Progress) -> None:
         self._progress = progress
         self._tasks: dict[str, int] = {}
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if stage not in self._tasks:
-            self._tasks[stage] = self._progress.add_task(self.LABELS.get(stage, stage), total=total or None)
+            label = PROGRESS_LABELS.get(stage, stage)
+            self._tasks[stage] = self._progress.add_task(label, total=total or None)
         self._progress.update(self._tasks[stage], completed=done, total=total or None)
 
 

@@ -26,6 +26,7 @@ from embeddings.onnx_encoder import reopen_advice
 from qa.config import Settings
 from qa.errors import QAError
 from qa.indexing import (
+    EMBED_BATCH,
     Progress,
     chunk_articles,
     chunk_settings,
@@ -42,7 +43,6 @@ from qa.types import Article, Chunk, IndexReport, Problem
 
 log = logging.getLogger(__name__)
 
-EMBED_BATCH = 256
 
 
 def _article_from_dict(data: dict[str, Any]) -> Article:

@@ -51,7 +51,8 @@ log = logging.getLogger(__name__)
 
 EMBED_BATCH = 256
 
-# Called as progress(stage, done, total); stages: "read", "embed", "publish".
+# Called as progress(stage, done, total); the stages, and how a progress display names them:
+PROGRESS_LABELS = {"read": "Reading files", "embed": "Embedding chunks", "publish": "Publishing"}
 Progress = Callable[[str, int, int], None]
 Checkpoint = Callable[[str], None]
 Chunker = Callable[[Article], list[Chunk]]
