@@ -21,7 +21,7 @@ from qa.indexing import Progress, chunk_settings, no_progress, reindex
 from qa.llm import LLMAnswerer, LLMConfig
 from qa.retrieval import Catalog, Filters, check_question, rank_candidates
 from qa.store import Generation, Store
-from qa.types import Answer, ArchiveStats, IndexReport, Passage
+from qa.types import Answer, ArchiveStats, IndexReport, Passage, Source
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +142,42 @@ class Archive:
         if isinstance(article_ids, str):
             article_ids = [article_ids]
         return reindex(self.store, self.encoder, self.settings, remove_ids=[str(a) for a in article_ids])
+
+    # -- sources that stay in step --------------------------------------------------------
+
+    def sync(self, url: str, *, pages: bool | None = None, progress: Progress | None = None) -> IndexReport:
+        """Bring the archive in step with a WordPress site, an RSS/Atom feed or a sitemap.
+
+        The first sync records `url` as a source; later ones fetch only what changed since
+        (new, edited, trashed or deleted posts). Articles of other sources and of files are
+        never touched. `pages`: also a WordPress site's pages (None: as recorded; off at first).
+
+        Raises:
+            SyncError: the site is down or answers nonsense; nothing in the archive changed,
+                and the error is recorded as the source's last error.
+            ValueError: `url` is not a http(s) URL.
+        """
+        from qa.sync.run import sync_source
+
+        return sync_source(
+            self.store, lambda: self.encoder, self.settings, url, pages=pages, progress=progress or no_progress
+        )
+
+    def sources(self) -> list[Source]:
+        """The synced sources with their last sync, counts and last error."""
+        from qa.sync.state import list_sources
+
+        return list_sources(self.store.db)
+
+    def remove_source(self, url: str) -> IndexReport:
+        """Forget a synced source and remove the articles that only it lists.
+
+        Raises:
+            SyncError: no such source is recorded.
+        """
+        from qa.sync.run import remove_source
+
+        return remove_source(self.store, lambda: self.encoder, self.settings, url)
 
     # -- reading -----------------------------------------------------------------------------
 

@@ -55,6 +55,8 @@ EMBED_BATCH = 256
 PROGRESS_LABELS = {"read": "Reading files", "embed": "Embedding chunks", "publish": "Publishing"}
 Progress = Callable[[str, int, int], None]
 Checkpoint = Callable[[str], None]
+# Writes of the caller (a sync's source state) that must commit with the run's articles.
+OnCommit = Callable[[sqlite3.Connection], None]
 Chunker = Callable[[Article], list[Chunk]]
 
 CRASH_POINTS = (
@@ -183,7 +185,7 @@ def diff_changes(
         for article_id in sorted(kept):
             log.warning("Not pruning article %s: its file %s gave no article this time",
                         article_id, stored[article_id].source_file)
-        removals |= set(stored) - incoming - kept
+        removals |= set(stored) - incoming - kept - store.synced_article_ids()  # sources remove their own
     plan.removals = sorted(removals - incoming)
 
     generation = store.generation()
@@ -318,10 +320,12 @@ def publish_changes(
     settings: dict[str, object],
     progress: Progress = no_progress,
     checkpoint: Checkpoint = _no_checkpoint,
+    on_commit: OnCommit | None = None,
 ) -> Generation:
     """Write the next generation's FAISS file durably, then publish it in one transaction.
 
     Every embedding of `plan.new_chunks` must already be in the store (`chunk_and_embed`).
+    `on_commit(db)` adds the caller's own writes to the publishing transaction.
     """
     progress("publish", 0, 1)
     generation = store.generation()
@@ -354,6 +358,8 @@ def publish_changes(
         # Built here, from the transaction's own view, so readers load it instead of building
         # it on their first query (minutes at a million chunks).
         save_catalog(store, db, generation_id)
+        if on_commit is not None:
+            on_commit(db)
         checkpoint("before_commit")
     checkpoint("after_commit")
     store.clean_files()
@@ -388,16 +394,21 @@ def reindex(
     settings: Settings,
     *,
     paths: Iterable[str | Path] = (),
+    files: Sequence[SourceFile] | None = None,
     remove_ids: Sequence[str] = (),
     prune: bool = False,
     progress: Progress = no_progress,
     checkpoint: Checkpoint = _no_checkpoint,
+    on_commit: OnCommit | None = None,
 ) -> IndexReport:
-    """Bring the store up to date with `paths` and publish a new generation if anything changed.
+    """Bring the store up to date with `paths` (or articles already read: `files`) and publish
+    a new generation if anything changed.
 
     Unchanged articles cost nothing (no embedding, no write); changed ones have their chunks
     replaced; embeddings are committed in batches as they are computed, so a killed run loses
-    at most one batch. `checkpoint` is for crash tests only (see CRASH_POINTS).
+    at most one batch. `on_commit(db)` runs inside the transaction that ends the run (the one
+    that publishes, or one of its own when nothing changed). `checkpoint` is for crash tests
+    only (see CRASH_POINTS).
 
     Raises:
         IndexLockedError: another process is writing (after `settings.lock_timeout` seconds).
@@ -414,7 +425,7 @@ def reindex(
         repair_files(store, dimension)
         checkpoint("locked")
         plan = diff_changes(
-            store, settings, paths=paths, remove_ids=remove_ids, prune=prune, progress=progress
+            store, settings, paths=paths, files=files, remove_ids=remove_ids, prune=prune, progress=progress
         )
         embedded = chunk_and_embed(
             store, encoder, plan, default_chunker(encoder, settings), progress=progress, checkpoint=checkpoint
@@ -424,8 +435,11 @@ def reindex(
         if plan.changes or generation is None:
             generation = publish_changes(
                 store, plan, model=encoder.name, dimension=dimension, settings=chunk_settings(settings),
-                progress=progress, checkpoint=checkpoint,
+                progress=progress, checkpoint=checkpoint, on_commit=on_commit,
             )
+        elif on_commit is not None:
+            with store.write() as db:
+                on_commit(db)
     report = plan.report(embedded=embedded, generation=generation, started=started)
     log.info("%s", report.summary())
     return report

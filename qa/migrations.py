@@ -72,6 +72,23 @@ ALTER TABLE generations ADD COLUMN settings TEXT
 """)
 
 
+@migration
+def m003_sources(db: sqlite3.Connection) -> None:
+    """Synced sources and the items each lists (qa/sync/state.py reads and writes them)."""
+    _run(db, """
+CREATE TABLE sources (
+    id INTEGER PRIMARY KEY, url TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
+    options TEXT NOT NULL DEFAULT '{}', state TEXT NOT NULL DEFAULT '{}', watermark TEXT,
+    added TEXT NOT NULL, last_sync TEXT, last_success TEXT, last_error TEXT, last_summary TEXT
+);
+CREATE TABLE source_items (
+    source_id INTEGER NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
+    item TEXT NOT NULL, article_id TEXT, stamp TEXT, PRIMARY KEY (source_id, item)
+);
+CREATE INDEX source_items_article ON source_items (article_id)
+""")
+
+
 def format_version(db: sqlite3.Connection) -> int | None:
     """The store's format version; None for an empty database."""
     found = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()

@@ -478,6 +478,11 @@ class Store:
         )
         return [r[0] for r in rows]
 
+    def synced_article_ids(self) -> set[str]:
+        """Articles that a synced source lists: file pruning leaves them to their source."""
+        rows = self.db.execute("SELECT DISTINCT article_id FROM source_items WHERE article_id IS NOT NULL")
+        return {r[0] for r in rows}
+
     def titles(self, limit: int) -> list[str]:
         rows = self.db.execute("SELECT title FROM articles ORDER BY published DESC LIMIT ?", (limit,))
         return [r[0] for r in rows]

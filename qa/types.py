@@ -150,3 +150,25 @@ class ArchiveStats(_ToDict):
     generation: int | None = None
     updated: datetime | None = None
     sources: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Source(_ToDict):
+    """A synced source (a WordPress site, a feed or a sitemap) as the store records it.
+
+    `articles` counts the articles it gave that are in the archive, `skipped` the items it
+    lists that gave none (password-protected posts, pages without text). `watermark` is the
+    newest modification time committed from it (UTC); `last_error` is None after a success.
+    """
+
+    url: str
+    kind: str
+    articles: int = 0
+    skipped: int = 0
+    watermark: datetime | None = None
+    added: datetime | None = None
+    last_sync: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str | None = None
+    last_summary: str | None = None
+    pages: bool = False

@@ -1,0 +1,43 @@
+"""Article pages fetched for feeds and sitemaps, read by the HTML page reader of qa.sources."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+
+from qa.sources.common import content_hash
+from qa.sources.pages import article_from_html
+from qa.sync.http import Fetcher, SyncError
+from qa.types import Article, Problem
+
+
+def fetch_page(
+    fetcher: Fetcher, url: str, article_id: str, source_url: str, *,
+    title: str = "", published: datetime | None = None,
+) -> tuple[Article | None, list[Problem]]:
+    """The article on the page at `url`, under `article_id`; None with the reason when the page
+    cannot be fetched or has no article text. `title` and `published` (from the feed or
+    sitemap) fill what the page itself does not say."""
+    try:
+        response = fetcher.get(url)
+    except SyncError as exc:
+        return None, [Problem(source_url, f"{exc}; will try again next sync", article_id)]
+    if "html" not in response.headers.get("content-type", "text/html"):
+        kind = response.headers.get("content-type", "").split(";")[0]
+        return None, [Problem(source_url, f"{url} is {kind}, not an HTML page; skipped", article_id)]
+    articles, problems = article_from_html(response.text, url)
+    problems = [dataclasses.replace(p, file=source_url, article_id=article_id) for p in problems]
+    if not articles:
+        return None, problems
+    article = articles[0]
+    title = article.title if article.title and not _generated(problems) else (title or article.title)
+    article = dataclasses.replace(
+        article, id=article_id, title=title, url=article.url or response.url,
+        published=article.published or published, source_file=source_url,
+        content_hash=content_hash(title, article.text),
+    )
+    return article, problems
+
+
+def _generated(problems: list[Problem]) -> bool:
+    return any("no title" in p.reason for p in problems)
