@@ -20,9 +20,20 @@ from qa.errors import (
     InvalidQueryError,
     ModelError,
     QAError,
+    SyncError,
 )
 from qa.llm import LLMConfig
-from qa.types import Answer, ArchiveStats, Article, Chunk, Citation, IndexReport, Passage, Problem
+from qa.types import (
+    Answer,
+    ArchiveStats,
+    Article,
+    Chunk,
+    Citation,
+    IndexReport,
+    Passage,
+    Problem,
+    Source,
+)
 
 __all__ = [
     "Answer",
@@ -43,6 +54,8 @@ __all__ = [
     "Problem",
     "QAError",
     "Settings",
+    "Source",
+    "SyncError",
     "default_index_dir",
     "retrieve",
 ]

@@ -160,7 +160,8 @@ class Archive:
         from qa.sync.run import sync_source
 
         return sync_source(
-            self.store, lambda: self.encoder, self.settings, url, pages=pages, progress=progress or no_progress
+            self.store, lambda: self.encoder, self.settings, url, pages=pages,
+            progress=progress or no_progress,
         )
 
     def sources(self) -> list[Source]:

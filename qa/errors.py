@@ -6,7 +6,9 @@
     ├── IndexMismatchError   the index was built with another model, dimension or format
     ├── IndexLockedError     another process is writing to the index
     ├── InvalidQueryError    an empty or too long question, or bad filters
-    └── ModelError           the embedding model cannot be loaded or failed its checksum
+    ├── ModelError           the embedding model cannot be loaded or failed its checksum
+    └── SyncError            a synced source is down or answers what it should not (the archive is unchanged)
+        └── SourceURLError   not a http(s) URL, or no such source (also a ValueError)
 """
 
 
@@ -36,3 +38,11 @@ class InvalidQueryError(QAError, ValueError):
 
 class ModelError(QAError):
     """The embedding model cannot be loaded."""
+
+
+class SyncError(QAError):
+    """A source cannot be synced now (down, refusing, or answering what it should not)."""
+
+
+class SourceURLError(SyncError, ValueError):
+    """A URL that is not a http(s) URL, or a source that is not recorded."""

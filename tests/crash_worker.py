@@ -9,6 +9,8 @@ Commands (each answered by {"pid": child} at once and {"pid", "status", "signal"
     {"cmd": "reindex", "index_dir", "paths", "prune", "result", "crash_at", "crash_nth", "embed_batch"}
         runs qa.indexing.reindex; with crash_at, the child SIGKILLs itself at that crash point
         (the crash_nth time it is reached); writes the IndexReport as JSON to `result`.
+    {"cmd": "sync", "index_dir", "url", "result", "crash_at", "crash_nth", "embed_batch", "batch_posts"}
+        runs qa.sync.run.sync_source the same way (batch_posts: posts per published batch).
     {"cmd": "query_loop", "index_dir", "question", "k", "out", "stop"}
         queries until the file `stop` exists, one JSON line per query to `out`:
         {"ids": [...], "texts": [...]} or {"error": "..."}.
@@ -31,10 +33,9 @@ os.environ["TOKENIZERS_PARALLELISM"] = "false"
 from embeddings.encoder import load_encoder
 
 
-def _reindex(encoder: object, job: dict) -> None:
+def _checkpoint(job: dict):
+    """A checkpoint function that SIGKILLs this process the crash_nth time crash_at is reached."""
     from qa import indexing
-    from qa.config import Settings
-    from qa.store import Store
 
     if job.get("embed_batch"):
         indexing.EMBED_BATCH = int(job["embed_batch"])
@@ -46,11 +47,35 @@ def _reindex(encoder: object, job: dict) -> None:
             if seen["n"] == int(job.get("crash_nth") or 1):
                 os.kill(os.getpid(), signal.SIGKILL)
 
+    return checkpoint
+
+
+def _reindex(encoder: object, job: dict) -> None:
+    from qa import indexing
+    from qa.config import Settings
+    from qa.store import Store
+
+    checkpoint = _checkpoint(job)
     settings = Settings(**job.get("settings", {}))
     store = Store(job["index_dir"])
     report = indexing.reindex(
         store, encoder, settings, paths=job["paths"], prune=bool(job.get("prune")), checkpoint=checkpoint
     )
+    store.close()
+    Path(job["result"]).write_text(json.dumps(report.to_dict()))
+
+
+def _sync(encoder: object, job: dict) -> None:
+    from qa.config import Settings
+    from qa.store import Store
+    from qa.sync import wordpress
+    from qa.sync.run import sync_source
+
+    checkpoint = _checkpoint(job)
+    if job.get("batch_posts"):
+        wordpress.BATCH_POSTS = int(job["batch_posts"])
+    store = Store(job["index_dir"])
+    report = sync_source(store, lambda: encoder, Settings(), job["url"], checkpoint=checkpoint)
     store.close()
     Path(job["result"]).write_text(json.dumps(report.to_dict()))
 
@@ -77,7 +102,7 @@ def _query_loop(encoder: object, job: dict) -> None:
 def _child(encoder: object, job: dict) -> None:
     code = 0
     try:
-        {"reindex": _reindex, "query_loop": _query_loop}[job["cmd"]](encoder, job)
+        {"reindex": _reindex, "sync": _sync, "query_loop": _query_loop}[job["cmd"]](encoder, job)
     except BaseException:
         traceback.print_exc()
         code = 1
@@ -90,6 +115,7 @@ def main() -> None:
     # Import everything a child needs now, once, instead of in every child.
     import qa.archive  # noqa: F401
     import qa.indexing  # noqa: F401
+    import qa.sync.run  # noqa: F401
 
     encoder = load_encoder(backend="torch")
     encoder.dimension  # noqa: B018 - loads the weights before forking (no forward pass)

@@ -35,6 +35,8 @@ def test_public_names_are_pinned() -> None:
         "Problem",
         "QAError",
         "Settings",
+        "Source",
+        "SyncError",
         "default_index_dir",
         "retrieve",
     ]
@@ -43,7 +45,7 @@ def test_public_names_are_pinned() -> None:
 
 
 @pytest.mark.parametrize(
-    "cls", [qa.Passage, qa.Answer, qa.Citation, qa.IndexReport, qa.ArchiveStats, qa.Article]
+    "cls", [qa.Passage, qa.Answer, qa.Citation, qa.IndexReport, qa.ArchiveStats, qa.Article, qa.Source]
 )
 def test_result_types_are_frozen_dataclasses(cls: type) -> None:
     assert dataclasses.is_dataclass(cls)

@@ -28,13 +28,18 @@ from qa.sources.common import (
 )
 from qa.sync.common import Batch, later
 from qa.sync.http import Fetcher, SyncError
-from qa.sync.pages import fetch_page
+from qa.sync.pages import PROTECTED, fetch_page, is_password_form
 from qa.sync.state import Item, SourceRow, url_key
 from qa.types import Article, Problem
 
 
+def _updated(entry: Any) -> str | None:
+    # dict.get, not entry.get: feedparser 6 maps a missing `updated` to `published`, warning.
+    return dict.get(entry, "updated")
+
+
 def _stamp(entry: Any) -> str:
-    fields = [entry.get(k) for k in ("title", "link", "id", "published", "updated", "summary")]
+    fields = [entry.get(k) for k in ("title", "link", "id", "published", "summary")] + [_updated(entry)]
     fields.append([c.get("value") for c in entry.get("content") or []])
     return hashlib.sha256(json.dumps(fields, default=str).encode()).hexdigest()[:32]
 
@@ -47,8 +52,8 @@ def _entry_article(entry: Any, article_id: str, link: str, source_url: str) -> A
     title = clean_title(entry.get("title") or "") or first_words(text)
     return Article(
         id=article_id, title=title, text=text, url=link,
-        published=parse_datetime(entry.get("published")) or parse_datetime(entry.get("updated")),
-        modified=parse_datetime(entry.get("updated")),
+        published=parse_datetime(entry.get("published")) or parse_datetime(_updated(entry)),
+        modified=parse_datetime(_updated(entry)),
         authors=names(entry.get("authors") or entry.get("author") or []),
         categories=names([t.get("term") for t in entry.get("tags") or [] if isinstance(t, dict)]),
         source=host_of(link), content_hash=content_hash(title, text), source_file=source_url,
@@ -87,9 +92,13 @@ def sync_feed(fetcher: Fetcher, source: SourceRow, known: dict[str, Item]) -> It
             batch.unchanged += 1
             continue
         article_id = url_key(link)
+        if any(is_password_form(c.get("value") or "") for c in entry.get("content") or []):
+            batch.problems.append(Problem(source.url, PROTECTED, article_id))
+            batch.items[key] = Item(None, stamp)
+            continue
         article = _entry_article(entry, article_id, link, source.url)
         if article is None:
-            published = parse_datetime(entry.get("published")) or parse_datetime(entry.get("updated"))
+            published = parse_datetime(entry.get("published")) or parse_datetime(_updated(entry))
             article, problems = fetch_page(fetcher, link, article_id, source.url,
                                            title=clean_title(entry.get("title") or ""), published=published)
             batch.problems.extend(problems)

@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from qa.errors import QAError
+from qa.errors import SourceURLError, SyncError
 
 log = logging.getLogger(__name__)
 
@@ -30,14 +30,6 @@ MAX_BODY_BYTES = 50 * 1024 * 1024
 # app never hit one site with two requests at once.
 _host_locks: dict[str, threading.Lock] = {}
 _host_locks_guard = threading.Lock()
-
-
-class SyncError(QAError):
-    """A source cannot be synced now (down, refusing, or answering what it should not)."""
-
-
-class SourceURLError(SyncError, ValueError):
-    """A URL that is not a http(s) URL, or a source that is not recorded."""
 
 
 def check_url(url: str) -> str:
@@ -134,6 +126,7 @@ class Fetcher:
         )
         self.requests = 0
         self.bytes = 0
+        self.history: list[tuple[str, int, int]] = []  # (url, status, bytes received) per request
 
     def __enter__(self) -> Fetcher:
         return self
@@ -215,6 +208,7 @@ class Fetcher:
                 if len(body) > MAX_BODY_BYTES:
                     raise SyncError(f"{stream.url} sends more than {MAX_BODY_BYTES:,} bytes; skipped")
             self.bytes += stream.num_bytes_downloaded
+            self.history.append((str(stream.url), stream.status_code, stream.num_bytes_downloaded))
             return Response(str(stream.url), stream.status_code, stream.headers, bytes(body))
 
 

@@ -10,6 +10,14 @@ from qa.sources.pages import article_from_html
 from qa.sync.http import Fetcher, SyncError
 from qa.types import Article, Problem
 
+# WordPress shows a password-protected post as this form, in its page and in its feed entry.
+_PASSWORD_FORM = "post-password-form"
+PROTECTED = "password-protected post: no text to read; skipped"
+
+
+def is_password_form(html: str) -> bool:
+    return _PASSWORD_FORM in html
+
 
 def fetch_page(
     fetcher: Fetcher, url: str, article_id: str, source_url: str, *,
@@ -25,6 +33,8 @@ def fetch_page(
     if "html" not in response.headers.get("content-type", "text/html"):
         kind = response.headers.get("content-type", "").split(";")[0]
         return None, [Problem(source_url, f"{url} is {kind}, not an HTML page; skipped", article_id)]
+    if is_password_form(response.text):
+        return None, [Problem(source_url, PROTECTED, article_id)]
     articles, problems = article_from_html(response.text, url)
     problems = [dataclasses.replace(p, file=source_url, article_id=article_id) for p in problems]
     if not articles:

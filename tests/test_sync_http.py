@@ -1,0 +1,190 @@
+"""HTTP faults a real WordPress does not produce, on a small scripted server on 127.0.0.1:
+429 with Retry-After, 503, slow and truncated answers, redirects, HTML or cut JSON where JSON
+belongs. Every scripted route answers a bounded list of responses, and the tests count requests."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+import qa
+from qa.sync.http import Fetcher, HttpSettings, SourceURLError, SyncError, check_url, retry_after
+from qa.sync.run import sync_source
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    cut: bool = False  # announce the full length, send a tenth, close
+
+
+class Server:
+    """Answers each path with its scripted replies in turn (the last one repeats)."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, list[Reply]] = {}
+        self.hits: dict[str, int] = {}
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                path = self.path.split("?", 1)[0]
+                server.hits[path] = server.hits.get(path, 0) + 1
+                replies = server.routes.get(path) or [Reply(404, b"not found")]
+                reply = replies[min(server.hits[path], len(replies)) - 1]
+                time.sleep(reply.delay)
+                self.send_response(reply.status)
+                for key, value in reply.headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(reply.body)))
+                self.end_headers()
+                self.wfile.write(reply.body[: len(reply.body) // 10] if reply.cut else reply.body)
+                if reply.cut:
+                    self.close_connection = True
+
+            def log_message(self, *args: object) -> None:
+                return None
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    s = Server()
+    yield s
+    s.close()
+
+
+def fetcher(sleeps: list[float], **settings: float) -> Fetcher:
+    options = {"attempts": 3, "backoff": 0.5, "timeout": 2.0, **settings}
+    return Fetcher(HttpSettings(**options), sleep=sleeps.append)
+
+
+def test_429_waits_as_long_as_retry_after_says(server: Server) -> None:
+    server.routes["/a"] = [Reply(429, headers={"Retry-After": "7"}), Reply(200, b"ok")]
+    sleeps: list[float] = []
+    with fetcher(sleeps) as f:
+        assert f.get(server.url + "/a").content == b"ok"
+    assert sleeps == [7.0] and server.hits["/a"] == 2
+
+
+def test_503_is_retried_with_backoff_then_names_the_site(server: Server) -> None:
+    server.routes["/a"] = [Reply(503)]
+    sleeps: list[float] = []
+    with fetcher(sleeps) as f, pytest.raises(SyncError, match=r"Cannot sync from 127\.0\.0\.1:\d+: HTTP 503"):
+        f.get(server.url + "/a")
+    assert server.hits["/a"] == 3 and sleeps == [0.5, 1.0]
+
+
+def test_a_retry_after_beyond_the_cap_fails_at_once(server: Server) -> None:
+    server.routes["/a"] = [Reply(429, headers={"Retry-After": "3600"})]
+    with fetcher([]) as f, pytest.raises(SyncError, match="asks to wait 3600 s"):
+        f.get(server.url + "/a")
+    assert server.hits["/a"] == 1
+
+
+def test_retry_after_as_an_http_date() -> None:
+    assert retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now=1445412480.0) == 30.0
+    assert retry_after("soon") is None
+
+
+def test_a_slow_answer_times_out_and_is_retried(server: Server) -> None:
+    server.routes["/slow"] = [Reply(200, b"late", delay=1.0), Reply(200, b"fast")]
+    with fetcher([], timeout=0.3) as f:
+        assert f.get(server.url + "/slow").content == b"fast"
+    assert server.hits["/slow"] == 2
+
+
+def test_a_truncated_body_is_retried_then_reported(server: Server) -> None:
+    body = json.dumps([{"id": i} for i in range(100)]).encode()
+    server.routes["/cut"] = [Reply(200, body, cut=True), Reply(200, body)]
+    with fetcher([]) as f:
+        assert json.loads(f.get(server.url + "/cut").content)[-1] == {"id": 99}
+    server.routes["/always"] = [Reply(200, body, cut=True)]
+    with fetcher([]) as f, pytest.raises(SyncError, match="cut before the whole answer"):
+        f.get(server.url + "/always")
+    assert server.hits["/always"] == 3
+
+
+def test_redirects_are_followed_only_within_the_site(server: Server) -> None:
+    server.routes["/old"] = [Reply(301, headers={"Location": "/new"})]
+    server.routes["/new"] = [Reply(200, b"here")]
+    port = server.url.rsplit(":", 1)[1]
+    server.routes["/away"] = [Reply(302, headers={"Location": f"http://localhost:{port}/new"})]
+    server.routes["/file"] = [Reply(302, headers={"Location": "file:///etc/passwd"})]
+    with fetcher([]) as f:
+        response = f.get(server.url + "/old")
+        assert (response.content, response.url) == (b"here", server.url + "/new")
+        with pytest.raises(SyncError, match="redirects to another site"):
+            f.get(server.url + "/away")
+        with pytest.raises(SyncError, match="redirects to another site"):
+            f.get(server.url + "/file")
+    assert server.hits.get("/new") == 1
+
+
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "ftp://example.com/feed", "javascript:alert(1)", "example.com"]
+)
+def test_only_http_urls_are_fetched(url: str, archive: qa.Archive) -> None:
+    with pytest.raises(SourceURLError, match="Not a http"):
+        check_url(url)
+    with pytest.raises(ValueError, match="Not a http"):
+        archive.sync(url)
+    assert archive.sources() == []
+
+
+def test_a_site_that_is_down_is_a_qaerror_naming_it(archive: qa.Archive) -> None:
+    with pytest.raises(qa.QAError, match=r"127\.0\.0\.1:9: connection refused"), fetcher([]) as f:
+        sync_source(
+            archive.store, lambda: archive.encoder, archive.settings, "http://127.0.0.1:9/", fetcher=f
+        )
+    assert archive.sources() == [] and archive.stats().articles == 0
+
+
+def _fake_wordpress(server: Server, posts: list[dict]) -> None:
+    index = {"name": "Fake", "home": server.url, "url": server.url, "namespaces": ["wp/v2"]}
+    link = f'<{server.url}/wp-json/>; rel="https://api.w.org/"'
+    as_json = {"Content-Type": "application/json", "X-WP-TotalPages": "1"}
+    server.routes["/"] = [Reply(200, b"<html>home</html>", {"Content-Type": "text/html", "Link": link})]
+    server.routes["/wp-json/"] = [Reply(200, json.dumps(index).encode(), as_json)]
+    server.routes["/wp-json/wp/v2/posts"] = [Reply(200, json.dumps(posts).encode(), as_json)]
+
+
+def _post(i: int, modified: str) -> dict:
+    return {"id": i, "link": f"http://fake.test/{i}/", "date_gmt": "2024-05-01T10:00:00",
+            "modified_gmt": modified, "title": {"rendered": f"Fake post {i}"},
+            "content": {"rendered": f"<p>The body of fake post number {i}.</p>", "protected": False}}
+
+
+@pytest.mark.parametrize("bad", ["html", "truncated"])
+def test_html_or_cut_json_is_a_problem_of_that_source_only(
+    server: Server, archive: qa.Archive, bad: str
+) -> None:
+    _fake_wordpress(server, [_post(1, "2024-05-01T10:00:00"), _post(2, "2024-05-01T10:00:00")])
+    with fetcher([]) as f:
+        sync_source(archive.store, lambda: archive.encoder, archive.settings, server.url, fetcher=f)
+    assert archive.stats().articles == 2
+    before = archive.stats().generation
+    body = b"<!doctype html><p>Maintenance</p>" if bad == "html" else json.dumps(
+        [_post(3, "2024-06-01T10:00:00")]).encode()[:-40]
+    server.routes["/wp-json/wp/v2/posts"] = [Reply(200, body, {"Content-Type": "application/json"})]
+    with fetcher([]) as f, pytest.raises(SyncError, match="not complete JSON"):
+        sync_source(archive.store, lambda: archive.encoder, archive.settings, server.url, fetcher=f)
+    assert (archive.stats().articles, archive.stats().generation) == (2, before)
+    (source,) = archive.sources()
+    assert "not complete JSON" in source.last_error and source.articles == 2
