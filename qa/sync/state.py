@@ -7,7 +7,7 @@
     source_items  (source, item) -> the article it gave (NULL: skipped, e.g. password-protected)
                   and its stamp (WordPress modified_gmt, a feed entry's date, a sitemap lastmod)
 
-The tables are created by the store's format-3 migration (qa/store.py). Both change only
+The tables are created by the store migration m003_sources (qa/migrations.py). Both change only
 inside the transaction that publishes the articles they describe (or, when no
 article changed, in a transaction of their own), so a sync killed at any moment resumes exactly.
 """
