@@ -29,9 +29,9 @@ abstained on is reported.
 
 Calibration: each question's `Evidence.confidence` is recorded, and a sweep shows, per
 threshold, the abstention on null and answerable questions and the evidence share that is left.
-`MIN_CONFIDENCE` in qa/answer.py is the sweep's `recommended` threshold: the lowest that meets
-both abstention goals (null >= 0.6, answerable <= 0.1) with a margin of 0.05 each, so that it
-loses the fewest answers. The figures above the sweep use MIN_CONFIDENCE.
+`AnswerWeights.min_confidence` in qa/config.py is the sweep's `recommended` threshold: the lowest
+that meets both abstention goals (null >= 0.6, answerable <= 0.1) with a margin of 0.05 each, so that it
+loses the fewest answers. The figures above the sweep use it.
 """
 
 from __future__ import annotations
@@ -48,13 +48,7 @@ from pathlib import Path
 from typing import Any
 
 import qa
-from qa.answer import (
-    ANSWER_PASSAGES,
-    ANSWER_PER_ARTICLE,
-    MIN_CONFIDENCE,
-    answer_from_evidence,
-    gather_evidence,
-)
+from qa.answer import WEIGHTS, answer_from_evidence, gather_evidence
 from qa.evaluation import AnswerReport, evaluate_answers, load_natural_questions
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "multihop-rag"
@@ -118,7 +112,8 @@ def calibrate(rows: list[dict[str, Any]]) -> dict[str, Any]:
     ordered = sorted(r["confidence"] for r in answerable)
     edge = ordered[min(int(MAX_FALSE_ABSTENTION * len(ordered)), len(ordered) - 1)]
     sweep = {}
-    for threshold in sorted({round(0.6 + 0.02 * i, 2) for i in range(11)} | {MIN_CONFIDENCE, round(edge, 4)}):
+    thresholds = {round(0.6 + 0.02 * i, 2) for i in range(11)} | {WEIGHTS.min_confidence, round(edge, 4)}
+    for threshold in sorted(thresholds):
         sweep[str(threshold)] = {
             "null_abstained": share(r["confidence"] < threshold for r in nulls),
             "answerable_abstained": share(r["confidence"] < threshold for r in answerable),
@@ -150,9 +145,10 @@ def evaluate(archive: qa.Archive, queries: list[dict[str, Any]]) -> list[dict[st
     archive.sentence_vectors.clear()
     for q, cold_seconds in zip(queries, cold, strict=True):
         answer, warm_seconds = timed_ask(archive, q["query"], cold=False)
-        k, per_article = max(settings.k, ANSWER_PASSAGES), max(settings.per_article, ANSWER_PER_ARTICLE)
+        w = settings.answer
+        k, per_article = max(settings.k, w.passages), max(settings.per_article, w.per_article)
         passages = archive.retrieve(q["query"], k, per_article=per_article)
-        evidence = gather_evidence(q["query"], passages, archive.sentence_vectors)
+        evidence = gather_evidence(q["query"], passages, archive.sentence_vectors, weights=w)
         again = answer_from_evidence(evidence, max_sentences=settings.answer_sentences)
         assert again.text == answer.text, "the bench must score what ask() answers"
         facts = [e["fact"] for e in q["evidence_list"]]
@@ -190,7 +186,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "questions": len(rows),
         "answerable": len(answerable),
         "null": len(nulls),
-        "threshold": MIN_CONFIDENCE,
+        "threshold": WEIGHTS.min_confidence,
         "cites_gold": share(r["cites_gold"] for r in answerable),
         "excerpt_gold": share(r["excerpt_gold"] for r in answerable),
         "passages_gold": share(r["passages_gold"] for r in answerable),
@@ -227,7 +223,7 @@ def print_table(summary: dict[str, Any]) -> None:
     if summary["calibration"]:
         print("threshold  null abstained  answerable abstained  cites a gold fact (sentence)")
         for threshold, c in summary["calibration"]["sweep"].items():
-            mark = " <- qa/answer.py" if float(threshold) == summary["threshold"] else ""
+            mark = " <- AnswerWeights" if float(threshold) == summary["threshold"] else ""
             print(
                 f"{threshold:<9}  {c['null_abstained']:<14.3f}  {c['answerable_abstained']:<20.3f}  "
                 f"{c['cites_gold']:.3f}{mark}"

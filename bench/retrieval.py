@@ -28,9 +28,11 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.encoder import load_encoder
-from qa import retrieval
+from qa.catalog import BM25_B, BM25_K1, Catalog, LexicalIndex, SentenceIndex
 from qa.chunking import chunk_article, context_header
 from qa.evaluation import load_questions, report
+from qa.query import query_terms, read_hints
+from qa.ranking import RANKING, Ranking, cap_per_article, fuse
 from qa.sources import dedupe, read_sources
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "multihop-rag"
@@ -135,7 +137,7 @@ def lexical_cached(
     scores = lexical_scores(
         corpus,
         questions,
-        lambda q: retrieval.fts_match(retrieval.query_terms(q, question_words=question_words)),
+        lambda q: fts_match(query_terms(q, question_words=question_words)),
     )
     print(
         f"{tag}: lexical scoring {time.perf_counter() - started:.1f}s, {len(corpus.texts)} chunks",
@@ -156,12 +158,12 @@ def bm25s_cached(
     b: float | None = None,
 ) -> np.ndarray:
     """BM25 (bm25s, in memory) of every chunk for every question, with or without a stemmer."""
-    k1 = retrieval.BM25_K1 if k1 is None else k1
-    b = retrieval.BM25_B if b is None else b
+    k1 = BM25_K1 if k1 is None else k1
+    b = BM25_B if b is None else b
     path = cache / f"bm25s-{tag}-{int(stem)}-{k1}-{b}-{len(questions)}.npy"
     if path.exists():
         return np.load(path)
-    index = retrieval.LexicalIndex.build(
+    index = LexicalIndex.build(
         np.arange(len(corpus.lexical)), corpus.lexical, stem=stem, k1=k1, b=b
     )
     scores = np.zeros((len(questions), len(corpus.texts)), dtype=np.float32)
@@ -170,6 +172,12 @@ def bm25s_cached(
         scores[qi, ids] = s
     np.save(path, scores)
     return scores
+
+
+def fts_match(terms: list[str]) -> str | None:
+    """An FTS5 MATCH expression that ORs the quoted terms (quoting neutralises FTS syntax)."""
+    quoted = ['"' + t.replace('"', '""') + '"' for t in terms]
+    return " OR ".join(quoted) if quoted else None
 
 
 def lexical_scores(corpus: Corpus, questions: list, match_for) -> np.ndarray:
@@ -197,31 +205,31 @@ def top(matrix_row: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
     return part.astype(np.int64), matrix_row[part].astype(np.float64)
 
 
-def catalog_of(corpus: Corpus, articles: list) -> retrieval.Catalog:
+def catalog_of(corpus: Corpus, articles: list) -> Catalog:
     rows = [
         (i, articles[a].id, articles[a].source, articles[a].published)
         for i, a in enumerate(corpus.article.tolist())
     ]
-    return retrieval.Catalog.build(rows)
+    return Catalog.build(rows)
 
 
 def run(
     name: str,
     questions: list,
     corpus: Corpus,
-    catalog: retrieval.Catalog,
+    catalog: Catalog,
     dense: np.ndarray | None,
     lexical: np.ndarray | None,
-    ranking: retrieval.Ranking,
+    ranking: Ranking,
     *,
     per_article: int = 10,
     sentences: list | None = None,
 ) -> dict:
-    """Rank every question through `retrieval.fuse` exactly as `Archive.retrieve` does, and score it."""
+    """Rank every question through `fuse` exactly as `Archive.retrieve` does, and score it."""
     lists = []
     empty = (np.zeros(0, dtype=np.int64), np.zeros(0))
     for qi, q in enumerate(questions):
-        hints = retrieval.read_hints(q.question, catalog.sources, default_year=catalog.newest_year)
+        hints = read_hints(q.question, catalog.sources, default_year=catalog.newest_year)
         d = top(dense[qi], ranking.dense_depth) if dense is not None and ranking.dense else empty
         if lexical is not None and ranking.lexical:
             lrow = lexical[qi]
@@ -231,8 +239,8 @@ def run(
         else:
             lx = empty
         sent = sentences[qi] if sentences is not None and ranking.sentence else None
-        ids, _ = retrieval.fuse(d, lx, catalog, hints, ranking, sent)
-        lists.append(retrieval.cap_per_article(ids, catalog, k=10, per_article=per_article))
+        ids, _ = fuse(d, lx, catalog, hints, ranking, sent)
+        lists.append(cap_per_article(ids, catalog, k=10, per_article=per_article))
     rep = report(questions, [[corpus.texts[i] for i in ids] for ids in lists])
     record = {
         "variant": name,
@@ -244,7 +252,7 @@ def run(
 
 
 def grid(
-    questions: list, corpus: Corpus, catalog: retrieval.Catalog, dense, lex, sentences, tag: str
+    questions: list, corpus: Corpus, catalog: Catalog, dense, lex, sentences, tag: str
 ) -> list[dict]:
     """Search the fusion weights; the objective is MRR@10 + Hits@4 + Hits@10 (dev questions only)."""
     import itertools
@@ -253,7 +261,7 @@ def grid(
     for wd, wsent, ws, wt in itertools.product(
         (0.15, 0.25, 0.4), (0.15, 0.25, 0.4), (0.2, 0.3, 0.5), (0.2, 0.3)
     ):
-        ranking = retrieval.Ranking(dense=wd, sentence=wsent, source=ws, day=wt)
+        ranking = Ranking(dense=wd, sentence=wsent, source=ws, day=wt)
         name = f"grid d{wd} sent{wsent} src{ws} day{wt} {tag}"
         records.append(run(name, questions, corpus, catalog, dense, lex, ranking, sentences=sentences))
     best = max(records, key=lambda r: r["mrr_at_10"] + r["hits_at_4"] + r["hits_at_10"])
@@ -263,7 +271,7 @@ def grid(
 
 def sentence_lists(corpus: Corpus, questions: list, depth: int) -> list:
     """Per question: (chunk ids, best sentence BM25), as `Archive.retrieve` gets them."""
-    index = retrieval.SentenceIndex.build(np.arange(len(corpus.texts)), corpus.texts)
+    index = SentenceIndex.build(np.arange(len(corpus.texts)), corpus.texts)
     return [index.search(q.question, depth) for q in questions]
 
 
@@ -298,8 +306,8 @@ def main(argv: list[str] | None = None) -> int:
     questions = load_questions(args.questions)
     q_vectors = embed_cached([q.question for q in questions], encoder, args.cache_dir, None)
     records = []
-    R = retrieval.Ranking
-    final = retrieval.RANKING
+    R = Ranking
+    final = RANKING
     lexical_only = dataclasses.replace(final, dense=0.0)
     for overlap in args.overlaps:
         for header in map(bool, args.contexts):

@@ -31,7 +31,9 @@ import numpy as np
 from embeddings.ann import EXACT_MAX_VECTORS, build_ivf, tune_nprobe
 from embeddings.encoder import load_encoder
 from embeddings.index import VectorIndex
-from qa.retrieval import Catalog, Filters, rank_chunk_ids
+from qa.catalog import Catalog
+from qa.query import Filters
+from qa.ranking import rank_chunk_ids
 from qa.store import Store
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"

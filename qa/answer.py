@@ -12,42 +12,23 @@ reading order with [n] markers and `Citation`s whose links scroll to the cited s
 from __future__ import annotations
 
 import math
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date
 from typing import Protocol
 from urllib.parse import quote
 
 import numpy as np
 
 from qa.chunking import paragraph_spans, sentence_spans
-from qa.retrieval import _STOPWORDS as _STOPWORDS_Q
-from qa.retrieval import query_terms
+from qa.config import AnswerWeights
+from qa.query import STOPWORDS, WORD, key_stems, named_days, names_outlet, outlet_name, stem
 from qa.sentences import is_statement, sentence_kind
 from qa.types import Answer, Citation, Passage
 
 ABSTAIN_TEXT = "The archive does not seem to answer this."
-# Passages that `Archive.ask` draws sentences from when no `k` is given, and per article.
-ANSWER_PASSAGES = 8
-ANSWER_PER_ARTICLE = 3
-# Sentences embedded per question after the lexical first pass: the query-time cost.
-EMBED_BUDGET = 8
-# Below this confidence (see `Evidence.confidence`) the archive abstains. Calibrated on the
-# MultiHop-RAG dev questions with bench/answers.py (its `recommended` threshold: the lowest that
-# abstains on >= 0.65 of the null questions and <= 0.05 of the answerable ones): 0.69 of the null
-# questions abstain and 0.025 of the answerable ones.
-MIN_CONFIDENCE = 0.68
-LEXICAL_WEIGHT = 0.75
-FOCUS_WEIGHT = 0.5
-# Sentences for each outlet or publication date a question names: a comparison of two reports
-# shows two from each side (bench/answers.py: fact-level evidence 0.70 with one, 0.75 with two).
-PER_NAMED = 2
-# A sentence scoring below this share of the best one is not worth saying.
-RELATIVE_FLOOR = 0.6
-LEADS = 3
+WEIGHTS = AnswerWeights()
 
 _DEPENDENT_STARTS = frozenset(
     {
@@ -56,24 +37,7 @@ _DEPENDENT_STARTS = frozenset(
         "instead", "otherwise", "there", "then", "so",
     }
 )  # fmt: skip
-# Words that shape a question but say nothing about its subject (the retrieval stopword list
-# keeps them): left out of the lexical overlap and of a question's focus.
-_QUESTION_WORDS = frozenset(
-    {
-        "what", "where", "when", "who", "whom", "whose", "which", "why", "how", "whether", "did",
-        "does", "do", "done", "has", "have", "had", "been", "being", "were", "was", "is", "are",
-        "be", "would", "could", "should", "can", "will", "may", "might", "also", "both", "between",
-        "according", "article", "articles", "report", "reported", "reports", "reporting",
-        "mentioned", "published", "while", "about", "regarding", "considering",
-    }
-)  # fmt: skip
 _DEMONSTRATIVES = frozenset({"the", "this", "that", "these", "those"})
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_MONTHS = [
-    "january", "february", "march", "april", "may", "june",
-    "july", "august", "september", "october", "november", "december",
-]  # fmt: skip
-_DATE = re.compile(r"\b(" + "|".join(_MONTHS) + r")\s+(\d{1,2}),?\s+(\d{4})\b", re.IGNORECASE)
 
 
 class TextEncoder(Protocol):
@@ -147,6 +111,7 @@ class Evidence:
     passages: tuple[Passage, ...]
     ranked: tuple[Sentence, ...]
     spans: tuple[tuple[tuple[int, int], ...], ...]
+    weights: AnswerWeights = WEIGHTS
 
     @property
     def confidence(self) -> float:
@@ -181,27 +146,31 @@ def gather_evidence(
     passages: Sequence[Passage],
     vectors: TextEncoder,
     *,
-    embed_budget: int = EMBED_BUDGET,
+    embed_budget: int | None = None,
+    weights: AnswerWeights = WEIGHTS,
 ) -> Evidence:
     """Rank the sentences of `passages` against `question`; only `embed_budget` are embedded.
 
-    A sentence's score is its cosine similarity to the question, plus `FOCUS_WEIGHT` times its
+    A sentence's score is its cosine similarity to the question, plus `weights.focus` times its
     similarity to the question's focus (the question without the terms the passages already
     contain: "What was agreed in Jinan?" -> "What was agreed in", which prefers the sentence
     about the agreements to the one that only says where the meeting was), plus
-    `LEXICAL_WEIGHT` times its share of the question's key terms, plus a small passage-rank prior.
+    `weights.lexical` times its share of the question's key terms, plus a small passage-rank prior.
+    `embed_budget` defaults to `weights.embed_budget`.
     """
+    w = weights
+    embed_budget = w.embed_budget if embed_budget is None else embed_budget
     spans = tuple(tuple(sentence_spans(p.text)) for p in passages)
     candidates = _candidates(passages, spans)
     sets = [key_stems(c.text) for c in candidates]
-    lexical = _lexical_scores(question, passages, candidates, sets)
+    lexical = _lexical_scores(question, passages, candidates, sets, w)
     prior = [_prior(s.passage) for s in candidates]
-    first = [lx + 0.1 * pr for lx, pr in zip(lexical, prior, strict=True)]
+    first = [lx + w.shortlist_prior * pr for lx, pr in zip(lexical, prior, strict=True)]
     # A question of few key terms gives the lexical pass little to go on: embed more.
-    budget = embed_budget if len(key_stems(question)) >= 4 else 3 * embed_budget
+    budget = embed_budget if len(key_stems(question)) >= w.few_terms else w.few_terms_factor * embed_budget
     keep = _shortlist(question, passages, candidates, first, budget)
     if not keep:
-        return Evidence(question, tuple(passages), (), spans)
+        return Evidence(question, tuple(passages), (), spans, w)
     focus = focus_of(question, set().union(*sets))
     queries = [question] + ([focus] if focus else [])
     matrix = vectors.encode(queries + [candidates[i].text for i in keep])
@@ -210,12 +179,12 @@ def gather_evidence(
     ranked = [
         replace(
             candidates[i], lexical=round(lexical[i], 4), similarity=round(float(sim), 4),
-            score=round(float(sim + FOCUS_WEIGHT * foc) + LEXICAL_WEIGHT * lexical[i] + 0.05 * prior[i], 4),
+            score=round(float(sim + w.focus * foc) + w.lexical * lexical[i] + w.prior * prior[i], 4),
         )
         for i, sim, foc in zip(keep, similarity, focused, strict=True)
     ]
     ranked.sort(key=lambda s: (-s.score, s.passage, s.start))
-    return Evidence(question, tuple(passages), tuple(ranked), spans)
+    return Evidence(question, tuple(passages), tuple(ranked), spans, w)
 
 
 def _shortlist(
@@ -241,8 +210,8 @@ def _shortlist(
 def focus_of(question: str, found: set[str]) -> str | None:
     """The question without the words whose stems are in `found`; None when nothing is left
     to focus on (no key term remains) or nothing was removed."""
-    words = _WORD.findall(question)
-    kept = [w for w in words if stem(w) not in found or w.lower() in _STOPWORDS_Q]
+    words = WORD.findall(question)
+    kept = [w for w in words if stem(w) not in found or w.lower() in STOPWORDS]
     if len(kept) == len(words) or not key_stems(" ".join(kept)):
         return None
     return " ".join(kept)
@@ -271,28 +240,18 @@ def _prior(passage_rank: int) -> float:
     return 1.0 / math.sqrt(1 + passage_rank)
 
 
-def stem(term: str) -> str:
-    """A crude suffix stripper, enough to match "agreed"/"agree" and "talks"/"talk"."""
-    term = term.lower().replace("’", "'").removesuffix("'s")
-    for suffix in ("ing", "ed", "es", "s"):
-        if term.endswith(suffix) and len(term) - len(suffix) >= 4:
-            return term[: -len(suffix)]
-    return term
-
-
-def key_stems(text: str) -> set[str]:
-    """The stems of the content words of `text` (question words and news meta-words dropped)."""
-    return {stem(t) for t in query_terms(text) if t not in _QUESTION_WORDS}
-
-
 def _lexical_scores(
-    question: str, passages: Sequence[Passage], candidates: Sequence[Sentence], sets: Sequence[set[str]]
+    question: str,
+    passages: Sequence[Passage],
+    candidates: Sequence[Sentence],
+    sets: Sequence[set[str]],
+    weights: AnswerWeights,
 ) -> list[float]:
     """The idf-weighted share of the question's key terms in each sentence.
 
     A term's weight is log(1 + N / (1 + df)) over the N candidate sentences, so a name that few
     sentences contain counts most, and a term found nowhere still counts in the denominator.
-    Terms found only in the article's title or outlet count half.
+    Terms found only in the article's title or outlet count `weights.context_terms`.
     """
     terms = sorted(key_stems(question))
     if not terms or not candidates:
@@ -305,7 +264,7 @@ def _lexical_scores(
     for c, s in zip(candidates, sets, strict=True):
         inside = sum(weight[t] for t in terms if t in s)
         around = sum(weight[t] for t in terms if t not in s and t in contexts[c.passage])
-        scores.append((inside + 0.5 * around) / total)
+        scores.append((inside + weights.context_terms * around) / total)
     return scores
 
 
@@ -315,55 +274,62 @@ def compose_answer(
     vectors: TextEncoder,
     *,
     max_sentences: int = 3,
-    min_confidence: float = MIN_CONFIDENCE,
-    embed_budget: int = EMBED_BUDGET,
+    min_confidence: float | None = None,
+    embed_budget: int | None = None,
+    weights: AnswerWeights = WEIGHTS,
 ) -> Answer:
     """Pick the best sentences of `passages`, cite each, or abstain when the evidence is weak.
 
     Args:
         vectors: the encoder, ideally behind a `SentenceVectors` cache.
         max_sentences: the answer's budget; a question that names outlets or dates takes
-            PER_NAMED sentences for each of them and one more, up to twice the budget.
-        min_confidence: abstain below this `Evidence.confidence`.
+            `weights.per_named` sentences for each of them and one more, up to twice the budget.
+        min_confidence: abstain below this `Evidence.confidence` (default `weights.min_confidence`).
+        embed_budget: sentences to embed (default `weights.embed_budget`).
     """
     if max_sentences < 1:
         raise ValueError(f"max_sentences must be positive, not {max_sentences}")
-    evidence = gather_evidence(question, passages, vectors, embed_budget=embed_budget)
+    evidence = gather_evidence(question, passages, vectors, embed_budget=embed_budget, weights=weights)
     return answer_from_evidence(evidence, max_sentences=max_sentences, min_confidence=min_confidence)
 
 
 def answer_from_evidence(
-    evidence: Evidence, *, max_sentences: int = 3, min_confidence: float = MIN_CONFIDENCE
+    evidence: Evidence, *, max_sentences: int = 3, min_confidence: float | None = None
 ) -> Answer:
-    """The answer that `evidence` supports: cited sentences, or an abstention with leads."""
+    """The answer that `evidence` supports: cited sentences, or an abstention with leads.
+
+    `min_confidence` defaults to the evidence's `weights.min_confidence`."""
+    if min_confidence is None:
+        min_confidence = evidence.weights.min_confidence
     if not evidence.ranked or evidence.confidence < min_confidence:
-        return abstain(evidence.question, evidence.passages)
+        return abstain(evidence.question, evidence.passages, leads=evidence.weights.leads)
     chosen = _choose(evidence, max_sentences)
     return _render(evidence, chosen)
 
 
-def abstain(question: str, passages: Sequence[Passage]) -> Answer:
-    """The plain "not in the archive" answer, with the closest articles as leads."""
-    leads: list[Passage] = []
+def abstain(question: str, passages: Sequence[Passage], *, leads: int = WEIGHTS.leads) -> Answer:
+    """The plain "not in the archive" answer, with the closest `leads` articles as leads."""
+    found: list[Passage] = []
     for p in passages:
-        if all(p.article_id != q.article_id for q in leads):
-            leads.append(p)
-    return Answer(question=question, text=ABSTAIN_TEXT, abstained=True, leads=tuple(leads[:LEADS]))
+        if all(p.article_id != q.article_id for q in found):
+            found.append(p)
+    return Answer(question=question, text=ABSTAIN_TEXT, abstained=True, leads=tuple(found[:leads]))
 
 
 def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
-    """The best PER_NAMED sentences of each outlet or date the question names, then (unless it
+    """The best `per_named` sentences of each outlet or date the question names, then (unless it
     names two or more: a comparison, whose sides are covered) the best of each other article,
     then the best overall."""
     ranked = evidence.ranked
-    floor = RELATIVE_FLOOR * ranked[0].score
+    w = evidence.weights
+    floor = w.relative_floor * ranked[0].score
     groups = _named_groups(evidence.question, evidence.passages)
-    budget = min(max(max_sentences, PER_NAMED * len(groups) + 1), 2 * max_sentences)
+    budget = min(max(max_sentences, w.per_named * len(groups) + 1), 2 * max_sentences)
     chosen: list[Sentence] = []
     for group in groups:
         picked = 0
         for s in ranked:
-            if picked == PER_NAMED or s.score < floor:
+            if picked == w.per_named or s.score < floor:
                 break
             if s.passage in group and _is_new(s, chosen, evidence.passages):
                 chosen.append(s)
@@ -388,38 +354,15 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
 
 def _named_groups(question: str, passages: Sequence[Passage]) -> list[set[int]]:
     """Passages grouped by each outlet and publication date that the question mentions."""
-    lowered = " ".join(_WORD.findall(question.lower()))
     groups: dict[str, set[int]] = {}
     for i, p in enumerate(passages):
-        name = _outlet_name(p.source)
-        if name and re.search(rf"\b{re.escape(name)}\b", lowered):
-            groups.setdefault(f"source:{name}", set()).add(i)
-    for day in _mentioned_dates(question):
+        if names_outlet(question, p.source):
+            groups.setdefault(f"source:{outlet_name(p.source)}", set()).add(i)
+    for day in named_days(question):
         for i, p in enumerate(passages):
             if p.published is not None and p.published.date() == day:
                 groups.setdefault(f"date:{day}", set()).add(i)
     return list(groups.values())
-
-
-def _outlet_name(source: str | None) -> str | None:
-    """ "The Independent - Life and Style" -> "independent"; "Cnbc | World ..." -> "cnbc"."""
-    if not source:
-        return None
-    main = re.split(r"\s[-|:]\s", source, maxsplit=1)[0]
-    words = _WORD.findall(main.lower())
-    if words and words[0] == "the" and len(words) > 1:
-        words = words[1:]
-    return " ".join(words) or None
-
-
-def _mentioned_dates(question: str) -> list[date]:
-    days = []
-    for month, day, year in _DATE.findall(question):
-        try:
-            days.append(date(int(year), _MONTHS.index(month.lower()) + 1, int(day)))
-        except ValueError:
-            continue
-    return days
 
 
 def _is_new(s: Sentence, chosen: Sequence[Sentence], passages: Sequence[Passage]) -> bool:
@@ -434,7 +377,7 @@ def _is_new(s: Sentence, chosen: Sequence[Sentence], passages: Sequence[Passage]
 
 
 def _near_duplicate(a: str, b: str) -> bool:
-    wa, wb = set(_WORD.findall(a.lower())), set(_WORD.findall(b.lower()))
+    wa, wb = set(WORD.findall(a.lower())), set(WORD.findall(b.lower()))
     return len(wa & wb) / max(1, min(len(wa), len(wb))) > 0.8
 
 
@@ -454,13 +397,13 @@ def _with_antecedent(evidence: Evidence, s: Sentence) -> tuple[int, int]:
 def _depends(sentence: str, previous: str) -> bool:
     """Whether `sentence` opens by pointing back: a pronoun, a connective, or "The meeting"
     when the previous sentence mentions a meeting."""
-    words = _WORD.findall(sentence.lower())
+    words = WORD.findall(sentence.lower())
     if not words:
         return False
     if words[0] in _DEPENDENT_STARTS:
         return True
     if words[0] in _DEMONSTRATIVES and len(words) > 1:
-        return stem(words[1]) in {stem(w) for w in _WORD.findall(previous.lower())}
+        return stem(words[1]) in {stem(w) for w in WORD.findall(previous.lower())}
     return False
 
 

@@ -13,13 +13,15 @@ from pathlib import Path
 from embeddings.encoder import Encoder, EncoderError, load_encoder
 from embeddings.index import VectorIndex, set_search_threads
 from embeddings.onnx_encoder import reopen_advice
-from qa.answer import ANSWER_PASSAGES, ANSWER_PER_ARTICLE, SentenceVectors, compose_answer
+from qa.answer import SentenceVectors, compose_answer
+from qa.catalog import Catalog
 from qa.config import Settings
 from qa.errors import ModelError
 from qa.generation_files import CatalogFileError
 from qa.indexing import Progress, chunk_settings, no_progress, reindex
 from qa.llm import LLMAnswerer, LLMConfig
-from qa.retrieval import Catalog, Filters, check_question, rank_candidates
+from qa.query import Filters, check_question
+from qa.ranking import rank_candidates
 from qa.store import Generation, Store
 from qa.types import Answer, ArchiveStats, IndexReport, Passage, Source
 
@@ -229,6 +231,7 @@ class Archive:
             return rank_candidates(
                 self.store, db, vectors, catalog, query_vector, question,
                 k=k, per_article=per_article or self.settings.per_article, filters=filters,
+                ranking=self.settings.ranking,
             )
 
     def ask(
@@ -242,16 +245,19 @@ class Archive:
     ) -> Answer:
         """Answer from the archive's own sentences, each cited; abstain when evidence is weak.
 
-        `k` is the number of passages the answer draws sentences from (default: at least 8).
+        `k` is the number of passages the answer draws sentences from (default: at least
+        `settings.answer.passages`).
         """
+        weights = self.settings.answer
         passages = self.retrieve(
-            question, k or max(self.settings.k, ANSWER_PASSAGES),
+            question, k or max(self.settings.k, weights.passages),
             published_after=published_after, published_before=published_before, source=source,
-            per_article=max(self.settings.per_article, ANSWER_PER_ARTICLE),
+            per_article=max(self.settings.per_article, weights.per_article),
         )
         question = check_question(question)
         answer = compose_answer(
-            question, passages, self.sentence_vectors, max_sentences=self.settings.answer_sentences
+            question, passages, self.sentence_vectors, max_sentences=self.settings.answer_sentences,
+            weights=weights,
         )
         return self.llm.answer(question, passages, answer) if self.llm else answer
 

@@ -231,13 +231,14 @@ def serve(
     ] = None,
 ) -> None:
     """Start the browser chat on the index (builds the sample archive on first start)."""
-    import app as chat_app
+    from qa.ui.serve import main as serve_chat
+    from qa.ui.serve import parse_auth
 
     try:
-        chat_app.parse_auth(auth)
+        parse_auth(auth)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--auth") from None
-    chat_app.main(index_dir=index_dir or default_index_dir(), host=host, port=port, auth=auth)
+    serve_chat(index_dir=index_dir or default_index_dir(), host=host, port=port, auth=auth)
 
 
 def main() -> None:

@@ -12,6 +12,76 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
 
 @dataclass(frozen=True)
+class Ranking:
+    """How retrieval weighs dense and lexical evidence and the question's outlets and dates.
+
+    Tuned on the MultiHop-RAG dev questions with bench/retrieval.py; see the README's table.
+
+    Attributes:
+        dense_depth, lexical_depth, sentence_depth: candidates taken from each list.
+        dense, lexical, sentence: weights of the cosine, the chunk's BM25 and its best
+            sentence's BM25 (each BM25 divided by the question's best).
+        source, day, month, latest: bonuses for a named outlet, a named day (±1), a named month,
+            and recency when the question asks for the latest.
+        question_words: drop the words that frame a news question from the BM25 query.
+    """
+
+    dense_depth: int = 200
+    lexical_depth: int = 200
+    sentence_depth: int = 400
+    dense: float = 0.4
+    lexical: float = 1.0
+    sentence: float = 0.25
+    source: float = 0.5
+    day: float = 0.3
+    month: float = 0.1
+    latest: float = 0.1
+    question_words: bool = True
+
+
+@dataclass(frozen=True)
+class AnswerWeights:
+    """How an extractive answer scores, picks and cites sentences (qa/answer.py).
+
+    Calibrated on the MultiHop-RAG dev questions with bench/answers.py.
+
+    Attributes:
+        passages: passages an answer draws sentences from when no `k` is given (at least).
+        per_article: passages from one article for an answer (at least).
+        embed_budget: sentences embedded per question after the lexical first pass: the
+            query-time cost. A question of fewer than `few_terms` key terms embeds
+            `few_terms_factor` times as many (the lexical pass has little to go on).
+        min_confidence: abstain below this confidence (the best sentence's score). bench/answers.py's
+            `recommended` threshold: the lowest that abstains on >= 0.65 of the null questions
+            and <= 0.05 of the answerable ones (0.69 and 0.025 on the dev questions).
+        lexical: weight of a sentence's idf-weighted share of the question's key terms.
+        focus: weight of its similarity to the question's focus (see `answer.focus_of`).
+        prior, shortlist_prior: weights of the passage-rank prior 1/sqrt(1 + rank) in the score
+            and in the lexical first pass.
+        context_terms: how much a key term counts when found only in the title or outlet.
+        per_named: sentences for each outlet or date a question names: a comparison of two
+            reports shows two from each side (fact-level evidence 0.70 with one, 0.75 with two).
+        relative_floor: a sentence scoring below this share of the best one is not said.
+        leads: articles offered as leads when the archive abstains.
+    """
+
+    passages: int = 8
+    per_article: int = 3
+    embed_budget: int = 8
+    few_terms: int = 4
+    few_terms_factor: int = 3
+    min_confidence: float = 0.68
+    lexical: float = 0.75
+    focus: float = 0.5
+    prior: float = 0.05
+    shortlist_prior: float = 0.1
+    context_terms: float = 0.5
+    per_named: int = 2
+    relative_floor: float = 0.6
+    leads: int = 3
+
+
+@dataclass(frozen=True)
 class Settings:
     """How an archive ingests, embeds, retrieves and answers.
 
@@ -28,6 +98,8 @@ class Settings:
             Hits@10 and MRR@10 on the MultiHop-RAG dev questions among 1, 2, 3, 4, 6 and no cap).
         answer_sentences: sentences in an extractive answer.
         lock_timeout: seconds a writer waits for another writer's lock (0: fail at once).
+        ranking: retrieval's weights (`Ranking`).
+        answer: extractive answers' weights (`AnswerWeights`).
     """
 
     model: str = DEFAULT_MODEL
@@ -39,6 +111,8 @@ class Settings:
     per_article: int = 6
     answer_sentences: int = 3
     lock_timeout: float = 0.0
+    ranking: Ranking = Ranking()
+    answer: AnswerWeights = AnswerWeights()
 
     def __post_init__(self) -> None:
         if self.backend not in ("auto", "torch", "onnx"):
@@ -55,10 +129,13 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
-        """Settings from QA_* environment variables (for the CLI and the app only)."""
+        """Settings from QA_* environment variables (for the CLI and the app only); the
+        weights (`ranking`, `answer`) are set in code."""
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
         for f in dataclasses.fields(cls):
+            if dataclasses.is_dataclass(getattr(cls(), f.name)):
+                continue
             raw = env.get(f"QA_{f.name.upper()}")
             if raw is not None:
                 values[f.name] = type(getattr(cls(), f.name))(raw)

@@ -37,11 +37,11 @@ from embeddings.ann import right_sized
 from embeddings.encoder import Encoder
 from embeddings.index import VectorIndex, install_file
 from embeddings.onnx_encoder import reopen_advice
+from qa.catalog import Catalog
 from qa.chunking import chunk_article, embedding_text
 from qa.config import Settings
 from qa.errors import IndexLockedError
 from qa.generation_files import CatalogFileError, faiss_name
-from qa.retrieval import Catalog
 from qa.sources import SourceFile, dedupe, read_sources
 from qa.sources.common import host_of
 from qa.store import Generation, NewChunk, Store, article_fingerprint

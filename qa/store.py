@@ -2,7 +2,8 @@
 
 Layout of an index directory:
     archive.sqlite         articles, chunks, embeddings (float32 blobs, keyed by sha256 of the
-                           embedded text), chunks_fts (FTS5, BM25), generations (model, dimension,
+                           embedded text), chunks_fts (FTS5: each chunk's lexical text, which the
+                           catalog's BM25 indexes are built from), generations (model, dimension,
                            chunking settings, FAISS file, checksum, counts), meta (format version)
     vectors-<gen>.faiss    the FAISS index of generation <gen>: chunk ids -> vectors (derived)
     catalog-<gen>/         what retrieval keeps in memory for generation <gen>: per-chunk outlet,
@@ -374,15 +375,6 @@ class Store:
             )
             for r in rows
         ]
-
-    def lexical_search(self, db: sqlite3.Connection, match: str, limit: int) -> list[tuple[int, float]]:
-        """(chunk id, BM25 score, higher is better) for an FTS5 MATCH expression."""
-        rows = db.execute(
-            "SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
-            "ORDER BY bm25(chunks_fts) LIMIT ?",
-            (match, limit),
-        )
-        return [(int(r[0]), float(r[1])) for r in rows]
 
     def live_vectors(self, db: sqlite3.Connection, dimension: int) -> tuple[np.ndarray, np.ndarray]:
         """(chunk ids, vectors) of every live chunk in this snapshot, from the embeddings table."""

@@ -19,6 +19,7 @@ from playwright.sync_api import sync_playwright
 
 import app
 import qa
+from qa.ui.serve import sample_archive_dir
 
 REPO = Path(__file__).resolve().parents[1]
 QUESTION = "What was agreed in Jinan?"
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="qa-screenshot-") as tmp:
         archive = qa.Archive(Path(tmp) / "index")
         print("Indexing the sample archive …", file=sys.stderr)
-        print(archive.add([app.sample_archive_dir()]).summary(), file=sys.stderr)
+        print(archive.add([sample_archive_dir()]).summary(), file=sys.stderr)
         demo = app.build_app(archive)
         url = app.launch(demo, port=free_port(), blocked_paths=[archive.index_dir], prevent_thread_lock=True,
                          quiet=True)

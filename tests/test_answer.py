@@ -17,7 +17,6 @@ import qa
 from embeddings.encoder import Encoder
 from qa.answer import (
     ABSTAIN_TEXT,
-    PER_NAMED,
     SentenceVectors,
     cite,
     compose_answer,
@@ -26,6 +25,7 @@ from qa.answer import (
     text_fragment_link,
 )
 from qa.chunking import paragraph_spans, sentence_spans
+from qa.config import AnswerWeights
 
 ANSWER_DATA = Path(__file__).resolve().parent / "data" / "answer"
 VERGE_URL = "https://www.theverge.example/2023/10/2/lumina-courier-x1"
@@ -170,7 +170,7 @@ def test_a_comparison_takes_two_sentences_from_each_named_outlet_with_dates(robo
     answer = robots.ask(question)
     assert not answer.abstained
     per_source = Counter(c.source for c in answer.citations)
-    assert per_source["The Verge"] == per_source["TechCrunch"] == PER_NAMED
+    assert per_source["The Verge"] == per_source["TechCrunch"] == AnswerWeights().per_named
     lines = answer.text.splitlines()
     assert lines[0].startswith("The Verge, 2023-10-02: ")
     assert lines[1].startswith("TechCrunch, 2023-11-15: ")

@@ -26,7 +26,9 @@ from typer.testing import CliRunner
 
 import app
 import qa
+from qa import query
 from qa.cli import app as cli_app
+from qa.ui import handlers, layout, render, serve
 
 SEED_URL = "https://koreapro.org/2024/08/rok-shandong-meeting-signals-seouls-intent-to-improve-ties-with-china/"
 PAYLOADS = [
@@ -101,7 +103,7 @@ def citation(**changes: object) -> qa.Citation:
 
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_escape_text_leaves_no_markup_and_round_trips(payload: str) -> None:
-    escaped = app.escape_text(payload)
+    escaped = render.escape_text(payload)
     assert not re.search(r"[<>\"'\[\]()!`$\\]", escaped)
     assert html.unescape(escaped) == payload
     assert parse(escaped).tags == []
@@ -128,7 +130,7 @@ def test_escape_text_leaves_no_markup_and_round_trips(payload: str) -> None:
     ],
 )
 def test_safe_href_allows_only_http_links(url: str | None, expected: str | None) -> None:
-    assert app.safe_href(url) == expected
+    assert render.safe_href(url) == expected
 
 
 @given(
@@ -142,7 +144,7 @@ def test_any_article_strings_render_inert(title: str, excerpt: str, url: str, so
     c = citation(title=title, excerpt=excerpt, sentence_start=start, sentence_end=end, url=url, link=url,
                  source=source)
     answer = qa.Answer(question="q", text=f"{excerpt[start:end]} [1] {title}", citations=(c,))
-    markup = app.render_answer(answer, turn=3, query=title)
+    markup = render.render_answer(answer, turn=3, query=title)
     assert_inert(markup)
     marked = re.search(r"<mark>(.*?)</mark>", markup, re.S)
     assert marked and html.unescape(marked.group(1)) == excerpt[start:end]
@@ -158,14 +160,14 @@ def test_payloads_in_every_field_render_as_text(payload: str) -> None:
         qa.Answer(question=payload, text=f"{payload} [1]", citations=(c,)),
         qa.Answer(question=payload, text=payload, abstained=True, leads=(lead,)),
     ):
-        markup = app.render_answer(answer, query=payload)
+        markup = render.render_answer(answer, query=payload)
         assert_inert(markup)
         assert payload in "".join(parse(markup).text)
 
 
 def test_source_cards_for_the_seed_question(seed_archive: qa.Archive) -> None:
     answer = seed_archive.ask("What was agreed in Jinan?")
-    markup = app.render_answer(answer, turn=2)
+    markup = render.render_answer(answer, turn=2)
     assert_inert(markup)
     tags = parse(markup).tags
     cards = [a["id"] for t, a in tags if t == "div" and a.get("class") == "qa-source"]
@@ -183,28 +185,28 @@ def test_an_abstention_lists_leads_without_citations() -> None:
     lead = qa.Passage(text="t", score=0.1, chunk_id=1, article_id="x", title="A lead", url="https://e.com/",
                       published=None, source="e.com")
     answer = qa.Answer(question="q", text="Not in the archive.", abstained=True, leads=(lead,))
-    markup = app.render_answer(answer)
+    markup = render.render_answer(answer)
     assert "Closest articles" in markup and 'href="https://e.com/"' in markup and "qa-source" not in markup
 
 
 def test_excerpts_are_trimmed_around_the_cited_sentence() -> None:
     text = "word " * 200 + "THE SENTENCE." + " word" * 200
     start = text.index("THE")
-    before, cited, after = app._window(text, start, start + len("THE SENTENCE."))
+    before, cited, after = render.excerpt_window(text, start, start + len("THE SENTENCE."))
     assert cited == "THE SENTENCE."
     assert before.startswith("… ") and after.endswith(" …")
-    assert len(before) < app.EXCERPT_CONTEXT + 10 and len(after) < app.EXCERPT_CONTEXT + 10
+    assert len(before) < render.EXCERPT_CONTEXT + 10 and len(after) < render.EXCERPT_CONTEXT + 10
 
 
 def test_status_and_report_lines() -> None:
     stats = qa.ArchiveStats(articles=12, chunks=16, model="m", dimension=384, index_dir="x", generation=3,
                             updated=datetime(2024, 9, 1, 12, 30, tzinfo=UTC))
-    assert html.unescape(app.render_status(stats)) == (
+    assert html.unescape(render.render_status(stats)) == (
         '<p class="qa-status">12 articles · 16 chunks · generation 3 · last update 2024-09-01 12:30 UTC</p>'
     )
     report = qa.IndexReport(added=1, updated=2, unchanged=3,
                             problems=(qa.Problem("/tmp/gradio/abc/<b>bad.json", "broken JSON"),))
-    markup = app.render_report(report, ["big.json: over the 10 MB limit; skipped"])
+    markup = render.render_report(report, ["big.json: over the 10 MB limit; skipped"])
     assert "1 added · 2 updated · 3 unchanged · 2 problem(s)" in html.unescape(markup)
     assert "<b>bad.json: broken JSON" in html.unescape(markup)
     assert "/tmp/gradio" not in markup  # no server paths
@@ -232,43 +234,43 @@ def test_status_and_report_lines() -> None:
 def test_follow_ups_borrow_names_from_the_previous_turn(
     question: str, previous: list[str], expected: str
 ) -> None:
-    assert app.rewrite_follow_up(question, previous) == expected
+    assert query.rewrite_follow_up(question, previous) == expected
 
 
 def test_example_questions_come_from_real_headlines() -> None:
     headlines = ["ROK-Shandong meeting signals Seoul’s intent to improve ties with China", "awdawd",
                  "Your first words of a body …", "The Beauties of Gullfoss", "x " * 100]
-    examples = app.example_questions(headlines)
+    examples = render.example_questions(headlines)
     assert [e["display_text"] for e in examples] == [headlines[0], headlines[3]]
     assert examples[0]["text"] == f"What does the archive say about “{headlines[0]}”?"
 
 
 def test_filters_are_parsed_on_the_server() -> None:
-    options = app.search_options("2024-08-01", "2024-08-20", "koreapro.org", 3)
+    options = handlers.search_options("2024-08-01", "2024-08-20", "koreapro.org", 3)
     assert options == {
         "k": 3,
         "published_after": datetime(2024, 8, 1, tzinfo=UTC),
         "published_before": datetime(2024, 8, 20, 23, 59, 59, 999999, tzinfo=UTC),
         "source": "koreapro.org",
     }
-    assert app.search_options(None, "", app.ANY_OUTLET, 5)["source"] is None
+    assert handlers.search_options(None, "", handlers.ANY_OUTLET, 5)["source"] is None
     bad_options = [("yesterday", None, None, 5), (None, None, None, 0), (None, None, None, 11),
                    (None, None, None, "x")]
     for bad in bad_options:
         with pytest.raises(qa.InvalidQueryError):
-            app.search_options(*bad)
+            handlers.search_options(*bad)
 
 
 def test_auth_parsing_and_the_exposure_warning() -> None:
-    assert app.parse_auth("ann:secret") == [("ann", "secret")]
-    assert app.parse_auth("ann:a:b, bob:c") == [("ann", "a:b"), ("bob", "c")]
-    assert app.parse_auth("") is None and app.parse_auth(None) is None
+    assert serve.parse_auth("ann:secret") == [("ann", "secret")]
+    assert serve.parse_auth("ann:a:b, bob:c") == [("ann", "a:b"), ("bob", "c")]
+    assert serve.parse_auth("") is None and serve.parse_auth(None) is None
     for bad in ["ann", ":pw", "ann:"]:
         with pytest.raises(ValueError, match="user:password"):
-            app.parse_auth(bad)
-    assert app.exposure_warning("127.0.0.1", None) is None
-    assert app.exposure_warning("0.0.0.0", [("a", "b")]) is None
-    assert "--auth" in (app.exposure_warning("0.0.0.0", None) or "")
+            serve.parse_auth(bad)
+    assert serve.exposure_warning("127.0.0.1", None) is None
+    assert serve.exposure_warning("0.0.0.0", [("a", "b")]) is None
+    assert "--auth" in (serve.exposure_warning("0.0.0.0", None) or "")
 
 
 def test_serve_rejects_bad_auth_before_starting() -> None:
@@ -301,8 +303,8 @@ def client(served: tuple[str, qa.Archive]) -> Client:
 def test_build_app_sets_queue_limits(seed_archive: qa.Archive) -> None:
     demo = app.build_app(seed_archive)
     assert isinstance(demo, gr.Blocks)
-    assert demo._queue.max_size == app.QUEUE_SIZE
-    assert demo._queue.default_concurrency_limit == app.CONCURRENCY
+    assert demo._queue.max_size == layout.QUEUE_SIZE
+    assert demo._queue.default_concurrency_limit == layout.CONCURRENCY
 
 
 def test_api_answers_with_sources(client: Client) -> None:
@@ -322,7 +324,7 @@ def test_api_applies_filters(client: Client) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("x" * (app.MAX_QUESTION_CHARS + 1),), "limit is 2,000"),
+        (("x" * (query.MAX_QUESTION_CHARS + 1),), "limit is 2,000"),
         (("Jinan?", 50), "between 1 and 10"),
         (("Jinan?", 5, "not a date"), "not a date"),
         (("Jinan?", 5, "2024-09-01", "2024-01-01"), "later than"),
@@ -335,7 +337,7 @@ def test_api_enforces_limits_on_the_server(client: Client, args: tuple, message:
 
 def test_chat_endpoint_enforces_the_question_limit(client: Client) -> None:
     # The textbox caps its length in the browser; a direct call must be refused by the server too.
-    _, chat = client.predict("x" * (app.MAX_QUESTION_CHARS + 1), [], None, None, app.ANY_OUTLET, 5,
+    _, chat = client.predict("x" * (query.MAX_QUESTION_CHARS + 1), [], None, None, handlers.ANY_OUTLET, 5,
                              api_name="/respond")
     assert len(chat) == 1 and "the limit is 2,000" in str(chat[0]["content"])
 
@@ -393,7 +395,7 @@ def test_add_articles_refuses_server_paths(served: tuple[str, qa.Archive], tmp_p
 
 def test_auth_protects_the_page_and_the_api(seed_archive: qa.Archive) -> None:
     demo = app.build_app(seed_archive)
-    url = app.launch(demo, port=free_port(), auth=app.parse_auth("ann:s3cret"), prevent_thread_lock=True,
+    url = app.launch(demo, port=free_port(), auth=serve.parse_auth("ann:s3cret"), prevent_thread_lock=True,
                      quiet=True)
     try:
         with httpx.Client(base_url=url, timeout=10) as http:
@@ -410,7 +412,7 @@ def test_auth_protects_the_page_and_the_api(seed_archive: qa.Archive) -> None:
 
 def test_uploads_over_the_cap_are_refused(served: tuple[str, qa.Archive], tmp_path: Path) -> None:
     big = tmp_path / "big.json"
-    big.write_bytes(b"[" + b" " * (app.MAX_UPLOAD_BYTES + 10) + b"]")
+    big.write_bytes(b"[" + b" " * (handlers.MAX_UPLOAD_BYTES + 10) + b"]")
     with httpx.Client(base_url=served[0], timeout=60) as http, big.open("rb") as handle:
         response = http.post("gradio_api/upload", files={"files": ("big.json", handle, "application/json")})
     assert response.status_code in (400, 413), response.text

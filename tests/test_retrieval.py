@@ -11,23 +11,13 @@ import pytest
 from conftest import shared_path
 
 import qa
-from qa import retrieval
+import qa.catalog
+from qa.catalog import Catalog, LexicalIndex, SentenceIndex
 from qa.errors import InvalidQueryError
 from qa.evaluation import evaluate, load_questions
 from qa.generation_files import CatalogFileError
-from qa.retrieval import (
-    Catalog,
-    Filters,
-    LexicalIndex,
-    QueryHints,
-    Ranking,
-    SentenceIndex,
-    cap_per_article,
-    fts_match,
-    fuse,
-    query_terms,
-    read_hints,
-)
+from qa.query import Filters, QueryHints, query_terms, read_hints
+from qa.ranking import Ranking, cap_per_article, fuse
 
 UTC = UTC
 SOURCES = ["TechCrunch", "The Verge", "The Age", "The Independent - Sports", "CBSSports.com", "Fortune"]
@@ -86,8 +76,6 @@ def test_query_terms_drop_question_framing_when_asked() -> None:
     assert "article" in query_terms(question)
     terms = query_terms(question, question_words=True)
     assert terms == ["techcrunch", "nvidia's", "shares", "rose"]
-    assert fts_match(['say "hi"']) == '"say ""hi"""'
-    assert fts_match([]) is None
 
 
 # -- fusion -------------------------------------------------------------------------------------
@@ -202,7 +190,7 @@ def test_a_saved_catalog_loads_equal(tmp_path: Path) -> None:
 
 
 def test_a_large_catalog_skips_the_sentence_index(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(retrieval, "SENTENCE_INDEX_MAX_CHUNKS", 1)
+    monkeypatch.setattr(qa.catalog, "SENTENCE_INDEX_MAX_CHUNKS", 1)
     rows = [
         (5, "a", "Wire", when("2023-10-01"), "Mayor\nThe mayor resigned.", "The mayor resigned."),
         (6, "b", "Wire", when("2023-10-02"), "Rates\nRates rose.", "Rates rose."),

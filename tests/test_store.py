@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import qa
+import qa.catalog
 import qa.indexing
 import qa.migrations
-import qa.retrieval
 import qa.store
 from embeddings.index import file_sha256
 from embeddings.onnx_encoder import RECIPE as ONNX_RECIPE
@@ -437,7 +437,7 @@ def test_a_reader_loads_the_catalog_published_with_its_generation(
     def built_not_loaded(*args: object) -> None:
         raise AssertionError("the catalog was built by the reader")
 
-    monkeypatch.setattr(qa.retrieval.Catalog, "build", built_not_loaded)
+    monkeypatch.setattr(qa.catalog.Catalog, "build", built_not_loaded)
     with qa.Archive(tmp_path / "index", encoder=encoder) as reader:
         assert _scored(reader) == expected
 
@@ -471,7 +471,7 @@ def test_the_writer_restores_a_missing_catalog_even_when_nothing_changed(
         shutil.rmtree(catalog)
         assert archive.add([source]).unchanged == 2
     assert (catalog / "manifest.json").is_file()
-    monkeypatch.setattr(qa.retrieval.Catalog, "build", None)  # a reader that builds fails
+    monkeypatch.setattr(qa.catalog.Catalog, "build", None)  # a reader that builds fails
     with qa.Archive(tmp_path / "index", encoder=encoder) as reader:
         assert _scored(reader) == expected
 
@@ -559,7 +559,7 @@ def test_a_store_of_the_current_format_runs_a_new_migration(
 
 
 def test_no_pickle_anywhere_in_the_store(seed_archive: qa.Archive) -> None:
-    for module in ("qa/store.py", "qa/indexing.py", "qa/retrieval.py", "embeddings/index.py"):
+    for module in ("qa/store.py", "qa/indexing.py", "qa/catalog.py", "embeddings/index.py"):
         source = (Path(__file__).parents[1] / module).read_text()
         assert "import pickle" not in source and "pickle." not in source
         loads = source.split("np.load(")[1:]

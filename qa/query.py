@@ -1,0 +1,288 @@
+"""The one place a question is read: its terms and stems, the outlets and dates it names,
+filters on what it may find, its length limit, and follow-up questions made self-contained.
+
+Retrieval (qa/ranking.py, the BM25 indexes in qa/catalog.py) and answers (qa/answer.py) both
+read questions through this module, so they agree on words, stems, outlets and dates.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from bm25s.stopwords import STOPWORDS_EN
+
+from qa.errors import InvalidQueryError
+
+if TYPE_CHECKING:
+    from qa.catalog import Catalog
+
+MAX_QUESTION_CHARS = 2000
+
+# A word: letters and digits. A term also keeps an inner apostrophe ("o'brien", "ceo’s").
+WORD = re.compile(r"[^\W_]+", re.UNICODE)
+TERM = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+STOPWORDS = frozenset(STOPWORDS_EN)
+# Words that frame a question about news rather than name its subject: they match every chunk,
+# so retrieval drops them from its BM25 query.
+QUESTION_WORDS = frozenset(
+    """about above after again against all also am any article articles based been before being
+    between both can could did do does during each either from had has have having he her here
+    hers him his how i its me more most my neither nor only other our out over own report
+    reported reports same she should so some than them those through under until up very we were
+    what when where whether which while who whom why would you your according suggest suggests
+    indicate indicates mention mentioned mentions published regarding""".split()  # noqa: SIM905
+)
+# Words that shape a question but say nothing about its subject, left out of an answer's key
+# terms (`key_stems`) and of a question's focus.
+SHAPING_WORDS = frozenset(
+    """what where when who whom whose which why how whether did does do done has have had been
+    being were was is are be would could should can will may might also both between according
+    article articles report reported reports reporting mentioned published while about regarding
+    considering""".split()  # noqa: SIM905
+)
+MONTHS = (
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
+)  # fmt: skip
+_MONTH_NAMES = "|".join(MONTHS)
+# "October 4", "October 4th", "October 4, 2023"
+_DAY = re.compile(rf"\b({_MONTH_NAMES})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?", re.IGNORECASE)
+# "November 2023", "November of 2023"
+_MONTH = re.compile(rf"\b({_MONTH_NAMES})(?:\s+of)?\s+(\d{{4}})\b", re.IGNORECASE)
+_LATEST = re.compile(r"\b(latest|most recent(ly)?|newest)\b", re.IGNORECASE)
+
+
+def check_question(question: str) -> str:
+    """The stripped question; InvalidQueryError when it is not text, empty or too long."""
+    if not isinstance(question, str) or not question.strip():
+        raise InvalidQueryError("The question is empty; type a question about the archive.")
+    check_length(question)
+    return question.strip()
+
+
+def check_length(question: Any) -> str:
+    """`question` unchanged; InvalidQueryError when it is not text or longer than MAX_QUESTION_CHARS."""
+    if not isinstance(question, str):
+        raise InvalidQueryError("The question must be text.")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InvalidQueryError(
+            f"The question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}."
+        )
+    return question
+
+
+# -- terms and stems ----------------------------------------------------------------------------
+
+
+def english_stemmer() -> Any | None:
+    """The Snowball English stemmer (PyStemmer), or None when it is not installed."""
+    try:
+        import Stemmer
+    except ImportError:
+        return None
+    return Stemmer.Stemmer("english")
+
+
+def query_terms(question: str, *, question_words: bool = False) -> list[str]:
+    """Content words of a question, lower-cased, stopwords dropped, in order, without repeats.
+
+    With `question_words`, words that frame a news question ("article", "according", "does")
+    are dropped too.
+    """
+    terms = [t.lower().replace("’", "'") for t in TERM.findall(question)]
+    drop = STOPWORDS | QUESTION_WORDS if question_words else STOPWORDS
+    return list(dict.fromkeys(t for t in terms if t not in drop and len(t) > 1))
+
+
+def is_term(word: str) -> bool:
+    """Whether a casefolded word counts for BM25, in questions and in the index alike."""
+    return word not in STOPWORDS and len(word) > 1
+
+
+def bm25_tokens(text: str, stemmer: Any | None) -> list[str]:
+    """The BM25 terms of `text` (a question, or a text being indexed), stemmed by `stemmer`."""
+    words = [w for w in WORD.findall(text.casefold()) if is_term(w)]
+    return stemmer.stemWords(words) if stemmer is not None else words
+
+
+def stem(word: str) -> str:
+    """A crude suffix stripper, enough to match "agreed"/"agree" and "talks"/"talk"."""
+    word = word.lower().replace("’", "'").removesuffix("'s")
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def key_stems(text: str) -> set[str]:
+    """The stems of the content words of `text` (question words and news meta-words dropped)."""
+    return {stem(t) for t in query_terms(text) if t not in SHAPING_WORDS}
+
+
+# -- outlets and dates ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueryHints:
+    """What a question says about where and when: named outlets, dates, months, recency."""
+
+    sources: tuple[str, ...] = ()
+    days: tuple[date, ...] = ()
+    months: tuple[tuple[int, int], ...] = ()
+    latest: bool = False
+
+
+def read_hints(question: str, sources: Sequence[str], *, default_year: int | None = None) -> QueryHints:
+    """The outlets (from `sources`, the archive's own) and dates a question names.
+
+    "TechCrunch", "The Verge" are matched whole-word and case-insensitively, longest first, so
+    "The Independent - Sports" wins over a shorter name inside it. "October 4, 2023" and
+    "October 4" (year from `default_year`) are days; "November 2023" is a month.
+    """
+    folded = " " + fold(question) + " "
+    named: list[str] = []
+    for source in sorted(sources, key=len, reverse=True):
+        key = " " + fold(source) + " "
+        if key.strip() and key in folded:
+            named.append(source)
+            folded = folded.replace(key, " | ")
+    return QueryHints(
+        tuple(named), tuple(named_days(question, default_year)), tuple(named_months(question)),
+        bool(_LATEST.search(question)),
+    )
+
+
+def named_days(question: str, default_year: int | None = None) -> list[date]:
+    """The days a question names, in order, once each: "October 4, 2023", "October 4th" (in
+    `default_year`; left out when that is None). Impossible dates are left out."""
+    days: list[date] = []
+    for month, day, year in _DAY.findall(question):
+        year_n = int(year) if year else default_year
+        if year_n is None:
+            continue
+        try:
+            days.append(date(year_n, MONTHS.index(month.lower()) + 1, int(day)))
+        except ValueError:
+            continue
+    return list(dict.fromkeys(days))
+
+
+def named_months(question: str) -> list[tuple[int, int]]:
+    """(year, month) of each month with a year the question names ("November 2023")."""
+    return list(dict.fromkeys((int(y), MONTHS.index(m.lower()) + 1) for m, y in _MONTH.findall(question)))
+
+
+def fold(text: str) -> str:
+    """`text` as casefolded terms joined by single spaces, for whole-word matching of names."""
+    return " ".join(TERM.findall(text.casefold().replace("’", "'")))
+
+
+def outlet_name(source: str | None) -> str | None:
+    """An outlet's short name, as people write it in questions: "The Independent - Life and
+    Style" -> "independent"; "Cnbc | World Business News Leader" -> "cnbc"."""
+    if not source:
+        return None
+    main = re.split(r"\s[-|:]\s", source, maxsplit=1)[0]
+    words = WORD.findall(main.lower())
+    if words and words[0] == "the" and len(words) > 1:
+        words = words[1:]
+    return " ".join(words) or None
+
+
+def names_outlet(question: str, source: str | None) -> bool:
+    """Whether `question` names the outlet `source` by its short name (see `outlet_name`)."""
+    name = outlet_name(source)
+    if not name:
+        return False
+    return re.search(rf"\b{re.escape(name)}\b", " ".join(WORD.findall(question.lower()))) is not None
+
+
+# -- filters --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions on which articles a search may return."""
+
+    published_after: datetime | None = None
+    published_before: datetime | None = None
+    source: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("published_after", "published_before"):
+            value = getattr(self, name)
+            if value is not None and value.tzinfo is None:
+                raise InvalidQueryError(f"{name} must be timezone-aware, got {value.isoformat()}")
+        if self.published_after and self.published_before and self.published_after > self.published_before:
+            raise InvalidQueryError("published_after is later than published_before")
+
+    def __bool__(self) -> bool:
+        return any((self.published_after, self.published_before, self.source))
+
+    def mask(self, catalog: Catalog) -> np.ndarray:
+        """Which rows of `catalog` pass (by the day of publication, compared in UTC)."""
+        keep = np.ones(len(catalog.ids), dtype=bool)
+        if self.source:
+            wanted = [n for n, s in enumerate(catalog.sources) if s.casefold() == self.source.casefold()]
+            keep &= np.isin(catalog.source, wanted)
+        if self.published_after or self.published_before:
+            stamp = catalog.published
+            if self.published_after:
+                keep &= stamp >= self.published_after.timestamp()
+            if self.published_before:
+                keep &= stamp <= self.published_before.timestamp()
+        return keep
+
+
+# -- follow-up questions --------------------------------------------------------------------------
+
+_FOLLOW_UP_START = re.compile(
+    r"^\s*(and|but|also|so|then|plus|what about|how about|what else|why|how come)\b", re.IGNORECASE
+)
+_ANAPHORS = frozenset(
+    """it its they them their theirs this these those he him his she her there such former latter
+    same""".split()  # noqa: SIM905
+)
+_NAME = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:of|the|de|and)?\s*[A-Z][\w’'.-]*)*")
+# Capitalised words that open a question without being names ("What", "Tell", "The").
+_NOT_NAMES = frozenset(
+    """what who whom whose when where why how which and but also so then did does do is are was
+    were will would can could should tell show give list explain describe i the a an in on at
+    of""".split()  # noqa: SIM905
+)
+
+
+def names_in(text: str) -> list[str]:
+    """Capitalised names in a question ("Jinan", "South Korea"), question words left out."""
+    found: list[str] = []
+    for match in _NAME.finditer(text):
+        words = match.group().strip(".'’-").split()
+        while words and words[0].lower() in _NOT_NAMES:
+            words = words[1:]
+        name = " ".join(words)
+        if name and name.lower() not in _NOT_NAMES and name not in found:
+            found.append(name)
+    return found
+
+
+def rewrite_follow_up(question: str, previous: Sequence[str], *, max_names: int = 4) -> str:
+    """A follow-up question made self-contained with the names of the previous turn, without an LLM.
+
+    "And what did China decide?" after "What was agreed in Jinan?" becomes
+    "And what did China decide? (Jinan)". A question that does not read as a follow-up (no
+    leading "and/but/what about…", no pronoun referring back) is returned unchanged.
+    """
+    question = question.strip()
+    if not previous or not question:
+        return question
+    words = {w.lower() for w in re.findall(r"[\w’']+", question)}
+    if not (_FOLLOW_UP_START.match(question) or words & _ANAPHORS):
+        return question
+    present = question.casefold()
+    context = [n for n in names_in(previous[-1]) if n.casefold() not in present][:max_names]
+    return f"{question} ({', '.join(context)})" if context else question

@@ -1,0 +1,197 @@
+"""Ranking: dense and BM25 candidates fused with the question's outlets and dates, capped per article.
+
+`rank_chunk_ids` is the whole retrieval step of one question over one generation (its FAISS
+index and its `Catalog`); `rank_candidates` turns those ids into `Passage`s. The weights are a
+`Ranking` (qa/config.py), settable through `Settings.ranking`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import date
+
+import numpy as np
+
+from embeddings.index import VectorIndex
+from qa.catalog import Catalog
+from qa.config import Ranking
+from qa.query import Filters, QueryHints, read_hints
+from qa.store import Store, StoredChunk
+from qa.types import Passage
+
+RANKING = Ranking()
+
+
+def fuse(
+    dense: tuple[np.ndarray, np.ndarray],
+    lexical: tuple[np.ndarray, np.ndarray],
+    catalog: Catalog,
+    hints: QueryHints,
+    ranking: Ranking = RANKING,
+    sentences: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate chunk ids and fused scores, best first.
+
+    Args:
+        dense: (chunk ids, cosine similarities), best first, from the vector index.
+        lexical: (chunk ids, BM25 scores), best first, from the lexical index.
+        catalog: metadata of the chunks (outlet, date, article).
+        hints: the outlets and dates the question names.
+        sentences: (chunk ids, best single-sentence BM25), best first, or None.
+
+    The score is a weighted sum: the cosine (a chunk outside the dense list gets the list's
+    lowest), BM25 divided by the best BM25 of the question (0 outside the lexical list), the
+    same for the best single sentence, and
+    bonuses for a named outlet, a named day (±1: dates in questions are local, ours UTC), a
+    named month, and recency when the question asks for the latest.
+    """
+    d_ids, d_scores = dense
+    l_ids, l_scores = lexical
+    s_ids, s_scores = sentences if sentences is not None else (np.zeros(0, dtype=np.int64), np.zeros(0))
+    ids = np.unique(np.concatenate([d_ids, l_ids, s_ids]).astype(np.int64))
+    if not len(ids):
+        return ids, np.zeros(0)
+    floor = float(d_scores.min()) if len(d_scores) else 0.0
+    d = np.full(len(ids), floor)
+    d[np.searchsorted(ids, d_ids)] = d_scores
+    lex = np.zeros(len(ids))
+    if len(l_ids) and l_scores.max() > 0:
+        lex[np.searchsorted(ids, l_ids)] = l_scores / l_scores.max()
+    sent = np.zeros(len(ids))
+    if len(s_ids) and s_scores.max() > 0:
+        sent[np.searchsorted(ids, s_ids)] = s_scores / s_scores.max()
+    score = ranking.dense * d + ranking.lexical * lex + ranking.sentence * sent
+    rows = catalog.rows_of(ids)
+    known = rows >= 0
+    if hints.sources and ranking.source:
+        wanted = [catalog.sources.index(s) for s in hints.sources if s in catalog.sources]
+        score += ranking.source * (known & np.isin(catalog.source[rows], wanted))
+    day = np.where(known, catalog.day[rows], -1)
+    if hints.days and ranking.day:
+        near = np.zeros(len(ids), dtype=bool)
+        for wanted_day in hints.days:
+            near |= np.abs(day - wanted_day.toordinal()) <= 1
+        score += ranking.day * (near & (day > 0))
+    if hints.months and ranking.month:
+        months = {(y, m) for y, m in hints.months}
+        in_month = np.array([d > 0 and _month_of(int(d)) in months for d in day])
+        score += ranking.month * in_month
+    if hints.latest and ranking.latest and (day > 0).any():
+        span = max(1, int(day.max() - day[day > 0].min()))
+        score += ranking.latest * np.clip((day - day[day > 0].min()) / span, 0, 1)
+    order = np.argsort(-score, kind="stable")
+    return ids[order], score[order]
+
+
+def _month_of(ordinal: int) -> tuple[int, int]:
+    day = date.fromordinal(ordinal)
+    return day.year, day.month
+
+
+def cap_per_article(
+    ids: np.ndarray, catalog: Catalog, *, k: int, per_article: int, admit: Callable[[int], bool] | None = None
+) -> list[int]:
+    """The first `k` ids in order, at most `per_article` from one article, each admitted by `admit`."""
+    rows = catalog.rows_of(ids)
+    picked: list[int] = []
+    per: dict[int, int] = {}
+    for chunk_id, row in zip(ids.tolist(), rows.tolist(), strict=True):
+        if row < 0 or (admit is not None and not admit(chunk_id)):
+            continue
+        article = int(catalog.article[row])
+        if per.get(article, 0) >= per_article:
+            continue
+        per[article] = per.get(article, 0) + 1
+        picked.append(chunk_id)
+        if len(picked) == k:
+            break
+    return picked
+
+
+def rank_candidates(
+    store: Store,
+    db: sqlite3.Connection,
+    vectors: VectorIndex,
+    catalog: Catalog,
+    query_vector: np.ndarray,
+    question: str,
+    *,
+    k: int,
+    per_article: int,
+    filters: Filters,
+    ranking: Ranking = RANKING,
+) -> list[Passage]:
+    """Dense and lexical candidates fused with the question's outlets and dates, capped per article.
+
+    Runs inside one read snapshot `db`; `vectors` and `catalog` belong to the same generation.
+    """
+
+    picked, score_of = rank_chunk_ids(
+        vectors, catalog, query_vector, question, k=k, per_article=per_article, filters=filters,
+        ranking=ranking,
+    )
+    rows = store.chunks(db, picked)
+    return [to_passage(rows[c], score_of[c]) for c in picked if c in rows]
+
+
+def rank_chunk_ids(
+    vectors: VectorIndex,
+    catalog: Catalog,
+    query_vector: np.ndarray,
+    question: str,
+    *,
+    k: int,
+    per_article: int,
+    filters: Filters,
+    ranking: Ranking = RANKING,
+) -> tuple[list[int], dict[int, float]]:
+    """The chunk ids `rank_candidates` returns, best first, and every candidate's fused score.
+
+    Needs no database: the catalog holds the BM25 indexes (only an empty catalog has none).
+    """
+    hints = read_hints(question, catalog.sources, default_year=catalog.newest_year)
+    admitted = filters.mask(catalog) if filters else None
+    dense_depth = len(vectors) if filters else ranking.dense_depth
+    lexical_depth = len(catalog.ids) if filters else ranking.lexical_depth
+    scores, ids = vectors.search(query_vector, dense_depth)
+    keep = ids[0] >= 0
+    dense = (ids[0][keep].astype(np.int64), scores[0][keep].astype(np.float64))
+    lexical = (np.zeros(0, dtype=np.int64), np.zeros(0))
+    if catalog.lexical is not None:
+        lexical = catalog.lexical.search(question, lexical_depth, question_words=ranking.question_words)
+    sentences = None
+    if catalog.sentences is not None and ranking.sentence:
+        depth = 50 * lexical_depth if filters else ranking.sentence_depth
+        sentences = catalog.sentences.search(question, depth, question_words=ranking.question_words)
+    if admitted is not None:
+        dense = _restrict(dense, catalog, admitted)
+        lexical = _restrict(lexical, catalog, admitted)
+        sentences = _restrict(sentences, catalog, admitted) if sentences is not None else None
+    order, fused = fuse(dense, lexical, catalog, hints, ranking, sentences)
+    picked = cap_per_article(order, catalog, k=k, per_article=per_article)
+    return picked, dict(zip(order.tolist(), fused.tolist(), strict=True))
+
+
+def _restrict(
+    ranked: tuple[np.ndarray, np.ndarray], catalog: Catalog, admitted: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    rows = catalog.rows_of(ranked[0])
+    keep = (rows >= 0) & admitted[np.maximum(rows, 0)]
+    return ranked[0][keep], ranked[1][keep]
+
+
+def to_passage(row: StoredChunk, score: float) -> Passage:
+    """The `Passage` of a stored chunk, with its fused score."""
+    return Passage(
+        text=row.text,
+        score=round(score, 6),
+        chunk_id=row.chunk_id,
+        article_id=row.article_id,
+        title=row.title,
+        url=row.url,
+        published=row.published,
+        source=row.source,
+        start=row.start,
+        end=row.end,
+    )

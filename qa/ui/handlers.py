@@ -1,0 +1,170 @@
+"""What the chat does, without Gradio: answer a turn, screen and ingest uploads, read the filters.
+
+Every handler enforces its limits itself (question length, number of sources, upload size and
+count), because the browser's limits can be bypassed by calling the API directly. Tests call
+these with a real `Archive` and no browser; qa/ui/layout.py only wires them to widgets.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from qa.archive import Archive
+from qa.errors import InvalidQueryError, QAError
+from qa.indexing import Progress
+from qa.query import check_length, rewrite_follow_up
+from qa.sources import ARTICLE_SUFFIXES
+from qa.types import Answer, IndexReport
+from qa.ui.render import (
+    escape_text,
+    example_questions,
+    render_answer,
+    render_error,
+    render_report,
+    render_status,
+)
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # per file, enforced by Gradio's upload route and again here
+MAX_UPLOAD_FILES = 20
+MAX_SOURCES = 10
+ANY_OUTLET = "Any outlet"
+
+Chat = list[dict[str, str]]
+# One frame of a streamed turn: (the question box's new value, the chat, the questions searched).
+Frame = tuple[str, Chat, list[str]]
+
+
+def parse_day(value: Any, *, end_of_day: bool = False) -> datetime | None:
+    """A date from the date pickers (string, timestamp or datetime) as an aware UTC datetime."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, (int, float)):
+        day = datetime.fromtimestamp(value, UTC)
+    elif isinstance(value, datetime):
+        day = value
+    else:
+        text = str(value).strip()[:40]
+        try:
+            day = datetime.fromisoformat(text)
+        except ValueError:
+            raise InvalidQueryError(f"{text!r} is not a date; use YYYY-MM-DD.") from None
+    if day.tzinfo is None:
+        day = day.replace(tzinfo=UTC)
+    day = day.replace(hour=0, minute=0, second=0, microsecond=0)
+    return day + timedelta(days=1, microseconds=-1) if end_of_day else day
+
+
+def search_options(after: Any, before: Any, outlet: str | None, k: Any) -> dict[str, Any]:
+    """Keyword arguments for `Archive.ask` from the filter widgets (validated on the server)."""
+    try:
+        k = int(k) if k not in (None, "") else None
+    except (TypeError, ValueError):
+        raise InvalidQueryError(f"The number of sources must be a whole number, not {k!r}.") from None
+    if k is not None and not 1 <= k <= MAX_SOURCES:
+        raise InvalidQueryError(f"The number of sources must be between 1 and {MAX_SOURCES}.")
+    return {
+        "k": k,
+        "published_after": parse_day(after),
+        "published_before": parse_day(before, end_of_day=True),
+        "source": outlet if outlet and outlet != ANY_OUTLET else None,
+    }
+
+
+def screen_uploads(files: Sequence[str] | None, upload_dir: Path) -> tuple[list[Path], list[str]]:
+    """(files to ingest, one "name: reason; skipped" line per refused file).
+
+    Only files inside `upload_dir` (where Gradio puts uploads) are taken, at most
+    MAX_UPLOAD_FILES, with a suffix the readers know (ARTICLE_SUFFIXES) and at most MAX_UPLOAD_BYTES each.
+    """
+    paths: list[Path] = []
+    refused: list[str] = []
+    uploads = upload_dir.resolve()
+    for name in files or []:
+        path = Path(name).resolve()
+        if not path.is_relative_to(uploads):  # Gradio checks this too; we delete these files
+            refused.append(f"{path.name}: not an uploaded file; skipped")
+        elif len(paths) == MAX_UPLOAD_FILES:
+            refused.append(f"{path.name}: more than {MAX_UPLOAD_FILES} files at once; skipped")
+        elif path.suffix.lower() not in ARTICLE_SUFFIXES:
+            refused.append(f"{path.name}: not a {'/'.join(ARTICLE_SUFFIXES)} file; skipped")
+        elif path.stat().st_size > MAX_UPLOAD_BYTES:
+            refused.append(f"{path.name}: over the {MAX_UPLOAD_BYTES // 2**20} MB limit; skipped")
+        else:
+            paths.append(path)
+    return paths, refused
+
+
+class ChatHandlers:
+    """The chat's handlers over one archive."""
+
+    def __init__(self, archive: Archive) -> None:
+        self.archive = archive
+
+    def status(self) -> str:
+        return render_status(self.archive.stats())
+
+    def outlets(self) -> list[str]:
+        return [ANY_OUTLET, *self.archive.stats().sources]
+
+    def examples(self) -> list[dict[str, str]]:
+        return example_questions(self.archive.headlines(20))
+
+    def respond(
+        self, question: Any, history: Chat | None, queries: list[str] | None,
+        after: Any, before: Any, outlet: str | None, k: Any,
+    ) -> Iterator[Frame]:
+        """One turn: the question shown, then the answer streamed sentence by sentence, then the
+        whole answer with its source cards. `queries` are the questions searched so far."""
+        history, queries = list(history or []), list(queries or [])
+        try:
+            question = check_length(question).strip()
+        except InvalidQueryError as exc:
+            yield "", [*history, {"role": "assistant", "content": render_error(str(exc))}], queries
+            return
+        if not question:
+            yield "", history, queries
+            return
+        turn = len(queries)
+        query = rewrite_follow_up(question, queries)
+        history.append({"role": "user", "content": escape_text(question)})
+        history.append({"role": "assistant", "content": '<p class="qa-note">Searching the archive…</p>'})
+        yield "", history, queries
+        try:
+            answer = self.archive.ask(query, **search_options(after, before, outlet, k))
+        except QAError as exc:
+            history[-1] = {"role": "assistant", "content": render_error(str(exc))}
+            yield "", history, queries
+            return
+        note = query if query != question else None
+        pieces = re.split(r"(?<=\])\s+", answer.text)
+        for i in range(1, len(pieces)):
+            shown = Answer(question=answer.question, text=" ".join(pieces[:i]), citations=answer.citations)
+            partial = render_answer(shown, turn=turn, query=note, partial=True)
+            history[-1] = {"role": "assistant", "content": partial}
+            yield "", history, queries
+        history[-1] = {"role": "assistant", "content": render_answer(answer, turn=turn, query=note)}
+        yield "", history, [*queries, query]
+
+    def add_uploads(self, files: Sequence[str] | None, upload_dir: Path, progress: Progress) -> str:
+        """Ingest the acceptable uploaded files, delete every taken upload, and report as HTML."""
+        paths, refused = screen_uploads(files, upload_dir)
+        try:
+            report = self.archive.add(paths, progress=progress) if paths else IndexReport()
+            return render_report(report, refused)
+        except QAError as exc:
+            return render_error(str(exc))
+        finally:
+            for path in paths:  # the archive keeps its own copy of the text; drop the upload
+                path.unlink(missing_ok=True)
+
+    def ask_json(
+        self, question: Any, k: Any = None, published_after: Any = "", published_before: Any = "",
+        source: str = "",
+    ) -> dict[str, Any]:
+        """The answer as JSON for the HTTP API; QAError for a bad question or filter."""
+        options = search_options(published_after, published_before, source or None, k)
+        return self.archive.ask(check_length(question), **options).to_dict()
