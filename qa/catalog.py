@@ -9,9 +9,9 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import bm25s
 import numpy as np
@@ -19,6 +19,7 @@ import numpy as np
 from qa.chunking import sentence_spans
 from qa.generation_files import CatalogFileError
 from qa.query import WORD, bm25_tokens, english_stemmer, is_term, query_terms
+from qa.store import CatalogRow
 
 # bm25s sets its own logger to DEBUG when it is imported (above), which would print through any
 # handler an application installs; put it back to the default threshold.
@@ -32,17 +33,6 @@ SENTENCE_INDEX_MAX_CHUNKS = 200_000
 # BM25 parameters: a low length normalisation suits chunks of similar size (tuned on the dev set).
 BM25_K1 = 0.6
 BM25_B = 0.4
-
-
-class CatalogRow(NamedTuple):
-    """One live chunk as the catalog needs it (`Store.chunk_catalog` rows have this shape)."""
-
-    chunk_id: int
-    article_id: str
-    source: str | None
-    published: datetime | None
-    lexical_text: str | None = None  # headline context and text: what BM25 finds the chunk by
-    text: str | None = None  # the chunk's text, split into sentences for the sentence index
 
 
 class LexicalIndex:

@@ -94,14 +94,15 @@ class StoredChunk:
 
 
 class CatalogRow(NamedTuple):
-    """One live chunk as retrieval's catalog needs it."""
+    """One live chunk as retrieval's catalog needs it (qa/catalog.py); the texts, from which
+    its BM25 indexes are built, may be left out where only the metadata matters."""
 
     chunk_id: int
     article_id: str
     source: str | None
     published: datetime | None
-    lexical_text: str
-    text: str
+    lexical_text: str | None = None  # headline context and text: what BM25 finds the chunk by
+    text: str | None = None  # the chunk's text, split into sentences for the sentence index
 
 
 @dataclass(frozen=True)
