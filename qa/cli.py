@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +20,7 @@ from qa.config import Settings, default_index_dir
 from qa.errors import QAError
 from qa.indexing import PROGRESS_LABELS
 from qa.llm import LLMConfig
+from qa.sync.schedule import SyncOutcome
 from qa.types import Answer, IndexReport
 
 app = typer.Typer(
@@ -147,6 +149,99 @@ def ask(
         out.print_json(json.dumps(answer.to_dict()))
     else:
         print_answer(answer)
+
+
+def print_outcome(outcome: SyncOutcome) -> None:
+    if outcome.error is not None:
+        err.print(f"error: {printable(outcome.url)}: {printable(outcome.error)}", soft_wrap=True)
+        return
+    out.print(f"{printable(outcome.url)}: ", end="")
+    assert outcome.report is not None
+    print_report(outcome.report)
+
+
+@app.command()
+def sync(
+    urls: Annotated[
+        list[str] | None,
+        typer.Argument(help="WordPress sites, RSS/Atom feeds or sitemaps (default: every recorded source)."),
+    ] = None,
+    index_dir: IndexDir = None,
+    every: Annotated[
+        str | None, typer.Option(help="Sync again at this interval (15m, 1h, 900) until interrupted.")
+    ] = None,
+    pages: Annotated[
+        bool | None, typer.Option("--pages/--no-pages", help="Also sync a WordPress site's pages.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the outcomes as JSON.")] = False,
+) -> None:
+    """Bring the archive in step with news sites, feeds and sitemaps (only what changed is fetched)."""
+    from qa.sync.schedule import parse_interval, sync_all
+
+    try:
+        interval = parse_interval(every) if every else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--every") from None
+    with open_archive(index_dir, create=True) as archive:
+        if not urls and not archive.sources():
+            raise typer.BadParameter(f"no sources recorded in {archive.index_dir} yet; give a URL to sync")
+        while True:
+            outcomes = sync_all(archive, urls or (), pages=pages)
+            if as_json:
+                out.print_json(json.dumps([o.to_dict() for o in outcomes]))
+            else:
+                for outcome in outcomes:
+                    print_outcome(outcome)
+            if interval is None:
+                break
+            try:
+                time.sleep(interval)
+            except KeyboardInterrupt:
+                return
+    if any(o.error for o in outcomes):
+        raise typer.Exit(1)
+
+
+sources_app = typer.Typer(
+    help="The synced sources: list them (last sync, counts, last error), or remove one.",
+    invoke_without_command=True, no_args_is_help=False,
+)
+app.add_typer(sources_app, name="sources")
+
+
+@sources_app.callback()
+def sources(
+    ctx: typer.Context,
+    index_dir: IndexDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the sources as JSON.")] = False,
+) -> None:
+    """List the synced sources with their last sync, counts and last error."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with open_archive(index_dir) as archive:
+        found = archive.sources()
+    if as_json:
+        out.print_json(json.dumps([s.to_dict() for s in found]))
+        return
+    if not found:
+        out.print("No synced sources; add one with: qa sync URL")
+    for s in found:
+        when = s.last_sync.strftime("%Y-%m-%d %H:%M UTC") if s.last_sync else "never"
+        out.print(f"{printable(s.url)}  {s.kind}{' +pages' if s.pages else ''}  {s.articles} articles, "
+                  f"{s.skipped} skipped  last sync {when}")
+        if s.last_error:
+            out.print(f"  last error: {printable(s.last_error)}")
+
+
+@sources_app.command("remove")
+def sources_remove(
+    url: Annotated[str, typer.Argument(help="The source's URL, as `qa sources` lists it.")],
+    index_dir: IndexDir = None,
+) -> None:
+    """Remove a source and the articles only it lists."""
+    with open_archive(index_dir) as archive:
+        report = archive.remove_source(url)
+    out.print(f"Removed {printable(url)}: {report.removed} articles removed")
 
 
 @app.command("eval")

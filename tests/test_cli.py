@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-COMMANDS = ["index", "ask", "serve"]
+COMMANDS = ["index", "ask", "serve", "sync", "sources"]
 
 
 def run_qa(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -16,6 +16,7 @@ import pytest
 import qa
 from qa.sync.http import Fetcher, HttpSettings, SourceURLError, SyncError, check_url, retry_after
 from qa.sync.run import sync_source
+from qa.sync.schedule import BackgroundSync, parse_interval
 
 
 @dataclass
@@ -188,3 +189,60 @@ def test_html_or_cut_json_is_a_problem_of_that_source_only(
     assert (archive.stats().articles, archive.stats().generation) == (2, before)
     (source,) = archive.sources()
     assert "not complete JSON" in source.last_error and source.articles == 2
+
+
+@pytest.mark.slow
+def test_the_cli_syncs_lists_and_removes_sources(server: Server, tmp_path) -> None:
+    from test_cli import run_qa
+
+    _fake_wordpress(server, [_post(1, "2024-05-01T10:00:00"), _post(2, "2024-05-02T10:00:00")])
+    index = ["--index-dir", str(tmp_path / "index")]
+    synced = run_qa("sync", server.url, "--json", *index)
+    assert synced.returncode == 0, synced.stderr
+    (outcome,) = json.loads(synced.stdout)
+    assert outcome["url"] == server.url and outcome["report"]["added"] == 2 and outcome["error"] is None
+
+    down = run_qa("sync", "http://127.0.0.1:9/", *index)
+    assert down.returncode == 1 and "Traceback" not in down.stderr
+    last_line = down.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("error: http://127.0.0.1:9/: Cannot sync from 127.0.0.1:9")
+
+    listed = run_qa("sources", "--json", *index)
+    (source,) = json.loads(listed.stdout)
+    assert (source["kind"], source["articles"], source["last_error"]) == ("wordpress", 2, None)
+    assert "2 articles, 0 skipped" in run_qa("sources", *index).stdout
+
+    removed = run_qa("sources", "remove", server.url, *index)
+    assert removed.returncode == 0 and "2 articles removed" in removed.stdout
+    assert "No synced sources" in run_qa("sources", *index).stdout
+    again = run_qa("sources", "remove", server.url, *index)
+    assert again.returncode == 1 and again.stderr.startswith("error: No source")
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("15m", 900), ("1h", 3600), ("90", 90), ("2.5m", 150), ("1d", 86400)]
+)
+def test_intervals(text: str, seconds: float) -> None:
+    assert parse_interval(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["5s", "soon", "15 minutes", "-1m", ""])
+def test_bad_intervals(text: str) -> None:
+    with pytest.raises(ValueError, match="interval"):
+        parse_interval(text)
+
+
+def test_a_background_sync_publishes_while_readers_answer(server: Server, archive: qa.Archive) -> None:
+    _fake_wordpress(server, [_post(1, "2024-05-01T10:00:00")])
+    archive.sync(server.url)
+    _fake_wordpress(server, [_post(1, "2024-05-01T10:00:00"), _post(2, "2024-05-02T10:00:00")])
+    background = BackgroundSync(archive, every=3600).start()
+    try:
+        deadline = time.monotonic() + 120
+        while archive.stats().articles < 2 and time.monotonic() < deadline:
+            assert archive.retrieve("fake post", k=1)  # readers keep answering meanwhile
+        assert archive.stats().articles == 2
+    finally:
+        background.stop(timeout=60)
+    (outcome,) = background.last_outcomes
+    assert outcome.report.added == 1 and background.last_run is not None and not background.running
