@@ -324,8 +324,14 @@ def serve(
         str | None,
         typer.Option(envvar="QA_AUTH", show_envvar=True, help="user:password required to use the chat."),
     ] = None,
+    sync_every: Annotated[
+        str | None,
+        typer.Option(envvar="QA_SYNC_EVERY", show_envvar=True,
+                     help="Sync every recorded source in the background at this interval (15m, 1h)."),
+    ] = None,
 ) -> None:
     """Start the browser chat on the index (builds the sample archive on first start)."""
+    from qa.sync.schedule import parse_interval
     from qa.ui.serve import main as serve_chat
     from qa.ui.serve import parse_auth
 
@@ -333,7 +339,11 @@ def serve(
         parse_auth(auth)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--auth") from None
-    serve_chat(index_dir=index_dir or default_index_dir(), host=host, port=port, auth=auth)
+    try:
+        every = parse_interval(sync_every) if sync_every else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--sync-every") from None
+    serve_chat(index_dir=index_dir or default_index_dir(), host=host, port=port, auth=auth, sync_every=every)
 
 
 def main() -> None:

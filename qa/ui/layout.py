@@ -14,6 +14,7 @@ from qa.errors import QAError
 from qa.indexing import PROGRESS_LABELS
 from qa.query import MAX_QUESTION_CHARS
 from qa.sources import ARTICLE_SUFFIXES
+from qa.sync.schedule import BackgroundSync
 from qa.ui.handlers import (
     ANY_OUTLET,
     MAX_SOURCES,
@@ -21,6 +22,7 @@ from qa.ui.handlers import (
     ChatHandlers,
     Frame,
 )
+from qa.ui.sources import sources_panel
 
 CONCURRENCY = 2  # questions answered at once (the machine has few cores)
 QUEUE_SIZE = 32  # waiting requests beyond this are refused
@@ -65,8 +67,11 @@ JS = """
 }
 """
 
-def build_app(archive: Archive) -> gr.Blocks:
-    """The chat UI over an archive: streaming answers with source cards, filters, uploads."""
+def build_app(
+    archive: Archive, *, sync: BackgroundSync | None = None, sync_controls: bool = False
+) -> gr.Blocks:
+    """The chat UI over an archive: streaming answers with source cards, filters, uploads, and
+    the synced sources (`sync`: the server's background sync; `sync_controls`: a "Sync now")."""
     handlers = ChatHandlers(archive)
     status, outlets, examples = handlers.status, handlers.outlets, handlers.examples
     respond = handlers.respond
@@ -159,6 +164,7 @@ def build_app(archive: Archive) -> gr.Blocks:
                     )
                     add = gr.Button("Add to the archive", elem_id="qa-add")
                     report = gr.HTML(elem_id="qa-report")
+                sources_panel(archive, sync, controls=sync_controls)
 
         ask_inputs = [box, chat, queries, after, before, outlet, k]
         ask_outputs = [box, chat, queries]

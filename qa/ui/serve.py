@@ -18,6 +18,7 @@ from qa.config import Settings, default_index_dir
 from qa.errors import QAError
 from qa.indexing import PROGRESS_LABELS
 from qa.llm import LLMConfig
+from qa.sync.schedule import BackgroundSync, parse_interval
 from qa.ui.layout import build_app, launch
 
 log = logging.getLogger(__name__)
@@ -101,11 +102,14 @@ def main(
     host: str | None = None,
     port: int | None = None,
     auth: str | None = None,
+    sync_every: float | None = None,
 ) -> None:
     """Build the sample index on first start, load the model, and serve the chat.
 
     Unset arguments come from QA_INDEX_DIR, GRADIO_SERVER_NAME, GRADIO_SERVER_PORT and QA_AUTH;
-    the chat binds to 127.0.0.1:7860 unless told otherwise.
+    the chat binds to 127.0.0.1:7860 unless told otherwise. `sync_every` (seconds): sync every
+    recorded source in the background at that interval; the chat's "Sync now" appears only
+    when the chat is local or requires a password.
     """
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
@@ -117,7 +121,9 @@ def main(
         log.warning(warning)
     archive = ensure_index(Path(index_dir or default_index_dir()))
     archive.retrieve("warm up the model and the vector index", 1)  # so the first question is fast
-    launch(build_app(archive), host=host, port=port, auth=credentials, blocked_paths=[archive.index_dir])
+    sync = BackgroundSync(archive, sync_every).start() if sync_every else None
+    demo = build_app(archive, sync=sync, sync_controls=host in LOOPBACK_HOSTS or bool(credentials))
+    launch(demo, host=host, port=port, auth=credentials, blocked_paths=[archive.index_dir])
 
 
 def _parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -126,6 +132,9 @@ def _parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", help="address to bind [default: $GRADIO_SERVER_NAME or 127.0.0.1]")
     parser.add_argument("--port", type=int, help="port [default: $GRADIO_SERVER_PORT or 7860]")
     parser.add_argument("--auth", help="user:password required to use the chat [default: $QA_AUTH]")
+    parser.add_argument("--sync-every", default=os.environ.get("QA_SYNC_EVERY"),
+                        help="sync the recorded sources in the background at this interval, e.g. 15m "
+                             "[default: $QA_SYNC_EVERY]")
     return parser.parse_args(argv)
 
 
@@ -138,6 +147,10 @@ def run(argv: Sequence[str] | None = None) -> None:
     except ValueError as exc:
         sys.exit(f"error: {exc}")
     try:
-        main(index_dir=args.index_dir, host=args.host, port=args.port, auth=args.auth)
+        every = parse_interval(args.sync_every) if args.sync_every else None
+    except ValueError as exc:
+        sys.exit(f"error: --sync-every: {exc}")
+    try:
+        main(index_dir=args.index_dir, host=args.host, port=args.port, auth=args.auth, sync_every=every)
     except QAError as exc:
         sys.exit(f"error: {exc}")
