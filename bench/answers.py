@@ -148,7 +148,10 @@ def evaluate(archive: qa.Archive, queries: list[dict[str, Any]]) -> list[dict[st
         w = settings.answer
         k, per_article = max(settings.k, w.passages), max(settings.per_article, w.per_article)
         passages = archive.retrieve(q["query"], k, per_article=per_article)
-        evidence = gather_evidence(q["query"], passages, archive.sentence_vectors, weights=w)
+        evidence = gather_evidence(
+            q["query"], passages, archive.sentence_vectors, weights=w,
+            unknown_names=archive.unknown_names(q["query"]),
+        )
         again = answer_from_evidence(evidence, max_sentences=settings.answer_sentences)
         assert again.text == answer.text, "the bench must score what ask() answers"
         facts = [e["fact"] for e in q["evidence_list"]]

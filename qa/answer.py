@@ -23,8 +23,28 @@ import numpy as np
 
 from qa.chunking import paragraph_spans, sentence_spans
 from qa.config import AnswerWeights
-from qa.query import STOPWORDS, WORD, key_stems, named_days, names_outlet, outlet_name, stem
-from qa.sentences import is_statement, sentence_kind
+from qa.query import (
+    STOPWORDS,
+    WORD,
+    AnswerKind,
+    AskedFor,
+    asked_for,
+    key_stems,
+    named_days,
+    names_outlet,
+    outlet_name,
+    stem,
+)
+from qa.sentences import (
+    has_date,
+    has_decision,
+    has_quantity,
+    has_reason,
+    has_reporting,
+    has_role,
+    is_statement,
+    sentence_kind,
+)
 from qa.types import Answer, Citation, Passage
 
 ABSTAIN_TEXT = "The archive does not seem to answer this."
@@ -97,6 +117,13 @@ class Sentence:
     lexical: float
     similarity: float = 0.0
     score: float = 0.0
+    fit: float = 0.0
+
+    @property
+    def rank(self) -> float:
+        """The order answers pick sentences in: `score`, plus `fit` when the sentence holds the
+        kind of answer asked for (a date for "when", a reason for "why"…)."""
+        return self.score + self.fit
 
 
 @dataclass(frozen=True)
@@ -112,10 +139,11 @@ class Evidence:
     ranked: tuple[Sentence, ...]
     spans: tuple[tuple[tuple[int, int], ...], ...]
     weights: AnswerWeights = WEIGHTS
+    unknown_names: tuple[str, ...] = ()
 
     @property
     def confidence(self) -> float:
-        return self.ranked[0].score if self.ranked else float("-inf")
+        return max(s.score for s in self.ranked) if self.ranked else float("-inf")
 
 
 def text_fragment_link(url: str | None, sentence: str) -> str | None:
@@ -148,6 +176,7 @@ def gather_evidence(
     *,
     embed_budget: int | None = None,
     weights: AnswerWeights = WEIGHTS,
+    unknown_names: Sequence[str] = (),
 ) -> Evidence:
     """Rank the sentences of `passages` against `question`; only `embed_budget` are embedded.
 
@@ -156,7 +185,9 @@ def gather_evidence(
     contain: "What was agreed in Jinan?" -> "What was agreed in", which prefers the sentence
     about the agreements to the one that only says where the meeting was), plus
     `weights.lexical` times its share of the question's key terms, plus a small passage-rank prior.
-    `embed_budget` defaults to `weights.embed_budget`.
+    A sentence that holds the kind of answer asked for (`fits_kind`) ranks `weights.kind` higher.
+    `embed_budget` defaults to `weights.embed_budget`. `unknown_names` are names of the question
+    that the archive never mentions (`Archive.unknown_names`): there is no evidence then.
     """
     w = weights
     embed_budget = w.embed_budget if embed_budget is None else embed_budget
@@ -165,12 +196,14 @@ def gather_evidence(
     sets = [key_stems(c.text) for c in candidates]
     lexical = _lexical_scores(question, passages, candidates, sets, w)
     prior = [_prior(s.passage) for s in candidates]
-    first = [lx + w.shortlist_prior * pr for lx, pr in zip(lexical, prior, strict=True)]
+    asked = asked_for(question)
+    fits = [w.kind * fits_kind(asked, c, passages[c.passage], w) for c in candidates]
+    first = [lx + w.shortlist_prior * pr + ft for lx, pr, ft in zip(lexical, prior, fits, strict=True)]
     # A question of few key terms gives the lexical pass little to go on: embed more.
     budget = embed_budget if len(key_stems(question)) >= w.few_terms else w.few_terms_factor * embed_budget
     keep = _shortlist(question, passages, candidates, first, budget)
-    if not keep:
-        return Evidence(question, tuple(passages), (), spans, w)
+    if not keep or unknown_names:
+        return Evidence(question, tuple(passages), (), spans, w, tuple(unknown_names))
     focus = focus_of(question, set().union(*sets))
     queries = [question] + ([focus] if focus else [])
     matrix = vectors.encode(queries + [candidates[i].text for i in keep])
@@ -180,10 +213,11 @@ def gather_evidence(
         replace(
             candidates[i], lexical=round(lexical[i], 4), similarity=round(float(sim), 4),
             score=round(float(sim + w.focus * foc) + w.lexical * lexical[i] + w.prior * prior[i], 4),
+            fit=fits[i],
         )
         for i, sim, foc in zip(keep, similarity, focused, strict=True)
     ]
-    ranked.sort(key=lambda s: (-s.score, s.passage, s.start))
+    ranked.sort(key=lambda s: (-s.rank, s.passage, s.start))
     return Evidence(question, tuple(passages), tuple(ranked), spans, w)
 
 
@@ -240,6 +274,33 @@ def _prior(passage_rank: int) -> float:
     return 1.0 / math.sqrt(1 + passage_rank)
 
 
+def fits_kind(
+    asked: AskedFor, sentence: Sentence, passage: Passage, weights: AnswerWeights = WEIGHTS
+) -> bool:
+    """Whether `sentence` holds the kind of answer asked for: a role next to a name the question
+    mentions for "who", a date for "when", a number for "how many", a reason for "why", a
+    reporting verb or quotation with the speaker for "what did X say", a decision or agreement
+    for "what was agreed", the article's lede for "what happened" and "the latest"."""
+    text = sentence.text
+    kind = asked.kind
+    if kind == AnswerKind.WHO:
+        named = any(w in text for name in asked.names for w in name.split() if len(w) > 2)
+        return named and has_role(text)
+    if kind == AnswerKind.WHEN:
+        return has_date(text)
+    if kind == AnswerKind.HOW_MANY:
+        return has_quantity(text)
+    if kind == AnswerKind.WHY:
+        return has_reason(text)
+    if kind == AnswerKind.SAID:
+        return has_reporting(text) and (not asked.speaker or any(w in text for w in asked.speaker))
+    if kind == AnswerKind.AGREED:
+        return has_decision(text)
+    if kind in (AnswerKind.HAPPENED, AnswerKind.LATEST):
+        return passage.start + sentence.start < weights.lede_chars
+    return False
+
+
 def _lexical_scores(
     question: str,
     passages: Sequence[Passage],
@@ -277,6 +338,7 @@ def compose_answer(
     min_confidence: float | None = None,
     embed_budget: int | None = None,
     weights: AnswerWeights = WEIGHTS,
+    unknown_names: Sequence[str] = (),
 ) -> Answer:
     """Pick the best sentences of `passages`, cite each, or abstain when the evidence is weak.
 
@@ -286,10 +348,13 @@ def compose_answer(
             `weights.per_named` sentences for each of them and one more, up to twice the budget.
         min_confidence: abstain below this `Evidence.confidence` (default `weights.min_confidence`).
         embed_budget: sentences to embed (default `weights.embed_budget`).
+        unknown_names: names of the question the archive never mentions; any abstains.
     """
     if max_sentences < 1:
         raise ValueError(f"max_sentences must be positive, not {max_sentences}")
-    evidence = gather_evidence(question, passages, vectors, embed_budget=embed_budget, weights=weights)
+    evidence = gather_evidence(
+        question, passages, vectors, embed_budget=embed_budget, weights=weights, unknown_names=unknown_names
+    )
     return answer_from_evidence(evidence, max_sentences=max_sentences, min_confidence=min_confidence)
 
 
@@ -319,17 +384,18 @@ def abstain(question: str, passages: Sequence[Passage], *, leads: int = WEIGHTS.
 def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
     """The best `per_named` sentences of each outlet or date the question names, then (unless it
     names two or more: a comparison, whose sides are covered) the best of each other article,
-    then the best overall."""
-    ranked = evidence.ranked
+    then the best overall. A question about the latest news starts from the newest relevant
+    article (`_newest_first`)."""
+    ranked = _newest_first(evidence)
     w = evidence.weights
-    floor = w.relative_floor * ranked[0].score
+    floor = w.relative_floor * ranked[0].rank
     groups = _named_groups(evidence.question, evidence.passages)
     budget = min(max(max_sentences, w.per_named * len(groups) + 1), 2 * max_sentences)
     chosen: list[Sentence] = []
     for group in groups:
         picked = 0
         for s in ranked:
-            if picked == w.per_named or s.score < floor:
+            if picked == w.per_named or s.rank < floor:
                 break
             if s.passage in group and _is_new(s, chosen, evidence.passages):
                 chosen.append(s)
@@ -338,14 +404,14 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
         # One sentence per article first: multi-hop questions need several articles.
         articles = {evidence.passages[c.passage].article_id for c in chosen}
         for s in ranked:
-            if len(chosen) >= budget or s.score < floor:
+            if len(chosen) >= budget or s.rank < floor:
                 break
             article = evidence.passages[s.passage].article_id
             if article not in articles and _is_new(s, chosen, evidence.passages):
                 chosen.append(s)
                 articles.add(article)
     for s in ranked:
-        if len(chosen) >= budget or s.score < floor:
+        if len(chosen) >= budget or s.rank < floor:
             break
         if _is_new(s, chosen, evidence.passages):
             chosen.append(s)
@@ -353,7 +419,7 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
 
 
 def _named_groups(question: str, passages: Sequence[Passage]) -> list[set[int]]:
-    """Passages grouped by each outlet and publication date that the question mentions."""
+    """Passages grouped by each outlet, publication date and month that the question mentions."""
     groups: dict[str, set[int]] = {}
     for i, p in enumerate(passages):
         if names_outlet(question, p.source):
@@ -362,7 +428,26 @@ def _named_groups(question: str, passages: Sequence[Passage]) -> list[set[int]]:
         for i, p in enumerate(passages):
             if p.published is not None and p.published.date() == day:
                 groups.setdefault(f"date:{day}", set()).add(i)
+    for year, month in asked_for(question).months:
+        for i, p in enumerate(passages):
+            if p.published is not None and year in (None, p.published.year) and p.published.month == month:
+                groups.setdefault(f"month:{year}-{month}", set()).add(i)
     return list(groups.values())
+
+
+def _newest_first(evidence: Evidence) -> list[Sentence]:
+    """The ranked sentences; for a question about the latest news, the best sentence of the
+    newest article among the relevant ones (ranked within `weights.latest_share` of the best)
+    first, its lede (the fit of a "latest" question) before its other sentences."""
+    ranked = list(evidence.ranked)
+    if asked_for(evidence.question).kind != AnswerKind.LATEST:
+        return ranked
+    relevant = [s for s in ranked if s.rank >= evidence.weights.latest_share * ranked[0].rank]
+    dated = [s for s in relevant if evidence.passages[s.passage].published is not None]
+    if not dated:
+        return ranked
+    newest = max(dated, key=lambda s: (evidence.passages[s.passage].published, s.fit, s.rank))
+    return [newest] + [s for s in ranked if s is not newest]
 
 
 def _is_new(s: Sentence, chosen: Sequence[Sentence], passages: Sequence[Passage]) -> bool:
@@ -408,9 +493,23 @@ def _depends(sentence: str, previous: str) -> bool:
 
 
 def _render(evidence: Evidence, chosen: Sequence[Sentence]) -> Answer:
-    """Sentences in reading order (article by date, then position), each with [n] and a Citation."""
+    """The direct answer first (the piece holding the first chosen sentence, then the rest of its
+    article), then the other articles by date, each in reading order; each with [n] and a
+    Citation. A comparison of the outlets or dates the question names reads in date order."""
     passages = evidence.passages
-    pieces = sorted(_cited_spans(evidence, chosen), key=lambda t: _reading_key(passages[t[0]], t[1]))
+    comparison = len(_named_groups(evidence.question, passages)) >= 2
+    best = chosen[0] if chosen and not comparison else None
+
+    def order(t: tuple[int, int, int]) -> tuple[bool, bool, tuple[str, str, int]]:
+        p = passages[t[0]]
+        if best is None:
+            return (False, False, _reading_key(p, t[1]))
+        lead = passages[best.passage]
+        at = lead.start + best.start
+        holds = p.article_id == lead.article_id and p.start + t[1] <= at < p.start + t[2]
+        return (p.article_id != lead.article_id, not holds, _reading_key(p, t[1]))
+
+    pieces = sorted(_cited_spans(evidence, chosen), key=order)
     articles = list(dict.fromkeys(passages[i].article_id for i, _, _ in pieces))
     citations: list[Citation] = []
     lines: dict[str, list[str]] = {a: [] for a in articles}

@@ -20,7 +20,7 @@ from qa.errors import ModelError
 from qa.generation_files import CatalogFileError
 from qa.indexing import Progress, chunk_settings, no_progress, reindex
 from qa.llm import LLMAnswerer, LLMConfig
-from qa.query import Filters, check_question
+from qa.query import Filters, check_question, question_names
 from qa.ranking import rank_candidates
 from qa.store import Generation, Store
 from qa.types import Answer, ArchiveStats, IndexReport, Passage, Source
@@ -257,9 +257,19 @@ class Archive:
         question = check_question(question)
         answer = compose_answer(
             question, passages, self.sentence_vectors, max_sentences=self.settings.answer_sentences,
-            weights=weights,
+            weights=weights, unknown_names=self.unknown_names(question),
         )
         return self.llm.answer(question, passages, answer) if self.llm else answer
+
+    def unknown_names(self, question: str) -> list[str]:
+        """The names `question` mentions ("Vilnius", "Queen Margrethe") that no article of the
+        archive mentions: a question about them cannot be answered from it."""
+        with self.store.read() as db:
+            generation = self.store.generation(db)
+            if generation is None:
+                return []
+            _, catalog = self._vectors_for(db, generation)
+        return [name for name in question_names(question) if not catalog.knows(name)]
 
     @cached_property
     def sentence_vectors(self) -> SentenceVectors:

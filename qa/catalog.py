@@ -72,6 +72,11 @@ class LexicalIndex:
     def stemmed(self) -> bool:
         return self._stemmer is not None
 
+    def knows(self, text: str) -> bool:
+        """Whether every BM25 term of `text` occurs somewhere in the indexed texts."""
+        vocabulary = self._engine.vocab_dict
+        return all(t in vocabulary for t in bm25_tokens(text, self._stemmer))
+
     def save(self, directory: Path) -> None:
         """bm25s's own files (numpy arrays and JSON) and the ids, in a new `directory`."""
         directory.mkdir()
@@ -265,6 +270,10 @@ class Catalog:
             )
         except (OSError, ValueError, KeyError) as exc:
             raise CatalogFileError(f"Cannot read the chunk catalog in {directory}: {exc}") from exc
+
+    def knows(self, text: str) -> bool:
+        """Whether the archive mentions every term of `text` somewhere (True without a lexical index)."""
+        return self.lexical is None or self.lexical.knows(text)
 
     def rows_of(self, chunk_ids: np.ndarray) -> np.ndarray:
         """Row index of each chunk id (-1 for ids not in this catalog)."""

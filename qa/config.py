@@ -63,6 +63,12 @@ class AnswerWeights:
             reports shows two from each side (fact-level evidence 0.70 with one, 0.75 with two).
         relative_floor: a sentence scoring below this share of the best one is not said.
         leads: articles offered as leads when the archive abstains.
+        kind: added to a sentence's rank (never to the confidence) when it holds the kind of
+            answer the question asks for (`qa.answer.fits_kind`); tuned on the natural questions
+            (bench/natural-questions.json) and the MultiHop-RAG dev questions together.
+        latest_share: "the latest on X" starts from the newest article among the sentences
+            ranked within this share of the best.
+        lede_chars: a sentence starting within this many characters of its article is its lede.
     """
 
     passages: int = 8
@@ -79,6 +85,9 @@ class AnswerWeights:
     per_named: int = 2
     relative_floor: float = 0.6
     leads: int = 3
+    kind: float = 0.1
+    latest_share: float = 0.85
+    lede_chars: int = 400
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -286,3 +287,121 @@ def rewrite_follow_up(question: str, previous: Sequence[str], *, max_names: int 
     present = question.casefold()
     context = [n for n in names_in(previous[-1]) if n.casefold() not in present][:max_names]
     return f"{question} ({', '.join(context)})" if context else question
+
+
+# -- what kind of answer the question asks for ---------------------------------------------------
+
+
+class AnswerKind(StrEnum):
+    """The kind of answer a question asks for."""
+
+    WHO = "who"
+    WHEN = "when"
+    HOW_MANY = "how_many"
+    WHY = "why"
+    SAID = "said"
+    AGREED = "agreed"
+    LATEST = "latest"
+    HAPPENED = "happened"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class AskedFor:
+    """What a question asks for: the kind of answer, the speaker of "what did X say", the
+    names it mentions, and the months it names without a day ((year or None, month))."""
+
+    kind: AnswerKind
+    speaker: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    months: tuple[tuple[int | None, int], ...] = ()
+
+
+# First match wins. Frames are looked for near the start of the question: a long descriptive
+# question ("Which company, according to …, agreed to …") asks for something else.
+_KINDS = (
+    (AnswerKind.WHEN, re.compile(r"^\W*(when\b|(on |in )?what (date|day|year|month|time)\b)", re.IGNORECASE)),
+    (
+        AnswerKind.HOW_MANY,
+        re.compile(
+            r"\bhow (many|much|big|large|long|old|far|tall|high|often)\b|"
+            r"\bwhat (share|percentage|proportion|number|amount|price|fee)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        AnswerKind.WHY,
+        re.compile(r"^\W*why\b|\bwhat (caused|led to|prompted)\b|\breasons? (for|why)\b", re.IGNORECASE),
+    ),
+    (
+        AnswerKind.SAID,
+        re.compile(
+            r"\b(what|how) (did|does|do|has|have) (?P<who>.+?) (say|said|argue|tell|claim|think|write|"
+            r"respond|react|reply|mean|describe|call)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        AnswerKind.AGREED,
+        re.compile(
+            r"^\W*(what|which)\b.{0,50}\b(agree[sd]?|agreement|decided?|decision|deal|signed|settle[sd]?|"
+            r"approved?|pledged?)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        AnswerKind.LATEST,
+        re.compile(
+            r"^\W*\w+\b.{0,40}\b(latest|most recent|newest|so far|currently|current status|now)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (AnswerKind.WHO, re.compile(r"^\W*(who|whom|whose)\b", re.IGNORECASE)),
+    (
+        AnswerKind.HAPPENED,
+        re.compile(
+            r"\bwhat (happened|has happened|is happening|went on)\b|\bwhat (did|does) .+ report\b",
+            re.IGNORECASE,
+        ),
+    ),
+)
+# A month without a day: "in November", "November 2023" (not "November 4").
+_MONTH_ONLY = re.compile(rf"\b({_MONTH_NAMES})\b(?!\s+\d{{1,2}}\b)(?:\s+(?:of\s+)?(\d{{4}}))?", re.IGNORECASE)
+_WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())  # noqa: SIM905
+
+
+def asked_for(question: str) -> AskedFor:
+    """What `question` asks for (`AskedFor`): the first kind whose frame it has, else OTHER."""
+    kind, speaker = AnswerKind.OTHER, ()
+    for candidate, pattern in _KINDS:
+        match = pattern.search(question)
+        if match:
+            kind = candidate
+            if candidate == AnswerKind.SAID:
+                speaker = tuple(w for w in WORD.findall(match.group("who")) if w[:1].isupper())
+            break
+    months = tuple(
+        dict.fromkeys(
+            (int(year) if year else None, MONTHS.index(month.lower()) + 1)
+            for month, year in _MONTH_ONLY.findall(question)
+        )
+    )
+    return AskedFor(kind, speaker, question_names(question), months)
+
+
+def question_names(question: str) -> tuple[str, ...]:
+    """The names a question mentions (`names_in`), each on its own ("TechCrunch and The Age"
+    is two), without a leading "The", possessives, months and weekdays; a run that starts with a
+    digit (a date, "2023-10-04T20") is no name."""
+    names: list[str] = []
+    for run in names_in(question):
+        for part in re.split(r"\s+(?:and|&)\s+", run.replace("’", "'")):
+            words = part.split()
+            while words and words[0].lower().strip(".'") in _NOT_NAMES | _WEEKDAYS | set(MONTHS):
+                words = words[1:]
+            while words and words[-1].lower().strip(".'") in _NOT_NAMES | _WEEKDAYS | set(MONTHS):
+                words = words[:-1]
+            name = " ".join(words).removesuffix("'s").strip(".'")
+            if name[:1].isalpha() and name not in names:
+                names.append(name)
+    return tuple(names)

@@ -122,3 +122,81 @@ def sentence_kinds(text: str) -> list[tuple[int, int, SentenceKind]]:
 def is_statement(kind: SentenceKind | str) -> bool:
     """Whether a sentence of this kind is worth quoting."""
     return kind == SentenceKind.STATEMENT
+
+
+# What a statement holds, for the kind of answer a question asks for (see `qa.answer`).
+_MONTH_WORDS = (
+    r"(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t(ember)?)?|"
+    r"oct(ober)?|nov(ember)?|dec(ember)?)\.?"
+)
+_DATE_EXPRESSION = re.compile(
+    rf"\b{_MONTH_WORDS}\s+\d{{1,2}}(st|nd|rd|th)?\b|\b\d{{1,2}}(st|nd|rd|th)?\s+{_MONTH_WORDS}\b"
+    rf"|\b(in|since|until|by|from|of|early|late|mid-?)\s+{_MONTH_WORDS}\b|\b(19|20)\d\d\b"
+    r"|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
+    r"|\b(yesterday|today|tonight|last (week|month|year|night)|next (week|month|year))\b",
+    re.IGNORECASE,
+)
+_NUMBER_WORDS = (
+    r"two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    r"dozens?|hundreds?|thousands?|millions?|billions?|half|quarter"
+)
+_QUANTITY = re.compile(
+    rf"[$€£¥]\s?\d|\d[\d,.]*\s?(%|percent|per cent|million|billion|bn|m\b|k\b)"
+    rf"|\b(?!(19|20)\d\d\b)\d[\d,.]*\b|\b({_NUMBER_WORDS})\b",
+    re.IGNORECASE,
+)
+_REASON = re.compile(
+    r"\b(because|due to|owing to|as a result|result of|resulted from|after|citing|cited|"
+    r"in order to|so that|reasons?|led to|caused|blamed|for (failing|violating|"
+    r"breaching|not)|accus\w+|alleg\w+|breach\w*|violat\w+|concluded that|not consistently)\b",
+    re.IGNORECASE,
+)
+_REPORTING = re.compile(
+    r"\b(said|says|told|tells|argued|argues|wrote|writes|added|adds|stated|states|according to|"
+    r"claimed|claims|insisted|explained|noted|warned|believes|described|admitted|asserted|"
+    r"replied|responded|recalled|posted|tweeted|agreed|disagreed|called)\b|[“”\"]",
+    re.IGNORECASE,
+)
+_DECISION = re.compile(
+    r"\b(agree\w*|deals?|signed|signs|sign|approv\w+|decid\w+|decisions?|settle\w*|commit\w*|"
+    r"accept\w*|consensus|pact|accord|memorand\w+|MOUs?|reached|clinched|struck|adopt\w+|voted|"
+    r"ratif\w+|pledg\w+)\b",
+    re.IGNORECASE,
+)
+_ROLE = re.compile(
+    r"\b(CEO|CTO|CFO|COO|chief|chair\w*|president|founder|co-founder|director|commissioner|coach|"
+    r"manager|head|minister|officer|executive|leader|secretary|governor|editor|spokes\w+|"
+    r"professor|owner|boss|captain|producer|senator|judge|partner|general|named|appointed|hired|"
+    r"successor|replac\w+)\b",
+    re.IGNORECASE,
+)
+
+
+def has_date(sentence: str) -> bool:
+    """Whether the sentence says when: a date, a month, a year or a weekday."""
+    return bool(_DATE_EXPRESSION.search(sentence))
+
+
+def has_quantity(sentence: str) -> bool:
+    """Whether the sentence states a number or an amount."""
+    return bool(_QUANTITY.search(sentence))
+
+
+def has_reason(sentence: str) -> bool:
+    """Whether the sentence states a reason or a cause ("because", "over", "citing", …)."""
+    return bool(_REASON.search(sentence))
+
+
+def has_reporting(sentence: str) -> bool:
+    """Whether the sentence reports speech: a reporting verb or a quotation."""
+    return bool(_REPORTING.search(sentence))
+
+
+def has_decision(sentence: str) -> bool:
+    """Whether the sentence reports a decision or an agreement."""
+    return bool(_DECISION.search(sentence))
+
+
+def has_role(sentence: str) -> bool:
+    """Whether the sentence describes someone's role ("chief executive", "was named …")."""
+    return bool(_ROLE.search(sentence))

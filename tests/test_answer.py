@@ -26,6 +26,7 @@ from qa.answer import (
 )
 from qa.chunking import paragraph_spans, sentence_spans
 from qa.config import AnswerWeights
+from qa.query import AnswerKind, asked_for, question_names
 
 ANSWER_DATA = Path(__file__).resolve().parent / "data" / "answer"
 VERGE_URL = "https://www.theverge.example/2023/10/2/lumina-courier-x1"
@@ -282,3 +283,58 @@ def test_the_highlight_and_the_text_fragment_link_cut_a_name_the_same_way() -> N
     assert highlighted == "The board named its interim CEO Mira Murati."
     assert citation.link == text_fragment_link(passage.url, highlighted)
     assert citation.link.endswith("text=The%20board%20named%20its%20interim%20CEO%20Mira%20Murati.")
+
+
+# -- the kind of answer asked for --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Who is Richard Teng?", AnswerKind.WHO),
+        ("When was Microsoft's purchase of Activision Blizzard approved?", AnswerKind.WHEN),
+        ("How much did SoftBank pay for Cubic Telecom?", AnswerKind.HOW_MANY),
+        ("Why was Sam Altman fired?", AnswerKind.WHY),
+        ("What did Greg Brockman say about the board?", AnswerKind.SAID),
+        ("What was agreed in Jinan?", AnswerKind.AGREED),
+        ("What is the latest on Beeper Mini?", AnswerKind.LATEST),
+        ("What happened at OpenAI in November?", AnswerKind.HAPPENED),
+        (
+            "Which company, according to both TechCrunch and The Verge, was accused of anticompetitive "
+            "practices in its search deal?",
+            AnswerKind.OTHER,
+        ),
+    ],
+)
+def test_the_kind_of_answer_is_read_from_the_question(question: str, kind: AnswerKind) -> None:
+    assert asked_for(question).kind == kind
+
+
+def test_a_question_names_its_subjects_and_speaker() -> None:
+    asked = asked_for("What did Greg Brockman say about Sam Altman's firing in November?")
+    assert asked.speaker == ("Greg", "Brockman")
+    assert asked.names == ("Greg Brockman", "Sam Altman")
+    assert asked.months == ((None, 11),)
+    assert question_names("Who leads the Bank of Japan?") == ("Bank of Japan",)
+    assert question_names("Did TechCrunch report it on 2023-10-04T20:00?") == ("TechCrunch",)
+
+
+def test_a_question_about_a_name_the_archive_never_mentions_is_abstained(robots: qa.Archive) -> None:
+    question = "What did Lumina Robotics decide at the summit in Vilnius?"
+    assert robots.unknown_names(question) == ["Vilnius"]
+    assert robots.ask(question).abstained
+    assert robots.unknown_names("What did Lumina Robotics show in Oslo?") == []
+
+
+def test_a_when_question_is_answered_by_the_sentence_with_a_date(robots: qa.Archive) -> None:
+    answer = robots.ask("When will Lumina Robotics ship the first Courier X1 robots?")
+    first = answer.citations[0]
+    assert "March 2024" in first.excerpt[first.sentence_start : first.sentence_end]
+    assert answer.text.startswith("TechCrunch, 2023-11-15: The company said the first robots will ship")
+
+
+def test_the_latest_on_a_story_starts_from_the_newest_article(robots: qa.Archive) -> None:
+    answer = robots.ask("What is the latest on Lumina Robotics and the Courier X1?")
+    assert not answer.abstained
+    assert answer.citations[0].source == "TechCrunch"
+    assert answer.text.startswith("TechCrunch, 2023-11-15: Lumina Robotics, the Oslo startup")

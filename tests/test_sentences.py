@@ -7,7 +7,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qa.chunking import sentence_spans
-from qa.sentences import SentenceKind, is_statement, sentence_kind, sentence_kinds
+from qa.sentences import (
+    SentenceKind,
+    has_date,
+    has_decision,
+    has_quantity,
+    has_reason,
+    has_reporting,
+    has_role,
+    is_statement,
+    sentence_kind,
+    sentence_kinds,
+)
 
 K = SentenceKind
 
@@ -76,3 +87,16 @@ words = st.lists(
 def test_kinds_follow_the_sentence_spans_of_any_text(paragraphs: list[str]) -> None:
     text = "\n\n".join(p + "." for p in paragraphs)
     assert [(a, b) for a, b, _ in sentence_kinds(text)] == sentence_spans(text)
+
+
+def test_what_a_statement_holds_for_each_kind_of_answer() -> None:
+    assert has_date("The deal was approved on October 12, 2023.") and has_date("It opens in March.")
+    assert not has_date("The deal was approved by regulators.")
+    assert has_quantity("Binance agreed to pay $4.3 billion.") and has_quantity("They signed 20 memorandums.")
+    assert not has_quantity("The 2023 season was long.")
+    assert has_reason("He was fired because he was not consistently candid with the board.")
+    assert not has_reason("He was fired by the board on Friday.")
+    assert has_reporting("“We are shocked,” Brockman wrote.")
+    assert not has_reporting("Brockman left the board.")
+    assert has_decision("The two sides agreed to a deal.") and not has_decision("The two sides met in Jinan.")
+    assert has_role("Richard Teng will be the exchange's new CEO.") and not has_role("Richard Teng spoke.")
