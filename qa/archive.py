@@ -21,7 +21,7 @@ from qa.generation_files import CatalogFileError
 from qa.indexing import Progress, chunk_settings, no_progress, reindex
 from qa.llm import LLMAnswerer, LLMConfig
 from qa.query import Filters, check_question, question_names
-from qa.ranking import rank_candidates
+from qa.ranking import passages_of, rank_chunk_ids
 from qa.store import Generation, Store
 from qa.types import Answer, ArchiveStats, IndexReport, Passage, Source
 
@@ -228,11 +228,12 @@ class Archive:
             if generation is None:
                 return []
             vectors, catalog = self._vectors_for(db, generation)
-            return rank_candidates(
-                self.store, db, vectors, catalog, query_vector, question,
+            picked, score_of = rank_chunk_ids(
+                vectors, catalog, query_vector, question,
                 k=k, per_article=per_article or self.settings.per_article, filters=filters,
                 ranking=self.settings.ranking,
             )
+            return passages_of(self.store, db, picked, score_of)
 
     def ask(
         self,

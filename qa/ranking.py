@@ -1,7 +1,7 @@
 """Ranking: dense and BM25 candidates fused with the question's outlets and dates, capped per article.
 
 `rank_chunk_ids` is the whole retrieval step of one question over one generation (its FAISS
-index and its `Catalog`); `rank_candidates` turns those ids into `Passage`s. The weights are a
+index and its `Catalog`); `passages_of` turns those ids into `Passage`s. The weights are a
 `Ranking` (qa/config.py), settable through `Settings.ranking`.
 """
 
@@ -109,28 +109,10 @@ def cap_per_article(
     return picked
 
 
-def rank_candidates(
-    store: Store,
-    db: sqlite3.Connection,
-    vectors: VectorIndex,
-    catalog: Catalog,
-    query_vector: np.ndarray,
-    question: str,
-    *,
-    k: int,
-    per_article: int,
-    filters: Filters,
-    ranking: Ranking = RANKING,
+def passages_of(
+    store: Store, db: sqlite3.Connection, picked: list[int], score_of: dict[int, float]
 ) -> list[Passage]:
-    """Dense and lexical candidates fused with the question's outlets and dates, capped per article.
-
-    Runs inside one read snapshot `db`; `vectors` and `catalog` belong to the same generation.
-    """
-
-    picked, score_of = rank_chunk_ids(
-        vectors, catalog, query_vector, question, k=k, per_article=per_article, filters=filters,
-        ranking=ranking,
-    )
+    """The `Passage`s of the chunk ids `picked` (from `rank_chunk_ids`), read in the snapshot `db`."""
     rows = store.chunks(db, picked)
     return [to_passage(rows[c], score_of[c]) for c in picked if c in rows]
 
@@ -146,7 +128,10 @@ def rank_chunk_ids(
     filters: Filters,
     ranking: Ranking = RANKING,
 ) -> tuple[list[int], dict[int, float]]:
-    """The chunk ids `rank_candidates` returns, best first, and every candidate's fused score.
+    """Dense and lexical candidates fused with the question's outlets and dates, capped per article:
+    the chunk ids picked, best first, and every candidate's fused score.
+
+    `vectors` and `catalog` belong to the same generation; `passages_of` reads the picked chunks.
 
     Needs no database: the catalog holds the BM25 indexes (only an empty catalog has none).
     """
