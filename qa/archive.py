@@ -20,7 +20,7 @@ from qa.errors import ModelError
 from qa.generation_files import CatalogFileError
 from qa.indexing import Progress, chunk_settings, no_progress, reindex
 from qa.llm import LLMAnswerer, LLMConfig
-from qa.query import Filters, check_question, question_names
+from qa.query import Filters, check_question, question_names, rewrite_follow_up
 from qa.ranking import passages_of, rank_chunk_ids
 from qa.store import Generation, Store
 from qa.types import Answer, ArchiveStats, IndexReport, Passage, Source
@@ -217,7 +217,7 @@ class Archive:
             InvalidQueryError: an empty or too long question, or naive/contradictory dates.
         """
         question = check_question(question)
-        k = k or self.settings.k
+        k = self.settings.k if k is None else k
         if k < 1:
             raise ValueError(f"k must be positive, not {k}")
         filters = Filters(published_after, published_before, source)
@@ -243,19 +243,28 @@ class Archive:
         published_after: datetime | None = None,
         published_before: datetime | None = None,
         source: str | None = None,
+        previous: Sequence[str] = (),
     ) -> Answer:
         """Answer from the archive's own sentences, each cited; abstain when evidence is weak.
 
-        `k` is the number of passages the answer draws sentences from (default: at least
-        `settings.answer.passages`).
+        Args:
+            k: the number of passages the answer draws sentences from (default `answer_k`).
+            previous: the conversation's earlier questions, oldest first. A question that
+                depends on the last one ("And what did China decide?") is asked with that
+                one's names added (`qa.query.rewrite_follow_up`); the Answer's `question` is
+                then the question as searched.
+
+        Raises:
+            InvalidQueryError: an empty or too long question, or naive/contradictory dates.
+            ValueError: `k` below 1.
         """
         weights = self.settings.answer
+        question = rewrite_follow_up(check_question(question), previous)
         passages = self.retrieve(
-            question, k or max(self.settings.k, weights.passages),
+            question, self.answer_k if k is None else k,
             published_after=published_after, published_before=published_before, source=source,
             per_article=max(self.settings.per_article, weights.per_article),
         )
-        question = check_question(question)
         answer = compose_answer(
             question, passages, self.sentence_vectors, max_sentences=self.settings.answer_sentences,
             weights=weights, unknown_names=self.unknown_names(question),
@@ -271,6 +280,11 @@ class Archive:
                 return []
             _, catalog = self._vectors_for(db, generation)
         return [name for name in question_names(question) if not catalog.knows(name)]
+
+    @property
+    def answer_k(self) -> int:
+        """Passages `ask` answers from by default; the chat and `qa ask` default to it too."""
+        return max(self.settings.k, self.settings.answer.passages)
 
     @cached_property
     def sentence_vectors(self) -> SentenceVectors:

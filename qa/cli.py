@@ -139,7 +139,9 @@ def index(
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in quotes.")],
     index_dir: IndexDir = None,
-    k: Annotated[int | None, typer.Option("--k", help="Passages to answer from.")] = None,
+    k: Annotated[
+        int | None, typer.Option("--k", min=1, help="Passages to answer from (default: as the chat and API).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
 ) -> None:
     """Answer a question from the index, with cited excerpts."""

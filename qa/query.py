@@ -242,20 +242,18 @@ class Filters:
 
 # -- follow-up questions --------------------------------------------------------------------------
 
-_FOLLOW_UP_START = re.compile(
-    r"^\s*(and|but|also|so|then|plus|what about|how about|what else|why|how come)\b", re.IGNORECASE
-)
+# A question that opens like this continues the previous one, whatever it names itself.
+_CONTINUES = re.compile(r"^\s*(and|but|also|so|then|plus|what about|how about|what else)\b", re.IGNORECASE)
+# A question that opens like this and names nothing asks about the previous one ("Why?").
+_ASKS_BACK = re.compile(r"^\s*(why|how come)\b", re.IGNORECASE)
+# Words that point back to something named before.
 _ANAPHORS = frozenset(
     """it its they them their theirs this these those he him his she her there such former latter
     same""".split()  # noqa: SIM905
 )
 _NAME = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:of|the|de|and)?\s*[A-Z][\w’'.-]*)*")
 # Capitalised words that open a question without being names ("What", "Tell", "The").
-_NOT_NAMES = frozenset(
-    """what who whom whose when where why how which and but also so then did does do is are was
-    were will would can could should tell show give list explain describe i the a an in on at
-    of""".split()  # noqa: SIM905
-)
+_NOT_NAMES = STOPWORDS | SHAPING_WORDS | frozenset("tell show give list explain describe please".split())  # noqa: SIM905
 
 
 def names_in(text: str) -> list[str]:
@@ -271,18 +269,35 @@ def names_in(text: str) -> list[str]:
     return found
 
 
+def is_follow_up(question: str) -> bool:
+    """Whether `question` depends on the previous one of a conversation.
+
+    It does when it opens by continuing ("And what did China decide?", "What about Seoul?"), or
+    when it names no subject of its own and points back ("Who attended it?", "Why?"). A question
+    that names its own subject stands alone: "Why was Sam Altman fired by the OpenAI board?",
+    "How tall is the Gullfoss waterfall and where is it?".
+    """
+    if _CONTINUES.match(question):
+        return True
+    if names_in(question):
+        return False
+    words = {w.lower() for w in TERM.findall(question.replace("’", "'"))}
+    return bool(words & _ANAPHORS) or bool(_ASKS_BACK.match(question))
+
+
 def rewrite_follow_up(question: str, previous: Sequence[str], *, max_names: int = 4) -> str:
-    """A follow-up question made self-contained with the names of the previous turn, without an LLM.
+    """A follow-up question made self-contained with the names of the previous one, without an LLM.
 
     "And what did China decide?" after "What was agreed in Jinan?" becomes
-    "And what did China decide? (Jinan)". A question that does not read as a follow-up (no
-    leading "and/but/what about…", no pronoun referring back) is returned unchanged.
+    "And what did China decide? (Jinan)". A question that does not depend on the previous one
+    (see `is_follow_up`) is returned unchanged, stripped.
+
+    Args:
+        previous: the conversation's earlier questions, oldest first (as they were searched,
+            so that a chain of follow-ups keeps its names).
     """
     question = question.strip()
-    if not previous or not question:
-        return question
-    words = {w.lower() for w in re.findall(r"[\w’']+", question)}
-    if not (_FOLLOW_UP_START.match(question) or words & _ANAPHORS):
+    if not previous or not question or not is_follow_up(question):
         return question
     present = question.casefold()
     context = [n for n in names_in(previous[-1]) if n.casefold() not in present][:max_names]

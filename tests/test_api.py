@@ -115,6 +115,14 @@ def test_bad_questions_are_rejected(seed_archive: qa.Archive, question: str) -> 
         seed_archive.retrieve(question)
 
 
+def test_a_number_of_passages_below_one_is_refused(seed_archive: qa.Archive) -> None:
+    for k in (0, -1):
+        with pytest.raises(ValueError, match="k must be positive"):
+            seed_archive.ask("What was agreed in Jinan?", k=k)
+        with pytest.raises(ValueError, match="k must be positive"):
+            seed_archive.retrieve("What was agreed in Jinan?", k=k)
+
+
 def test_another_model_is_refused(seed_archive: qa.Archive) -> None:
     other = qa.Archive(seed_archive.index_dir, settings=qa.Settings(model="/no/such/model"))
     with pytest.raises(qa.QAError):

@@ -29,6 +29,7 @@ import qa
 from qa import query
 from qa.cli import app as cli_app
 from qa.ui import handlers, layout, render, serve
+from qa.ui.handlers import ANY_OUTLET, ChatHandlers
 
 SEED_URL = "https://koreapro.org/2024/08/rok-shandong-meeting-signals-seouls-intent-to-improve-ties-with-china/"
 PAYLOADS = [
@@ -146,7 +147,7 @@ def test_any_article_strings_render_inert(title: str, excerpt: str, url: str, so
     answer = qa.Answer(question="q", text=f"{excerpt[start:end]} [1] {title}", citations=(c,))
     markup = render.render_answer(answer, turn=3, query=title)
     assert_inert(markup)
-    marked = re.search(r"<mark>(.*?)</mark>", markup, re.S)
+    marked = re.search(r'<mark id="qa-src-3-1">(.*?)</mark>', markup, re.S)
     assert marked and html.unescape(marked.group(1)) == excerpt[start:end]
 
 
@@ -170,15 +171,42 @@ def test_source_cards_for_the_seed_question(seed_archive: qa.Archive) -> None:
     markup = render.render_answer(answer, turn=2)
     assert_inert(markup)
     tags = parse(markup).tags
-    cards = [a["id"] for t, a in tags if t == "div" and a.get("class") == "qa-source"]
-    assert cards == [f"qa-src-2-{c.n}" for c in answer.citations]
+    cards = [a for t, a in tags if t == "div" and a.get("class") == "qa-source"]
+    assert len(cards) == len({c.article_id for c in answer.citations})
     cites = [a["href"] for t, a in tags if t == "a" and a.get("class") == "qa-cite"]
     assert cites == [f"#qa-src-2-{c.n}" for c in answer.citations]
+    marked = [a["id"] for t, a in tags if t == "mark"]
+    assert sorted(marked) == sorted(f"qa-src-2-{c.n}" for c in answer.citations)  # every [n] has a target
     links = [html.unescape(a["href"]) for t, a in tags if t == "a" and a.get("class") == "qa-title"]
     assert links and all(link.startswith(SEED_URL + "#:~:text=") for link in links)
-    marks = [html.unescape(m) for m in re.findall(r"<mark>(.*?)</mark>", markup)]
-    assert marks == [c.excerpt[c.sentence_start : c.sentence_end] for c in answer.citations]
+    marks = [html.unescape(m) for m in re.findall(r'<mark id="[^"]*">(.*?)</mark>', markup)]
+    assert sorted(marks) == sorted(c.excerpt[c.sentence_start : c.sentence_end] for c in answer.citations)
     assert "koreapro.org · 2024-08-20" in html.unescape(markup)
+
+
+def test_one_card_per_article_with_every_cited_sentence_highlighted() -> None:
+    excerpt = "First one here. Second one here. Third one here. Fourth one here."
+    cited = ["First one here.", "Second one here.", "Fourth one here."]
+    same = [
+        citation(n=n, excerpt=excerpt, sentence_start=(a := excerpt.index(x)), sentence_end=a + len(x))
+        for n, x in enumerate(cited, 1)
+    ]
+    # The same article cited from another passage whose excerpt overlaps: highlighted in place.
+    overlapping = citation(n=4, excerpt="Third one here. Fourth one here.", sentence_start=0, sentence_end=15)
+    elsewhere = citation(n=5, excerpt="A far paragraph, said the report.", sentence_start=0, sentence_end=33)
+    other = citation(n=6, article_id="b", title="Another article")
+    answer = qa.Answer(question="q", text="x [1] [2] [3] [4] [5] [6]",
+                       citations=(*same, overlapping, elsewhere, other))
+    markup = render.render_answer(answer, turn=1)
+    assert_inert(markup)
+    tags = parse(markup).tags
+    assert sum(t == "div" and a.get("class") == "qa-source" for t, a in tags) == 2
+    assert sum(t == "blockquote" for t, _ in tags) == 3  # two excerpts of article a, one of b
+    assert [a["id"] for t, a in tags if t == "mark"] == [f"qa-src-1-{n}" for n in (1, 2, 4, 3, 5, 6)]
+    assert markup.count("Third one here.") == 1 and markup.count("First one here.") == 1
+    marks = re.findall(r'<mark id="[^"]*">(.*?)</mark>', markup)
+    assert marks == ["First one here.", "Second one here.", "Third one here.", "Fourth one here.",
+                     "A far paragraph, said the report.", "The cited sentence."]
 
 
 def test_an_abstention_lists_leads_without_citations() -> None:
@@ -214,27 +242,6 @@ def test_status_and_report_lines() -> None:
 
 
 # -- conversation, examples, filters ----------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("question", "previous", "expected"),
-    [
-        ("And what did China decide?", ["What was agreed in Jinan?"], "And what did China decide? (Jinan)"),
-        ("What about South Korea?", ["What was agreed in Jinan?"], "What about South Korea? (Jinan)"),
-        ("Who attended it?", ["When did Jeong In-kyo visit Yantai City?"],
-         "Who attended it? (Jeong In-kyo, Yantai City)"),
-        ("And what did China decide?", ["And what did China decide? (Jinan)"],
-         "And what did China decide? (Jinan)"),
-        ("What was agreed in Jinan?", [], "What was agreed in Jinan?"),
-        ("Where is Gullfoss?", ["What was agreed in Jinan?"], "Where is Gullfoss?"),
-        ("And what about Jinan?", ["What was agreed in Jinan?"], "And what about Jinan?"),
-        ("and then?", ["what happened?"], "and then?"),
-    ],
-)
-def test_follow_ups_borrow_names_from_the_previous_turn(
-    question: str, previous: list[str], expected: str
-) -> None:
-    assert query.rewrite_follow_up(question, previous) == expected
 
 
 def test_example_questions_come_from_real_headlines() -> None:
@@ -305,6 +312,19 @@ def test_build_app_sets_queue_limits(seed_archive: qa.Archive) -> None:
     assert isinstance(demo, gr.Blocks)
     assert demo._queue.max_size == layout.QUEUE_SIZE
     assert demo._queue.default_concurrency_limit == layout.CONCURRENCY
+    sliders = [b for b in demo.blocks.values() if isinstance(b, gr.Slider)]
+    assert [s.value for s in sliders] == [seed_archive.answer_k]  # the chat asks as the API does
+
+
+def test_the_chat_and_the_api_answer_alike_by_default(seed_archive: qa.Archive) -> None:
+    question = "What was agreed in Jinan?"
+    expected = seed_archive.ask(question)
+    handlers = ChatHandlers(seed_archive)
+    *_, (_, chat, searched) = handlers.respond(
+        question, [], [], None, None, ANY_OUTLET, seed_archive.answer_k
+    )
+    assert searched == [question] and chat[-1]["content"] == render.render_answer(expected, turn=0)
+    assert handlers.ask_json(question) == expected.to_dict()
 
 
 def test_api_answers_with_sources(client: Client) -> None:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+import qa
+
 COMMANDS = ["index", "ask", "serve", "sync", "sources"]
 
 
@@ -50,6 +52,10 @@ def test_index_then_ask_json(tmp_path: Path, seed_file: Path) -> None:
     assert asked.returncode == 0, asked.stderr
     answer = json.loads(asked.stdout)
     assert answer["citations"][0]["url"].startswith("https://koreapro.org/2024/08/")
+    with qa.Archive(index_dir, create=False) as archive:  # the CLI answers as the API does by default
+        assert answer == json.loads(json.dumps(archive.ask("What was agreed in Jinan?").to_dict()))
+    refused = run_qa("ask", "What was agreed in Jinan?", "--k", "0", env={"QA_INDEX_DIR": str(index_dir)})
+    assert refused.returncode == 2 and "--k" in refused.stderr
 
     found = "Jeong also visited the Korea-China Industrial Cooperation Park in Yantai City"
     questions = tmp_path / "questions.json"

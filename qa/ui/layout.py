@@ -35,7 +35,7 @@ CSS = """
 .qa-sources { display: flex; flex-direction: column; gap: 0.5em; }
 .qa-source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 0.5em 0.7em;
   transition: box-shadow 0.3s; }
-.qa-source.qa-flash { box-shadow: 0 0 0 3px var(--color-accent); }
+.qa-source.qa-flash, .qa-excerpt mark.qa-flash { box-shadow: 0 0 0 3px var(--color-accent); }
 .qa-source-head { font-size: 0.92em; }
 .qa-n { display: inline-block; min-width: 1.5em; text-align: center; border-radius: 999px;
   background: var(--color-accent-soft); font-weight: 600; font-size: 0.85em; }
@@ -49,8 +49,9 @@ CSS = """
 .qa-status { font-size: 0.85em; opacity: 0.8; margin: 0; }
 """
 
-# Clicking [n] scrolls to source card n of the same answer and flashes it. Written here, not taken
-# from any article; a capturing listener so that the chat's own link handling does not interfere.
+# Clicking [n] scrolls to cited sentence n of the same answer and flashes it and its card. Written
+# here, not taken from any article; a capturing listener so that the chat's own link handling does
+# not interfere.
 JS = """
 () => {
   document.addEventListener("click", (event) => {
@@ -58,11 +59,14 @@ JS = """
     if (!link) return;
     event.preventDefault();
     event.stopPropagation();
-    const card = document.getElementById((link.getAttribute("href") || "").slice(1));
-    if (!card) return;
-    card.scrollIntoView({ behavior: "smooth", block: "nearest" });
-    card.classList.add("qa-flash");
-    setTimeout(() => card.classList.remove("qa-flash"), 1500);
+    const target = document.getElementById((link.getAttribute("href") || "").slice(1));
+    if (!target) return;
+    const card = target.closest(".qa-source") || target;
+    target.scrollIntoView({ behavior: "smooth", block: "nearest" });
+    for (const el of new Set([target, card])) {
+      el.classList.add("qa-flash");
+      setTimeout(() => el.classList.remove("qa-flash"), 1500);
+    }
   }, true);
 }
 """
@@ -93,7 +97,8 @@ def build_app(
         )
 
     def ask_api(
-        question: str, k: int = 5, published_after: str = "", published_before: str = "", source: str = "",
+        question: str, k: int = archive.answer_k, published_after: str = "", published_before: str = "",
+        source: str = "",
     ) -> dict:
         """Answer a question from the archive with cited sources.
 
@@ -153,7 +158,8 @@ def build_app(
                     before = gr.DateTime(label="Published until", include_time=False, type="string")
                     outlet = gr.Dropdown(choices=outlets(), value=ANY_OUTLET, label="Outlet")
                     k = gr.Slider(
-                        1, MAX_SOURCES, value=archive.settings.k, step=1, label="Passages to consult"
+                        1, MAX_SOURCES, value=min(archive.answer_k, MAX_SOURCES), step=1,
+                        label="Passages to consult",
                     )
                 with gr.Accordion("Add articles", open=False):
                     files = gr.File(

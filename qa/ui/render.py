@@ -86,7 +86,7 @@ def _escape_lines(text: str) -> str:
 
 
 def _answer_text_html(text: str, numbers: set[int], turn: int) -> str:
-    """Answer text with each known [n] turned into a link to source card n of this turn."""
+    """Answer text with each known [n] turned into a link to cited sentence n of this turn."""
     out, last = [], 0
     for match in _CITE_RE.finditer(text):
         n = int(match.group(1))
@@ -99,25 +99,63 @@ def _answer_text_html(text: str, numbers: set[int], turn: int) -> str:
     return "".join(out)
 
 
-def render_source(citation: Citation, turn: int) -> str:
-    """One numbered source card: title (linked to the cited sentence), outlet, date, excerpt."""
-    c = citation
-    before, cited, after = excerpt_window(c.excerpt, c.sentence_start, c.sentence_end)
-    title = _link(c.link or c.url, escape_text(c.title), "qa-title")
-    meta = escape_text(" · ".join(x for x in (c.source, _date(c.published)) if x))
+def group_by_article(citations: Sequence[Citation]) -> list[list[Citation]]:
+    """Citations grouped by the article they cite, in the order each article is first cited."""
+    groups: dict[tuple[str, ...], list[Citation]] = {}
+    for c in citations:
+        key = (c.article_id,) if c.article_id else (c.title, c.url or "")
+        groups.setdefault(key, []).append(c)
+    return list(groups.values())
+
+
+def _excerpts(citations: Sequence[Citation]) -> list[tuple[str, list[tuple[int, int, int]]]]:
+    """(excerpt, [(start, end, n), ...]) blocks: a cited sentence found in an earlier citation's
+    excerpt of the same article is highlighted there rather than shown again."""
+    blocks: list[tuple[str, list[tuple[int, int, int]]]] = []
+    for c in citations:
+        sentence = c.excerpt[c.sentence_start : c.sentence_end]
+        for text, marks in blocks:
+            start = c.sentence_start if text == c.excerpt else text.find(sentence)
+            end = start + len(sentence)
+            if sentence and start >= 0 and all(end <= a or start >= b for a, b, _ in marks):
+                marks.append((start, end, c.n))
+                break
+        else:
+            blocks.append((c.excerpt, [(c.sentence_start, c.sentence_end, c.n)]))
+    return blocks
+
+
+def _excerpt_html(text: str, marks: Sequence[tuple[int, int, int]], turn: int) -> str:
+    """One excerpt with each cited sentence in a <mark> that [n] links to, and some context."""
+    marks = sorted(marks)
+    before, _, after = excerpt_window(text, marks[0][0], max(end for _, end, _ in marks))
+    out, last = [_escape_lines(before)], marks[0][0]
+    for start, end, n in marks:
+        out.append(_escape_lines(text[last:start]))
+        out.append(f'<mark id="qa-src-{turn}-{n}">{escape_text(text[start:end])}</mark>')
+        last = end
+    out.append(_escape_lines(after))
+    return f'<blockquote class="qa-excerpt">{"".join(out)}</blockquote>'
+
+
+def render_source(citations: Sequence[Citation], turn: int) -> str:
+    """The source card of one article: its citation numbers, title (linked to the first cited
+    sentence), outlet, date, and excerpts with every cited sentence highlighted."""
+    first = citations[0]
+    numbers = "".join(f'<span class="qa-n">{c.n}</span>' for c in citations)
+    title = _link(first.link or first.url, escape_text(first.title), "qa-title")
+    meta = escape_text(" · ".join(x for x in (first.source, _date(first.published)) if x))
+    excerpts = "".join(_excerpt_html(text, marks, turn) for text, marks in _excerpts(citations))
     return (
-        f'<div class="qa-source" id="qa-src-{turn}-{c.n}">'
-        f'<div class="qa-source-head"><span class="qa-n">{c.n}</span> {title}'
-        f' <span class="qa-meta">{meta}</span></div>'
-        f'<blockquote class="qa-excerpt">{_escape_lines(before)}<mark>{escape_text(cited)}</mark>'
-        f"{_escape_lines(after)}</blockquote></div>"
+        f'<div class="qa-source"><div class="qa-source-head">{numbers} {title}'
+        f' <span class="qa-meta">{meta}</span></div>{excerpts}</div>'
     )
 
 
 def render_answer(
     answer: Answer, *, turn: int = 0, query: str | None = None, partial: bool = False
 ) -> str:
-    """The answer and its numbered source cards, as HTML in which every article string is escaped.
+    """The answer and its source cards (one per article), as HTML in which every article string is escaped.
 
     Args:
         turn: the conversation turn, to keep element ids unique across answers.
@@ -138,7 +176,7 @@ def render_answer(
         parts.append("</ul></div>")
     if answer.citations and not partial:
         parts.append('<div class="qa-sources">')
-        parts.extend(render_source(c, turn) for c in answer.citations)
+        parts.extend(render_source(group, turn) for group in group_by_article(answer.citations))
         parts.append("</div>")
     parts.append("</div>")
     return "".join(parts)
