@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
+from typing import Any, TypeVar
 
 from embeddings.encoder import Encoder, EncoderError, load_encoder
 from embeddings.index import VectorIndex, set_search_threads
@@ -22,10 +24,23 @@ from qa.indexing import Progress, chunk_settings, no_progress, reindex
 from qa.llm import LLMAnswerer, LLMConfig
 from qa.query import Filters, check_question, question_names, rewrite_follow_up
 from qa.ranking import passages_of, rank_chunk_ids
-from qa.store import Generation, Store
+from qa.store import Generation, Store, storage_errors
 from qa.types import Answer, ArchiveStats, IndexReport, Passage, Source
 
 log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _storage_errors(method: F) -> F:
+    """Disk full, a read-only index or a damaged database surface as one-line StorageErrors."""
+
+    @functools.wraps(method)
+    def wrapper(self: Archive, *args: Any, **kwargs: Any) -> Any:
+        with storage_errors(self.index_dir):
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 class Archive:
@@ -53,7 +68,8 @@ class Archive:
     ) -> None:
         self.settings = settings or Settings()
         self.llm = LLMAnswerer(llm) if llm is not None else None
-        self.store = Store(index_dir, create=create)
+        with storage_errors(Path(index_dir)):
+            self.store = Store(index_dir, create=create)
         self.index_dir = self.store.index_dir
         self._given_encoder = encoder
         self._vectors: tuple[int, VectorIndex, Catalog] | None = None
@@ -69,7 +85,9 @@ class Archive:
         self.close()
 
     def close(self) -> None:
+        """Close the database connections and let go of the mapped FAISS file."""
         self.store.close()
+        self._vectors = None
 
     # -- the model ---------------------------------------------------------------------------
 
@@ -101,6 +119,7 @@ class Archive:
 
     # -- writing -----------------------------------------------------------------------------
 
+    @_storage_errors
     def add(
         self,
         paths: Iterable[str | Path] | str | Path,
@@ -123,6 +142,7 @@ class Archive:
         Returns:
             An IndexReport; unreadable files are listed in `problems`, never raised.
         """
+        self.store.require_writable()  # before the model loads
         if isinstance(paths, (str, Path)):
             paths = [paths]
         if engine not in ("local", "ray"):
@@ -139,8 +159,10 @@ class Archive:
             progress=progress or no_progress,
         )
 
+    @_storage_errors
     def remove(self, article_ids: Sequence[str] | str) -> IndexReport:
         """Delete articles by id; unknown ids are ignored."""
+        self.store.require_writable()
         if isinstance(article_ids, str):
             article_ids = [article_ids]
         return reindex(self.store, self.encoder, self.settings, remove_ids=[str(a) for a in article_ids])
@@ -201,6 +223,7 @@ class Archive:
             log.warning("%s; building it from %s", exc, self.store.db_path)
         return Catalog.build(self.store.chunk_catalog(db))
 
+    @_storage_errors
     def retrieve(
         self,
         question: str,
@@ -235,6 +258,7 @@ class Archive:
             )
             return passages_of(self.store, db, picked, score_of)
 
+    @_storage_errors
     def ask(
         self,
         question: str,
@@ -291,12 +315,14 @@ class Archive:
         """Sentence embeddings for answers, cached by text for the life of this Archive."""
         return SentenceVectors(self.encoder)
 
+    @_storage_errors
     def headlines(self, limit: int = 5) -> list[str]:
         """The titles of the most recently published articles, newest first (for example questions)."""
         if limit < 1:
             raise ValueError(f"limit must be positive, not {limit}")
         return self.store.titles(limit)
 
+    @_storage_errors
     def stats(self) -> ArchiveStats:
         """Counts and identity of the archive."""
         recorded = self.store.recorded_model()

@@ -20,6 +20,7 @@ from qa.config import Settings, default_index_dir
 from qa.errors import QAError
 from qa.indexing import PROGRESS_LABELS
 from qa.llm import LLMConfig
+from qa.sources import expand_paths
 from qa.sync.schedule import SyncOutcome
 from qa.types import Answer, IndexReport
 
@@ -31,7 +32,7 @@ app = typer.Typer(
 )
 # Output is plain text: article text, titles and file names are untrusted and must print as
 # they are, so neither console reads rich markup or emoji codes from what it prints.
-err = Console(stderr=True, markup=False, emoji=False, highlight=False)
+err = Console(stderr=True, soft_wrap=True, markup=False, emoji=False, highlight=False)
 out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -124,6 +125,7 @@ def index(
     """Add new and changed articles to the index (unchanged ones cost nothing)."""
     if engine not in ("local", "ray"):
         raise typer.BadParameter(f"--engine must be local or ray, not {engine!r}")
+    expand_paths(paths)  # a missing path is reported before an index directory is created
     with open_archive(index_dir, model, create=True) as archive, progress_bar() as bar:
         report = archive.add(
             paths, prune=prune, progress=RichProgress(bar), engine=engine,
@@ -350,6 +352,8 @@ def serve(
 
 def main() -> None:
     """Entry point: QAError becomes one line on stderr and exit status 1."""
+    # The CLI draws its own progress; the model library's weight-loading bar is noise on stderr.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     handler = logging.StreamHandler()
     handler.setFormatter(PrintableFormatter("%(levelname)s: %(message)s"))
     logging.basicConfig(level=logging.WARNING, handlers=[handler])

@@ -5,6 +5,8 @@
     ├── IndexNotFoundError   no index in the directory
     ├── IndexMismatchError   the index was built with another model, dimension or format
     ├── IndexLockedError     another process is writing to the index
+    ├── StorageError         the index directory cannot be used: a file, a folder of other files,
+    │                        read-only, on a full disk, or its database is damaged
     ├── InvalidQueryError    an empty or too long question, or bad filters
     ├── ModelError           the embedding model cannot be loaded or failed its checksum
     └── SyncError            a synced source is down or answers what it should not (the archive is unchanged)
@@ -30,6 +32,10 @@ class IndexMismatchError(QAError):
 
 class IndexLockedError(QAError):
     """Another process holds the index's writer lock."""
+
+
+class StorageError(QAError):
+    """The index directory or its files cannot be used as asked (read-only, full, damaged, not an index)."""
 
 
 class InvalidQueryError(QAError, ValueError):

@@ -87,6 +87,7 @@ def writer_lock(store: Store, timeout: float) -> Iterator[None]:
     Raises:
         IndexLockedError: another writer holds it longer than `timeout` seconds (0: at once).
     """
+    store.require_writable()
     lock = store.writer_lock(timeout)
     try:
         lock.acquire()

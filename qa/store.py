@@ -21,9 +21,11 @@ The schema and its upgrades: qa/migrations.py. The generation files: qa/generati
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -37,7 +39,7 @@ import filelock
 import numpy as np
 
 from embeddings.index import IndexFileError, VectorIndex, file_sha256
-from qa.errors import IndexMismatchError, IndexNotFoundError
+from qa.errors import IndexMismatchError, IndexNotFoundError, StorageError
 from qa.generation_files import GenerationFiles, catalog_name
 from qa.migrations import MIGRATIONS, format_version, migrate
 from qa.types import Article, Chunk
@@ -171,6 +173,48 @@ def _generation(row: sqlite3.Row) -> Generation:
     )
 
 
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+_READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def storage_error(exc: BaseException, index_dir: Path) -> StorageError | None:
+    """The one-line error of an expected failure of the index's storage (disk full, read-only,
+    a damaged database), or None for anything else (a bug, which keeps its traceback)."""
+    message = str(exc).lower()
+    if isinstance(exc, OSError) and exc.errno in _FULL or "database or disk is full" in message or (
+        isinstance(exc, RuntimeError) and "no space left on device" in message
+    ):
+        return StorageError(
+            f"The disk of the index at {index_dir} is full; free some space and run this again "
+            "(the index still holds its last complete state)"
+        )
+    if isinstance(exc, OSError) and exc.errno in _READ_ONLY or "readonly database" in message:
+        return StorageError(
+            f"Cannot write to the index at {index_dir} ({exc}); it can be asked, not changed: "
+            "make it writable, or copy it somewhere writable and index there"
+        )
+    if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError) or (
+        "disk i/o error" in message or "unable to open database" in message
+    ):
+        return StorageError(
+            f"The database of the index at {index_dir} cannot be read ({exc}); rebuild the index "
+            f"into a new directory: qa index ARTICLES --index-dir NEW_DIR"
+        )
+    return None
+
+
+@contextmanager
+def storage_errors(index_dir: Path) -> Iterator[None]:
+    """Raise expected storage failures inside as one-line `StorageError`s."""
+    try:
+        yield
+    except (OSError, sqlite3.Error, RuntimeError) as exc:
+        error = storage_error(exc, index_dir)
+        if error is None:
+            raise
+        raise error from exc
+
+
 class Store:
     """One index directory. Thread-safe: each thread gets its own SQLite connection.
 
@@ -184,17 +228,36 @@ class Store:
     def __init__(self, index_dir: str | Path, *, create: bool = True) -> None:
         self.index_dir = Path(index_dir)
         self.db_path = self.index_dir / DB_NAME
+        if self.index_dir.exists() and not self.index_dir.is_dir():
+            raise StorageError(
+                f"The index directory {self.index_dir} is a file; give --index-dir a new or index directory"
+            )
         if not self.db_path.exists():
             if not create:
                 raise IndexNotFoundError(
                     f"No index at {self.index_dir}; run: qa index ARTICLES --index-dir {self.index_dir}"
                 )
+            others = sorted(p.name for p in self.index_dir.glob("*") if p.name != LOCK_NAME)
+            if others:
+                raise StorageError(
+                    f"{self.index_dir} is not an index and holds other files ({', '.join(others[:3])}"
+                    f"{', ...' if len(others) > 3 else ''}); give --index-dir a new or empty directory"
+                )
             self.index_dir.mkdir(parents=True, exist_ok=True)
+        # On read-only media (or a read-only mount) the store is opened to read only.
+        self.read_only = not os.access(self.index_dir, os.W_OK) or (
+            self.db_path.exists() and not os.access(self.db_path, os.W_OK)
+        )
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self.files = GenerationFiles(self.index_dir)
         version = format_version(self.db)
+        if self.read_only and (version is None or version < FORMAT_VERSION):
+            raise StorageError(
+                f"The index at {self.index_dir} is read-only and of store format {version}, older than "
+                f"this version's {FORMAT_VERSION}; open it once where it is writable to upgrade it"
+            )
         if version is None or version < FORMAT_VERSION:
             with self.write() as db:
                 version = format_version(db)
@@ -216,14 +279,36 @@ class Store:
         """This thread's connection (autocommit mode: transactions are explicit)."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.db_path, timeout=60, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
+            conn = self._connect()
+            if not self.read_only:
+                conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
             self._local.conn = conn
             with self._connections_lock:
                 self._connections.append(conn)
         return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        """A connection; on a read-only directory, one that never writes (not even the -shm file).
+
+        SQLite reads a WAL database read-only through its -shm file; without one (no process has
+        the database open, so its log was checkpointed away) the file is opened as immutable.
+        """
+        if not self.read_only:
+            return sqlite3.connect(self.db_path, timeout=60, isolation_level=None, check_same_thread=False)
+        wal, shm = (self.db_path.with_name(DB_NAME + suffix) for suffix in ("-wal", "-shm"))
+        if shm.exists():
+            mode = "mode=ro"
+        elif wal.exists() and wal.stat().st_size:
+            raise StorageError(
+                f"The index at {self.index_dir} is read-only and its last writes are still in "
+                f"{wal.name}; open it once where it is writable (or copy it) to read it"
+            )
+        else:
+            mode = "immutable=1"
+        uri = f"{self.db_path.resolve().as_uri()}?{mode}"
+        return sqlite3.connect(uri, uri=True, timeout=60, isolation_level=None, check_same_thread=False)
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
@@ -254,6 +339,14 @@ class Store:
         for conn in connections:
             conn.close()
         self._local = threading.local()
+
+    def require_writable(self) -> None:
+        """Raises StorageError when the store was opened read-only."""
+        if self.read_only:
+            raise StorageError(
+                f"The index at {self.index_dir} is read-only: it can be asked, not changed; to add "
+                f"articles, copy it somewhere writable (cp -r {self.index_dir} NEW_DIR) and index there"
+            )
 
     def writer_lock(self, timeout: float) -> filelock.BaseFileLock:
         """The single-writer lock of this directory (an OS lock: released if the holder dies)."""
@@ -422,6 +515,8 @@ class Store:
         return index
 
     def _try_repair(self, generation: Generation, index: VectorIndex) -> None:
+        if self.read_only:
+            return
         lock = self.writer_lock(timeout=0)
         try:
             lock.acquire()
