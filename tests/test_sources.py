@@ -630,3 +630,40 @@ def test_a_file_goes_to_the_reader_of_its_shape_whatever_its_suffix(tmp_path: Pa
     assert reader_for(tmp_path / "a.txt", SAMPLE_BY_READER["html"]).name == "html"
     assert reader_for(tmp_path / "a.jsonl", SAMPLE_BY_READER["jsonl"]).name == "jsonl"
     assert reader_for(tmp_path / "a", "Just words.").name == "text"
+
+
+# --- dates as people write them ---------------------------------------------------------------
+
+EVERYDAY_DATES = [
+    ("Nov 27, 2023", utc(2023, 11, 27), None),
+    ("27 November 2023", utc(2023, 11, 27), None),
+    ("27/11/2023", utc(2023, 11, 27), None),
+    ("1700000000", utc(2023, 11, 14, 22, 13, 20), None),
+    ("1700000000000", utc(2023, 11, 14, 22, 13, 20), None),
+    (1700000000000, utc(2023, 11, 14, 22, 13, 20), None),
+    ("2023-11", utc(2023, 11, 1), None),
+    ("Tue, 05 Mar 2024 06:30:00 GMT", utc(2024, 3, 5, 6, 30), None),
+    ("03/04/2023", utc(2023, 3, 4), "could be day/month or month/day; read month first, as 2023-03-04"),
+    ("2023-02-30", None, "is not a real date"),
+    ("31/02/2023", None, "is not a real date"),
+    ("2999-01-01", None, "is in the future"),
+    ("next Tuesday", None, "cannot be read as a date"),
+    (["2023-11-27"], None, "is not text or a number"),
+]
+
+
+@pytest.mark.parametrize(("value", "expected", "problem"), EVERYDAY_DATES)
+def test_dates_people_write_are_read_and_doubtful_ones_reported(
+    tmp_path: Path, value: object, expected: datetime | None, problem: str | None
+) -> None:
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps({"title": "Harbour", "body": "The harbour was busy.", "published": value}))
+    source = read_file(path)
+    [article] = source.articles
+    assert article.published == expected
+    reasons = [p.reason for p in source.problems]
+    if problem is None:
+        assert reasons == []
+    else:
+        [reason] = reasons
+        assert reason.startswith("published date ") and problem in reason

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from dateutil import parser as dateutil_parser
 
 from qa.cleaning import clean_html, clean_text, looks_like_html, normalize_text
 from qa.types import Article
@@ -28,36 +30,90 @@ def stable_id(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()[:16]
 
 
-def parse_datetime(value: object) -> datetime | None:
-    """A timezone-aware UTC datetime from ISO 8601 (any fraction length), RFC 2822 or epoch seconds.
+def parse_date(value: object, *, now: datetime | None = None) -> tuple[datetime | None, str | None]:
+    """(UTC datetime or None, a problem worth reporting or None) from a date field.
 
-    Naive values are taken as UTC (WordPress `*_gmt` fields are naive UTC). Unparseable -> None.
+    Reads ISO 8601 (any fraction length, "2023-11" as its first day), RFC 2822, epoch seconds or
+    milliseconds (numbers or digit strings) and what people write ("Nov 27, 2023", "27 November
+    2023", "27/11/2023", via python-dateutil). Naive values are taken as UTC (WordPress `*_gmt`
+    fields are naive UTC). A numeric date whose day and month could be swapped ("03/04/2023") is
+    read month first, and the problem says so; an impossible date ("2023-02-30"), one more than a
+    day in the future, or text that is not a date gives None and a problem.
     """
     if isinstance(value, bool) or value is None:
-        return None
+        return None, None
     if isinstance(value, (int, float)):
-        try:
-            return datetime.fromtimestamp(value, tz=UTC)
-        except (OverflowError, OSError, ValueError):
-            return None
-    if not isinstance(value, str):
+        parsed, problem = _from_epoch(value), None
+        if parsed is None:
+            return None, f"date {value!r} is out of range; stored undated"
+    elif isinstance(value, str):
+        text = value.strip()
+        if not text or _ZERO_DATE_RE.match(text):
+            return None, None
+        parsed, problem = _from_text(text)
+        if parsed is None:
+            return None, problem
+    else:
+        return None, f"date {_quoted(value)} is not text or a number; stored undated"
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    parsed = parsed.astimezone(UTC)
+    if parsed > (now or datetime.now(UTC)) + _FUTURE_SLACK:
+        return None, f"date {_quoted(value)} is in the future ({parsed.date().isoformat()}); stored undated"
+    return parsed, problem
+
+
+_FUTURE_SLACK = timedelta(days=1)
+_EPOCH_RE = re.compile(r"-?\d{9,14}(\.\d+)?")
+_NUMERIC_DATE_RE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})\b")
+_HAS_YEAR_RE = re.compile(r"(?<!\d)\d{4}(?!\d)")
+# Fills what a date leaves out ("2023-11" -> the 1st, no time -> midnight), never today's values.
+_DEFAULT = datetime(2000, 1, 1)
+
+
+def _quoted(value: object) -> str:
+    text = str(value)
+    return repr(text[:40] + ("…" if len(text) > 40 else ""))
+
+
+def _from_epoch(value: float) -> datetime | None:
+    """Epoch seconds, or milliseconds when the number is too large to be seconds of this era."""
+    try:
+        return datetime.fromtimestamp(value / 1000 if abs(value) >= 1e11 else value, tz=UTC)
+    except (OverflowError, OSError, ValueError):
         return None
-    text = value.strip()
-    if not text or _ZERO_DATE_RE.match(text):
-        return None
+
+
+def _from_text(text: str) -> tuple[datetime | None, str | None]:
+    if _EPOCH_RE.fullmatch(text):
+        parsed = _from_epoch(float(text))
+        return (parsed, None) if parsed else (None, f"date {_quoted(text)} is out of range; stored undated")
     iso = _FRACTION_RE.sub(r"\1", text, count=1)  # nanoseconds -> microseconds
     if iso.endswith(("Z", "z")):
         iso = iso[:-1] + "+00:00"
     try:
-        parsed = datetime.fromisoformat(iso)
-    except ValueError:
-        try:
-            parsed = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+        return datetime.fromisoformat(iso), None
+    except ValueError as error:
+        if re.match(r"\d{4}-\d{2}-\d{2}", iso) and "out of range" in str(error):
+            return None, f"date {_quoted(text)} is not a real date ({error}); stored undated"
+    try:
+        return parsedate_to_datetime(text), None
+    except (TypeError, ValueError, IndexError):
+        pass
+    if not (_HAS_YEAR_RE.search(text) or _NUMERIC_DATE_RE.match(text)):
+        return None, f"date {_quoted(text)} cannot be read as a date (no year); stored undated"
+    try:
+        parsed = dateutil_parser.parse(text, default=_DEFAULT, dayfirst=False)
+    except (dateutil_parser.ParserError, ValueError, OverflowError) as error:
+        reason = "is not a real date" if "out of range" in str(error) else "cannot be read as a date"
+        return None, f"date {_quoted(text)} {reason}; stored undated"
+    numeric = _NUMERIC_DATE_RE.match(text)
+    if numeric and numeric.group(1) != numeric.group(2) and max(map(int, numeric.group(1, 2))) <= 12:
+        return parsed, (
+            f"date {_quoted(text)} could be day/month or month/day; read month first, as "
+            f"{parsed.date().isoformat()}"
+        )
+    return parsed, None
 
 
 def host_of(url: str | None) -> str | None:
@@ -136,6 +192,13 @@ class RecordContext:
     def fallback_id(self) -> str:
         # The resolved path, so that `a.json` and `./dir/../a.json` give the same id.
         return stable_id(f"{Path(self.path).resolve()}#{self.index}")
+
+    def date(self, value: object, what: str) -> datetime | None:
+        """`parse_date(value)`, its problem (if any) noted as being about the `what` date."""
+        parsed, problem = parse_date(value)
+        if problem:
+            self.notes.append(f"{what} {problem}")
+        return parsed
 
     def article(self, raw_id: object, *, title: str, text: str, url: str | None, **fields: Any) -> Article:
         """The `Article` of this record: every reader's one rule for ids and content hashes.

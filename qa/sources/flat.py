@@ -14,7 +14,6 @@ from qa.sources.common import (
     first_words,
     host_of,
     names,
-    parse_datetime,
 )
 from qa.types import Article
 
@@ -66,8 +65,8 @@ def flat_article(record: dict[str, Any], ctx: RecordContext) -> Article:
         title=title,
         text=text,
         url=url,
-        published=parse_datetime(_first(record, PUBLISHED_KEYS)),
-        modified=parse_datetime(_first(record, MODIFIED_KEYS)),
+        published=ctx.date(_first(record, PUBLISHED_KEYS), "published"),
+        modified=ctx.date(_first(record, MODIFIED_KEYS), "modified"),
         authors=names(_first(record, AUTHOR_KEYS)),
         categories=tuple(categories),
         source=source[0] if source else host_of(url),

@@ -18,7 +18,6 @@ from qa.sources.common import (
     first_words,
     host_of,
     names,
-    parse_datetime,
 )
 from qa.types import Article, Problem
 
@@ -112,19 +111,22 @@ def article_from_html(text: str, path: str) -> Result:
         )
     )
     time_tag = soup.find("time", attrs={"datetime": True})
-    published = parse_datetime(
+    ctx = RecordContext(path, 0)
+    published = ctx.date(
         _first_text(
             _meta(
                 soup, "article:published_time", "datepublished", "date", "pubdate", "publish-date", "dc.date"
             ),
             ld.get("datePublished"),
             time_tag.get("datetime") if isinstance(time_tag, Tag) else None,
-        )
+        ),
+        "published",
     )
-    modified = parse_datetime(
+    modified = ctx.date(
         _first_text(
             _meta(soup, "article:modified_time", "og:updated_time", "datemodified"), ld.get("dateModified")
-        )
+        ),
+        "modified",
     )
     authors = names([a for a in _meta(soup, "author", "article:author") if not clean_url(a)]) or names(
         ld.get("author")
@@ -145,11 +147,9 @@ def article_from_html(text: str, path: str) -> Result:
     body_text = clean_html(body.decode_contents() if body.name != "body" else str(body))
     if not body_text:
         return [], [Problem(path, "HTML page without article text; skipped")]
-    ctx = RecordContext(path, 0)
-    problems = []
     if not title:
         title = first_words(body_text)
-        problems.append("no title in the page; used the text's first words")
+        ctx.notes.append("no title in the page; used the text's first words")
     article = ctx.article(
         None,
         title=title,
@@ -162,7 +162,7 @@ def article_from_html(text: str, path: str) -> Result:
         source=clean_title(site) or host_of(url),
         language=language or None,
     )
-    return [article], [Problem(path, reason, article.id) for reason in problems]
+    return [article], [Problem(path, reason, article.id) for reason in ctx.notes]
 
 
 def _front_matter(text: str) -> tuple[dict[str, str], str]:
@@ -206,21 +206,21 @@ def article_from_text(text: str, path: str) -> Result:
     body_text = clean_text(_markdown_to_text(body) if markdown else body)
     if not body_text:
         return [], [Problem(path, "text file without article text; skipped")]
-    notes = []
+    ctx = RecordContext(path, 0)
     if not title:
         title = first_words(body_text)
-        notes.append("no title line; used the text's first words")
+        ctx.notes.append("no title line; used the text's first words")
     url = clean_url(fields.get("url") or fields.get("link") or fields.get("canonical_url"))
-    article = RecordContext(path, 0).article(
+    article = ctx.article(
         fields.get("id"),
         title=title,
         text=body_text,
         url=url,
-        published=parse_datetime(fields.get("date") or fields.get("published")),
-        modified=parse_datetime(fields.get("modified") or fields.get("updated")),
+        published=ctx.date(fields.get("date") or fields.get("published"), "published"),
+        modified=ctx.date(fields.get("modified") or fields.get("updated"), "modified"),
         authors=names(_list_field(fields.get("author", fields.get("authors", "")))),
         categories=names(_list_field(fields.get("categories", "")) + _list_field(fields.get("tags", ""))),
         source=fields.get("source") or host_of(url),
         language=fields.get("lang") or fields.get("language") or None,
     )
-    return [article], [Problem(path, note, article.id) for note in notes]
+    return [article], [Problem(path, note, article.id) for note in ctx.notes]

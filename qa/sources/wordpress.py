@@ -16,7 +16,6 @@ from qa.sources.common import (
     first_words,
     host_of,
     names,
-    parse_datetime,
 )
 from qa.types import Article
 
@@ -75,8 +74,10 @@ def wordpress_article(record: dict[str, Any], ctx: RecordContext) -> Article:
     url = clean_url(record.get("link")) or clean_url(as_text(record.get("guid")))
     title = _title(record, text, ctx)
     authors, categories = _embedded_names(record)
-    published = parse_datetime(record.get("date_gmt")) or parse_datetime(record.get("date"))
-    modified = parse_datetime(record.get("modified_gmt")) or parse_datetime(record.get("modified"))
+    published = ctx.date(record.get("date_gmt"), "published") or ctx.date(record.get("date"), "published")
+    modified = ctx.date(record.get("modified_gmt"), "modified") or ctx.date(
+        record.get("modified"), "modified"
+    )
     language = as_text(record.get("lang") or record.get("language")) or None
     return ctx.article(
         record.get("id"),
