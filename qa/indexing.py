@@ -162,10 +162,7 @@ def diff_changes(
     article is re-chunked from its stored text (embeddings are still reused per chunk text).
     """
     if files is None:
-        files = []
-        for source_file in read_sources(paths, max_file_bytes=settings.max_file_bytes):
-            files.append(source_file)
-            progress("read", len(files), 0)
+        files = read_files(paths, settings, progress)
     articles, problems = dedupe(files)
     stored = store.article_states()
     plan = Plan(problems=list(problems))
@@ -202,6 +199,21 @@ def diff_changes(
                 plan.updated += 1
                 plan.unchanged -= article_id in incoming
     return plan
+
+
+def read_files(
+    paths: Iterable[str | Path], settings: Settings, progress: Progress = no_progress
+) -> list[SourceFile]:
+    """Read every source file (no store involved).
+
+    Raises:
+        ArticleFileError: a path does not exist or a glob matches nothing.
+    """
+    files = []
+    for source_file in read_sources(paths, max_file_bytes=settings.max_file_bytes):
+        files.append(source_file)
+        progress("read", len(files), 0)
+    return files
 
 
 def _replaced_across_sites(store: Store, updates: Sequence[Article]) -> list[Problem]:
@@ -420,13 +432,17 @@ def reindex(
     store.check_model(
         encoder.name, encoder.backend, dimension, chunk_settings(settings), advice=reopen_advice
     )
+    # Files are read (and damaged JSON repaired) before the lock is taken: however slow that is,
+    # other writers and uploads are not kept waiting.
+    if files is None:
+        files = read_files(paths, settings, progress)
     with writer_lock(store, settings.lock_timeout):
         for name in store.clean_files():
             log.info("Deleted %s, left by an interrupted run", name)
         repair_files(store, dimension)
         checkpoint("locked")
         plan = diff_changes(
-            store, settings, paths=paths, files=files, remove_ids=remove_ids, prune=prune, progress=progress
+            store, settings, files=files, remove_ids=remove_ids, prune=prune, progress=progress
         )
         embedded = chunk_and_embed(
             store, encoder, plan, default_chunker(encoder, settings), progress=progress, checkpoint=checkpoint

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 import unicodedata
 from datetime import UTC, datetime
@@ -667,3 +668,60 @@ def test_dates_people_write_are_read_and_doubtful_ones_reported(
     else:
         [reason] = reasons
         assert reason.startswith("published date ") and problem in reason
+
+
+# --- what is not text, and JSON past repair -------------------------------------------------------
+
+
+def test_random_bytes_and_wordless_text_are_rejected_with_a_problem(tmp_path: Path) -> None:
+    noise = random.Random(7).randbytes(4000)
+    cases = {
+        "noise.txt": noise, "noise.json": b'{"' + noise, "noise.md": b"# " + noise,
+        "dots.txt": b"!!! ... ???\n",
+    }
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+        source = read_file(tmp_path / name)
+        assert source.articles == ()
+        [problem] = source.problems
+        assert problem.reason.startswith("not text: ") and problem.reason.endswith("; skipped"), problem
+
+
+def test_text_with_a_few_bad_bytes_is_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.txt"
+    text = "Café opens\n\nThe café on the quay opened on Monday. Its owner is from Nîmes."
+    path.write_bytes(text.encode("latin-1"))
+    source = read_file(path)
+    [article] = source.articles
+    assert article.title == "Caf\ufffd opens"
+    assert [p.reason for p in source.problems] == [
+        "invalid UTF-8 bytes (first at byte 3) replaced with U+FFFD"
+    ]
+
+
+def test_long_json_that_breaks_at_once_is_not_repaired(tmp_path: Path) -> None:
+    rng = random.Random(3)
+    junk = "".join(rng.choice('abc xyz{}[]:,"0123456789') for _ in range(600_000))
+    path = tmp_path / "junk.json"
+    path.write_text('{"' + junk)
+    source = read_file(path)
+    assert source.articles == ()
+    [problem] = source.problems
+    assert "broken too early to be a damaged export; not repaired" in problem.reason
+
+
+def test_a_repair_that_runs_too_long_is_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from qa.sources import jsonload
+
+    monkeypatch.setattr(jsonload, "REPAIR_SECONDS", 0.001)
+    records = [{"title": f"Story {i}", "body": "The tide came in. " * 20} for i in range(400)]
+    text = json.dumps(records).replace('"title": "Story 399"', '"title": Story 399"')  # damaged late
+    path = tmp_path / "big.json"
+    path.write_text(text)
+    source = read_file(path)
+    assert source.articles == ()
+    [problem] = source.problems
+    assert "repairing it took over" in problem.reason
+    monkeypatch.setattr(jsonload, "REPAIR_SECONDS", 60.0)
+    repaired = read_file(path)
+    assert len(repaired.articles) == 400 and "repaired" in repaired.problems[0].reason

@@ -589,3 +589,30 @@ CREATE TABLE generations (
 );
 INSERT INTO meta VALUES ('format_version', '1');
 """
+
+
+def test_damaged_json_is_repaired_before_the_writer_lock_is_taken(
+    archive: qa.Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Repair can be slow; other writers and uploads must not wait for it."""
+    from qa.sources import jsonload
+
+    held_during_repair = []
+    repair = jsonload._repair
+
+    def watched(text: str) -> object:
+        probe = filelock.FileLock(str(archive.index_dir / qa.store.LOCK_NAME), timeout=0)
+        try:
+            probe.acquire()
+        except filelock.Timeout:
+            held_during_repair.append(True)
+        else:
+            probe.release()
+            held_during_repair.append(False)
+        return repair(text)
+
+    monkeypatch.setattr(jsonload, "_repair", watched)
+    damaged = tmp_path / "damaged.json"
+    damaged.write_text('[{"title": "Harbour", "body": "The harbour was busy on Monday.",}]')
+    report = archive.add([damaged])
+    assert report.added == 1 and held_during_repair == [False]

@@ -142,6 +142,25 @@ def _decode(data: bytes, name: str) -> tuple[str, list[Problem]]:
         return text, [Problem(name, reason)]
 
 
+# Text files hold a few undecodable bytes or control characters at most; binary files and random
+# bytes hold them everywhere (a third of random bytes decode to U+FFFD).
+_NOT_TEXT_SHARE = 0.05
+_NOT_TEXT_RE = re.compile(r"[\ufffd\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_WORD_RE = re.compile(r"[^\W\d_]{2,}")
+
+
+def _not_text(text: str, *, words: bool) -> str | None:
+    """Why a decoded file is not text (mostly undecodable or control characters, or with `words`
+    no words at all), or None. Structured formats report their own emptiness better."""
+    sample = text[:1_000_000]
+    bad = len(_NOT_TEXT_RE.findall(sample))
+    if bad > len(sample) * _NOT_TEXT_SHARE:
+        return f"not text: {bad / len(sample):.0%} of its characters are undecodable bytes or control codes"
+    if words and not _WORD_RE.search(sample):
+        return "not text: it holds no words"
+    return None
+
+
 def reader_for(path: Path, text: str) -> Reader:
     """The reader of a file: the first in READERS whose suffix or shape it has, else the last."""
     suffix = path.suffix.lower()
@@ -178,7 +197,11 @@ def read_file(path: str | Path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES)
     text, problems = _decode(data, name)
     if not text.strip():
         return _done(SourceFile(name, (), (*problems, Problem(name, "empty file; skipped"))))
-    articles, more = reader_for(path, text).read(text, name)
+    reader = reader_for(path, text)
+    not_text = _not_text(text, words=reader.name == "text")
+    if not_text:
+        return _done(SourceFile(name, (), (Problem(name, f"{not_text}; skipped"),)))
+    articles, more = reader.read(text, name)
     return _done(SourceFile(name, tuple(articles), (*problems, *more)))
 
 

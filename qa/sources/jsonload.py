@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +20,20 @@ log = logging.getLogger(__name__)
 # so rewriting every unescaped `\/` to `/` beforehand is exact.
 _ESCAPED_SLASH_RE = re.compile(r"(?<!\\)((?:\\\\)*)\\/")
 _BLOCK_END_RE = re.compile(r"</(?:p|h[1-6]|li|blockquote|ul|ol|div|figure|pre|table)\s*>", re.IGNORECASE)
+
+
+# Repair runs at most this long; and not at all on a long text that breaks in its first 2 %
+# (random text that happens to start like JSON), which no export damaged in transit looks like.
+REPAIR_SECONDS = 20.0
+PLAUSIBLE_MIN_CHARS = 64 * 1024
+PLAUSIBLE_SHARE = 0.02
+_REPAIR_CHILD = (
+    "import json, sys, json_repair\n"
+    "text = sys.stdin.buffer.read().decode('utf-8', 'surrogatepass')\n"
+    "sys.setrecursionlimit(10000)\n"
+    "value = json_repair.loads(text, skip_json_loads=True)\n"
+    "sys.stdout.write(json.dumps(value))\n"
+)
 
 
 @dataclass
@@ -80,13 +96,20 @@ def load_json(text: str) -> Loaded:
         return Loaded(value, note=f"extra data after the JSON value at char {first_error.pos}; ignored")
     stripped = text.rstrip()
     truncated = first_error.msg.startswith("Unterminated string") or first_error.pos >= len(stripped)
+    if not truncated and len(text) > PLAUSIBLE_MIN_CHARS and first_error.pos < len(text) * PLAUSIBLE_SHARE:
+        return Loaded(None, note=(
+            f"not valid JSON ({_describe(first_error)}), broken too early to be a damaged export; "
+            "not repaired, skipped"
+        ))
     try:
-        value = json_repair.loads(_ESCAPED_SLASH_RE.sub(r"\1/", text), skip_json_loads=True)
+        value = _repair(_ESCAPED_SLASH_RE.sub(r"\1/", text))
     except RecursionError:
         return Loaded(None, note="JSON nested too deeply to read; skipped")
-    except (ValueError, TypeError, IndexError) as error:  # json_repair's own failures
-        log.debug("json_repair failed: %s", error)
-        value = None
+    except subprocess.TimeoutExpired:
+        return Loaded(None, note=(
+            f"not valid JSON ({_describe(first_error)}) and repairing it took over "
+            f"{REPAIR_SECONDS:.0f} s; skipped"
+        ))
     if not isinstance(value, (dict, list)) or not value:
         return Loaded(
             None, note=f"not valid JSON ({_describe(first_error)}) and nothing recoverable; skipped"
@@ -94,6 +117,30 @@ def load_json(text: str) -> Loaded:
     if truncated:
         return Loaded(_fix_cut_leaf(value, text, first_error), truncated=True)
     return Loaded(value, note=f"malformed JSON ({_describe(first_error)}); repaired")
+
+
+def _repair(text: str) -> Any:
+    """json_repair's reading of `text`, or None. A long text is repaired in a child process,
+    killed after REPAIR_SECONDS (json_repair's time grows faster than its input: 1 MB of garbage
+    took 49 s); JSON both ways, no pickle.
+
+    Raises:
+        subprocess.TimeoutExpired: the repair took too long.
+    """
+    if len(text) <= PLAUSIBLE_MIN_CHARS:  # fast enough in-process (~0.1 s at worst)
+        try:
+            return json_repair.loads(text, skip_json_loads=True)
+        except (ValueError, TypeError, IndexError) as error:  # json_repair's own failures
+            log.debug("json_repair failed: %s", error)
+            return None
+    result = subprocess.run(
+        [sys.executable, "-c", _REPAIR_CHILD], input=text.encode("utf-8", "surrogatepass"),
+        capture_output=True, timeout=REPAIR_SECONDS, check=False,
+    )
+    if result.returncode:
+        log.debug("json_repair failed: %s", result.stderr.decode("utf-8", "replace")[-500:])
+        return None
+    return json.loads(result.stdout)
 
 
 def _leading_space(text: str) -> int:
