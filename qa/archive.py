@@ -19,8 +19,7 @@ from qa.answer import SentenceVectors, compose_answer
 from qa.catalog import Catalog
 from qa.config import Settings
 from qa.errors import ModelError
-from qa.generation_files import CatalogFileError
-from qa.indexing import Progress, chunk_settings, no_progress, reindex
+from qa.indexing import Progress, chunk_settings, load_catalog, no_progress, reindex
 from qa.llm import LLMAnswerer, LLMConfig
 from qa.query import Filters, check_question, question_names, rewrite_follow_up
 from qa.ranking import passages_of, rank_chunk_ids
@@ -217,11 +216,7 @@ class Archive:
     def _catalog(self, db: sqlite3.Connection, generation: Generation) -> Catalog:
         """The catalog the writer saved with `generation`, or one built from the snapshot `db`
         when it is missing (an index written before catalogs were saved) or damaged."""
-        try:
-            return Catalog.load(self.store.files.checked_catalog(generation.id))
-        except CatalogFileError as exc:
-            log.warning("%s; building it from %s", exc, self.store.db_path)
-        return Catalog.build(self.store.chunk_catalog(db))
+        return load_catalog(self.store, db, generation) or Catalog.build(self.store.chunk_catalog(db))
 
     @_storage_errors
     def retrieve(

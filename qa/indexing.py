@@ -41,7 +41,7 @@ from qa.catalog import Catalog
 from qa.chunking import chunk_article, embedding_text
 from qa.config import Settings
 from qa.errors import IndexLockedError
-from qa.generation_files import CatalogFileError, faiss_name
+from qa.generation_files import CatalogFileError, catalog_name, faiss_name
 from qa.sources import SourceFile, dedupe, read_sources
 from qa.sources.common import host_of
 from qa.store import Generation, NewChunk, Store, article_fingerprint
@@ -388,12 +388,28 @@ def repair_files(store: Store, dimension: int) -> None:
     generation = store.generation()
     if generation is None:
         return
+    with store.read() as db:
+        if load_catalog(store, db, generation) is None:
+            save_catalog(store, db, generation.id)
+
+
+def load_catalog(store: Store, db: sqlite3.Connection, generation: Generation) -> Catalog | None:
+    """The catalog saved with `generation`, if it is intact and holds exactly the chunk ids of the
+    snapshot `db` (a catalog of another generation, copied or restored over it, does not); else
+    None, with a warning saying why."""
     try:
-        store.files.checked_catalog(generation.id)
+        catalog = Catalog.load(store.files.checked_catalog(generation.id))
     except CatalogFileError as exc:
         log.warning("%s; rebuilding it from %s", exc, store.db_path)
-        with store.read() as db:
-            save_catalog(store, db, generation.id)
+        return None
+    if not np.array_equal(catalog.ids, store.chunk_ids(db)):
+        log.warning(
+            "%s holds other chunks than generation %d (a catalog of another generation?); "
+            "rebuilding it from %s",
+            store.index_dir / catalog_name(generation.id), generation.id, store.db_path,
+        )
+        return None
+    return catalog
 
 
 def save_catalog(store: Store, db: sqlite3.Connection, generation_id: int) -> None:

@@ -470,6 +470,11 @@ class Store:
             for r in rows
         ]
 
+    def chunk_ids(self, db: sqlite3.Connection) -> np.ndarray:
+        """The ids of the snapshot's live chunks, sorted (int64)."""
+        rows = db.execute("SELECT id FROM chunks ORDER BY id").fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
     def live_vectors(self, db: sqlite3.Connection, dimension: int) -> tuple[np.ndarray, np.ndarray]:
         """(chunk ids, vectors) of every live chunk in this snapshot, from the embeddings table."""
         rows = db.execute(

@@ -476,6 +476,35 @@ def test_the_writer_restores_a_missing_catalog_even_when_nothing_changed(
         assert _scored(reader) == expected
 
 
+def test_files_of_another_generation_are_detected_and_rebuilt(
+    encoder, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """catalog-000002 and vectors-000002.faiss replaced by generation 1's: readers still cite
+    the newest articles, and the next `qa index` (nothing to add) repairs both files."""
+    articles = short_articles(6)
+    with qa.Archive(tmp_path / "index", encoder=encoder) as archive:
+        archive.add([write_articles(tmp_path / "a.json", articles[:3])])
+        archive.add([write_articles(tmp_path / "b.json", articles[3:])])
+        assert archive.store.generation().id == 2
+        expected = _scored(archive)
+        newest = {p.article_id for p in archive.retrieve(articles[4]["title"], k=3)}
+    index = tmp_path / "index"
+    shutil.rmtree(index / "catalog-000002")
+    shutil.copytree(index / "catalog-000001", index / "catalog-000002")
+    shutil.copyfile(index / "vectors-000001.faiss", index / "vectors-000002.faiss")
+    with qa.Archive(index, encoder=encoder) as reader, caplog.at_level(logging.WARNING):
+        assert _scored(reader) == expected
+        assert {p.article_id for p in reader.retrieve(articles[4]["title"], k=3)} == newest
+    assert "holds other chunks than generation 2" in caplog.text
+    with qa.Archive(index, encoder=encoder) as writer:
+        assert writer.add([]).added == 0
+        assert writer.store.integrity_problems() == []
+    caplog.clear()
+    with qa.Archive(index, encoder=encoder) as reader, caplog.at_level(logging.WARNING):
+        assert _scored(reader) == expected
+    assert caplog.text == ""
+
+
 def test_another_model_or_dimension_is_refused_naming_both(seed_archive: qa.Archive, tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
     shutil.copytree(seed_archive.index_dir, index_dir)
