@@ -10,6 +10,7 @@ under a temporary name, fsynced and renamed into place, so a reader never sees h
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 from embeddings.index import VectorIndex, file_sha256, fsync, install_file, temp_path
 
 MANIFEST = "manifest.json"
+_GENERATION_FILE_RE = re.compile(r"(?:vectors|catalog)-(\d{6,})(?:\.faiss)?")
 
 
 class CatalogFileError(RuntimeError):
@@ -83,6 +85,15 @@ class GenerationFiles:
         except (OSError, ValueError) as exc:
             raise CatalogFileError(f"Cannot read the chunk catalog in {directory}: {exc}") from exc
         return directory
+
+    def newest_generation(self) -> int | None:
+        """The highest generation id any FAISS file or catalog on disk is named for."""
+        ids = [
+            int(match.group(1))
+            for path in self.index_dir.iterdir()
+            if (match := _GENERATION_FILE_RE.fullmatch(path.name))
+        ]
+        return max(ids, default=None)
 
     def clean(self, keep: Iterable[str]) -> list[str]:
         """Delete every FAISS file, catalog and temporary file whose name is not in `keep`.

@@ -453,6 +453,7 @@ def reindex(
     if files is None:
         files = read_files(paths, settings, progress)
     with writer_lock(store, settings.lock_timeout):
+        store.check_newer_files()
         for name in store.clean_files():
             log.info("Deleted %s, left by an interrupted run", name)
         repair_files(store, dimension)

@@ -737,6 +737,24 @@ class Store:
         rows = _rows(self.db, "SELECT id, faiss_file FROM generations ORDER BY id DESC LIMIT ?", (keep,))
         return self.files.clean(name for r in rows for name in (r["faiss_file"], catalog_name(r["id"])))
 
+    def check_newer_files(self) -> str | None:
+        """A warning when FAISS or catalog files of a newer generation than the database's newest
+        exist: the database lost its last commits (its -wal file cut short or deleted) and went
+        back a generation, or a writer was killed just before publishing. Logged and returned."""
+        newest_file = self.files.newest_generation()
+        generation = self.generation()
+        newest = generation.id if generation else 0
+        if newest_file is None or newest_file <= newest:
+            return None
+        message = (
+            f"The index at {self.index_dir} holds files of generation {newest_file} but its database "
+            f"ends at generation {newest}: its last writes were lost (archive.sqlite-wal cut short or "
+            "deleted?) or a writer was killed just before publishing. Articles added since are "
+            "missing; run qa index on them again."
+        )
+        log.warning("%s", message)
+        return message
+
     # -- checking ---------------------------------------------------------------------------
 
     def integrity_problems(self) -> list[str]:

@@ -505,6 +505,30 @@ def test_files_of_another_generation_are_detected_and_rebuilt(
     assert caplog.text == ""
 
 
+def test_a_database_that_went_back_a_generation_is_warned_about(
+    encoder, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The database as it was at generation 1 (what a -wal file cut short leaves) beside the files
+    of generation 2: the next writer says so before it deletes them."""
+    articles = short_articles(4)
+    index = tmp_path / "index"
+    with qa.Archive(index, encoder=encoder) as archive:
+        archive.add([write_articles(tmp_path / "a.json", articles[:2])])
+    shutil.copyfile(index / "archive.sqlite", tmp_path / "generation-1.sqlite")
+    with qa.Archive(index, encoder=encoder) as archive:
+        archive.add([write_articles(tmp_path / "b.json", articles[2:])])
+    shutil.copyfile(tmp_path / "generation-1.sqlite", index / "archive.sqlite")
+    with qa.Archive(index, encoder=encoder) as archive, caplog.at_level(logging.WARNING):
+        assert archive.stats().generation == 1
+        archive.add([])
+        assert archive.store.integrity_problems() == []
+    assert "holds files of generation 2 but its database ends at generation 1" in caplog.text
+    caplog.clear()
+    with qa.Archive(index, encoder=encoder) as archive, caplog.at_level(logging.WARNING):
+        archive.add([])
+    assert "holds files of generation" not in caplog.text
+
+
 def test_another_model_or_dimension_is_refused_naming_both(seed_archive: qa.Archive, tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
     shutil.copytree(seed_archive.index_dir, index_dir)
