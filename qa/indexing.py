@@ -175,7 +175,11 @@ def diff_changes(
             plan.upserts.append(article)
             plan.added += old is None
             plan.updated += old is not None
+    plan.problems = _fresh_problems(plan.problems, files, {a.id for a in plan.upserts})
     plan.problems.extend(_replaced_across_sites(store, [a for a in plan.upserts if a.id in stored]))
+    for problem in plan.problems:
+        post = f" (post {problem.article_id})" if problem.article_id else ""
+        log.warning("%s%s: %s", problem.file, post, problem.reason)
     removals = set(remove_ids) & set(stored)
     if prune:
         failed = {f.path for f in files if not f.articles and f.problems}
@@ -214,6 +218,18 @@ def read_files(
         files.append(source_file)
         progress("read", len(files), 0)
     return files
+
+
+def _fresh_problems(
+    problems: Sequence[Problem], files: Sequence[SourceFile], changed: set[str]
+) -> list[Problem]:
+    """The problems worth reporting this run: a file's are reported when it brings a change, not
+    again on every re-add of the same content. Left out: those about an unchanged article, and
+    all of a file's whose every article is unchanged. A file that gave no article is reported
+    every time (nothing of it is in the store)."""
+    unchanged = {a.id for f in files for a in f.articles if a.id not in changed}
+    quiet = {f.path for f in files if f.articles and all(a.id in unchanged for a in f.articles)}
+    return [p for p in problems if p.file not in quiet and p.article_id not in unchanged]
 
 
 def _replaced_across_sites(store: Store, updates: Sequence[Article]) -> list[Problem]:

@@ -669,3 +669,35 @@ def test_damaged_json_is_repaired_before_the_writer_lock_is_taken(
     damaged.write_text('[{"title": "Harbour", "body": "The harbour was busy on Monday.",}]')
     report = archive.add([damaged])
     assert report.added == 1 and held_during_repair == [False]
+
+
+def test_a_files_problems_are_reported_when_it_changes_not_on_every_re_add(
+    archive: qa.Archive, seed_file: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(seed_file, folder / "seed.txt")
+    (folder / "photo.bin").write_bytes(b"\x89PNG")
+    (folder / "NOTES").write_text("Notes about the ferry.")
+    (folder / "README.md").write_text("# About this folder")
+
+    def reasons(report: qa.IndexReport) -> list[str]:
+        return sorted(f"{Path(p.file).name}: {p.reason.split(';')[0]}" for p in report.problems)
+
+    skipped = [
+        "NOTES: not read: a file without a suffix is not taken for an article (formats: .jsonl, .ndjson, "
+        ".json, .html, .htm, .xhtml, .txt, .text, .md, .markdown)",
+        "photo.bin: not read: .bin is not an article format (.jsonl, .ndjson, .json, .html, .htm, .xhtml, "
+        ".txt, .text, .md, .markdown)",
+    ]
+    first = archive.add([folder])
+    assert first.added == 1
+    truncated = "seed.txt: recovered from a truncated file: kept the complete fields and paragraphs"
+    assert reasons(first) == [*skipped, truncated]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        again = archive.add([folder])
+    assert again.unchanged == 1 and reasons(again) == skipped
+    assert "seed.txt" not in caplog.text
+    (folder / "seed.txt").write_text((folder / "seed.txt").read_text().replace("Jinan", "Jinan City"))
+    assert truncated in reasons(archive.add([folder]))

@@ -83,7 +83,7 @@ def _is_article_file(path: Path) -> bool:
     )
 
 
-def _walk(directory: Path) -> list[Path]:
+def _walk(directory: Path, skipped: list[Problem]) -> list[Path]:
     found = []
     for path in sorted(directory.rglob("*")):
         parts = path.relative_to(directory).parts
@@ -91,9 +91,18 @@ def _walk(directory: Path) -> list[Path]:
             continue
         if _is_article_file(path):
             found.append(path)
+        elif _NOT_ARTICLES_RE.match(path.name):
+            log.debug("skipping %s: a project file (license, readme, ...)", path)
         else:
-            log.debug("skipping %s: not an article file", path)
+            skipped.append(Problem(str(path), _not_an_article_format(path)))
     return found
+
+
+def _not_an_article_format(path: Path) -> str:
+    formats = ", ".join(ARTICLE_SUFFIXES)
+    if not path.suffix:
+        return f"not read: a file without a suffix is not taken for an article (formats: {formats})"
+    return f"not read: {path.suffix} is not an article format ({formats})"
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
@@ -105,13 +114,19 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     Raises:
         ArticleFileError: a path does not exist or a glob matches nothing.
     """
+    return _expand(paths, [])
+
+
+def _expand(paths: Iterable[str | Path], skipped: list[Problem]) -> list[Path]:
+    """`expand_paths`, adding to `skipped` a problem for each file a folder or glob held that is
+    of no article format."""
     if isinstance(paths, (str, Path)):
         raise ValueError("expand_paths takes a list of paths, not a single path")
     out: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = _walk(path)
+            found = _walk(path, skipped)
             if not found:
                 log.warning("%s: no article files in this directory", path)
         elif path.is_file():
@@ -122,7 +137,12 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
                 raise ArticleFileError(f"No files match {raw}; check the pattern")
             found = []
             for match in matches:
-                found.extend(_walk(match) if match.is_dir() else [match] if _is_article_file(match) else [])
+                if match.is_dir():
+                    found.extend(_walk(match, skipped))
+                elif _is_article_file(match):
+                    found.append(match)
+                elif not _NOT_ARTICLES_RE.match(match.name):
+                    skipped.append(Problem(str(match), _not_an_article_format(match)))
         else:
             raise ArticleFileError(f"No such file or directory: {raw}; check the path")
         out.extend(found)
@@ -174,7 +194,8 @@ def read_file(path: str | Path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES)
     """Read one file of any accepted shape.
 
     Never raises for bad content or an unreadable file: what went wrong is in `.problems`, one
-    line per problem, and whatever could be recovered is in `.articles`.
+    line per problem, and whatever could be recovered is in `.articles`. Nothing is logged here:
+    the indexer logs the problems of the files it takes in as changes.
     """
     if max_file_bytes < 1:
         raise ValueError(f"max_file_bytes must be positive, not {max_file_bytes}")
@@ -184,37 +205,34 @@ def read_file(path: str | Path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES)
         size = path.stat().st_size
         if size > max_file_bytes:
             reason = f"file is {size:,} bytes, over the {max_file_bytes:,}-byte cap (max_file_bytes); skipped"
-            return _done(SourceFile(name, (), (Problem(name, reason),)))
+            return SourceFile(name, (), (Problem(name, reason),))
         with path.open("rb") as handle:
             data = handle.read(max_file_bytes + 1)
     except OSError as error:
-        return _done(
-            SourceFile(name, (), (Problem(name, f"cannot read the file ({error.strerror}); skipped"),))
-        )
+        return SourceFile(name, (), (Problem(name, f"cannot read the file ({error.strerror}); skipped"),))
     if len(data) > max_file_bytes:  # grew since stat
         reason = f"file is over the {max_file_bytes:,}-byte cap (max_file_bytes); skipped"
-        return _done(SourceFile(name, (), (Problem(name, reason),)))
+        return SourceFile(name, (), (Problem(name, reason),))
     text, problems = _decode(data, name)
     if not text.strip():
-        return _done(SourceFile(name, (), (*problems, Problem(name, "empty file; skipped"))))
+        return SourceFile(name, (), (*problems, Problem(name, "empty file; skipped")))
     reader = reader_for(path, text)
     not_text = _not_text(text, words=reader.name == "text")
     if not_text:
-        return _done(SourceFile(name, (), (Problem(name, f"{not_text}; skipped"),)))
+        return SourceFile(name, (), (Problem(name, f"{not_text}; skipped"),))
     articles, more = reader.read(text, name)
-    return _done(SourceFile(name, tuple(articles), (*problems, *more)))
-
-
-def _done(source: SourceFile) -> SourceFile:
-    for problem in source.problems:
-        post = f" (post {problem.article_id})" if problem.article_id else ""
-        log.warning("%s%s: %s", problem.file, post, problem.reason)
-    return source
+    return SourceFile(name, tuple(articles), (*problems, *more))
 
 
 def read_sources(
     paths: Iterable[str | Path], *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
 ) -> Iterator[SourceFile]:
-    """Expand the paths (raising `ArticleFileError` for a missing one) and read each file, lazily."""
-    for path in expand_paths(paths):
+    """Expand the paths (raising `ArticleFileError` for a missing one) and read each file, lazily.
+
+    A file a folder or glob held in no article format gives a SourceFile with no articles and
+    one problem saying so."""
+    skipped: list[Problem] = []
+    for path in _expand(paths, skipped):
         yield read_file(path, max_file_bytes=max_file_bytes)
+    for problem in skipped:
+        yield SourceFile(problem.file, (), (problem,))
