@@ -8,6 +8,7 @@ import os
 import re
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -72,7 +73,7 @@ def open_archive(index_dir: Path | None, model: str | None = None, *, create: bo
 class RichProgress:
     """Adapts the library's progress(stage, done, total) callback to a rich progress bar."""
 
-    def __init__(self, progress: Progress) -> None:
+    def __init__(self, progress: Progress | LineProgress) -> None:
         self._progress = progress
         self._tasks: dict[str, int] = {}
 
@@ -83,7 +84,54 @@ class RichProgress:
         self._progress.update(self._tasks[stage], completed=done, total=total or None)
 
 
-def progress_bar() -> Progress:
+@dataclass
+class _LineTask:
+    description: str
+    total: float | None
+    started: float
+    done: float = 0
+    printed: float | None = None  # when its last line was printed
+    finished: bool = False
+
+
+class LineProgress:
+    """Progress as plain lines for a log file or a pipe (where a bar would print nothing until
+    the end): a line when a stage starts, then at most one every `every` seconds, and one when
+    it is done. Offers the part of rich's Progress the CLI uses."""
+
+    def __init__(self, every: float = 5.0) -> None:
+        self.every = every
+        self._tasks: list[_LineTask] = []
+
+    def __enter__(self) -> LineProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def add_task(self, description: str, total: float | None = None) -> int:
+        self._tasks.append(_LineTask(description, total, time.monotonic()))
+        return len(self._tasks) - 1
+
+    def update(self, task_id: int, *, completed: float | None = None, total: float | None = None) -> None:
+        task = self._tasks[task_id]
+        task.total = task.total if total is None else total
+        task.done = task.done if completed is None else completed
+        if task.finished:
+            return
+        now = time.monotonic()
+        task.finished = bool(task.total) and task.done >= (task.total or 0)
+        if task.printed is None or now - task.printed >= self.every or task.finished:
+            elapsed = int(now - task.started)
+            total_text = f"/{task.total:.0f}" if task.total else ""
+            err.print(f"{task.description}: {task.done:.0f}{total_text} ({elapsed // 60}:{elapsed % 60:02d})")
+            task.printed = now
+
+
+def progress_bar() -> Progress | LineProgress:
+    """A bar on a terminal; elsewhere (a file, a pipe) a line every few seconds."""
+    if not err.is_terminal:
+        return LineProgress()
     return Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=err, transient=False,

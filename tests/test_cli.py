@@ -142,3 +142,31 @@ def test_markup_in_articles_titles_and_file_names_prints_literally(tmp_path: Pat
     scored = run_qa("eval", str(questions), env=env)
     assert scored.returncode == 0, scored.stderr
     assert "[bold]kind[/bold]" in scored.stdout
+
+
+def test_without_a_terminal_index_prints_progress_lines(tmp_path: Path, seed_file: Path) -> None:
+    indexed = run_qa("index", str(seed_file), "--index-dir", str(tmp_path / "index"))
+    assert indexed.returncode == 0, indexed.stderr
+    lines = indexed.stderr.splitlines()
+    assert "━" not in indexed.stderr
+    assert any(line.startswith("Reading files: 1 (") for line in lines), lines
+    assert any(line.startswith("Embedding chunks: ") and "/" in line for line in lines), lines
+    assert any(line.startswith("Publishing: 1/1 (") for line in lines), lines
+
+
+def test_line_progress_prints_a_line_every_few_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a fake clock (named so): one line at the start, then one per `every` seconds, one at the end."""
+    import qa.cli
+
+    clock = iter(range(0, 1000))
+    monkeypatch.setattr(qa.cli.time, "monotonic", lambda: float(next(clock)))
+    printed: list[str] = []
+    monkeypatch.setattr(qa.cli.err, "print", lambda line: printed.append(line))
+    progress = qa.cli.LineProgress(every=5)
+    task = progress.add_task("Embedding chunks", total=20)  # clock 0
+    for done in range(1, 21):  # clock 1..20
+        progress.update(task, completed=done)
+    assert [line.split(" (")[0] for line in printed] == [
+        "Embedding chunks: 1/20", "Embedding chunks: 6/20", "Embedding chunks: 11/20",
+        "Embedding chunks: 16/20", "Embedding chunks: 20/20",
+    ]
