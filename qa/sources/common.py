@@ -30,6 +30,11 @@ def stable_id(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()[:16]
 
 
+def parse_datetime(value: object) -> datetime | None:
+    """`parse_date(value)` without its problem, for machine-written dates (feeds, sitemaps, APIs)."""
+    return parse_date(value)[0]
+
+
 def parse_date(value: object, *, now: datetime | None = None) -> tuple[datetime | None, str | None]:
     """(UTC datetime or None, a problem worth reporting or None) from a date field.
 
