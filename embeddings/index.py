@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -32,7 +33,9 @@ class VectorIndex:
         if dimension <= 0:
             raise ValueError(f"dimension must be positive, not {dimension}")
         self.dimension = dimension
-        self._index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+        # Any: faiss's stubs describe the C++ classes, not the Python wrapper's numpy signatures
+        # (remove_ids with an id array) nor the concrete classes downcast_index returns.
+        self._index: Any = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
 
     @classmethod
     def build(cls, dimension: int, ids: np.ndarray, vectors: np.ndarray) -> VectorIndex:
@@ -79,10 +82,11 @@ class VectorIndex:
         """(ids, vectors) of everything in the index, for rebuilding it as another kind."""
         ivf = faiss.try_extract_index_ivf(self._index)
         if ivf is None:
-            ids = faiss.vector_to_array(faiss.downcast_index(self._index).id_map).astype(np.int64)
-            flat = faiss.downcast_index(faiss.downcast_index(self._index).index)
+            mapped: Any = faiss.downcast_index(self._index)
+            ids = faiss.vector_to_array(mapped.id_map).astype(np.int64)
+            flat = faiss.downcast_index(mapped.index)
             return ids, flat.reconstruct_n(0, len(ids)).reshape(len(ids), self.dimension)
-        lists = ivf.invlists
+        lists: Any = ivf.invlists
         all_ids, all_vectors = [], []
         for list_no in range(ivf.nlist):
             size = lists.list_size(list_no)
@@ -151,7 +155,7 @@ def _read_whole(path: Path, checksum: str | None) -> faiss.Index:
     """Read once into memory, check and parse those bytes (a changeable index)."""
     data = np.fromfile(path, dtype=np.uint8)
     if checksum is not None:
-        _checked(path, hashlib.sha256(data).hexdigest(), checksum)
+        _checked(path, hashlib.sha256(data.data).hexdigest(), checksum)
     return faiss.deserialize_index(data)
 
 

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -343,7 +343,7 @@ def _export_fp32(model_dir: Path, target: Path) -> None:
     # Eager attention traces to the MatMul-Softmax pattern that onnxruntime fuses into Attention;
     # the default SDPA kernel traces to a graph it leaves unfused.
     model = SentenceTransformer(str(model_dir), device="cpu", model_kwargs={"attn_implementation": "eager"})
-    transformer = model[0].auto_model.eval()
+    transformer = cast(torch.nn.Module, model[0].auto_model).eval()
     takes_types = "token_type_ids" in inspect.signature(transformer.forward).parameters
     names = list(_INPUT_NAMES if takes_types else _INPUT_NAMES[:2])
 

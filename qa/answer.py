@@ -31,8 +31,7 @@ from qa.query import (
     asked_for,
     key_stems,
     named_days,
-    names_outlet,
-    outlet_name,
+    read_hints,
     stem,
 )
 from qa.sentences import (
@@ -421,9 +420,10 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
 def _named_groups(question: str, passages: Sequence[Passage]) -> list[set[int]]:
     """Passages grouped by each outlet, publication date and month that the question mentions."""
     groups: dict[str, set[int]] = {}
+    named = read_hints(question, sorted({p.source for p in passages if p.source})).sources
     for i, p in enumerate(passages):
-        if names_outlet(question, p.source):
-            groups.setdefault(f"source:{outlet_name(p.source)}", set()).add(i)
+        if p.source in named:
+            groups.setdefault(f"source:{p.source}", set()).add(i)
     for day in named_days(question):
         for i, p in enumerate(passages):
             if p.published is not None and p.published.date() == day:

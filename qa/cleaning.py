@@ -273,9 +273,7 @@ def parse_html(html: str) -> BeautifulSoup:
 
 
 def _is_junk(tag: Tag) -> bool:
-    names = tag.get("class") or []
-    if isinstance(names, str):
-        names = names.split()
+    names = tag.get_attribute_list("class")
     ident = tag.get("id")
     values = [*names, *([ident] if isinstance(ident, str) else [])]
     for value in values:
@@ -386,7 +384,7 @@ def clean_html(html: str) -> str:
                 links.append(node)
         elif isinstance(node, Comment):
             drop.append(node)
-        elif _RELATED_RE.search(node) or _PROMO_RE.search(node):
+        elif isinstance(node, NavigableString) and (_RELATED_RE.search(node) or _PROMO_RE.search(node)):
             related.append(node)
     for node in drop:
         if isinstance(node, Tag):

@@ -6,6 +6,7 @@ import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 DEFAULT_INDEX_DIR = "qa-index"
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -132,7 +133,7 @@ class Settings:
             if getattr(self, name) < (0 if name == "chunk_overlap" else 1):
                 raise ValueError(f"{name} must be positive, not {getattr(self, name)}")
 
-    def replace(self, **changes: object) -> Settings:
+    def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed."""
         return dataclasses.replace(self, **changes)
 
@@ -141,7 +142,7 @@ class Settings:
         """Settings from QA_* environment variables (for the CLI and the app only); the
         weights (`ranking`, `answer`) are set in code."""
         env = os.environ if environ is None else environ
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
             if dataclasses.is_dataclass(getattr(cls(), f.name)):
                 continue

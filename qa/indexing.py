@@ -197,9 +197,9 @@ def diff_changes(
         queued = {a.id for a in plan.upserts} | set(plan.removals)
         by_id = {a.id: a for a in articles}
         for article_id in sorted(set(stored) - queued):
-            article = by_id.get(article_id) or store.article(article_id)
-            if article is not None:
-                plan.upserts.append(article)
+            again = by_id.get(article_id) or store.article(article_id)
+            if again is not None:
+                plan.upserts.append(again)
                 plan.updated += 1
                 plan.unchanged -= article_id in incoming
     return plan

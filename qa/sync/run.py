@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import logging
 import re
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -177,7 +178,7 @@ def _commit(
     new_state = dict(source.state if batch.state is None else batch.state)
     watermark = batch.watermark or source.watermark
 
-    def on_commit(db: object) -> None:
+    def on_commit(db: sqlite3.Connection) -> None:
         source.state, source.watermark = new_state, watermark
         source_id = state.save_source(db, source)
         state.save_items(db, source_id, batch.items, batch.gone)
@@ -228,7 +229,7 @@ def remove_source(
         ids -= state.referenced_elsewhere(store.db, ids, source.id, known)
         source_id = source.id
 
-        def on_commit(db: object) -> None:
+        def on_commit(db: sqlite3.Connection) -> None:
             db.execute("DELETE FROM source_items WHERE source_id = ?", (source_id,))
             db.execute("DELETE FROM sources WHERE id = ?", (source_id,))
 

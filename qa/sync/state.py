@@ -89,7 +89,8 @@ def save_source(db: sqlite3.Connection, source: SourceRow) -> int:
             (source.url, source.kind, json.dumps(source.options), json.dumps(source.state),
              source.watermark, now()),
         )
-        source.id = int(cursor.lastrowid)
+        assert cursor.lastrowid is not None  # set by every INSERT into a rowid table
+        source.id = cursor.lastrowid
     else:
         db.execute(
             "UPDATE sources SET kind = ?, options = ?, state = ?, watermark = ? WHERE id = ?",

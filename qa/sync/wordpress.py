@@ -138,8 +138,9 @@ def sync_wordpress(fetcher: Fetcher, source: SourceRow, known: dict[str, Item]) 
                     key = f"{prefix}:{post['id']}"
                     listed[key] = _stamp(post.get("modified_gmt"))
                     key_route[key] = (route, post["id"])
-        if source.watermark:
-            after = parse_datetime(source.watermark) - WATERMARK_MARGIN
+        since = parse_datetime(source.watermark) if source.watermark else None
+        if since is not None:
+            after = since - WATERMARK_MARGIN
             params = {"_fields": "id,modified_gmt", "modified_after": after.isoformat(),
                       "orderby": "modified", "order": "asc"}
             for page in _pages(fetcher, api, route, params):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import gradio as gr
+from gradio.components.chatbot import ExampleMessage
 from gradio.utils import get_upload_folder
 
 from qa.archive import Archive
@@ -80,6 +81,9 @@ def build_app(
     status, outlets, examples = handlers.status, handlers.outlets, handlers.examples
     respond = handlers.respond
 
+    def chat_examples() -> list[ExampleMessage] | None:
+        return cast(list[ExampleMessage], examples()) or None  # dicts of text and display_text
+
     def respond_example(
         evt: gr.SelectData, history: Any, queries: list[str] | None,
         after: Any, before: Any, outlet: str | None, k: Any,
@@ -93,7 +97,7 @@ def build_app(
 
         shown = handlers.add_uploads(files, Path(get_upload_folder()), on_progress)
         return (
-            shown, status(), None, gr.Dropdown(choices=outlets()), gr.Chatbot(examples=examples() or None),
+            shown, status(), None, gr.Dropdown(choices=outlets()), gr.Chatbot(examples=chat_examples()),
         )
 
     def ask_api(
@@ -136,7 +140,7 @@ def build_app(
                     latex_delimiters=[],
                     feedback_options=None,
                     buttons=["copy"],
-                    examples=examples() or None,
+                    examples=chat_examples(),
                     placeholder="Ask about the articles in the archive; answers quote and cite them.",
                 )
                 with gr.Row():
@@ -174,7 +178,9 @@ def build_app(
 
         ask_inputs = [box, chat, queries, after, before, outlet, k]
         ask_outputs = [box, chat, queries]
-        common = {"concurrency_limit": CONCURRENCY, "concurrency_id": "ask", "api_visibility": "undocumented"}
+        common: dict[str, Any] = {
+            "concurrency_limit": CONCURRENCY, "concurrency_id": "ask", "api_visibility": "undocumented",
+        }
         box.submit(respond, ask_inputs, ask_outputs, **common)
         send.click(respond, ask_inputs, ask_outputs, **common)
         chat.example_select(respond_example, ask_inputs[1:], ask_outputs, **common)
