@@ -109,11 +109,11 @@ class LineProgress:
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def add_task(self, description: str, total: float | None = None) -> int:
+    def add_task(self, description: str, total: float | None = None) -> TaskID:
         self._tasks.append(_LineTask(description, total, time.monotonic()))
-        return len(self._tasks) - 1
+        return TaskID(len(self._tasks) - 1)
 
-    def update(self, task_id: int, *, completed: float | None = None, total: float | None = None) -> None:
+    def update(self, task_id: TaskID, *, completed: float | None = None, total: float | None = None) -> None:
         task = self._tasks[task_id]
         task.total = task.total if total is None else total
         task.done = task.done if completed is None else completed
