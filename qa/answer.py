@@ -424,7 +424,9 @@ def _named_groups(question: str, passages: Sequence[Passage]) -> list[set[int]]:
     for i, p in enumerate(passages):
         if p.source in named:
             groups.setdefault(f"source:{p.source}", set()).add(i)
-    for day in named_days(question):
+    # "October 4" without a year: the newest year of the passages (retrieval: of the archive).
+    years = [p.published.year for p in passages if p.published is not None]
+    for day in named_days(question, max(years, default=None)):
         for i, p in enumerate(passages):
             if p.published is not None and p.published.date() == day:
                 groups.setdefault(f"date:{day}", set()).add(i)

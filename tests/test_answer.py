@@ -180,6 +180,15 @@ def test_a_comparison_takes_two_sentences_from_each_named_outlet_with_dates(robo
     assert not re.match(r"(?i)\s*(yes|no)\b", answer.text)
 
 
+def test_dates_without_a_year_group_sentences_like_dates_with_one(robots: qa.Archive) -> None:
+    asked = "What was reported about the Courier X1 robot on {} and on {}?"
+    with_year = robots.ask(asked.format("October 2, 2023", "November 15, 2023"))
+    without = robots.ask(asked.format("October 2", "November 15th"))
+    days = Counter(c.published.date().isoformat() for c in without.citations if c.published)
+    assert days["2023-10-02"] == days["2023-11-15"] == AnswerWeights().per_named
+    assert [c.excerpt for c in without.citations] == [c.excerpt for c in with_year.citations]
+
+
 def test_a_temporal_question_orders_articles_by_date(robots: qa.Archive) -> None:
     answer = robots.ask(
         "Was the Courier X1 unveiled in Oslo, as The Verge reported on October 2, 2023, before Lumina "
