@@ -196,6 +196,15 @@ def build_app(
 
 
 
+# What every launch sets: no share link, SSR, PWA, MCP server or monitoring; strict CORS; errors
+# not shown to the browser; uploads capped; no file served beyond the app's own.
+SAFE_LAUNCH: dict[str, Any] = {
+    "share": False, "ssr_mode": False, "pwa": False, "mcp_server": False, "enable_monitoring": False,
+    "strict_cors": True, "show_error": False, "max_file_size": MAX_UPLOAD_BYTES, "allowed_paths": [],
+    "footer_links": ["api"], "css": CSS, "js": JS,
+}
+
+
 def launch(
     demo: gr.Blocks,
     *,
@@ -212,23 +221,8 @@ def launch(
         The local URL.
     """
     _, url, _ = demo.launch(
-        server_name=host,
-        server_port=port,
-        auth=list(auth) if auth else None,
-        share=False,
-        ssr_mode=False,
-        pwa=False,
-        mcp_server=False,
-        enable_monitoring=False,
-        strict_cors=True,
-        show_error=False,
-        max_file_size=MAX_UPLOAD_BYTES,
-        allowed_paths=[],
+        server_name=host, server_port=port, auth=list(auth) if auth else None,
         blocked_paths=[str(Path(p).resolve()) for p in blocked_paths],
-        footer_links=["api"],
-        css=CSS,
-        js=JS,
-        prevent_thread_lock=prevent_thread_lock,
-        quiet=quiet,
+        prevent_thread_lock=prevent_thread_lock, quiet=quiet, **SAFE_LAUNCH,
     )
     return url
