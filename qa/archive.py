@@ -28,6 +28,9 @@ from qa.types import Answer, ArchiveStats, IndexReport, Passage, Source
 
 log = logging.getLogger(__name__)
 
+# An article shorter than this (a few sentences) is not offered as an example question.
+HEADLINE_MIN_CHARS = 300
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -284,6 +287,9 @@ class Archive:
             published_after=published_after, published_before=published_before, source=source,
             per_article=max(self.settings.per_article, weights.per_article),
         )
+        filters = Filters(published_after, published_before, source)
+        if not passages and filters and self.store.generation() is not None:
+            return Answer(question=question, text=_excluded_everything(filters), abstained=True)
         answer = compose_answer(
             question, passages, self.sentence_vectors, max_sentences=self.settings.answer_sentences,
             weights=weights, unknown_names=self.unknown_names(question),
@@ -311,11 +317,13 @@ class Archive:
         return SentenceVectors(self.encoder)
 
     @_storage_errors
-    def headlines(self, limit: int = 5) -> list[str]:
-        """The titles of the most recently published articles, newest first (for example questions)."""
+    def headlines(self, limit: int = 5, *, min_chars: int = HEADLINE_MIN_CHARS) -> list[str]:
+        """The titles of the most recently published articles, newest first (for example
+        questions); only articles of at least `min_chars` characters of text, so that test
+        posts and stubs ("This is a test post!") are never offered as examples."""
         if limit < 1:
             raise ValueError(f"limit must be positive, not {limit}")
-        return self.store.titles(limit)
+        return self.store.titles(limit, min_chars=min_chars)
 
     @_storage_errors
     def stats(self) -> ArchiveStats:
@@ -334,3 +342,18 @@ class Archive:
             updated=generation.created if generation else None,
             sources=tuple(self.store.sources()),
         )
+
+
+def _excluded_everything(filters: Filters) -> str:
+    """The answer when the filters leave no article to search."""
+    parts = []
+    if filters.published_after:
+        parts.append(f"published on or after {filters.published_after.date().isoformat()}")
+    if filters.published_before:
+        parts.append(f"published on or before {filters.published_before.date().isoformat()}")
+    if filters.source:
+        parts.append(f"from {filters.source}")
+    return (
+        f"No article in the archive is {' and '.join(parts)}: the filters exclude every article; "
+        "widen or clear them."
+    )

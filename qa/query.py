@@ -58,6 +58,9 @@ _MONTH = re.compile(rf"\b({_MONTH_NAMES})(?:\s+of)?\s+(\d{{4}})\b", re.IGNORECAS
 _LATEST = re.compile(r"\b(latest|most recent(ly)?|newest)\b", re.IGNORECASE)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def check_question(question: str) -> str:
     """The stripped question; InvalidQueryError when it is not text, empty or too long."""
     if not isinstance(question, str) or not question.strip():
@@ -67,12 +70,19 @@ def check_question(question: str) -> str:
 
 
 def check_length(question: Any) -> str:
-    """`question` unchanged; InvalidQueryError when it is not text or longer than MAX_QUESTION_CHARS."""
+    """`question` unchanged; InvalidQueryError when it is not text, longer than MAX_QUESTION_CHARS,
+    or holds a lone surrogate (no character: what undecodable bytes in a command line become)."""
     if not isinstance(question, str):
         raise InvalidQueryError("The question must be text.")
     if len(question) > MAX_QUESTION_CHARS:
         raise InvalidQueryError(
             f"The question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}."
+        )
+    surrogate = _SURROGATE.search(question)
+    if surrogate:
+        raise InvalidQueryError(
+            f"The question holds an invalid character (U+{ord(surrogate.group()):04X}, at "
+            f"{surrogate.start()}); retype it as UTF-8 text."
         )
     return question
 
@@ -202,8 +212,14 @@ class Filters:
     def __post_init__(self) -> None:
         for name in ("published_after", "published_before"):
             value = getattr(self, name)
+            if value is not None and not isinstance(value, datetime):
+                raise InvalidQueryError(
+                    f"{name} must be a date and time, not {type(value).__name__} {str(value)[:40]!r}"
+                )
             if value is not None and value.tzinfo is None:
                 raise InvalidQueryError(f"{name} must be timezone-aware, got {value.isoformat()}")
+        if self.source is not None and not isinstance(self.source, str):
+            raise InvalidQueryError(f"source must be one outlet's name, not {type(self.source).__name__}")
         if self.published_after and self.published_before and self.published_after > self.published_before:
             raise InvalidQueryError("published_after is later than published_before")
 

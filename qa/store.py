@@ -576,8 +576,12 @@ class Store:
         rows = self.db.execute("SELECT DISTINCT article_id FROM source_items WHERE article_id IS NOT NULL")
         return {r[0] for r in rows}
 
-    def titles(self, limit: int) -> list[str]:
-        rows = self.db.execute("SELECT title FROM articles ORDER BY published DESC LIMIT ?", (limit,))
+    def titles(self, limit: int, *, min_chars: int = 0) -> list[str]:
+        """The titles of the newest articles whose text has at least `min_chars` characters."""
+        rows = self.db.execute(
+            "SELECT title FROM articles WHERE length(text) >= ? ORDER BY published DESC LIMIT ?",
+            (min_chars, limit),
+        )
         return [r[0] for r in rows]
 
     # -- writing (the writer lock must be held) ---------------------------------------------

@@ -472,6 +472,7 @@ def test_python_app_builds_the_sample_index_once_and_answers(tmp_path: Path) -> 
         try:
             output = _wait_for(process, f"127.0.0.1:{port}", timeout=600)
             assert ("Building the sample archive" in output) == (run == 1)
+            assert "share=True" not in output
             client = Client(f"http://127.0.0.1:{port}/", verbose=False, analytics_enabled=False)
             started = time.monotonic()
             result = client.predict("What was agreed in Jinan?", api_name="/ask")

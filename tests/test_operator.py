@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -46,6 +48,12 @@ def one_line_error(result: subprocess.CompletedProcess[str], *words: str) -> str
     for word in words:
         assert word in errors[0], errors[0]
     return errors[0]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def _unmount(at: Path) -> None:
@@ -162,3 +170,108 @@ def test_an_empty_folder_becomes_an_index(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     Store(tmp_path / "empty").close()
     assert (tmp_path / "empty" / "archive.sqlite").is_file()
+
+
+# -- bad questions and filters: one line, in the API, the chat and the CLI --------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "options", "message"),
+    [
+        ("When did the ferry resume?", {"published_after": 1e12}, "published_after must be a date"),
+        ("When did the ferry resume?", {"source": ["ex.org", "other"]}, "source must be one outlet"),
+        ("When did the ferry \ud800 resume?", {}, "invalid character (U+D800"),
+    ],
+)
+def test_bad_questions_and_filters_are_invalid_query_errors(
+    ferry_index: Path, encoder: Encoder, question: str, options: dict, message: str
+) -> None:
+    expected = pytest.raises(qa.InvalidQueryError, match=re.escape(message))
+    with qa.Archive(ferry_index, encoder=encoder) as archive, expected:
+        archive.ask(question, **options)
+
+
+@pytest.mark.parametrize(
+    ("question", "after", "outlet", "message"),
+    [
+        ("When did the ferry resume?", 1e12, None, "not a date in range"),
+        ("When did the ferry resume?", "9999-12-31", None, "the filters exclude every article"),
+        ("When did the ferry resume?", None, ["ex.org"], "outlet must be one name"),
+        ("When did the ferry \ud800 resume?", None, None, "invalid character"),
+    ],
+)
+def test_the_chat_shows_bad_filters_and_questions_as_a_message(
+    ferry_index: Path, encoder: Encoder, question: str, after: object, outlet: object, message: str
+) -> None:
+    from qa.ui.handlers import ChatHandlers
+
+    with qa.Archive(ferry_index, encoder=encoder) as archive:
+        frames = list(ChatHandlers(archive).respond(question, [], [], after, None, outlet, 5))
+    assert message in frames[-1][1][-1]["content"]
+
+
+def test_a_filter_that_excludes_every_article_says_so(ferry_index: Path, encoder: Encoder) -> None:
+    from datetime import UTC, datetime
+
+    with qa.Archive(ferry_index, encoder=encoder) as archive:
+        answer = archive.ask("When did the ferry resume?", published_after=datetime(2030, 1, 1, tzinfo=UTC))
+        assert answer.abstained and answer.citations == ()
+        assert answer.text.startswith("No article in the archive is published on or after 2030-01-01")
+        assert "widen or clear them" in answer.text
+        other = archive.ask("When did the ferry resume?", source="Nowhere Gazette")
+        assert "from Nowhere Gazette: the filters exclude every article" in other.text
+        kept = archive.ask("When did the ferry resume?", published_after=datetime(2020, 1, 1, tzinfo=UTC))
+        assert kept.citations
+
+
+def test_an_undecodable_byte_in_a_cli_question_is_one_line(ferry_index: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "ask", b"When did the ferry \xff resume?",
+         "--index-dir", str(ferry_index)],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    one_line_error(result, "invalid character (U+DCFF")
+
+
+def test_example_questions_come_only_from_real_articles(archive: qa.Archive) -> None:
+    from qa.ui.handlers import ChatHandlers
+
+    archive.add([Path(qa.__file__).parent / "sample"])
+    headlines = archive.headlines(20)
+    assert "The Beauties of Gullfoss" in headlines
+    assert not {"This is a test post!", "awdawdawdwad", "This is a status"} & set(headlines)
+    shown = [e["display_text"] for e in ChatHandlers(archive).examples()]
+    assert shown and all(title in headlines for title in shown)
+
+
+def test_uploads_are_removed_from_the_upload_folder(archive: qa.Archive, tmp_path: Path) -> None:
+    from qa.indexing import no_progress
+    from qa.ui.handlers import ChatHandlers
+
+    uploads = tmp_path / "gradio"
+    (uploads / "a1").mkdir(parents=True)
+    (uploads / "b2").mkdir()
+    taken = uploads / "a1" / "ferry.json"
+    taken.write_text(json.dumps([FERRY]))
+    refused = uploads / "b2" / "tool.exe"
+    refused.write_bytes(b"MZ")
+    outside = tmp_path / "mine.json"
+    outside.write_text(json.dumps([FERRY]))
+    shown = ChatHandlers(archive).add_uploads([str(taken), str(refused), str(outside)], uploads, no_progress)
+    assert "1 added" in shown and "tool.exe" in shown and "not an uploaded file" in shown
+    assert list(uploads.iterdir()) == [] and outside.is_file()
+
+
+def test_the_launch_lines_hold_no_share_hint(archive: qa.Archive, capsys: pytest.CaptureFixture[str]) -> None:
+    """Gradio's launch lines end with "To create a public link, set `share=True`", though
+    sharing is off here; the chat prints its own line instead."""
+    from qa.ui.layout import build_app, launch
+
+    demo = build_app(archive)
+    try:
+        url = launch(demo, port=free_port(), prevent_thread_lock=True)
+    finally:
+        demo.close()
+    printed = capsys.readouterr()
+    assert f"* The chat is running at {url}" in printed.out
+    assert "share=True" not in printed.out + printed.err

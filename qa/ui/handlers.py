@@ -42,8 +42,11 @@ def parse_day(value: Any, *, end_of_day: bool = False) -> datetime | None:
     """A date from the date pickers (string, timestamp or datetime) as an aware UTC datetime."""
     if value in (None, ""):
         return None
-    if isinstance(value, (int, float)):
-        day = datetime.fromtimestamp(value, UTC)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            day = datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise InvalidQueryError(f"{value!r} is not a date in range; use YYYY-MM-DD.") from None
     elif isinstance(value, datetime):
         day = value
     else:
@@ -55,7 +58,10 @@ def parse_day(value: Any, *, end_of_day: bool = False) -> datetime | None:
     if day.tzinfo is None:
         day = day.replace(tzinfo=UTC)
     day = day.replace(hour=0, minute=0, second=0, microsecond=0)
-    return day + timedelta(days=1, microseconds=-1) if end_of_day else day
+    try:
+        return day + timedelta(days=1, microseconds=-1) if end_of_day else day
+    except OverflowError:
+        raise InvalidQueryError(f"{day.date().isoformat()} is too far ahead; use YYYY-MM-DD.") from None
 
 
 def search_options(after: Any, before: Any, outlet: str | None, k: Any) -> dict[str, Any]:
@@ -70,8 +76,17 @@ def search_options(after: Any, before: Any, outlet: str | None, k: Any) -> dict[
         "k": k,
         "published_after": parse_day(after),
         "published_before": parse_day(before, end_of_day=True),
-        "source": outlet if outlet and outlet != ANY_OUTLET else None,
+        "source": _outlet(outlet),
     }
+
+
+def _outlet(value: Any) -> str | None:
+    """The outlet filter: one outlet's name, or None for any."""
+    if value in (None, "", ANY_OUTLET):
+        return None
+    if not isinstance(value, str):
+        raise InvalidQueryError(f"The outlet must be one name, not {type(value).__name__}.")
+    return value
 
 
 def screen_uploads(files: Sequence[str] | None, upload_dir: Path) -> tuple[list[Path], list[str]]:
@@ -96,6 +111,21 @@ def screen_uploads(files: Sequence[str] | None, upload_dir: Path) -> tuple[list[
         else:
             paths.append(path)
     return paths, refused
+
+
+def remove_uploads(files: Sequence[str] | None, upload_dir: Path) -> None:
+    """Delete uploaded files, ingested or refused, and the folders Gradio made for them: the
+    archive keeps its own copy of the text. Nothing outside `upload_dir` is touched."""
+    uploads = upload_dir.resolve()
+    for name in files or []:
+        path = Path(name).resolve()
+        if not path.is_relative_to(uploads) or path == uploads:
+            continue
+        path.unlink(missing_ok=True)
+        folder = path.parent
+        while folder != uploads and folder.is_relative_to(uploads) and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
 
 
 class ChatHandlers:
@@ -158,8 +188,7 @@ class ChatHandlers:
         except QAError as exc:
             return render_error(str(exc))
         finally:
-            for path in paths:  # the archive keeps its own copy of the text; drop the upload
-                path.unlink(missing_ok=True)
+            remove_uploads(files, upload_dir)
 
     def ask_json(
         self, question: Any, k: Any = None, published_after: Any = "", published_before: Any = "",

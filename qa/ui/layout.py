@@ -223,6 +223,11 @@ def launch(
     _, url, _ = demo.launch(
         server_name=host, server_port=port, auth=list(auth) if auth else None,
         blocked_paths=[str(Path(p).resolve()) for p in blocked_paths],
-        prevent_thread_lock=prevent_thread_lock, quiet=quiet, **SAFE_LAUNCH,
+        # quiet: Gradio's own lines end with a "set share=True" hint; sharing is off here.
+        prevent_thread_lock=True, quiet=True, **SAFE_LAUNCH,
     )
+    if not quiet:
+        print(f"* The chat is running at {url}", flush=True)
+    if not prevent_thread_lock:
+        demo.block_thread()
     return url
