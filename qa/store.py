@@ -237,7 +237,7 @@ class Store:
                 raise IndexNotFoundError(
                     f"No index at {self.index_dir}; run: qa index ARTICLES --index-dir {self.index_dir}"
                 )
-            others = sorted(p.name for p in self.index_dir.glob("*") if p.name != LOCK_NAME)
+            others = sorted(p.name for p in self.index_dir.glob("*") if p.suffix != ".lock")
             if others:
                 raise StorageError(
                     f"{self.index_dir} is not an index and holds other files ({', '.join(others[:3])}"

@@ -275,3 +275,24 @@ def test_the_launch_lines_hold_no_share_hint(archive: qa.Archive, capsys: pytest
     printed = capsys.readouterr()
     assert f"* The chat is running at {url}" in printed.out
     assert "share=True" not in printed.out + printed.err
+
+
+@pytest.mark.slow
+def test_an_upload_onto_a_full_disk_is_a_message_in_the_chat(
+    ferry_file: Path, tmp_path: Path, encoder: Encoder
+) -> None:
+    from qa.indexing import no_progress
+    from qa.ui.handlers import ChatHandlers
+
+    uploads = tmp_path / "gradio" / "h1"
+    uploads.mkdir(parents=True)
+    upload = uploads / "big.json"
+    upload.write_text(json.dumps([
+        {"title": f"Report {i}", "body": f"Finding {i} of the survey is here. " * 300, "url": f"https://ex.org/{i}"}
+        for i in range(60)
+    ]))
+    with small_disk(tmp_path / "disk", "700k") as disk, qa.Archive(disk / "i", encoder=encoder) as archive:
+        archive.add([ferry_file])
+        shown = ChatHandlers(archive).add_uploads([str(upload)], tmp_path / "gradio", no_progress)
+        assert "disk of the index" in shown and "is full" in shown, shown
+        assert archive.retrieve("When did the ferry resume?")[0].title == "Ferry resumes"
