@@ -169,6 +169,19 @@ def test_two_sites_with_the_same_post_ids_are_both_kept(
     assert [s.url for s in archive.sources()] == [other_site.url]
 
 
+def test_pages_only_when_asked(site: WordPressSite, archive: qa.Archive) -> None:
+    page = site.new_post("About the newsroom", "<p>The newsroom has twelve reporters.</p>", post_type="page")
+    page_id = f"127.0.0.1:{site.port}/?page_id={page}"
+    assert sync(archive, site.url).added == len(site.public_ids())
+    assert page_id not in article_ids(archive)
+    report = archive.sync(site.url, pages=True)
+    pages = int(site.php('echo count(get_pages());'))  # ours and WordPress's "Sample Page"
+    assert report.added == pages == 2 and page_id in article_ids(archive) and archive.sources()[0].pages
+    site.php(f"wp_delete_post({page}, true);")
+    assert archive.sync(site.url).removed == 1  # pages stay on, as recorded
+    assert page_id not in article_ids(archive)
+
+
 class StopsTheSite(Fetcher):
     """A fetcher that shuts the whole site down (web server and database) after `after` requests."""
 
