@@ -15,7 +15,7 @@ import filelock
 
 from embeddings.encoder import Encoder
 from qa.config import Settings
-from qa.errors import IndexLockedError
+from qa.errors import IndexLockedError, QAError
 from qa.indexing import Checkpoint, Progress, no_progress, reindex
 from qa.sources import SourceFile
 from qa.store import Store
@@ -114,7 +114,8 @@ def sync_source(
     Raises:
         SourceURLError: `url` is not http(s).
         SyncError: the source is down or answers nonsense; the archive is unchanged (batches
-            committed before the failure stay), the error is recorded as the source's last error.
+            committed before the failure stay), the error is recorded as the source's last error
+            (as is any other QAError, such as IndexLockedError from a concurrent `qa index`).
     """
     url = state.normalize_url(check_url(url))
     started = time.perf_counter()
@@ -128,7 +129,7 @@ def sync_source(
             if pages is not None:
                 source.options["pages"] = pages
             report = _run(store, encoder, settings, source, fetcher, progress, checkpoint)
-        except SyncError as exc:
+        except QAError as exc:  # down, nonsense, or the index locked by another writer
             if source is not None and source.id is not None:
                 with store.write() as db:
                     state.record_outcome(db, source.id, error=str(exc), summary=None)
