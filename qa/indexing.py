@@ -147,13 +147,11 @@ def diff_changes(
     store: Store,
     settings: Settings,
     *,
-    paths: Iterable[str | Path] = (),
-    files: Sequence[SourceFile] | None = None,
+    files: Sequence[SourceFile],
     remove_ids: Sequence[str] = (),
     prune: bool = False,
-    progress: Progress = no_progress,
 ) -> Plan:
-    """Read and clean the sources and compare each article with the stored one (no chunks yet).
+    """Compare each article of the files read (`read_files`) with the stored one (no chunks yet).
 
     Unchanged (same fingerprint): nothing. Changed or new: upserted with fresh chunk ids.
     With `prune`, stored articles absent from the sources are removed, except those of a file
@@ -161,8 +159,6 @@ def diff_changes(
     archive). When the chunking settings differ from the current generation's, every stored
     article is re-chunked from its stored text (embeddings are still reused per chunk text).
     """
-    if files is None:
-        files = read_files(paths, settings, progress)
     articles, problems = dedupe(files)
     stored = store.article_states()
     plan = Plan(problems=list(problems))
@@ -475,7 +471,7 @@ def reindex(
         repair_files(store, dimension)
         checkpoint("locked")
         plan = diff_changes(
-            store, settings, files=files, remove_ids=remove_ids, prune=prune, progress=progress
+            store, settings, files=files, remove_ids=remove_ids, prune=prune
         )
         embedded = chunk_and_embed(
             store, encoder, plan, default_chunker(encoder, settings), progress=progress, checkpoint=checkpoint

@@ -27,7 +27,14 @@ import qa.store
 from embeddings.index import file_sha256
 from embeddings.onnx_encoder import RECIPE as ONNX_RECIPE
 from qa.cli import main as cli_main
-from qa.indexing import chunk_and_embed, chunk_articles, default_chunker, diff_changes, writer_lock
+from qa.indexing import (
+    chunk_and_embed,
+    chunk_articles,
+    default_chunker,
+    diff_changes,
+    read_files,
+    writer_lock,
+)
 from qa.store import FORMAT_VERSION, Store
 
 SMALL = qa.Settings(chunk_tokens=64, per_article=50)
@@ -285,9 +292,9 @@ def test_chunking_beside_encoding_numbers_chunks_as_chunking_first_would(encoder
     source = write_articles(tmp_path / "a.json", short_articles(6, chars=600))
     store = Store(tmp_path / "index")
     chunker = default_chunker(encoder, SMALL)
-    eager = diff_changes(store, SMALL, paths=[source])
+    eager = diff_changes(store, SMALL, files=read_files([source], SMALL))
     eager.new_chunks = chunk_articles(store.next_chunk_id(), chunker, eager.upserts)
-    pipelined = diff_changes(store, SMALL, paths=[source])
+    pipelined = diff_changes(store, SMALL, files=read_files([source], SMALL))
     embedded = chunk_and_embed(store, encoder, pipelined, chunker)
     assert len(eager.new_chunks) > 6
     assert pipelined.new_chunks == eager.new_chunks
@@ -575,7 +582,8 @@ def test_format_1_is_upgraded_in_place(tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
     index_dir.mkdir()
     with sqlite3.connect(index_dir / "archive.sqlite") as db:
-        db.executescript(V1_SCHEMA)
+        qa.migrations.m001_initial(db)  # what qa wrote as format 1 (a migration is never edited)
+        db.execute("INSERT INTO meta VALUES ('format_version', '1')")
     store = Store(index_dir)
     assert store.meta("format_version") == str(FORMAT_VERSION)
     assert store.generation() is None and store.integrity_problems() == []
@@ -621,27 +629,6 @@ def test_no_pickle_anywhere_in_the_store(seed_archive: qa.Archive) -> None:
         assert path.read_bytes()[:4] == b"IxM2"  # FAISS's own format
 
 
-V1_SCHEMA = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE articles (
-    id TEXT PRIMARY KEY, title TEXT NOT NULL, text TEXT NOT NULL, url TEXT,
-    published TEXT, modified TEXT, authors TEXT NOT NULL, categories TEXT NOT NULL,
-    source TEXT, language TEXT, content_hash TEXT NOT NULL, source_file TEXT,
-    partial INTEGER NOT NULL DEFAULT 0, indexed_at TEXT NOT NULL
-);
-CREATE TABLE chunks (
-    id INTEGER PRIMARY KEY, article_id TEXT NOT NULL REFERENCES articles (id),
-    ordinal INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
-    text TEXT NOT NULL, embed_key TEXT NOT NULL
-);
-CREATE TABLE embeddings (key TEXT PRIMARY KEY, vector BLOB NOT NULL);
-CREATE VIRTUAL TABLE chunks_fts USING fts5 (body, tokenize = 'porter unicode61 remove_diacritics 2');
-CREATE TABLE generations (
-    id INTEGER PRIMARY KEY, created TEXT NOT NULL, faiss_file TEXT NOT NULL,
-    checksum TEXT NOT NULL, articles INTEGER NOT NULL, chunks INTEGER NOT NULL
-);
-INSERT INTO meta VALUES ('format_version', '1');
-"""
 
 
 def test_damaged_json_is_repaired_before_the_writer_lock_is_taken(
