@@ -146,8 +146,7 @@ def evaluate(archive: qa.Archive, queries: list[dict[str, Any]]) -> list[dict[st
     for q, cold_seconds in zip(queries, cold, strict=True):
         answer, warm_seconds = timed_ask(archive, q["query"], cold=False)
         w = settings.answer
-        k, per_article = max(settings.k, w.passages), max(settings.per_article, w.per_article)
-        passages = archive.retrieve(q["query"], k, per_article=per_article)
+        passages = archive.answer_passages(q["query"])
         evidence = gather_evidence(
             q["query"], passages, archive.sentence_vectors, weights=w,
             unknown_names=archive.unknown_names(q["query"]),

@@ -414,7 +414,27 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
             break
         if _is_new(s, chosen, evidence.passages):
             chosen.append(s)
-    return chosen[:budget]
+    return _direct_first(evidence, ranked, chosen[:budget], budget)
+
+
+def _direct_first(
+    evidence: Evidence, ranked: Sequence[Sentence], chosen: list[Sentence], budget: int
+) -> list[Sentence]:
+    """`chosen`, led by a direct answer: when none of it from the leading article (the best
+    sentence's) holds the kind of answer asked for (a decision for "what was agreed", a date for
+    "when"…), that article's best sentence that does, ranked within `weights.direct_floor` of
+    the best, goes first (in place of the last pick when the budget is spent)."""
+    lead = evidence.passages[ranked[0].passage].article_id
+    if not chosen or any(s.fit > 0 and evidence.passages[s.passage].article_id == lead for s in chosen):
+        return chosen
+    floor = evidence.weights.direct_floor * ranked[0].rank
+    for s in ranked:
+        if s.rank < floor:
+            break
+        in_lead = evidence.passages[s.passage].article_id == lead
+        if s.fit > 0 and in_lead and _is_new(s, chosen, evidence.passages):
+            return [s] + chosen[: budget - 1]
+    return chosen
 
 
 def _named_groups(question: str, passages: Sequence[Passage]) -> list[set[int]]:

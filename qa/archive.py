@@ -21,7 +21,7 @@ from qa.config import Settings
 from qa.errors import ModelError
 from qa.indexing import Progress, chunk_settings, load_catalog, no_progress, reindex
 from qa.llm import LLMAnswerer, LLMConfig
-from qa.query import Filters, check_question, question_names, rewrite_follow_up
+from qa.query import AnswerKind, Filters, asked_for, check_question, question_names, rewrite_follow_up
 from qa.ranking import passages_of, rank_chunk_ids
 from qa.store import Generation, Store, storage_errors
 from qa.types import Answer, ArchiveStats, IndexReport, Passage, Source
@@ -270,7 +270,8 @@ class Archive:
         """Answer from the archive's own sentences, each cited; abstain when evidence is weak.
 
         Args:
-            k: the number of passages the answer draws sentences from (default `answer_k`).
+            k: the number of passages the answer draws sentences from (default `answer_k`),
+                before the chunks `answer_passages` adds next to the best article's.
             previous: the conversation's earlier questions, oldest first. A question that
                 depends on the last one ("And what did China decide?") is asked with that
                 one's names added (`qa.query.rewrite_follow_up`); the Answer's `question` is
@@ -280,21 +281,60 @@ class Archive:
             InvalidQueryError: an empty or too long question, or naive/contradictory dates.
             ValueError: `k` below 1.
         """
-        weights = self.settings.answer
         question = rewrite_follow_up(check_question(question), previous)
-        passages = self.retrieve(
-            question, self.answer_k if k is None else k,
-            published_after=published_after, published_before=published_before, source=source,
-            per_article=max(self.settings.per_article, weights.per_article),
+        passages = self.answer_passages(
+            question, k=k, published_after=published_after, published_before=published_before, source=source
         )
         filters = Filters(published_after, published_before, source)
         if not passages and filters and self.store.generation() is not None:
             return Answer(question=question, text=_excluded_everything(filters), abstained=True)
         answer = compose_answer(
             question, passages, self.sentence_vectors, max_sentences=self.settings.answer_sentences,
-            weights=weights, unknown_names=self.unknown_names(question),
+            weights=self.settings.answer, unknown_names=self.unknown_names(question),
         )
         return self.llm.answer(question, passages, answer) if self.llm else answer
+
+    def answer_passages(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        published_after: datetime | None = None,
+        published_before: datetime | None = None,
+        source: str | None = None,
+    ) -> list[Passage]:
+        """The passages `ask` answers from: the retrieved ones, then the chunks next to the best
+        article's passages (up to `settings.answer.lead_chunks`), so that an article that answers
+        the question keeps its other sentences when other articles match its words better
+        ("What was agreed in Jinan?": the meeting's chunk names Jinan, the next one the 20
+        memorandums it produced). For "the latest on X" that article is the newest of the best
+        `settings.answer.latest_articles`, and its lede comes first."""
+        weights = self.settings.answer
+        passages = self.retrieve(
+            question, self.answer_k if k is None else k,
+            published_after=published_after, published_before=published_before, source=source,
+            per_article=max(self.settings.per_article, weights.per_article),
+        )
+        if not passages or weights.lead_chunks < 1:
+            return passages
+        lead = passages[0].article_id
+        latest = asked_for(question).kind == AnswerKind.LATEST
+        if latest:
+            # "The latest on X": the newest of the best few articles, from its lede.
+            dated = [p for p in passages[: weights.latest_articles] if p.published is not None]
+            lead = max(dated, key=lambda p: p.published).article_id if dated else lead
+        have = {p.chunk_id for p in passages}
+        with self.store.read() as db:
+            ordered = self.store.article_chunk_ids(db, lead)
+            near = {
+                ordered[j]
+                for i, chunk_id in enumerate(ordered) if chunk_id in have
+                for j in (i - 1, i + 1) if 0 <= j < len(ordered)
+            }
+            wanted = ([ordered[0]] if latest and ordered else []) + sorted(near)
+            wanted = [c for c in dict.fromkeys(wanted) if c not in have][: weights.lead_chunks]
+            added = passages_of(self.store, db, wanted, dict.fromkeys(wanted, 0.0))
+        return passages + added
 
     def unknown_names(self, question: str) -> list[str]:
         """The names `question` mentions ("Vilnius", "Queen Margrethe") that no article of the

@@ -70,6 +70,10 @@ class AnswerWeights:
         latest_share: "the latest on X" starts from the newest article among the sentences
             ranked within this share of the best.
         lede_chars: a sentence starting within this many characters of its article is its lede.
+        lead_chunks: chunks next to the best article's passages added to an answer's passages.
+        direct_floor: when no chosen sentence holds the kind of answer asked for, the best one
+            of the leading article that does is said first, if its rank is at least this share
+            of the best.
     """
 
     passages: int = 8
@@ -89,6 +93,8 @@ class AnswerWeights:
     kind: float = 0.1
     latest_share: float = 0.85
     lede_chars: int = 400
+    lead_chunks: int = 1
+    direct_floor: float = 0.4
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,16 @@ CREATE INDEX source_items_article ON source_items (article_id)
 """)
 
 
+@migration
+def m004_site_offsets(db: sqlite3.Connection) -> None:
+    """The UTC offset (minutes) a site published and modified an article in: dates are stored in
+    UTC (they sort as text) and read back in the site's own time, the date its readers see."""
+    _run(db, """
+ALTER TABLE articles ADD COLUMN published_offset INTEGER;
+ALTER TABLE articles ADD COLUMN modified_offset INTEGER
+""")
+
+
 def format_version(db: sqlite3.Connection) -> int | None:
     """The store's format version; None for an empty database."""
     found = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()

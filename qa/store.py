@@ -31,7 +31,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import NamedTuple
 
@@ -60,7 +60,7 @@ REBUILD_BATCH = 50_000
 _GENERATION_COLUMNS = "id, created, faiss_file, checksum, articles, chunks, model, dimension, settings"
 _ARTICLE_COLUMNS = (
     "id, title, text, url, published, modified, authors, categories, source, language, "
-    "content_hash, source_file, partial, indexed_at, fingerprint"
+    "content_hash, source_file, partial, indexed_at, fingerprint, published_offset, modified_offset"
 )
 _CHUNK_COLUMNS = 'id, article_id, ordinal, start, "end", text, embed_key'
 
@@ -140,8 +140,18 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat() if value else None
 
 
-def _parse_time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
+def _parse_time(value: str | None, offset: int | None = None) -> datetime | None:
+    """A stored UTC time, in the site's own time when its UTC `offset` (minutes) is known."""
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value)
+    return moment.astimezone(timezone(timedelta(minutes=offset))) if offset is not None else moment
+
+
+def _offset(value: datetime | None) -> int | None:
+    """The UTC offset of `value` in minutes (None for no time)."""
+    delta = value.utcoffset() if value is not None else None
+    return int(delta.total_seconds() // 60) if delta is not None else None
 
 
 def _now() -> str:
@@ -428,7 +438,8 @@ class Store:
             return None
         return Article(
             id=row["id"], title=row["title"], text=row["text"], url=row["url"],
-            published=_parse_time(row["published"]), modified=_parse_time(row["modified"]),
+            published=_parse_time(row["published"], row["published_offset"]),
+            modified=_parse_time(row["modified"], row["modified_offset"]),
             authors=tuple(json.loads(row["authors"])), categories=tuple(json.loads(row["categories"])),
             source=row["source"], language=row["language"], content_hash=row["content_hash"],
             source_file=row["source_file"], partial=bool(row["partial"]),
@@ -441,7 +452,8 @@ class Store:
             rows = _rows(
                 db,
                 "SELECT c.id, c.article_id, c.ordinal, c.start, c.\"end\", c.text, a.title, a.url, "
-                "a.published, a.source FROM chunks c JOIN articles a ON a.id = c.article_id "
+                "a.published, a.published_offset, a.source FROM chunks c "
+                "JOIN articles a ON a.id = c.article_id "
                 f"WHERE c.id IN ({_marks(batch)})",
                 batch,
             )
@@ -449,7 +461,7 @@ class Store:
                 found[r["id"]] = StoredChunk(
                     chunk_id=r["id"], article_id=r["article_id"], ordinal=r["ordinal"], start=r["start"],
                     end=r["end"], text=r["text"], title=r["title"], url=r["url"],
-                    published=_parse_time(r["published"]), source=r["source"],
+                    published=_parse_time(r["published"], r["published_offset"]), source=r["source"],
                 )
         return found
 
@@ -460,12 +472,13 @@ class Store:
         """
         rows = _rows(
             db,
-            "SELECT c.id, c.article_id, a.source, a.published, f.body, c.text FROM chunks c "
-            "JOIN articles a ON a.id = c.article_id JOIN chunks_fts f ON f.rowid = c.id",
+            "SELECT c.id, c.article_id, a.source, a.published, a.published_offset, f.body, c.text "
+            "FROM chunks c JOIN articles a ON a.id = c.article_id JOIN chunks_fts f ON f.rowid = c.id",
         )
         return [
             CatalogRow(
-                int(r["id"]), r["article_id"], r["source"], _parse_time(r["published"]), r["body"], r["text"]
+                int(r["id"]), r["article_id"], r["source"],
+                _parse_time(r["published"], r["published_offset"]), r["body"], r["text"],
             )
             for r in rows
         ]
@@ -630,6 +643,11 @@ class Store:
         row = self.db.execute("SELECT max(id) FROM generations").fetchone()
         return (row[0] or 0) + 1
 
+    def article_chunk_ids(self, db: sqlite3.Connection, article_id: str) -> list[int]:
+        """The ids of an article's chunks in the snapshot `db`, in reading order."""
+        rows = db.execute("SELECT id FROM chunks WHERE article_id = ? ORDER BY ordinal", (article_id,))
+        return [int(r[0]) for r in rows]
+
     def chunk_ids_of(self, article_ids: Iterable[str]) -> list[int]:
         ids: list[int] = []
         for batch in _batches(sorted(set(article_ids))):
@@ -673,11 +691,12 @@ class Store:
             db.execute(f"DELETE FROM articles WHERE id IN ({marks})", batch)
         now = _now()
         db.executemany(
-            f"INSERT INTO articles ({_ARTICLE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO articles ({_ARTICLE_COLUMNS}) VALUES ({_marks(range(17))})",
             [
                 (a.id, a.title, a.text, a.url, _iso(a.published), _iso(a.modified),
                  json.dumps(list(a.authors)), json.dumps(list(a.categories)), a.source,
-                 a.language, a.content_hash, a.source_file, int(a.partial), now, article_fingerprint(a))
+                 a.language, a.content_hash, a.source_file, int(a.partial), now, article_fingerprint(a),
+                 _offset(a.published), _offset(a.modified))
                 for a in upserts
             ],
         )

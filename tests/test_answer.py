@@ -10,6 +10,7 @@ from urllib.parse import unquote
 
 import numpy as np
 import pytest
+from conftest import shared_path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -347,3 +348,19 @@ def test_the_latest_on_a_story_starts_from_the_newest_article(robots: qa.Archive
     assert not answer.abstained
     assert answer.citations[0].source == "TechCrunch"
     assert answer.text.startswith("TechCrunch, 2023-11-15: Lumina Robotics, the Oslo startup")
+
+
+@pytest.mark.slow
+def test_jinan_keeps_its_memorandums_in_the_sample_archive_with_the_whole_corpus_added(
+    tmp_path: Path, encoder: Encoder
+) -> None:
+    """Issue 15: with 609 more articles, others matching "agreed" pushed the Korea Pro chunk
+    that states the 20 memorandums out of the answer."""
+    corpus = shared_path("data", "multihop-rag", "corpus.json")
+    sample = Path(qa.__file__).resolve().parent / "sample"
+    with qa.Archive(tmp_path / "index", encoder=encoder) as archive:
+        archive.add([sample, corpus])
+        answer = archive.ask("What was agreed in Jinan?")
+    assert not answer.abstained
+    assert "20 memorandums of understanding" in answer.text.split(" [1]")[0]
+    assert answer.citations[0].url.startswith("https://koreapro.org/2024/08/")

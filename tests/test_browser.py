@@ -156,7 +156,7 @@ def test_jinan_answer_shows_highlighted_excerpts_and_links(session: Session) -> 
     hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
     assert hrefs and all(h.startswith(SEED_URL + "#:~:text=") for h in hrefs)
     heads = answer.locator(".qa-source-head").all_inner_texts()
-    assert all("ROK-Shandong meeting signals Seoul" in h and "koreapro.org" in h and "2024-08-20" in h
+    assert all("ROK-Shandong meeting signals Seoul" in h and "koreapro.org" in h and "2024-08-21" in h
                for h in heads)
     assert len(heads) == 1  # one card per article, however many of its sentences are cited
     assert marks.count() == answer.locator("a.qa-cite").count()  # each [n] highlighted in that card

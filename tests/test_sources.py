@@ -6,7 +6,7 @@ import json
 import random
 import re
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from qa.errors import ArticleFileError
 from qa.sources import SourceFile, content_hash, dedupe, expand_paths, read_file, read_sources
+from qa.sources.common import in_site_time
 
 DATA = Path(__file__).resolve().parent / "data"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -725,3 +726,17 @@ def test_a_repair_that_runs_too_long_is_stopped(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setattr(jsonload, "REPAIR_SECONDS", 60.0)
     repaired = read_file(path)
     assert len(repaired.articles) == 400 and "repaired" in repaired.problems[0].reason
+def test_a_wordpress_date_is_the_one_the_sites_readers_see() -> None:
+    # The seed: published 08:00 on the 21st in Seoul, 23:00 on the 20th in UTC.
+    utc = datetime(2024, 8, 20, 23, 0, 29, tzinfo=UTC)
+    wall = datetime(2024, 8, 21, 8, 0, 29, tzinfo=UTC)
+    seoul = in_site_time(utc, wall)
+    assert seoul is not None and seoul.date().isoformat() == "2024-08-21"
+    assert seoul == utc and seoul.utcoffset() == timedelta(hours=9)
+    assert in_site_time(utc, None) == utc and in_site_time(None, wall) == wall
+    # A difference no time zone has is not taken for one.
+    odd = in_site_time(utc, wall + timedelta(days=4))
+    assert odd is not None and odd.utcoffset() == timedelta(0)
+    seed = Path(__file__).resolve().parents[1] / "qa" / "sample" / "000_e09ed9bce8e7f6d7.txt"
+    (article,) = read_file(seed).articles
+    assert article.published is not None and article.published.isoformat() == "2024-08-21T08:00:29+09:00"

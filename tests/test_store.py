@@ -24,6 +24,7 @@ import qa.catalog
 import qa.indexing
 import qa.migrations
 import qa.store
+from embeddings.encoder import Encoder
 from embeddings.index import file_sha256
 from embeddings.onnx_encoder import RECIPE as ONNX_RECIPE
 from qa.cli import main as cli_main
@@ -688,3 +689,13 @@ def test_a_files_problems_are_reported_when_it_changes_not_on_every_re_add(
     assert "seed.txt" not in caplog.text
     (folder / "seed.txt").write_text((folder / "seed.txt").read_text().replace("Jinan", "Jinan City"))
     assert truncated in reasons(archive.add([folder]))
+def test_a_sites_own_time_survives_the_store(tmp_path: Path, seed_file: Path, encoder: Encoder) -> None:
+    """Dates are stored in UTC (they sort as text) with the site's offset: read back, the seed's
+    date is 2024-08-21, the date Seoul readers see, not 2024-08-20 (UTC)."""
+    with qa.Archive(tmp_path / "index", encoder=encoder) as archive:
+        archive.add([seed_file])
+        (article_id,) = list(archive.store.article_states())
+        published = archive.store.article(article_id).published
+        passage = archive.retrieve("What was agreed in Jinan?", 1)[0]
+    assert published.isoformat() == "2024-08-21T08:00:29+09:00"
+    assert passage.published == published and passage.published.date().isoformat() == "2024-08-21"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -119,6 +119,22 @@ def _from_text(text: str) -> tuple[datetime | None, str | None]:
             f"{parsed.date().isoformat()}"
         )
     return parsed, None
+
+
+def in_site_time(moment: datetime | None, wall: datetime | None) -> datetime | None:
+    """`moment` (else `wall`) in the site's own time zone, the one its readers see.
+
+    WordPress gives a post's time in UTC (`date_gmt`) and as the site's wall clock (`date`, read
+    as if UTC): their difference is the site's UTC offset. A post published 2024-08-21 08:00 in
+    Seoul is 2024-08-20 23:00 UTC; its date is the 21st. Without both, or with a difference no
+    time zone has, the moment stays in UTC.
+    """
+    if moment is None or wall is None:
+        return moment or wall
+    offset = wall - moment
+    if abs(offset) > timedelta(hours=14) or offset % timedelta(minutes=15):
+        return moment
+    return moment.astimezone(timezone(offset))
 
 
 def host_of(url: str | None) -> str | None:

@@ -15,6 +15,7 @@ from qa.sources.common import (
     clean_url,
     first_words,
     host_of,
+    in_site_time,
     names,
 )
 from qa.types import Article
@@ -74,9 +75,11 @@ def wordpress_article(record: dict[str, Any], ctx: RecordContext) -> Article:
     url = clean_url(record.get("link")) or clean_url(as_text(record.get("guid")))
     title = _title(record, text, ctx)
     authors, categories = _embedded_names(record)
-    published = ctx.date(record.get("date_gmt"), "published") or ctx.date(record.get("date"), "published")
-    modified = ctx.date(record.get("modified_gmt"), "modified") or ctx.date(
-        record.get("modified"), "modified"
+    published = in_site_time(
+        ctx.date(record.get("date_gmt"), "published"), ctx.date(record.get("date"), "published")
+    )
+    modified = in_site_time(
+        ctx.date(record.get("modified_gmt"), "modified"), ctx.date(record.get("modified"), "modified")
     )
     language = as_text(record.get("lang") or record.get("language")) or None
     return ctx.article(
