@@ -16,6 +16,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Protocol
 from urllib.parse import quote
 
@@ -460,7 +461,7 @@ def _named_groups(question: str, passages: Sequence[Passage]) -> list[set[int]]:
 def _newest_first(evidence: Evidence) -> list[Sentence]:
     """The ranked sentences; for a question about the latest news, the best sentence of the
     newest article among the relevant ones (ranked within `weights.latest_share` of the best)
-    first, its lede (the fit of a "latest" question) before its other sentences."""
+    first: its earliest relevant sentence, the news being told first (its lede when found)."""
     ranked = list(evidence.ranked)
     if asked_for(evidence.question).kind != AnswerKind.LATEST:
         return ranked
@@ -468,7 +469,11 @@ def _newest_first(evidence: Evidence) -> list[Sentence]:
     dated = [s for s in relevant if evidence.passages[s.passage].published is not None]
     if not dated:
         return ranked
-    newest = max(dated, key=lambda s: (evidence.passages[s.passage].published, s.fit, s.rank))
+    def recency(s: Sentence) -> tuple[datetime, int]:
+        p = evidence.passages[s.passage]
+        return (p.published or datetime.min.replace(tzinfo=UTC), -(p.start + s.start))
+
+    newest = max(dated, key=recency)
     return [newest] + [s for s in ranked if s is not newest]
 
 

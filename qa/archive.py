@@ -321,8 +321,8 @@ class Archive:
         latest = asked_for(question).kind == AnswerKind.LATEST
         if latest:
             # "The latest on X": the newest of the best few articles, from its lede.
-            dated = [p for p in passages[: weights.latest_articles] if p.published is not None]
-            lead = max(dated, key=lambda p: p.published).article_id if dated else lead
+            dated = [(p.published, p.article_id) for p in passages[: weights.latest_articles] if p.published]
+            lead = max(dated)[1] if dated else lead
         have = {p.chunk_id for p in passages}
         with self.store.read() as db:
             ordered = self.store.article_chunk_ids(db, lead)

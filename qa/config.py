@@ -71,6 +71,8 @@ class AnswerWeights:
             ranked within this share of the best.
         lede_chars: a sentence starting within this many characters of its article is its lede.
         lead_chunks: chunks next to the best article's passages added to an answer's passages.
+        latest_articles: for "the latest on X", the newest of this many best passages' articles
+            is the one whose lede and neighbouring chunks are added.
         direct_floor: when no chosen sentence holds the kind of answer asked for, the best one
             of the leading article that does is said first, if its rank is at least this share
             of the best.
@@ -94,6 +96,7 @@ class AnswerWeights:
     latest_share: float = 0.85
     lede_chars: int = 400
     lead_chunks: int = 1
+    latest_articles: int = 4
     direct_floor: float = 0.4
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -74,7 +74,10 @@ def test_retrieve_returns_passages_best_first(seed_archive: qa.Archive) -> None:
     top = passages[0]
     assert top.article_id == "2206214"
     assert top.url == SEED_URL
-    assert top.published is not None and top.published.tzinfo == UTC
+    # Aware, in the site's own time (Seoul): the date its readers see, the same instant as UTC.
+    assert top.published is not None and top.published.utcoffset() == timedelta(hours=9)
+    assert top.published == datetime(2024, 8, 20, 23, 0, 29, tzinfo=UTC)
+    assert top.published.date().isoformat() == "2024-08-21"
     assert "Jinan" in top.text
 
 
