@@ -11,6 +11,7 @@ import json
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -296,3 +297,24 @@ def test_an_upload_onto_a_full_disk_is_a_message_in_the_chat(
         shown = ChatHandlers(archive).add_uploads([str(upload)], tmp_path / "gradio", no_progress)
         assert "disk of the index" in shown and "is full" in shown, shown
         assert archive.retrieve("When did the ferry resume?")[0].title == "Ferry resumes"
+
+
+def test_a_read_only_view_of_an_index_in_use_sees_its_latest_writes(
+    ferry_index: Path, tmp_path: Path
+) -> None:
+    """While a writer has the database open (its -wal and -shm files exist), a reader through a
+    read-only mount opens it mode=ro and sees the writes still in the -wal file."""
+    writer = sqlite3.connect(ferry_index / "archive.sqlite", isolation_level=None)
+    try:
+        writer.execute("PRAGMA wal_autocheckpoint=0")
+        writer.execute("INSERT OR REPLACE INTO meta VALUES ('probe', 'in the log')")
+        assert (ferry_index / "archive.sqlite-shm").exists()
+        with read_only_view(ferry_index, tmp_path / "ro") as ro:
+            store = Store(ro, create=False)
+            try:
+                assert store.read_only and store.meta("probe") == "in the log"
+                assert store.generation() is not None
+            finally:
+                store.close()
+    finally:
+        writer.close()
