@@ -20,14 +20,16 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-class _ToDict:
+class ToDict:
+    """The `to_dict()` every result type has (a base for result types outside this module too)."""
+
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-serialisable dict (datetimes as ISO 8601 strings)."""
         return _jsonable(self)
 
 
 @dataclass(frozen=True)
-class Article(_ToDict):
+class Article(ToDict):
     """One cleaned news article.
 
     `text` is the cleaned body: paragraphs separated by a blank line. `content_hash` covers the
@@ -50,7 +52,7 @@ class Article(_ToDict):
 
 
 @dataclass(frozen=True)
-class Chunk(_ToDict):
+class Chunk(ToDict):
     """A slice of an article's text: `article.text[start:end] == text`."""
 
     article_id: str
@@ -61,7 +63,7 @@ class Chunk(_ToDict):
 
 
 @dataclass(frozen=True)
-class Passage(_ToDict):
+class Passage(ToDict):
     """A retrieved chunk with its article's metadata."""
 
     text: str
@@ -77,7 +79,7 @@ class Passage(_ToDict):
 
 
 @dataclass(frozen=True)
-class Citation(_ToDict):
+class Citation(ToDict):
     """A numbered source of an answer; `excerpt[sentence_start:sentence_end]` is the cited sentence."""
 
     n: int
@@ -93,7 +95,7 @@ class Citation(_ToDict):
 
 
 @dataclass(frozen=True)
-class Answer(_ToDict):
+class Answer(ToDict):
     """An answer: `text` carries [n] markers that refer to `citations`.
 
     When `abstained` is true the archive had no good evidence: `text` says so, `citations` is
@@ -108,7 +110,7 @@ class Answer(_ToDict):
 
 
 @dataclass(frozen=True)
-class Problem(_ToDict):
+class Problem(ToDict):
     """Something in one input file that could not be read (fully)."""
 
     file: str
@@ -117,7 +119,7 @@ class Problem(_ToDict):
 
 
 @dataclass(frozen=True)
-class IndexReport(_ToDict):
+class IndexReport(ToDict):
     """What one `Archive.add` / `qa index` run did."""
 
     added: int = 0
@@ -139,7 +141,7 @@ class IndexReport(_ToDict):
 
 
 @dataclass(frozen=True)
-class ArchiveStats(_ToDict):
+class ArchiveStats(ToDict):
     """The size and identity of an archive."""
 
     articles: int
@@ -153,7 +155,7 @@ class ArchiveStats(_ToDict):
 
 
 @dataclass(frozen=True)
-class Source(_ToDict):
+class Source(ToDict):
     """A synced source (a WordPress site, a feed or a sitemap) as the store records it.
 
     `articles` counts the articles it gave that are in the archive, `skipped` the items it

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from qa.errors import QAError
-from qa.types import IndexReport, _ToDict
+from qa.types import IndexReport, ToDict
 
 if TYPE_CHECKING:
     from qa.archive import Archive
@@ -41,7 +41,7 @@ def parse_interval(text: str) -> float:
 
 
 @dataclass(frozen=True)
-class SyncOutcome(_ToDict):
+class SyncOutcome(ToDict):
     """One source's sync: its report, or the one-line error that stopped it."""
 
     url: str
