@@ -108,6 +108,45 @@ class LexicalIndex:
         best = best[np.argsort(-scores[best], kind="stable")]
         return self.ids[best], scores[best].astype(np.float64)
 
+    def tokens(self, text: str) -> list[str]:
+        """The index's terms of `text`'s content words (question words dropped), once each."""
+        words = " ".join(query_terms(text, question_words=True))
+        return list(dict.fromkeys(bm25_tokens(words, self._stemmer)))
+
+    def term_weights(self, terms: Sequence[str], rows: np.ndarray) -> np.ndarray:
+        """len(terms) x len(rows): the BM25 weight of each term in the documents at positions
+        `rows` (sorted) of the index; one binary search per term in its posting list, so the
+        cost does not grow with the collection."""
+        scores = self._engine.scores
+        indptr, indices, data = scores["indptr"], scores["indices"], scores["data"]
+        vocabulary = self._engine.vocab_dict
+        weights = np.zeros((len(terms), len(rows)))
+        for n, term in enumerate(terms):
+            t = vocabulary.get(term)
+            # bm25s keeps no end for its last term's postings (and refuses to search for it).
+            if t is None or t + 1 >= len(indptr) or not len(rows):
+                continue
+            start, end = int(indptr[t]), int(indptr[t + 1])
+            docs = np.asarray(indices[start:end])
+            if not len(docs):
+                continue
+            at = np.minimum(np.searchsorted(docs, rows), len(docs) - 1)
+            hit = docs[at] == rows
+            weights[n, hit] = data[start + at[hit]]
+        return weights
+
+    def part_scores(self, parts: Sequence[str], chunk_ids: np.ndarray) -> np.ndarray:
+        """len(parts) x len(chunk_ids): the BM25 of each part in each chunk (0 for an id this
+        index does not hold); the ids of the index must be sorted, as a catalog's are."""
+        rows = np.searchsorted(self.ids, chunk_ids)
+        known = (rows < len(self.ids)) & (self.ids[np.minimum(rows, len(self.ids) - 1)] == chunk_ids)
+        positions = np.flatnonzero(known)
+        positions = positions[np.argsort(rows[positions], kind="stable")]
+        out = np.zeros((len(parts), len(chunk_ids)))
+        for n, part in enumerate(parts):
+            out[n, positions] = self.term_weights(self.tokens(part), rows[positions]).sum(axis=0)
+        return out
+
 
 class SentenceIndex:
     """BM25 over single sentences of the chunks: a chunk scores by its best sentence.
@@ -144,6 +183,30 @@ class SentenceIndex:
     @property
     def stemmed(self) -> bool:
         return self._index.stemmed
+
+    def part_scores(self, parts: Sequence[str], chunk_ids: np.ndarray) -> np.ndarray:
+        """len(parts) x len(chunk_ids): for each part, the chunk's best BM25 over a window of two
+        adjacent sentences, each term counted once per window (a fact often needs the sentence
+        before it for its subject: "It was his decision, she said.")."""
+        starts = np.searchsorted(self._chunk_of, chunk_ids)
+        ends = np.searchsorted(self._chunk_of, chunk_ids, side="right")
+        out = np.zeros((len(parts), len(chunk_ids)))
+        if not (ends > starts).any():
+            return out
+        rows = np.concatenate([np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)])
+        owner = np.repeat(np.arange(len(chunk_ids)), ends - starts)
+        order = np.argsort(rows, kind="stable")  # posting lists are searched in row order
+        tokens = [self._index.tokens(p) for p in parts]
+        terms = list(dict.fromkeys(t for ts in tokens for t in ts))
+        weights = np.zeros((len(terms), len(rows)))
+        weights[:, order] = self._index.term_weights(terms, rows[order])
+        same_chunk_next = np.r_[owner[1:] == owner[:-1], False]
+        windows = np.maximum(weights, np.where(same_chunk_next, np.roll(weights, -1, axis=1), 0.0))
+        column = {t: n for n, t in enumerate(terms)}
+        for n, ts in enumerate(tokens):
+            if ts:
+                np.maximum.at(out[n], owner, windows[[column[t] for t in ts]].sum(axis=0))
+        return out
 
     def search(self, question: str, k: int, *, question_words: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """(chunk ids, best sentence score) of the chunks holding the `k` best sentences, best first."""

@@ -25,6 +25,10 @@ class Ranking:
         source, day, month, latest: bonuses for a named outlet, a named day (±1), a named month,
             and recency when the question asks for the latest.
         question_words: drop the words that frame a news question from the BM25 query.
+        part, cover, cover_depth: the result list of a question of several parts
+            (`qa.query.question_parts`, `qa.ranking.cover`): the weight of a chunk's best match
+            to any one part, the weight of the parts it matches beyond the chunks listed before
+            it, and how many fused candidates (after the per-article cap) are considered.
     """
 
     dense_depth: int = 200
@@ -38,6 +42,9 @@ class Ranking:
     month: float = 0.1
     latest: float = 0.1
     question_words: bool = True
+    part: float = 0.6
+    cover: float = 0.5
+    cover_depth: int = 60
 
 
 @dataclass(frozen=True)

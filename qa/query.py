@@ -193,6 +193,29 @@ def named_months(question: str) -> list[tuple[int, int]]:
     return list(dict.fromkeys((int(y), MONTHS.index(m.lower()) + 1) for m, y in _MONTH.findall(question)))
 
 
+# Where a question of several parts turns from one thing to find to the next.
+_PART_BREAK = re.compile(
+    r"[,;:?!\"“”()]|\b(?:while|whereas|but|and|or|after|before|then|which|that|who|despite|"
+    r"compared|according|also)\b",
+    re.IGNORECASE,
+)
+
+
+def question_parts(question: str, hints: QueryHints) -> list[str]:
+    """The parts of a question that each ask for one fact, with the outlets and days it names
+    left out (they say where to look, not what): "Does TechCrunch report that X, while The
+    Verge says Y?" -> [X, Y], cut at punctuation and connectives. A part of fewer than two
+    content words is dropped. A MultiHop-RAG question asks for about one gold fact per part."""
+    text = question
+    for source in hints.sources:
+        words = TERM.findall(source)
+        if words:
+            text = re.sub(r"\b" + r"\W+".join(map(re.escape, words)) + r"\b", ",", text, flags=re.IGNORECASE)
+    text = _DAY.sub(",", text)
+    parts = [p.strip() for p in _PART_BREAK.split(text)]
+    return [p for p in parts if len(query_terms(p, question_words=True)) >= 2]
+
+
 def fold(text: str) -> str:
     """`text` as casefolded terms joined by single spaces, for whole-word matching of names."""
     return " ".join(TERM.findall(text.casefold().replace("’", "'")))

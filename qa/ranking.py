@@ -2,13 +2,14 @@
 
 `rank_chunk_ids` is the whole retrieval step of one question over one generation (its FAISS
 index and its `Catalog`); `passages_of` turns those ids into `Passage`s. The weights are a
-`Ranking` (qa/config.py), settable through `Settings.ranking`.
+`Ranking` (qa/config.py), settable through `Settings.ranking`. A question of several parts
+("Did X report A, while Y says B?") gets a list chosen to cover each part (`cover`).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 
 import numpy as np
@@ -16,7 +17,7 @@ import numpy as np
 from embeddings.index import VectorIndex
 from qa.catalog import Catalog
 from qa.config import Ranking
-from qa.query import Filters, QueryHints, read_hints
+from qa.query import Filters, QueryHints, question_parts, read_hints
 from qa.store import Store, StoredChunk
 from qa.types import Passage
 
@@ -109,6 +110,44 @@ def cap_per_article(
     return picked
 
 
+def cover(
+    ids: Sequence[int], scores: np.ndarray, parts: np.ndarray, *, k: int, ranking: Ranking = RANKING
+) -> list[int]:
+    """The `k` of `ids` (fused candidates, best first) that together answer the most parts.
+
+    Args:
+        scores: the fused score of each id.
+        parts: parts x ids, how well each id matches each part of the question (`part_scores`
+            of the catalog's BM25 indexes).
+
+    Each id's score gains `ranking.part` times its best match to any one part (each part's
+    matches divided by its best). Then the list is filled greedily: first the best, then each
+    time the id whose score plus `ranking.cover` times the mean over parts of what it matches
+    beyond the best match listed so far is highest. So the report a second part asks about
+    comes before a near copy of a listed passage.
+    """
+    if not len(ids):
+        return []
+    best = parts.max(axis=1, keepdims=True) if len(parts) else np.zeros((0, 1))
+    matches = np.divide(parts, best, out=np.zeros_like(parts, dtype=float), where=best > 0)
+    value = np.asarray(scores, dtype=float) + (ranking.part * matches.max(axis=0) if len(parts) else 0.0)
+    value = value / max(float(np.abs(value).max()), 1e-9)
+    covered = np.zeros(len(matches))
+    free = np.ones(len(ids), dtype=bool)
+    picked: list[int] = []
+    for n in range(min(k, len(ids))):
+        gain = value.copy()
+        if n and len(matches):
+            gain += ranking.cover * np.maximum(matches - covered[:, None], 0).mean(axis=0)
+        gain[~free] = -np.inf
+        chosen = int(np.argmax(gain))
+        free[chosen] = False
+        picked.append(int(ids[chosen]))
+        if len(matches):
+            covered = np.maximum(covered, matches[:, chosen])
+    return picked
+
+
 def passages_of(
     store: Store, db: sqlite3.Connection, picked: list[int], score_of: dict[int, float]
 ) -> list[Passage]:
@@ -154,8 +193,14 @@ def rank_chunk_ids(
         lexical = _restrict(lexical, catalog, admitted)
         sentences = _restrict(sentences, catalog, admitted) if sentences is not None else None
     order, fused = fuse(dense, lexical, catalog, hints, ranking, sentences)
-    picked = cap_per_article(order, catalog, k=k, per_article=per_article)
-    return picked, dict(zip(order.tolist(), fused.tolist(), strict=True))
+    score_of = dict(zip(order.tolist(), fused.tolist(), strict=True))
+    parts = question_parts(question, hints) if ranking.part or ranking.cover else []
+    index = catalog.sentences if catalog.sentences is not None else catalog.lexical
+    if len(parts) < 2 or index is None:
+        return cap_per_article(order, catalog, k=k, per_article=per_article), score_of
+    pool = cap_per_article(order, catalog, k=max(k, ranking.cover_depth), per_article=per_article)
+    matches = index.part_scores(parts, np.array(pool, dtype=np.int64))
+    return cover(pool, np.array([score_of[c] for c in pool]), matches, k=k, ranking=ranking), score_of
 
 
 def _restrict(

@@ -16,8 +16,8 @@ from qa.catalog import Catalog, LexicalIndex, SentenceIndex
 from qa.errors import InvalidQueryError
 from qa.evaluation import evaluate, load_questions
 from qa.generation_files import CatalogFileError
-from qa.query import Filters, QueryHints, query_terms, read_hints
-from qa.ranking import Ranking, cap_per_article, fuse
+from qa.query import Filters, QueryHints, query_terms, question_parts, read_hints
+from qa.ranking import Ranking, cap_per_article, cover, fuse
 
 UTC = UTC
 SOURCES = ["TechCrunch", "The Verge", "The Age", "The Independent - Sports", "CBSSports.com", "Fortune"]
