@@ -4,8 +4,9 @@ A question is answered in three steps. `gather_evidence` splits the passages int
 scores all of them lexically (the question's key terms, weighted by how rare they are among the
 candidates), embeds only the best few (`embed_budget`, through a `SentenceVectors` cache) and
 ranks those by similarity plus overlap. `compose_answer` then abstains when the best evidence is
-weak, or picks a few sentences (two from each outlet or date the question names), adds the
-sentence before a picked one that depends on it ("It", "The meeting"), and renders them in
+weak, or picks a few sentences (two from each outlet or date the question names, and for a
+question of several parts the sentence that best answers each part the others leave open), adds
+the sentence before a picked one that depends on it ("It", "The meeting"), and renders them in
 reading order with [n] markers and `Citation`s whose links scroll to the cited sentence.
 """
 
@@ -32,6 +33,7 @@ from qa.query import (
     asked_for,
     key_stems,
     named_days,
+    question_parts,
     read_hints,
     stem,
 )
@@ -118,6 +120,7 @@ class Sentence:
     similarity: float = 0.0
     score: float = 0.0
     fit: float = 0.0
+    shares: tuple[float, ...] = ()  # of each part of the question's key terms (`part_shares`)
 
     @property
     def rank(self) -> float:
@@ -140,6 +143,7 @@ class Evidence:
     spans: tuple[tuple[tuple[int, int], ...], ...]
     weights: AnswerWeights = WEIGHTS
     unknown_names: tuple[str, ...] = ()
+    parts: tuple[str, ...] = ()
 
     @property
     def confidence(self) -> float:
@@ -201,9 +205,11 @@ def gather_evidence(
     first = [lx + w.shortlist_prior * pr + ft for lx, pr, ft in zip(lexical, prior, fits, strict=True)]
     # A question of few key terms gives the lexical pass little to go on: embed more.
     budget = embed_budget if len(key_stems(question)) >= w.few_terms else w.few_terms_factor * embed_budget
+    parts = tuple(parts_of(question, passages))
+    candidates = [replace(c, shares=s) for c, s in zip(candidates, part_shares(parts, sets), strict=True)]
     keep = _shortlist(question, passages, candidates, first, budget)
     if not keep or unknown_names:
-        return Evidence(question, tuple(passages), (), spans, w, tuple(unknown_names))
+        return Evidence(question, tuple(passages), (), spans, w, tuple(unknown_names), parts)
     focus = focus_of(question, set().union(*sets))
     queries = [question] + ([focus] if focus else [])
     matrix = vectors.encode(queries + [candidates[i].text for i in keep])
@@ -218,7 +224,7 @@ def gather_evidence(
         for i, sim, foc in zip(keep, similarity, focused, strict=True)
     ]
     ranked.sort(key=lambda s: (-s.rank, s.passage, s.start))
-    return Evidence(question, tuple(passages), tuple(ranked), spans, w)
+    return Evidence(question, tuple(passages), tuple(ranked), spans, w, parts=parts)
 
 
 def _shortlist(
@@ -229,7 +235,8 @@ def _shortlist(
     budget: int,
 ) -> list[int]:
     """The candidates worth embedding: the lexically best `budget`, plus the best of each
-    outlet or date the question names."""
+    outlet or date the question names, plus the best match of each part of a question of
+    several parts."""
     order = sorted(range(len(candidates)), key=lambda i: -first[i])
     keep = order[:budget]
     extra: dict[int, int] = {}
@@ -238,7 +245,31 @@ def _shortlist(
             if candidates[i].passage in group:
                 extra.setdefault(g, i)
                 break
-    return list(dict.fromkeys(keep + list(extra.values())))
+    best_shares = []
+    for j in range(len(candidates[0].shares) if candidates else 0):
+        share = [c.shares[j] + 0.1 * f for c, f in zip(candidates, first, strict=True)]
+        best_shares.append(max(range(len(candidates)), key=share.__getitem__))
+    return list(dict.fromkeys(keep + list(extra.values()) + best_shares))
+
+
+def parts_of(question: str, passages: Sequence[Passage]) -> list[str]:
+    """The parts of `question` (`qa.query.question_parts`) when it has two or more, else []."""
+    hints = read_hints(question, sorted({p.source for p in passages if p.source}))
+    parts = question_parts(question, hints)
+    return parts if len(parts) >= 2 else []
+
+
+def part_shares(parts: Sequence[str], sets: Sequence[set[str]]) -> list[tuple[float, ...]]:
+    """For each sentence (its key stems in `sets`), the idf-weighted share of each part's key
+    stems it holds (weighted as in `_lexical_scores`, over the same candidates)."""
+    n = len(sets)
+    per_part = []
+    for part in parts:
+        terms = sorted(key_stems(part))
+        weight = {t: math.log(1 + n / (1 + sum(t in s for s in sets))) for t in terms}
+        total = sum(weight.values()) or 1.0
+        per_part.append([sum(weight[t] for t in terms if t in s) / total for s in sets])
+    return [tuple(f[i] for f in per_part) for i in range(n)]
 
 
 def focus_of(question: str, found: set[str]) -> str | None:
@@ -415,7 +446,8 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
             break
         if _is_new(s, chosen, evidence.passages):
             chosen.append(s)
-    return _direct_first(evidence, ranked, chosen[:budget], budget)
+    chosen = _direct_first(evidence, ranked, chosen[:budget], budget)
+    return _answer_parts(evidence, chosen, 2 * max_sentences)
 
 
 def _direct_first(
@@ -435,6 +467,23 @@ def _direct_first(
         in_lead = evidence.passages[s.passage].article_id == lead
         if s.fit > 0 and in_lead and _is_new(s, chosen, evidence.passages):
             return [s] + chosen[: budget - 1]
+    return chosen
+
+
+def _answer_parts(evidence: Evidence, chosen: list[Sentence], limit: int) -> list[Sentence]:
+    """`chosen`, plus for each part of the question that no chosen sentence answers, the
+    sentence that answers it best (see `AnswerWeights.part_margin`), up to `limit` in all."""
+    ranked = evidence.ranked
+    w = evidence.weights
+    floor = w.part_floor * ranked[0].score
+    for j in range(len(evidence.parts)):
+        if len(chosen) >= limit:
+            break
+        answered = max((c.shares[j] for c in chosen), default=0.0)
+        fresh = [s for s in ranked if s.score >= floor and _is_new(s, chosen, evidence.passages)]
+        best = max(fresh, key=lambda s, j=j: s.shares[j] + 0.1 * s.score, default=None)
+        if best is not None and best.shares[j] >= answered + w.part_margin:
+            chosen.append(best)
     return chosen
 
 

@@ -201,6 +201,25 @@ def test_a_temporal_question_orders_articles_by_date(robots: qa.Archive) -> None
     assert {c.source for c in answer.citations} >= {"The Verge", "TechCrunch"}
 
 
+def test_each_part_of_a_question_gets_its_sentence(robots: qa.Archive) -> None:
+    question = "How much did Lumina Robotics raise in its Series B, and where will its factory be built?"
+    passages = robots.retrieve(question, 8)
+    evidence = gather_evidence(question, passages, robots.sentence_vectors)
+    assert len(evidence.parts) == 2
+    # A budget of one sentence still answers both parts: the best sentence, then the other part's.
+    answer = compose_answer(question, passages, robots.sentence_vectors, max_sentences=1)
+    cited = [c.excerpt[c.sentence_start : c.sentence_end] for c in answer.citations]
+    assert len(cited) == 2
+    assert any("$50 million" in c for c in cited) and any("Trondheim" in c for c in cited)
+    assert_citations_check_out(robots, answer)
+    # A question of one part is not padded.
+    single = compose_answer(
+        "How much did Lumina Robotics raise in its Series B round?", passages, robots.sentence_vectors,
+        max_sentences=1,
+    )
+    assert len(single.citations) == 1
+
+
 def test_an_off_topic_question_abstains_with_leads(robots: qa.Archive) -> None:
     answer = robots.ask("What is the best temperature for baking sourdough bread?")
     assert answer.abstained

@@ -158,6 +158,60 @@ def test_sentence_index_scores_a_chunk_by_its_best_sentence() -> None:
     assert ids.tolist() == [2, 1]
 
 
+def test_a_question_is_cut_into_parts_without_its_outlets_and_days() -> None:
+    question = (
+        "Does the TechCrunch article report that Nvidia's revenue rose, while The Verge says on "
+        "October 4, 2023 that Apple's iPhone sales fell?"
+    )
+    assert question_parts(question, read_hints(question, SOURCES)) == [
+        "Nvidia's revenue rose",
+        "Apple's iPhone sales fell",
+    ]
+    named = "Did The Independent - Sports and CBSSports.com report the Chiefs won, and did The Age say so?"
+    assert question_parts(named, read_hints(named, SOURCES)) == ["report the Chiefs won"]
+    assert question_parts("Who won?", QueryHints()) == []
+
+
+def test_part_scores_are_bm25_of_each_part() -> None:
+    texts = [
+        "Nvidia's revenue rose 20 percent. Analysts cheered.",
+        "Apple said iPhone sales fell. It blamed China.",
+        "The weather was mild all week. Nothing else happened.",
+    ]
+    chunks = LexicalIndex.build([4, 5, 6], texts)
+    scores = chunks.part_scores(["Nvidia revenue rose", "Apple iPhone sales fell"], np.array([6, 5, 4, 99]))
+    assert scores.shape == (2, 4)
+    assert scores[0].argmax() == 2 and scores[1].argmax() == 1
+    assert scores[:, 0].tolist() == [0.0, 0.0] and scores[:, 3].tolist() == [0.0, 0.0]  # no match, unknown id
+    # The per-term weights add up to what bm25s itself scores for the part.
+    expected = chunks._engine.get_scores(chunks.tokens("Nvidia revenue rose"))[0]
+    assert scores[0, 2] == pytest.approx(expected)
+
+
+def test_sentence_part_scores_take_the_best_window_of_two_sentences() -> None:
+    index = SentenceIndex.build(
+        [1, 2],
+        [
+            "The board met on Monday. It was Bankman-Fried's decision, she said. Lawyers objected.",
+            "Bankman-Fried spoke. The weather was mild. A decision followed weeks later.",
+        ],
+    )
+    scores = index.part_scores(["board decision Bankman-Fried"], np.array([1, 2]))
+    # Chunk 1 holds all three words in two adjacent sentences; chunk 2 never within two.
+    assert scores[0, 0] > scores[0, 1] > 0
+
+
+def test_cover_lists_a_second_part_before_a_near_copy() -> None:
+    ids = [1, 2, 3, 4]
+    scores = np.array([1.0, 0.98, 0.6, 0.5])
+    # 1 and 2 answer the first part (2 is a near copy of 1); 3 answers the second part.
+    parts = np.array([[5.0, 5.0, 0.0, 1.0], [0.0, 0.0, 4.0, 0.0]])
+    assert cover(ids, scores, parts, k=3) == [1, 3, 2]
+    # Without parts the fused order stands; asked for more than there are, all come back.
+    assert cover(ids, scores, np.zeros((0, 4)), k=9) == [1, 2, 3, 4]
+    assert cover([], np.zeros(0), np.zeros((2, 0)), k=3) == []
+
+
 def test_catalog_builds_its_indexes_from_texts() -> None:
     catalog = Catalog.build(
         [(5, "a", "Wire", when("2023-10-01"), "Headline\nWire\nThe mayor resigned.", "The mayor resigned.")]
