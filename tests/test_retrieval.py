@@ -356,8 +356,11 @@ def test_benchmark_slice_meets_its_floor(tmp_path: Path, encoder) -> None:
     assert result.overall.hits_at_10 >= SLICE_FLOOR["hits_at_10"], result.to_dict()
     assert result.overall.mrr_at_10 >= SLICE_FLOOR["mrr_at_10"], result.to_dict()
     assert result.overall.hits_at_4 >= SLICE_FLOOR["hits_at_4"], result.to_dict()
+    assert result.overall.all_evidence_at_10 >= SLICE_FLOOR["all_evidence_at_10"], result.to_dict()
 
 
 # Measured on the 85 answerable questions (int8 ONNX, per_article 6): Hits@10 1.000, Hits@4 0.918,
 # MRR@10 0.806; torch and ONNX gave the same figures at per_article 2. Floors sit 5-6 points under.
-SLICE_FLOOR = {"hits_at_10": 0.94, "hits_at_4": 0.86, "mrr_at_10": 0.75}
+# With the coverage of a question's parts (issue 16): Hits@10 0.988, Hits@4 0.929, MRR@10 0.795,
+# every gold fact in the top 10 0.600 (0.553 without it).
+SLICE_FLOOR = {"hits_at_10": 0.94, "hits_at_4": 0.86, "mrr_at_10": 0.75, "all_evidence_at_10": 0.55}
