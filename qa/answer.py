@@ -18,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Protocol
 from urllib.parse import quote
 
@@ -481,10 +482,15 @@ def _answer_parts(evidence: Evidence, chosen: list[Sentence], limit: int) -> lis
             break
         answered = max((c.shares[j] for c in chosen), default=0.0)
         fresh = [s for s in ranked if s.score >= floor and _is_new(s, chosen, evidence.passages)]
-        best = max(fresh, key=lambda s, j=j: s.shares[j] + 0.1 * s.score, default=None)
+        best = max(fresh, key=partial(_part_score, part=j), default=None)
         if best is not None and best.shares[j] >= answered + w.part_margin:
             chosen.append(best)
     return chosen
+
+
+def _part_score(sentence: Sentence, part: int) -> float:
+    """How well `sentence` answers one part of the question, its own score breaking ties."""
+    return sentence.shares[part] + 0.1 * sentence.score
 
 
 def _named_groups(question: str, passages: Sequence[Passage]) -> list[set[int]]:
