@@ -113,6 +113,21 @@ def squeeze(text: str) -> str:
     return text.replace(" ", "").replace("\n", "")
 
 
+def _question_records(path: Path, what: str) -> list[Any]:
+    """The JSON array of a question file.
+
+    Raises:
+        QAError: the file cannot be read or is not a JSON array (`what` names what it should hold).
+    """
+    try:
+        records = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise QAError(f"Cannot read questions from {path}: {exc}") from exc
+    if not isinstance(records, list):
+        raise QAError(f"{path} is not a JSON array of {what}")
+    return records
+
+
 def load_questions(path: str | Path, *, include_null: bool = False) -> list[EvalQuestion]:
     """Questions of a MultiHop-RAG-format JSON file, null queries left out unless asked.
 
@@ -120,12 +135,7 @@ def load_questions(path: str | Path, *, include_null: bool = False) -> list[Eval
         QAError: the file cannot be read or is not a list of benchmark questions.
     """
     path = Path(path)
-    try:
-        records = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise QAError(f"Cannot read questions from {path}: {exc}") from exc
-    if not isinstance(records, list):
-        raise QAError(f"{path} is not a JSON array of questions (MultiHop-RAG format)")
+    records = _question_records(path, "questions (MultiHop-RAG format)")
     questions: list[EvalQuestion] = []
     for n, record in enumerate(records):
         try:
@@ -294,12 +304,7 @@ def load_natural_questions(path: str | Path) -> list[NaturalQuestion]:
         QAError: the file cannot be read or a record lacks a field.
     """
     path = Path(path)
-    try:
-        records = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise QAError(f"Cannot read questions from {path}: {exc}") from exc
-    if not isinstance(records, list):
-        raise QAError(f"{path} is not a JSON array of natural questions")
+    records = _question_records(path, "natural questions")
     questions = []
     for n, record in enumerate(records):
         try:

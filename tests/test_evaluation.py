@@ -133,8 +133,12 @@ def test_load_questions_reports_bad_files(tmp_path: Path) -> None:
     with pytest.raises(QAError, match="query"):
         load_questions(bad)
     bad.write_text(json.dumps({"query": "not a list"}))
-    with pytest.raises(QAError, match="array"):
+    with pytest.raises(QAError, match="array of questions"):
         load_questions(bad)
+    with pytest.raises(QAError, match="array of natural questions"):
+        load_natural_questions(bad)
+    with pytest.raises(QAError, match="Cannot read"):
+        load_natural_questions(tmp_path / "missing.json")
 
 
 def test_all_evidence_and_fact_recall_count_distinct_facts_in_the_first_ten() -> None:
