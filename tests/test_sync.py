@@ -27,20 +27,22 @@ FAST = HttpSettings(attempts=2, backoff=0.1, timeout=10.0)
 POSTS = 12
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[WordPressSite]:
+def running_site(root: Path) -> Iterator[WordPressSite]:
+    """A site of POSTS posts under `root`, up for the test and taken down after it."""
     require_wordpress()
-    wp = WordPressSite(tmp_path / "wp", POSTS).up()
+    wp = WordPressSite(root, POSTS).up()
     yield wp
     wp.down()
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[WordPressSite]:
+    yield from running_site(tmp_path / "wp")
 
 
 @pytest.fixture
 def other_site(tmp_path: Path) -> Iterator[WordPressSite]:
-    require_wordpress()
-    wp = WordPressSite(tmp_path / "wp2", POSTS).up()
-    yield wp
-    wp.down()
+    yield from running_site(tmp_path / "wp2")
 
 
 def sync(archive: qa.Archive, url: str, fetcher: Fetcher | None = None) -> qa.IndexReport:
