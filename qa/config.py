@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qa.errors import SettingsError
+
 DEFAULT_INDEX_DIR = "qa-index"
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
@@ -167,15 +169,31 @@ class Settings:
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         """Settings from QA_* environment variables (for the CLI and the app only); the
-        weights (`ranking`, `answer`) are set in code."""
+        weights (`ranking`, `answer`) are set in code.
+
+        Raises:
+            SettingsError: a variable that does not hold a value of its setting (`QA_K=abc`,
+                `QA_K=0`, `QA_BACKEND=gpu`), named in the message.
+        """
         env = os.environ if environ is None else environ
+        defaults = cls()
         values: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
-            if dataclasses.is_dataclass(getattr(cls(), f.name)):
+            default = getattr(defaults, f.name)
+            variable = f"QA_{f.name.upper()}"
+            raw = env.get(variable)
+            if raw is None or dataclasses.is_dataclass(default):
                 continue
-            raw = env.get(f"QA_{f.name.upper()}")
-            if raw is not None:
-                values[f.name] = type(getattr(cls(), f.name))(raw)
+            next_step = f"fix it or unset it (default {default!r})"
+            try:
+                values[f.name] = type(default)(raw)
+            except ValueError:
+                kind = {int: "a whole number", float: "a number"}.get(type(default), type(default).__name__)
+                raise SettingsError(f"{variable}={raw!r} is not {kind}; {next_step}") from None
+            try:
+                cls(**{f.name: values[f.name]})
+            except ValueError as exc:
+                raise SettingsError(f"{variable}={raw!r}: {exc}; {next_step}") from None
         return cls(**values)
 
 

@@ -9,6 +9,8 @@
     │                        read-only, on a full disk, or its database is damaged
     ├── InvalidQueryError    an empty or too long question, or bad filters
     ├── ModelError           the embedding model cannot be loaded or failed its checksum
+    ├── SettingsError        a QA_* variable holds a value its setting cannot take (also a ValueError)
+    ├── ServeError           the chat cannot listen where it was asked to (a port in use, a foreign address)
     └── SyncError            a synced source is down or answers what it should not (the archive is unchanged)
         └── SourceURLError   not a http(s) URL, or no such source (also a ValueError)
 """
@@ -44,6 +46,14 @@ class InvalidQueryError(QAError, ValueError):
 
 class ModelError(QAError):
     """The embedding model cannot be loaded."""
+
+
+class SettingsError(QAError, ValueError):
+    """A QA_* environment variable that its setting cannot take (`QA_K=abc`)."""
+
+
+class ServeError(QAError):
+    """The chat cannot listen on the address and port it was given."""
 
 
 class SyncError(QAError):

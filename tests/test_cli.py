@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 import qa
 
-COMMANDS = ["index", "ask", "serve", "sync", "sources"]
+COMMANDS = [["index"], ["ask"], ["serve"], ["sync"], ["sources"], ["sources", "remove"], ["eval"]]
 
 
 def run_qa(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -25,9 +26,9 @@ def run_qa(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
     )
 
 
-@pytest.mark.parametrize("command", COMMANDS)
-def test_every_command_has_help(command: str) -> None:
-    result = run_qa(command, "--help")
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_has_help(command: list[str]) -> None:
+    result = run_qa(*command, "--help")
     assert result.returncode == 0, result.stderr
     assert "Usage" in result.stdout
 
@@ -37,6 +38,27 @@ def test_missing_index_is_one_line_on_stderr(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("error: No index at")
     assert "Traceback" not in result.stderr
+
+
+def test_a_bad_setting_in_the_environment_is_one_line(tmp_path: Path) -> None:
+    result = run_qa("ask", "anything", "--index-dir", str(tmp_path / "none"), env={"QA_K": "five"})
+    assert result.returncode == 1
+    assert result.stderr == "error: QA_K='five' is not a whole number; fix it or unset it (default 5)\n"
+
+
+@pytest.mark.slow
+def test_serving_on_a_port_in_use_is_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_qa("serve", "--port", str(port), "--index-dir", str(tmp_path / "index"))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        f"error: Cannot serve the chat on 127.0.0.1:{port}: the port is in use, or 127.0.0.1 is not an "
+        "address of this machine; pass another --port (or GRADIO_SERVER_PORT) or --host"
+    )
 
 
 @pytest.mark.slow

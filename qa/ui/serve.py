@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from qa.archive import Archive
 from qa.config import Settings, default_index_dir
-from qa.errors import QAError
+from qa.errors import QAError, ServeError
 from qa.indexing import PROGRESS_LABELS
 from qa.llm import LLMConfig
 from qa.sync.schedule import BackgroundSync, parse_interval
@@ -110,6 +110,9 @@ def main(
     the chat binds to 127.0.0.1:7860 unless told otherwise. `sync_every` (seconds): sync every
     recorded source in the background at that interval; the chat's "Sync now" appears only
     when the chat is local or requires a password.
+
+    Raises:
+        ServeError: the port is in use, or the host is not an address of this machine.
     """
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
@@ -123,7 +126,13 @@ def main(
     archive.retrieve("warm up the model and the vector index", 1)  # so the first question is fast
     sync = BackgroundSync(archive, sync_every).start() if sync_every else None
     demo = build_app(archive, sync=sync, sync_controls=host in LOOPBACK_HOSTS or bool(credentials))
-    launch(demo, host=host, port=port, auth=credentials, blocked_paths=[archive.index_dir])
+    try:
+        launch(demo, host=host, port=port, auth=credentials, blocked_paths=[archive.index_dir])
+    except OSError:  # Gradio's message (a traceback here) points at launch(), which a user never calls
+        raise ServeError(
+            f"Cannot serve the chat on {host}:{port}: the port is in use, or {host} is not an address "
+            "of this machine; pass another --port (or GRADIO_SERVER_PORT) or --host"
+        ) from None
 
 
 def _parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

@@ -1,0 +1,31 @@
+"""Settings from QA_* environment variables: values that parse, and one clear error for those that do not."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.config import Settings
+from qa.errors import QAError, SettingsError
+
+
+def test_environment_variables_set_their_settings() -> None:
+    environ = {"QA_K": "7", "QA_LOCK_TIMEOUT": "2.5", "QA_BACKEND": "torch", "QA_OTHER": "x"}
+    settings = Settings.from_env(environ)
+    assert (settings.k, settings.lock_timeout, settings.backend) == (7, 2.5, "torch")
+    assert Settings.from_env({}) == Settings()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("QA_K", "abc", "QA_K='abc' is not a whole number; fix it or unset it (default 5)"),
+        ("QA_LOCK_TIMEOUT", "soon", "QA_LOCK_TIMEOUT='soon' is not a number; fix it or unset it"),
+        ("QA_K", "0", "QA_K='0': k must be positive, not 0; fix it or unset it (default 5)"),
+        ("QA_BACKEND", "gpu", "QA_BACKEND='gpu': backend must be 'auto', 'torch' or 'onnx', not 'gpu';"),
+    ],
+)
+def test_a_value_its_setting_cannot_take_names_the_variable(variable: str, value: str, says: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({"QA_CHUNK_TOKENS": "128", variable: value})
+    assert str(raised.value).startswith(says)
+    assert isinstance(raised.value, QAError) and isinstance(raised.value, ValueError)
