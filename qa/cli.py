@@ -49,6 +49,14 @@ class PrintableFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return printable(super().format(record))
 
+class ReportedProblems(logging.Filter):
+    """Drops the indexer's warning for each problem: `qa index` prints them all in its report,
+    and a problem shown twice (as a WARNING while reading, then in the report) reads as two."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not hasattr(record, "problem")
+
+
 IndexDir = Annotated[
     Path | None,
     typer.Option("--index-dir", help="Index directory (default: $QA_INDEX_DIR or ./qa-index)."),
@@ -174,6 +182,7 @@ def index(
     if engine not in ("local", "ray"):
         raise typer.BadParameter(f"--engine must be local or ray, not {engine!r}")
     expand_paths(paths)  # a missing path is reported before an index directory is created
+    logging.getLogger("qa.indexing").addFilter(ReportedProblems())
     with open_archive(index_dir, model, create=True) as archive, progress_bar() as bar:
         report = archive.add(
             paths, prune=prune, progress=RichProgress(bar), engine=engine,

@@ -175,7 +175,7 @@ def diff_changes(
     plan.problems.extend(_replaced_across_sites(store, [a for a in plan.upserts if a.id in stored]))
     for problem in plan.problems:
         post = f" (post {problem.article_id})" if problem.article_id else ""
-        log.warning("%s%s: %s", problem.file, post, problem.reason)
+        log.warning("%s%s: %s", problem.file, post, problem.reason, extra={"problem": problem})
     removals = set(remove_ids) & set(stored)
     if prune:
         failed = {f.path for f in files if not f.articles and f.problems}

@@ -174,6 +174,9 @@ def test_without_a_terminal_index_prints_progress_lines(tmp_path: Path, seed_fil
     assert any(line.startswith("Reading files: 1 (") for line in lines), lines
     assert any(line.startswith("Embedding chunks: ") and "/" in line for line in lines), lines
     assert any(line.startswith("Publishing: 1/1 (") for line in lines), lines
+    # each problem once, in the report, not also as a warning while reading
+    assert indexed.stdout.count("recovered from a truncated file") == 1
+    assert "WARNING" not in indexed.stderr and "truncated" not in indexed.stderr
 
 
 def test_line_progress_prints_a_line_every_few_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
