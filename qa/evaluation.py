@@ -122,10 +122,15 @@ def _question_records(path: Path, what: str) -> list[Any]:
     try:
         records = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise QAError(f"Cannot read questions from {path}: {exc}") from exc
+        raise QAError(f"Cannot read questions from {path}: {exc}; give a JSON array of {what}") from exc
     if not isinstance(records, list):
         raise QAError(f"{path} is not a JSON array of {what}")
     return records
+
+
+def _has(record: object, key: str) -> bool:
+    """Whether a question record holds `key`: the other kind of question file has its own key."""
+    return isinstance(record, dict) and key in record
 
 
 def load_questions(path: str | Path, *, include_null: bool = False) -> list[EvalQuestion]:
@@ -146,7 +151,10 @@ def load_questions(path: str | Path, *, include_null: bool = False) -> list[Eval
                 answer=str(record.get("answer") or ""),
             )
         except (KeyError, TypeError, AttributeError) as exc:
-            raise QAError(f"{path}: question {n} lacks {exc} (expected query, evidence_list[].fact)") from exc
+            hint = "; natural questions are scored with qa eval --answers" if _has(record, "question") else ""
+            raise QAError(
+                f"{path}: question {n} lacks {exc} (expected query, evidence_list[].fact){hint}"
+            ) from exc
         if question.question_type == NULL_QUERY and not include_null:
             continue
         questions.append(question)
@@ -323,7 +331,10 @@ def load_natural_questions(path: str | Path) -> list[NaturalQuestion]:
                 )
             )
         except (KeyError, TypeError, AttributeError) as exc:
-            raise QAError(f"{path}: question {n} lacks {exc} (expected question, expect, cite_url)") from exc
+            hint = "; MultiHop-RAG questions are scored without --answers" if _has(record, "query") else ""
+            raise QAError(
+                f"{path}: question {n} lacks {exc} (expected question, expect, cite_url | off_archive){hint}"
+            ) from exc
     return questions
 
 

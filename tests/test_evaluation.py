@@ -231,3 +231,16 @@ def test_the_natural_question_set_is_well_formed() -> None:
     assert len(on) >= 80 and len(questions) - len(on) >= 16
     assert all(q.expect and q.cite_urls for q in on)
     assert len({q.question for q in questions}) == len(questions)
+
+
+def test_a_question_file_of_the_other_kind_names_the_flag_that_reads_it(tmp_path: Path) -> None:
+    natural, benchmark, notes = tmp_path / "natural.json", tmp_path / "benchmark.json", tmp_path / "notes.md"
+    natural.write_text(json.dumps([{"question": "Who?", "expect": ["Smith"], "cite_url": URL}]))
+    benchmark.write_text(json.dumps([{"query": "Who?", "evidence_list": [{"fact": "Smith"}]}]))
+    notes.write_text("# not JSON")
+    with pytest.raises(QAError, match=r"lacks 'query' .*; natural questions .* with qa eval --answers$"):
+        load_questions(natural)
+    with pytest.raises(QAError, match=r"lacks 'cite_url' .*; MultiHop-RAG questions .* without --answers$"):
+        load_natural_questions(benchmark)
+    with pytest.raises(QAError, match=r"^Cannot read questions from .*notes\.md: .*; give a JSON array of"):
+        load_questions(notes)
