@@ -174,9 +174,14 @@ class SentenceTransformerEncoder(TokenCounting):
         try:
             return SentenceTransformer(path, device=self._device)
         except (OSError, ValueError) as exc:
+            # The hub's own message is several lines that end by suggesting a connection check.
+            reason = (
+                "no such directory, and not in the local Hugging Face cache (nothing is downloaded)"
+                if not Path(path).exists() else str(exc).strip().splitlines()[0].rstrip(".")
+            )
             raise EncoderError(
-                f"Cannot load the embedding model {self.name!r} offline: {exc}. Give a local "
-                f"model directory, or the bundled {BUNDLED_MODEL!r}."
+                f"Cannot load the embedding model {self.name!r}: {reason}; give a local model "
+                f"directory, or the bundled {BUNDLED_MODEL!r}"
             ) from exc
 
     @cached_property

@@ -47,6 +47,18 @@ def test_a_bad_setting_in_the_environment_is_one_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_a_model_that_is_not_here_is_one_line(tmp_path: Path, seed_file: Path) -> None:
+    index_dir = tmp_path / "index"
+    result = run_qa("index", str(seed_file), "--model", "no-such-model", "--index-dir", str(index_dir))
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        "error: Cannot load the embedding model 'no-such-model': no such directory, and not in the local "
+        "Hugging Face cache (nothing is downloaded); give a local model directory, or the bundled "
+        "'all-MiniLM-L6-v2'"
+    )
+
+
+@pytest.mark.slow
 def test_serving_on_a_port_in_use_is_one_line(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
