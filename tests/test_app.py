@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 
 import app
 import qa
+from embeddings.encoder import Encoder
 from qa import query
 from qa.cli import app as cli_app
 from qa.ui import handlers, layout, render, serve
@@ -278,6 +279,21 @@ def test_auth_parsing_and_the_exposure_warning() -> None:
     assert serve.exposure_warning("127.0.0.1", None) is None
     assert serve.exposure_warning("0.0.0.0", [("a", "b")]) is None
     assert "--auth" in (serve.exposure_warning("0.0.0.0", None) or "")
+
+
+def test_the_sample_goes_only_into_a_new_index_not_into_an_archive_without_articles(
+    tmp_path: Path, seed_file: Path, encoder: Encoder
+) -> None:
+    """A first `qa index` interrupted, or every article removed, leaves an archive with no article:
+    the chat serves it as it is rather than mixing the sample articles into it."""
+    index_dir = tmp_path / "index"
+    with qa.Archive(index_dir, encoder=encoder) as archive:
+        archive.add([seed_file])
+        archive.remove(["2206214"])
+    said: list[str] = []
+    with serve.ensure_index(index_dir, say=said.append) as served:
+        assert served.stats().articles == 0
+    assert said == []
 
 
 def test_serve_rejects_bad_auth_before_starting() -> None:

@@ -84,9 +84,15 @@ def _say(message: str) -> None:
 
 
 def ensure_index(index_dir: Path, *, say: Callable[[str], None] = _say) -> Archive:
-    """Open the archive; on first start, build it from the bundled sample articles (progress on stderr)."""
+    """Open the archive; on first start (no index directory, or an empty one), build it from the
+    bundled sample articles (progress on stderr).
+
+    An archive that exists but holds no article (a first `qa index` interrupted, every article
+    removed) is served as it is: the sample must not mix into an archive of the user's own.
+    """
+    first_start = not index_dir.exists() or (index_dir.is_dir() and not any(index_dir.iterdir()))
     archive = Archive(index_dir, settings=Settings.from_env(), llm=LLMConfig.from_env())
-    if archive.stats().articles == 0:
+    if first_start:
         say(f"Building the sample archive in {index_dir} (first start) …")
         bars = TerminalProgress()
         try:
