@@ -183,11 +183,16 @@ def index(
         raise typer.BadParameter(f"--engine must be local or ray, not {engine!r}")
     expand_paths(paths)  # a missing path is reported before an index directory is created
     logging.getLogger("qa.indexing").addFilter(ReportedProblems())
-    with open_archive(index_dir, model, create=True) as archive, progress_bar() as bar:
-        report = archive.add(
-            paths, prune=prune, progress=RichProgress(bar), engine=engine,
-            ray_address=os.environ.get("RAY_ADDRESS") or None,
-        )
+    try:
+        with open_archive(index_dir, model, create=True) as archive, progress_bar() as bar:
+            report = archive.add(
+                paths, prune=prune, progress=RichProgress(bar), engine=engine,
+                ray_address=os.environ.get("RAY_ADDRESS") or None,
+            )
+    except KeyboardInterrupt:
+        err.print("Interrupted: the index keeps its last complete state and the chunks embedded so far; "
+                  "run the same command again to finish.")
+        raise typer.Exit(130) from None
     if as_json:
         out.print_json(json.dumps(report.to_dict()))
     else:

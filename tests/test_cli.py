@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -176,6 +177,32 @@ def test_markup_in_articles_titles_and_file_names_prints_literally(tmp_path: Pat
     scored = run_qa("eval", str(questions), env=env)
     assert scored.returncode == 0, scored.stderr
     assert "[bold]kind[/bold]" in scored.stdout
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_indexing_says_how_to_finish(tmp_path: Path) -> None:
+    articles = tmp_path / "articles.jsonl"
+    with articles.open("w") as out:
+        for n in range(400):
+            body = " ".join(f"Paragraph {p} of report {n} on the harbour and the budget." for p in range(40))
+            article = {"title": f"Report {n}", "body": body, "url": f"https://example.org/{n}"}
+            out.write(json.dumps(article) + "\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "qa.cli", "index", str(articles), "--index-dir", str(tmp_path / "index")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    assert process.stderr is not None
+    for line in process.stderr:
+        if line.startswith("Embedding chunks:"):
+            break
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert "Traceback" not in stderr
+    assert stderr.splitlines()[-1] == (
+        "Interrupted: the index keeps its last complete state and the chunks embedded so far; "
+        "run the same command again to finish."
+    )
 
 
 def test_without_a_terminal_index_prints_progress_lines(tmp_path: Path, seed_file: Path) -> None:
