@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from qa.archive import Archive
 from qa.config import Settings, default_index_dir
-from qa.errors import QAError
+from qa.errors import IndexNotFoundError, QAError
 from qa.indexing import PROGRESS_LABELS
 from qa.llm import LLMConfig
 from qa.sources import expand_paths
@@ -76,6 +76,19 @@ def open_archive(index_dir: Path | None, model: str | None = None, *, create: bo
     return Archive(
         index_dir or default_index_dir(), settings=_settings(model), create=create, llm=LLMConfig.from_env()
     )
+
+
+def open_filled_archive(index_dir: Path | None) -> Archive:
+    """The archive to ask or evaluate; an index without articles (a first `qa index` interrupted,
+    or every article removed) is an error rather than answers that all say "not in the archive"."""
+    archive = open_archive(index_dir)
+    if archive.stats().articles == 0:
+        archive.close()
+        raise IndexNotFoundError(
+            f"The index at {archive.index_dir} holds no articles yet; run: qa index ARTICLES "
+            f"--index-dir {archive.index_dir}"
+        )
+    return archive
 
 
 class RichProgress:
@@ -209,7 +222,7 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
 ) -> None:
     """Answer a question from the index, with cited excerpts."""
-    with open_archive(index_dir) as archive:
+    with open_filled_archive(index_dir) as archive:
         answer = archive.ask(question, k=k)
     if as_json:
         out.print_json(json.dumps(answer.to_dict()))
@@ -334,7 +347,7 @@ def eval_(
     from qa.evaluation import evaluate, load_questions
 
     questions = load_questions(dataset)
-    with open_archive(index_dir) as archive, progress_bar() as bar:
+    with open_filled_archive(index_dir) as archive, progress_bar() as bar:
         task = bar.add_task("Evaluating", total=len(questions))
         result = evaluate(
             archive, questions, k=k, progress=lambda done, total: bar.update(task, completed=done)
@@ -361,7 +374,7 @@ def _eval_answers(dataset: Path, index_dir: Path | None, as_json: bool) -> None:
     from qa.evaluation import evaluate_answers, load_natural_questions
 
     questions = load_natural_questions(dataset)
-    with open_archive(index_dir) as archive, progress_bar() as bar:
+    with open_filled_archive(index_dir) as archive, progress_bar() as bar:
         task = bar.add_task("Asking", total=len(questions))
         result = evaluate_answers(
             archive, questions, progress=lambda done, total: bar.update(task, completed=done)

@@ -41,6 +41,20 @@ def test_missing_index_is_one_line_on_stderr(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_asking_an_index_without_articles_is_one_line(tmp_path: Path) -> None:
+    """An interrupted first `qa index` leaves an index with no article: asking it is an error
+    naming the next step, not an answer that the archive does not seem to answer."""
+    index_dir = tmp_path / "index"
+    qa.Archive(index_dir).close()
+    questions = tmp_path / "questions.json"
+    questions.write_text(json.dumps([{"query": "Who?", "evidence_list": [{"fact": "Smith"}]}]))
+    expected = f"error: The index at {index_dir} holds no articles yet; run: qa index ARTICLES --index-dir "
+    expected += f"{index_dir}\n"
+    for command in (["ask", "Who?"], ["eval", str(questions)]):
+        result = run_qa(*command, "--index-dir", str(index_dir))
+        assert (result.returncode, result.stderr) == (1, expected)
+
+
 def test_a_bad_setting_in_the_environment_is_one_line(tmp_path: Path) -> None:
     result = run_qa("ask", "anything", "--index-dir", str(tmp_path / "none"), env={"QA_K": "five"})
     assert result.returncode == 1
