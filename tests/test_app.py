@@ -488,6 +488,8 @@ def test_python_app_builds_the_sample_index_once_and_answers(tmp_path: Path) -> 
         try:
             output = _wait_for(process, f"127.0.0.1:{port}", timeout=600)
             assert ("Building the sample archive" in output) == (run == 1)
+            assert "\r" not in output and "\x1b[" not in output  # no progress bars in a log
+            assert "WARNING" not in output  # the sample's problems are expected: a count, not alarms
             assert "share=True" not in output
             client = Client(f"http://127.0.0.1:{port}/", verbose=False, analytics_enabled=False)
             started = time.monotonic()
