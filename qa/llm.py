@@ -19,7 +19,7 @@ from typing import Any
 
 from qa.answer import cite, key_stems
 from qa.chunking import sentence_spans
-from qa.errors import ModelError
+from qa.errors import ModelError, SettingsError
 from qa.types import Answer, Citation, Passage
 
 log = logging.getLogger(__name__)
@@ -77,16 +77,24 @@ class LLMConfig:
         """QA_LLM_BASE_URL (required), QA_LLM_MODEL, QA_LLM_API_KEY; None when the URL is unset.
 
         For the CLI and the app only: the library never reads the environment.
+
+        Raises:
+            SettingsError: QA_LLM_BASE_URL is not an http(s) URL.
         """
         env = os.environ if environ is None else environ
         base_url = (env.get("QA_LLM_BASE_URL") or "").strip()
         if not base_url:
             return None
-        return cls(
-            base_url=base_url,
-            model=(env.get("QA_LLM_MODEL") or "").strip() or "default",
-            api_key=env.get("QA_LLM_API_KEY") or "not-needed",
-        )
+        try:
+            return cls(
+                base_url=base_url,
+                model=(env.get("QA_LLM_MODEL") or "").strip() or "default",
+                api_key=env.get("QA_LLM_API_KEY") or "not-needed",
+            )
+        except ValueError as exc:
+            raise SettingsError(
+                f"QA_LLM_BASE_URL={base_url!r}: {exc}; fix it (e.g. http://127.0.0.1:8080/v1) or unset it"
+            ) from None
 
 
 def build_messages(question: str, passages: Sequence[Passage]) -> list[dict[str, str]]:

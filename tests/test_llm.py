@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 
 import qa
+from qa.errors import SettingsError
 from qa.llm import LLMAnswerer, LLMConfig, build_messages, strip_markup, verified_sentences
 
 SEED_URL = "https://koreapro.org/2024/08/rok-shandong-meeting-signals-seouls-intent-to-improve-ties-with-china/"
@@ -59,6 +60,8 @@ def test_config_comes_from_the_environment_only_when_asked() -> None:
     assert config == LLMConfig("http://127.0.0.1:8080/v1", model="smol", api_key="sekret")
     assert "sekret" not in repr(config)
     assert LLMConfig.from_env({"QA_LLM_BASE_URL": "http://h/v1"}).model == "default"
+    with pytest.raises(SettingsError, match=r"^QA_LLM_BASE_URL='localhost:8080': base_url must be an http"):
+        LLMConfig.from_env({"QA_LLM_BASE_URL": "localhost:8080"})
 
 
 @pytest.mark.parametrize(
