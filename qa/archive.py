@@ -21,7 +21,16 @@ from qa.config import Settings
 from qa.errors import ModelError
 from qa.indexing import Progress, chunk_settings, load_catalog, no_progress, reindex
 from qa.llm import LLMAnswerer, LLMConfig
-from qa.query import AnswerKind, Filters, asked_for, check_question, question_names, rewrite_follow_up
+from qa.query import (
+    AnswerKind,
+    Filters,
+    asked_for,
+    check_question,
+    named_outlets,
+    outlet_known,
+    question_names,
+    rewrite_follow_up,
+)
 from qa.ranking import passages_of, rank_chunk_ids
 from qa.store import Generation, Store, storage_errors
 from qa.types import Answer, ArchiveStats, IndexReport, Passage, Source
@@ -338,13 +347,17 @@ class Archive:
 
     def unknown_names(self, question: str) -> list[str]:
         """The names `question` mentions ("Vilnius", "Queen Margrethe") that no article of the
-        archive mentions: a question about them cannot be answered from it."""
+        archive mentions, and the outlets it names as where something was reported ("a Bloomberg
+        article") that the archive holds no article of: a question about them cannot be
+        answered from it."""
         with self.store.read() as db:
             generation = self.store.generation(db)
             if generation is None:
                 return []
             _, catalog = self._vectors_for(db, generation)
-        return [name for name in question_names(question) if not catalog.knows(name)]
+        names = [name for name in question_names(question) if not catalog.knows(name)]
+        outlets = [name for name in named_outlets(question) if not outlet_known(name, catalog.sources)]
+        return list(dict.fromkeys(names + outlets))
 
     @property
     def answer_k(self) -> int:

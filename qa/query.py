@@ -193,6 +193,54 @@ def named_months(question: str) -> list[tuple[int, int]]:
     return list(dict.fromkeys((int(y), MONTHS.index(m.lower()) + 1) for m, y in _MONTH.findall(question)))
 
 
+# An outlet a question names as the place of a report: "an article from The Verge", "a Bloomberg
+# piece", "reported by Reuters", "another by Search Engine Land".
+_OUTLET_WORD = r"[A-Z0-9][\w.&'’]*"
+_OUTLET = rf"['‘\"“]?(?:The\s+)?{_OUTLET_WORD}(?:(?:\s+(?:of|-|\||&)\s+|\s+){_OUTLET_WORD}){{0,5}}['’\"”]?"
+_REPORT = (
+    r"(?:articles?|reports?|pieces?|analysis|review|story|interview|column|editorial|op-ed|"
+    r"coverage|blog post|feature|podcast|newsletter)"
+)
+_NAMED_OUTLETS = (
+    re.compile(rf"\b(?:{_REPORT}|another|one)\s+(?:published\s+)?(?:from|by|in)\s+(?:the\s+)?({_OUTLET})"),
+    # "a Bloomberg piece", not "the Apple Watch review" (products have reviews and interviews)
+    # nor "the NFL's coverage" (a possessive is rarely an outlet).
+    re.compile(
+        rf"\b(?:a|an|the|one|another|both|two)\s+(?:[a-z]+\s+)?({_OUTLET})\s+"
+        r"(?:articles?|reports?|pieces?|story|column|editorial|op-ed)\b"
+    ),
+    re.compile(rf"\b(?:reported by|published by)\s+(?:the\s+)?({_OUTLET})"),
+)
+
+
+def named_outlets(question: str) -> list[str]:
+    """The outlets a question names as where something was reported ("an article from The
+    Verge", "a Bloomberg piece", "reported by Reuters"), without quotes or a leading "The";
+    a date ("the October 4 report") is no outlet."""
+    found: list[str] = []
+    for pattern in _NAMED_OUTLETS:
+        for match in pattern.finditer(question):
+            name = match.group(1).strip("'‘’\"“” ")
+            name = re.sub(r"^The\s+", "", name)
+            first = name.split()[0].lower() if name else ""
+            dated = first[:1].isdigit() or first in MONTHS
+            if name and not dated and not name.endswith(("'s", "’s")) and name not in found:
+                found.append(name)
+    return found
+
+
+def outlet_known(name: str, sources: Sequence[str]) -> bool:
+    """Whether the outlet `name` is one of `sources` (whole words, case-insensitively, either
+    way round: "BBC News" is "BBC News - Technology", "New York Times" is "The New York Times")."""
+    key = f" {fold(name)} "
+    for source in sources:
+        for form in (source, re.split(r"\s+[-|:]\s+", source)[0]):
+            folded = f" {fold(form)} "
+            if folded.strip() and (key in folded or folded in key):
+                return True
+    return False
+
+
 # Where a question of several parts turns from one thing to find to the next.
 _PART_BREAK = re.compile(
     r"[,;:?!\"“”()]|\b(?:while|whereas|but|and|or|after|before|then|which|that|who|despite|"

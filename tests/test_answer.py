@@ -355,6 +355,16 @@ def test_a_question_about_a_name_the_archive_never_mentions_is_abstained(robots:
     assert robots.unknown_names("What did Lumina Robotics show in Oslo?") == []
 
 
+def test_a_question_about_an_outlet_the_archive_does_not_hold_is_abstained(robots: qa.Archive) -> None:
+    # Lumina Robotics is in the archive, but no Bloomberg article is: what Bloomberg reported
+    # cannot be cited from it.
+    question = "According to a Bloomberg article, how much did Lumina Robotics raise?"
+    assert robots.unknown_names(question) == ["Bloomberg"]
+    assert robots.ask(question).abstained
+    assert robots.unknown_names(question.replace("Bloomberg", "TechCrunch")) == []
+    assert not robots.ask("What did the TechCrunch report say Lumina Robotics raised?").abstained
+
+
 def test_a_when_question_is_answered_by_the_sentence_with_a_date(robots: qa.Archive) -> None:
     answer = robots.ask("When will Lumina Robotics ship the first Courier X1 robots?")
     first = answer.citations[0]

@@ -54,3 +54,31 @@ def test_archive_ask_answers_a_follow_up_in_context(seed_archive: qa.Archive) ->
     assert answer.citations and answer.citations[0].url.startswith("https://koreapro.org/")
     alone = seed_archive.ask("Where is Gullfoss?", previous=[JINAN])
     assert alone.question == "Where is Gullfoss?"
+
+
+@pytest.mark.parametrize(
+    ("question", "outlets"),
+    [
+        ("Considering an article by The Verge and another by Search Engine Land on Danny Sullivan, "
+         "which company did he join?", ["Verge", "Search Engine Land"]),
+        ("Considering a CNBC article and a Forbes piece on Sweatcoin, what changed?", ["CNBC", "Forbes"]),
+        ("Which executive, as reported by The Wall Street Journal, commented?", ["Wall Street Journal"]),
+        ("Does 'The Guardian' article agree with the report in The Times of India?", ["Times of India"]),
+        # not outlets: a date, a possessive, a product's review, a plain question
+        ("Is the October 4 report consistent with the December 15 article?", []),
+        ("What did Travis Kelce say about the NFL's coverage of Taylor Swift?", []),
+        ("What does the Steam Deck OLED review say about the Apple Watch?", []),
+        ("Who replaced Dean Evason as coach of the Minnesota Wild?", []),
+    ],
+)
+def test_the_outlets_a_question_names_as_its_source(question: str, outlets: list[str]) -> None:
+    assert query.named_outlets(question) == outlets
+
+
+def test_a_named_outlet_is_known_by_its_name_or_its_section() -> None:
+    sources = ["BBC News - Technology", "The New York Times", "Cnbc | World Business News Leader"]
+    assert query.outlet_known("BBC News", sources)
+    assert query.outlet_known("New York Times", sources)
+    assert query.outlet_known("CNBC", sources)
+    assert not query.outlet_known("BBC Sport", sources)
+    assert not query.outlet_known("Bloomberg", sources)
