@@ -209,6 +209,8 @@ def gather_evidence(
     parts = tuple(parts_of(question, passages))
     candidates = [replace(c, shares=s) for c, s in zip(candidates, part_shares(parts, sets), strict=True)]
     keep = _shortlist(question, passages, candidates, first, budget)
+    fitting = sorted((i for i, f in enumerate(fits) if f > 0), key=lambda i: -first[i])
+    keep = list(dict.fromkeys(keep + fitting[: w.kind_shortlist]))
     if not keep or unknown_names:
         return Evidence(question, tuple(passages), (), spans, w, tuple(unknown_names), parts)
     focus = focus_of(question, set().union(*sets))

@@ -85,6 +85,9 @@ class AnswerWeights:
         kind: added to a sentence's rank (never to the confidence) when it holds the kind of
             answer the question asks for (`qa.answer.fits_kind`); tuned on the natural questions
             (bench/natural-questions.json) and the MultiHop-RAG dev questions together.
+        kind_shortlist: the lexically best this many sentences that hold the kind of answer
+            asked for are embedded too, beyond `embed_budget` (the answer often names its
+            subject only as "The company", so the lexical pass ranks it low).
         latest_share: "the latest on X" starts from the newest article among the sentences
             ranked within this share of the best.
         lede_chars: a sentence starting within this many characters of its article is its lede.
@@ -113,6 +116,7 @@ class AnswerWeights:
     part_floor: float = 0.3
     leads: int = 3
     kind: float = 0.1
+    kind_shortlist: int = 3
     latest_share: float = 0.85
     lede_chars: int = 400
     lead_chunks: int = 1
