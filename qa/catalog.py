@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -33,6 +34,9 @@ SENTENCE_INDEX_MAX_CHUNKS = 200_000
 # BM25 parameters: a low length normalisation suits chunks of similar size (tuned on the dev set).
 BM25_K1 = 0.6
 BM25_B = 0.4
+# Documents tokenized into one array of (document, term) pairs at a time: bounds the memory of
+# counting them at a million chunks.
+COUNT_BATCH = 20_000
 
 
 class LexicalIndex:
@@ -41,12 +45,19 @@ class LexicalIndex:
     Chosen over SQLite's FTS5 bm25() on the MultiHop-RAG dev questions (bench/retrieval.py
     --engines): the same or better ranking and several times faster per query, since FTS5
     computes bm25() row by row for every chunk that matches any term of a long OR query.
+
+    Besides bm25s's score matrix it keeps how often each term occurs in each document (`tf`,
+    parallel to the matrix's entries), so that the next generation's index is computed from
+    these counts plus those of its new documents: only new texts are tokenized (`updated`).
     """
 
-    def __init__(self, ids: np.ndarray, engine: bm25s.BM25, stemmer: Any | None) -> None:
+    def __init__(
+        self, ids: np.ndarray, engine: bm25s.BM25, stemmer: Any | None, tf: np.ndarray | None
+    ) -> None:
         self.ids = ids
         self._engine = engine
         self._stemmer = stemmer
+        self._tf = tf
 
     @classmethod
     def build(
@@ -60,10 +71,52 @@ class LexicalIndex:
     ) -> LexicalIndex:
         """Index `texts` (what each chunk id is found by: headline context and text)."""
         stemmer = english_stemmer() if stem else None
-        engine = bm25s.BM25(k1=BM25_K1 if k1 is None else k1, b=BM25_B if b is None else b)
-        if len(texts):
-            engine.index(_tokenized(texts, stemmer), show_progress=False)
-        return cls(np.asarray(ids, dtype=np.int64), engine, stemmer)
+        counts = _Counts.of(texts, stemmer, [])
+        return cls._scored(np.asarray(ids, dtype=np.int64), counts, stemmer, k1, b)
+
+    def updated(
+        self, ids: np.ndarray, new: Mapping[int, str], *, k1: float | None = None, b: float | None = None
+    ) -> LexicalIndex:
+        """The index of the documents of this one whose id is in `ids` and of the `new` ones
+        (id -> text; ids this index does not hold). Only the new texts are tokenized; the
+        result equals `build` on all the texts (the same terms, counts and scores to the bit;
+        term ids may differ)."""
+        keep = np.isin(self.ids, ids)
+        keys = np.concatenate([self.ids[keep], np.fromiter(new, dtype=np.int64, count=len(new))])
+        return self._merged(keep, list(new.values()), keys, np.sort(keys), k1, b)
+
+    def _merged(
+        self, keep: np.ndarray, texts: Sequence[str], keys: np.ndarray, ids: np.ndarray,
+        k1: float | None = None, b: float | None = None,
+    ) -> LexicalIndex:
+        """This index's documents where `keep`, then `texts`, ordered by `keys` (stably), with `ids`."""
+        counts = self._counts()
+        added = _Counts.of(texts, self._stemmer, counts.terms)
+        return self._scored(ids, counts.merged(keep, added, keys), self._stemmer, k1, b)
+
+    @classmethod
+    def _scored(
+        cls, ids: np.ndarray, counts: _Counts, stemmer: Any | None, k1: float | None, b: float | None
+    ) -> LexicalIndex:
+        engine, tf = counts.bm25(BM25_K1 if k1 is None else k1, BM25_B if b is None else b)
+        return cls(ids, engine, stemmer, tf)
+
+    def _counts(self) -> _Counts:
+        """This index's term counts, from its score matrix's layout and `tf`."""
+        if self._tf is None:
+            raise ValueError("this index was saved without its term counts")
+        scores = self._engine.scores
+        indptr = np.asarray(scores["indptr"])
+        doc = np.asarray(scores["indices"], dtype=np.int32)
+        tf = np.asarray(self._tf)
+        vocabulary = self._engine.vocab_dict
+        terms = [""] * (len(indptr) - 1)
+        for term, n in vocabulary.items():
+            if n < len(terms):  # bm25s's empty term "" comes last, with no postings
+                terms[n] = term
+        term = np.repeat(np.arange(len(terms), dtype=np.int32), np.diff(indptr))
+        length = np.bincount(doc, weights=tf, minlength=len(self.ids)).astype(np.int64)
+        return _Counts(terms, length, term, doc, tf)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -78,10 +131,12 @@ class LexicalIndex:
         return all(t in vocabulary for t in bm25_tokens(text, self._stemmer))
 
     def save(self, directory: Path) -> None:
-        """bm25s's own files (numpy arrays and JSON) and the ids, in a new `directory`."""
+        """bm25s's own files (numpy arrays and JSON), the ids and the term counts, in a new `directory`."""
         directory.mkdir()
         self._engine.save(str(directory), show_progress=False)
         np.save(directory / "ids.npy", self.ids, allow_pickle=False)
+        if self._tf is not None:
+            np.save(directory / "tf.npy", self._tf, allow_pickle=False)
 
     @classmethod
     def load(cls, directory: Path, *, stemmed: bool) -> LexicalIndex:
@@ -90,12 +145,21 @@ class LexicalIndex:
         if stemmed and stemmer is None:
             raise CatalogFileError(f"{directory} was built with PyStemmer, which is not installed")
         engine = bm25s.BM25.load(str(directory), mmap=True, show_progress=False)
-        return cls(np.load(directory / "ids.npy", allow_pickle=False), engine, stemmer)
+        tf_file = directory / "tf.npy"
+        tf = np.load(tf_file, mmap_mode="r", allow_pickle=False) if tf_file.exists() else None
+        return cls(np.load(directory / "ids.npy", allow_pickle=False), engine, stemmer, tf)
+
+    @property
+    def updatable(self) -> bool:
+        """Whether `updated` can reuse this index's counts (catalogs before it kept them cannot)."""
+        return self._tf is not None
 
     def search(self, question: str, k: int, *, question_words: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """(chunk ids, BM25 scores), best first, of the `k` best chunks with a positive score."""
-        terms = bm25_tokens(" ".join(query_terms(question, question_words=question_words)), self._stemmer)
-        if not terms or not len(self.ids):
+        words = " ".join(query_terms(question, question_words=question_words))
+        vocabulary = self._engine.vocab_dict
+        terms = [t for t in bm25_tokens(words, self._stemmer) if t in vocabulary]
+        if not terms:  # (bm25s refuses a query none of whose terms it knows when it knows none)
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         scores = self._engine.get_scores(terms)
         # Select among the documents that match at all: one pass over the scores, then a
@@ -162,14 +226,21 @@ class SentenceIndex:
 
     @classmethod
     def build(cls, ids: Sequence[int] | np.ndarray, texts: Sequence[str]) -> SentenceIndex:
-        sentences: list[str] = []
-        chunk_of: list[int] = []
-        for chunk_id, text in zip(np.asarray(ids).tolist(), texts, strict=True):
-            for start, end in sentence_spans(text):
-                sentences.append(text[start:end])
-                chunk_of.append(chunk_id)
-        index = LexicalIndex.build(np.arange(len(sentences)), sentences)
-        return cls(index, np.array(chunk_of, dtype=np.int64))
+        sentences, chunk_of = _sentences(np.asarray(ids).tolist(), texts)
+        return cls(LexicalIndex.build(np.arange(len(sentences)), sentences), chunk_of)
+
+    def updated(self, ids: np.ndarray, new: Mapping[int, str]) -> SentenceIndex:
+        """The index of the sentences of this one's chunks whose id is in `ids` and of the `new`
+        chunks (id -> text); as `LexicalIndex.updated`, equal to `build` on all the texts."""
+        keep = np.isin(self._chunk_of, ids)
+        sentences, chunk_of = _sentences(list(new), list(new.values()))
+        keys = np.concatenate([self._chunk_of[keep], chunk_of])
+        index = self._index._merged(keep, sentences, keys, np.arange(len(keys)))
+        return SentenceIndex(index, np.sort(keys, kind="stable"))
+
+    @property
+    def updatable(self) -> bool:
+        return self._index.updatable
 
     def save(self, directory: Path) -> None:
         self._index.save(directory)
@@ -220,29 +291,123 @@ class SentenceIndex:
         return chunks[first], scores[first]
 
 
-def _tokenized(texts: Sequence[str], stemmer: Any | None) -> bm25s.tokenization.Tokenized:
-    """`bm25_tokens` of every text, as term ids and their vocabulary; each distinct word is looked
-    at once (half the time of `bm25_tokens` per text on news)."""
-    terms: dict[str, int] = {}  # word -> its term's id, -1 for a word that is dropped
-    vocabulary: dict[str, int] = {}
+def _sentences(ids: Sequence[int], texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """The sentences of the chunks `ids` with `texts`, in order, and the chunk id of each."""
+    sentences: list[str] = []
+    chunk_of: list[int] = []
+    for chunk_id, text in zip(ids, texts, strict=True):
+        for start, end in sentence_spans(text):
+            sentences.append(text[start:end])
+            chunk_of.append(chunk_id)
+    return sentences, np.array(chunk_of, dtype=np.int64)
 
-    def term(word: str) -> int:
-        if not is_term(word):
-            return -1
-        stemmed = stemmer.stemWord(word) if stemmer is not None else word
-        return vocabulary.setdefault(stemmed, len(vocabulary))
 
-    ids = []
-    for text in texts:
-        row = []
-        for word in WORD.findall(text.casefold()):
-            t = terms.get(word)
-            if t is None:
-                t = terms[word] = term(word)
-            if t >= 0:
-                row.append(t)
-        ids.append(row)
-    return bm25s.tokenization.Tokenized(ids=ids, vocab=vocabulary)
+@dataclass(frozen=True)
+class _Counts:
+    """How often each term occurs in each document of a BM25 index: what its scores are
+    computed from. Pairs are listed by document, then by term."""
+
+    terms: list[str]  # term id -> term
+    length: np.ndarray  # tokens per document (int64)
+    term: np.ndarray  # per (term, document) pair: the term's id
+    doc: np.ndarray  # the document's row
+    tf: np.ndarray  # how often the term occurs in the document
+
+    @classmethod
+    def of(cls, texts: Sequence[str], stemmer: Any | None, terms: Sequence[str]) -> _Counts:
+        """The `bm25_tokens` counts of `texts`; term ids continue those of `terms` (new terms are
+        appended). Each distinct word is looked at once (half the time of `bm25_tokens` per text
+        on news), and the pairs are counted COUNT_BATCH documents at a time."""
+        terms = list(terms)
+        vocabulary = {t: n for n, t in enumerate(terms)}
+        words: dict[str, int] = {}  # word -> its term's id, -1 for a word that is dropped
+
+        def term_id(word: str) -> int:
+            if not is_term(word):
+                return -1
+            stemmed = stemmer.stemWord(word) if stemmer is not None else word
+            n = vocabulary.get(stemmed)
+            if n is None:
+                n = vocabulary[stemmed] = len(terms)
+                terms.append(stemmed)
+            return n
+
+        lengths: list[int] = []
+        pairs: list[tuple[np.ndarray, np.ndarray]] = []  # per batch: (document << 32 | term, count)
+        for start in range(0, len(texts), COUNT_BATCH):
+            flat: list[int] = []
+            for text in texts[start : start + COUNT_BATCH]:
+                before = len(flat)
+                for word in WORD.findall(text.casefold()):
+                    t = words.get(word)
+                    if t is None:
+                        t = words[word] = term_id(word)
+                    if t >= 0:
+                        flat.append(t)
+                lengths.append(len(flat) - before)
+            docs = np.arange(start, len(lengths), dtype=np.int64)
+            keys = np.repeat(docs, lengths[start:]) << 32 | np.array(flat, dtype=np.int64)
+            pairs.append(np.unique(keys, return_counts=True))
+        keys = np.concatenate([k for k, _ in pairs]) if pairs else np.zeros(0, dtype=np.int64)
+        return cls(
+            terms,
+            np.array(lengths, dtype=np.int64),
+            (keys & 0xFFFFFFFF).astype(np.int32),
+            (keys >> 32).astype(np.int32),
+            np.concatenate([c for _, c in pairs]) if pairs else np.zeros(0, dtype=np.int64),
+        )
+
+    def merged(self, keep: np.ndarray, added: _Counts, keys: np.ndarray) -> _Counts:
+        """The documents of these counts where `keep`, then those of `added` (whose terms extend
+        these), reordered by `keys` (one per resulting document, sorted stably)."""
+        order = np.argsort(keys, kind="stable")
+        row = np.empty(len(keys), dtype=np.int64)
+        row[order] = np.arange(len(keys))
+        kept = int(keep.sum())
+        old_row = np.full(len(self.length), -1, dtype=np.int64)
+        old_row[keep] = row[:kept]
+        pair_kept = keep[self.doc]
+        return _Counts(
+            added.terms,
+            np.concatenate([self.length[keep], added.length])[order],
+            np.concatenate([self.term[pair_kept], added.term]),
+            np.concatenate([old_row[self.doc[pair_kept]], row[kept + added.doc]]).astype(np.int32),
+            np.concatenate([self.tf[pair_kept], added.tf]),
+        )
+
+    def bm25(self, k1: float, b: float) -> tuple[bm25s.BM25, np.ndarray]:
+        """A bm25s index (method "lucene") of these counts, and the counts in its matrix's order.
+
+        The same arithmetic as bm25s's own `index`, vectorized: the same scores to the bit
+        (tests/test_retrieval.py compares them). Terms no document holds any more are dropped.
+        """
+        n = len(self.length)
+        df = np.bincount(self.term, minlength=len(self.terms))
+        used = df > 0
+        term = (np.cumsum(used) - 1)[self.term]
+        terms = [t for t, u in zip(self.terms, used.tolist(), strict=True) if u]
+        # idf with Python's math.log for each distinct document frequency, as bm25s computes it.
+        dfs, which = np.unique(df[used], return_inverse=True)
+        idf = np.array([math.log(1 + (n - d + 0.5) / (d + 0.5)) for d in dfs.tolist()])[which]
+        average = self.length.mean() if self.length.any() else 1.0  # (no pairs to score otherwise)
+        norm = k1 * ((1 - b) + b * self.length / average)
+        tf = self.tf.astype(np.float64)
+        scores = (idf.astype(np.float32)[term] * (tf / (norm[self.doc] + tf))).astype(np.float32)
+        order = np.argsort(term.astype(np.int64) << 32 | self.doc)  # by term, then document (unique pairs)
+        engine = bm25s.BM25(k1=k1, b=b, method="lucene")
+        engine.scores = {
+            "data": scores[order],
+            "indices": self.doc[order].astype(np.int32),
+            "indptr": np.concatenate([[0], np.cumsum(np.bincount(term, minlength=len(terms)))]).astype(
+                np.int64
+            ),
+            "num_docs": n,
+        }
+        engine.vocab_dict = {t: i for i, t in enumerate([*terms, ""])}  # bm25s's empty term last
+        engine.unique_token_ids_set = set(engine.vocab_dict.values())
+        engine.nonoccurrence_array = None  # only bm25s's BM25L and BM25+ use one
+        tf_counts = self.tf[order]
+        return engine, tf_counts.astype(np.min_scalar_type(int(tf_counts.max(initial=0))))
 
 
 @dataclass(frozen=True)
@@ -265,19 +430,35 @@ class Catalog:
     sentences: SentenceIndex | None = None
 
     @classmethod
-    def build(cls, rows: Sequence[tuple[Any, ...]]) -> Catalog:
+    def build(cls, rows: Sequence[tuple[Any, ...]], previous: Catalog | None = None) -> Catalog:
         """From `CatalogRow`s (or tuples of that shape: the texts may be left out).
 
         When the rows carry texts, the BM25 indexes (chunks with their headline context, and
         single sentences of the chunk texts up to SENTENCE_INDEX_MAX_CHUNKS chunks) are built too.
+        With `previous` (the catalog of the generation the rows follow, checked, and `reusable`),
+        only the rows of chunks it does not hold need texts: the BM25 indexes keep its counts
+        for the others and tokenize only the new texts, so that publishing a small change costs
+        in proportion to it. The result is the same as without `previous`.
         """
         chunks = sorted((CatalogRow(*r) for r in rows), key=lambda r: r.chunk_id)
-        ids = [r.chunk_id for r in chunks]
-        texts = bool(chunks) and all(r.lexical_text is not None and r.text is not None for r in chunks)
+        ids = np.array([r.chunk_id for r in chunks], dtype=np.int64)
+        if previous is not None and not previous.reusable(len(chunks)):
+            raise ValueError("the previous catalog cannot be updated; build from every text")
+        new = chunks if previous is None else [chunks[i] for i in np.flatnonzero(~np.isin(ids, previous.ids))]
+        texts = bool(chunks) and all(r.lexical_text is not None and r.text is not None for r in new)
+        lexical = sentences = None
+        if texts and previous is not None and previous.lexical is not None:
+            lexical = previous.lexical.updated(ids, {r.chunk_id: str(r.lexical_text) for r in new})
+            if previous.sentences is not None and len(chunks) <= SENTENCE_INDEX_MAX_CHUNKS:
+                sentences = previous.sentences.updated(ids, {r.chunk_id: str(r.text) for r in new})
+        elif texts:
+            lexical = LexicalIndex.build(ids, [str(r.lexical_text) for r in chunks])
+            if len(chunks) <= SENTENCE_INDEX_MAX_CHUNKS:
+                sentences = SentenceIndex.build(ids, [str(r.text) for r in chunks])
         articles = {a: n for n, a in enumerate(dict.fromkeys(r.article_id for r in chunks))}
         sources = {s: n for n, s in enumerate(dict.fromkeys(r.source for r in chunks if r.source))}
         return cls(
-            ids=np.array(ids, dtype=np.int64),
+            ids=ids,
             article=np.array([articles[r.article_id] for r in chunks], dtype=np.int64),
             source=np.array([sources[r.source] if r.source else -1 for r in chunks], dtype=np.int64),
             day=np.array(
@@ -288,13 +469,19 @@ class Catalog:
             ),
             article_ids=tuple(articles),
             sources=tuple(sources),
-            lexical=LexicalIndex.build(ids, [str(r.lexical_text) for r in chunks]) if texts else None,
-            sentences=(
-                SentenceIndex.build(ids, [str(r.text) for r in chunks])
-                if texts and len(chunks) <= SENTENCE_INDEX_MAX_CHUNKS
-                else None
-            ),
+            lexical=lexical,
+            sentences=sentences,
         )
+
+    def reusable(self, chunks: int) -> bool:
+        """Whether `build` can update this catalog's BM25 indexes into those of `chunks` chunks:
+        they were saved with their term counts, stemmed as now, and the sentence index is there
+        if that many chunks get one."""
+        if self.lexical is None or not self.lexical.updatable:
+            return False
+        if self.lexical.stemmed != (english_stemmer() is not None):
+            return False
+        return chunks > SENTENCE_INDEX_MAX_CHUNKS or (self.sentences is not None and self.sentences.updatable)
 
     def save(self, directory: Path) -> None:
         """Write the catalog into the empty `directory`: numpy arrays, JSON and bm25s's files."""

@@ -354,11 +354,13 @@ def publish_changes(
     """
     progress("publish", 0, 1)
     generation = store.generation()
+    previous = None
     if generation is None:
         index = VectorIndex(dimension)
     else:
         with store.read() as db:
             index = store.load_vectors(db, generation, dimension, writable=True)
+            previous = load_catalog(store, db, generation)
     stale = store.chunk_ids_of(set(plan.removals) | {a.id for a in plan.upserts})
     if stale:
         index.remove(np.array(stale, dtype=np.int64))
@@ -382,7 +384,7 @@ def publish_changes(
         )
         # Built here, from the transaction's own view, so readers load it instead of building
         # it on their first query (minutes at a million chunks).
-        save_catalog(store, db, generation_id)
+        save_catalog(store, db, generation_id, previous)
         if on_commit is not None:
             on_commit(db)
         checkpoint("before_commit")
@@ -424,9 +426,19 @@ def load_catalog(store: Store, db: sqlite3.Connection, generation: Generation) -
     return catalog
 
 
-def save_catalog(store: Store, db: sqlite3.Connection, generation_id: int) -> None:
-    """Build the retrieval catalog of what `db` sees and install it as `generation_id`'s."""
-    store.files.install_catalog(generation_id, Catalog.build(store.chunk_catalog(db)).save)
+def save_catalog(
+    store: Store, db: sqlite3.Connection, generation_id: int, previous: Catalog | None = None
+) -> None:
+    """Build the retrieval catalog of what `db` sees and install it as `generation_id`'s.
+
+    With `previous`, the checked catalog of the generation `db` follows (`load_catalog`), only
+    the texts of chunks it lacks are read and tokenized (`Catalog.build`): a small change costs
+    in proportion to its size, not to the archive's.
+    """
+    if previous is not None and not previous.reusable(store.stats_counts(db)[1]):
+        previous = None
+    rows = store.chunk_catalog(db, known=None if previous is None else previous.ids)
+    store.files.install_catalog(generation_id, Catalog.build(rows, previous).save)
 
 
 def reindex(

@@ -465,23 +465,48 @@ class Store:
                 )
         return found
 
-    def chunk_catalog(self, db: sqlite3.Connection) -> list[CatalogRow]:
+    def chunk_catalog(self, db: sqlite3.Connection, *, known: np.ndarray | None = None) -> list[CatalogRow]:
         """Every live chunk of the snapshot `db`, as retrieval's catalog needs it.
 
-        What retrieval keeps in memory per generation: outlet and date features, and its BM25 index.
+        What retrieval keeps in memory per generation: outlet and date features, and its BM25
+        index. The texts are left out for the chunk ids in `known` (those of the previous
+        catalog, which the new one takes over: `Catalog.build`).
         """
+        if known is None:
+            rows = _rows(
+                db,
+                "SELECT c.id, c.article_id, a.source, a.published, a.published_offset, f.body, c.text "
+                "FROM chunks c JOIN articles a ON a.id = c.article_id JOIN chunks_fts f ON f.rowid = c.id",
+            )
+            return [
+                CatalogRow(
+                    int(r["id"]), r["article_id"], r["source"],
+                    _parse_time(r["published"], r["published_offset"]), r["body"], r["text"],
+                )
+                for r in rows
+            ]
         rows = _rows(
             db,
-            "SELECT c.id, c.article_id, a.source, a.published, a.published_offset, f.body, c.text "
-            "FROM chunks c JOIN articles a ON a.id = c.article_id JOIN chunks_fts f ON f.rowid = c.id",
+            "SELECT c.id, c.article_id, a.source, a.published, a.published_offset "
+            "FROM chunks c JOIN articles a ON a.id = c.article_id",
         )
-        return [
+        chunks = [
             CatalogRow(
-                int(r["id"]), r["article_id"], r["source"],
-                _parse_time(r["published"], r["published_offset"]), r["body"], r["text"],
+                int(r["id"]), r["article_id"], r["source"], _parse_time(r["published"], r["published_offset"])
             )
             for r in rows
         ]
+        ids = np.array([c.chunk_id for c in chunks], dtype=np.int64)
+        texts: dict[int, tuple[str, str]] = {}
+        for batch in _batches(ids[~np.isin(ids, known)].tolist()):
+            found = db.execute(
+                "SELECT c.id, f.body, c.text FROM chunks c JOIN chunks_fts f ON f.rowid = c.id "
+                f"WHERE c.id IN ({_marks(batch)})",
+                batch,
+            )
+            texts.update((r[0], (r[1], r[2])) for r in found)
+        return [c._replace(lexical_text=texts[c.chunk_id][0], text=texts[c.chunk_id][1])
+                if c.chunk_id in texts else c for c in chunks]
 
     def chunk_ids(self, db: sqlite3.Connection) -> np.ndarray:
         """The ids of the snapshot's live chunks, sorted (int64)."""

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import bm25s
 import numpy as np
 import pytest
 from conftest import shared_path
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import qa
 import qa.catalog
@@ -16,7 +20,15 @@ from qa.catalog import Catalog, LexicalIndex, SentenceIndex
 from qa.errors import InvalidQueryError
 from qa.evaluation import evaluate, load_questions
 from qa.generation_files import CatalogFileError
-from qa.query import Filters, QueryHints, query_terms, question_parts, read_hints
+from qa.query import (
+    Filters,
+    QueryHints,
+    bm25_tokens,
+    english_stemmer,
+    query_terms,
+    question_parts,
+    read_hints,
+)
 from qa.ranking import Ranking, cap_per_article, cover, fuse
 
 UTC = UTC
@@ -252,6 +264,85 @@ def test_a_large_catalog_skips_the_sentence_index(monkeypatch: pytest.MonkeyPatc
     catalog = Catalog.build(rows)
     assert catalog.sentences is None
     assert catalog.lexical is not None and catalog.lexical.search("mayor", 3)[0].tolist() == [5]
+
+
+def _paragraphs(n: int) -> list[str]:
+    """Paragraphs of the benchmark's first articles: real news text, with an empty one."""
+    corpus = json.loads(shared_path("data", "multihop-rag", "corpus.json").read_text())
+    paragraphs = [p for a in corpus[:12] for p in [a["title"], *a["body"].split("\n")] if p.strip()]
+    return ["", *paragraphs][:n]
+
+
+def _weights(index: LexicalIndex) -> dict[str, list[float]]:
+    """Each term's BM25 weight in every document of `index`, by term."""
+    terms = sorted(t for t in index._engine.vocab_dict if t)
+    rows = np.arange(len(index))
+    return dict(zip(terms, index.term_weights(terms, rows).tolist(), strict=True))
+
+
+def test_the_lexical_index_scores_as_bm25s_indexes() -> None:
+    """The counts-based build gives bm25s's own index of the same tokens, score for score."""
+    texts = _paragraphs(400)
+    index = LexicalIndex.build(np.arange(len(texts)) * 3, texts)
+    stemmer = english_stemmer()
+    reference = bm25s.BM25(k1=qa.catalog.BM25_K1, b=qa.catalog.BM25_B)
+    reference.index([bm25_tokens(t, stemmer) for t in texts], show_progress=False)
+    terms = sorted(t for t in reference.vocab_dict if t)
+    assert len(terms) > 2000
+    weights = _weights(index)
+    assert sorted(weights) == terms
+    for term in terms:
+        assert weights[term] == reference.get_scores([term]).astype(np.float64).tolist()
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.data())
+def test_an_updated_catalog_equals_one_built_from_every_text(data: st.DataObject) -> None:
+    """Whatever chunks leave and arrive (new ids above or between the kept ones), updating the
+    last catalog gives what building from every text gives."""
+    texts = _paragraphs(60)
+    pool = list(range(len(texts)))
+    before = data.draw(st.lists(st.sampled_from(pool), min_size=1, unique=True), "before")
+    after = data.draw(st.lists(st.sampled_from(pool), min_size=1, unique=True), "after")
+
+    def rows(ids: list[int], *, known: frozenset[int] = frozenset()) -> list[tuple]:
+        day = when("2023-10-01")
+        return [(i, f"a{i // 4}", "Wire", day, *(2 * ((None,) if i in known else (texts[i],)))) for i in ids]
+
+    previous = Catalog.build(rows(before))
+    updated = Catalog.build(rows(after, known=frozenset(before)), previous)
+    built = Catalog.build(rows(after))
+    assert updated.lexical is not None and built.lexical is not None
+    assert _weights(updated.lexical) == _weights(built.lexical)
+    assert updated.lexical.ids.tolist() == built.lexical.ids.tolist() == sorted(after)
+    parts = ["the deal", "shares rose sharply", texts[after[0]][:80]]
+    assert updated.sentences is not None and built.sentences is not None
+    np.testing.assert_array_equal(
+        updated.sentences.part_scores(parts, built.ids), built.sentences.part_scores(parts, built.ids)
+    )
+    for question in parts:
+        for name in ("lexical", "sentences"):
+            got, want = getattr(updated, name).search(question, 10), getattr(built, name).search(question, 10)
+            assert got[0].tolist() == want[0].tolist() and got[1].tolist() == want[1].tolist()
+
+
+def test_a_loaded_catalog_updates_and_one_without_counts_does_not(tmp_path: Path) -> None:
+    texts = _paragraphs(30)
+    rows = [(i, f"a{i}", None, None, t, t) for i, t in enumerate(texts)]
+    Catalog.build(rows[:20]).save(tmp_path)
+    previous = Catalog.load(tmp_path)
+    assert previous.reusable(25)
+    updated = Catalog.build([r if r[0] >= 20 else r[:4] for r in rows[5:25]], previous)
+    built = Catalog.build(rows[5:25])
+    assert updated.lexical is not None and built.lexical is not None
+    assert _weights(updated.lexical) == _weights(built.lexical)
+    # A catalog saved before the term counts were kept is built again from every text.
+    (tmp_path / "lexical" / "tf.npy").unlink()
+    assert not Catalog.load(tmp_path).reusable(25)
+    with pytest.raises(ValueError, match="cannot be updated"):
+        Catalog.build(rows, Catalog.load(tmp_path))
+    # The sentence index is needed again below SENTENCE_INDEX_MAX_CHUNKS: one without it is rebuilt.
+    assert not dataclasses.replace(previous, sentences=None).reusable(25)
 
 
 def test_lexical_search_returns_the_k_best_of_many_matches() -> None:

@@ -27,6 +27,7 @@ import qa.store
 from embeddings.encoder import Encoder
 from embeddings.index import file_sha256
 from embeddings.onnx_encoder import RECIPE as ONNX_RECIPE
+from qa.catalog import Catalog
 from qa.cli import main as cli_main
 from qa.indexing import (
     chunk_and_embed,
@@ -482,6 +483,52 @@ def test_the_writer_restores_a_missing_catalog_even_when_nothing_changed(
     monkeypatch.setattr(qa.catalog.Catalog, "build", None)  # a reader that builds fails
     with qa.Archive(tmp_path / "index", encoder=encoder) as reader:
         assert _scored(reader) == expected
+
+
+def test_a_publish_tokenizes_only_new_chunks_and_saves_what_a_full_build_gives(
+    encoder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer updates the last generation's catalog: only the new chunks' texts are
+    tokenized, and the catalog saved equals one built from every text in SQLite."""
+    articles = short_articles(5)
+    tokenized: list[str] = []
+    of = qa.catalog._Counts.of
+
+    def counted(texts: list[str], stemmer: object, terms: list[str]) -> qa.catalog._Counts:
+        tokenized.extend(texts)
+        return of(texts, stemmer, terms)
+
+    with qa.Archive(tmp_path / "index", encoder=encoder) as archive:
+        archive.add([write_articles(tmp_path / "a.json", articles[:4])])
+        monkeypatch.setattr(qa.catalog._Counts, "of", staticmethod(counted))
+        for change in (
+            lambda: archive.add([write_articles(tmp_path / "b.json", articles[4:])]),
+            lambda: archive.remove(article_id(archive, articles[1]["url"])),
+        ):
+            before = set(archive.store.chunk_ids(archive.store.db).tolist())
+            tokenized.clear()
+            change()
+            changed = list(tokenized)
+            store = archive.store
+            with store.read() as db:
+                saved = Catalog.load(store.files.checked_catalog(store.generation().id))
+                built = Catalog.build(store.chunk_catalog(db))
+                new = [store.db.execute("SELECT text FROM chunks WHERE id = ?", (i,)).fetchone()[0]
+                       for i in sorted(set(store.chunk_ids(db).tolist()) - before)]
+            assert all(any(t in chunk or chunk in t for chunk in new) for t in changed)
+            assert bool(changed) == bool(new)
+            assert saved.lexical is not None and built.lexical is not None
+            terms = sorted(t for t in built.lexical._engine.vocab_dict if t)
+            assert sorted(t for t in saved.lexical._engine.vocab_dict if t) == terms
+            rows = np.arange(len(built.ids))
+            np.testing.assert_array_equal(
+                saved.lexical.term_weights(terms, rows), built.lexical.term_weights(terms, rows)
+            )
+            parts = [a["title"] for a in articles]
+            assert saved.sentences is not None and built.sentences is not None
+            np.testing.assert_array_equal(
+                saved.sentences.part_scores(parts, built.ids), built.sentences.part_scores(parts, built.ids)
+            )
 
 
 def test_files_of_another_generation_are_detected_and_rebuilt(
