@@ -250,7 +250,11 @@ def sync(
         str | None, typer.Option(help="Sync again at this interval (15m, 1h, 900) until interrupted.")
     ] = None,
     pages: Annotated[
-        bool | None, typer.Option("--pages/--no-pages", help="Also sync a WordPress site's pages.")
+        bool | None,
+        typer.Option(
+            "--pages/--no-pages",
+            help="Also sync a WordPress site's pages (remembered; --no-pages removes the pages synced).",
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcomes as JSON.")] = False,
 ) -> None:

@@ -10,7 +10,7 @@ import json
 import shutil
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -98,6 +98,8 @@ def test_first_sync_keeps_what_a_reader_sees(site: WordPressSite, archive: qa.Ar
     first = archive.store.article(key(site, ids["first"]))
     # post 1: 2023-01-01 08:00 UTC + 6 h; date_gmt is UTC although the site runs on Berlin time
     assert first.published == datetime(2023, 1, 1, 14, 0, tzinfo=UTC)
+    # ... and it is kept in the site's time (its `date`), which readers and citations show.
+    assert first.published.isoformat() == "2023-01-01T15:00:00+01:00"
     assert first.title == "Post 1: “quotes” & ümlauts"
     assert first.authors == ("Alice Author",) and set(first.categories) == {"Tech", "tag1", "all"}
     assert first.url == f"{site.url}2023/01/post-1-quotes-umlauts/"
@@ -110,6 +112,7 @@ def test_first_sync_keeps_what_a_reader_sees(site: WordPressSite, archive: qa.Ar
 
     passage = archive.retrieve("Intro 7 Caption 7", k=1)[0]
     assert passage.article_id.startswith(f"127.0.0.1:{site.port}/?p=")
+    assert passage.published is not None and passage.published.utcoffset() == timedelta(hours=1)  # Berlin
     assert archive.remove([passage.article_id]).removed == 1
 
 
@@ -171,7 +174,7 @@ def test_two_sites_with_the_same_post_ids_are_both_kept(
     assert [s.url for s in archive.sources()] == [other_site.url]
 
 
-def test_pages_only_when_asked(site: WordPressSite, archive: qa.Archive) -> None:
+def test_pages_only_when_asked(site: WordPressSite, archive: qa.Archive, tmp_path: Path) -> None:
     page = site.new_post("About the newsroom", "<p>The newsroom has twelve reporters.</p>", post_type="page")
     page_id = f"127.0.0.1:{site.port}/?page_id={page}"
     assert sync(archive, site.url).added == len(site.public_ids())
@@ -182,6 +185,15 @@ def test_pages_only_when_asked(site: WordPressSite, archive: qa.Archive) -> None
     site.php(f"wp_delete_post({page}, true);")
     assert archive.sync(site.url).removed == 1  # pages stay on, as recorded
     assert page_id not in article_ids(archive)
+    # Turned off, the pages synced so far leave the archive (WordPress's "Sample Page" is still up).
+    sample = f"127.0.0.1:{site.port}/?page_id={site.php('echo get_pages()[0]->ID;')}"
+    assert sample in article_ids(archive)
+    report = archive.sync(site.url, pages=False)
+    assert (report.removed, report.added, report.updated) == (1, 0, 0) and not archive.sources()[0].pages
+    assert article_ids(archive) == {key(site, i) for i in site.public_ids()}
+    assert archive.sync(site.url).removed == 0
+    fresh, synced = fresh_sync_state(tmp_path, archive.encoder, site.url), synced_state(archive.index_dir)
+    assert (synced["articles"], synced["items"]) == (fresh["articles"], fresh["items"])
 
 
 class StopsTheSite(Fetcher):

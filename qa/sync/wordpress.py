@@ -18,7 +18,7 @@ One sync of a site:
 An unchanged site costs the id pages and one small request; no post body is downloaded.
 Password-protected posts carry no text: they are recorded as skipped (and reported once).
 `date_gmt`/`modified_gmt` carry no offset and are UTC; `date` is the site's local time.
-Pages (`/wp/v2/pages`) are synced only when asked.
+Pages (`/wp/v2/pages`) are synced only when asked; turned off again, the pages synced go.
 """
 
 from __future__ import annotations
@@ -148,7 +148,11 @@ def sync_wordpress(fetcher: Fetcher, source: SourceRow, known: dict[str, Item]) 
                     key = f"{prefix}:{post.get('id')}"
                     if key in listed:
                         listed[key] = _stamp(post.get("modified_gmt"))
-    gone = _confirmed_gone(fetcher, api, [k for k in known if k not in listed])
+    # Items of a type no longer synced (pages turned off) go; others missing from the list are
+    # looked up once more before they go.
+    synced = {TYPES[route][0] for route in routes}
+    dropped = [k for k in known if k.split(":", 1)[0] not in synced]
+    gone = dropped + _confirmed_gone(fetcher, api, [k for k in known if k not in listed and k not in dropped])
     todo = [k for k, stamp in listed.items() if k not in known or (stamp and stamp != known[k].stamp)]
     todo.sort(key=lambda k: (listed[k] or "", k))
     unchanged = len(listed) - len(todo)
