@@ -333,7 +333,7 @@ class _Counts:
             return n
 
         lengths: list[int] = []
-        pairs: list[tuple[np.ndarray, np.ndarray]] = []  # per batch: (document << 32 | term, count)
+        pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # per batch: terms, documents, counts
         for start in range(0, len(texts), COUNT_BATCH):
             flat: list[int] = []
             for text in texts[start : start + COUNT_BATCH]:
@@ -346,16 +346,13 @@ class _Counts:
                         flat.append(t)
                 lengths.append(len(flat) - before)
             docs = np.arange(start, len(lengths), dtype=np.int64)
-            keys = np.repeat(docs, lengths[start:]) << 32 | np.array(flat, dtype=np.int64)
-            pairs.append(np.unique(keys, return_counts=True))
-        keys = np.concatenate([k for k, _ in pairs]) if pairs else np.zeros(0, dtype=np.int64)
-        return cls(
-            terms,
-            np.array(lengths, dtype=np.int64),
-            (keys & 0xFFFFFFFF).astype(np.int32),
-            (keys >> 32).astype(np.int32),
-            np.concatenate([c for _, c in pairs]) if pairs else np.zeros(0, dtype=np.int64),
-        )
+            keys, counts = np.unique(
+                np.repeat(docs, lengths[start:]) << 32 | np.array(flat, dtype=np.int64), return_counts=True
+            )
+            pairs.append(((keys & 0xFFFFFFFF).astype(np.int32), (keys >> 32).astype(np.int32), counts))
+        empty = np.zeros(0, dtype=np.int32)
+        term, doc, tf = (np.concatenate([empty, *(p[n] for p in pairs)]) for n in range(3))
+        return cls(terms, np.array(lengths, dtype=np.int64), term, doc, tf)
 
     def merged(self, keep: np.ndarray, added: _Counts, keys: np.ndarray) -> _Counts:
         """The documents of these counts where `keep`, then those of `added` (whose terms extend
@@ -384,7 +381,7 @@ class _Counts:
         n = len(self.length)
         df = np.bincount(self.term, minlength=len(self.terms))
         used = df > 0
-        term = (np.cumsum(used) - 1)[self.term]
+        term = (np.cumsum(used) - 1).astype(np.int32)[self.term]
         terms = [t for t, u in zip(self.terms, used.tolist(), strict=True) if u]
         # idf with Python's math.log for each distinct document frequency, as bm25s computes it.
         dfs, which = np.unique(df[used], return_inverse=True)
