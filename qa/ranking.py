@@ -3,7 +3,8 @@
 `rank_chunk_ids` is the whole retrieval step of one question over one generation (its FAISS
 index and its `Catalog`); `passages_of` turns those ids into `Passage`s. The weights are a
 `Ranking` (qa/config.py), settable through `Settings.ranking`. A question of several parts
-("Did X report A, while Y says B?") gets a list chosen to cover each part (`cover`).
+("Did X report A, while Y says B?") gets a list chosen to cover each part (`cover`), and one
+that names several outlets gives each a share of the list.
 """
 
 from __future__ import annotations
@@ -111,14 +112,24 @@ def cap_per_article(
 
 
 def cover(
-    ids: Sequence[int], scores: np.ndarray, parts: np.ndarray, *, k: int, ranking: Ranking = RANKING
+    ids: Sequence[int],
+    scores: np.ndarray,
+    parts: np.ndarray,
+    *,
+    k: int,
+    ranking: Ranking = RANKING,
+    groups: np.ndarray | None = None,
+    quota: int = 0,
 ) -> list[int]:
     """The `k` of `ids` (fused candidates, best first) that together answer the most parts.
 
     Args:
         scores: the fused score of each id.
         parts: parts x ids, how well each id matches each part of the question (`part_scores`
-            of the catalog's BM25 indexes).
+            of the catalog's BM25 indexes); may have no rows.
+        groups, quota: the outlet of each id when the question names it, else -1. Once `quota`
+            ids of one named outlet are listed, the others of that outlet wait until no other
+            id is left, so that one outlet's articles do not crowd out another's report.
 
     Each id's score gains `ranking.part` times its best match to any one part (each part's
     matches divided by its best). Then the list is filled greedily: first the best, then each
@@ -134,17 +145,25 @@ def cover(
     value = value / max(float(np.abs(value).max()), 1e-9)
     covered = np.zeros(len(matches))
     free = np.ones(len(ids), dtype=bool)
+    held = np.zeros(len(ids), dtype=bool)
     picked: list[int] = []
     for n in range(min(k, len(ids))):
         gain = value.copy()
         if n and len(matches):
             gain += ranking.cover * np.maximum(matches - covered[:, None], 0).mean(axis=0)
-        gain[~free] = -np.inf
+        blocked = ~free
+        if (free & ~held).any():
+            blocked |= held
+        gain[blocked] = -np.inf
         chosen = int(np.argmax(gain))
         free[chosen] = False
         picked.append(int(ids[chosen]))
         if len(matches):
             covered = np.maximum(covered, matches[:, chosen])
+        if groups is not None and quota and groups[chosen] >= 0:
+            same = groups == groups[chosen]
+            if int((same & ~free).sum()) >= quota:
+                held |= same
     return picked
 
 
@@ -196,11 +215,27 @@ def rank_chunk_ids(
     score_of = dict(zip(order.tolist(), fused.tolist(), strict=True))
     parts = question_parts(question, hints) if ranking.part or ranking.cover else []
     index = catalog.sentences if catalog.sentences is not None else catalog.lexical
-    if len(parts) < 2 or index is None:
+    quota = _outlet_quota(hints, k, ranking)
+    if (len(parts) < 2 and not quota) or index is None:
         return cap_per_article(order, catalog, k=k, per_article=per_article), score_of
     pool = cap_per_article(order, catalog, k=max(k, ranking.cover_depth), per_article=per_article)
-    matches = index.part_scores(parts, np.array(pool, dtype=np.int64))
-    return cover(pool, np.array([score_of[c] for c in pool]), matches, k=k, ranking=ranking), score_of
+    pool_ids = np.array(pool, dtype=np.int64)
+    matches = index.part_scores(parts, pool_ids) if len(parts) >= 2 else np.zeros((0, len(pool)))
+    groups = None
+    if quota:
+        named = [catalog.sources.index(s) for s in hints.sources if s in catalog.sources]
+        outlet = catalog.source[catalog.rows_of(pool_ids)]
+        groups = np.where(np.isin(outlet, named), outlet, -1)
+    scores = np.array([score_of[c] for c in pool])
+    return cover(pool, scores, matches, k=k, ranking=ranking, groups=groups, quota=quota), score_of
+
+
+def _outlet_quota(hints: QueryHints, k: int, ranking: Ranking) -> int:
+    """The most of `k` places one outlet takes before the others of a question that names
+    several have theirs (0: no quota)."""
+    if len(hints.sources) < 2 or not ranking.outlet_share:
+        return 0
+    return max(1, int(np.ceil(ranking.outlet_share * k / len(hints.sources))))
 
 
 def _restrict(

@@ -224,6 +224,18 @@ def test_cover_lists_a_second_part_before_a_near_copy() -> None:
     assert cover([], np.zeros(0), np.zeros((2, 0)), k=3) == []
 
 
+def test_cover_gives_each_named_outlet_its_share() -> None:
+    ids = [1, 2, 3, 4, 5, 6]
+    scores = np.array([1.0, 0.9, 0.8, 0.7, 0.3, 0.2])
+    # 1-4 come from the first named outlet, 5 from the second, 6 from an outlet not named.
+    groups = np.array([0, 0, 0, 0, 1, -1])
+    no_parts = np.zeros((0, 6))
+    assert cover(ids, scores, no_parts, k=4) == [1, 2, 3, 4]
+    assert cover(ids, scores, no_parts, k=4, groups=groups, quota=2) == [1, 2, 5, 6]
+    # With nothing else left, the held ones fill the list.
+    assert cover(ids, scores, no_parts, k=6, groups=groups, quota=2) == [1, 2, 5, 6, 3, 4]
+
+
 def test_catalog_builds_its_indexes_from_texts() -> None:
     catalog = Catalog.build(
         [(5, "a", "Wire", when("2023-10-01"), "Headline\nWire\nThe mayor resigned.", "The mayor resigned.")]
