@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from qa.archive import Archive
-from qa.config import Settings, default_index_dir
+from qa.config import AnswerWeights, Settings, default_index_dir
 from qa.errors import IndexNotFoundError, QAError
 from qa.indexing import PROGRESS_LABELS
 from qa.llm import LLMConfig
@@ -217,7 +217,9 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question, in quotes.")],
     index_dir: IndexDir = None,
     k: Annotated[
-        int | None, typer.Option("--k", min=1, help="Passages to answer from (default: as the chat and API).")
+        int | None,
+        typer.Option("--k", min=1, help=f"Passages to answer from (default: {AnswerWeights().passages}, or "
+                     "QA_K when larger, as in the chat)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
 ) -> None:
