@@ -305,7 +305,7 @@ def _sentences(ids: Sequence[int], texts: Sequence[str]) -> tuple[list[str], np.
 @dataclass(frozen=True)
 class _Counts:
     """How often each term occurs in each document of a BM25 index: what its scores are
-    computed from. Pairs are listed by document, then by term."""
+    computed from, one entry per (term, document) pair that occurs, in any order."""
 
     terms: list[str]  # term id -> term
     length: np.ndarray  # tokens per document (int64)
