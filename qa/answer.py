@@ -38,16 +38,7 @@ from qa.query import (
     read_hints,
     stem,
 )
-from qa.sentences import (
-    has_date,
-    has_decision,
-    has_quantity,
-    has_reason,
-    has_reporting,
-    has_role,
-    is_statement,
-    sentence_kind,
-)
+from qa.sentences import holds, is_statement, sentence_kind
 from qa.types import Answer, Citation, Passage
 
 ABSTAIN_TEXT = "The archive does not seem to answer this."
@@ -317,22 +308,14 @@ def fits_kind(
     for "what was agreed", the article's lede for "what happened" and "the latest"."""
     text = sentence.text
     kind = asked.kind
-    if kind == AnswerKind.WHO:
-        named = any(w in text for name in asked.names for w in name.split() if len(w) > 2)
-        return named and has_role(text)
-    if kind == AnswerKind.WHEN:
-        return has_date(text)
-    if kind == AnswerKind.HOW_MANY:
-        return has_quantity(text)
-    if kind == AnswerKind.WHY:
-        return has_reason(text)
-    if kind == AnswerKind.SAID:
-        return has_reporting(text) and (not asked.speaker or any(w in text for w in asked.speaker))
-    if kind == AnswerKind.AGREED:
-        return has_decision(text)
     if kind in (AnswerKind.HAPPENED, AnswerKind.LATEST):
         return passage.start + sentence.start < weights.lede_chars
-    return False
+    if kind == AnswerKind.WHO:
+        named = any(w in text for name in asked.names for w in name.split() if len(w) > 2)
+        return named and holds(kind, text)
+    if kind == AnswerKind.SAID:
+        return holds(kind, text) and (not asked.speaker or any(w in text for w in asked.speaker))
+    return holds(kind, text)
 
 
 def _lexical_scores(

@@ -50,6 +50,7 @@ MONTHS = (
     "january", "february", "march", "april", "may", "june",
     "july", "august", "september", "october", "november", "december",
 )  # fmt: skip
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MONTH_NAMES = "|".join(MONTHS)
 # "October 4", "October 4th", "October 4, 2023"
 _DAY = re.compile(rf"\b({_MONTH_NAMES})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?", re.IGNORECASE)
@@ -454,7 +455,8 @@ _KINDS = (
 )
 # A month without a day: "in November", "November 2023" (not "November 4").
 _MONTH_ONLY = re.compile(rf"\b({_MONTH_NAMES})\b(?!\s+\d{{1,2}}\b)(?:\s+(?:of\s+)?(\d{{4}}))?", re.IGNORECASE)
-_WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())  # noqa: SIM905
+# Words that open or close a run of capitalised words without being part of the name.
+_NOT_IN_NAMES = _NOT_NAMES | frozenset(WEEKDAYS) | frozenset(MONTHS)
 
 
 def asked_for(question: str) -> AskedFor:
@@ -484,9 +486,9 @@ def question_names(question: str) -> tuple[str, ...]:
     for run in names_in(question):
         for part in re.split(r"\s+(?:and|&)\s+", run.replace("’", "'")):
             words = part.split()
-            while words and words[0].lower().strip(".'") in _NOT_NAMES | _WEEKDAYS | set(MONTHS):
+            while words and words[0].lower().strip(".'") in _NOT_IN_NAMES:
                 words = words[1:]
-            while words and words[-1].lower().strip(".'") in _NOT_NAMES | _WEEKDAYS | set(MONTHS):
+            while words and words[-1].lower().strip(".'") in _NOT_IN_NAMES:
                 words = words[:-1]
             name = " ".join(words).removesuffix("'s").strip(".'")
             if name[:1].isalpha() and name not in names:

@@ -13,6 +13,7 @@ import re
 from enum import StrEnum
 
 from qa.chunking import paragraph_spans, sentence_spans
+from qa.query import MONTHS, WEEKDAYS, AnswerKind
 
 MIN_STATEMENT_CHARS = 20
 MIN_STATEMENT_WORDS = 4
@@ -125,14 +126,12 @@ def is_statement(kind: SentenceKind | str) -> bool:
 
 
 # What a statement holds, for the kind of answer a question asks for (see `qa.answer`).
-_MONTH_WORDS = (
-    r"(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t(ember)?)?|"
-    r"oct(ober)?|nov(ember)?|dec(ember)?)\.?"
-)
+# A month's name or its abbreviation ("Jan.", "Sept"), from the one list of months.
+_MONTH_WORDS = "(" + "|".join(dict.fromkeys([*MONTHS, *(m[:3] for m in MONTHS), "sept"])) + r")\.?"
 _DATE_EXPRESSION = re.compile(
     rf"\b{_MONTH_WORDS}\s+\d{{1,2}}(st|nd|rd|th)?\b|\b\d{{1,2}}(st|nd|rd|th)?\s+{_MONTH_WORDS}\b"
     rf"|\b(in|since|until|by|from|of|early|late|mid-?)\s+{_MONTH_WORDS}\b|\b(19|20)\d\d\b"
-    r"|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
+    rf"|\b({'|'.join(WEEKDAYS)})\b"
     r"|\b(yesterday|today|tonight|last (week|month|year|night)|next (week|month|year))\b",
     re.IGNORECASE,
 )
@@ -172,31 +171,22 @@ _ROLE = re.compile(
 )
 
 
-def has_date(sentence: str) -> bool:
-    """Whether the sentence says when: a date, a month, a year or a weekday."""
-    return bool(_DATE_EXPRESSION.search(sentence))
+# The sign of each kind of answer in a statement.
+_SIGNS = {
+    AnswerKind.WHEN: _DATE_EXPRESSION,
+    AnswerKind.HOW_MANY: _QUANTITY,
+    AnswerKind.WHY: _REASON,
+    AnswerKind.SAID: _REPORTING,
+    AnswerKind.AGREED: _DECISION,
+    AnswerKind.WHO: _ROLE,
+}
 
 
-def has_quantity(sentence: str) -> bool:
-    """Whether the sentence states a number or an amount."""
-    return bool(_QUANTITY.search(sentence))
-
-
-def has_reason(sentence: str) -> bool:
-    """Whether the sentence states a reason or a cause ("because", "over", "citing", …)."""
-    return bool(_REASON.search(sentence))
-
-
-def has_reporting(sentence: str) -> bool:
-    """Whether the sentence reports speech: a reporting verb or a quotation."""
-    return bool(_REPORTING.search(sentence))
-
-
-def has_decision(sentence: str) -> bool:
-    """Whether the sentence reports a decision or an agreement."""
-    return bool(_DECISION.search(sentence))
-
-
-def has_role(sentence: str) -> bool:
-    """Whether the sentence describes someone's role ("chief executive", "was named …")."""
-    return bool(_ROLE.search(sentence))
+def holds(kind: AnswerKind, sentence: str) -> bool:
+    """Whether the sentence has the sign of the answer a question of `kind` asks for: when, a
+    date, a month, a year or a weekday; how many, a number or an amount; why, a reason or a
+    cause ("because", "citing", …); said, a reporting verb or a quotation; agreed, a decision or
+    an agreement; who, someone's role ("chief executive", "was named …"). Other kinds have no
+    sign: False."""
+    sign = _SIGNS.get(kind)
+    return bool(sign and sign.search(sentence))
