@@ -34,6 +34,7 @@ from qa.query import (
     asked_for,
     key_stems,
     named_days,
+    outlet_clauses,
     question_parts,
     read_hints,
     stem,
@@ -113,6 +114,7 @@ class Sentence:
     score: float = 0.0
     fit: float = 0.0
     shares: tuple[float, ...] = ()  # of each part of the question's key terms (`part_shares`)
+    clause: float = 0.0  # match to what the question says its outlet reported (`_clause_matches`)
 
     @property
     def rank(self) -> float:
@@ -202,6 +204,15 @@ def gather_evidence(
     keep = _shortlist(question, passages, candidates, first, budget)
     fitting = sorted((i for i, f in enumerate(fits) if f > 0), key=lambda i: -first[i])
     keep = list(dict.fromkeys(keep + fitting[: w.kind_shortlist]))
+    clauses = outlet_clauses(question, read_hints(question, sorted({p.source for p in passages if p.source})))
+    clause_shares = [0.0] * len(candidates)
+    for source, clause in clauses.items():
+        shares = part_shares([clause], sets)
+        own = [i for i, c in enumerate(candidates) if passages[c.passage].source == source]
+        for i in own:
+            clause_shares[i] = shares[i][0]
+        own.sort(key=lambda i: -(clause_shares[i] + 0.1 * first[i]))
+        keep = list(dict.fromkeys(keep + own[: w.clause_shortlist]))
     if not keep or unknown_names:
         return Evidence(question, tuple(passages), (), spans, w, tuple(unknown_names), parts)
     focus = focus_of(question, set().union(*sets))
@@ -217,6 +228,13 @@ def gather_evidence(
         )
         for i, sim, foc in zip(keep, similarity, focused, strict=True)
     ]
+    if clauses:
+        clause_vectors = dict(zip(clauses, vectors.encode(list(clauses.values())), strict=True))
+        for n, (i, vector) in enumerate(zip(keep, matrix[len(queries) :], strict=True)):
+            claim = clause_vectors.get(passages[ranked[n].passage].source or "")
+            if claim is not None:
+                match = float(vector @ claim) + w.clause_lexical * clause_shares[i]
+                ranked[n] = replace(ranked[n], clause=match)
     ranked.sort(key=lambda s: (-s.rank, s.passage, s.start))
     return Evidence(question, tuple(passages), tuple(ranked), spans, w, parts=parts)
 
@@ -399,7 +417,9 @@ def abstain(question: str, passages: Sequence[Passage], *, leads: int = WEIGHTS.
 
 
 def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
-    """The best `per_named` sentences of each outlet or date the question names, then (unless it
+    """For a question naming several outlets, each one's sentence that best matches what the
+    question says it reported (`Sentence.clause`); then the best `per_named` sentences of each
+    outlet or date the question names, then (unless it
     names two or more: a comparison, whose sides are covered) the best of each other article,
     then the best overall. A question about the latest news starts from the newest relevant
     article (`_newest_first`)."""
@@ -408,9 +428,9 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
     floor = w.relative_floor * ranked[0].rank
     groups = _named_groups(evidence.question, evidence.passages)
     budget = min(max(max_sentences, w.per_named * len(groups) + 1), 2 * max_sentences)
-    chosen: list[Sentence] = []
+    chosen = _each_outlets_claim(ranked, evidence.passages)
     for group in groups:
-        picked = 0
+        picked = sum(s.passage in group for s in chosen)
         for s in ranked:
             if picked == w.per_named or s.rank < floor:
                 break
@@ -434,6 +454,18 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
             chosen.append(s)
     chosen = _direct_first(evidence, ranked, chosen[:budget], budget)
     return _answer_parts(evidence, chosen, 2 * max_sentences)
+
+
+def _each_outlets_claim(ranked: Sequence[Sentence], passages: Sequence[Passage]) -> list[Sentence]:
+    """For each outlet a question names (of two or more), its sentence that best matches what
+    the question says that outlet reported, in the order of `ranked`."""
+    best: dict[str, Sentence] = {}
+    for s in ranked:
+        source = passages[s.passage].source
+        if s.clause > 0 and source and (source not in best or s.clause > best[source].clause):
+            best[source] = s
+    picked = {id(s) for s in best.values()}
+    return [s for s in ranked if id(s) in picked]
 
 
 def _direct_first(

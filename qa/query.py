@@ -265,6 +265,35 @@ def question_parts(question: str, hints: QueryHints) -> list[str]:
     return [p for p in parts if len(query_terms(p, question_words=True)) >= 2]
 
 
+def outlet_clauses(question: str, hints: QueryHints) -> dict[str, str]:
+    """What a question that names two or more outlets says each of them reported: the words
+    after each outlet's name up to the next ("Does the Sporting News article suggest X, while
+    Essentially Sports indicates Y?" -> {"Sporting News": "article suggest X, while",
+    "Essentially Sports": "indicates Y?"}), or before it, up to the previous one, when the
+    question states its first claim before naming any outlet ("… shocking according to Fortune,
+    and … a theory as reported by TechCrunch?"). A claim of fewer than two content words is
+    none ("Did both A and B report X?" makes one claim of both); {} when fewer than two remain."""
+    spots = []
+    for source in hints.sources:
+        words = TERM.findall(source)
+        found = re.search(r"\b" + r"\W+".join(map(re.escape, words)) + r"\b", question, re.IGNORECASE)
+        if words and found:
+            spots.append((found.start(), found.end(), source))
+    spots.sort()
+    if len(spots) < 2:
+        return {}
+    claims_first = len(query_terms(question[: spots[0][0]], question_words=True)) >= 3
+    clauses = {}
+    for n, (start, end, source) in enumerate(spots):
+        if claims_first:
+            clause = question[spots[n - 1][1] if n else 0 : start]
+        else:
+            clause = question[end : spots[n + 1][0] if n + 1 < len(spots) else len(question)]
+        if len(query_terms(clause, question_words=True)) >= 2:
+            clauses[source] = clause
+    return clauses if len(clauses) >= 2 else {}
+
+
 def fold(text: str) -> str:
     """`text` as casefolded terms joined by single spaces, for whole-word matching of names."""
     return " ".join(TERM.findall(text.casefold().replace("’", "'")))

@@ -201,6 +201,27 @@ def test_a_temporal_question_orders_articles_by_date(robots: qa.Archive) -> None
     assert {c.source for c in answer.citations} >= {"The Verge", "TechCrunch"}
 
 
+def test_each_named_outlet_is_cited_for_the_claim_the_question_makes_about_it(robots: qa.Archive) -> None:
+    question = (
+        "Did The Verge report that the Courier X1 coped with a demonstration in the rain, while "
+        "TechCrunch says the startup has 120 employees?"
+    )
+    passages = robots.retrieve(question, 8)
+    evidence = gather_evidence(question, passages, robots.sentence_vectors)
+    best = {}
+    for s in evidence.ranked:
+        source = passages[s.passage].source
+        if s.clause > best.get(source, (0.0, ""))[0]:
+            best[source] = (s.clause, s.text)
+    assert best["The Verge"][1].startswith("The event also featured a demonstration in the rain")
+    assert best["TechCrunch"][1] == "The startup now employs 120 people."
+    # A budget of one sentence still cites each outlet's claim.
+    answer = compose_answer(question, passages, robots.sentence_vectors, max_sentences=1)
+    cited = [c.excerpt[c.sentence_start : c.sentence_end] for c in answer.citations]
+    assert cited == [best["The Verge"][1], best["TechCrunch"][1]]
+    assert_citations_check_out(robots, answer)
+
+
 def test_each_part_of_a_question_gets_its_sentence(robots: qa.Archive) -> None:
     question = "How much did Lumina Robotics raise in its Series B, and where will its factory be built?"
     passages = robots.retrieve(question, 8)

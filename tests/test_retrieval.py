@@ -25,6 +25,7 @@ from qa.query import (
     QueryHints,
     bm25_tokens,
     english_stemmer,
+    outlet_clauses,
     query_terms,
     question_parts,
     read_hints,
@@ -182,6 +183,24 @@ def test_a_question_is_cut_into_parts_without_its_outlets_and_days() -> None:
     named = "Did The Independent - Sports and CBSSports.com report the Chiefs won, and did The Age say so?"
     assert question_parts(named, read_hints(named, SOURCES)) == ["report the Chiefs won"]
     assert question_parts("Who won?", QueryHints()) == []
+
+
+def test_each_named_outlet_gets_the_claim_the_question_makes_about_it() -> None:
+    after = "Does the TechCrunch article say Nvidia's revenue rose, while The Verge reports iPhones fell?"
+    assert outlet_clauses(after, read_hints(after, SOURCES)) == {
+        "TechCrunch": " article say Nvidia's revenue rose, while ",
+        "The Verge": " reports iPhones fell?",
+    }
+    # The first claim comes before any outlet is named: each claim precedes its outlet.
+    before = "Who was fired by the OpenAI board according to Fortune, and sued by Musk as TechCrunch said?"
+    assert outlet_clauses(before, read_hints(before, SOURCES)) == {
+        "Fortune": "Who was fired by the OpenAI board according to ",
+        "TechCrunch": ", and sued by Musk as ",
+    }
+    one = "What did TechCrunch report about Nvidia?"
+    assert outlet_clauses(one, read_hints(one, SOURCES)) == {}
+    both = "Did both The Verge and TechCrunch report that Nvidia's revenue rose?"
+    assert outlet_clauses(both, read_hints(both, SOURCES)) == {}
 
 
 def test_part_scores_are_bm25_of_each_part() -> None:
