@@ -201,17 +201,24 @@ def test_ctrl_c_while_indexing_says_how_to_finish(tmp_path: Path) -> None:
             body = " ".join(f"Paragraph {p} of report {n} on the harbour and the budget." for p in range(40))
             article = {"title": f"Report {n}", "body": body, "url": f"https://example.org/{n}"}
             out.write(json.dumps(article) + "\n")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "qa.cli", "index", str(articles), "--index-dir", str(tmp_path / "index")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"},
-    )
+    # A shell starts background jobs (and a CI runner may start tests) with SIGINT ignored, and a
+    # child inherits that; Ctrl-C reaches a program in a terminal with Python's handler in place.
+    ignored = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "qa.cli", "index", str(articles), "--index-dir", str(tmp_path / "index")],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        )
+    finally:
+        signal.signal(signal.SIGINT, ignored)
     assert process.stderr is not None
     for line in process.stderr:
         if line.startswith("Embedding chunks:"):
             break
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 130
+    assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
     assert stderr.splitlines()[-1] == (
         "Interrupted: the index keeps its last complete state and the chunks embedded so far; "
