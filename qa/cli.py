@@ -50,11 +50,20 @@ class PrintableFormatter(logging.Formatter):
         return printable(super().format(record))
 
 class ReportedProblems(logging.Filter):
-    """Drops the indexer's warning for each problem: `qa index` prints them all in its report,
-    and a problem shown twice (as a WARNING while reading, then in the report) reads as two."""
+    """Drops the warning logged for each problem (a record tagged `problem`): `qa index` and
+    `qa sync` print them all in their report, and a problem shown twice (as a WARNING while
+    reading, then in the report) reads as two."""
+
+    LOGGERS = ("qa.indexing", "qa.sync.run")
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not hasattr(record, "problem")
+
+    @classmethod
+    def install(cls) -> None:
+        """Filter the problems of every logger that warns of them (the indexer's and the sync's)."""
+        for name in cls.LOGGERS:
+            logging.getLogger(name).addFilter(cls())
 
 
 IndexDir = Annotated[
@@ -195,7 +204,7 @@ def index(
     if engine not in ("local", "ray"):
         raise typer.BadParameter(f"--engine must be local or ray, not {engine!r}")
     expand_paths(paths)  # a missing path is reported before an index directory is created
-    logging.getLogger("qa.indexing").addFilter(ReportedProblems())
+    ReportedProblems.install()
     try:
         with open_archive(index_dir, model, create=True) as archive, progress_bar() as bar:
             report = archive.add(
@@ -267,6 +276,7 @@ def sync(
         interval = parse_interval(every) if every else None
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--every") from None
+    ReportedProblems.install()
     with open_archive(index_dir, create=True) as archive:
         if not urls and not archive.sources():
             raise typer.BadParameter(f"no sources recorded in {archive.index_dir} yet; give a URL to sync")

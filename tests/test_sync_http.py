@@ -265,3 +265,34 @@ def test_a_post_missing_from_a_shifted_id_list_is_looked_up_before_removal(
     assert archive.sync(server.url).removed == 0 and archive.stats().articles == 2
     server.routes["/wp-json/wp/v2/posts#include"] = [Reply(200, b"[]", {"Content-Type": "application/json"})]
     assert archive.sync(server.url).removed == 1 and archive.stats().articles == 1
+
+
+def _feed(server: Server, items: list[str]) -> str:
+    """An RSS 2.0 feed at /feed of `items` (each an <item> body) on the scripted server."""
+    body = ('<?xml version="1.0"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+            f"<channel><title>Scripted</title><link>{server.url}/</link>"
+            + "".join(f"<item>{item}</item>" for item in items) + "</channel></rss>")
+    server.routes["/feed"] = [Reply(200, body.encode(), {"Content-Type": "application/rss+xml"})]
+    return server.url + "/feed"
+
+
+def _item(n: int, *, title: str | None = None, date: str = "Wed, 01 May 2024 10:00:00 GMT") -> str:
+    title_tag = "" if title is None else f"<title>{title}</title>"
+    return (f"{title_tag}<link>http://fake.test/{n}/</link><guid isPermaLink='false'>fake-{n}</guid>"
+            f"<pubDate>{date}</pubDate>"
+            f"<content:encoded><![CDATA[<p>The body of scripted entry number {n} about harbour cranes.</p>"
+            "]]></content:encoded>")
+
+
+@pytest.mark.slow
+def test_the_cli_prints_each_sync_problem_once(server: Server, tmp_path) -> None:
+    from test_cli import run_qa
+
+    linkless = '<title>Linkless</title><guid isPermaLink="false">no-link</guid>'
+    url = _feed(server, [_item(1, title="Cranes"), linkless])
+    synced = run_qa("sync", url, "--index-dir", str(tmp_path / "index"))
+    assert synced.returncode == 0, synced.stderr
+    assert "1 added" in synced.stdout, synced.stdout
+    # in the report, not also as a WARNING while syncing
+    assert (synced.stdout + synced.stderr).count("has no http(s) link") == 1, (synced.stdout, synced.stderr)
+    assert "WARNING" not in synced.stderr

@@ -166,8 +166,9 @@ def _commit(
     known: dict[str, Item], batch: Batch, progress: Progress, checkpoint: Checkpoint,
 ) -> IndexReport:
     """Publish one batch: its articles, the removals it implies and the source's new state."""
-    for problem in batch.problems:
-        log.warning("%s (%s): %s", problem.file, problem.article_id, problem.reason)
+    for problem in batch.problems:  # tagged as the indexer's are: a caller printing the report drops them
+        post = f" (post {problem.article_id})" if problem.article_id else ""
+        log.warning("%s%s: %s", problem.file, post, problem.reason, extra={"problem": problem})
     dropped = {key: known[key].article_id for key in batch.gone if key in known}
     dropped.update({
         key: known[key].article_id for key, item in batch.items.items()
