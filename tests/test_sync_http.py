@@ -17,6 +17,7 @@ import qa
 from qa.sync.http import Fetcher, HttpSettings, SourceURLError, SyncError, check_url, retry_after
 from qa.sync.run import sync_source
 from qa.sync.schedule import BackgroundSync, parse_interval
+from qa.sync.state import url_key
 
 
 @dataclass
@@ -296,3 +297,56 @@ def test_the_cli_prints_each_sync_problem_once(server: Server, tmp_path) -> None
     # in the report, not also as a WARNING while syncing
     assert (synced.stdout + synced.stderr).count("has no http(s) link") == 1, (synced.stdout, synced.stderr)
     assert "WARNING" not in synced.stderr
+
+
+def _page(server: Server, path: str, html: str) -> str:
+    server.routes[path] = [Reply(200, html.encode(), {"Content-Type": "text/html; charset=utf-8"})]
+    return server.url + path
+
+
+def test_feed_entries_far_in_the_future_or_untitled_are_kept_with_a_problem(
+    server: Server, archive: qa.Archive
+) -> None:
+    """Entries are checked as a file's records are: a date in the future is stored undated and
+    said so; an untitled entry takes its text's first words as title, and says so."""
+    page = _page(server, "/summary-only", "<html><body><article><p>A page without title or date, "
+                 "about the dredging of the old harbour.</p></article></body></html>")
+    summary_only = (f"<title>Dredging</title><link>{page}</link><guid isPermaLink='false'>s</guid>"
+                    "<pubDate>Thu, 01 Jan 2099 10:00:00 GMT</pubDate><description>Short.</description>")
+    url = _feed(server, [_item(1, title="Cranes"), _item(2, title="Tomorrow's cranes",
+                                                         date="Thu, 01 Jan 2099 10:00:00 GMT"),
+                         _item(3), summary_only])
+    report = archive.sync(url)
+    assert report.added == 4
+    reasons = {(p.article_id, p.reason) for p in report.problems}
+    future = "published date 'Thu, 01 Jan 2099 10:00:00 GMT' is in the future (2099-01-01); stored undated"
+    assert reasons == {
+        ("fake.test/2/", future), ("fake.test/3/", "empty title; used the text's first words"),
+        (url_key(page), future),
+    }
+    stored = archive.store.article
+    assert stored("fake.test/2/").published is None and stored("fake.test/1/").published is not None
+    assert stored("fake.test/3/").title == "The body of scripted entry number 3 about harbour cranes."
+    assert (stored(url_key(page)).title, stored(url_key(page)).published) == ("Dredging", None)
+
+
+def test_news_sitemap_and_wordpress_dates_in_the_future_are_problems(
+    server: Server, archive: qa.Archive
+) -> None:
+    page = _page(server, "/undated", "<html><head><title>Quay</title></head><body><article><p>An undated "
+                 "page about the new quay wall.</p></article></body></html>")
+    sitemap = ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+               'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
+               f"<url><loc>{page}</loc><news:news><news:publication_date>2099-03-01T08:00:00Z"
+               "</news:publication_date><news:title>Quay</news:title></news:news></url></urlset>")
+    server.routes["/news.xml"] = [Reply(200, sitemap.encode(), {"Content-Type": "application/xml"})]
+    report = archive.sync(server.url + "/news.xml")
+    assert [(p.article_id, p.reason) for p in report.problems] == [(url_key(page), (
+        "sitemap date '2099-03-01T08:00:00Z' is in the future (2099-03-01); stored undated"))]
+    assert archive.store.article(url_key(page)).published is None
+
+    future = {**_post(1, "2024-05-01T10:00:00"), "date_gmt": "2099-05-01T10:00:00"}
+    _fake_wordpress(server, [future])
+    report = archive.sync(server.url)
+    assert [p.reason for p in report.problems] == [
+        "published date '2099-05-01T10:00:00' is in the future (2099-05-01); stored undated"]

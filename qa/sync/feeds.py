@@ -12,11 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import feedparser
 
 from qa.sources.common import (
+    RecordContext,
     clean_body,
     clean_title,
     clean_url,
@@ -24,7 +26,6 @@ from qa.sources.common import (
     first_words,
     host_of,
     names,
-    parse_datetime,
 )
 from qa.sync.common import Batch, later
 from qa.sync.http import Fetcher, SyncError
@@ -44,19 +45,28 @@ def _stamp(entry: Any) -> str:
     return hashlib.sha256(json.dumps(fields, default=str).encode()).hexdigest()[:32]
 
 
-def _entry_article(entry: Any, article_id: str, link: str, source_url: str) -> Article | None:
+def _dates(entry: Any, ctx: RecordContext) -> tuple[datetime | None, datetime | None]:
+    """(published, modified) of an entry, checked as a file's dates are (a date in the future or
+    not a date is a problem noted in `ctx`); an entry without `published` is dated by `updated`."""
+    modified = ctx.date(_updated(entry), "modified")
+    return ctx.date(entry.get("published"), "published") or modified, modified
+
+
+def _entry_article(entry: Any, article_id: str, link: str, ctx: RecordContext) -> Article | None:
     html = "\n".join(c.get("value") or "" for c in entry.get("content") or [])
     text = clean_body(html) if html.strip() else ""
     if not text:
         return None
-    title = clean_title(entry.get("title") or "") or first_words(text)
+    title = clean_title(entry.get("title") or "")
+    if not title:
+        ctx.notes.append("empty title; used the text's first words")
+        title = first_words(text)
+    published, modified = _dates(entry, ctx)
     return Article(
-        id=article_id, title=title, text=text, url=link,
-        published=parse_datetime(entry.get("published")) or parse_datetime(_updated(entry)),
-        modified=parse_datetime(_updated(entry)),
+        id=article_id, title=title, text=text, url=link, published=published, modified=modified,
         authors=names(entry.get("authors") or entry.get("author") or []),
         categories=names([t.get("term") for t in entry.get("tags") or [] if isinstance(t, dict)]),
-        source=host_of(link), content_hash=content_hash(title, text), source_file=source_url,
+        source=host_of(link), content_hash=content_hash(title, text), source_file=ctx.path,
     )
 
 
@@ -81,7 +91,7 @@ def sync_feed(fetcher: Fetcher, source: SourceRow, known: dict[str, Item]) -> It
         raise SyncError(f"{response.url} is not an RSS or Atom feed any more ({reason})")
     batch = Batch()
     failed = False
-    for entry in parsed.entries:
+    for index, entry in enumerate(parsed.entries):
         link = clean_url(entry.get("link"))
         if not link:
             batch.problems.append(Problem(source.url, f"entry {entry.get('id') or entry.get('title')!r} "
@@ -96,15 +106,19 @@ def sync_feed(fetcher: Fetcher, source: SourceRow, known: dict[str, Item]) -> It
             batch.problems.append(Problem(source.url, PROTECTED, article_id))
             batch.items[key] = Item(None, stamp)
             continue
-        article = _entry_article(entry, article_id, link, source.url)
+        ctx = RecordContext(source.url, index)
+        article = _entry_article(entry, article_id, link, ctx)
+        problems: list[Problem] = []
         if article is None:
-            published = parse_datetime(entry.get("published")) or parse_datetime(_updated(entry))
+            dates = RecordContext(source.url, index)
             article, problems = fetch_page(fetcher, link, article_id, source.url,
-                                           title=clean_title(entry.get("title") or ""), published=published)
-            batch.problems.extend(problems)
-            if article is None and any("try again" in p.reason for p in problems):
-                failed = True
-                continue
+                                           title=clean_title(entry.get("title") or ""),
+                                           published=_dates(entry, dates)[0], date_notes=dates.notes)
+        batch.problems.extend(Problem(source.url, note, article_id) for note in ctx.notes)
+        batch.problems.extend(problems)
+        if article is None and any("try again" in p.reason for p in problems):
+            failed = True
+            continue
         batch.items[key] = Item(article.id if article else None, stamp)
         if article is not None:
             batch.articles.append(article)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import datetime
 
 from qa.sources.common import content_hash
@@ -21,11 +22,13 @@ def is_password_form(html: str) -> bool:
 
 def fetch_page(
     fetcher: Fetcher, url: str, article_id: str, source_url: str, *,
-    title: str = "", published: datetime | None = None,
+    title: str = "", published: datetime | None = None, date_notes: Sequence[str] = (),
 ) -> tuple[Article | None, list[Problem]]:
     """The article on the page at `url`, under `article_id`; None with the reason when the page
     cannot be fetched or has no article text. `title` and `published` (from the feed or
-    sitemap) fill what the page itself does not say."""
+    sitemap) fill what the page itself does not say; `date_notes` (the problems of the date
+    that gave `published`, such as one in the future) are reported when the page has no date
+    of its own, the case where that date would have been used."""
     try:
         response = fetcher.get(url)
     except SyncError as exc:
@@ -40,7 +43,12 @@ def fetch_page(
     if not articles:
         return None, problems
     article = articles[0]
-    title = article.title if article.title and not _generated(problems) else (title or article.title)
+    if title and _generated(problems):  # the page has none: the feed's or sitemap's title it is
+        problems = [p for p in problems if not _generated([p])]
+    else:
+        title = article.title
+    if article.published is None:
+        problems.extend(Problem(source_url, note, article_id) for note in date_notes)
     article = dataclasses.replace(
         article, id=article_id, title=title, url=article.url or response.url,
         published=article.published or published, source_file=source_url,

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from qa.sources.common import clean_url, parse_datetime
+from qa.sources.common import RecordContext, clean_url, parse_datetime
 from qa.sync.common import Batch, later
 from qa.sync.http import Fetcher, SyncError, site_of
 from qa.sync.pages import fetch_page
@@ -33,6 +33,7 @@ _WP_PAGES = re.compile(r"wp-sitemap-posts-page-")
 @dataclass
 class Listing:
     urls: dict[str, tuple[str, str | None, str]] = field(default_factory=dict)  # key -> (loc, lastmod, title)
+    date_notes: dict[str, list[str]] = field(default_factory=dict)  # key -> problems of its date
     problems: list[Problem] = field(default_factory=list)
     complete: bool = True
     news: bool = False
@@ -90,9 +91,11 @@ def _walk(fetcher: Fetcher, url: str, listing: Listing, root_url: str, pages: bo
             continue
         news_date = _child_text(entry, "news", "publication_date")
         listing.news |= news_date is not None or _child_text(entry, "news", "title") is not None
-        lastmod = parse_datetime(_child_text(entry, "lastmod") or news_date)
+        dates = RecordContext(root_url, 0)
+        lastmod = dates.date(_child_text(entry, "lastmod") or news_date, "sitemap")
         title = _child_text(entry, "news", "title") or ""
         listing.urls[url_key(loc)] = (loc, lastmod.isoformat() if lastmod else None, title)
+        listing.date_notes[url_key(loc)] = dates.notes
 
 
 def sync_sitemap(fetcher: Fetcher, source: SourceRow, known: dict[str, Item]) -> Iterator[Batch]:
@@ -112,8 +115,11 @@ def sync_sitemap(fetcher: Fetcher, source: SourceRow, known: dict[str, Item]) ->
         batch = first if start == 0 else Batch()
         for key in todo[start : start + BATCH_PAGES]:
             loc, lastmod, title = listing.urls[key]
-            article, problems = fetch_page(fetcher, loc, key, source.url, title=title,
-                                           published=parse_datetime(lastmod) if listing.news else None)
+            article, problems = fetch_page(
+                fetcher, loc, key, source.url, title=title,
+                published=parse_datetime(lastmod) if listing.news else None,
+                date_notes=listing.date_notes[key] if listing.news else (),
+            )
             batch.problems.extend(problems)
             if article is None and any("try again" in p.reason for p in problems):
                 continue
