@@ -219,3 +219,35 @@ def default_index_dir(environ: dict[str, str] | None = None) -> Path:
     """QA_INDEX_DIR, else ./qa-index."""
     env = os.environ if environ is None else environ
     return Path(env.get("QA_INDEX_DIR") or DEFAULT_INDEX_DIR)
+
+
+DEFAULT_PORT = 7860
+# The whole numbers Gradio reads from the environment as it is imported (a bad value fails
+# inside its import, as a traceback naming no variable): variable -> (least, most, default).
+GRADIO_NUMBERS = {
+    "GRADIO_SERVER_PORT": (1, 65535, DEFAULT_PORT),
+    "GRADIO_NUM_PORTS": (1, None, 100),
+    "GRADIO_NODE_NUM_PORTS": (1, None, 100),
+}
+
+
+def gradio_port_from_env(environ: dict[str, str] | None = None) -> int:
+    """GRADIO_SERVER_PORT, else 7860; call it before Gradio is imported (the CLI and the app do).
+
+    Raises:
+        SettingsError: it, or another number Gradio reads on import (GRADIO_NUM_PORTS), is not
+            a whole number in its range; the message names the variable.
+    """
+    env = os.environ if environ is None else environ
+    values = {}
+    for variable, (least, most, default) in GRADIO_NUMBERS.items():
+        raw = env.get(variable)
+        next_step = f"fix it or unset it (default {default})"
+        try:
+            values[variable] = default if raw is None else int(raw)
+        except ValueError:
+            raise SettingsError(f"{variable}={raw!r} is not a whole number; {next_step}") from None
+        if values[variable] < least or (most is not None and values[variable] > most):
+            span = f"between {least} and {most}" if most else f"at least {least}"
+            raise SettingsError(f"{variable}={raw!r}: must be {span}; {next_step}")
+    return values["GRADIO_SERVER_PORT"]

@@ -61,6 +61,19 @@ def test_a_bad_setting_in_the_environment_is_one_line(tmp_path: Path) -> None:
     assert result.stderr == "error: QA_K='five' is not a whole number; fix it or unset it (default 5)\n"
 
 
+def test_a_port_gradio_cannot_read_is_one_line_before_gradio_starts(tmp_path: Path) -> None:
+    """Gradio reads GRADIO_SERVER_PORT as it is imported; a bad one used to be its traceback."""
+    app_py = Path(__file__).resolve().parents[1] / "app.py"
+    expected = "error: GRADIO_SERVER_PORT='abc' is not a whole number; fix it or unset it (default 7860)\n"
+    env = {**os.environ, "GRADIO_SERVER_PORT": "abc", "QA_INDEX_DIR": str(tmp_path / "index")}
+    served = subprocess.run([sys.executable, str(app_py)], capture_output=True, text=True, timeout=120,
+                            env=env)
+    assert (served.returncode, served.stderr) == (1, expected)
+    served = run_qa("serve", "--port", "8123", env=env)
+    assert (served.returncode, served.stderr) == (1, expected)
+    assert not (tmp_path / "index").exists()
+
+
 @pytest.mark.slow
 def test_a_model_that_is_not_here_is_one_line(tmp_path: Path, seed_file: Path) -> None:
     index_dir = tmp_path / "index"

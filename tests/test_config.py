@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.config import Settings
+from qa.config import Settings, gradio_port_from_env
 from qa.errors import QAError, SettingsError
 
 
@@ -29,3 +29,23 @@ def test_a_value_its_setting_cannot_take_names_the_variable(variable: str, value
         Settings.from_env({"QA_CHUNK_TOKENS": "128", variable: value})
     assert str(raised.value).startswith(says)
     assert isinstance(raised.value, QAError) and isinstance(raised.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("environ", "says"),
+    [
+        ({"GRADIO_SERVER_PORT": "abc"},
+         "GRADIO_SERVER_PORT='abc' is not a whole number; fix it or unset it (default 7860)"),
+        ({"GRADIO_SERVER_PORT": "70000"}, "GRADIO_SERVER_PORT='70000': must be between 1 and 65535;"),
+        ({"GRADIO_NUM_PORTS": "0"}, "GRADIO_NUM_PORTS='0': must be at least 1; fix it or unset it"),
+    ],
+)
+def test_a_gradio_number_that_gradio_cannot_read_names_the_variable(environ: dict, says: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        gradio_port_from_env(environ)
+    assert str(raised.value).startswith(says)
+
+
+def test_the_chat_port_comes_from_gradio_server_port() -> None:
+    assert gradio_port_from_env({}) == 7860
+    assert gradio_port_from_env({"GRADIO_SERVER_PORT": " 8081 ", "GRADIO_NUM_PORTS": "5"}) == 8081

@@ -14,7 +14,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from qa.archive import Archive
-from qa.config import Settings, default_index_dir
+from qa.config import Settings, default_index_dir, gradio_port_from_env
 from qa.errors import QAError, ServeError
 from qa.indexing import PROGRESS_LABELS
 from qa.llm import LLMConfig
@@ -129,11 +129,12 @@ def main(
 
     Raises:
         ServeError: the port is in use, or the host is not an address of this machine.
+        SettingsError: GRADIO_SERVER_PORT is not a port.
     """
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     host = host or os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1"
-    port = port or int(os.environ.get("GRADIO_SERVER_PORT") or 7860)
+    port = port or gradio_port_from_env()
     credentials = parse_auth(auth if auth is not None else os.environ.get("QA_AUTH"))
     warning = exposure_warning(host, credentials)
     if warning:
