@@ -28,6 +28,8 @@ import app
 import qa
 from embeddings.encoder import Encoder
 from qa import query
+from qa.answer import cite
+from qa.chunking import chunk_article, sentence_spans
 from qa.cli import app as cli_app
 from qa.ui import handlers, layout, render, serve
 from qa.ui.handlers import ANY_OUTLET, ChatHandlers
@@ -208,6 +210,48 @@ def test_one_card_per_article_with_every_cited_sentence_highlighted() -> None:
     marks = re.findall(r'<mark id="[^"]*">(.*?)</mark>', markup)
     assert marks == ["First one here.", "Second one here.", "Third one here.", "Fourth one here.",
                      "A far paragraph, said the report.", "The cited sentence."]
+
+
+def test_overlapping_excerpts_of_one_article_show_each_sentence_once() -> None:
+    one = "Cranes arrived. Work began at the quay. The port closed early. Trucks waited outside."
+    two = "The port closed early. Trucks waited outside. Ships anchored offshore. Talks resumed."
+    bridge = "Trucks waited outside. Ships anchored offshore."
+    end = "Ships anchored offshore. Talks resumed. The strike ended."
+    def cited(n: int, excerpt: str, sentence: str) -> qa.Citation:
+        start = excerpt.index(sentence)
+        return citation(n=n, excerpt=excerpt, sentence_start=start, sentence_end=start + len(sentence))
+
+    answer = qa.Answer(question="q", text="[1] [2] [3] [4]", citations=(
+        cited(1, one, "Work began at the quay."), cited(2, end, "Talks resumed."),
+        cited(3, two, "Ships anchored offshore."),  # bridges the two above
+        cited(4, bridge, "Trucks waited outside."),
+    ))
+    markup = render.render_answer(answer, turn=0)
+    assert sum(t == "blockquote" for t, _ in parse(markup).tags) == 1
+    for sentence in ("The port closed early.", "Trucks waited outside.", "Ships anchored offshore."):
+        assert markup.count(sentence) == 1, sentence
+    assert re.findall(r'<mark id="qa-src-0-(\d)">(.*?)</mark>', markup) == [
+        ("1", "Work began at the quay."), ("4", "Trucks waited outside."), ("3", "Ships anchored offshore."),
+        ("2", "Talks resumed.")]
+
+
+def test_excerpts_of_neighbouring_chunks_are_joined_on_the_card(encoder) -> None:
+    """Chunks overlap by `chunk_overlap` sentences: citing a sentence before the shared one in a
+    chunk and one after it in the next chunk gives excerpts that both hold the shared sentence."""
+    text = " ".join(f"Sentence number {i} says the ministers agreed on point {i}." for i in range(40))
+    article = qa.Article(id="a", title="Agreements", text=text)
+    first, second = chunk_article(article, encoder.count_tokens, max_tokens=64, overlap=1)[:2]
+    citations = []
+    for n, (chunk, which) in enumerate([(first, -2), (second, 1)], start=1):
+        passage = qa.Passage(text=chunk.text, score=1.0, chunk_id=chunk.ordinal, article_id="a",
+                             title="Agreements", url=None, published=None, start=chunk.start, end=chunk.end)
+        spans = sentence_spans(chunk.text)
+        citations.append(cite(n, passage, spans, *spans[which]))
+    shared = second.text[slice(*sentence_spans(second.text)[0])]
+    assert shared in citations[0].excerpt and shared in citations[1].excerpt
+    markup = render.render_answer(qa.Answer(question="q", text="[1] [2]", citations=tuple(citations)))
+    assert markup.count(shared) == 1
+    assert sum(t == "blockquote" for t, _ in parse(markup).tags) == 1
 
 
 def test_an_abstention_lists_leads_without_citations() -> None:

@@ -9,6 +9,7 @@ These are pure functions of their arguments; tests call them without Gradio.
 from __future__ import annotations
 
 import html
+import itertools
 import re
 from collections.abc import Sequence
 from datetime import datetime
@@ -108,24 +109,76 @@ def group_by_article(citations: Sequence[Citation]) -> list[list[Citation]]:
     return list(groups.values())
 
 
-def _excerpts(citations: Sequence[Citation]) -> list[tuple[str, list[tuple[int, int, int]]]]:
-    """(excerpt, [(start, end, n), ...]) blocks: a cited sentence found in an earlier citation's
-    excerpt of the same article is highlighted there rather than shown again."""
-    blocks: list[tuple[str, list[tuple[int, int, int]]]] = []
+Mark = tuple[int, int, int]  # (start, end, n): cited sentence n at text[start:end]
+Block = tuple[str, list[Mark]]
+MIN_OVERLAP = 12  # characters two excerpts must share to be read as one stretch of the article
+
+
+def _overlap(left: str, right: str) -> int:
+    """The length of the longest end of `left` that begins `right` (0 under MIN_OVERLAP)."""
+    for k in range(min(len(left), len(right)), MIN_OVERLAP - 1, -1):
+        if left.endswith(right[:k]):
+            return k
+    return 0
+
+
+def _shift(marks: Sequence[Mark], by: int) -> list[Mark]:
+    return [(start + by, end + by, n) for start, end, n in marks]
+
+
+def _join(a: Block, b: Block) -> Block | None:
+    """`a` and `b` as one block when one excerpt holds the other or they overlap end to start
+    (neighbouring chunks of an article share `chunk_overlap` sentences, and so can two excerpts
+    of it); None when they do not, or when a sentence would carry two marks."""
+    (text_a, marks_a), (text_b, marks_b) = a, b
+    joined: Block | None = None
+    if (at := text_a.find(text_b)) >= 0:
+        joined = text_a, marks_a + _shift(marks_b, at)
+    elif (at := text_b.find(text_a)) >= 0:
+        joined = text_b, _shift(marks_a, at) + marks_b
+    elif k := _overlap(text_a, text_b):
+        joined = text_a + text_b[k:], marks_a + _shift(marks_b, len(text_a) - k)
+    elif k := _overlap(text_b, text_a):
+        joined = text_b + text_a[k:], _shift(marks_a, len(text_b) - k) + marks_b
+    if joined is None:
+        return None
+    spans = sorted(joined[1])
+    if any(end > start for (_, end, _), (start, _, _) in zip(spans, spans[1:], strict=False)):
+        return None
+    return joined
+
+
+def _excerpts(citations: Sequence[Citation]) -> list[Block]:
+    """(excerpt, [(start, end, n), ...]) blocks of one article in which no sentence shows twice:
+    overlapping excerpts are joined into one, and a cited sentence found in an earlier excerpt
+    is highlighted there rather than shown again."""
+    blocks: list[Block] = []
     for c in citations:
+        block: Block = (c.excerpt, [(c.sentence_start, c.sentence_end, c.n)])
         sentence = c.excerpt[c.sentence_start : c.sentence_end]
-        for text, marks in blocks:
-            start = c.sentence_start if text == c.excerpt else text.find(sentence)
+        for i, (text, marks) in enumerate(blocks):
+            if joined := _join((text, marks), block):
+                blocks[i] = joined
+                break
+            start = text.find(sentence)
             end = start + len(sentence)
             if sentence and start >= 0 and all(end <= a or start >= b for a, b, _ in marks):
                 marks.append((start, end, c.n))
                 break
         else:
-            blocks.append((c.excerpt, [(c.sentence_start, c.sentence_end, c.n)]))
+            blocks.append(block)
+    return _join_all(blocks)
+
+
+def _join_all(blocks: list[Block]) -> list[Block]:
+    """Blocks joined until no two overlap (a later excerpt can bridge two earlier ones)."""
+    for i, j in itertools.combinations(range(len(blocks)), 2):
+        if joined := _join(blocks[i], blocks[j]):
+            return _join_all([*blocks[:i], joined, *blocks[i + 1 : j], *blocks[j + 1 :]])
     return blocks
 
 
-def _excerpt_html(text: str, marks: Sequence[tuple[int, int, int]], turn: int) -> str:
+def _excerpt_html(text: str, marks: Sequence[Mark], turn: int) -> str:
     """One excerpt with each cited sentence in a <mark> that [n] links to, and some context."""
     marks = sorted(marks)
     before, _, after = excerpt_window(text, marks[0][0], max(end for _, end, _ in marks))
