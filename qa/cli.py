@@ -9,6 +9,7 @@ import re
 import sys
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -18,9 +19,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from qa.archive import Archive
 from qa.config import AnswerWeights, Settings, default_index_dir, gradio_port_from_env
-from qa.errors import IndexNotFoundError, QAError
+from qa.errors import IndexNotFoundError, InvalidQueryError, QAError
 from qa.indexing import PROGRESS_LABELS
 from qa.llm import LLMConfig
+from qa.query import parse_day
 from qa.sources import expand_paths
 from qa.sync.schedule import SyncOutcome
 from qa.types import Answer, IndexReport
@@ -230,15 +232,36 @@ def ask(
         typer.Option("--k", min=1, help=f"Passages to answer from (default: {AnswerWeights().passages}, or "
                      "QA_K when larger, as in the chat)."),
     ] = None,
+    after: Annotated[
+        str | None, typer.Option(metavar="YYYY-MM-DD", help="Only articles published on or after this day.")
+    ] = None,
+    before: Annotated[
+        str | None, typer.Option(metavar="YYYY-MM-DD", help="Only articles published on or before this day.")
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option(metavar="OUTLET", help="Only this outlet's articles (e.g. koreapro.org).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
 ) -> None:
     """Answer a question from the index, with cited excerpts."""
+    published_after = _day_option("--after", after)
+    published_before = _day_option("--before", before, end_of_day=True)
     with open_filled_archive(index_dir) as archive:
-        answer = archive.ask(question, k=k)
+        answer = archive.ask(
+            question, k=k, published_after=published_after, published_before=published_before, source=source
+        )
     if as_json:
         out.print_json(json.dumps(answer.to_dict()))
     else:
         print_answer(answer)
+
+
+def _day_option(option: str, value: str | None, *, end_of_day: bool = False) -> datetime | None:
+    """A day given to `option`, read as the chat and its remote API read theirs."""
+    try:
+        return parse_day(value, end_of_day=end_of_day)
+    except InvalidQueryError as exc:
+        raise InvalidQueryError(f"{option}: {exc}") from None
 
 
 def print_outcome(outcome: SyncOutcome) -> None:

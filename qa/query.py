@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -300,6 +300,38 @@ def fold(text: str) -> str:
 
 
 # -- filters --------------------------------------------------------------------------------------
+
+
+def parse_day(value: Any, *, end_of_day: bool = False) -> datetime | None:
+    """A day filter as an aware UTC datetime: the start of the day, or with `end_of_day` its last
+    microsecond (so "before 2024-08-31" keeps that day). From the chat's date pickers, the remote
+    API and `qa ask --after/--before`: an ISO date string, a timestamp or a datetime.
+
+    Raises:
+        InvalidQueryError: not a date ("use YYYY-MM-DD"), or out of range.
+    """
+    if value in (None, ""):
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            day = datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise InvalidQueryError(f"{value!r} is not a date in range; use YYYY-MM-DD.") from None
+    elif isinstance(value, datetime):
+        day = value
+    else:
+        text = str(value).strip()[:40]
+        try:
+            day = datetime.fromisoformat(text)
+        except ValueError:
+            raise InvalidQueryError(f"{text!r} is not a date; use YYYY-MM-DD.") from None
+    if day.tzinfo is None:
+        day = day.replace(tzinfo=UTC)
+    day = day.replace(hour=0, minute=0, second=0, microsecond=0)
+    try:
+        return day + timedelta(days=1, microseconds=-1) if end_of_day else day
+    except OverflowError:
+        raise InvalidQueryError(f"{day.date().isoformat()} is too far ahead; use YYYY-MM-DD.") from None
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,13 @@ def test_a_port_gradio_cannot_read_is_one_line_before_gradio_starts(tmp_path: Pa
     assert not (tmp_path / "index").exists()
 
 
+@pytest.mark.parametrize(("option", "value"), [("--after", "2024-13-01"), ("--before", "last week")])
+def test_a_date_filter_that_is_not_a_date_is_one_line(tmp_path: Path, option: str, value: str) -> None:
+    asked = run_qa("ask", "Who?", option, value, "--index-dir", str(tmp_path / "none"))
+    expected = f"error: {option}: {value!r} is not a date; use YYYY-MM-DD.\n"
+    assert (asked.returncode, asked.stderr) == (1, expected)
+
+
 @pytest.mark.slow
 def test_a_model_that_is_not_here_is_one_line(tmp_path: Path, seed_file: Path) -> None:
     index_dir = tmp_path / "index"
@@ -118,6 +125,19 @@ def test_index_then_ask_json(tmp_path: Path, seed_file: Path) -> None:
         assert answer == json.loads(json.dumps(archive.ask("What was agreed in Jinan?").to_dict()))
     refused = run_qa("ask", "What was agreed in Jinan?", "--k", "0", env={"QA_INDEX_DIR": str(index_dir)})
     assert refused.returncode == 2 and "--k" in refused.stderr
+
+    # the filters of Archive.ask, the days read as the chat reads them
+    env = {"QA_INDEX_DIR": str(index_dir)}
+    window = ["--after", "2024-08-01", "--before", "2024-08-31", "--source", "koreapro.org"]
+    within = run_qa("ask", "What was agreed in Jinan?", *window, "--json", env=env)
+    assert within.returncode == 0, within.stderr
+    assert json.loads(within.stdout) == answer
+    for option, value, says in [("--after", "2024-09-01", "published on or after 2024-09-01"),
+                                ("--before", "2024-08-19", "published on or before 2024-08-19"),
+                                ("--source", "other.example", "from other.example")]:
+        outside = run_qa("ask", "What was agreed in Jinan?", option, value, env=env)
+        assert outside.returncode == 0, outside.stderr
+        assert outside.stdout.startswith(f"No article in the archive is {says}: the filters exclude"), option
 
     found = "Jeong also visited the Korea-China Industrial Cooperation Park in Yantai City"
     questions = tmp_path / "questions.json"

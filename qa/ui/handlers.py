@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from qa.archive import Archive
 from qa.errors import InvalidQueryError, QAError
 from qa.indexing import Progress
-from qa.query import check_length, rewrite_follow_up
+from qa.query import check_length, parse_day, rewrite_follow_up
 from qa.sources import ARTICLE_SUFFIXES
 from qa.types import Answer, IndexReport
 from qa.ui.render import (
@@ -36,32 +35,6 @@ ANY_OUTLET = "Any outlet"
 Chat = list[dict[str, str]]
 # One frame of a streamed turn: (the question box's new value, the chat, the questions searched).
 Frame = tuple[str, Chat, list[str]]
-
-
-def parse_day(value: Any, *, end_of_day: bool = False) -> datetime | None:
-    """A date from the date pickers (string, timestamp or datetime) as an aware UTC datetime."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        try:
-            day = datetime.fromtimestamp(value, UTC)
-        except (OverflowError, OSError, ValueError):
-            raise InvalidQueryError(f"{value!r} is not a date in range; use YYYY-MM-DD.") from None
-    elif isinstance(value, datetime):
-        day = value
-    else:
-        text = str(value).strip()[:40]
-        try:
-            day = datetime.fromisoformat(text)
-        except ValueError:
-            raise InvalidQueryError(f"{text!r} is not a date; use YYYY-MM-DD.") from None
-    if day.tzinfo is None:
-        day = day.replace(tzinfo=UTC)
-    day = day.replace(hour=0, minute=0, second=0, microsecond=0)
-    try:
-        return day + timedelta(days=1, microseconds=-1) if end_of_day else day
-    except OverflowError:
-        raise InvalidQueryError(f"{day.date().isoformat()} is too far ahead; use YYYY-MM-DD.") from None
 
 
 def search_options(after: Any, before: Any, outlet: str | None, k: Any) -> dict[str, Any]:
