@@ -235,6 +235,18 @@ def test_overlapping_excerpts_of_one_article_show_each_sentence_once() -> None:
         ("2", "Talks resumed.")]
 
 
+def test_excerpts_that_share_only_part_of_a_word_stay_apart() -> None:
+    cut = "The port closed. Ships wait at the port"  # a chunk split inside an over-long sentence
+    other = "Ships wait at the portal gates. The strike ended."
+    answer = qa.Answer(question="q", text="[1] [2]", citations=(
+        citation(n=1, excerpt=cut, sentence_start=0, sentence_end=16),
+        citation(n=2, excerpt=other, sentence_start=32, sentence_end=50),
+    ))
+    markup = render.render_answer(answer, turn=0)
+    assert sum(t == "blockquote" for t, _ in parse(markup).tags) == 2
+    assert "portal gates" in markup and "portportal" not in markup
+
+
 def test_excerpts_of_neighbouring_chunks_are_joined_on_the_card(encoder) -> None:
     """Chunks overlap by `chunk_overlap` sentences: citing a sentence before the shared one in a
     chunk and one after it in the next chunk gives excerpts that both hold the shared sentence."""

@@ -115,9 +115,10 @@ MIN_OVERLAP = 12  # characters two excerpts must share to be read as one stretch
 
 
 def _overlap(left: str, right: str) -> int:
-    """The length of the longest end of `left` that begins `right` (0 under MIN_OVERLAP)."""
+    """The length of the longest end of `left` that begins `right` and ends where a word of
+    `right` ends (0 under MIN_OVERLAP)."""
     for k in range(min(len(left), len(right)), MIN_OVERLAP - 1, -1):
-        if left.endswith(right[:k]):
+        if left.endswith(right[:k]) and (k == len(right) or right[k].isspace()):
             return k
     return 0
 
