@@ -13,6 +13,7 @@ reading order with [n] markers and `Citation`s whose links scroll to the cited s
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -39,7 +40,7 @@ from qa.query import (
     read_hints,
     stem,
 )
-from qa.sentences import holds, is_statement, sentence_kind
+from qa.sentences import holds, is_statement, sentence_kind, sign_at
 from qa.types import Answer, Citation, Passage
 
 ABSTAIN_TEXT = "The archive does not seem to answer this."
@@ -195,7 +196,12 @@ def gather_evidence(
     lexical = _lexical_scores(question, passages, candidates, sets, w)
     prior = [_prior(s.passage) for s in candidates]
     asked = asked_for(question)
-    fits = [w.kind * fits_kind(asked, c, passages[c.passage], w) for c in candidates]
+    # The kind of answer reorders what is about the question; it does not make a sentence of a
+    # passage that shares none of its terms relevant ("The council approved the budget" for
+    # "What was agreed in Jinan?").
+    terms = key_stems(question)
+    about = [bool(terms & key_stems(f"{p.title} {p.text}")) for p in passages]
+    fits = [w.kind * (about[c.passage] and fits_kind(asked, c, passages[c.passage], w)) for c in candidates]
     first = [lx + w.shortlist_prior * pr + ft for lx, pr, ft in zip(lexical, prior, fits, strict=True)]
     # A question of few key terms gives the lexical pass little to go on: embed more.
     budget = embed_budget if len(key_stems(question)) >= w.few_terms else w.few_terms_factor * embed_budget
@@ -332,8 +338,29 @@ def fits_kind(
         named = any(w in text for name in asked.names for w in name.split() if len(w) > 2)
         return named and holds(kind, text)
     if kind == AnswerKind.SAID:
-        return holds(kind, text) and (not asked.speaker or any(w in text for w in asked.speaker))
+        return holds(kind, text) and (not asked.speaker or _speaks(text, asked))
     return holds(kind, text)
+
+
+def _speaks(text: str, asked: AskedFor) -> bool:
+    """Whether the speaker of "what did X say about Y" is the one speaking in `text`: X is
+    named, and when Y is named too, the name nearest before the reporting verb or quotation (or
+    nearest after it, when none comes before) is X's ("Arteta said Pochettino…", "…, said
+    Arteta", not "Pochettino says Arteta…")."""
+    if not any(w in text for w in asked.speaker):
+        return False
+    verb = sign_at(AnswerKind.SAID, text)
+    others = [w for name in asked.names for w in name.split()[-1:] if w not in asked.speaker]
+    if verb is None or not any(w in text for w in others):
+        return True
+    places = [
+        (m.start(), w in asked.speaker)
+        for w in (*asked.speaker, *others)
+        for m in re.finditer(rf"\b{re.escape(w)}\b", text)
+    ]
+    before = [p for p in places if p[0] < verb]
+    nearest = max(before) if before else min(places)
+    return nearest[1]
 
 
 def _lexical_scores(

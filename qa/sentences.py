@@ -182,6 +182,14 @@ _SIGNS = {
 }
 
 
+def sign_at(kind: AnswerKind, sentence: str) -> int | None:
+    """Where the first sign of the answer a question of `kind` asks for starts (`holds`), or
+    None: the reporting verb or quotation mark of "what did X say"."""
+    sign = _SIGNS.get(kind)
+    match = sign.search(sentence) if sign else None
+    return match.start() if match else None
+
+
 def holds(kind: AnswerKind, sentence: str) -> bool:
     """Whether the sentence has the sign of the answer a question of `kind` asks for: when, a
     date, a month, a year or a weekday; how many, a number or an amount; why, a reason or a

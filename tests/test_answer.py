@@ -18,9 +18,11 @@ import qa
 from embeddings.encoder import Encoder
 from qa.answer import (
     ABSTAIN_TEXT,
+    Sentence,
     SentenceVectors,
     cite,
     compose_answer,
+    fits_kind,
     focus_of,
     gather_evidence,
     text_fragment_link,
@@ -367,6 +369,23 @@ def test_a_question_names_its_subjects_and_speaker() -> None:
     assert asked.months == ((None, 11),)
     assert question_names("Who leads the Bank of Japan?") == ("Bank of Japan",)
     assert question_names("Did TechCrunch report it on 2023-10-04T20:00?") == ("TechCrunch",)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "fits"),
+    [
+        ("Arteta said Pochettino is part of his family.", True),
+        ("“He is family,” Arteta told reporters about Pochettino.", True),
+        ("Chelsea coach Mauricio Pochettino says Arsenal boss Mikel Arteta can be one of the best.", False),
+        ("Pochettino said the derby would be tough.", False),  # the speaker is not named
+        ("Arteta met Pochettino in Paris in 2001.", False),  # nobody is reported speaking
+    ],
+)
+def test_what_x_said_is_a_sentence_where_x_speaks(sentence: str, fits: bool) -> None:
+    asked = asked_for("What did Mikel Arteta say about Mauricio Pochettino?")
+    passage = qa.Passage(sentence, 1.0, chunk_id=1, article_id="a", title="t", url=None, published=None)
+    candidate = Sentence(passage=0, start=0, end=len(sentence), text=sentence, lexical=0.0)
+    assert fits_kind(asked, candidate, passage) is fits
 
 
 def test_a_question_about_a_name_the_archive_never_mentions_is_abstained(robots: qa.Archive) -> None:
