@@ -196,11 +196,14 @@ def gather_evidence(
     lexical = _lexical_scores(question, passages, candidates, sets, w)
     prior = [_prior(s.passage) for s in candidates]
     asked = asked_for(question)
-    # The kind of answer reorders what is about the question; it does not make a sentence of a
-    # passage that shares none of its terms relevant ("The council approved the budget" for
-    # "What was agreed in Jinan?").
-    terms = key_stems(question)
-    about = [bool(terms & key_stems(f"{p.title} {p.text}")) for p in passages]
+    # The kind of answer reorders what is about the question; it does not make a sentence of an
+    # article that never mentions the question's subject relevant ("The council agreed to the
+    # budget" for "What was agreed in Jinan?"). The subject is what the question names, else
+    # its key terms; an article is about it when any of its passages mentions it (the chunk
+    # stating the agreements may not repeat "Jinan").
+    subject = key_stems(" ".join(asked.names)) or key_stems(question)
+    mentioning = {p.article_id for p in passages if subject & key_stems(f"{p.title} {p.text}")}
+    about = [p.article_id in mentioning for p in passages]
     fits = [w.kind * (about[c.passage] and fits_kind(asked, c, passages[c.passage], w)) for c in candidates]
     first = [lx + w.shortlist_prior * pr + ft for lx, pr, ft in zip(lexical, prior, fits, strict=True)]
     # A question of few key terms gives the lexical pass little to go on: embed more.
