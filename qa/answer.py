@@ -198,11 +198,8 @@ def gather_evidence(
     asked = asked_for(question)
     # The kind of answer reorders what is about the question; it does not make a sentence of an
     # article that never mentions the question's subject relevant ("The council agreed to the
-    # budget" for "What was agreed in Jinan?"). The subject is what the question names, else
-    # its key terms; an article is about it when any of its passages mentions it (the chunk
-    # stating the agreements may not repeat "Jinan").
-    subject = key_stems(" ".join(asked.names)) or key_stems(question)
-    mentioning = {p.article_id for p in passages if subject & key_stems(f"{p.title} {p.text}")}
+    # budget" for "What was agreed in Jinan?").
+    mentioning = articles_about(question, passages) or set()
     about = [p.article_id in mentioning for p in passages]
     fits = [w.kind * (about[c.passage] and fits_kind(asked, c, passages[c.passage], w)) for c in candidates]
     first = [lx + w.shortlist_prior * pr + ft for lx, pr, ft in zip(lexical, prior, fits, strict=True)]
@@ -246,6 +243,18 @@ def gather_evidence(
                 ranked[n] = replace(ranked[n], clause=match)
     ranked.sort(key=lambda s: (-s.rank, s.passage, s.start))
     return Evidence(question, tuple(passages), tuple(ranked), spans, w, parts=parts)
+
+
+def articles_about(question: str, passages: Sequence[Passage]) -> set[str] | None:
+    """The articles among `passages` that mention what the question names (its key terms when
+    it names nothing) in any of their passages' titles, texts or outlet names: the chunk that
+    states Jinan's agreements need not repeat "Jinan". None when no article does."""
+    asked = asked_for(question)
+    subject = key_stems(" ".join(asked.names)) or key_stems(question)
+    found = {
+        p.article_id for p in passages if subject & key_stems(f"{p.title} {p.text} {p.source or ''}")
+    }
+    return found or None
 
 
 def _shortlist(
@@ -467,17 +476,21 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
             if s.passage in group and _is_new(s, chosen, evidence.passages):
                 chosen.append(s)
                 picked += 1
+    # Support comes from articles about what the question names: "Kraken agreed to end staking"
+    # is no support for "What was agreed in Jinan?".
+    about = articles_about(evidence.question, evidence.passages)
+    supports = [s for s in ranked if about is None or evidence.passages[s.passage].article_id in about]
     if len(groups) < 2:
         # One sentence per article first: multi-hop questions need several articles.
         articles = {evidence.passages[c.passage].article_id for c in chosen}
-        for s in ranked:
+        for s in supports:
             if len(chosen) >= budget or s.rank < floor:
                 break
             article = evidence.passages[s.passage].article_id
             if article not in articles and _is_new(s, chosen, evidence.passages):
                 chosen.append(s)
                 articles.add(article)
-    for s in ranked:
+    for s in supports:
         if len(chosen) >= budget or s.rank < floor:
             break
         if _is_new(s, chosen, evidence.passages):
@@ -501,13 +514,16 @@ def _each_outlets_claim(ranked: Sequence[Sentence], passages: Sequence[Passage])
 def _direct_first(
     evidence: Evidence, ranked: Sequence[Sentence], chosen: list[Sentence], budget: int
 ) -> list[Sentence]:
-    """`chosen`, led by a direct answer: when none of it from the leading article (the best
-    sentence's) holds the kind of answer asked for (a decision for "what was agreed", a date for
-    "when"…), that article's best sentence that does, ranked within `weights.direct_floor` of
-    the best, goes first (in place of the last pick when the budget is spent)."""
+    """`chosen`, led by a direct answer: the leading article's (the best sentence's) first
+    chosen sentence that holds the kind of answer asked for (a decision for "what was agreed", a
+    date for "when"…); when none does, that article's best sentence that does, ranked within
+    `weights.direct_floor` of the best (in place of the last pick when the budget is spent)."""
     lead = evidence.passages[ranked[0].passage].article_id
-    if not chosen or any(s.fit > 0 and evidence.passages[s.passage].article_id == lead for s in chosen):
+    if not chosen or chosen[0].fit > 0:
         return chosen
+    direct = [s for s in chosen if s.fit > 0 and evidence.passages[s.passage].article_id == lead]
+    if direct:
+        return [direct[0]] + [s for s in chosen if s is not direct[0]]
     floor = evidence.weights.direct_floor * ranked[0].rank
     for s in ranked:
         if s.rank < floor:

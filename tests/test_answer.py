@@ -272,6 +272,25 @@ def test_repeated_sentences_are_said_once(encoder: Encoder) -> None:
     assert answer.text.count("The council approved the budget on Monday.") == 1
 
 
+def test_support_comes_from_articles_about_what_the_question_names(encoder: Encoder) -> None:
+    """Issue 15: "Kraken agreed to end staking" was cited for "What was agreed in Jinan?"; and
+    the chunk stating the agreements, which does not repeat "Jinan", answers first."""
+    texts = {
+        "meeting": "Korea and Shandong held their seventh trade meeting in Jinan on Monday.",
+        "outcome": "The meeting produced 20 memorandums of understanding on batteries and shipping.",
+        "kraken": "Separately, Kraken agreed to end its staking services and pay $30 million.",
+    }
+    article = {"meeting": "korea", "outcome": "korea", "kraken": "crypto"}
+    passages = [
+        qa.Passage(text=text, score=1.0, chunk_id=i, article_id=article[name], title="News", url=None,
+                   published=None, start=100 * i if article[name] == "korea" else 0)
+        for i, (name, text) in enumerate(texts.items())
+    ]
+    answer = compose_answer("What was agreed in Jinan?", passages, encoder, min_confidence=float("-inf"))
+    assert "Kraken" not in answer.text
+    assert answer.text.startswith(texts["outcome"])
+
+
 def test_focus_drops_the_terms_the_passages_contain() -> None:
     assert focus_of("What was agreed in Jinan?", {"jinan"}) == "What was agreed in"
     assert focus_of("What was agreed in Jinan?", set()) is None
