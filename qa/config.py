@@ -95,11 +95,12 @@ class AnswerWeights:
             comparisons 0.350 -> 0.383; citing one 0.792 -> 0.797).
         leads: articles offered as leads when the archive abstains.
         kind: added to a sentence's rank (never to the confidence) when it holds the kind of
-            answer the question asks for (`qa.answer.fits_kind`) and its passage shares a key
-            term of the question; tuned on the natural questions (bench/natural-questions.json)
-            and the MultiHop-RAG dev questions together: natural questions answered 0.724 /
-            0.770 / 0.793 / 0.793 / 0.793 at 0.05 / 0.1 / 0.25 / 0.3 / 0.4, dev answers citing a
-            gold fact 0.789 at 0.1 and 0.783 at 0.3 (before the per-outlet retrieval share).
+            answer the question asks for (`qa.answer.fits_kind`) and its article mentions what
+            the question names (`qa.answer.articles_about`); tuned on the natural questions
+            (bench/natural-questions.json) and the MultiHop-RAG dev questions together: natural
+            questions answered 0.724 / 0.770 / 0.793 / 0.793 / 0.793 at 0.05 / 0.1 / 0.25 / 0.3 /
+            0.4, dev answers citing a gold fact 0.789 at 0.1 and 0.783 at 0.3 (before the
+            per-outlet retrieval share; with it, 0.805 and 0.796 at 0.3).
         kind_shortlist: the lexically best this many sentences that hold the kind of answer
             asked for are embedded too, beyond `embed_budget` (the answer often names its
             subject only as "The company", so the lexical pass ranks it low).
