@@ -39,6 +39,7 @@ from qa.query import (
     question_parts,
     read_hints,
     stem,
+    topic_of,
 )
 from qa.sentences import holds, is_statement, sentence_kind, sign_at
 from qa.types import Answer, Citation, Passage
@@ -193,7 +194,7 @@ def gather_evidence(
     spans = tuple(tuple(sentence_spans(p.text)) for p in passages)
     candidates = _candidates(passages, spans)
     sets = [key_stems(c.text) for c in candidates]
-    lexical = _lexical_scores(question, passages, candidates, sets, w)
+    lexical = _lexical_scores(topic_of(question), passages, candidates, sets, w)
     prior = [_prior(s.passage) for s in candidates]
     asked = asked_for(question)
     # The kind of answer reorders what is about the question; it does not make a sentence of an
@@ -210,6 +211,17 @@ def gather_evidence(
     keep = _shortlist(question, passages, candidates, first, budget)
     fitting = sorted((i for i, f in enumerate(fits) if f > 0), key=lambda i: -first[i])
     keep = list(dict.fromkeys(keep + fitting[: w.kind_shortlist]))
+    if asked.kind == AnswerKind.LATEST:
+        # "The latest on X" starts from the newest article's lede (`_newest_first`), which may
+        # share few words with the question: each article's first sentence is embedded too.
+        firsts: dict[str, int] = {}
+        for i in fitting:
+            article = passages[candidates[i].passage].article_id
+            if article not in firsts or _position(candidates[i], passages) < _position(
+                candidates[firsts[article]], passages
+            ):
+                firsts[article] = i
+        keep = list(dict.fromkeys(keep + list(firsts.values())))
     clauses = outlet_clauses(question, read_hints(question, sorted({p.source for p in passages if p.source})))
     clause_shares = [0.0] * len(candidates)
     for source, clause in clauses.items():
@@ -592,7 +604,20 @@ def _newest_first(evidence: Evidence) -> list[Sentence]:
         return (p.published or datetime.min.replace(tzinfo=UTC), -(p.start + s.start))
 
     newest = max(dated, key=recency)
+    # The news is told first: start from that article's lede when it was ranked at all.
+    lede_chars = evidence.weights.lede_chars
+    article = evidence.passages[newest.passage].article_id
+    ledes = [
+        s for s in ranked
+        if evidence.passages[s.passage].article_id == article and _position(s, evidence.passages) < lede_chars
+    ]
+    newest = max(ledes, key=recency) if ledes else newest
     return [newest] + [s for s in ranked if s is not newest]
+
+
+def _position(s: Sentence, passages: Sequence[Passage]) -> int:
+    """Where `s` starts in its article."""
+    return passages[s.passage].start + s.start
 
 
 def _is_new(s: Sentence, chosen: Sequence[Sentence], passages: Sequence[Passage]) -> bool:

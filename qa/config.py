@@ -104,8 +104,9 @@ class AnswerWeights:
         kind_shortlist: the lexically best this many sentences that hold the kind of answer
             asked for are embedded too, beyond `embed_budget` (the answer often names its
             subject only as "The company", so the lexical pass ranks it low).
-        latest_share: "the latest on X" starts from the newest article among the sentences
-            ranked within this share of the best.
+        latest_share: "the latest on X" starts from the lede of the newest article among the
+            sentences ranked within this share of the best (natural "latest" questions answered
+            6 / 6 / 7 of 10 at 0.85 / 0.75 / 0.7).
         lede_chars: a sentence starting within this many characters of its article is its lede.
         lead_chunks: chunks next to the best article's passages added to an answer's passages.
         latest_articles: for "the latest on X", the newest of this many best passages' articles
@@ -135,7 +136,7 @@ class AnswerWeights:
     leads: int = 3
     kind: float = 0.3
     kind_shortlist: int = 3
-    latest_share: float = 0.85
+    latest_share: float = 0.7
     lede_chars: int = 400
     lead_chunks: int = 1
     latest_articles: int = 4

@@ -501,7 +501,8 @@ _KINDS = (
     (
         AnswerKind.LATEST,
         re.compile(
-            r"^\W*\w+\b.{0,40}\b(latest|most recent|newest|so far|currently|current status|now)\b",
+            r"^\W*(what|what's|whats|any|tell|give|how|where|is|are|has|have)\b.{0,40}"
+            r"\b(latest|most recent|newest|so far|currently|current status|now)\b",
             re.IGNORECASE,
         ),
     ),
@@ -518,6 +519,23 @@ _KINDS = (
 _MONTH_ONLY = re.compile(rf"\b({_MONTH_NAMES})\b(?!\s+\d{{1,2}}\b)(?:\s+(?:of\s+)?(\d{{4}}))?", re.IGNORECASE)
 # Words that open or close a run of capitalised words without being part of the name.
 _NOT_IN_NAMES = _NOT_NAMES | frozenset(WEEKDAYS) | frozenset(MONTHS)
+
+
+# The words of "the latest on X" that ask for recency and say nothing about X.
+_RECENCY = re.compile(
+    r"\b(the )?(latest|most recent(ly)?|newest|recent(ly)?|so far|currently|current status|right now|now)\b",
+    re.IGNORECASE,
+)
+
+
+def topic_of(question: str) -> str:
+    """A question about the latest news without its words of recency ("What is the latest on
+    the EU's scrutiny of X?" -> "What is on the EU's scrutiny of X?"): a sentence that says
+    "the latest updates" is not about X for it. Other questions are returned whole ("Why is
+    the board concerned about its latest valuation?" keeps "latest")."""
+    if asked_for(question).kind != AnswerKind.LATEST:
+        return question
+    return " ".join(_RECENCY.sub(" ", question).split())
 
 
 def asked_for(question: str) -> AskedFor:

@@ -18,7 +18,7 @@ import numpy as np
 from embeddings.index import VectorIndex
 from qa.catalog import Catalog
 from qa.config import Ranking
-from qa.query import Filters, QueryHints, question_parts, read_hints
+from qa.query import Filters, QueryHints, question_parts, read_hints, topic_of
 from qa.store import Store, StoredChunk
 from qa.types import Passage
 
@@ -201,12 +201,13 @@ def rank_chunk_ids(
     keep = ids[0] >= 0
     dense = (ids[0][keep].astype(np.int64), scores[0][keep].astype(np.float64))
     lexical = (np.zeros(0, dtype=np.int64), np.zeros(0))
+    topic = topic_of(question)  # "the latest on X": X's words, not "latest updates" trackers
     if catalog.lexical is not None:
-        lexical = catalog.lexical.search(question, lexical_depth, question_words=ranking.question_words)
+        lexical = catalog.lexical.search(topic, lexical_depth, question_words=ranking.question_words)
     sentences = None
     if catalog.sentences is not None and ranking.sentence:
         depth = 50 * lexical_depth if filters else ranking.sentence_depth
-        sentences = catalog.sentences.search(question, depth, question_words=ranking.question_words)
+        sentences = catalog.sentences.search(topic, depth, question_words=ranking.question_words)
     if admitted is not None:
         dense = _restrict(dense, catalog, admitted)
         lexical = _restrict(lexical, catalog, admitted)

@@ -369,6 +369,11 @@ def test_the_highlight_and_the_text_fragment_link_cut_a_name_the_same_way() -> N
         ("What did Greg Brockman say about the board?", AnswerKind.SAID),
         ("What was agreed in Jinan?", AnswerKind.AGREED),
         ("What is the latest on Beeper Mini?", AnswerKind.LATEST),
+        ("What's the most recent news about the Cybertruck?", AnswerKind.LATEST),
+        ("Where do the EU AI Act talks stand now?", AnswerKind.LATEST),
+        # a descriptive "currently" or an outlet named "Latest … News" asks for no recency
+        ("Which company, currently in a legal dispute covered by TechCrunch, lost?", AnswerKind.OTHER),
+        ("Does the article from Business Today | Latest Stock Market News discuss Israel?", AnswerKind.OTHER),
         ("What happened at OpenAI in November?", AnswerKind.HAPPENED),
         (
             "Which company, according to both TechCrunch and The Verge, was accused of anticompetitive "
