@@ -535,7 +535,7 @@ def topic_of(question: str) -> str:
     the board concerned about its latest valuation?" keeps "latest")."""
     if asked_for(question).kind != AnswerKind.LATEST:
         return question
-    return " ".join(_RECENCY.sub(" ", question).split())
+    return re.sub(r"\s+([?.!,])", r"\1", " ".join(_RECENCY.sub(" ", question).split()))
 
 
 def asked_for(question: str) -> AskedFor:

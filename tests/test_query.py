@@ -82,3 +82,19 @@ def test_a_named_outlet_is_known_by_its_name_or_its_section() -> None:
     assert query.outlet_known("CNBC", sources)
     assert not query.outlet_known("BBC Sport", sources)
     assert not query.outlet_known("Bloomberg", sources)
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("What is the latest on the EU's scrutiny of X?", "What is on the EU's scrutiny of X?"),
+        ("What's the most recent news about Beeper Mini right now?", "What's news about Beeper Mini?"),
+        # not a question about the latest: its words stay
+        (
+            "Why is the Hipgnosis board concerned about its latest valuation?",
+            "Why is the Hipgnosis board concerned about its latest valuation?",
+        ),
+    ],
+)
+def test_the_topic_of_a_question_about_the_latest_leaves_out_its_recency(question: str, topic: str) -> None:
+    assert query.topic_of(question) == topic
