@@ -397,7 +397,7 @@ def names_in(text: str) -> list[str]:
         words = match.group().strip(".'’-").split()
         while words and words[0].lower() in _NOT_NAMES:
             words = words[1:]
-        name = " ".join(words)
+        name = re.sub(r"['’]s$", "", " ".join(words))  # "Sam Bankman-Fried's trial"
         if name and name.lower() not in _NOT_NAMES and name not in found:
             found.append(name)
     return found
@@ -407,16 +407,17 @@ def is_follow_up(question: str) -> bool:
     """Whether `question` depends on the previous one of a conversation.
 
     It does when it opens by continuing ("And what did China decide?", "What about Seoul?"), or
-    when it names no subject of its own and points back ("Who attended it?", "Why?"). A question
-    that names its own subject stands alone: "Why was Sam Altman fired by the OpenAI board?",
-    "How tall is the Gullfoss waterfall and where is it?".
+    when it names no subject of its own and points back ("Who attended it?", "Why?", "What was
+    the verdict?": the verdict of what was asked before). A question that names its own subject
+    stands alone: "Why was Sam Altman fired by the OpenAI board?", "How tall is the Gullfoss
+    waterfall and where is it?".
     """
     if _CONTINUES.match(question):
         return True
     if names_in(question):
         return False
     words = {w.lower() for w in TERM.findall(question.replace("’", "'"))}
-    return bool(words & _ANAPHORS) or bool(_ASKS_BACK.match(question))
+    return bool(words & _ANAPHORS) or "the" in words or bool(_ASKS_BACK.match(question))
 
 
 def rewrite_follow_up(question: str, previous: Sequence[str], *, max_names: int = 4) -> str:

@@ -22,6 +22,10 @@ ALTMAN = "Why was Sam Altman fired by the OpenAI board?"
          "And what did China decide? (Jinan)"),
         ("Why?", [JINAN], "Why? (Jinan)"),
         ("Who leads it now?", [ALTMAN], "Who leads it now? (Sam Altman, OpenAI)"),
+        # a question that names nothing asks about "the verdict" of what was asked before
+        ("What was the verdict?", ["What happened at Sam Bankman-Fried's trial?"],
+         "What was the verdict? (Sam Bankman-Fried)"),
+        ("What did the board decide?", [ALTMAN], "What did the board decide? (Sam Altman, OpenAI)"),
     ],
 )
 def test_follow_ups_borrow_names_from_the_previous_question(
@@ -41,7 +45,7 @@ def test_follow_ups_borrow_names_from_the_previous_question(
         # A question that names its own subject stands alone, whatever words it shares.
         (ALTMAN, ["What did SoftBank and Cubic Telecom agree?"]),
         ("How tall is the Gullfoss waterfall and where is it?", ["What was agreed in Shandong?"]),
-        ("What did the board decide?", [ALTMAN]),
+        ("What did the OpenAI board decide?", [JINAN]),
     ],
 )
 def test_other_questions_are_searched_as_asked(question: str, previous: list[str]) -> None:
