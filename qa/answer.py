@@ -19,7 +19,6 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from functools import partial
 from typing import Protocol
 from urllib.parse import quote
 
@@ -117,6 +116,7 @@ class Sentence:
     fit: float = 0.0
     shares: tuple[float, ...] = ()  # of each part of the question's key terms (`part_shares`)
     clause: float = 0.0  # match to what the question says its outlet reported (`_clause_matches`)
+    matches: tuple[float, ...] = ()  # to each part of the question (`AnswerWeights.part_lexical`)
 
     @property
     def rank(self) -> float:
@@ -253,6 +253,13 @@ def gather_evidence(
             if claim is not None:
                 match = float(vector @ claim) + w.clause_lexical * clause_shares[i]
                 ranked[n] = replace(ranked[n], clause=match)
+    if parts:
+        part_vectors = vectors.encode(list(parts))
+        for n, vector in enumerate(matrix[len(queries) :]):
+            cosines = part_vectors @ vector
+            pairs = zip(cosines, ranked[n].shares, strict=True)
+            matches = tuple(round(float(c) + w.part_lexical * share, 4) for c, share in pairs)
+            ranked[n] = replace(ranked[n], matches=matches)
     ranked.sort(key=lambda s: (-s.rank, s.passage, s.start))
     return Evidence(question, tuple(passages), tuple(ranked), spans, w, parts=parts)
 
@@ -508,7 +515,7 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
         if _is_new(s, chosen, evidence.passages):
             chosen.append(s)
     chosen = _direct_first(evidence, ranked, chosen[:budget], budget)
-    return _answer_parts(evidence, chosen, 2 * max_sentences)
+    return _answer_parts(evidence, chosen, 2 * max_sentences + w.part_room)
 
 
 def _each_outlets_claim(ranked: Sequence[Sentence], passages: Sequence[Passage]) -> list[Sentence]:
@@ -548,24 +555,20 @@ def _direct_first(
 
 def _answer_parts(evidence: Evidence, chosen: list[Sentence], limit: int) -> list[Sentence]:
     """`chosen`, plus for each part of the question that no chosen sentence answers, the
-    sentence that answers it best (see `AnswerWeights.part_margin`), up to `limit` in all."""
+    sentence that answers it best (`Sentence.matches`; see `AnswerWeights.part_margin`), up to
+    `limit` in all."""
     ranked = evidence.ranked
     w = evidence.weights
     floor = w.part_floor * ranked[0].score
     for j in range(len(evidence.parts)):
         if len(chosen) >= limit:
             break
-        answered = max((c.shares[j] for c in chosen), default=0.0)
+        answered = max((c.matches[j] for c in chosen), default=0.0)
         fresh = [s for s in ranked if s.score >= floor and _is_new(s, chosen, evidence.passages)]
-        best = max(fresh, key=partial(_part_score, part=j), default=None)
-        if best is not None and best.shares[j] >= answered + w.part_margin:
+        best = max(fresh, key=lambda s: s.matches[j], default=None)
+        if best is not None and best.matches[j] >= answered + w.part_margin:
             chosen.append(best)
     return chosen
-
-
-def _part_score(sentence: Sentence, part: int) -> float:
-    """How well `sentence` answers one part of the question, its own score breaking ties."""
-    return sentence.shares[part] + 0.1 * sentence.score
 
 
 def _named_groups(question: str, passages: Sequence[Passage]) -> list[set[int]]:

@@ -12,6 +12,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
+
 from embeddings.encoder import Encoder, EncoderError, load_encoder
 from embeddings.index import VectorIndex, set_search_threads
 from embeddings.onnx_encoder import reopen_advice
@@ -317,14 +319,18 @@ class Archive:
         the question keeps its other sentences when other articles match its words better
         ("What was agreed in Jinan?": the meeting's chunk names Jinan, the next one the 20
         memorandums it produced). For "the latest on X" that article is the newest of the best
-        `settings.answer.latest_articles`, and its lede comes first."""
+        `settings.answer.latest_articles`, and its lede comes first. Then, for each of the best
+        `settings.answer.chunk_articles` articles, its `settings.answer.article_chunks` other
+        chunks that match the question best (BM25): a multi-hop question takes one fact from
+        each of several reports, and the chunk of a report that retrieval ranked is often not
+        the one that states the fact asked for."""
         weights = self.settings.answer
         passages = self.retrieve(
             question, self.answer_k if k is None else k,
             published_after=published_after, published_before=published_before, source=source,
             per_article=max(self.settings.per_article, weights.per_article),
         )
-        if not passages or weights.lead_chunks < 1:
+        if not passages:
             return passages
         lead = passages[0].article_id
         latest = asked_for(question).kind == AnswerKind.LATEST
@@ -342,8 +348,33 @@ class Archive:
             }
             wanted = ([ordered[0]] if latest and ordered else []) + sorted(near)
             wanted = [c for c in dict.fromkeys(wanted) if c not in have][: weights.lead_chunks]
+            wanted += self._matching_chunks(db, question, passages, have.union(wanted))
             added = passages_of(self.store, db, wanted, dict.fromkeys(wanted, 0.0))
         return passages + added
+
+    def _matching_chunks(
+        self, db: sqlite3.Connection, question: str, passages: Sequence[Passage], have: set[int]
+    ) -> list[int]:
+        """For each of the best `settings.answer.chunk_articles` articles of `passages`, the ids
+        of its `settings.answer.article_chunks` chunks outside `have` of the highest positive
+        BM25 for `question`, best first (none without a lexical index)."""
+        weights = self.settings.answer
+        generation = self.store.generation(db)
+        if weights.article_chunks < 1 or generation is None:
+            return []
+        _, catalog = self._vectors_for(db, generation)
+        if catalog.lexical is None:
+            return []
+        wanted: list[int] = []
+        for article in list(dict.fromkeys(p.article_id for p in passages))[: weights.chunk_articles]:
+            ids = [c for c in self.store.article_chunk_ids(db, article) if c not in have]
+            others = np.array(ids, dtype=np.int64)
+            if not len(others):
+                continue
+            scores = catalog.lexical.part_scores([question], others)[0]
+            best = np.argsort(-scores, kind="stable")[: weights.article_chunks]
+            wanted += [int(others[i]) for i in best if scores[i] > 0]
+        return wanted
 
     def unknown_names(self, question: str) -> list[str]:
         """The names `question` mentions ("Vilnius", "Queen Margrethe") that no article of the

@@ -129,8 +129,10 @@ class AnswerWeights:
     context_terms: float = 0.5
     per_named: int = 2
     relative_floor: float = 0.6
-    part_margin: float = 0.2
+    part_margin: float = 0.05
     part_floor: float = 0.3
+    part_lexical: float = 0.5
+    part_room: int = 1
     clause_shortlist: int = 6
     clause_lexical: float = 0.5
     leads: int = 3
@@ -140,6 +142,8 @@ class AnswerWeights:
     lede_chars: int = 400
     lead_chunks: int = 1
     latest_articles: int = 4
+    chunk_articles: int = 4
+    article_chunks: int = 2
     direct_floor: float = 0.4
 
 
