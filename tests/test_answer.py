@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote
@@ -457,3 +459,77 @@ def test_jinan_keeps_its_memorandums_in_the_sample_archive_with_the_whole_corpus
     assert not answer.abstained
     assert "20 memorandums of understanding" in answer.text.split(" [1]")[0]
     assert answer.citations[0].url.startswith("https://koreapro.org/2024/08/")
+
+
+# -- every report's fact ---------------------------------------------------------------------
+
+FERRY = [
+    {
+        "title": "Harbour council approves the new ferry terminal",
+        "source": "Coast Herald",
+        "published_at": "2023-11-06 08:00:00Z",
+        "url": "https://coastherald.example/ferry-terminal",
+        "body": (
+            "The Vestby harbour council approved the new ferry terminal on Monday by nine votes to two. "
+            "The terminal will be built on the old grain quay.\n\n"
+            "Construction starts in the spring and should take two years. "
+            "The council will pay for the quay repairs from its own budget.\n\n"
+            "Local shops hope the terminal brings more visitors to the old town. "
+            "A public meeting on the design is planned for January."
+        ),
+    },
+    {
+        "title": "Nordline signs up to run the Vestby ferry terminal",
+        "source": "Ferry Weekly",
+        "published_at": "2023-11-08 08:00:00Z",
+        "url": "https://ferryweekly.example/nordline-vestby",
+        "body": (
+            "Nordline will run the Vestby ferry terminal that the harbour council approved on Monday. "
+            "How many crossings Nordline will run from the Vestby ferry terminal each day was not "
+            "in its contract.\n\n"
+            "Nordline was founded in 1962 by a family of fishermen. "
+            "Its head office is in a former cannery by the sea.\n\n"
+            "The company also owns a small museum of ship models. "
+            "Its chief executive sails in a rowing race every summer.\n\n"
+            "Nordline will run twelve daily crossings to Hessa from the terminal. "
+            "The first crossing leaves at six in the morning."
+        ),
+    },
+]
+FERRY_QUESTION = (
+    "Which council approved the Vestby ferry terminal, and how many daily crossings will Nordline "
+    "run from it?"
+)
+FERRY_FACT = "Nordline will run twelve daily crossings to Hessa from the terminal."
+
+
+@pytest.fixture(scope="module")
+def ferries(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> qa.Archive:
+    """Two reports of one story, cut into chunks of two sentences (no overlap): the second
+    report's fact is in its last chunk, two chunks from the one that matches the question best."""
+    folder = tmp_path_factory.mktemp("ferries")
+    (folder / "ferries.json").write_text(json.dumps(FERRY), encoding="utf-8")
+    settings = qa.Settings(chunk_tokens=48, chunk_overlap=0, per_article=1)
+    archive = qa.Archive(folder / "index", settings=settings, encoder=encoder)
+    assert archive.add([folder / "ferries.json"]).added == 2
+    return archive
+
+
+def test_each_report_gets_its_chunk_that_matches_the_question(ferries: qa.Archive) -> None:
+    retrieved = ferries.retrieve(FERRY_QUESTION, 2, per_article=1)
+    assert {p.article_id for p in retrieved} == {p.article_id for p in ferries.retrieve(FERRY_QUESTION, 8)}
+    assert not any(FERRY_FACT in p.text for p in retrieved)
+    # Neither report is the lead's neighbour: the other report's best other chunk is added.
+    weights = replace(ferries.settings.answer, lead_chunks=0, per_article=1)
+    settings = replace(ferries.settings, answer=weights)
+    archive = qa.Archive(ferries.index_dir, settings=settings, encoder=ferries.encoder)
+    assert any(FERRY_FACT in p.text for p in archive.answer_passages(FERRY_QUESTION, k=2))
+    without = replace(ferries.settings, answer=replace(weights, article_chunks=0))
+    plain = qa.Archive(ferries.index_dir, settings=without, encoder=ferries.encoder)
+    assert not any(FERRY_FACT in p.text for p in plain.answer_passages(FERRY_QUESTION, k=2))
+    # The answer cites each report's fact: the council's vote and Nordline's crossings.
+    answer = archive.ask(FERRY_QUESTION, k=2)
+    cited = [c.excerpt[c.sentence_start : c.sentence_end] for c in answer.citations]
+    assert FERRY_FACT in cited
+    assert any("harbour council approved" in c for c in cited)
+    assert_citations_check_out(archive, answer)
