@@ -31,6 +31,8 @@ from qa.query import (
     named_outlets,
     outlet_known,
     question_names,
+    question_parts,
+    read_hints,
     rewrite_follow_up,
 )
 from qa.ranking import passages_of, rank_chunk_ids
@@ -319,11 +321,11 @@ class Archive:
         the question keeps its other sentences when other articles match its words better
         ("What was agreed in Jinan?": the meeting's chunk names Jinan, the next one the 20
         memorandums it produced). For "the latest on X" that article is the newest of the best
-        `settings.answer.latest_articles`, and its lede comes first. Then, for each of the best
-        `settings.answer.chunk_articles` articles, its `settings.answer.article_chunks` other
-        chunks that match the question best (BM25): a multi-hop question takes one fact from
-        each of several reports, and the chunk of a report that retrieval ranked is often not
-        the one that states the fact asked for."""
+        `settings.answer.latest_articles`, and its lede comes first. Then, for a question that
+        names two or more outlets or has two or more parts (`qa.query.question_parts`), the
+        chunks `_matching_chunks` adds: such a question takes one fact from each of several
+        reports, and the chunk of a report that retrieval ranked is often not the one that
+        states the fact asked for."""
         weights = self.settings.answer
         passages = self.retrieve(
             question, self.answer_k if k is None else k,
@@ -357,10 +359,13 @@ class Archive:
     ) -> list[int]:
         """For each of the best `settings.answer.chunk_articles` articles of `passages`, the ids
         of its `settings.answer.article_chunks` chunks outside `have` of the highest positive
-        BM25 for `question`, best first (none without a lexical index)."""
+        BM25 for `question`, best first; none for a question that names fewer than two outlets
+        and has fewer than two parts, or without a lexical index."""
         weights = self.settings.answer
         generation = self.store.generation(db)
-        if weights.article_chunks < 1 or generation is None:
+        hints = read_hints(question, sorted({p.source for p in passages if p.source}))
+        several = len(hints.sources) >= 2 or len(question_parts(question, hints)) >= 2
+        if weights.article_chunks < 1 or generation is None or not several:
             return []
         _, catalog = self._vectors_for(db, generation)
         if catalog.lexical is None:

@@ -81,12 +81,16 @@ class AnswerWeights:
         per_named: sentences for each outlet or date a question names: a comparison of two
             reports shows two from each side (fact-level evidence 0.70 with one, 0.75 with two).
         relative_floor: a sentence scoring below this share of the best one is not said.
-        part_margin, part_floor: a question of several parts (`qa.query.question_parts`): a part
-            that the chosen sentences leave open gets the sentence that matches it best, when that
-            sentence holds `part_margin` more of the part's key terms (idf-weighted) than any
-            chosen one and scores at least `part_floor` of the best sentence. A part is often one
-            report's fact, far from the question as a whole (answers citing every gold fact
-            0.197 -> 0.227 on top of the coverage retrieval).
+        part_margin, part_floor, part_lexical, part_room: a question of several parts
+            (`qa.query.question_parts`): a part that the chosen sentences leave open gets the
+            sentence that matches it best, its cosine to the part plus `part_lexical` times its
+            idf-weighted share of the part's key terms, when that match beats every chosen
+            sentence's by `part_margin` and the sentence scores at least `part_floor` of the
+            best one; such sentences may take the answer `part_room` past twice
+            `answer_sentences`. A part is often one report's fact, far from the question as a
+            whole. Dev, with `article_chunks`: answers citing every gold fact 0.263 matching by
+            key terms alone (margin 0.2), 0.274 by meaning (margin 0.05; 0.272 at 0.1), 0.281
+            with `part_room` 1 (0.284 with 2; 5.34 sentences per answer against 5.04).
         clause_shortlist, clause_lexical: a question naming several outlets says what each
             reported (`qa.query.outlet_clauses`); each outlet's `clause_shortlist` sentences
             that hold most of its claim's key terms are embedded, and its sentence of the best
@@ -111,6 +115,15 @@ class AnswerWeights:
         lead_chunks: chunks next to the best article's passages added to an answer's passages.
         latest_articles: for "the latest on X", the newest of this many best passages' articles
             is the one whose lede and neighbouring chunks are added.
+        chunk_articles, article_chunks: for a question that names two or more outlets or has
+            two or more parts, each of the best `chunk_articles` articles of the retrieved
+            passages adds its `article_chunks` other chunks of the highest BM25 for the question
+            (`Archive.answer_passages`): the chunk that states a report's fact is often not the
+            one retrieval ranked. All gold facts of a dev question in the answer's passages 0.451
+            -> 0.531 (0.510 with 3 articles, 0.538 with 6; the adjacent chunks instead: 0.483),
+            answers citing every gold fact 0.259 -> 0.265 alone. Questions of one part and
+            fewer than two outlets are left as they were: with them, natural questions answered
+            fell 0.828 -> 0.793.
         direct_floor: when no chosen sentence holds the kind of answer asked for, the best one
             of the leading article that does is said first, if its rank is at least this share
             of the best.
