@@ -140,6 +140,7 @@ class Evidence:
     weights: AnswerWeights = WEIGHTS
     unknown_names: tuple[str, ...] = ()
     parts: tuple[str, ...] = ()
+    about: frozenset[str] | None = None  # the articles about what the question names (`articles_about`)
 
     @property
     def confidence(self) -> float:
@@ -200,8 +201,8 @@ def gather_evidence(
     # The kind of answer reorders what is about the question; it does not make a sentence of an
     # article that never mentions the question's subject relevant ("The council agreed to the
     # budget" for "What was agreed in Jinan?").
-    mentioning = articles_about(question, passages) or set()
-    about = [p.article_id in mentioning for p in passages]
+    mentioning = articles_about(question, passages)
+    about = [p.article_id in (mentioning or ()) for p in passages]
     fits = [w.kind * (about[c.passage] and fits_kind(asked, c, passages[c.passage], w)) for c in candidates]
     first = [lx + w.shortlist_prior * pr + ft for lx, pr, ft in zip(lexical, prior, fits, strict=True)]
     # A question of few key terms gives the lexical pass little to go on: embed more.
@@ -215,12 +216,8 @@ def gather_evidence(
         # "The latest on X" starts from the newest article's lede (`_newest_first`), which may
         # share few words with the question: each article's first sentence is embedded too.
         firsts: dict[str, int] = {}
-        for i in fitting:
-            article = passages[candidates[i].passage].article_id
-            if article not in firsts or _position(candidates[i], passages) < _position(
-                candidates[firsts[article]], passages
-            ):
-                firsts[article] = i
+        for i in sorted(fitting, key=lambda i: _position(candidates[i], passages)):
+            firsts.setdefault(passages[candidates[i].passage].article_id, i)
         keep = list(dict.fromkeys(keep + list(firsts.values())))
     clauses = outlet_clauses(question, read_hints(question, sorted({p.source for p in passages if p.source})))
     clause_shares = [0.0] * len(candidates)
@@ -261,18 +258,18 @@ def gather_evidence(
             matches = tuple(round(float(c) + w.part_lexical * share, 4) for c, share in pairs)
             ranked[n] = replace(ranked[n], matches=matches)
     ranked.sort(key=lambda s: (-s.rank, s.passage, s.start))
-    return Evidence(question, tuple(passages), tuple(ranked), spans, w, parts=parts)
+    return Evidence(question, tuple(passages), tuple(ranked), spans, w, parts=parts, about=mentioning)
 
 
-def articles_about(question: str, passages: Sequence[Passage]) -> set[str] | None:
+def articles_about(question: str, passages: Sequence[Passage]) -> frozenset[str] | None:
     """The articles among `passages` that mention what the question names (its key terms when
     it names nothing) in any of their passages' titles, texts or outlet names: the chunk that
     states Jinan's agreements need not repeat "Jinan". None when no article does."""
     asked = asked_for(question)
     subject = key_stems(" ".join(asked.names)) or key_stems(question)
-    found = {
+    found = frozenset(
         p.article_id for p in passages if subject & key_stems(f"{p.title} {p.text} {p.source or ''}")
-    }
+    )
     return found or None
 
 
@@ -497,7 +494,7 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
                 picked += 1
     # Support comes from articles about what the question names: "Kraken agreed to end staking"
     # is no support for "What was agreed in Jinan?".
-    about = articles_about(evidence.question, evidence.passages)
+    about = evidence.about
     supports = [s for s in ranked if about is None or evidence.passages[s.passage].article_id in about]
     if len(groups) < 2:
         # One sentence per article first: multi-hop questions need several articles.
