@@ -449,7 +449,7 @@ def serve(
     ] = None,
 ) -> None:
     """Start the browser chat on the index (builds the sample archive on first start)."""
-    env_port = gradio_port_from_env()  # before Gradio's import, which reads it (a bad one: a traceback)
+    gradio_port_from_env()  # checked before Gradio's import, which reads it (a bad one: a traceback)
     from qa.sync.schedule import parse_interval
     from qa.ui.serve import main as serve_chat
     from qa.ui.serve import parse_auth
@@ -462,8 +462,7 @@ def serve(
         every = parse_interval(sync_every) if sync_every else None
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--sync-every") from None
-    serve_chat(index_dir=index_dir or default_index_dir(), host=host, port=port or env_port, auth=auth,
-               sync_every=every)
+    serve_chat(index_dir=index_dir or default_index_dir(), host=host, port=port, auth=auth, sync_every=every)
 
 
 def main() -> None:

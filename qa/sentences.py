@@ -196,5 +196,4 @@ def holds(kind: AnswerKind, sentence: str) -> bool:
     cause ("because", "citing", …); said, a reporting verb or a quotation; agreed, a decision or
     an agreement; who, someone's role ("chief executive", "was named …"). Other kinds have no
     sign: False."""
-    sign = _SIGNS.get(kind)
-    return bool(sign and sign.search(sentence))
+    return sign_at(kind, sentence) is not None
