@@ -5,7 +5,8 @@ scores all of them lexically (the question's key terms, weighted by how rare the
 candidates), embeds only the best few (`embed_budget`, through a `SentenceVectors` cache) and
 ranks those by similarity plus overlap. `compose_answer` then abstains when the best evidence is
 weak, or picks a few sentences (two from each outlet or date the question names, and for a
-question of several parts the sentence that best answers each part the others leave open), adds
+question of several parts the sentence that best answers each part the others leave open, then
+the sentences that hold the key terms of its parts the chosen ones leave out), adds
 the sentence before a picked one that depends on it ("It", "The meeting"), and renders them in
 reading order with [n] markers and `Citation`s whose links scroll to the cited sentence.
 """
@@ -16,8 +17,8 @@ import math
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol
 from urllib.parse import quote
@@ -27,6 +28,7 @@ import numpy as np
 from qa.chunking import paragraph_spans, sentence_spans
 from qa.config import AnswerWeights
 from qa.query import (
+    SHAPING_WORDS,
     STOPWORDS,
     WORD,
     AnswerKind,
@@ -35,6 +37,7 @@ from qa.query import (
     key_stems,
     named_days,
     outlet_clauses,
+    query_terms,
     question_parts,
     read_hints,
     stem,
@@ -117,6 +120,7 @@ class Sentence:
     shares: tuple[float, ...] = ()  # of each part of the question's key terms (`part_shares`)
     clause: float = 0.0  # match to what the question says its outlet reported (`_clause_matches`)
     matches: tuple[float, ...] = ()  # to each part of the question (`AnswerWeights.part_lexical`)
+    terms: frozenset[str] = frozenset()  # the question's key stems it holds (`term_weights`)
 
     @property
     def rank(self) -> float:
@@ -141,6 +145,7 @@ class Evidence:
     unknown_names: tuple[str, ...] = ()
     parts: tuple[str, ...] = ()
     about: frozenset[str] | None = None  # the articles about what the question names (`articles_about`)
+    term_weights: Mapping[str, float] = field(default_factory=dict)  # of its parts' key stems
 
     @property
     def confidence(self) -> float:
@@ -195,7 +200,8 @@ def gather_evidence(
     spans = tuple(tuple(sentence_spans(p.text)) for p in passages)
     candidates = _candidates(passages, spans)
     sets = [key_stems(c.text) for c in candidates]
-    lexical = _lexical_scores(topic_of(question), passages, candidates, sets, w)
+    weight = term_weights(topic_of(question), sets)
+    lexical = _lexical_scores(weight, passages, candidates, sets, w)
     prior = [_prior(s.passage) for s in candidates]
     asked = asked_for(question)
     # The kind of answer reorders what is about the question; it does not make a sentence of an
@@ -208,8 +214,17 @@ def gather_evidence(
     # A question of few key terms gives the lexical pass little to go on: embed more.
     budget = embed_budget if len(key_stems(question)) >= w.few_terms else w.few_terms_factor * embed_budget
     parts = tuple(parts_of(question, passages))
-    candidates = [replace(c, shares=s) for c, s in zip(candidates, part_shares(parts, sets), strict=True)]
+    candidates = [
+        replace(c, shares=shares, terms=frozenset(weight).intersection(s))
+        for c, shares, s in zip(candidates, part_shares(parts, sets), sets, strict=True)
+    ]
     keep = _shortlist(question, passages, candidates, first, budget)
+    # What the parts ask about (not the outlets, dates and words that frame the question), weighted.
+    asked_terms = {t: weight[t] for t in _part_terms(parts) if t in weight}
+    if parts:
+        # The sentence that states one report's fact often shares few words with the question
+        # as a whole but several with one of its parts: embed those that cover the question.
+        keep = list(dict.fromkeys(keep + _covering(candidates, asked_terms, first, w.cover_shortlist)))
     fitting = sorted((i for i, f in enumerate(fits) if f > 0), key=lambda i: -first[i])
     keep = list(dict.fromkeys(keep + fitting[: w.kind_shortlist]))
     if asked.kind == AnswerKind.LATEST:
@@ -258,7 +273,46 @@ def gather_evidence(
             matches = tuple(round(float(c) + w.part_lexical * share, 4) for c, share in pairs)
             ranked[n] = replace(ranked[n], matches=matches)
     ranked.sort(key=lambda s: (-s.rank, s.passage, s.start))
-    return Evidence(question, tuple(passages), tuple(ranked), spans, w, parts=parts, about=mentioning)
+    return Evidence(
+        question, tuple(passages), tuple(ranked), spans, w, parts=parts, about=mentioning,
+        term_weights=asked_terms,
+    )
+
+
+def term_weights(question: str, sets: Sequence[set[str]]) -> dict[str, float]:
+    """The question's key stems, each weighted log(1 + N / (1 + df)) over the N candidate
+    sentences (their key stems in `sets`): a name that few sentences contain counts most."""
+    n = len(sets)
+    return {t: math.log(1 + n / (1 + sum(t in s for s in sets))) for t in sorted(key_stems(question))}
+
+
+def _part_terms(parts: Sequence[str]) -> set[str]:
+    """The key stems of the question's parts, without the words that frame a news question."""
+    words = (t for part in parts for t in query_terms(part, question_words=True))
+    return {stem(t) for t in words if t not in SHAPING_WORDS}
+
+
+def _covering(
+    candidates: Sequence[Sentence], weight: Mapping[str, float], first: Sequence[float], n: int
+) -> list[int]:
+    """Up to `n` candidates chosen greedily, each holding the most weight of the question's key
+    stems that those before it leave uncovered (ties: the better first-pass score)."""
+    covered: set[str] = set()
+    picked: list[int] = []
+    for _ in range(n):
+        gains = [(_gain(c, covered, weight), first[i]) for i, c in enumerate(candidates)]
+        rest = (i for i in range(len(candidates)) if i not in picked)
+        best = max(rest, key=gains.__getitem__, default=None)
+        if best is None or gains[best][0] <= 0:
+            break
+        picked.append(best)
+        covered |= candidates[best].terms
+    return picked
+
+
+def _gain(s: Sentence, covered: set[str], weight: Mapping[str, float]) -> float:
+    """The weight of the stems in `weight` that `s` holds and `covered` lacks."""
+    return sum(weight.get(t, 0.0) for t in s.terms - covered)
 
 
 def articles_about(question: str, passages: Sequence[Passage]) -> frozenset[str] | None:
@@ -392,24 +446,20 @@ def _speaks(text: str, asked: AskedFor) -> bool:
 
 
 def _lexical_scores(
-    question: str,
+    weight: Mapping[str, float],
     passages: Sequence[Passage],
     candidates: Sequence[Sentence],
     sets: Sequence[set[str]],
     weights: AnswerWeights,
 ) -> list[float]:
-    """The idf-weighted share of the question's key terms in each sentence.
-
-    A term's weight is log(1 + N / (1 + df)) over the N candidate sentences, so a name that few
-    sentences contain counts most, and a term found nowhere still counts in the denominator.
-    Terms found only in the article's title or outlet count `weights.context_terms`.
+    """The share of the question's key terms in each sentence, weighted by `term_weights`
+    (a term found nowhere still counts in the denominator). Terms found only in the article's
+    title or outlet count `weights.context_terms`.
     """
-    terms = sorted(key_stems(question))
+    terms = list(weight)
     if not terms or not candidates:
         return [0.0] * len(candidates)
     contexts = [key_stems(f"{p.title} {p.source or ''}") for p in passages]
-    n = len(candidates)
-    weight = {t: math.log(1 + n / (1 + sum(t in s for s in sets))) for t in terms}
     total = sum(weight.values())
     scores = []
     for c, s in zip(candidates, sets, strict=True):
@@ -477,7 +527,8 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
     outlet or date the question names, then (unless it
     names two or more: a comparison, whose sides are covered) the best of each other article,
     then the best overall. A question about the latest news starts from the newest relevant
-    article (`_newest_first`)."""
+    article (`_newest_first`). Then each part's sentence (`_answer_parts`) and the sentences that
+    cover what the parts ask that the others leave out (`_cover_question`)."""
     ranked = _newest_first(evidence)
     w = evidence.weights
     floor = w.relative_floor * ranked[0].rank
@@ -512,7 +563,8 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
         if _is_new(s, chosen, evidence.passages):
             chosen.append(s)
     chosen = _direct_first(evidence, ranked, chosen[:budget], budget)
-    return _answer_parts(evidence, chosen, 2 * max_sentences + w.part_room)
+    chosen = _answer_parts(evidence, chosen, 2 * max_sentences + w.part_room)
+    return _cover_question(evidence, chosen)
 
 
 def _each_outlets_claim(ranked: Sequence[Sentence], passages: Sequence[Passage]) -> list[Sentence]:
@@ -565,6 +617,29 @@ def _answer_parts(evidence: Evidence, chosen: list[Sentence], limit: int) -> lis
         best = max(fresh, key=lambda s: s.matches[j], default=None)
         if best is not None and best.matches[j] >= answered + w.part_margin:
             chosen.append(best)
+    return chosen
+
+
+def _cover_question(evidence: Evidence, chosen: list[Sentence]) -> list[Sentence]:
+    """`chosen`, plus for a question of several parts up to `weights.cover_room` sentences, one
+    at a time, that each hold at least `weights.cover_gain` of the weight of the question's key
+    stems (`term_weights`) that the chosen ones leave out, the most first, among those scoring
+    at least `weights.cover_floor` of the best: what the parts' matches missed."""
+    w = evidence.weights
+    total = sum(evidence.term_weights.values())
+    if not evidence.parts or not total:
+        return chosen
+    # What a chosen article's title says is covered: its sentences need not repeat it.
+    titles = {evidence.passages[c.passage].title for c in chosen}
+    covered = set().union(*(c.terms for c in chosen), *map(key_stems, titles))
+    floor = w.cover_floor * evidence.ranked[0].score
+    for _ in range(w.cover_room):
+        fresh = [s for s in evidence.ranked if s.score >= floor and _is_new(s, chosen, evidence.passages)]
+        best = max(fresh, key=lambda s: (_gain(s, covered, evidence.term_weights), s.rank), default=None)
+        if best is None or _gain(best, covered, evidence.term_weights) < w.cover_gain * total:
+            break
+        chosen.append(best)
+        covered |= best.terms
     return chosen
 
 
@@ -621,12 +696,16 @@ def _position(s: Sentence, passages: Sequence[Passage]) -> int:
 
 
 def _is_new(s: Sentence, chosen: Sequence[Sentence], passages: Sequence[Passage]) -> bool:
-    """False when `s` repeats a chosen sentence (same place in the article, or nearly the same words)."""
+    """False when `s` repeats a chosen sentence (same place in the article, or nearly the same
+    words). Parallel sentences that each hold a key term of the question the other lacks ("…the
+    best Sorcerer builds for season 2" and "…the best Barbarian builds for season 2") are both
+    new: each is one side of a comparison."""
     for c in chosen:
         same_article = passages[s.passage].article_id == passages[c.passage].article_id
         if same_article and passages[s.passage].start + s.start == passages[c.passage].start + c.start:
             return False
-        if _near_duplicate(s.text, c.text):
+        parallel = s.terms - c.terms and c.terms - s.terms
+        if _near_duplicate(s.text, c.text) and not parallel:
             return False
     return True
 

@@ -22,6 +22,7 @@ from qa.answer import (
     ABSTAIN_TEXT,
     Sentence,
     SentenceVectors,
+    _near_duplicate,
     cite,
     compose_answer,
     fits_kind,
@@ -533,3 +534,110 @@ def test_each_report_gets_its_chunk_that_matches_the_question(ferries: qa.Archiv
     assert FERRY_FACT in cited
     assert any("harbour council approved" in c for c in cited)
     assert_citations_check_out(archive, answer)
+
+
+# -- covering the question -------------------------------------------------------------------
+
+GUIDES = [
+    {
+        "title": f"The best {hero} builds for Diablo 4 season 2",
+        "source": "Quest Guides",
+        "published_at": f"2023-10-{day} 08:00:00Z",
+        "url": f"https://questguides.example/d4-{hero.lower()}",
+        "body": (
+            f"In this Diablo 4 guide, we have gathered and simplified the best Diablo 4 {hero} builds "
+            "for season 2. Each build lists its skills in the order you unlock them.\n\n"
+            f"{hero}s {style}. {skill} is the strongest skill this season."
+        ),
+    }
+    for hero, day, style, skill in (
+        ("Sorcerer", 20, "deal their damage from a distance and rely on barriers", "Ice Shards"),
+        ("Barbarian", 21, "fight up close and switch weapons in the middle of a fight", "Whirlwind"),
+    )
+]
+
+BRIGHTLOOP = [
+    {
+        "title": "Brightloop raises $40 million",
+        "source": "Startup Daily",
+        "published_at": "2023-10-02 08:00:00Z",
+        "url": "https://startupdaily.example/brightloop",
+        "body": (
+            "Brightloop, the Oslo battery recycler, raised $40 million from Northwind Ventures on Monday. "
+            "The round values the startup at $300 million.\n\n"
+            "Brightloop recovers lithium and cobalt from old phone batteries. "
+            "Its founders met at a university lab in Trondheim.\n\n"
+            "The company plans to triple its staff next year. Its plant in Moss runs day and night."
+        ),
+    },
+    {
+        "title": "Brightloop expands to Portugal",
+        "source": "Tech Wire",
+        "published_at": "2023-11-02 08:00:00Z",
+        "url": "https://techwire.example/brightloop-lisbon",
+        "body": (
+            "Brightloop is expanding to Portugal. The recycler signed a lease on a warehouse near the "
+            "Tagus river, where it will sort batteries from southern Europe.\n\n"
+            "The warehouse is the company's first site outside Norway. "
+            "Twenty people will work there by the summer.\n\n"
+            "Brightloop's chief executive said Portugal's ports made the choice easy."
+        ),
+    },
+    {
+        "title": "Brightloop names a new technology chief",
+        "source": "Startup Daily",
+        "published_at": "2023-12-01 08:00:00Z",
+        "url": "https://startupdaily.example/brightloop-cto",
+        "body": (
+            "Brightloop has a new chief technology officer. Ana Reis spent six years building payment "
+            "systems at Spotify before joining the recycler.\n\n"
+            "Reis will lead a team of forty engineers. "
+            "She replaces a co-founder who left to start a lab of his own.\n\n"
+            "The company did not say what Reis will be paid."
+        ),
+    },
+]
+SPOTIFY_FACT = "Ana Reis spent six years building payment systems at Spotify before joining the recycler."
+
+
+def small_archive(folder: Path, articles: list[dict[str, str]], encoder: Encoder) -> qa.Archive:
+    """An archive of `articles`, cut into chunks of about two sentences (no overlap)."""
+    (folder / "articles.json").write_text(json.dumps(articles), encoding="utf-8")
+    settings = qa.Settings(chunk_tokens=48, chunk_overlap=0)
+    archive = qa.Archive(folder / "index", settings=settings, encoder=encoder)
+    assert archive.add([folder / "articles.json"]).added == len(articles)
+    return archive
+
+
+def test_parallel_sentences_of_two_reports_are_both_cited(tmp_path: Path, encoder: Encoder) -> None:
+    """The two guides' first sentences differ in one word, the one the comparison is about: by
+    their words they are near duplicates, yet each is one side of the comparison."""
+    archive = small_archive(tmp_path, GUIDES, encoder)
+    sorcerer, barbarian = (g["body"].split(". ")[0] + "." for g in GUIDES)
+    assert _near_duplicate(sorcerer, barbarian)
+    answer = archive.ask(
+        "Does the Quest Guides article on Sorcerer builds for season 2 simplify the builds in the "
+        "same way as its guide to Barbarian builds?"
+    )
+    cited = [c.excerpt[c.sentence_start : c.sentence_end] for c in answer.citations]
+    assert sorcerer in cited and barbarian in cited
+    assert_citations_check_out(archive, answer)
+
+
+def test_each_part_of_the_question_is_covered_by_a_cited_sentence(tmp_path: Path, encoder: Encoder) -> None:
+    """The third report's fact (Spotify) shares few words with the question as a whole; the
+    sentences that cover the question's key terms the others leave out are embedded and said."""
+    archive = small_archive(tmp_path, BRIGHTLOOP, encoder)
+    question = (
+        "Which startup raised $40 million from Northwind Ventures, leased a warehouse near the Tagus "
+        "river in Portugal, and hired a former Spotify engineer to lead its technology?"
+    )
+    answer = archive.ask(question)
+    cited = [c.excerpt[c.sentence_start : c.sentence_end] for c in answer.citations]
+    assert SPOTIFY_FACT in cited
+    assert any("Northwind Ventures" in c for c in cited) and any("Tagus" in c for c in cited)
+    assert_citations_check_out(archive, answer)
+    uncovered = replace(archive.settings.answer, cover_room=0, cover_shortlist=0)
+    settings = replace(archive.settings, answer=uncovered)
+    before = qa.Archive(archive.index_dir, settings=settings, encoder=encoder).ask(question)
+    assert SPOTIFY_FACT not in [c.excerpt[c.sentence_start : c.sentence_end] for c in before.citations]
