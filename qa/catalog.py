@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -527,6 +528,18 @@ class Catalog:
         rows = np.searchsorted(self.ids, chunk_ids)
         rows = np.minimum(rows, len(self.ids) - 1)
         return np.where(self.ids[rows] == chunk_ids, rows, -1) if len(self.ids) else rows - 1
+
+    def positions(self, rows: np.ndarray) -> np.ndarray:
+        """Each row's place in its article: 0 for the article's first chunk (an article's chunks
+        have consecutive ids, in text order)."""
+        return rows - self._first_rows[self.article[rows]]
+
+    @cached_property
+    def _first_rows(self) -> np.ndarray:
+        first = np.zeros(len(self.article_ids), dtype=np.int64)
+        articles, rows = np.unique(self.article, return_index=True)
+        first[articles] = rows
+        return first
 
     @property
     def newest_year(self) -> int | None:

@@ -35,6 +35,11 @@ class Ranking:
         outlet_share: a question naming n >= 2 outlets lists at most ceil(outlet_share * k / n)
             passages of one named outlet while others are left (all-evidence@10 0.471 -> 0.487
             on the dev questions; 0.8, 1.2 and 1.5 did less).
+        rerank, rerank_depth: put the first `rerank_depth` fused candidates (after the per-article
+            cap) in order with the learned model of `qa.rerank` instead of the fused score and
+            `part`/`cover`/`outlet_share`, which then serve only with `rerank` off.
+        rerank_model: a model file bench/train_reranker.py wrote (trained on your own questions);
+            None: the one shipped in qa/models.
     """
 
     dense_depth: int = 200
@@ -52,6 +57,9 @@ class Ranking:
     cover: float = 0.5
     cover_depth: int = 100
     outlet_share: float = 1.0
+    rerank: bool = True
+    rerank_depth: int = 100
+    rerank_model: str | None = None
 
 
 @dataclass(frozen=True)

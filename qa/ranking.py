@@ -12,17 +12,78 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import date
+from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from embeddings.index import VectorIndex
 from qa.catalog import Catalog
 from qa.config import Ranking
-from qa.query import Filters, QueryHints, question_parts, read_hints, topic_of
+from qa.query import Filters, QueryHints, outlet_clauses, question_parts, read_hints, topic_of
+from qa.rerank import features, model, rerank
 from qa.store import Store, StoredChunk
 from qa.types import Passage
 
 RANKING = Ranking()
+
+
+class Signals(NamedTuple):
+    """What each candidate chunk (`ids`, sorted) has for a question, before weighing: its
+    cosine (a chunk outside the dense list gets the list's lowest), its BM25 and its best
+    sentence's BM25 (each divided by the best of the question, 0 outside the list), whether
+    it is of a named outlet, within a day of a named day (dates in questions are local, ours
+    UTC) or in a named month, and how recent it is in the candidates' span (latest questions)."""
+
+    ids: np.ndarray
+    cosine: np.ndarray
+    lexical: np.ndarray
+    sentence: np.ndarray
+    outlet: np.ndarray
+    day: np.ndarray
+    month: np.ndarray
+    recency: np.ndarray
+
+
+def signals(
+    dense: tuple[np.ndarray, np.ndarray],
+    lexical: tuple[np.ndarray, np.ndarray],
+    catalog: Catalog,
+    hints: QueryHints,
+    sentences: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Signals:
+    """The `Signals` of every chunk in the dense, lexical and sentence lists (each (chunk ids,
+    scores), best first)."""
+    d_ids, d_scores = dense
+    l_ids, l_scores = lexical
+    s_ids, s_scores = sentences if sentences is not None else (np.zeros(0, dtype=np.int64), np.zeros(0))
+    ids = np.unique(np.concatenate([d_ids, l_ids, s_ids]).astype(np.int64))
+    floor = float(d_scores.min()) if len(d_scores) else 0.0
+    cosine = np.full(len(ids), floor)
+    cosine[np.searchsorted(ids, d_ids)] = d_scores
+    lex = np.zeros(len(ids))
+    if len(l_ids) and l_scores.max() > 0:
+        lex[np.searchsorted(ids, l_ids)] = l_scores / l_scores.max()
+    sent = np.zeros(len(ids))
+    if len(s_ids) and s_scores.max() > 0:
+        sent[np.searchsorted(ids, s_ids)] = s_scores / s_scores.max()
+    rows = catalog.rows_of(ids)
+    known = rows >= 0
+    outlet = np.zeros(len(ids), dtype=bool)
+    if hints.sources:
+        wanted = [catalog.sources.index(s) for s in hints.sources if s in catalog.sources]
+        outlet = known & np.isin(catalog.source[rows], wanted)
+    day = np.where(known, catalog.day[rows], -1)
+    near = np.zeros(len(ids), dtype=bool)
+    for wanted_day in hints.days:
+        near |= (np.abs(day - wanted_day.toordinal()) <= 1) & (day > 0)
+    months = {(y, m) for y, m in hints.months}
+    in_month = np.array([d > 0 and _month_of(int(d)) in months for d in day], dtype=bool).reshape(len(ids))
+    recency = np.zeros(len(ids))
+    if hints.latest and (day > 0).any():
+        span = max(1, int(day.max() - day[day > 0].min()))
+        recency = np.clip((day - day[day > 0].min()) / span, 0, 1)
+    return Signals(ids, cosine, lex, sent, outlet, near, in_month, recency)
 
 
 def fuse(
@@ -42,48 +103,22 @@ def fuse(
         hints: the outlets and dates the question names.
         sentences: (chunk ids, best single-sentence BM25), best first, or None.
 
-    The score is a weighted sum: the cosine (a chunk outside the dense list gets the list's
-    lowest), BM25 divided by the best BM25 of the question (0 outside the lexical list), the
-    same for the best single sentence, and
-    bonuses for a named outlet, a named day (±1: dates in questions are local, ours UTC), a
-    named month, and recency when the question asks for the latest.
+    The score is the weighted sum of the `Signals`: cosine, BM25 and best sentence's BM25,
+    and bonuses for a named outlet, a named day, a named month, and recency when the question
+    asks for the latest.
     """
-    d_ids, d_scores = dense
-    l_ids, l_scores = lexical
-    s_ids, s_scores = sentences if sentences is not None else (np.zeros(0, dtype=np.int64), np.zeros(0))
-    ids = np.unique(np.concatenate([d_ids, l_ids, s_ids]).astype(np.int64))
-    if not len(ids):
-        return ids, np.zeros(0)
-    floor = float(d_scores.min()) if len(d_scores) else 0.0
-    d = np.full(len(ids), floor)
-    d[np.searchsorted(ids, d_ids)] = d_scores
-    lex = np.zeros(len(ids))
-    if len(l_ids) and l_scores.max() > 0:
-        lex[np.searchsorted(ids, l_ids)] = l_scores / l_scores.max()
-    sent = np.zeros(len(ids))
-    if len(s_ids) and s_scores.max() > 0:
-        sent[np.searchsorted(ids, s_ids)] = s_scores / s_scores.max()
-    score = ranking.dense * d + ranking.lexical * lex + ranking.sentence * sent
-    rows = catalog.rows_of(ids)
-    known = rows >= 0
-    if hints.sources and ranking.source:
-        wanted = [catalog.sources.index(s) for s in hints.sources if s in catalog.sources]
-        score += ranking.source * (known & np.isin(catalog.source[rows], wanted))
-    day = np.where(known, catalog.day[rows], -1)
-    if hints.days and ranking.day:
-        near = np.zeros(len(ids), dtype=bool)
-        for wanted_day in hints.days:
-            near |= np.abs(day - wanted_day.toordinal()) <= 1
-        score += ranking.day * (near & (day > 0))
-    if hints.months and ranking.month:
-        months = {(y, m) for y, m in hints.months}
-        in_month = np.array([d > 0 and _month_of(int(d)) in months for d in day])
-        score += ranking.month * in_month
-    if hints.latest and ranking.latest and (day > 0).any():
-        span = max(1, int(day.max() - day[day > 0].min()))
-        score += ranking.latest * np.clip((day - day[day > 0].min()) / span, 0, 1)
+    return weigh(signals(dense, lexical, catalog, hints, sentences), ranking)
+
+
+def weigh(s: Signals, ranking: Ranking = RANKING) -> tuple[np.ndarray, np.ndarray]:
+    """The ids of `s` and their fused scores (the `ranking`-weighted sum of the signals), best first."""
+    score = (
+        ranking.dense * s.cosine + ranking.lexical * s.lexical + ranking.sentence * s.sentence
+        + ranking.source * s.outlet + ranking.day * s.day + ranking.month * s.month
+        + ranking.latest * s.recency
+    )
     order = np.argsort(-score, kind="stable")
-    return ids[order], score[order]
+    return s.ids[order], score[order]
 
 
 def _month_of(ordinal: int) -> tuple[int, int]:
@@ -186,13 +221,68 @@ def rank_chunk_ids(
     filters: Filters,
     ranking: Ranking = RANKING,
 ) -> tuple[list[int], dict[int, float]]:
-    """Dense and lexical candidates fused with the question's outlets and dates, capped per article:
-    the chunk ids picked, best first, and every candidate's fused score.
+    """Dense and lexical candidates fused with the question's outlets and dates, capped per article,
+    then put in order by the re-ranking model (`qa.rerank`, unless `ranking.rerank` is off): the
+    chunk ids picked, best first, and every candidate's fused score.
 
     `vectors` and `catalog` belong to the same generation; `passages_of` reads the picked chunks.
 
     Needs no database: the catalog holds the BM25 indexes (only an empty catalog has none).
     """
+    hints, found, order, score_of = _fused(vectors, catalog, query_vector, question, filters, ranking)
+    if ranking.rerank and catalog.lexical is not None:
+        candidates = _pool(order, catalog, max(k, ranking.rerank_depth), per_article)
+        matrix = candidate_features(candidates, question, hints, found, score_of, catalog)
+        booster = model(Path(ranking.rerank_model)) if ranking.rerank_model else None
+        return rerank(candidates, matrix, booster)[:k].tolist(), score_of
+    parts = question_parts(question, hints) if ranking.part or ranking.cover else []
+    index = catalog.sentences if catalog.sentences is not None else catalog.lexical
+    quota = _outlet_quota(hints, k, ranking)
+    if (len(parts) < 2 and not quota) or index is None:
+        return cap_per_article(order, catalog, k=k, per_article=per_article), score_of
+    pool = cap_per_article(order, catalog, k=max(k, ranking.cover_depth), per_article=per_article)
+    pool_ids = np.array(pool, dtype=np.int64)
+    matches = index.part_scores(parts, pool_ids) if len(parts) >= 2 else np.zeros((0, len(pool)))
+    groups = None
+    if quota:
+        named = [catalog.sources.index(s) for s in hints.sources if s in catalog.sources]
+        outlet = catalog.source[catalog.rows_of(pool_ids)]
+        groups = np.where(np.isin(outlet, named), outlet, -1)
+    scores = np.array([score_of[c] for c in pool])
+    return cover(pool, scores, matches, k=k, ranking=ranking, groups=groups, quota=quota), score_of
+
+
+def rerank_candidates(
+    vectors: VectorIndex,
+    catalog: Catalog,
+    query_vector: np.ndarray,
+    question: str,
+    *,
+    per_article: int,
+    filters: Filters,
+    ranking: Ranking = RANKING,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The candidates `rank_chunk_ids` re-ranks (fused order, capped per article, `rerank_depth`
+    of them) and their `qa.rerank.features`: what bench/train_reranker.py learns from."""
+    hints, found, order, score_of = _fused(vectors, catalog, query_vector, question, filters, ranking)
+    pool = _pool(order, catalog, ranking.rerank_depth, per_article)
+    return pool, candidate_features(pool, question, hints, found, score_of, catalog)
+
+
+def _pool(order: np.ndarray, catalog: Catalog, k: int, per_article: int) -> np.ndarray:
+    return np.array(cap_per_article(order, catalog, k=k, per_article=per_article), dtype=np.int64)
+
+
+def _fused(
+    vectors: VectorIndex,
+    catalog: Catalog,
+    query_vector: np.ndarray,
+    question: str,
+    filters: Filters,
+    ranking: Ranking,
+) -> tuple[QueryHints, Signals, np.ndarray, dict[int, float]]:
+    """The question's hints, its candidates' signals, their ids best fused first, and each one's
+    fused score."""
     hints = read_hints(question, catalog.sources, default_year=catalog.newest_year)
     admitted = filters.mask(catalog) if filters else None
     dense_depth = len(vectors) if filters else ranking.dense_depth
@@ -212,23 +302,39 @@ def rank_chunk_ids(
         dense = _restrict(dense, catalog, admitted)
         lexical = _restrict(lexical, catalog, admitted)
         sentences = _restrict(sentences, catalog, admitted) if sentences is not None else None
-    order, fused = fuse(dense, lexical, catalog, hints, ranking, sentences)
-    score_of = dict(zip(order.tolist(), fused.tolist(), strict=True))
-    parts = question_parts(question, hints) if ranking.part or ranking.cover else []
+    found = signals(dense, lexical, catalog, hints, sentences)
+    order, fused = weigh(found, ranking)
+    return hints, found, order, dict(zip(order.tolist(), fused.tolist(), strict=True))
+
+
+def candidate_features(
+    pool: np.ndarray,
+    question: str,
+    hints: QueryHints,
+    found: Signals,
+    score_of: dict[int, float],
+    catalog: Catalog,
+) -> np.ndarray:
+    """The `qa.rerank.features` of the fused candidates `pool` of `question`: its parts are
+    `question_parts` and what `outlet_clauses` says each named outlet reports (matched only in
+    that outlet's chunks)."""
+    at = np.searchsorted(found.ids, pool)
+    parts = question_parts(question, hints)
+    clauses = outlet_clauses(question, hints)
+    units = parts + list(clauses.values())
+    assert catalog.lexical is not None
     index = catalog.sentences if catalog.sentences is not None else catalog.lexical
-    quota = _outlet_quota(hints, k, ranking)
-    if (len(parts) < 2 and not quota) or index is None:
-        return cap_per_article(order, catalog, k=k, per_article=per_article), score_of
-    pool = cap_per_article(order, catalog, k=max(k, ranking.cover_depth), per_article=per_article)
-    pool_ids = np.array(pool, dtype=np.int64)
-    matches = index.part_scores(parts, pool_ids) if len(parts) >= 2 else np.zeros((0, len(pool)))
-    groups = None
-    if quota:
-        named = [catalog.sources.index(s) for s in hints.sources if s in catalog.sources]
-        outlet = catalog.source[catalog.rows_of(pool_ids)]
-        groups = np.where(np.isin(outlet, named), outlet, -1)
-    scores = np.array([score_of[c] for c in pool])
-    return cover(pool, scores, matches, k=k, ranking=ranking, groups=groups, quota=quota), score_of
+    empty = np.zeros((0, len(pool)))
+    return features(
+        pool,
+        np.array([score_of[c] for c in pool.tolist()]),
+        [found.cosine[at], found.lexical[at], found.sentence[at], found.outlet[at], found.day[at]],
+        catalog,
+        index.part_scores(units, pool) if units else empty,
+        catalog.lexical.part_scores(units, pool) if units else empty,
+        np.array([-1] * len(parts) + [catalog.sources.index(o) for o in clauses], dtype=np.int64),
+        several=len(parts) >= 2 or bool(clauses),
+    )
 
 
 def _outlet_quota(hints: QueryHints, k: int, ranking: Ranking) -> int:

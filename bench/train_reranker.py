@@ -1,0 +1,132 @@
+"""Train the re-ranking model of qa/rerank.py on benchmark questions with gold facts.
+
+    python bench/train_reranker.py --index-dir /tmp/mh
+
+The index must hold the corpus the questions were written on (`qa index
+../shared/data/multihop-rag/corpus.json --index-dir /tmp/mh`). For each answerable question the
+fused candidates `qa.ranking.rerank_candidates` re-ranks are labelled 1 when the chunk holds one
+of the question's gold facts (the benchmark's relevance rule). The script first estimates how
+the model does on questions it has not seen (k-fold cross-validation: trained on the other
+folds, measured on each), beside the hand-weighted ranking (`Ranking(rerank=False)`), then
+trains on every question and writes LightGBM's text format to --out. Training is deterministic
+(one thread, fixed seed): the same index and questions give the same file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections import defaultdict
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import lightgbm
+import numpy as np
+
+from embeddings.index import set_search_threads
+from qa import Archive
+from qa.config import Ranking
+from qa.evaluation import QuestionScore, load_questions, score_ranking, squeeze, summarize
+from qa.query import Filters
+from qa.ranking import rank_chunk_ids, rerank_candidates
+from qa.rerank import FEATURES, MODEL, rerank
+
+DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "multihop-rag" / "queries-dev.json"
+PARAMS = {
+    "objective": "binary",
+    "learning_rate": 0.05,
+    "num_leaves": 15,
+    "min_data_in_leaf": 20,
+    "deterministic": True,
+    "num_threads": 1,
+    "seed": 0,
+    "verbose": -1,
+}
+ROUNDS = 200
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--index-dir", required=True, type=Path)
+    parser.add_argument("--questions", type=Path, default=DEV)
+    parser.add_argument("--out", type=Path, default=MODEL)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument(
+        "--fold-models", type=Path, default=None,
+        help="also write each fold's model and folds.json (question -> fold) here, for "
+        "`bench/answers.py --cross-fitted` to answer each question with a model that never saw it",
+    )
+    args = parser.parse_args()
+
+    archive = Archive(args.index_dir)
+    questions = load_questions(args.questions)
+    per_article = archive.settings.per_article
+    set_search_threads(1)
+    pools, matrices, labels, texts, hand = [], [], [], [], []
+    with archive.store.read() as db:
+        vectors, catalog = archive._vectors_for(db, archive.store.generation(db))
+        for question in questions:
+            query = archive.sentence_vectors.encode([question.question])
+            pool, matrix = rerank_candidates(
+                vectors, catalog, query, question.question, per_article=per_article, filters=Filters()
+            )
+            picked, _ = rank_chunk_ids(
+                vectors, catalog, query, question.question, k=10, per_article=per_article,
+                filters=Filters(), ranking=Ranking(rerank=False),
+            )
+            rows = archive.store.chunks(db, sorted({*pool.tolist(), *picked}))
+            text = {c: squeeze(rows[c].text) for c in rows}
+            gold = [squeeze(f) for f in question.facts]
+            pools.append(pool)
+            matrices.append(matrix)
+            labels.append(np.array([any(g in text[c] for g in gold) for c in pool.tolist()], dtype=float))
+            texts.append(text)
+            hand.append(score_ranking([rows[c].text for c in picked], question.facts))
+
+    fold = np.arange(len(questions)) % args.folds
+    learned: dict[int, QuestionScore] = {}
+    for k in range(args.folds):
+        booster = _train([i for i in range(len(questions)) if fold[i] != k], matrices, labels)
+        if args.fold_models:
+            args.fold_models.mkdir(parents=True, exist_ok=True)
+            booster.save_model(str(args.fold_models / f"fold-{k}.txt"))
+        for i in np.flatnonzero(fold == k):
+            order = rerank(pools[i], matrices[i], booster)[:10].tolist()
+            learned[i] = score_ranking([texts[i][c] for c in order], questions[i].facts)
+
+    print(f"{len(questions)} questions, {sum(len(p) for p in pools)} candidates, "
+          f"{int(sum(y.sum() for y in labels))} hold a gold fact")
+    print(f"{'':24} {'Hits@4':>7} {'MRR@10':>7} {'AllEv@10':>9} {'FactRec@10':>11}")
+    unseen = [learned[i] for i in range(len(questions))]
+    for name, scores in (("hand-weighted", hand), (f"learned ({args.folds}-fold)", unseen)):
+        by_kind: dict[str, list[QuestionScore]] = defaultdict(list)
+        for question, score in zip(questions, scores, strict=True):
+            by_kind[question.question_type].append(score)
+        for label, group in [(name, scores), *((f"  {k}", g) for k, g in sorted(by_kind.items()))]:
+            m = summarize(group)
+            print(f"{label:24} {m.hits_at_4:7.3f} {m.mrr_at_10:7.3f} {m.all_evidence_at_10:9.3f} "
+                  f"{m.fact_recall_at_10:11.3f}")
+
+    if args.fold_models:
+        folds = {q.question: int(f) for q, f in zip(questions, fold, strict=True)}
+        (args.fold_models / "folds.json").write_text(json.dumps(folds, indent=1), encoding="utf-8")
+    booster = _train(list(range(len(questions))), matrices, labels)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    booster.save_model(str(args.out))
+    print(f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KB)")
+
+
+def _train(which: list[int], matrices: list[np.ndarray], labels: list[np.ndarray]) -> lightgbm.Booster:
+    data = lightgbm.Dataset(
+        np.vstack([matrices[i] for i in which]), np.concatenate([labels[i] for i in which]),
+        feature_name=list(FEATURES), free_raw_data=False,
+    )
+    return lightgbm.train(PARAMS, data, num_boost_round=ROUNDS)
+
+
+if __name__ == "__main__":
+    main()

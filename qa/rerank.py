@@ -1,0 +1,131 @@
+"""Learned re-ranking: the fused candidates put in order by a model of their signals.
+
+The fused score (`qa.ranking.fuse`) weighs each signal the same way for every question. Which
+chunk holds a fact depends on how the signals combine: a chunk that matches one part of a
+two-part question well and the whole question poorly, the second chunk of an article whose
+first chunk ranks high, the first chunk of an article (its lede). A gradient-boosted model of
+generic signals learns these combinations. Its inputs name no article, outlet or word, so it
+carries over to other archives; it was trained by bench/train_reranker.py on the MultiHop-RAG dev
+questions (on our index of that corpus, with the label "this chunk holds a gold fact") and is
+shipped as LightGBM's text format in qa/models/reranker.txt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+
+import lightgbm
+import numpy as np
+
+from qa.catalog import Catalog
+
+MODEL = Path(__file__).with_name("models") / "reranker.txt"
+
+FEATURES = (
+    "fused",  # the fused score
+    "cosine",
+    "lexical",
+    "sentence",
+    "outlet",  # of an outlet the question names
+    "day",  # within a day of a day the question names
+    "rank",  # log(1 + place in the fused list)
+    "rank_in_article",  # log(1 + place among its article's candidates)
+    "article_best",  # the best fused score of its article's candidates
+    "article_rank",  # log(1 + place of its article, by first appearance)
+    "article_candidates",  # log(1 + candidates of its article)
+    "lede",  # the article's first chunk
+    "position",  # log(1 + place in its article)
+    "part_best",  # best sentence-BM25 match to one part of the question (each part divided by its best)
+    "part_mean",  # mean of those matches over the parts
+    "part_chunk",  # best chunk-BM25 match to one part
+    "part_outlet",  # best match to a part, counted for a part an outlet is said to report only in its chunks
+    "part_rank",  # log(1 + best place in the order of one part's matches)
+    "parts",  # the question has two or more parts, or says what two or more outlets report
+)
+
+
+def features(
+    ids: np.ndarray,
+    fused: np.ndarray,
+    signals: Sequence[np.ndarray],
+    catalog: Catalog,
+    parts: np.ndarray,
+    part_chunks: np.ndarray,
+    part_outlets: np.ndarray,
+    *,
+    several: bool,
+) -> np.ndarray:
+    """len(ids) x len(FEATURES): what the model reads of each fused candidate of one question.
+
+    Args:
+        ids: chunk ids, best fused first (already capped per article).
+        fused: their fused scores.
+        signals: their cosine, lexical, sentence, outlet and day `qa.ranking.Signals`.
+        catalog: the generation's catalog (articles, outlets, positions).
+        parts: len(parts) x len(ids), the sentence-BM25 of each part of the question in each id.
+        part_chunks: the same with the chunk BM25.
+        part_outlets: the outlet (index in `catalog.sources`) a part is said to be from, or -1.
+        several: whether the question has two or more parts or outlet claims.
+    """
+    n = len(ids)
+    rows = catalog.rows_of(ids)
+    article = catalog.article[rows]
+    _, first, inverse, counts = np.unique(article, return_index=True, return_inverse=True, return_counts=True)
+    best = np.full(len(first), -np.inf)
+    np.maximum.at(best, inverse, fused)
+    within = np.zeros(n)
+    for group in range(len(first)):
+        members = np.flatnonzero(inverse == group)
+        within[members] = _places(fused[members])
+    position = catalog.positions(rows)
+    columns = [
+        fused, *signals, np.log1p(np.arange(n)), np.log1p(within), best[inverse],
+        np.log1p(_places(-first.astype(float))[inverse]), np.log1p(counts[inverse]),
+        position == 0, np.log1p(position),
+    ]
+    if several and len(parts):
+        matches = _share_of_best(parts)
+        outlet_matches = matches * np.where(
+            part_outlets[:, None] >= 0, catalog.source[rows][None, :] == part_outlets[:, None], True
+        )
+        places = np.min([_places(m) for m in outlet_matches], axis=0)
+        columns += [
+            matches.max(axis=0), matches.mean(axis=0), _share_of_best(part_chunks).max(axis=0),
+            outlet_matches.max(axis=0), np.log1p(places), np.ones(n),
+        ]
+    else:
+        columns += [np.zeros(n)] * 6
+    return np.column_stack(columns).astype(np.float64)
+
+
+def _share_of_best(scores: np.ndarray) -> np.ndarray:
+    best = scores.max(axis=1, keepdims=True)
+    return np.divide(scores, best, out=np.zeros_like(scores, dtype=float), where=best > 0)
+
+
+def _places(values: np.ndarray) -> np.ndarray:
+    """The place of each value from the highest (0), ties in order."""
+    order = np.argsort(-values, kind="stable")
+    places = np.empty(len(values))
+    places[order] = np.arange(len(values))
+    return places
+
+
+@cache
+def model(path: Path = MODEL) -> lightgbm.Booster:
+    """The shipped re-ranking model (loaded once)."""
+    booster = lightgbm.Booster(model_file=str(path))
+    if booster.num_feature() != len(FEATURES):
+        raise ValueError(f"{path} reads {booster.num_feature()} features, not qa.rerank's {len(FEATURES)}")
+    return booster
+
+
+def rerank(ids: np.ndarray, matrix: np.ndarray, booster: lightgbm.Booster | None = None) -> np.ndarray:
+    """`ids` (fused order) with their `features` `matrix`, most likely to hold a fact of the
+    question first (ties in fused order)."""
+    if not len(ids):
+        return ids
+    scores = (booster or model()).predict(matrix, num_threads=1)
+    return ids[np.argsort(-np.asarray(scores), kind="stable")]

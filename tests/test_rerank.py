@@ -1,0 +1,153 @@
+"""The learned re-ranking step (qa/rerank.py): its features, the shipped model, and its training script."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import shared_path
+from test_retrieval import SLICE_ARTICLES, benchmark_slice
+
+import qa
+from qa.catalog import Catalog
+from qa.query import QueryHints
+from qa.ranking import Ranking, candidate_features, signals, weigh
+from qa.rerank import FEATURES, features, model, rerank
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def when(day: str) -> datetime:
+    return datetime.fromisoformat(day + "T12:00:00+00:00")
+
+
+TEXTS = {
+    10: "The council met in Jinan on Monday.",
+    11: "The council signed 20 memorandums on trade.",
+    12: "Weather in Jinan was mild.",
+    20: "The Verge reports the board fired the chief executive.",
+    21: "The board later rehired him after staff protested.",
+    30: "Fortune says investors lost money on the deal.",
+}
+
+
+@pytest.fixture
+def catalog() -> Catalog:
+    outlets = {1: "TechCrunch", 2: "The Verge", 3: "Fortune"}
+    rows = [
+        (c, f"a{c // 10}", outlets[c // 10], when("2023-10-04"), TEXTS[c], TEXTS[c]) for c in sorted(TEXTS)
+    ]
+    return Catalog.build(rows)
+
+
+def test_features_describe_each_candidate_in_its_article(catalog: Catalog) -> None:
+    pool = np.array([11, 20, 10, 30])
+    fused = np.array([2.0, 1.5, 1.0, 0.5])
+    plain = [np.zeros(4)] * 5
+    none = np.zeros((0, 4))
+    matrix = features(pool, fused, plain, catalog, none, none, np.zeros(0), several=False)
+    assert matrix.shape == (4, len(FEATURES))
+    column = {name: matrix[:, n].tolist() for n, name in enumerate(FEATURES)}
+    assert column["lede"] == [0, 1, 1, 1]  # 10, 20 and 30 open their articles, 11 is a1's second chunk
+    assert column["position"] == [np.log1p(1), 0, 0, 0]
+    assert column["rank_in_article"] == [0, 0, np.log1p(1), 0]  # 10 follows 11 within a1
+    assert column["article_best"] == [2.0, 1.5, 2.0, 0.5]
+    assert column["article_rank"] == [0, np.log1p(1), 0, np.log1p(2)]
+    assert column["article_candidates"] == [np.log1p(2), np.log1p(1), np.log1p(2), np.log1p(1)]
+    assert column["parts"] == [0, 0, 0, 0] and column["part_best"] == [0, 0, 0, 0]
+
+
+def test_a_part_an_outlet_is_said_to_report_is_matched_only_in_that_outlets_chunks(catalog: Catalog) -> None:
+    pool = np.array([20, 21, 30])
+    parts = np.array([[4.0, 2.0, 1.0], [0.0, 1.0, 3.0]])  # the second part: "Fortune says ..."
+    fortune = catalog.sources.index("Fortune")
+    matrix = features(
+        pool, np.ones(3), [np.zeros(3)] * 5, catalog, parts, parts, np.array([-1, fortune]), several=True
+    )
+    column = {name: matrix[:, n].tolist() for n, name in enumerate(FEATURES)}
+    assert column["part_best"] == [1.0, 0.5, 1.0]
+    assert column["part_mean"] == [0.5, (0.5 + 1 / 3) / 2, (0.25 + 1.0) / 2]
+    assert column["part_outlet"] == [1.0, 0.5, 1.0]  # 21's third of part two is not Fortune's
+    assert column["parts"] == [1, 1, 1]
+
+
+def test_candidate_features_split_the_question_into_its_outlets_claims(catalog: Catalog) -> None:
+    hints = QueryHints(sources=("The Verge", "Fortune"))
+    dense = (np.array([20, 30, 11]), np.array([0.6, 0.5, 0.2]))
+    lexical = (np.array([21, 30]), np.array([3.0, 1.5]))
+    found = signals(dense, lexical, catalog, hints)
+    order, fused = weigh(found)
+    question = "Did The Verge report that the board rehired him, while Fortune says investors lost money?"
+    score_of = dict(zip(order.tolist(), fused.tolist(), strict=True))
+    matrix = candidate_features(order, question, hints, found, score_of, catalog)
+    column = {name: matrix[:, n] for n, name in enumerate(FEATURES)}
+    assert (column["parts"] == 1).all() and (column["outlet"] == np.isin(order, [20, 21, 30])).all()
+    # "investors lost money" is Fortune's claim: only Fortune's chunk matches it in full.
+    assert column["part_outlet"][order.tolist().index(30)] == 1.0
+    assert column["part_outlet"][order.tolist().index(21)] == 1.0  # "the board rehired him" is The Verge's
+
+
+def test_the_shipped_model_reads_the_features_and_prefers_the_chunk_that_matches() -> None:
+    booster = model()
+    assert booster.num_feature() == len(FEATURES)
+    assert booster.feature_name() == list(FEATURES)
+    strong = dict.fromkeys(FEATURES, 0.0) | {
+        "fused": 1.6, "cosine": 0.7, "lexical": 1.0, "sentence": 1.0, "article_best": 1.6, "lede": 1.0,
+        "article_candidates": np.log1p(1),
+    }
+    weak = dict.fromkeys(FEATURES, 0.0) | {
+        "fused": 0.3, "cosine": 0.2, "lexical": 0.1, "sentence": 0.0, "rank": np.log1p(1),
+        "article_best": 0.3, "article_rank": np.log1p(1), "position": np.log1p(5),
+        "article_candidates": np.log1p(1),
+    }
+    matrix = np.array([[weak[f] for f in FEATURES], [strong[f] for f in FEATURES]])
+    assert rerank(np.array([7, 8]), matrix).tolist() == [8, 7]
+    assert rerank(np.zeros(0, dtype=np.int64), np.zeros((0, len(FEATURES)))).tolist() == []
+
+
+def test_retrieval_with_and_without_the_model_finds_the_report(archive: qa.Archive, tmp_path: Path) -> None:
+    bodies = {
+        "Council meets": "The council met in Jinan on Monday. " * 3,
+        "Trade deals": "The council signed 20 memorandums on trade in Jinan.",
+        "Football": "The team won the cup after extra time.",
+    }
+    articles = [{"title": title, "body": body} for title, body in bodies.items()]
+    (tmp_path / "a.json").write_text(json.dumps(articles))
+    archive.add([tmp_path / "a.json"])
+    learned = archive.retrieve("How many memorandums were signed in Jinan?", k=3)
+    assert learned[0].title == "Trade deals"
+    archive.settings = dataclasses.replace(archive.settings, ranking=Ranking(rerank=False))
+    assert archive.retrieve("How many memorandums were signed in Jinan?", k=3)[0].title == "Trade deals"
+
+
+@pytest.mark.slow
+def test_training_is_reproducible_and_estimates_unseen_questions(tmp_path: Path, encoder) -> None:
+    root = shared_path("data", "multihop-rag")
+    corpus = json.loads((root / "corpus.json").read_text(encoding="utf-8"))
+    questions = json.loads((root / "queries-dev.json").read_text(encoding="utf-8"))
+    articles, answerable = benchmark_slice(corpus, questions)
+    assert len(articles) == SLICE_ARTICLES
+    (tmp_path / "slice.json").write_text(json.dumps(articles))
+    (tmp_path / "questions.json").write_text(json.dumps(answerable))
+    with qa.Archive(tmp_path / "index", encoder=encoder) as archive:
+        archive.add([tmp_path / "slice.json"])
+    outputs = []
+    for name in ("one.txt", "two.txt"):
+        run = subprocess.run(
+            [sys.executable, "bench/train_reranker.py", "--index-dir", str(tmp_path / "index"),
+             "--questions", str(tmp_path / "questions.json"), "--out", str(tmp_path / name)],
+            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},  # this checkout's qa, installed or not
+            capture_output=True, text=True, timeout=600,
+        )
+        assert run.returncode == 0, run.stderr
+        outputs.append(run.stdout)
+    assert (tmp_path / "one.txt").read_bytes() == (tmp_path / "two.txt").read_bytes()
+    assert "learned (5-fold)" in outputs[0] and "hand-weighted" in outputs[0]
+    assert model(tmp_path / "one.txt").num_feature() == len(FEATURES)
