@@ -1,6 +1,7 @@
 """Benchmark: extractive answers on the MultiHop-RAG dev questions — evidence, abstention, latency.
 
     python bench/answers.py [--index-dir /tmp/mh-index] [--limit N] [--json out.json] [--natural-only]
+                            [--cross-fitted DIR]
 
 Builds the index of the 609-article corpus first when `--index-dir` holds none (a few minutes).
 Then asks every dev question twice through `Archive.ask`: once with an empty sentence cache
@@ -37,6 +38,7 @@ loses the fewest answers. The figures above the sweep use it.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import re
@@ -44,11 +46,13 @@ import statistics
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import qa
 from qa.answer import WEIGHTS, answer_from_evidence, gather_evidence
+from qa.config import Settings
 from qa.evaluation import AnswerReport, evaluate_answers, load_natural_questions
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "multihop-rag"
@@ -136,14 +140,21 @@ def share(flags: Any) -> float:
     return round(sum(values) / len(values), 4) if values else 0.0
 
 
-def evaluate(archive: qa.Archive, queries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per question: latencies, confidence, abstention and evidence flags."""
-    settings = archive.settings
+def evaluate(
+    archive: qa.Archive, queries: list[dict[str, Any]], settings_for: Callable[[str], Settings] | None = None
+) -> list[dict[str, Any]]:
+    """One row per question: latencies, confidence, abstention and evidence flags; each question
+    asked with `settings_for(question)` when given (see `cross_fitted`)."""
+    chosen = settings_for or (lambda _: archive.settings)
     rows = []
     archive.ask("warm up the model")
-    cold = [timed_ask(archive, q["query"], cold=True)[1] for q in queries]
+    cold = []
+    for q in queries:
+        archive.settings = chosen(q["query"])
+        cold.append(timed_ask(archive, q["query"], cold=True)[1])
     archive.sentence_vectors.clear()
     for q, cold_seconds in zip(queries, cold, strict=True):
+        archive.settings = settings = chosen(q["query"])
         answer, warm_seconds = timed_ask(archive, q["query"], cold=False)
         w = settings.answer
         passages = archive.answer_passages(q["query"])
@@ -174,6 +185,22 @@ def evaluate(archive: qa.Archive, queries: list[dict[str, Any]]) -> list[dict[st
             }
         )
     return rows
+
+
+def cross_fitted(settings: Settings, folds_dir: Path) -> Callable[[str], Settings]:
+    """Settings that re-rank each question with the model of the fold that left it out (written by
+    `bench/train_reranker.py --fold-models`): figures for questions the model has not seen. A
+    question of no fold (null questions, not trained on) gets the shipped model."""
+    folds = json.loads((folds_dir / "folds.json").read_text(encoding="utf-8"))
+
+    def settings_for(question: str) -> Settings:
+        if question not in folds:
+            return settings
+        model = str(folds_dir / f"fold-{folds[question]}.txt")
+        ranking = dataclasses.replace(settings.ranking, rerank_model=model)
+        return dataclasses.replace(settings, ranking=ranking)
+
+    return settings_for
 
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -254,6 +281,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write the per-question rows here")
     parser.add_argument("--natural", type=Path, default=NATURAL, help="natural questions to score answers on")
     parser.add_argument("--natural-only", action="store_true", help="skip the MultiHop-RAG dev questions")
+    parser.add_argument(
+        "--cross-fitted", type=Path, default=None, metavar="DIR",
+        help="answer each dev question with the re-ranking model that did not train on it "
+        "(DIR from `bench/train_reranker.py --fold-models DIR`)",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -261,7 +293,8 @@ def main(argv: list[str] | None = None) -> int:
     natural_questions = load_natural_questions(args.natural)
     with open_index(args.index_dir, args.corpus) as archive:
         natural = evaluate_answers(archive, natural_questions)
-        rows = [] if args.natural_only else evaluate(archive, queries)
+        settings_for = cross_fitted(archive.settings, args.cross_fitted) if args.cross_fitted else None
+        rows = [] if args.natural_only else evaluate(archive, queries, settings_for)
     if rows:
         summary = summarise(rows)
         if args.json:
