@@ -30,7 +30,7 @@ from qa import Archive
 from qa.config import Ranking
 from qa.evaluation import QuestionScore, load_questions, score_ranking, squeeze, summarize
 from qa.query import Filters
-from qa.ranking import rank_chunk_ids, rerank_candidates
+from qa.ranking import cap_per_article, rank_chunk_ids, rerank_candidates
 from qa.rerank import FEATURES, MODEL, rerank
 
 DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "multihop-rag" / "queries-dev.json"
@@ -95,7 +95,8 @@ def main() -> None:
             args.fold_models.mkdir(parents=True, exist_ok=True)
             booster.save_model(str(args.fold_models / f"fold-{k}.txt"))
         for i in np.flatnonzero(fold == k):
-            order = rerank(pools[i], matrices[i], booster)[:10].tolist()
+            ranked = rerank(pools[i], matrices[i], booster)
+            order = cap_per_article(ranked, catalog, k=10, per_article=per_article)
             learned[i] = score_ranking([texts[i][c] for c in order], questions[i].facts)
 
     print(f"{len(questions)} questions, {sum(len(p) for p in pools)} candidates, "

@@ -534,6 +534,17 @@ class Catalog:
         have consecutive ids, in text order)."""
         return rows - self._first_rows[self.article[rows]]
 
+    def article_rows(self, articles: Sequence[int]) -> np.ndarray:
+        """The rows of every chunk of `articles` (indexes into `article_ids`), article by article."""
+        spans = [np.arange(self._first_rows[a], self._first_rows[a] + self._sizes[a]) for a in articles]
+        rows = np.concatenate(spans) if spans else np.zeros(0, dtype=np.int64)
+        owners = np.repeat(np.asarray(articles, dtype=np.int64), [len(s) for s in spans])
+        return rows[self.article[rows] == owners]
+
+    @cached_property
+    def _sizes(self) -> np.ndarray:
+        return np.bincount(self.article, minlength=len(self.article_ids))
+
     @cached_property
     def _first_rows(self) -> np.ndarray:
         first = np.zeros(len(self.article_ids), dtype=np.int64)

@@ -38,6 +38,8 @@ class Ranking:
         rerank, rerank_depth: put the first `rerank_depth` fused candidates (after the per-article
             cap) in order with the learned model of `qa.rerank` instead of the fused score and
             `part`/`cover`/`outlet_share`, which then serve only with `rerank` off.
+        rerank_articles: the other chunks of the first this many articles among those candidates
+            are re-ranked with them (`qa.ranking._candidates`).
         rerank_model: a model file bench/train_reranker.py wrote (trained on your own questions);
             None: the one shipped in qa/models.
     """
@@ -59,6 +61,7 @@ class Ranking:
     outlet_share: float = 1.0
     rerank: bool = True
     rerank_depth: int = 100
+    rerank_articles: int = 20
     rerank_model: str | None = None
 
 

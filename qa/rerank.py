@@ -1,4 +1,7 @@
-"""Learned re-ranking: the fused candidates put in order by a model of their signals.
+"""Learned re-ranking: the candidates put in order by a model of their signals.
+
+The candidates are the first fused ones and the other chunks of their first articles
+(`qa.ranking._candidates`).
 
 The fused score (`qa.ranking.fuse`) weighs each signal the same way for every question. Which
 chunk holds a fact depends on how the signals combine: a chunk that matches one part of a
@@ -43,6 +46,8 @@ FEATURES = (
     "part_outlet",  # best match to a part, counted for a part an outlet is said to report only in its chunks
     "part_rank",  # log(1 + best place in the order of one part's matches)
     "parts",  # the question has two or more parts, or says what two or more outlets report
+    "question_sentence",  # the whole question's best two-sentence BM25 in the chunk (divided by the best)
+    "question_chunk",  # the whole question's chunk BM25 (divided by the best), outside the lists too
 )
 
 
@@ -54,6 +59,7 @@ def features(
     parts: np.ndarray,
     part_chunks: np.ndarray,
     part_outlets: np.ndarray,
+    question: np.ndarray,
     *,
     several: bool,
 ) -> np.ndarray:
@@ -67,6 +73,7 @@ def features(
         parts: len(parts) x len(ids), the sentence-BM25 of each part of the question in each id.
         part_chunks: the same with the chunk BM25.
         part_outlets: the outlet (index in `catalog.sources`) a part is said to be from, or -1.
+        question: 2 x len(ids), the whole question's sentence-BM25 and chunk BM25 in each id.
         several: whether the question has two or more parts or outlet claims.
     """
     n = len(ids)
@@ -97,6 +104,7 @@ def features(
         ]
     else:
         columns += [np.zeros(n)] * 6
+    columns += list(_share_of_best(question))
     return np.column_stack(columns).astype(np.float64)
 
 

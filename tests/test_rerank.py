@@ -18,7 +18,7 @@ from test_retrieval import SLICE_ARTICLES, benchmark_slice
 import qa
 from qa.catalog import Catalog
 from qa.query import QueryHints
-from qa.ranking import Ranking, candidate_features, signals, weigh
+from qa.ranking import Ranking, _candidates, candidate_features, signals, weigh
 from qa.rerank import FEATURES, features, model, rerank
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,7 +52,8 @@ def test_features_describe_each_candidate_in_its_article(catalog: Catalog) -> No
     fused = np.array([2.0, 1.5, 1.0, 0.5])
     plain = [np.zeros(4)] * 5
     none = np.zeros((0, 4))
-    matrix = features(pool, fused, plain, catalog, none, none, np.zeros(0), several=False)
+    question = np.array([[0.0, 2.0, 4.0, 1.0], [3.0, 0.0, 6.0, 0.0]])
+    matrix = features(pool, fused, plain, catalog, none, none, np.zeros(0), question, several=False)
     assert matrix.shape == (4, len(FEATURES))
     column = {name: matrix[:, n].tolist() for n, name in enumerate(FEATURES)}
     assert column["lede"] == [0, 1, 1, 1]  # 10, 20 and 30 open their articles, 11 is a1's second chunk
@@ -62,6 +63,7 @@ def test_features_describe_each_candidate_in_its_article(catalog: Catalog) -> No
     assert column["article_rank"] == [0, np.log1p(1), 0, np.log1p(2)]
     assert column["article_candidates"] == [np.log1p(2), np.log1p(1), np.log1p(2), np.log1p(1)]
     assert column["parts"] == [0, 0, 0, 0] and column["part_best"] == [0, 0, 0, 0]
+    assert column["question_sentence"] == [0, 0.5, 1, 0.25] and column["question_chunk"] == [0.5, 0, 1, 0]
 
 
 def test_a_part_an_outlet_is_said_to_report_is_matched_only_in_that_outlets_chunks(catalog: Catalog) -> None:
@@ -69,7 +71,8 @@ def test_a_part_an_outlet_is_said_to_report_is_matched_only_in_that_outlets_chun
     parts = np.array([[4.0, 2.0, 1.0], [0.0, 1.0, 3.0]])  # the second part: "Fortune says ..."
     fortune = catalog.sources.index("Fortune")
     matrix = features(
-        pool, np.ones(3), [np.zeros(3)] * 5, catalog, parts, parts, np.array([-1, fortune]), several=True
+        pool, np.ones(3), [np.zeros(3)] * 5, catalog, parts, parts, np.array([-1, fortune]), np.zeros((2, 3)),
+        several=True,
     )
     column = {name: matrix[:, n].tolist() for n, name in enumerate(FEATURES)}
     assert column["part_best"] == [1.0, 0.5, 1.0]
@@ -92,6 +95,25 @@ def test_candidate_features_split_the_question_into_its_outlets_claims(catalog: 
     # "investors lost money" is Fortune's claim: only Fortune's chunk matches it in full.
     assert column["part_outlet"][order.tolist().index(30)] == 1.0
     assert column["part_outlet"][order.tolist().index(21)] == 1.0  # "the board rehired him" is The Verge's
+
+
+def test_the_other_chunks_of_the_first_articles_are_candidates_too(catalog: Catalog) -> None:
+    a1, a2 = catalog.article_ids.index("a1"), catalog.article_ids.index("a2")
+    assert catalog.ids[catalog.article_rows([a2, a1])].tolist() == [20, 21, 10, 11, 12]
+    order = np.array([21, 30, 11])
+    assert _candidates(order, catalog, 3, 6, Ranking(rerank_articles=2)).tolist() == [21, 30, 11, 20]
+    assert _candidates(order, catalog, 3, 6, Ranking(rerank_articles=3)).tolist() == [21, 30, 11, 20, 10, 12]
+    assert _candidates(order, catalog, 2, 6, Ranking(rerank_articles=0)).tolist() == [21, 30]
+    # Outside the fused lists a chunk gets the lowest cosine and fused score, and no BM25.
+    dense, lexical = (np.array([21, 30]), np.array([0.6, 0.4])), (np.array([21]), np.array([2.0]))
+    found = signals(dense, lexical, catalog, QueryHints())
+    question = "Did the board rehire him?"
+    pool = np.array([21, 20])
+    matrix = candidate_features(pool, question, QueryHints(), found, {21: 1.2, 30: 0.5}, catalog)
+    column = {name: matrix[:, n].tolist() for n, name in enumerate(FEATURES)}
+    assert column["fused"] == [1.2, 0.5] and column["cosine"] == [0.6, 0.4]
+    assert column["lexical"] == [1.0, 0.0]
+    assert column["question_chunk"][0] == 1.0  # "board", "rehire": chunk 21's words
 
 
 def test_the_shipped_model_reads_the_features_and_prefers_the_chunk_that_matches() -> None:
