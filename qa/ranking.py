@@ -223,7 +223,8 @@ def rank_chunk_ids(
 ) -> tuple[list[int], dict[int, float]]:
     """Dense and lexical candidates fused with the question's outlets and dates, capped per article,
     then put in order by the re-ranking model (`qa.rerank`, unless `ranking.rerank` is off): the
-    chunk ids picked, best first, and every candidate's fused score.
+    chunk ids picked, best first, and every candidate's fused score (the lowest for a chunk the
+    re-ranker took from an article's other chunks).
 
     `vectors` and `catalog` belong to the same generation; `passages_of` reads the picked chunks.
 
@@ -233,6 +234,8 @@ def rank_chunk_ids(
     if ranking.rerank and catalog.lexical is not None:
         candidates = _candidates(order, catalog, max(k, ranking.rerank_depth), per_article, ranking)
         matrix = candidate_features(candidates, question, hints, found, score_of, catalog)
+        lowest = min(score_of.values(), default=0.0)
+        score_of |= {c: lowest for c in candidates.tolist() if c not in score_of}
         booster = model(Path(ranking.rerank_model)) if ranking.rerank_model else None
         ranked = rerank(candidates, matrix, booster)
         return cap_per_article(ranked, catalog, k=k, per_article=per_article), score_of

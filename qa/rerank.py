@@ -7,10 +7,10 @@ The fused score (`qa.ranking.fuse`) weighs each signal the same way for every qu
 chunk holds a fact depends on how the signals combine: a chunk that matches one part of a
 two-part question well and the whole question poorly, the second chunk of an article whose
 first chunk ranks high, the first chunk of an article (its lede). A gradient-boosted model of
-generic signals learns these combinations. Its inputs name no article, outlet or word, so it
-carries over to other archives; it was trained by bench/train_reranker.py on the MultiHop-RAG dev
-questions (on our index of that corpus, with the label "this chunk holds a gold fact") and is
-shipped as LightGBM's text format in qa/models/reranker.txt.
+generic signals learns these combinations. Its inputs name no article, outlet or word (how far
+it carries over to other archives: docs/benchmarks.md). bench/train_reranker.py trained it on the
+MultiHop-RAG dev questions (on our index of that corpus, with the label "this chunk holds a gold
+fact"); it ships as LightGBM's text format in qa/models/reranker.txt.
 """
 
 from __future__ import annotations

@@ -16,9 +16,10 @@ from conftest import shared_path
 from test_retrieval import SLICE_ARTICLES, benchmark_slice
 
 import qa
+from embeddings.index import VectorIndex
 from qa.catalog import Catalog
-from qa.query import QueryHints
-from qa.ranking import Ranking, _candidates, candidate_features, signals, weigh
+from qa.query import Filters, QueryHints
+from qa.ranking import Ranking, _candidates, candidate_features, rank_chunk_ids, signals, weigh
 from qa.rerank import FEATURES, features, model, rerank
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,6 +115,18 @@ def test_the_other_chunks_of_the_first_articles_are_candidates_too(catalog: Cata
     assert column["fused"] == [1.2, 0.5] and column["cosine"] == [0.6, 0.4]
     assert column["lexical"] == [1.0, 0.0]
     assert column["question_chunk"][0] == 1.0  # "board", "rehire": chunk 21's words
+
+
+def test_an_articles_other_chunks_can_be_picked_and_read_as_passages(catalog: Catalog) -> None:
+    unit = np.array([[1.0, 0.0] if c == 10 else [0.0, 1.0] for c in catalog.ids])
+    vectors = VectorIndex.build(2, catalog.ids, unit)
+    narrow = Ranking(dense_depth=1, lexical_depth=1, sentence_depth=1, rerank_depth=1, rerank_articles=1)
+    question = "Where did the council meet?"
+    picked, score_of = rank_chunk_ids(
+        vectors, catalog, unit[:1], question, k=3, per_article=6, filters=Filters(), ranking=narrow
+    )
+    assert sorted(picked) == [10, 11, 12]  # the fused list held chunk 10 alone; 11 and 12 are its article's
+    assert set(picked) <= set(score_of) and score_of[11] == score_of[12] == min(score_of.values())
 
 
 def test_the_shipped_model_reads_the_features_and_prefers_the_chunk_that_matches() -> None:
