@@ -4,8 +4,10 @@
 
 The index must hold the corpus the questions were written on (`qa index
 ../shared/data/multihop-rag/corpus.json --index-dir /tmp/mh`). For each answerable question the
-fused candidates `qa.ranking.rerank_candidates` re-ranks are labelled 1 when the chunk holds one
-of the question's gold facts (the benchmark's relevance rule). The script first estimates how
+candidates `qa.ranking.rerank_candidates` re-ranks are labelled 1 when the chunk holds one of
+the question's gold facts (the benchmark's relevance rule). Only questions of several parts
+(`qa.ranking.several_parts`) are re-ranked, so only they are learned from; the others keep the
+hand-weighted ranking in the figures too. The script first estimates how
 the model does on questions it has not seen (k-fold cross-validation: trained on the other
 folds, measured on each), beside the hand-weighted ranking (`Ranking(rerank=False)`), then
 trains on every question and writes LightGBM's text format to --out. Training is deterministic
@@ -29,8 +31,8 @@ from embeddings.index import set_search_threads
 from qa import Archive
 from qa.config import Ranking
 from qa.evaluation import QuestionScore, load_questions, score_ranking, squeeze, summarize
-from qa.query import Filters
-from qa.ranking import cap_per_article, rank_chunk_ids, rerank_candidates
+from qa.query import Filters, read_hints
+from qa.ranking import cap_per_article, rank_chunk_ids, rerank_candidates, several_parts
 from qa.rerank import FEATURES, MODEL, rerank
 
 DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "multihop-rag" / "queries-dev.json"
@@ -66,7 +68,7 @@ def main() -> None:
     questions = load_questions(args.questions)
     per_article = archive.settings.per_article
     set_search_threads(1)
-    pools, matrices, labels, texts, hand = [], [], [], [], []
+    pools, matrices, labels, texts, hand, several = [], [], [], [], [], []
     with archive.store.read() as db:
         vectors, catalog = archive._vectors_for(db, archive.store.generation(db))
         for question in questions:
@@ -81,6 +83,8 @@ def main() -> None:
             rows = archive.store.chunks(db, sorted({*pool.tolist(), *picked}))
             text = {c: squeeze(rows[c].text) for c in rows}
             gold = [squeeze(f) for f in question.facts]
+            hints = read_hints(question.question, catalog.sources, default_year=catalog.newest_year)
+            several.append(several_parts(question.question, hints))
             pools.append(pool)
             matrices.append(matrix)
             labels.append(np.array([any(g in text[c] for g in gold) for c in pool.tolist()], dtype=float))
@@ -88,19 +92,19 @@ def main() -> None:
             hand.append(score_ranking([rows[c].text for c in picked], question.facts))
 
     fold = np.arange(len(questions)) % args.folds
-    learned: dict[int, QuestionScore] = {}
+    learned = dict(enumerate(hand))
     for k in range(args.folds):
-        booster = _train([i for i in range(len(questions)) if fold[i] != k], matrices, labels)
+        booster = _train([i for i in range(len(questions)) if fold[i] != k and several[i]], matrices, labels)
         if args.fold_models:
             args.fold_models.mkdir(parents=True, exist_ok=True)
             booster.save_model(str(args.fold_models / f"fold-{k}.txt"))
-        for i in np.flatnonzero(fold == k):
+        for i in np.flatnonzero((fold == k) & np.array(several)):
             ranked = rerank(pools[i], matrices[i], booster)
             order = cap_per_article(ranked, catalog, k=10, per_article=per_article)
             learned[i] = score_ranking([texts[i][c] for c in order], questions[i].facts)
 
-    print(f"{len(questions)} questions, {sum(len(p) for p in pools)} candidates, "
-          f"{int(sum(y.sum() for y in labels))} hold a gold fact")
+    print(f"{len(questions)} questions, {sum(several)} of several parts: {sum(len(p) for p in pools)} "
+          f"candidates, {int(sum(y.sum() for y in labels))} hold a gold fact")
     print(f"{'':24} {'Hits@4':>7} {'MRR@10':>7} {'AllEv@10':>9} {'FactRec@10':>11}")
     unseen = [learned[i] for i in range(len(questions))]
     for name, scores in (("hand-weighted", hand), (f"learned ({args.folds}-fold)", unseen)):
@@ -115,7 +119,7 @@ def main() -> None:
     if args.fold_models:
         folds = {q.question: int(f) for q, f in zip(questions, fold, strict=True)}
         (args.fold_models / "folds.json").write_text(json.dumps(folds, indent=1), encoding="utf-8")
-    booster = _train(list(range(len(questions))), matrices, labels)
+    booster = _train([i for i in range(len(questions)) if several[i]], matrices, labels)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     booster.save_model(str(args.out))
     print(f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KB)")
