@@ -462,15 +462,21 @@ def benchmark_slice(corpus: list[dict], questions: list[dict]) -> tuple[list[dic
     return [by_url[u] for u in chosen], answerable
 
 
-@pytest.mark.slow
-def test_benchmark_slice_meets_its_floor(tmp_path: Path, encoder) -> None:
+def write_benchmark_slice(folder: Path) -> tuple[Path, Path]:
+    """The benchmark slice's articles and answerable questions, written to `folder`."""
     root = shared_path("data", "multihop-rag")
     corpus = json.loads((root / "corpus.json").read_text(encoding="utf-8"))
     questions = json.loads((root / "queries-dev.json").read_text(encoding="utf-8"))
     articles, answerable = benchmark_slice(corpus, questions)
     assert len(articles) == SLICE_ARTICLES and len(answerable) >= 20
-    (tmp_path / "slice.json").write_text(json.dumps(articles))
-    (tmp_path / "questions.json").write_text(json.dumps(answerable))
+    (folder / "slice.json").write_text(json.dumps(articles))
+    (folder / "questions.json").write_text(json.dumps(answerable))
+    return folder / "slice.json", folder / "questions.json"
+
+
+@pytest.mark.slow
+def test_benchmark_slice_meets_its_floor(tmp_path: Path, encoder) -> None:
+    write_benchmark_slice(tmp_path)
     with qa.Archive(tmp_path / "index", encoder=encoder) as archive:
         archive.add([tmp_path / "slice.json"])
         result = evaluate(archive, load_questions(tmp_path / "questions.json"), k=10)
