@@ -1,6 +1,7 @@
 """Train the re-ranking model of qa/rerank.py on benchmark questions with gold facts.
 
-    python bench/train_reranker.py --index-dir /tmp/mh
+    python bench/train_reranker.py --index-dir /tmp/mh --out qa/models/reranker.txt   # the shipped one
+    python bench/train_reranker.py --index-dir my-index --questions mine.json --out my-model.txt
 
 The index must hold the corpus the questions were written on (`qa index
 ../shared/data/multihop-rag/corpus.json --index-dir /tmp/mh`). For each answerable question the
@@ -10,8 +11,9 @@ the question's gold facts (the benchmark's relevance rule). Only questions of se
 hand-weighted ranking in the figures too. The script first estimates how
 the model does on questions it has not seen (k-fold cross-validation: trained on the other
 folds, measured on each), beside the hand-weighted ranking (`Ranking(rerank=False)`), then
-trains on every question and writes LightGBM's text format to --out. Training is deterministic
-(one thread, fixed seed): the same index and questions give the same file.
+trains on every question and writes LightGBM's text format to --out (give it to
+`Ranking(rerank_model=...)`). Training is deterministic (one thread, fixed seed): the same index
+and questions give the same file.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ def main() -> None:
     )
     parser.add_argument("--index-dir", required=True, type=Path)
     parser.add_argument("--questions", type=Path, default=DEV)
-    parser.add_argument("--out", type=Path, default=MODEL)
+    parser.add_argument("--out", type=Path, required=True, help=f"the model file to write (shipped: {MODEL})")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument(
         "--fold-models", type=Path, default=None,
