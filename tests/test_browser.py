@@ -281,7 +281,7 @@ def test_upload_reindexes_and_the_new_article_is_answerable(session: Session, tm
     status_before = page.locator("#qa-status").inner_text()
     page.get_by_text("Add articles").click()
     page.locator("#qa-upload input[type=file]").set_input_files(str(article))
-    page.locator("#qa-upload").get_by_text("orchard.json").first.wait_for(timeout=30_000)
+    page.locator("#qa-upload").get_by_text("orchard.json").first.wait_for(timeout=120_000)
     page.locator("#qa-add").click()
     page.locator("#qa-report").get_by_text("1 added").wait_for(timeout=120_000)
     assert page.locator("#qa-status").inner_text() != status_before
