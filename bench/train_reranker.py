@@ -39,7 +39,8 @@ from qa.rerank import FEATURES, MODEL, rerank
 
 DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "multihop-rag" / "queries-dev.json"
 PARAMS = {
-    "objective": "binary",
+    "objective": "lambdarank",  # each question's candidates are one list to order
+    "lambdarank_truncation_level": 20,
     "learning_rate": 0.05,
     "num_leaves": 15,
     "min_data_in_leaf": 20,
@@ -130,7 +131,7 @@ def main() -> None:
 def _train(which: list[int], matrices: list[np.ndarray], labels: list[np.ndarray]) -> lightgbm.Booster:
     data = lightgbm.Dataset(
         np.vstack([matrices[i] for i in which]), np.concatenate([labels[i] for i in which]),
-        feature_name=list(FEATURES), free_raw_data=False,
+        feature_name=list(FEATURES), free_raw_data=False, group=[len(labels[i]) for i in which],
     )
     return lightgbm.train(PARAMS, data, num_boost_round=ROUNDS)
 
