@@ -78,7 +78,9 @@ def signals(
     for wanted_day in hints.days:
         near |= (np.abs(day - wanted_day.toordinal()) <= 1) & (day > 0)
     months = {(y, m) for y, m in hints.months}
-    in_month = np.array([d > 0 and _month_of(int(d)) in months for d in day], dtype=bool).reshape(len(ids))
+    in_month = np.zeros(len(ids), dtype=bool)
+    if months:
+        in_month = np.array([d > 0 and _month_of(int(d)) in months for d in day.tolist()], dtype=bool)
     recency = np.zeros(len(ids))
     if hints.latest and (day > 0).any():
         span = max(1, int(day.max() - day[day > 0].min()))
@@ -223,9 +225,9 @@ def rank_chunk_ids(
 ) -> tuple[list[int], dict[int, float]]:
     """Dense and lexical candidates fused with the question's outlets and dates, capped per article,
     then, for a question of several parts (`several_parts`), put in order by the re-ranking model
-    (`qa.rerank`, unless `ranking.rerank` is off): the
-    chunk ids picked, best first, and every candidate's fused score (the lowest for a chunk the
-    re-ranker took from an article's other chunks).
+    (`qa.rerank`, unless `ranking.rerank` is off): the chunk ids picked, best first, and every
+    candidate's fused score (the lowest for a chunk the re-ranker took from an article's other
+    chunks).
 
     `vectors` and `catalog` belong to the same generation; `passages_of` reads the picked chunks.
 
