@@ -43,13 +43,13 @@ PARAMS = {
     "lambdarank_truncation_level": 20,
     "learning_rate": 0.05,
     "num_leaves": 15,
-    "min_data_in_leaf": 20,
+    "min_data_in_leaf": 50,
     "deterministic": True,
     "num_threads": 1,
     "seed": 0,
     "verbose": -1,
 }
-ROUNDS = 200
+ROUNDS = 300
 
 
 def main() -> None:
