@@ -7,7 +7,7 @@ The index must hold the corpus the questions were written on (`qa index
 ../shared/data/multihop-rag/corpus.json --index-dir /tmp/mh`). For each answerable question the
 candidates `qa.ranking.rerank_candidates` re-ranks are labelled 1 when the chunk holds one of
 the question's gold facts (the benchmark's relevance rule). Only questions of several parts
-(`qa.ranking.several_parts`) are re-ranked, so only they are learned from; the others keep the
+(`qa.ranking.QuestionSplit.several`) are re-ranked, so only they are learned from; the others keep the
 hand-weighted ranking in the figures too. The script first estimates how
 the model does on questions it has not seen (k-fold cross-validation: trained on the other
 folds, measured on each), beside the hand-weighted ranking (`Ranking(rerank=False)`), then
@@ -34,7 +34,7 @@ from qa import Archive
 from qa.config import Ranking
 from qa.evaluation import QuestionScore, load_questions, score_ranking, squeeze, summarize
 from qa.query import Filters, read_hints
-from qa.ranking import cap_per_article, rank_chunk_ids, rerank_candidates, several_parts
+from qa.ranking import cap_per_article, rank_chunk_ids, rerank_candidates, split_question
 from qa.rerank import FEATURES, MODEL, rerank
 
 DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "multihop-rag" / "queries-dev.json"
@@ -87,7 +87,7 @@ def main() -> None:
             text = {c: squeeze(rows[c].text) for c in rows}
             gold = [squeeze(f) for f in question.facts]
             hints = read_hints(question.question, catalog.sources, default_year=catalog.newest_year)
-            several.append(several_parts(question.question, hints))
+            several.append(split_question(question.question, hints).several)
             pools.append(pool)
             matrices.append(matrix)
             labels.append(np.array([any(g in text[c] for g in gold) for c in pool.tolist()], dtype=float))

@@ -69,10 +69,7 @@ def signals(
         sent[np.searchsorted(ids, s_ids)] = s_scores / s_scores.max()
     rows = catalog.rows_of(ids)
     known = rows >= 0
-    outlet = np.zeros(len(ids), dtype=bool)
-    if hints.sources:
-        wanted = [catalog.sources.index(s) for s in hints.sources if s in catalog.sources]
-        outlet = known & np.isin(catalog.source[rows], wanted)
+    outlet = known & np.isin(catalog.source[rows], _named_outlets(catalog, hints))
     day = np.where(known, catalog.day[rows], -1)
     near = np.zeros(len(ids), dtype=bool)
     for wanted_day in hints.days:
@@ -121,6 +118,11 @@ def weigh(s: Signals, ranking: Ranking = RANKING) -> tuple[np.ndarray, np.ndarra
     )
     order = np.argsort(-score, kind="stable")
     return s.ids[order], score[order]
+
+
+def _named_outlets(catalog: Catalog, hints: QueryHints) -> list[int]:
+    """The outlets the question names, as indexes into `catalog.sources`."""
+    return [catalog.sources.index(s) for s in hints.sources if s in catalog.sources]
 
 
 def _month_of(ordinal: int) -> tuple[int, int]:
@@ -224,7 +226,7 @@ def rank_chunk_ids(
     ranking: Ranking = RANKING,
 ) -> tuple[list[int], dict[int, float]]:
     """Dense and lexical candidates fused with the question's outlets and dates, capped per article,
-    then, for a question of several parts (`several_parts`), put in order by the re-ranking model
+    then, for a question of several parts (`QuestionSplit.several`), put in order by the re-ranking model
     (`qa.rerank`, unless `ranking.rerank` is off): the chunk ids picked, best first, and every
     candidate's fused score (the lowest for a chunk the re-ranker took from an article's other
     chunks).
@@ -234,16 +236,17 @@ def rank_chunk_ids(
     Needs no database: the catalog holds the BM25 indexes (only an empty catalog has none).
     """
     hints, found, order, score_of = _fused(vectors, catalog, query_vector, question, filters, ranking)
-    if ranking.rerank and catalog.lexical is not None and several_parts(question, hints):
+    split = split_question(question, hints)
+    if ranking.rerank and catalog.lexical is not None and split.several:
         depth = max(k, ranking.rerank_depth)
         candidates = _candidates(order, catalog, depth, per_article, ranking)
-        matrix = candidate_features(candidates, question, hints, found, score_of, catalog)
+        matrix = candidate_features(candidates, question, split, hints, found, score_of, catalog)
         lowest = min(score_of.values(), default=0.0)
         score_of |= {c: lowest for c in candidates.tolist() if c not in score_of}
         booster = model(Path(ranking.rerank_model)) if ranking.rerank_model else None
         ranked = rerank(candidates, matrix, booster)
         return cap_per_article(ranked, catalog, k=k, per_article=per_article), score_of
-    parts = question_parts(question, hints) if ranking.part or ranking.cover else []
+    parts = split.parts if ranking.part or ranking.cover else []
     index = catalog.sentences if catalog.sentences is not None else catalog.lexical
     quota = _outlet_quota(hints, k, ranking)
     if (len(parts) < 2 and not quota) or index is None:
@@ -253,9 +256,8 @@ def rank_chunk_ids(
     matches = index.part_scores(parts, pool_ids) if len(parts) >= 2 else np.zeros((0, len(pool)))
     groups = None
     if quota:
-        named = [catalog.sources.index(s) for s in hints.sources if s in catalog.sources]
         outlet = catalog.source[catalog.rows_of(pool_ids)]
-        groups = np.where(np.isin(outlet, named), outlet, -1)
+        groups = np.where(np.isin(outlet, _named_outlets(catalog, hints)), outlet, -1)
     scores = np.array([score_of[c] for c in pool])
     return cover(pool, scores, matches, k=k, ranking=ranking, groups=groups, quota=quota), score_of
 
@@ -274,7 +276,8 @@ def rerank_candidates(
     of them) and their `qa.rerank.features`: what bench/train_reranker.py learns from."""
     hints, found, order, score_of = _fused(vectors, catalog, query_vector, question, filters, ranking)
     candidates = _candidates(order, catalog, ranking.rerank_depth, per_article, ranking)
-    return candidates, candidate_features(candidates, question, hints, found, score_of, catalog)
+    split = split_question(question, hints)
+    return candidates, candidate_features(candidates, question, split, hints, found, score_of, catalog)
 
 
 def _candidates(
@@ -292,12 +295,26 @@ def _candidates(
     return np.concatenate([pool, siblings[~np.isin(siblings, pool)]])
 
 
-def several_parts(question: str, hints: QueryHints) -> bool:
-    """Whether `question` has two or more parts or says what outlets report: the questions the
-    re-ranker learned from (556 of the 563 dev questions). A question of one part, as a person
-    asks one ("What is the latest on X?"), keeps the hand-weighted ranking: re-ranked, the
-    natural questions (bench/natural-questions.json) were answered less often (0.828 -> 0.770)."""
-    return len(question_parts(question, hints)) >= 2 or bool(outlet_clauses(question, hints))
+class QuestionSplit(NamedTuple):
+    """A question's parts (`question_parts`) and what it says each outlet it names reported
+    (`outlet_clauses`): read once per question, by the re-ranker's decision, its features and
+    the hand-weighted coverage."""
+
+    parts: list[str]
+    clauses: dict[str, str]
+
+    @property
+    def several(self) -> bool:
+        """Two or more parts, or claims of outlets: the questions the re-ranker learned from (556
+        of the 563 dev questions). A question of one part, as a person asks one ("What is the
+        latest on X?"), keeps the hand-weighted ranking: re-ranked, the natural questions
+        (bench/natural-questions.json) were answered less often (0.828 -> 0.770)."""
+        return len(self.parts) >= 2 or bool(self.clauses)
+
+
+def split_question(question: str, hints: QueryHints) -> QuestionSplit:
+    """The `QuestionSplit` of `question`, whose outlets and dates are `hints`."""
+    return QuestionSplit(question_parts(question, hints), outlet_clauses(question, hints))
 
 
 def _fused(
@@ -337,6 +354,7 @@ def _fused(
 def candidate_features(
     pool: np.ndarray,
     question: str,
+    split: QuestionSplit,
     hints: QueryHints,
     found: Signals,
     score_of: dict[int, float],
@@ -344,18 +362,15 @@ def candidate_features(
 ) -> np.ndarray:
     """The `qa.rerank.features` of the candidates `pool` of `question` (`_candidates`: those
     outside the fused lists get the lowest cosine and fused score, no BM25, and no named day,
-    which only the fused lists' chunks are checked for). The question's parts are
-    `question_parts` and what `outlet_clauses` says each named outlet reports (matched only in
-    that outlet's chunks)."""
+    which only the fused lists' chunks are checked for). The question's parts are its `split`'s
+    parts and what it says each named outlet reports (matched only in that outlet's chunks)."""
     at = np.minimum(np.searchsorted(found.ids, pool), len(found.ids) - 1)
     known = found.ids[at] == pool if len(found.ids) else np.zeros(len(pool), dtype=bool)
     floor = float(found.cosine.min()) if len(found.ids) else 0.0
     lowest = min(score_of.values(), default=0.0)
     rows = catalog.rows_of(pool)
-    named = [catalog.sources.index(s) for s in hints.sources if s in catalog.sources]
-    outlet = np.isin(catalog.source[rows], named)
-    parts = question_parts(question, hints)
-    clauses = outlet_clauses(question, hints)
+    outlet = np.isin(catalog.source[rows], _named_outlets(catalog, hints))
+    parts, clauses = split
     units = parts + list(clauses.values())
     topic = topic_of(question)
     assert catalog.lexical is not None
@@ -373,7 +388,7 @@ def candidate_features(
         catalog.lexical.part_scores(units, pool) if units else empty,
         np.array([-1] * len(parts) + [catalog.sources.index(o) for o in clauses], dtype=np.int64),
         np.vstack([index.part_scores([topic], pool), catalog.lexical.part_scores([topic], pool)]),
-        several=len(parts) >= 2 or bool(clauses),  # as _several
+        several=split.several,
     )
 
 

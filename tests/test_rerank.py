@@ -18,7 +18,15 @@ import qa
 from embeddings.index import VectorIndex
 from qa.catalog import Catalog
 from qa.query import Filters, QueryHints
-from qa.ranking import Ranking, _candidates, candidate_features, rank_chunk_ids, several_parts, signals, weigh
+from qa.ranking import (
+    Ranking,
+    _candidates,
+    candidate_features,
+    rank_chunk_ids,
+    signals,
+    split_question,
+    weigh,
+)
 from qa.rerank import FEATURES, features, model, rerank
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,7 +97,8 @@ def test_candidate_features_split_the_question_into_its_outlets_claims(catalog: 
     order, fused = weigh(found)
     question = "Did The Verge report that the board rehired him, while Fortune says investors lost money?"
     score_of = dict(zip(order.tolist(), fused.tolist(), strict=True))
-    matrix = candidate_features(order, question, hints, found, score_of, catalog)
+    split = split_question(question, hints)
+    matrix = candidate_features(order, question, split, hints, found, score_of, catalog)
     column = {name: matrix[:, n] for n, name in enumerate(FEATURES)}
     assert (column["parts"] == 1).all() and (column["outlet"] == np.isin(order, [20, 21, 30])).all()
     # "investors lost money" is Fortune's claim: only Fortune's chunk matches it in full.
@@ -109,7 +118,8 @@ def test_the_other_chunks_of_the_first_articles_are_candidates_too(catalog: Cata
     found = signals(dense, lexical, catalog, QueryHints())
     question = "Did the board rehire him?"
     pool = np.array([21, 20])
-    matrix = candidate_features(pool, question, QueryHints(), found, {21: 1.2, 30: 0.5}, catalog)
+    split = split_question(question, QueryHints())
+    matrix = candidate_features(pool, question, split, QueryHints(), found, {21: 1.2, 30: 0.5}, catalog)
     column = {name: matrix[:, n].tolist() for n, name in enumerate(FEATURES)}
     assert column["fused"] == [1.2, 0.5] and column["cosine"] == [0.6, 0.4]
     assert column["lexical"] == [1.0, 0.0]
@@ -157,7 +167,7 @@ def test_retrieval_with_and_without_the_model_finds_the_report(archive: qa.Archi
     (tmp_path / "a.json").write_text(json.dumps(articles))
     archive.add([tmp_path / "a.json"])
     question = "How many memorandums were signed in Jinan, and who won the cup after extra time?"
-    assert several_parts(question, QueryHints())  # re-ranked
+    assert split_question(question, QueryHints()).several  # re-ranked
     assert {p.title for p in archive.retrieve(question, k=3)[:2]} == {"Trade deals", "Football"}
     archive.settings = dataclasses.replace(archive.settings, ranking=Ranking(rerank=False))
     assert {p.title for p in archive.retrieve(question, k=3)[:2]} == {"Trade deals", "Football"}
