@@ -20,11 +20,13 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote
 
 import numpy as np
 
+from qa import sentence_rank
 from qa.chunking import paragraph_spans, sentence_spans
 from qa.config import AnswerWeights
 from qa.query import (
@@ -146,6 +148,7 @@ class Evidence:
     parts: tuple[str, ...] = ()
     about: frozenset[str] | None = None  # the articles about what the question names (`articles_about`)
     term_weights: Mapping[str, float] = field(default_factory=dict)  # of its parts' key stems
+    learned: tuple[Sentence, ...] = ()  # `ranked` in the sentence model's order, when it answers
 
     @property
     def confidence(self) -> float:
@@ -192,11 +195,16 @@ def gather_evidence(
     about the agreements to the one that only says where the meeting was), plus
     `weights.lexical` times its share of the question's key terms, plus a small passage-rank prior.
     A sentence that holds the kind of answer asked for (`fits_kind`) ranks `weights.kind` higher.
-    `embed_budget` defaults to `weights.embed_budget`. `unknown_names` are names of the question
-    that the archive never mentions (`Archive.unknown_names`): there is no evidence then.
+    `embed_budget` defaults to `weights.embed_budget`, or `weights.learned_budget` for a
+    question the sentence model answers (`answered_by_model`; its order is `Evidence.learned`).
+    `unknown_names` are names of the question that the archive never mentions
+    (`Archive.unknown_names`): there is no evidence then.
     """
     w = weights
-    embed_budget = w.embed_budget if embed_budget is None else embed_budget
+    learned = w.learned and answered_by_model(question, passages)
+    if embed_budget is None:
+        # The sentence model chooses among the embedded sentences: give it more to choose from.
+        embed_budget = w.learned_budget if learned else w.embed_budget
     spans = tuple(tuple(sentence_spans(p.text)) for p in passages)
     candidates = _candidates(passages, spans)
     sets = [key_stems(c.text) for c in candidates]
@@ -273,9 +281,38 @@ def gather_evidence(
             matches = tuple(round(float(c) + w.part_lexical * share, 4) for c, share in pairs)
             ranked[n] = replace(ranked[n], matches=matches)
     ranked.sort(key=lambda s: (-s.rank, s.passage, s.start))
-    return Evidence(
+    evidence = Evidence(
         question, tuple(passages), tuple(ranked), spans, w, parts=parts, about=mentioning,
         term_weights=asked_terms,
+    )
+    if not learned:
+        return evidence
+    booster = sentence_rank.model(Path(w.sentence_model)) if w.sentence_model else None
+    order = sentence_rank.order(sentence_matrix(evidence), booster)
+    return replace(evidence, learned=tuple(evidence.ranked[i] for i in order))
+
+
+def answered_by_model(question: str, passages: Sequence[Passage]) -> bool:
+    """Whether the sentence model (`qa.sentence_rank`) picks the answer's sentences: for a
+    question of two or more parts or named outlets (one fact from each of several reports), but
+    not for "the latest on X"."""
+    named = read_hints(question, sorted({p.source for p in passages if p.source})).sources
+    several = len(parts_of(question, passages)) >= 2 or len(named) >= 2
+    return several and asked_for(question).kind != AnswerKind.LATEST
+
+
+def sentence_matrix(evidence: Evidence) -> np.ndarray:
+    """The `qa.sentence_rank.features` of the evidence's ranked sentences, in their order: what
+    the sentence model reads (bench/train_sentences.py learns from these)."""
+    passages = evidence.passages
+    place = {a: n for n, a in enumerate(dict.fromkeys(p.article_id for p in passages))}
+    ranked = evidence.ranked
+    return sentence_rank.features(
+        [s.lexical for s in ranked], [s.fit for s in ranked], [s.shares for s in ranked],
+        [s.passage for s in ranked], [place[passages[s.passage].article_id] for s in ranked],
+        [_position(s, passages) for s in ranked], [len(s.text) for s in ranked],
+        [passages[s.passage].score == 0.0 for s in ranked], [s.similarity for s in ranked],
+        [s.rank for s in ranked], [s.clause for s in ranked], [s.matches for s in ranked],
     )
 
 
@@ -508,7 +545,10 @@ def answer_from_evidence(
         min_confidence = evidence.weights.min_confidence
     if not evidence.ranked or evidence.confidence < min_confidence:
         return abstain(evidence.question, evidence.passages, leads=evidence.weights.leads)
-    chosen = _choose(evidence, max_sentences)
+    if evidence.learned:
+        chosen = _learned_choice(evidence, max_sentences)
+    else:
+        chosen = _choose(evidence, max_sentences)
     return _render(evidence, chosen)
 
 
@@ -565,6 +605,29 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
     chosen = _direct_first(evidence, ranked, chosen[:budget], budget)
     chosen = _answer_parts(evidence, chosen, 2 * max_sentences + w.part_room)
     return _cover_question(evidence, chosen)
+
+
+def _learned_choice(evidence: Evidence, max_sentences: int) -> list[Sentence]:
+    """A question the sentence model answers: each named outlet's sentence that best matches
+    what the question says it reported (`_each_outlets_claim`), the model's best sentence of
+    each other outlet or date the question names (a comparison cites each side), then the
+    model's next best: one sentence for each part or named side and `max_sentences` more (at
+    most `learned_most`), repeats left out; in the model's order."""
+    w = evidence.weights
+    passages = evidence.passages
+    groups = _named_groups(evidence.question, passages)
+    wanted = min(max(len(evidence.parts), len(groups)) + max_sentences, w.learned_most)
+    chosen = _each_outlets_claim(evidence.ranked, passages)
+    for group in groups:
+        if not any(s.passage in group for s in chosen):
+            side = [s for s in evidence.learned if s.passage in group and _is_new(s, chosen, passages)]
+            chosen += side[:1]
+    for s in evidence.learned:
+        if len(chosen) >= wanted:
+            break
+        if _is_new(s, chosen, passages):
+            chosen.append(s)
+    return sorted(chosen, key=evidence.learned.index)
 
 
 def _each_outlets_claim(ranked: Sequence[Sentence], passages: Sequence[Passage]) -> list[Sentence]:

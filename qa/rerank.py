@@ -122,12 +122,19 @@ def _places(values: np.ndarray) -> np.ndarray:
 
 
 @cache
-def model(path: Path = MODEL) -> lightgbm.Booster:
-    """The shipped re-ranking model (loaded once)."""
+def load_model(path: Path, features: int) -> lightgbm.Booster:
+    """The LightGBM model at `path`, which must read `features` inputs (loaded once)."""
     booster = lightgbm.Booster(model_file=str(path))
-    if booster.num_feature() != len(FEATURES):
-        raise ValueError(f"{path} reads {booster.num_feature()} features, not qa.rerank's {len(FEATURES)}")
+    if booster.num_feature() != features:
+        raise ValueError(
+            f"{path} reads {booster.num_feature()} features, not {features}: it is a model of another step"
+        )
     return booster
+
+
+def model(path: Path = MODEL) -> lightgbm.Booster:
+    """The re-ranking model at `path` (the shipped one by default; loaded once)."""
+    return load_model(path, len(FEATURES))
 
 
 def rerank(ids: np.ndarray, matrix: np.ndarray, booster: lightgbm.Booster | None = None) -> np.ndarray:

@@ -220,11 +220,19 @@ def test_each_named_outlet_is_cited_for_the_claim_the_question_makes_about_it(ro
             best[source] = (s.clause, s.text)
     assert best["The Verge"][1].startswith("The event also featured a demonstration in the rain")
     assert best["TechCrunch"][1] == "The startup now employs 120 people."
-    # A budget of one sentence still cites each outlet's claim.
-    answer = compose_answer(question, passages, robots.sentence_vectors, max_sentences=1)
+    # A budget of one sentence still cites each outlet's claim: by the hand-weighted choice ...
+    hand = replace(AnswerWeights(), learned=False)
+    answer = compose_answer(question, passages, robots.sentence_vectors, max_sentences=1, weights=hand)
     cited = [c.excerpt[c.sentence_start : c.sentence_end] for c in answer.citations]
     assert cited == [best["The Verge"][1], best["TechCrunch"][1]]
     assert_citations_check_out(robots, answer)
+    # ... and by the sentence model's (the default for a question naming two outlets), which adds
+    # one sentence (the budget) to the two sides.
+    learned = compose_answer(question, passages, robots.sentence_vectors, max_sentences=1)
+    said = [c.excerpt[c.sentence_start : c.sentence_end] for c in learned.citations]
+    assert any(best["The Verge"][1] in c for c in said) and best["TechCrunch"][1] in said
+    assert sum(len(sentence_spans(c)) for c in said) <= 4  # 3, and an antecedent
+    assert_citations_check_out(robots, learned)
 
 
 def test_each_part_of_a_question_gets_its_sentence(robots: qa.Archive) -> None:
@@ -232,12 +240,15 @@ def test_each_part_of_a_question_gets_its_sentence(robots: qa.Archive) -> None:
     passages = robots.retrieve(question, 8)
     evidence = gather_evidence(question, passages, robots.sentence_vectors)
     assert len(evidence.parts) == 2
-    # A budget of one sentence still answers both parts: the best sentence, then the other part's.
-    answer = compose_answer(question, passages, robots.sentence_vectors, max_sentences=1)
-    cited = [c.excerpt[c.sentence_start : c.sentence_end] for c in answer.citations]
-    assert len(cited) == 2
-    assert any("$50 million" in c for c in cited) and any("Trondheim" in c for c in cited)
-    assert_citations_check_out(robots, answer)
+    # A budget of one sentence still answers both parts: by the hand-weighted choice, the best
+    # sentence, then the other part's; by the sentence model's, one for each part and one more.
+    hand = replace(AnswerWeights(), learned=False)
+    for weights, most in ((hand, 2), (AnswerWeights(), 3)):
+        answer = compose_answer(question, passages, robots.sentence_vectors, max_sentences=1, weights=weights)
+        cited = [c.excerpt[c.sentence_start : c.sentence_end] for c in answer.citations]
+        assert 2 <= len(cited) <= most
+        assert any("$50 million" in c for c in cited) and any("Trondheim" in c for c in cited)
+        assert_citations_check_out(robots, answer)
     # A question of one part is not padded.
     single = compose_answer(
         "How much did Lumina Robotics raise in its Series B round?", passages, robots.sentence_vectors,
@@ -632,12 +643,15 @@ def test_each_part_of_the_question_is_covered_by_a_cited_sentence(tmp_path: Path
         "Which startup raised $40 million from Northwind Ventures, leased a warehouse near the Tagus "
         "river in Portugal, and hired a former Spotify engineer to lead its technology?"
     )
-    answer = archive.ask(question)
-    cited = [c.excerpt[c.sentence_start : c.sentence_end] for c in answer.citations]
-    assert SPOTIFY_FACT in cited
-    assert any("Northwind Ventures" in c for c in cited) and any("Tagus" in c for c in cited)
-    assert_citations_check_out(archive, answer)
-    uncovered = replace(archive.settings.answer, cover_room=0, cover_shortlist=0)
+    hand = replace(archive.settings.answer, learned=False)
+    for weights in (archive.settings.answer, hand):  # the sentence model's choice, and the hand-weighted
+        settings = replace(archive.settings, answer=weights)
+        answer = qa.Archive(archive.index_dir, settings=settings, encoder=encoder).ask(question)
+        cited = [c.excerpt[c.sentence_start : c.sentence_end] for c in answer.citations]
+        assert SPOTIFY_FACT in cited
+        assert any("Northwind Ventures" in c for c in cited) and any("Tagus" in c for c in cited)
+        assert_citations_check_out(archive, answer)
+    uncovered = replace(hand, cover_room=0, cover_shortlist=0)
     settings = replace(archive.settings, answer=uncovered)
     before = qa.Archive(archive.index_dir, settings=settings, encoder=encoder).ask(question)
     assert SPOTIFY_FACT not in [c.excerpt[c.sentence_start : c.sentence_end] for c in before.citations]

@@ -1,0 +1,154 @@
+"""Train the sentence model of qa/sentence_rank.py on benchmark questions with gold facts.
+
+    python bench/train_reranker.py --index-dir /tmp/mh --fold-models F --out qa/models/reranker.txt
+    python bench/train_sentences.py --index-dir /tmp/mh --cross-fitted F --out qa/models/sentences.txt
+
+The index must hold the corpus the questions were written on. Each answerable question that
+the model answers (`qa.answer.answered_by_model`: two or more parts or named outlets) is asked
+for its answer's passages (`Archive.answer_passages`); with `--cross-fitted DIR` (the fold
+models `bench/train_reranker.py --fold-models DIR` wrote) each question's passages come from
+the re-ranking model that never saw it, as they would for a question nobody trained on. Each
+sentence the answer step embeds (`qa.answer.gather_evidence`, `qa.answer.sentence_matrix`) is
+labelled 1 when it is, or lies inside, one of the question's gold facts (the rule of
+bench/answers.py's "cites a gold fact").
+
+The script first estimates how the model does on questions it has not seen (k-fold, the folds
+of DIR/folds.json when given): the share of questions whose model's first sentences (one per
+part and `answer_sentences` more, at most `learned_most`) hold every gold fact. With `--cross-fitted`
+it writes each fold's model to DIR/sentences-fold-K.txt, so that `bench/answers.py
+--cross-fitted DIR` answers each question with models that never saw it. Then it trains on
+every question and writes LightGBM's text format to --out (give it to
+`AnswerWeights(sentence_model=...)`). Training is deterministic: the same index, questions and
+folds give the same file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import re
+from collections import defaultdict
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import lightgbm
+import numpy as np
+
+from embeddings.index import set_search_threads
+from qa import Archive
+from qa.answer import answered_by_model, gather_evidence, parts_of, sentence_matrix
+from qa.evaluation import load_questions
+from qa.sentence_rank import FEATURES, MODEL
+
+DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "multihop-rag" / "queries-dev.json"
+PARAMS = {
+    "objective": "lambdarank",  # each question's sentences are one list to order
+    "lambdarank_truncation_level": 40,
+    "learning_rate": 0.05,
+    "num_leaves": 15,
+    "min_data_in_leaf": 50,
+    "deterministic": True,
+    "num_threads": 1,
+    "seed": 0,
+    "verbose": -1,
+}
+ROUNDS = 300
+_SPACE = re.compile(r"\s+")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--index-dir", required=True, type=Path)
+    parser.add_argument("--questions", type=Path, default=DEV)
+    parser.add_argument("--out", type=Path, required=True, help=f"the model file to write (shipped: {MODEL})")
+    parser.add_argument("--folds", type=int, default=5, help="without --cross-fitted")
+    parser.add_argument(
+        "--cross-fitted", type=Path, default=None, metavar="DIR",
+        help="answer each question from the passages of the re-ranking model that did not train on "
+        "it (DIR from `bench/train_reranker.py --fold-models DIR`), and write the sentence fold "
+        "models there too",
+    )
+    args = parser.parse_args()
+
+    archive = Archive(args.index_dir)
+    base = archive.settings
+    questions = load_questions(args.questions)
+    folds: dict[str, int] = {}
+    if args.cross_fitted:
+        folds = json.loads((args.cross_fitted / "folds.json").read_text(encoding="utf-8"))
+    # The sentences embedded for a question the model answers; their features, not the shipped model's choice.
+    weights = dataclasses.replace(base.answer, learned=False)
+    set_search_threads(1)
+    matrices, labels, covers, wanted, fold, kinds = [], [], [], [], [], []
+    for n, question in enumerate(questions):
+        k = folds.get(question.question, n % args.folds)
+        ranking = base.ranking
+        if args.cross_fitted:
+            ranking = dataclasses.replace(ranking, rerank_model=str(args.cross_fitted / f"fold-{k}.txt"))
+        archive.settings = dataclasses.replace(base, ranking=ranking)
+        passages = archive.answer_passages(question.question)
+        if not passages or not answered_by_model(question.question, passages):
+            continue
+        evidence = gather_evidence(
+            question.question, passages, archive.sentence_vectors, weights=weights,
+            embed_budget=weights.learned_budget, unknown_names=archive.unknown_names(question.question),
+        )
+        if not evidence.ranked:
+            continue
+        matrix = sentence_matrix(evidence)
+        facts = list(dict.fromkeys(_squeeze(f) for f in question.facts))
+        texts = [_squeeze(s.text) for s in evidence.ranked]
+        cover = np.array([[bool(t) and (t in f or f in t) for f in facts] for t in texts], dtype=bool)
+        matrices.append(matrix)
+        labels.append(cover.reshape(len(texts), len(facts)).any(axis=1).astype(float))
+        covers.append(cover.reshape(len(texts), len(facts)))
+        wanted.append(min(len(parts_of(question.question, passages)) + base.answer_sentences,
+                          base.answer.learned_most))
+        fold.append(k)
+        kinds.append(question.question_type)
+    archive.settings = base
+
+    fold_of = np.array(fold)
+    every: dict[str, list[bool]] = defaultdict(list)
+    for k in sorted(set(fold)):
+        booster = _train(np.flatnonzero(fold_of != k), matrices, labels)
+        if args.cross_fitted:
+            booster.save_model(str(args.cross_fitted / f"sentences-fold-{k}.txt"))
+        for i in np.flatnonzero(fold_of == k):
+            order = np.argsort(-booster.predict(matrices[i], num_threads=1), kind="stable")[: wanted[i]]
+            held = bool(covers[i][order].any(axis=0).all())
+            every["all"].append(held)
+            every[f"  {kinds[i]}"].append(held)
+    print(f"{len(questions)} questions, {len(matrices)} answered by the model: "
+          f"{sum(len(y) for y in labels)} sentences, {int(sum(y.sum() for y in labels))} state a gold fact")
+    print(f"every gold fact among the model's first sentences ({len(set(fold))}-fold, before the "
+          "answer's choice):")
+    for name, held in sorted(every.items(), key=lambda item: item[0] != "all"):
+        print(f"{name:24} {np.mean(held):.3f}  ({len(held)})")
+
+    booster = _train(np.arange(len(matrices)), matrices, labels)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    booster.save_model(str(args.out))
+    print(f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KB)")
+
+
+def _squeeze(text: str) -> str:
+    """The text without whitespace (the benchmark's matching rule)."""
+    return _SPACE.sub("", text)
+
+
+def _train(which: np.ndarray, matrices: list[np.ndarray], labels: list[np.ndarray]) -> lightgbm.Booster:
+    data = lightgbm.Dataset(
+        np.vstack([matrices[i] for i in which]), np.concatenate([labels[i] for i in which]),
+        feature_name=list(FEATURES), free_raw_data=False, group=[len(labels[i]) for i in which],
+    )
+    return lightgbm.train(PARAMS, data, num_boost_round=ROUNDS)
+
+
+if __name__ == "__main__":
+    main()
