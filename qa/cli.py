@@ -51,6 +51,7 @@ class PrintableFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return printable(super().format(record))
 
+
 class ReportedProblems(logging.Filter):
     """Drops the warning logged for each problem (a record tagged `problem`): `qa index` and
     `qa sync` print them all in their report, and a problem shown twice (as a WARNING while
@@ -63,9 +64,12 @@ class ReportedProblems(logging.Filter):
 
     @classmethod
     def install(cls) -> None:
-        """Filter the problems of every logger that warns of them (the indexer's and the sync's)."""
+        """Filter the problems of every logger that warns of them (the indexer's and the sync's),
+        once however many commands run in this process."""
         for name in cls.LOGGERS:
-            logging.getLogger(name).addFilter(cls())
+            logger = logging.getLogger(name)
+            if not any(isinstance(f, cls) for f in logger.filters):
+                logger.addFilter(cls())
 
 
 IndexDir = Annotated[

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import socket
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import qa
+from qa.cli import ReportedProblems
 
 COMMANDS = [["index"], ["ask"], ["serve"], ["sync"], ["sources"], ["sources", "remove"], ["eval"]]
 
@@ -288,3 +290,15 @@ def test_line_progress_prints_a_line_every_few_seconds(monkeypatch: pytest.Monke
         "Embedding chunks: 1/20", "Embedding chunks: 6/20", "Embedding chunks: 11/20",
         "Embedding chunks: 16/20", "Embedding chunks: 20/20",
     ]
+
+
+def test_problems_are_filtered_once_however_many_commands_run() -> None:
+    ReportedProblems.install()
+    ReportedProblems.install()
+    problem = logging.LogRecord("qa.indexing", logging.WARNING, __file__, 1, "bad file", None, None)
+    problem.problem = "bad file"
+    other = logging.LogRecord("qa.indexing", logging.WARNING, __file__, 1, "slow disk", None, None)
+    for name in ReportedProblems.LOGGERS:
+        logger = logging.getLogger(name)
+        assert sum(isinstance(f, ReportedProblems) for f in logger.filters) == 1
+        assert not logger.filter(problem) and logger.filter(other)
