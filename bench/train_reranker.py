@@ -35,21 +35,10 @@ from qa.config import Ranking
 from qa.evaluation import QuestionScore, load_questions, score_ranking, squeeze, summarize
 from qa.query import Filters, read_hints
 from qa.ranking import cap_per_article, rank_chunk_ids, rerank_candidates, split_question
-from qa.rerank import FEATURES, MODEL, rerank
+from qa.rerank import FEATURES, MODEL, rerank, train
 
 DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "multihop-rag" / "queries-dev.json"
-PARAMS = {
-    "objective": "lambdarank",  # each question's candidates are one list to order
-    "lambdarank_truncation_level": 20,
-    "learning_rate": 0.05,
-    "num_leaves": 15,
-    "min_data_in_leaf": 50,
-    "deterministic": True,
-    "num_threads": 1,
-    "seed": 0,
-    "verbose": -1,
-}
-ROUNDS = 300
+TRUNCATION = 20  # the first 20 of each question's candidates are ordered
 
 
 def main() -> None:
@@ -129,11 +118,7 @@ def main() -> None:
 
 
 def _train(which: list[int], matrices: list[np.ndarray], labels: list[np.ndarray]) -> lightgbm.Booster:
-    data = lightgbm.Dataset(
-        np.vstack([matrices[i] for i in which]), np.concatenate([labels[i] for i in which]),
-        feature_name=list(FEATURES), free_raw_data=False, group=[len(labels[i]) for i in which],
-    )
-    return lightgbm.train(PARAMS, data, num_boost_round=ROUNDS)
+    return train([matrices[i] for i in which], [labels[i] for i in which], FEATURES, truncation=TRUNCATION)
 
 
 if __name__ == "__main__":

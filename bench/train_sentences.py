@@ -41,21 +41,11 @@ from embeddings.index import set_search_threads
 from qa import Archive
 from qa.answer import answered_by_model, gather_evidence, parts_of, sentence_matrix
 from qa.evaluation import load_questions
+from qa.rerank import train
 from qa.sentence_rank import FEATURES, MODEL
 
 DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "multihop-rag" / "queries-dev.json"
-PARAMS = {
-    "objective": "lambdarank",  # each question's sentences are one list to order
-    "lambdarank_truncation_level": 40,
-    "learning_rate": 0.05,
-    "num_leaves": 15,
-    "min_data_in_leaf": 50,
-    "deterministic": True,
-    "num_threads": 1,
-    "seed": 0,
-    "verbose": -1,
-}
-ROUNDS = 300
+TRUNCATION = 40  # the first 40 of each question's sentences are ordered
 _SPACE = re.compile(r"\s+")
 
 
@@ -143,11 +133,7 @@ def _squeeze(text: str) -> str:
 
 
 def _train(which: np.ndarray, matrices: list[np.ndarray], labels: list[np.ndarray]) -> lightgbm.Booster:
-    data = lightgbm.Dataset(
-        np.vstack([matrices[i] for i in which]), np.concatenate([labels[i] for i in which]),
-        feature_name=list(FEATURES), free_raw_data=False, group=[len(labels[i]) for i in which],
-    )
-    return lightgbm.train(PARAMS, data, num_boost_round=ROUNDS)
+    return train([matrices[i] for i in which], [labels[i] for i in which], FEATURES, truncation=TRUNCATION)
 
 
 if __name__ == "__main__":

@@ -121,6 +121,38 @@ def _places(values: np.ndarray) -> np.ndarray:
     return places
 
 
+TRAINING = {
+    "objective": "lambdarank",  # each question's candidates are one list to order
+    "learning_rate": 0.05,
+    "num_leaves": 15,
+    "min_data_in_leaf": 50,
+    "deterministic": True,
+    "num_threads": 1,
+    "seed": 0,
+    "verbose": -1,
+}
+
+
+def train(
+    matrices: Sequence[np.ndarray],
+    labels: Sequence[np.ndarray],
+    names: Sequence[str],
+    *,
+    truncation: int,
+    rounds: int = 300,
+) -> lightgbm.Booster:
+    """A LightGBM LambdaRank model of one list per question (its `matrices` row by row, labelled 1
+    where the row holds a gold fact), ordering the first `truncation` of each list; the same data
+    give the same model (one thread, fixed seed). bench/train_reranker.py and
+    bench/train_sentences.py train the shipped models with it."""
+    data = lightgbm.Dataset(
+        np.vstack(matrices), np.concatenate(labels), feature_name=list(names), free_raw_data=False,
+        group=[len(y) for y in labels],
+    )
+    params = TRAINING | {"lambdarank_truncation_level": truncation}
+    return lightgbm.train(params, data, num_boost_round=rounds)
+
+
 @cache
 def load_model(path: Path, features: int) -> lightgbm.Booster:
     """The LightGBM model at `path`, which must read `features` inputs (loaded once)."""

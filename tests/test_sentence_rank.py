@@ -3,18 +3,14 @@ model, the questions it answers, and its training script."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from test_answer import BRIGHTLOOP, SPOTIFY_FACT, small_archive
-from test_retrieval import write_benchmark_slice
+from test_rerank import train_twice
 
-import qa
 from embeddings.encoder import Encoder
 from qa.answer import answered_by_model, gather_evidence, sentence_matrix
 from qa.config import AnswerWeights
@@ -111,19 +107,6 @@ def test_evidence_carries_the_models_order_for_several_parts(tmp_path: Path, enc
 
 @pytest.mark.slow
 def test_training_is_reproducible_and_estimates_unseen_questions(tmp_path: Path, encoder: Encoder) -> None:
-    articles, questions = write_benchmark_slice(tmp_path)
-    with qa.Archive(tmp_path / "index", encoder=encoder) as archive:
-        archive.add([articles])
-    outputs = []
-    for name in ("one.txt", "two.txt"):
-        run = subprocess.run(
-            [sys.executable, "bench/train_sentences.py", "--index-dir", str(tmp_path / "index"),
-             "--questions", str(questions), "--out", str(tmp_path / name)],
-            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},  # this checkout's qa, installed or not
-            capture_output=True, text=True, timeout=900,
-        )
-        assert run.returncode == 0, run.stderr
-        outputs.append(run.stdout)
-    assert (tmp_path / "one.txt").read_bytes() == (tmp_path / "two.txt").read_bytes()
-    assert "every gold fact among the model's first sentences (5-fold" in outputs[0]
-    assert model(tmp_path / "one.txt").num_feature() == len(FEATURES)
+    printed, trained = train_twice("bench/train_sentences.py", tmp_path, encoder)
+    assert "every gold fact among the model's first sentences (5-fold" in printed
+    assert model(trained).num_feature() == len(FEATURES)
