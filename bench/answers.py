@@ -190,20 +190,31 @@ def evaluate(
 
 
 def cross_fitted(settings: Settings, folds_dir: Path) -> Callable[[str], Settings]:
-    """Settings that re-rank each question with the model of the fold that left it out (written by
-    `bench/train_reranker.py --fold-models`): figures for questions the model has not seen. A
-    question of no fold (null questions, not trained on) gets the shipped model."""
+    """Settings that answer each question with the re-ranker and the sentence model of the fold
+    that left it out (written by `bench/train_reranker.py --fold-models DIR` and
+    `bench/train_sentences.py --cross-fitted DIR`): figures for questions the models have not
+    seen. A question of no fold (null questions, not trained on) gets the shipped models.
+
+    Raises:
+        SystemExit: a fold's model is missing (the shipped one was trained on every dev question).
+    """
     folds = json.loads((folds_dir / "folds.json").read_text(encoding="utf-8"))
+    scripts = {
+        "fold": "train_reranker.py --fold-models", "sentences-fold": "train_sentences.py --cross-fitted"
+    }
+    for fold in sorted(set(folds.values())):
+        for name, script in scripts.items():
+            model = folds_dir / f"{name}-{fold}.txt"
+            if not model.is_file():
+                raise SystemExit(f"{model} is missing: run bench/{script} {folds_dir} first")
 
     def settings_for(question: str) -> Settings:
         if question not in folds:
             return settings
         fold = folds[question]
         ranking = dataclasses.replace(settings.ranking, rerank_model=str(folds_dir / f"fold-{fold}.txt"))
-        answer = settings.answer
-        sentences = folds_dir / f"sentences-fold-{fold}.txt"
-        if sentences.exists():
-            answer = dataclasses.replace(answer, sentence_model=str(sentences))
+        sentences = str(folds_dir / f"sentences-fold-{fold}.txt")
+        answer = dataclasses.replace(settings.answer, sentence_model=sentences)
         return dataclasses.replace(settings, ranking=ranking, answer=answer)
 
     return settings_for
@@ -300,8 +311,8 @@ def main(argv: list[str] | None = None) -> int:
     queries = json.loads(args.queries.read_text(encoding="utf-8"))[: args.limit]
     natural_questions = load_natural_questions(args.natural)
     with open_index(args.index_dir, args.corpus) as archive:
-        natural = evaluate_answers(archive, natural_questions)
         settings_for = cross_fitted(archive.settings, args.cross_fitted) if args.cross_fitted else None
+        natural = evaluate_answers(archive, natural_questions)
         rows = [] if args.natural_only else evaluate(archive, queries, settings_for)
     if rows:
         summary = summarise(rows)

@@ -91,7 +91,9 @@ def main() -> None:
         if not evidence.ranked:
             continue
         matrix = sentence_matrix(evidence)
-        facts = list(dict.fromkeys(_squeeze(f) for f in question.facts))
+        facts = [f for f in dict.fromkeys(_squeeze(f) for f in question.facts) if f]
+        if not facts:
+            continue
         texts = [_squeeze(s.text) for s in evidence.ranked]
         cover = np.array([[bool(t) and (t in f or f in t) for f in facts] for t in texts], dtype=bool)
         matrices.append(matrix)
@@ -104,6 +106,11 @@ def main() -> None:
     archive.settings = base
 
     fold_of = np.array(fold)
+    if len(set(fold)) < 2:
+        raise SystemExit(
+            f"{args.questions}: {len(matrices)} questions of several parts with gold facts, in "
+            f"{len(set(fold))} fold(s); training and its estimate need such questions in two folds or more"
+        )
     every: dict[str, list[bool]] = defaultdict(list)
     for k in sorted(set(fold)):
         booster = _train(np.flatnonzero(fold_of != k), matrices, labels)

@@ -523,8 +523,11 @@ def compose_answer(
         vectors: the encoder, ideally behind a `SentenceVectors` cache.
         max_sentences: the answer's budget; a question that names outlets or dates takes
             `weights.per_named` sentences for each of them and one more, up to twice the budget.
+            A question the sentence model answers (`answered_by_model`) takes one sentence for
+            each part or named side and this many more, up to `weights.learned_most`.
         min_confidence: abstain below this `Evidence.confidence` (default `weights.min_confidence`).
-        embed_budget: sentences to embed (default `weights.embed_budget`).
+        embed_budget: sentences to embed (default `weights.embed_budget`, or
+            `weights.learned_budget` for a question the sentence model answers).
         unknown_names: names of the question the archive never mentions; any abstains.
     """
     if max_sentences < 1:
@@ -612,11 +615,11 @@ def _learned_choice(evidence: Evidence, max_sentences: int) -> list[Sentence]:
     what the question says it reported (`_each_outlets_claim`), the model's best sentence of
     each other outlet or date the question names (a comparison cites each side), then the
     model's next best: one sentence for each part or named side and `max_sentences` more (at
-    most `learned_most`), repeats left out; in the model's order."""
+    most `learned_most`, or `max_sentences` if more), repeats left out; in the model's order."""
     w = evidence.weights
     passages = evidence.passages
     groups = _named_groups(evidence.question, passages)
-    wanted = min(max(len(evidence.parts), len(groups)) + max_sentences, w.learned_most)
+    wanted = min(max(len(evidence.parts), len(groups)) + max_sentences, max(w.learned_most, max_sentences))
     chosen = _each_outlets_claim(evidence.ranked, passages)
     for group in groups:
         if not any(s.passage in group for s in chosen):

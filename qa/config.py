@@ -204,6 +204,11 @@ class AnswerWeights:
     learned_most: int = 8
     sentence_model: str | None = None
 
+    def __post_init__(self) -> None:
+        for name in ("embed_budget", "learned_budget", "learned_most"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be positive, not {getattr(self, name)}")
+
 
 @dataclass(frozen=True)
 class Settings:

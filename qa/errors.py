@@ -8,7 +8,7 @@
     ├── StorageError         the index directory cannot be used: a file, a folder of other files,
     │                        read-only, on a full disk, or its database is damaged
     ├── InvalidQueryError    an empty or too long question, or bad filters
-    ├── ModelError           the embedding model cannot be loaded or failed its checksum
+    ├── ModelError           a model cannot be loaded (or the embedder failed its checksum)
     ├── SettingsError        a QA_* variable holds a value its setting cannot take (also a ValueError)
     ├── ServeError           the chat cannot listen where it was asked to (a port in use, a foreign address)
     └── SyncError            a synced source is down or answers what it should not (the archive is unchanged)
@@ -45,7 +45,7 @@ class InvalidQueryError(QAError, ValueError):
 
 
 class ModelError(QAError):
-    """The embedding model cannot be loaded."""
+    """A model (the embedding model, or a learned ranking model) cannot be loaded."""
 
 
 class SettingsError(QAError, ValueError):

@@ -23,6 +23,7 @@ import lightgbm
 import numpy as np
 
 from qa.catalog import Catalog
+from qa.errors import ModelError
 
 MODEL = Path(__file__).with_name("models") / "reranker.txt"
 
@@ -153,20 +154,36 @@ def train(
     return lightgbm.train(params, data, num_boost_round=rounds)
 
 
+def load_model(path: Path, names: Sequence[str]) -> lightgbm.Booster:
+    """The LightGBM model at `path`, which must read the features `names`, in that order (each
+    file loaded once).
+
+    Raises:
+        ModelError: the file cannot be read, or is a model of other features (of another step,
+            or of an older version of this one).
+    """
+    return _load(Path(path).expanduser().resolve(), tuple(names))
+
+
 @cache
-def load_model(path: Path, features: int) -> lightgbm.Booster:
-    """The LightGBM model at `path`, which must read `features` inputs (loaded once)."""
-    booster = lightgbm.Booster(model_file=str(path))
-    if booster.num_feature() != features:
-        raise ValueError(
-            f"{path} reads {booster.num_feature()} features, not {features}: it is a model of another step"
+def _load(path: Path, names: tuple[str, ...]) -> lightgbm.Booster:
+    if not path.is_file():
+        raise ModelError(f"{path}: no such model file")
+    try:
+        booster = lightgbm.Booster(model_file=str(path))
+    except lightgbm.basic.LightGBMError as exc:
+        raise ModelError(f"{path}: not a model file LightGBM can read ({exc})") from exc
+    if tuple(booster.feature_name()) != names:
+        raise ModelError(
+            f"{path} reads the features {', '.join(booster.feature_name())}, not this step's "
+            f"{', '.join(names)}: train one with the script that made the shipped model"
         )
     return booster
 
 
 def model(path: Path = MODEL) -> lightgbm.Booster:
     """The re-ranking model at `path` (the shipped one by default; loaded once)."""
-    return load_model(path, len(FEATURES))
+    return load_model(path, FEATURES)
 
 
 def rerank(ids: np.ndarray, matrix: np.ndarray, booster: lightgbm.Booster | None = None) -> np.ndarray:

@@ -125,7 +125,7 @@ def _places(values: np.ndarray) -> np.ndarray:
 
 def model(path: Path = MODEL) -> lightgbm.Booster:
     """The sentence model at `path` (the shipped one by default; loaded once)."""
-    return load_model(path, len(FEATURES))
+    return load_model(path, FEATURES)
 
 
 def order(matrix: np.ndarray, booster: lightgbm.Booster | None = None) -> np.ndarray:

@@ -14,6 +14,8 @@ from test_rerank import train_twice
 from embeddings.encoder import Encoder
 from qa.answer import answered_by_model, gather_evidence, sentence_matrix
 from qa.config import AnswerWeights
+from qa.errors import ModelError
+from qa.rerank import train
 from qa.sentence_rank import FEATURES, features, model, order
 from qa.types import Passage
 
@@ -73,10 +75,18 @@ def test_the_shipped_model_reads_the_features_and_prefers_the_sentence_that_matc
     assert order(matrix).tolist() == [1, 0]
 
 
-def test_a_model_of_other_features_is_refused(tmp_path: Path) -> None:
-    other = ROOT / "qa" / "models" / "reranker.txt"
-    with pytest.raises(ValueError, match="features"):
-        model(other)
+def test_a_model_of_other_features_or_no_model_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="not this step's"):
+        model(ROOT / "qa" / "models" / "reranker.txt")  # the re-ranker's 21 features
+    # As many features as this step's, under other names (an older version of the step).
+    rng = np.random.default_rng(0)
+    renamed = [f"signal_{n}" for n in range(len(FEATURES))]
+    matrices, labels = [rng.random((60, len(FEATURES)))], [(rng.random(60) > 0.8).astype(float)]
+    train(matrices, labels, renamed, truncation=10, rounds=3).save_model(str(tmp_path / "old.txt"))
+    with pytest.raises(ModelError, match="signal_0"):
+        model(tmp_path / "old.txt")
+    with pytest.raises(ModelError, match="no such model file"):
+        model(tmp_path / "missing.txt")
 
 
 def test_the_model_answers_questions_of_several_parts_or_outlets_only() -> None:
