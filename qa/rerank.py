@@ -83,14 +83,11 @@ def features(
     _, first, inverse, counts = np.unique(article, return_index=True, return_inverse=True, return_counts=True)
     best = np.full(len(first), -np.inf)
     np.maximum.at(best, inverse, fused)
-    within = np.zeros(n)
-    for group in range(len(first)):
-        members = np.flatnonzero(inverse == group)
-        within[members] = _places(fused[members])
+    within = places_within(fused, inverse)
     position = catalog.positions(rows)
     columns = [
         fused, *signals, np.log1p(np.arange(n)), np.log1p(within), best[inverse],
-        np.log1p(_places(-first.astype(float))[inverse]), np.log1p(counts[inverse]),
+        np.log1p(places(-first.astype(float))[inverse]), np.log1p(counts[inverse]),
         position == 0, np.log1p(position),
     ]
     if several and len(parts):
@@ -98,10 +95,10 @@ def features(
         outlet_matches = matches * np.where(
             part_outlets[:, None] >= 0, catalog.source[rows][None, :] == part_outlets[:, None], True
         )
-        places = np.min([_places(m) for m in outlet_matches], axis=0)
+        part_place = best_place(outlet_matches)
         columns += [
             matches.max(axis=0), matches.mean(axis=0), _share_of_best(part_chunks).max(axis=0),
-            outlet_matches.max(axis=0), np.log1p(places), np.ones(n),
+            outlet_matches.max(axis=0), np.log1p(part_place), np.ones(n),
         ]
     else:
         columns += [np.zeros(n)] * 6
@@ -114,12 +111,26 @@ def _share_of_best(scores: np.ndarray) -> np.ndarray:
     return np.divide(scores, best, out=np.zeros_like(scores, dtype=float), where=best > 0)
 
 
-def _places(values: np.ndarray) -> np.ndarray:
+def places(values: np.ndarray) -> np.ndarray:
     """The place of each value from the highest (0), ties in order."""
     order = np.argsort(-values, kind="stable")
-    places = np.empty(len(values))
-    places[order] = np.arange(len(values))
-    return places
+    found = np.empty(len(values))
+    found[order] = np.arange(len(values))
+    return found
+
+
+def places_within(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Each value's `places` within its group."""
+    found = np.zeros(len(values))
+    for group in np.unique(groups):
+        members = np.flatnonzero(groups == group)
+        found[members] = places(values[members])
+    return found
+
+
+def best_place(per_part: np.ndarray) -> np.ndarray:
+    """parts x candidates: each candidate's best place in the order of one part."""
+    return np.min([places(row) for row in per_part], axis=0)
 
 
 TRAINING = {
@@ -189,7 +200,11 @@ def model(path: Path = MODEL) -> lightgbm.Booster:
 def rerank(ids: np.ndarray, matrix: np.ndarray, booster: lightgbm.Booster | None = None) -> np.ndarray:
     """`ids` (fused order) with their `features` `matrix`, most likely to hold a fact of the
     question first (ties in fused order)."""
-    if not len(ids):
-        return ids
-    scores = (booster or model()).predict(matrix, num_threads=1)
-    return ids[np.argsort(-np.asarray(scores), kind="stable")]
+    return ids[scored_order(matrix, booster or model())]
+
+
+def scored_order(matrix: np.ndarray, booster: lightgbm.Booster) -> np.ndarray:
+    """The rows of `matrix`, highest `booster` score first (ties in order)."""
+    if not len(matrix):
+        return np.zeros(0, dtype=np.int64)
+    return np.argsort(-np.asarray(booster.predict(matrix, num_threads=1)), kind="stable")

@@ -21,7 +21,7 @@ from pathlib import Path
 import lightgbm
 import numpy as np
 
-from qa.rerank import load_model
+from qa.rerank import best_place, load_model, places, places_within, scored_order
 
 MODEL = Path(__file__).with_name("models") / "sentences.txt"
 
@@ -80,17 +80,18 @@ def features(
     lex = np.asarray(lexical, dtype=float)
     ranks = np.asarray(rank, dtype=float)
     articles = np.asarray(article)
+    parts = len(shares[0]) if n else 0
     share = _per_part(shares, n)
     match = _per_part(matches, n)
     sim = np.asarray(similarity, dtype=float)
     columns = [
         lex, np.asarray(fit, dtype=float), share.max(axis=1), share.mean(axis=1), np.log1p(passage),
         np.log1p(articles), np.log1p(position), np.log1p(length), np.asarray(context, dtype=float),
-        np.log1p(_best_place(share)), np.log1p(_places_within(share.max(axis=1), articles)),
-        np.log1p(_places(lex)), np.full(n, share.shape[1] if len(shares) and len(shares[0]) else 0),
+        np.log1p(best_place(share.T)), np.log1p(places_within(share.max(axis=1), articles)),
+        np.log1p(places(lex)), np.full(n, parts),
         sim, ranks, np.asarray(clause, dtype=float), match.max(axis=1), match.mean(axis=1),
-        np.log1p(_places(ranks)), np.log1p(_places_within(sim, articles)),
-        np.log1p(_places_within(match.max(axis=1), articles)), np.log1p(_best_place(match)),
+        np.log1p(places(ranks)), np.log1p(places_within(sim, articles)),
+        np.log1p(places_within(match.max(axis=1), articles)), np.log1p(best_place(match.T)),
     ]
     return np.column_stack(columns).reshape(n, len(FEATURES)) if n else np.zeros((0, len(FEATURES)))
 
@@ -101,28 +102,6 @@ def _per_part(values: Sequence[Sequence[float]], n: int) -> np.ndarray:
     return np.asarray(values, dtype=float).reshape(n, parts) if parts else np.zeros((n, 1))
 
 
-def _best_place(per_part: np.ndarray) -> np.ndarray:
-    """Each row's best place in the order of one column."""
-    return np.min([_places(per_part[:, j]) for j in range(per_part.shape[1])], axis=0)
-
-
-def _places_within(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Each value's place within its group."""
-    places = np.zeros(len(values))
-    for group in np.unique(groups):
-        members = np.flatnonzero(groups == group)
-        places[members] = _places(values[members])
-    return places
-
-
-def _places(values: np.ndarray) -> np.ndarray:
-    """The place of each value from the highest (0), ties in order."""
-    order = np.argsort(-values, kind="stable")
-    places = np.empty(len(values))
-    places[order] = np.arange(len(values))
-    return places
-
-
 def model(path: Path = MODEL) -> lightgbm.Booster:
     """The sentence model at `path` (the shipped one by default; loaded once)."""
     return load_model(path, FEATURES)
@@ -131,7 +110,4 @@ def model(path: Path = MODEL) -> lightgbm.Booster:
 def order(matrix: np.ndarray, booster: lightgbm.Booster | None = None) -> np.ndarray:
     """The rows of `matrix` (`features`), most likely to state a fact the question asks for
     first (ties in order)."""
-    if not len(matrix):
-        return np.zeros(0, dtype=np.int64)
-    scores = np.asarray((booster or model()).predict(matrix, num_threads=1))
-    return np.argsort(-scores, kind="stable")
+    return scored_order(matrix, booster or model())
