@@ -39,10 +39,10 @@ import numpy as np
 
 from embeddings.index import set_search_threads
 from qa import Archive
-from qa.answer import answered_by_model, gather_evidence, parts_of, sentence_matrix
+from qa.answer import answered_by_model, gather_evidence, sentence_matrix
 from qa.evaluation import load_questions
 from qa.rerank import train
-from qa.sentence_rank import FEATURES, MODEL
+from qa.sentence_rank import FEATURES, MODEL, order
 
 DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "multihop-rag" / "queries-dev.json"
 TRUNCATION = 40  # the first 40 of each question's sentences are ordered
@@ -88,19 +88,15 @@ def main() -> None:
             question.question, passages, archive.sentence_vectors, weights=weights,
             embed_budget=weights.learned_budget, unknown_names=archive.unknown_names(question.question),
         )
-        if not evidence.ranked:
-            continue
-        matrix = sentence_matrix(evidence)
         facts = [f for f in dict.fromkeys(_squeeze(f) for f in question.facts) if f]
-        if not facts:
+        if not evidence.ranked or not facts:
             continue
         texts = [_squeeze(s.text) for s in evidence.ranked]
         cover = np.array([[bool(t) and (t in f or f in t) for f in facts] for t in texts], dtype=bool)
-        matrices.append(matrix)
+        matrices.append(sentence_matrix(evidence))
         labels.append(cover.reshape(len(texts), len(facts)).any(axis=1).astype(float))
         covers.append(cover.reshape(len(texts), len(facts)))
-        wanted.append(min(len(parts_of(question.question, passages)) + base.answer_sentences,
-                          base.answer.learned_most))
+        wanted.append(min(len(evidence.parts) + base.answer_sentences, base.answer.learned_most))
         fold.append(k)
         kinds.append(question.question_type)
     archive.settings = base
@@ -117,8 +113,8 @@ def main() -> None:
         if args.cross_fitted:
             booster.save_model(str(args.cross_fitted / f"sentences-fold-{k}.txt"))
         for i in np.flatnonzero(fold_of == k):
-            order = np.argsort(-booster.predict(matrices[i], num_threads=1), kind="stable")[: wanted[i]]
-            held = bool(covers[i][order].any(axis=0).all())
+            first = order(matrices[i], booster)[: wanted[i]]
+            held = bool(covers[i][first].any(axis=0).all())
             every["all"].append(held)
             every[f"  {kinds[i]}"].append(held)
     print(f"{len(questions)} questions, {len(matrices)} answered by the model: "
