@@ -228,7 +228,7 @@ def gather_evidence(
     ]
     keep = _shortlist(question, passages, candidates, first, budget)
     # What the parts ask about (not the outlets, dates and words that frame the question), weighted.
-    asked_terms = {t: weight[t] for t in _part_terms(parts) if t in weight}
+    asked_terms = {t: weight[t] for t in sorted(_part_terms(parts)) if t in weight}
     if parts:
         # The sentence that states one report's fact often shares few words with the question
         # as a whole but several with one of its parts: embed those that cover the question.
@@ -348,8 +348,10 @@ def _covering(
 
 
 def _gain(s: Sentence, covered: set[str], weight: Mapping[str, float]) -> float:
-    """The weight of the stems in `weight` that `s` holds and `covered` lacks."""
-    return sum(weight.get(t, 0.0) for t in s.terms - covered)
+    """The weight of the stems in `weight` that `s` holds and `covered` lacks. Summed exactly
+    (`math.fsum`): a set's order changes from one process to the next (string hashing), and a
+    plain sum in that order could split a tie between two sentences holding the same stems."""
+    return math.fsum(weight.get(t, 0.0) for t in s.terms - covered)
 
 
 def articles_about(question: str, passages: Sequence[Passage]) -> frozenset[str] | None:
@@ -692,7 +694,7 @@ def _cover_question(evidence: Evidence, chosen: list[Sentence]) -> list[Sentence
     stems (`term_weights`) that the chosen ones leave out, the most first, among those scoring
     at least `weights.cover_floor` of the best: what the parts' matches missed."""
     w = evidence.weights
-    total = sum(evidence.term_weights.values())
+    total = math.fsum(evidence.term_weights.values())
     if not evidence.parts or not total:
         return chosen
     # What a chosen article's title says is covered: its sentences need not repeat it.

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -331,6 +334,27 @@ def test_only_a_shortlist_is_embedded(encoder: Encoder) -> None:
     assert calls in ([6], [7])  # the question, perhaps its focus, and five sentences
     gather_evidence(question, [passage], vectors, embed_budget=5)
     assert len(calls) == 1  # the second time everything comes from the cache
+
+
+def test_what_a_sentence_adds_does_not_depend_on_string_hashing() -> None:
+    """A set of stems iterates in an order that changes with each process's string hashing
+    (PYTHONHASHSEED). The weight a sentence adds to the shortlist must not change with it: a
+    sum in that order differed in its last bits, split ties between sentences differently from
+    one run to the next, and so changed the embedded sentences and the trained sentence model."""
+    code = (
+        "import math; from qa.answer import Sentence, _gain; "
+        "stems = [f'stem{i}' for i in range(40)]; "
+        "weight = {t: math.log(1 + 600 / (1 + i)) for i, t in enumerate(stems)}; "
+        "print(repr(_gain(Sentence(0, 0, 1, 'x', 0.0, terms=frozenset(stems)), set(), weight)))"
+    )
+    gains = {
+        subprocess.run(
+            [sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True, text=True, check=True,
+        ).stdout
+        for seed in range(4)
+    }
+    assert len(gains) == 1
 
 
 def test_sentence_vectors_are_a_bounded_lru(encoder: Encoder) -> None:

@@ -174,17 +174,19 @@ def test_retrieval_with_and_without_the_model_finds_the_report(archive: qa.Archi
 
 
 def train_twice(script: str, tmp_path: Path, encoder) -> tuple[str, Path]:
-    """Run the training `script` twice on an index of the benchmark slice: what it printed, and
-    the model it wrote, the same file both times."""
+    """Run the training `script` twice on an index of the benchmark slice, under two string-hashing
+    seeds: what it printed, and the model it wrote, the same file both times."""
     articles, questions = write_benchmark_slice(tmp_path)
     with qa.Archive(tmp_path / "index", encoder=encoder) as archive:
         archive.add([articles])
     outputs = []
-    for name in ("one.txt", "two.txt"):
+    # Two string-hashing seeds: the sets the scripts iterate must not change what they learn.
+    for name, seed in (("one.txt", "1"), ("two.txt", "2")):
         run = subprocess.run(
             [sys.executable, script, "--index-dir", str(tmp_path / "index"),
              "--questions", str(questions), "--out", str(tmp_path / name)],
-            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},  # this checkout's qa, installed or not
+            # this checkout's qa, installed or not
+            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": seed},
             capture_output=True, text=True, timeout=900,
         )
         assert run.returncode == 0, run.stderr
