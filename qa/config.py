@@ -80,10 +80,10 @@ class AnswerWeights:
         min_confidence: abstain below this confidence (the best sentence's score). Every
             MultiHop-RAG dev null question names an outlet the archive does not hold and is
             abstained on for that (`Archive.unknown_names`), so the threshold serves the
-            questions that name nothing unknown: at 0.69, 0.019 of the answerable dev questions
-            abstain (0.034 at 0.70, 0.016 at 0.68), and 0.78 of the off-archive natural
-            questions (bench/natural-questions.json; two of them score 0.687, so 0.68 would
-            answer them).
+            questions that name nothing unknown: at 0.69, 0.016 of the answerable dev questions
+            abstain (0.021 at 0.70, 0.012 at 0.68; bench/answers.py --cross-fitted), and 0.78 of
+            the off-archive natural questions (bench/natural-questions.json; two of them score
+            0.687, so 0.68 would answer them).
         lexical: weight of a sentence's idf-weighted share of the question's key terms.
         focus: weight of its similarity to the question's focus (see `answer.focus_of`).
         prior, shortlist_prior: weights of the passage-rank prior 1/sqrt(1 + rank) in the score
