@@ -35,6 +35,7 @@ from qa.query import (
     WORD,
     AnswerKind,
     AskedFor,
+    QueryHints,
     asked_for,
     key_stems,
     named_days,
@@ -201,7 +202,10 @@ def gather_evidence(
     (`Archive.unknown_names`): there is no evidence then.
     """
     w = weights
-    learned = w.learned and answered_by_model(question, passages)
+    hints = _hints(question, passages)
+    parts = _parts(question, hints)
+    asked = asked_for(question)
+    learned = w.learned and _answered_by_model(parts, hints, asked)
     if embed_budget is None:
         # The sentence model chooses among the embedded sentences: give it more to choose from.
         embed_budget = w.learned_budget if learned else w.embed_budget
@@ -211,7 +215,6 @@ def gather_evidence(
     weight = term_weights(topic_of(question), sets)
     lexical = _lexical_scores(weight, passages, candidates, sets, w)
     prior = [_prior(s.passage) for s in candidates]
-    asked = asked_for(question)
     # The kind of answer reorders what is about the question; it does not make a sentence of an
     # article that never mentions the question's subject relevant ("The council agreed to the
     # budget" for "What was agreed in Jinan?").
@@ -221,7 +224,6 @@ def gather_evidence(
     first = [lx + w.shortlist_prior * pr + ft for lx, pr, ft in zip(lexical, prior, fits, strict=True)]
     # A question of few key terms gives the lexical pass little to go on: embed more.
     budget = embed_budget if len(key_stems(question)) >= w.few_terms else w.few_terms_factor * embed_budget
-    parts = tuple(parts_of(question, passages))
     candidates = [
         replace(c, shares=shares, terms=frozenset(weight).intersection(s))
         for c, shares, s in zip(candidates, part_shares(parts, sets), sets, strict=True)
@@ -242,7 +244,7 @@ def gather_evidence(
         for i in sorted(fitting, key=lambda i: _position(candidates[i], passages)):
             firsts.setdefault(passages[candidates[i].passage].article_id, i)
         keep = list(dict.fromkeys(keep + list(firsts.values())))
-    clauses = outlet_clauses(question, read_hints(question, sorted({p.source for p in passages if p.source})))
+    clauses = outlet_clauses(question, hints)
     clause_shares = [0.0] * len(candidates)
     for source, clause in clauses.items():
         shares = part_shares([clause], sets)
@@ -296,9 +298,13 @@ def answered_by_model(question: str, passages: Sequence[Passage]) -> bool:
     """Whether the sentence model (`qa.sentence_rank`) picks the answer's sentences: for a
     question of two or more parts or named outlets (one fact from each of several reports), but
     not for "the latest on X"."""
-    named = read_hints(question, sorted({p.source for p in passages if p.source})).sources
-    several = len(parts_of(question, passages)) >= 2 or len(named) >= 2
-    return several and asked_for(question).kind != AnswerKind.LATEST
+    hints = _hints(question, passages)
+    return _answered_by_model(_parts(question, hints), hints, asked_for(question))
+
+
+def _answered_by_model(parts: Sequence[str], hints: QueryHints, asked: AskedFor) -> bool:
+    several = len(parts) >= 2 or len(hints.sources) >= 2
+    return several and asked.kind != AnswerKind.LATEST
 
 
 def sentence_matrix(evidence: Evidence) -> np.ndarray:
@@ -391,11 +397,15 @@ def _shortlist(
     return list(dict.fromkeys(keep + list(extra.values()) + best_shares))
 
 
-def parts_of(question: str, passages: Sequence[Passage]) -> list[str]:
-    """The parts of `question` (`qa.query.question_parts`) when it has two or more, else []."""
-    hints = read_hints(question, sorted({p.source for p in passages if p.source}))
+def _parts(question: str, hints: QueryHints) -> tuple[str, ...]:
+    """The parts of `question` (`qa.query.question_parts`) when it has two or more, else ()."""
     parts = question_parts(question, hints)
-    return parts if len(parts) >= 2 else []
+    return tuple(parts) if len(parts) >= 2 else ()
+
+
+def _hints(question: str, passages: Sequence[Passage]) -> QueryHints:
+    """What `question` names (`qa.query.read_hints`) among the outlets of `passages`."""
+    return read_hints(question, sorted({p.source for p in passages if p.source}))
 
 
 def part_shares(parts: Sequence[str], sets: Sequence[set[str]]) -> list[tuple[float, ...]]:
@@ -714,7 +724,7 @@ def _cover_question(evidence: Evidence, chosen: list[Sentence]) -> list[Sentence
 def _named_groups(question: str, passages: Sequence[Passage]) -> list[set[int]]:
     """Passages grouped by each outlet, publication date and month that the question mentions."""
     groups: dict[str, set[int]] = {}
-    named = read_hints(question, sorted({p.source for p in passages if p.source})).sources
+    named = _hints(question, passages).sources
     for i, p in enumerate(passages):
         if p.source in named:
             groups.setdefault(f"source:{p.source}", set()).add(i)
