@@ -94,8 +94,8 @@ def main() -> None:
         texts = [_squeeze(s.text) for s in evidence.ranked]
         cover = np.array([[bool(t) and (t in f or f in t) for f in facts] for t in texts], dtype=bool)
         matrices.append(sentence_matrix(evidence))
-        labels.append(cover.reshape(len(texts), len(facts)).any(axis=1).astype(float))
-        covers.append(cover.reshape(len(texts), len(facts)))
+        labels.append(cover.any(axis=1).astype(float))
+        covers.append(cover)
         wanted.append(min(len(evidence.parts) + base.answer_sentences, base.answer.learned_most))
         fold.append(k)
         kinds.append(question.question_type)
