@@ -5,6 +5,13 @@ Loading the model costs 10-20 s, so each test talks to one long-lived worker ove
 any moment at the cost of a fork. The parent never runs the model, FAISS or SQLite itself, so
 no thread pool or open database is inherited across fork.
 
+tqdm is the exception to mend: every tqdm bar, even a disabled one (sentence-transformers makes
+one per `encode`), takes a lock that includes a multiprocessing semaphore, and forked children
+share that semaphore. A child SIGKILLed while holding it leaves it held for good, and the next
+child to encode waits forever. So the parent runs no tqdm monitor thread and each child gets a
+lock of its own. A job that still does not finish fails the test after JOB_TIMEOUT seconds, with
+the child's stacks dumped to stderr, instead of hanging the run.
+
 Commands (each answered by {"pid": child} at once and {"pid", "status", "signal"} at the end):
     {"cmd": "reindex", "index_dir", "paths", "prune", "result", "crash_at", "crash_nth", "embed_batch"}
         runs qa.indexing.reindex; with crash_at, the child SIGKILLs itself at that crash point
@@ -14,23 +21,33 @@ Commands (each answered by {"pid": child} at once and {"pid", "status", "signal"
     {"cmd": "query_loop", "index_dir", "question", "k", "out", "stop"}
         queries until the file `stop` exists, one JSON line per query to `out`:
         {"ids": [...], "texts": [...]} or {"error": "..."}.
+    {"cmd": "die_in_tqdm_lock"}
+        SIGKILLs the child while it holds tqdm's lock, as a random kill mid-`encode` can.
     {"cmd": "exit"}
 """
 
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import json
 import os
+import queue
 import signal
 import sys
+import threading
+import time
 import traceback
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
 
+from tqdm import tqdm
+
 from embeddings.encoder import load_encoder
+
+JOB_TIMEOUT = 300.0  # seconds; the longest job here takes well under a minute
 
 
 def _checkpoint(job: dict):
@@ -99,10 +116,18 @@ def _query_loop(encoder: object, job: dict) -> None:
             out.flush()
 
 
+def _die_in_tqdm_lock(encoder: object, job: dict) -> None:
+    tqdm.get_lock().acquire()
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
 def _child(encoder: object, job: dict) -> None:
+    tqdm.set_lock(threading.RLock())  # not the semaphore shared with (possibly killed) siblings
     code = 0
     try:
-        {"reindex": _reindex, "sync": _sync, "query_loop": _query_loop}[job["cmd"]](encoder, job)
+        jobs = {"reindex": _reindex, "sync": _sync, "query_loop": _query_loop,
+                "die_in_tqdm_lock": _die_in_tqdm_lock}
+        jobs[job["cmd"]](encoder, job)
     except BaseException:
         traceback.print_exc()
         code = 1
@@ -117,6 +142,8 @@ def main() -> None:
     import qa.indexing  # noqa: F401
     import qa.sync.run  # noqa: F401
 
+    tqdm.monitor_interval = 0  # no thread that takes tqdm's lock now and then, so none at fork
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # Worker.finish asks a stuck child
     encoder = load_encoder(backend="torch")
     encoder.dimension  # noqa: B018 - loads the weights before forking (no forward pass)
     encoder.count_tokens(["warm up the tokenizer"])
@@ -188,10 +215,22 @@ class Worker:
         self.proc = subprocess.Popen(
             [sys.executable, __file__], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
         )
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+        self.pid = 0
         assert self._read() == {"ready": True}
 
-    def _read(self) -> dict:
-        line = self.proc.stdout.readline()
+    def _pump(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put("")
+
+    def _read(self, timeout: float = JOB_TIMEOUT) -> dict | None:
+        """The worker's next message; None if none came within `timeout` seconds."""
+        try:
+            line = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            return None
         if not line:
             raise RuntimeError(f"the crash worker died (exit status {self.proc.poll()})")
         return json.loads(line)
@@ -199,16 +238,27 @@ class Worker:
     def start(self, **job: object) -> int:
         """Start a job; return the child's pid."""
         self.proc.stdin.write(json.dumps(job) + "\n")
-        return int(self._read()["pid"])
+        self.pid = int(self._read()["pid"])
+        return self.pid
 
-    def finish(self) -> dict:
-        """Wait for the running job: {"status": exit status (negative: killed by that signal)}."""
-        return self._read()
+    def finish(self, timeout: float = JOB_TIMEOUT) -> dict:
+        """Wait for the running job: {"status": exit status (negative: killed by that signal)}.
+
+        A job still running after `timeout` seconds has its threads' stacks dumped to stderr,
+        is killed, and fails the test."""
+        outcome = self._read(timeout)
+        if outcome is None:
+            os.kill(self.pid, signal.SIGUSR1)
+            time.sleep(2)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            self._read()
+            raise AssertionError(f"job {self.pid} ran past {timeout:.0f} s; its stacks are in the captured"
+                                 " stderr")
+        return outcome
 
     def run(self, *, kill_after: float | None = None, **job: object) -> dict:
         """Run a job to its end, or SIGKILL it after `kill_after` seconds (if still running)."""
-        import time
-
         pid = self.start(**job)
         if kill_after is not None:
             time.sleep(kill_after)

@@ -122,6 +122,15 @@ def test_crash_at_each_point_then_rerun(
         assert (report["added"], report["updated"], report["removed"]) == (3, 2, 1)
 
 
+def test_a_child_killed_inside_tqdm_lock_does_not_stall_the_next(scenario: dict, worker: Worker) -> None:
+    """Forked children share tqdm's lock; a random kill inside it (every `encode` takes it) once
+    left it held, and the next run waited for it until CI's time ran out."""
+    assert worker.run(cmd="die_in_tqdm_lock")["signal"] == 9
+    work = _fresh_copy(scenario, "after-tqdm-kill")
+    assert worker.run(**scenario["job"], index_dir=str(work), result=str(work) + ".json")["status"] == 0
+    assert_same_state(store_state(work), scenario["reference_state"])
+
+
 def test_random_sigkills_then_rerun(scenario: dict, worker: Worker, encoder) -> None:
     rng = random.Random(20240807)
     killed = 0
