@@ -8,9 +8,10 @@ no thread pool or open database is inherited across fork.
 tqdm is the exception to mend: every tqdm bar, even a disabled one (sentence-transformers makes
 one per `encode`), takes a lock that includes a multiprocessing semaphore, and forked children
 share that semaphore. A child SIGKILLed while holding it leaves it held for good, and the next
-child to encode waits forever. So the parent runs no tqdm monitor thread and each child gets a
-lock of its own. A job that still does not finish fails the test after JOB_TIMEOUT seconds, with
-the child's stacks dumped to stderr, instead of hanging the run.
+child to encode waits forever (as does one forked while the parent's tqdm monitor thread held
+the lock). So each child starts with a lock of its own. A job that still does not finish fails
+the test after JOB_TIMEOUT seconds, with the child's stacks dumped to stderr, instead of hanging
+the run.
 
 Commands (each answered by {"pid": child} at once and {"pid", "status", "signal"} at the end):
     {"cmd": "reindex", "index_dir", "paths", "prune", "result", "crash_at", "crash_nth", "embed_batch"}
@@ -142,7 +143,6 @@ def main() -> None:
     import qa.indexing  # noqa: F401
     import qa.sync.run  # noqa: F401
 
-    tqdm.monitor_interval = 0  # no thread that takes tqdm's lock now and then, so none at fork
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # Worker.finish asks a stuck child
     encoder = load_encoder(backend="torch")
     encoder.dimension  # noqa: B018 - loads the weights before forking (no forward pass)
