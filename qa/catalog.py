@@ -183,7 +183,9 @@ class LexicalIndex:
         `rows` (sorted) of the index; one binary search per term in its posting list, so the
         cost does not grow with the collection."""
         scores = self._engine.scores
-        indptr, indices, data = scores["indptr"], scores["indices"], scores["data"]
+        # Plain views of the (memory-mapped) arrays: slicing a numpy memmap costs several times
+        # more, and this slices once per term.
+        indptr, indices, data = (np.asarray(scores[key]) for key in ("indptr", "indices", "data"))
         vocabulary = self._engine.vocab_dict
         weights = np.zeros((len(terms), len(rows)))
         for n, term in enumerate(terms):
@@ -207,9 +209,13 @@ class LexicalIndex:
         known = (rows < len(self.ids)) & (self.ids[np.minimum(rows, len(self.ids) - 1)] == chunk_ids)
         positions = np.flatnonzero(known)
         positions = positions[np.argsort(rows[positions], kind="stable")]
+        tokens = [self.tokens(part) for part in parts]
+        terms = list(dict.fromkeys(t for ts in tokens for t in ts))  # parts share terms: look each up once
+        weights = self.term_weights(terms, rows[positions])
+        column = {t: n for n, t in enumerate(terms)}
         out = np.zeros((len(parts), len(chunk_ids)))
-        for n, part in enumerate(parts):
-            out[n, positions] = self.term_weights(self.tokens(part), rows[positions]).sum(axis=0)
+        for n, ts in enumerate(tokens):
+            out[n, positions] = weights[[column[t] for t in ts]].sum(axis=0)
         return out
 
 
@@ -265,8 +271,10 @@ class SentenceIndex:
         out = np.zeros((len(parts), len(chunk_ids)))
         if not (ends > starts).any():
             return out
-        rows = np.concatenate([np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)])
-        owner = np.repeat(np.arange(len(chunk_ids)), ends - starts)
+        counts = ends - starts
+        owner = np.repeat(np.arange(len(chunk_ids)), counts)
+        # Each chunk's sentence rows, starts[i] .. ends[i] - 1, one after another.
+        rows = np.arange(len(owner)) + np.repeat(starts - (np.cumsum(counts) - counts), counts)
         order = np.argsort(rows, kind="stable")  # posting lists are searched in row order
         tokens = [self._index.tokens(p) for p in parts]
         terms = list(dict.fromkeys(t for ts in tokens for t in ts))

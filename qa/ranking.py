@@ -375,7 +375,9 @@ def candidate_features(
     topic = topic_of(question)
     assert catalog.lexical is not None
     index = catalog.sentences if catalog.sentences is not None else catalog.lexical
-    empty = np.zeros((0, len(pool)))
+    # The parts and the topic share most of their terms: one look-up each, in one call per index.
+    windows = index.part_scores([*units, topic], pool)
+    chunks = catalog.lexical.part_scores([*units, topic], pool)
     return features(
         pool,
         np.array([score_of.get(c, lowest) for c in pool.tolist()]),
@@ -384,10 +386,10 @@ def candidate_features(
             np.where(known, found.sentence[at], 0.0), outlet, np.where(known, found.day[at], False),
         ],
         catalog,
-        index.part_scores(units, pool) if units else empty,
-        catalog.lexical.part_scores(units, pool) if units else empty,
+        windows[:-1],
+        chunks[:-1],
         np.array([-1] * len(parts) + [catalog.sources.index(o) for o in clauses], dtype=np.int64),
-        np.vstack([index.part_scores([topic], pool), catalog.lexical.part_scores([topic], pool)]),
+        np.vstack([windows[-1:], chunks[-1:]]),
         several=split.several,
     )
 
