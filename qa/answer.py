@@ -257,7 +257,12 @@ def gather_evidence(
         return Evidence(question, tuple(passages), (), spans, w, tuple(unknown_names), parts)
     focus = focus_of(question, set().union(*sets))
     queries = [question] + ([focus] if focus else [])
-    matrix = vectors.encode(queries + [candidates[i].text for i in keep])
+    # One call for every text: the encoder spreads them over its threads at once.
+    encoded = vectors.encode(
+        queries + [candidates[i].text for i in keep] + list(clauses.values()) + list(parts)
+    )
+    ends = np.cumsum([len(queries) + len(keep), len(clauses)])
+    matrix, clause_matrix, part_vectors = np.split(encoded, ends)
     similarity = matrix[len(queries) :] @ matrix[0]
     focused = matrix[len(queries) :] @ matrix[1] if focus else np.zeros_like(similarity)
     ranked = [
@@ -269,14 +274,13 @@ def gather_evidence(
         for i, sim, foc in zip(keep, similarity, focused, strict=True)
     ]
     if clauses:
-        clause_vectors = dict(zip(clauses, vectors.encode(list(clauses.values())), strict=True))
+        clause_vectors = dict(zip(clauses, clause_matrix, strict=True))
         for n, (i, vector) in enumerate(zip(keep, matrix[len(queries) :], strict=True)):
             claim = clause_vectors.get(passages[ranked[n].passage].source or "")
             if claim is not None:
                 match = float(vector @ claim) + w.clause_lexical * clause_shares[i]
                 ranked[n] = replace(ranked[n], clause=match)
     if parts:
-        part_vectors = vectors.encode(list(parts))
         for n, vector in enumerate(matrix[len(queries) :]):
             cosines = part_vectors @ vector
             pairs = zip(cosines, ranked[n].shares, strict=True)
@@ -322,7 +326,7 @@ def sentence_matrix(evidence: Evidence) -> np.ndarray:
     )
 
 
-def term_weights(question: str, sets: Sequence[set[str]]) -> dict[str, float]:
+def term_weights(question: str, sets: Sequence[frozenset[str]]) -> dict[str, float]:
     """The question's key stems, each weighted log(1 + N / (1 + df)) over the N candidate
     sentences (their key stems in `sets`): a name that few sentences contain counts most."""
     n = len(sets)
@@ -408,7 +412,7 @@ def _hints(question: str, passages: Sequence[Passage]) -> QueryHints:
     return read_hints(question, sorted({p.source for p in passages if p.source}))
 
 
-def part_shares(parts: Sequence[str], sets: Sequence[set[str]]) -> list[tuple[float, ...]]:
+def part_shares(parts: Sequence[str], sets: Sequence[frozenset[str]]) -> list[tuple[float, ...]]:
     """For each sentence (its key stems in `sets`), the idf-weighted share of each part's key
     stems it holds (weighted as in `_lexical_scores`, over the same candidates)."""
     n = len(sets)
@@ -498,7 +502,7 @@ def _lexical_scores(
     weight: Mapping[str, float],
     passages: Sequence[Passage],
     candidates: Sequence[Sentence],
-    sets: Sequence[set[str]],
+    sets: Sequence[frozenset[str]],
     weights: AnswerWeights,
 ) -> list[float]:
     """The share of the question's key terms in each sentence, weighted by `term_weights`
