@@ -161,7 +161,9 @@ class AnswerWeights:
             citing every gold fact 0.341 -> 0.377, citing one 0.869 -> 0.895, answerable
             abstained 0.025 -> 0.016, natural questions unchanged (0.828), cold ask p95 85 ms.
             Embedded sentences (measured before named sides came first): 8: 0.357, 16: 0.368,
-            24: 0.373, 40: 0.369 (cold p95 79 / 83 / 90 / 102 ms). `sentence_model`: a model
+            24: 0.373, 40: 0.369 (cold p95 79 / 83 / 90 / 102 ms). On a slower machine, the
+            model retrained for each budget: 16: 0.369, 20: 0.378, 24: 0.377 (citing one 0.886 /
+            0.893 / 0.895; cold p95 135 / 137-150 / 167-175 ms), so 20. `sentence_model`: a model
             file bench/train_sentences.py wrote (trained on your own questions); None:
             the one shipped in qa/models.
     """
@@ -200,7 +202,7 @@ class AnswerWeights:
     cover_gain: float = 0.05
     cover_floor: float = 0.4
     learned: bool = True
-    learned_budget: int = 24
+    learned_budget: int = 20
     learned_most: int = 8
     sentence_model: str | None = None
 
