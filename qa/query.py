@@ -138,7 +138,7 @@ def stem(word: str) -> str:
     return word
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=1 << 13)
 def key_stems(text: str) -> frozenset[str]:
     """The stems of the content words of `text` (question words and news meta-words dropped).
 
