@@ -163,7 +163,7 @@ class AnswerWeights:
             Embedded sentences (measured before named sides came first): 8: 0.357, 16: 0.368,
             24: 0.373, 40: 0.369 (cold p95 79 / 83 / 90 / 102 ms). On a slower machine, the
             model retrained for each budget: 16: 0.369, 20: 0.378, 24: 0.377 (citing one 0.886 /
-            0.893 / 0.895; cold p95 135 / 137-150 / 167-175 ms), so 20. `sentence_model`: a model
+            0.893 / 0.895; cold p95 135 / 111-150 / 167-175 ms), so 20. `sentence_model`: a model
             file bench/train_sentences.py wrote (trained on your own questions); None:
             the one shipped in qa/models.
     """
