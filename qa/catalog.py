@@ -209,14 +209,20 @@ class LexicalIndex:
         known = (rows < len(self.ids)) & (self.ids[np.minimum(rows, len(self.ids) - 1)] == chunk_ids)
         positions = np.flatnonzero(known)
         positions = positions[np.argsort(rows[positions], kind="stable")]
-        tokens = [self.tokens(part) for part in parts]
-        terms = list(dict.fromkeys(t for ts in tokens for t in ts))  # parts share terms: look each up once
+        terms, columns = self.part_terms(parts)
         weights = self.term_weights(terms, rows[positions])
-        column = {t: n for n, t in enumerate(terms)}
         out = np.zeros((len(parts), len(chunk_ids)))
-        for n, ts in enumerate(tokens):
-            out[n, positions] = weights[[column[t] for t in ts]].sum(axis=0)
+        for n, own in enumerate(columns):
+            out[n, positions] = weights[own].sum(axis=0)
         return out
+
+    def part_terms(self, parts: Sequence[str]) -> tuple[list[str], list[list[int]]]:
+        """Every term of `parts` once (parts share most terms: each is looked up once), and the
+        positions of each part's terms in that list."""
+        tokens = [self.tokens(part) for part in parts]
+        terms = list(dict.fromkeys(t for ts in tokens for t in ts))
+        column = {t: n for n, t in enumerate(terms)}
+        return terms, [[column[t] for t in ts] for ts in tokens]
 
 
 class SentenceIndex:
@@ -276,16 +282,14 @@ class SentenceIndex:
         # Each chunk's sentence rows, starts[i] .. ends[i] - 1, one after another.
         rows = np.arange(len(owner)) + np.repeat(starts - (np.cumsum(counts) - counts), counts)
         order = np.argsort(rows, kind="stable")  # posting lists are searched in row order
-        tokens = [self._index.tokens(p) for p in parts]
-        terms = list(dict.fromkeys(t for ts in tokens for t in ts))
+        terms, columns = self._index.part_terms(parts)
         weights = np.zeros((len(terms), len(rows)))
         weights[:, order] = self._index.term_weights(terms, rows[order])
         same_chunk_next = np.r_[owner[1:] == owner[:-1], False]
         windows = np.maximum(weights, np.where(same_chunk_next, np.roll(weights, -1, axis=1), 0.0))
-        column = {t: n for n, t in enumerate(terms)}
-        for n, ts in enumerate(tokens):
-            if ts:
-                np.maximum.at(out[n], owner, windows[[column[t] for t in ts]].sum(axis=0))
+        for n, own in enumerate(columns):
+            if own:
+                np.maximum.at(out[n], owner, windows[own].sum(axis=0))
         return out
 
     def search(self, question: str, k: int, *, question_words: bool = True) -> tuple[np.ndarray, np.ndarray]:

@@ -143,7 +143,7 @@ def key_stems(text: str) -> frozenset[str]:
     """The stems of the content words of `text` (question words and news meta-words dropped).
 
     Memoised, like `stem`: an answer looks at each of its passages' sentences several times,
-    and the same articles are asked about again and again (a third of a warm answer's time).
+    and the same articles are asked about again and again (a sixth of a warm answer's time).
     """
     return frozenset(stem(t) for t in query_terms(text) if t not in SHAPING_WORDS)
 
