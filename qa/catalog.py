@@ -40,6 +40,40 @@ BM25_B = 0.4
 COUNT_BATCH = 20_000
 
 
+# Past this many scores, `top_positive` first keeps those at least as high as the best of a
+# sample (one in TOP_SAMPLE_STRIDE): a million-chunk archive matches most of its chunks on a
+# long question, and partially sorting all of them cost more than scoring them.
+TOP_SAMPLE_MIN = 65_536
+TOP_SAMPLE_STRIDE = 32
+
+
+def top_positive(
+    scores: np.ndarray, k: int, *, sample_from: int = TOP_SAMPLE_MIN, stride: int = TOP_SAMPLE_STRIDE
+) -> np.ndarray:
+    """The positions of the `k` highest positive `scores`, best first, ties in position order.
+
+    From `sample_from` scores on, only those at least as high as a sample's (every `stride`-th
+    score) are sorted, when that leaves `k` or more; the answer is the same."""
+    candidates = np.zeros(0, dtype=np.int64)
+    if k > 0 and len(scores) >= max(sample_from, 1):
+        sample = scores[::stride]
+        want = min(len(sample), 2 * -(-k // stride) + 2)  # about 2k scores expected above it
+        floor = np.partition(sample, len(sample) - want)[len(sample) - want]
+        if floor > 0:
+            candidates = np.flatnonzero(scores >= floor)
+    if len(candidates) < k:  # the sample's floor holds fewer than k: every positive score
+        candidates = np.flatnonzero(scores > 0)
+    k = min(k, len(candidates))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    values = scores[candidates]
+    kth = np.partition(values, len(values) - k)[len(values) - k]
+    above = candidates[values > kth]
+    tied = candidates[values == kth][: k - len(above)]
+    best = np.concatenate([above, tied])
+    return best[np.argsort(-scores[best], kind="stable")]
+
+
 class LexicalIndex:
     """BM25 over the chunks' lexical texts, in memory (bm25s), built once per generation.
 
@@ -163,14 +197,7 @@ class LexicalIndex:
         if not terms:  # (bm25s refuses a query none of whose terms it knows when it knows none)
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         scores = self._engine.get_scores(terms)
-        # Select among the documents that match at all: one pass over the scores, then a
-        # partial sort of the (usually few) matches instead of the whole collection.
-        matched = np.flatnonzero(scores > 0)
-        k = min(k, len(matched))
-        if k <= 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
-        best = matched[np.argpartition(-scores[matched], k - 1)[:k]]
-        best = best[np.argsort(-scores[best], kind="stable")]
+        best = top_positive(scores, k)
         return self.ids[best], scores[best].astype(np.float64)
 
     def tokens(self, text: str) -> list[str]:
@@ -564,7 +591,7 @@ class Catalog:
         first[articles] = rows
         return first
 
-    @property
+    @cached_property
     def newest_year(self) -> int | None:
         known = self.day[self.day > 0]
         return date.fromordinal(int(known.max())).year if len(known) else None

@@ -163,6 +163,22 @@ def test_lexical_index_ranks_by_bm25_with_stemming() -> None:
     assert len(LexicalIndex.build([], []).search("rates", 5)[0]) == 0
 
 
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(st.sampled_from([0.0, 0.5, 1.0, 1.5, 3.25]) | st.floats(0, 10, width=32), max_size=300),
+    k=st.integers(0, 320),
+    sample_from=st.sampled_from([0, 10**9]),
+)
+def test_top_positive_is_a_full_sort_of_the_positive_scores(
+    values: list[float], k: int, sample_from: int
+) -> None:
+    # sample_from=0: the sampled path (a floor from every 4th score) runs on these small arrays
+    # too; both paths must give the full sort's answer, ties (many here) in position order.
+    scores = np.array(values, dtype=np.float32)
+    positive = [i for i in sorted(range(len(values)), key=lambda i: -scores[i]) if scores[i] > 0]
+    assert qa.catalog.top_positive(scores, k, sample_from=sample_from, stride=4).tolist() == positive[:k]
+
 def test_sentence_index_scores_a_chunk_by_its_best_sentence() -> None:
     spread = "Altman spoke on Monday. The board met later. OpenAI said little. Investors were shocked."
     tight = "Weather was mild. Altman was fired by the OpenAI board, shocking investors. Rain followed."
