@@ -62,9 +62,9 @@ def top_positive(
         sample = scores[::stride]
         want = min(len(sample), 2 * -(-k // stride) + 2)  # about 2k scores expected above it
         floor = np.partition(sample, len(sample) - want)[len(sample) - want]
-        above = np.flatnonzero(scores >= floor) if floor > 0 else None
-        if above is not None and len(above) >= k:
-            candidates = above
+        if floor > 0:
+            above = np.flatnonzero(scores >= floor)
+            candidates = above if len(above) >= k else None
     if candidates is None:  # every positive score
         candidates = np.flatnonzero(scores > 0)
     k = min(k, len(candidates))

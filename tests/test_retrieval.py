@@ -163,7 +163,6 @@ def test_lexical_index_ranks_by_bm25_with_stemming() -> None:
     assert len(LexicalIndex.build([], []).search("rates", 5)[0]) == 0
 
 
-
 @settings(max_examples=300, deadline=None)
 @given(
     values=st.lists(st.sampled_from([0.0, 0.5, 1.0, 1.5, 3.25]) | st.floats(0, 10, width=32), max_size=300),
@@ -179,6 +178,7 @@ def test_top_positive_holds_the_k_highest_positive_scores(
     best = qa.catalog.top_positive(scores, k, sample_from=sample_from, stride=4)
     assert len(set(best.tolist())) == len(best)
     assert scores[best].tolist() == sorted((v for v in scores.tolist() if v > 0), reverse=True)[:k]
+
 
 def test_sentence_index_scores_a_chunk_by_its_best_sentence() -> None:
     spread = "Altman spoke on Monday. The board met later. OpenAI said little. Investors were shocked."
