@@ -240,7 +240,7 @@ def rank_chunk_ids(
     if ranking.rerank and catalog.lexical is not None and split.several:
         depth = max(k, ranking.rerank_depth)
         candidates = _candidates(order, catalog, depth, per_article, ranking)
-        matrix = candidate_features(candidates, question, split, hints, found, score_of, catalog)
+        matrix = candidate_features(candidates, question, split, hints, found, score_of, catalog, vectors)
         lowest = min(score_of.values(), default=0.0)
         score_of |= {c: lowest for c in candidates.tolist() if c not in score_of}
         booster = model(Path(ranking.rerank_model)) if ranking.rerank_model else None
@@ -277,7 +277,8 @@ def rerank_candidates(
     hints, found, order, score_of = _fused(vectors, catalog, query_vector, question, filters, ranking)
     candidates = _candidates(order, catalog, ranking.rerank_depth, per_article, ranking)
     split = split_question(question, hints)
-    return candidates, candidate_features(candidates, question, split, hints, found, score_of, catalog)
+    matrix = candidate_features(candidates, question, split, hints, found, score_of, catalog, vectors)
+    return candidates, matrix
 
 
 def _candidates(
@@ -359,11 +360,13 @@ def candidate_features(
     found: Signals,
     score_of: dict[int, float],
     catalog: Catalog,
+    vectors: VectorIndex,
 ) -> np.ndarray:
     """The `qa.rerank.features` of the candidates `pool` of `question` (`_candidates`: those
     outside the fused lists get the lowest cosine and fused score, no BM25, and no named day,
     which only the fused lists' chunks are checked for). The question's parts are its `split`'s
-    parts and what it says each named outlet reports (matched only in that outlet's chunks)."""
+    parts and what it says each named outlet reports (matched only in that outlet's chunks);
+    the candidates' own vectors, from `vectors`, tell which say what another's article says."""
     at = np.minimum(np.searchsorted(found.ids, pool), len(found.ids) - 1)
     known = found.ids[at] == pool if len(found.ids) else np.zeros(len(pool), dtype=bool)
     floor = float(found.cosine.min()) if len(found.ids) else 0.0
@@ -390,6 +393,7 @@ def candidate_features(
         chunks[:-1],
         np.array([-1] * len(parts) + [catalog.sources.index(o) for o in clauses], dtype=np.int64),
         np.vstack([windows[-1:], chunks[-1:]]),
+        vectors.vectors(pool),
         several=split.several,
     )
 

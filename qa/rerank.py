@@ -49,7 +49,12 @@ FEATURES = (
     "parts",  # the question has two or more parts, or says what two or more outlets report
     "question_sentence",  # the whole question's best two-sentence BM25 in the chunk (divided by the best)
     "question_chunk",  # the whole question's chunk BM25 (divided by the best), outside the lists too
+    "story",  # highest cosine to a chunk of another article among the first STORY_DEPTH candidates
+    "story_outlet",  # the same, among those of another outlet only
 )
+
+# How many of the first candidates the story signals compare each candidate with.
+STORY_DEPTH = 20
 
 
 def features(
@@ -61,6 +66,7 @@ def features(
     part_chunks: np.ndarray,
     part_outlets: np.ndarray,
     question: np.ndarray,
+    vectors: np.ndarray,
     *,
     several: bool,
 ) -> np.ndarray:
@@ -75,6 +81,7 @@ def features(
         part_chunks: the same with the chunk BM25.
         part_outlets: the outlet (index in `catalog.sources`) a part is said to be from, or -1.
         question: 2 x len(ids), the whole question's sentence-BM25 and chunk BM25 in each id.
+        vectors: len(ids) x dimension, each id's chunk vector (`VectorIndex.vectors`).
         several: whether the question has two or more parts or outlet claims.
     """
     n = len(ids)
@@ -103,7 +110,24 @@ def features(
     else:
         columns += [np.zeros(n)] * 6
     columns += list(_share_of_best(question))
+    columns += story(vectors, article, catalog.source[rows])
     return np.column_stack(columns).astype(np.float64)
+
+
+def story(vectors: np.ndarray, article: np.ndarray, source: np.ndarray) -> list[np.ndarray]:
+    """Each candidate's highest cosine to a chunk of another article among the first
+    STORY_DEPTH candidates, and to one of another outlet's article (-1 where there is none).
+
+    The reports a multi-hop question needs are several outlets' accounts of one story: a chunk
+    that another outlet's strong candidate says much the same as is likely one of them, though
+    it may share few words with the question.
+    """
+    top = slice(0, STORY_DEPTH)
+    cosine = vectors @ vectors[top].T
+    other = article[:, None] != article[None, top]
+    other_outlet = other & ((source[:, None] != source[None, top]) | (source[:, None] < 0))
+    return [np.where(other, cosine, -1.0).max(axis=1, initial=-1.0),
+            np.where(other_outlet, cosine, -1.0).max(axis=1, initial=-1.0)]
 
 
 def _share_of_best(scores: np.ndarray) -> np.ndarray:

@@ -50,6 +50,10 @@ def test_ivf_above_it_keeps_every_id_and_recall(monkeypatch: pytest.MonkeyPatch,
     assert loaded.remove(ids[:100]) == 100
     loaded.add(np.array([1]), vectors[:1])
     assert loaded.search(vectors[:1], 1)[1][0][0] in (1, 7)
+    # Vectors are looked up by id after adds and removes (the re-ranker reads its candidates').
+    assert np.allclose(loaded.vectors(np.array([1, 12006, 500])), vectors[[0, 11999, 493]])
+    with pytest.raises(KeyError):
+        loaded.vectors(ids[:1])  # removed
 
 
 def test_shrinking_returns_to_exact_search(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -92,6 +96,7 @@ def test_a_mapped_index_searches_like_a_loaded_one_even_after_its_file_is_unlink
     for got, expected in zip(mapped.search(queries, 10), loaded.search(queries, 10), strict=True):
         assert np.array_equal(got, expected)
     assert mapped.nlist == loaded.nlist and len(mapped) == 6000
+    assert np.array_equal(mapped.vectors(np.array([5999, 0, 17])), vectors[[5999, 0, 17]])
 
 
 def test_a_damaged_file_is_refused_when_mapped_too(tmp_path: Path) -> None:

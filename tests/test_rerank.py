@@ -27,7 +27,7 @@ from qa.ranking import (
     split_question,
     weigh,
 )
-from qa.rerank import FEATURES, features, model, rerank
+from qa.rerank import FEATURES, features, model, rerank, story
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,13 +55,20 @@ def catalog() -> Catalog:
     return Catalog.build(rows)
 
 
+def unit_vectors(catalog: Catalog) -> VectorIndex:
+    """A vector index of the catalog's chunks, each vector its own direction."""
+    return VectorIndex.build(len(catalog.ids), catalog.ids, np.eye(len(catalog.ids)))
+
+
 def test_features_describe_each_candidate_in_its_article(catalog: Catalog) -> None:
     pool = np.array([11, 20, 10, 30])
     fused = np.array([2.0, 1.5, 1.0, 0.5])
     plain = [np.zeros(4)] * 5
     none = np.zeros((0, 4))
     question = np.array([[0.0, 2.0, 4.0, 1.0], [3.0, 0.0, 6.0, 0.0]])
-    matrix = features(pool, fused, plain, catalog, none, none, np.zeros(0), question, several=False)
+    matrix = features(
+        pool, fused, plain, catalog, none, none, np.zeros(0), question, np.eye(4), several=False
+    )
     assert matrix.shape == (4, len(FEATURES))
     column = {name: matrix[:, n].tolist() for n, name in enumerate(FEATURES)}
     assert column["lede"] == [0, 1, 1, 1]  # 10, 20 and 30 open their articles, 11 is a1's second chunk
@@ -80,13 +87,43 @@ def test_a_part_an_outlet_is_said_to_report_is_matched_only_in_that_outlets_chun
     fortune = catalog.sources.index("Fortune")
     matrix = features(
         pool, np.ones(3), [np.zeros(3)] * 5, catalog, parts, parts, np.array([-1, fortune]), np.zeros((2, 3)),
-        several=True,
+        np.eye(3), several=True,
     )
     column = {name: matrix[:, n].tolist() for n, name in enumerate(FEATURES)}
     assert column["part_best"] == [1.0, 0.5, 1.0]
     assert column["part_mean"] == [0.5, (0.5 + 1 / 3) / 2, (0.25 + 1.0) / 2]
     assert column["part_outlet"] == [1.0, 0.5, 1.0]  # 21's third of part two is not Fortune's
     assert column["parts"] == [1, 1, 1]
+
+
+def test_a_chunk_that_says_what_another_articles_candidate_says_is_marked_as_the_same_story(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool = np.array([20, 30, 21, 10, 11])
+    unit = np.array([[1.0, 0.0], [0.6, 0.8], [1.0, 0.0], [0.0, 1.0], [0.8, 0.6]])
+
+    def column(name: str) -> list[float]:
+        matrix = features(
+            pool, np.ones(5), [np.zeros(5)] * 5, catalog, np.zeros((0, 5)), np.zeros((0, 5)),
+            np.zeros(0), np.zeros((2, 5)), unit, several=False,
+        )
+        return matrix[:, FEATURES.index(name)].tolist()
+
+    # 21 says what 20 says, but in the same article: each is closest to TechCrunch's 11 (0.8).
+    assert column("story") == pytest.approx([0.8, 0.96, 0.8, 0.8, 0.96])
+    assert column("story_outlet") == pytest.approx(column("story"))  # an outlet an article here
+    # Only the first STORY_DEPTH candidates are witnesses.
+    monkeypatch.setattr(qa.rerank, "STORY_DEPTH", 2)
+    assert column("story") == pytest.approx([0.6, 0.6, 0.6, 0.8, 0.96])
+
+
+def test_the_story_signals_leave_out_the_candidates_own_article_and_outlet() -> None:
+    same = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    story_of, outlet_of = story(same, article=np.array([0, 0, 1]), source=np.array([5, 5, 5]))
+    assert story_of.tolist() == [0.0, 0.0, 0.0]  # the twin is in the same article
+    assert outlet_of.tolist() == [-1.0, -1.0, -1.0]  # one outlet: no other outlet's witness
+    _, unknown = story(same, article=np.array([0, 1, 2]), source=np.array([-1, -1, 5]))
+    assert unknown.tolist() == [1.0, 1.0, 0.0]  # a chunk of no known outlet is compared with every other
 
 
 def test_candidate_features_split_the_question_into_its_outlets_claims(catalog: Catalog) -> None:
@@ -98,7 +135,8 @@ def test_candidate_features_split_the_question_into_its_outlets_claims(catalog: 
     question = "Did The Verge report that the board rehired him, while Fortune says investors lost money?"
     score_of = dict(zip(order.tolist(), fused.tolist(), strict=True))
     split = split_question(question, hints)
-    matrix = candidate_features(order, question, split, hints, found, score_of, catalog)
+    vectors = unit_vectors(catalog)
+    matrix = candidate_features(order, question, split, hints, found, score_of, catalog, vectors)
     column = {name: matrix[:, n] for n, name in enumerate(FEATURES)}
     assert (column["parts"] == 1).all() and (column["outlet"] == np.isin(order, [20, 21, 30])).all()
     # "investors lost money" is Fortune's claim: only Fortune's chunk matches it in full.
@@ -119,7 +157,9 @@ def test_the_other_chunks_of_the_first_articles_are_candidates_too(catalog: Cata
     question = "Did the board rehire him?"
     pool = np.array([21, 20])
     split = split_question(question, QueryHints())
-    matrix = candidate_features(pool, question, split, QueryHints(), found, {21: 1.2, 30: 0.5}, catalog)
+    matrix = candidate_features(
+        pool, question, split, QueryHints(), found, {21: 1.2, 30: 0.5}, catalog, unit_vectors(catalog)
+    )
     column = {name: matrix[:, n].tolist() for n, name in enumerate(FEATURES)}
     assert column["fused"] == [1.2, 0.5] and column["cosine"] == [0.6, 0.4]
     assert column["lexical"] == [1.0, 0.0]
