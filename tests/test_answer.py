@@ -175,12 +175,14 @@ def test_a_dependent_sentence_brings_its_antecedent(robots: qa.Archive) -> None:
     assert_citations_check_out(robots, answer)
 
 
-def test_a_comparison_takes_two_sentences_from_each_named_outlet_with_dates(robots: qa.Archive) -> None:
+def test_a_comparison_takes_two_or_more_sentences_from_each_named_outlet(robots: qa.Archive) -> None:
     question = "Did both The Verge and TechCrunch report on the Courier X1 robot from Lumina Robotics?"
     answer = robots.ask(question)
     assert not answer.abstained
     per_source = Counter(c.source for c in answer.citations)
-    assert per_source["The Verge"] == per_source["TechCrunch"] == AnswerWeights().per_named
+    # Each side's sentences first; the sentence model's next best may come from either side.
+    assert min(per_source["The Verge"], per_source["TechCrunch"]) >= AnswerWeights().per_named
+    assert set(per_source) == {"The Verge", "TechCrunch"}
     lines = answer.text.splitlines()
     assert lines[0].startswith("The Verge, 2023-10-02: ")
     assert lines[1].startswith("TechCrunch, 2023-11-15: ")
