@@ -150,8 +150,6 @@ class VectorIndex:
         Looked up by id, not scanned: the re-ranker reads a few hundred per question.
         """
         ids = np.ascontiguousarray(ids, dtype=np.int64)
-        if not len(ids):
-            return np.zeros((0, self.dimension), dtype=np.float32)
         try:
             return self._index.reconstruct_batch(ids).reshape(len(ids), self.dimension)
         except RuntimeError as exc:  # FAISS's error for an id it does not hold
