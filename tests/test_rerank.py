@@ -17,6 +17,7 @@ from test_retrieval import write_benchmark_slice
 import qa
 from embeddings.index import VectorIndex
 from qa.catalog import Catalog
+from qa.evaluation import load_questions, squeeze
 from qa.query import Filters, QueryHints
 from qa.ranking import (
     Ranking,
@@ -240,3 +241,27 @@ def test_training_is_reproducible_and_estimates_unseen_questions(tmp_path: Path,
     printed, trained = train_twice("bench/train_reranker.py", tmp_path, encoder)
     assert "learned (5-fold)" in printed and "hand-weighted" in printed
     assert model(trained).num_feature() == len(FEATURES)
+
+
+@pytest.mark.slow
+def test_fact_folds_keep_the_questions_that_share_a_gold_fact_in_one_fold(tmp_path: Path, encoder) -> None:
+    articles, questions = write_benchmark_slice(tmp_path)
+    with qa.Archive(tmp_path / "index", encoder=encoder) as archive:
+        archive.add([articles])
+    run = subprocess.run(
+        [sys.executable, "bench/train_reranker.py", "--index-dir", str(tmp_path / "index"),
+         "--questions", str(questions), "--out", str(tmp_path / "model.txt"),
+         "--fold-by", "fact", "--fold-models", str(tmp_path / "folds")],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=900,
+    )
+    assert run.returncode == 0, run.stderr
+    fold = json.loads((tmp_path / "folds" / "folds.json").read_text(encoding="utf-8"))
+    folds_of: dict[str, list[int]] = {}
+    for question in load_questions(questions):
+        for fact in dict.fromkeys(map(squeeze, question.facts)):
+            folds_of.setdefault(fact, []).append(fold[question.question])
+    # The slice's questions share facts, or this would prove nothing.
+    assert any(len(folds) > 1 for folds in folds_of.values())
+    assert all(len(set(folds)) == 1 for folds in folds_of.values())
+    assert len(set(fold.values())) >= 2
+    assert "learned (5-fold)" in run.stdout
