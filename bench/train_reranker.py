@@ -114,7 +114,8 @@ def main() -> None:
           f"candidates, {int(sum(y.sum() for y in labels))} hold a gold fact")
     print(f"{'':24} {'Hits@4':>7} {'MRR@10':>7} {'AllEv@10':>9} {'FactRec@10':>11}")
     unseen = [learned[i] for i in range(len(questions))]
-    for name, scores in (("hand-weighted", hand), (f"learned ({args.folds}-fold)", unseen)):
+    by = " by fact" if args.fold_by == "fact" else ""
+    for name, scores in (("hand-weighted", hand), (f"learned ({args.folds}-fold{by})", unseen)):
         by_kind: dict[str, list[QuestionScore]] = defaultdict(list)
         for question, score in zip(questions, scores, strict=True):
             by_kind[question.question_type].append(score)

@@ -264,4 +264,4 @@ def test_fact_folds_keep_the_questions_that_share_a_gold_fact_in_one_fold(tmp_pa
     assert any(len(folds) > 1 for folds in folds_of.values())
     assert all(len(set(folds)) == 1 for folds in folds_of.values())
     assert len(set(fold.values())) >= 2
-    assert "learned (5-fold)" in run.stdout
+    assert "learned (5-fold by fact)" in run.stdout
