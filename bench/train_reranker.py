@@ -101,7 +101,14 @@ def main() -> None:
         fold = np.arange(len(questions)) % args.folds
     learned = dict(enumerate(hand))
     for k in range(args.folds):
-        booster = _train([i for i in range(len(questions)) if fold[i] != k and several[i]], matrices, labels)
+        others = [i for i in range(len(questions)) if fold[i] != k and several[i]]
+        if not others:
+            raise SystemExit(
+                f"{args.questions}: fold {k} of {args.folds} holds every question of several parts "
+                f"(--fold-by {args.fold_by}), so there is nothing to train its model on; give more "
+                "questions, fewer --folds, or --fold-by question"
+            )
+        booster = _train(others, matrices, labels)
         if args.fold_models:
             args.fold_models.mkdir(parents=True, exist_ok=True)
             booster.save_model(str(args.fold_models / f"fold-{k}.txt"))
