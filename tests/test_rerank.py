@@ -214,24 +214,37 @@ def test_retrieval_with_and_without_the_model_finds_the_report(archive: qa.Archi
     assert {p.title for p in archive.retrieve(question, k=3)[:2]} == {"Trade deals", "Football"}
 
 
-def train_twice(script: str, tmp_path: Path, encoder) -> tuple[str, Path]:
-    """Run the training `script` twice on an index of the benchmark slice, under two string-hashing
-    seeds: what it printed, and the model it wrote, the same file both times."""
+def index_benchmark_slice(tmp_path: Path, encoder) -> Path:
+    """The benchmark slice's articles indexed at tmp_path / "index"; its questions file."""
     articles, questions = write_benchmark_slice(tmp_path)
     with qa.Archive(tmp_path / "index", encoder=encoder) as archive:
         archive.add([articles])
-    outputs = []
+    return questions
+
+
+def run_training(
+    script: str, tmp_path: Path, questions: Path, out: str, *args: str, seed: str | None = None
+) -> str:
+    """Run the training `script` on the index at tmp_path / "index", writing tmp_path / `out`
+    (under the string-hashing `seed` when given): what it printed. It must succeed."""
+    run = subprocess.run(
+        [sys.executable, script, "--index-dir", str(tmp_path / "index"),
+         "--questions", str(questions), "--out", str(tmp_path / out), *args],
+        # this checkout's qa, installed or not
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **({"PYTHONHASHSEED": seed} if seed else {})},
+        capture_output=True, text=True, timeout=900,
+    )
+    assert run.returncode == 0, run.stderr
+    return run.stdout
+
+
+def train_twice(script: str, tmp_path: Path, encoder) -> tuple[str, Path]:
+    """Run the training `script` twice on an index of the benchmark slice, under two string-hashing
+    seeds: what it printed, and the model it wrote, the same file both times."""
+    questions = index_benchmark_slice(tmp_path, encoder)
     # Two string-hashing seeds: the sets the scripts iterate must not change what they learn.
-    for name, seed in (("one.txt", "1"), ("two.txt", "2")):
-        run = subprocess.run(
-            [sys.executable, script, "--index-dir", str(tmp_path / "index"),
-             "--questions", str(questions), "--out", str(tmp_path / name)],
-            # this checkout's qa, installed or not
-            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": seed},
-            capture_output=True, text=True, timeout=900,
-        )
-        assert run.returncode == 0, run.stderr
-        outputs.append(run.stdout)
+    runs = (("one.txt", "1"), ("two.txt", "2"))
+    outputs = [run_training(script, tmp_path, questions, name, seed=seed) for name, seed in runs]
     assert (tmp_path / "one.txt").read_bytes() == (tmp_path / "two.txt").read_bytes()
     return outputs[0], tmp_path / "one.txt"
 
@@ -245,16 +258,11 @@ def test_training_is_reproducible_and_estimates_unseen_questions(tmp_path: Path,
 
 @pytest.mark.slow
 def test_fact_folds_keep_the_questions_that_share_a_gold_fact_in_one_fold(tmp_path: Path, encoder) -> None:
-    articles, questions = write_benchmark_slice(tmp_path)
-    with qa.Archive(tmp_path / "index", encoder=encoder) as archive:
-        archive.add([articles])
-    run = subprocess.run(
-        [sys.executable, "bench/train_reranker.py", "--index-dir", str(tmp_path / "index"),
-         "--questions", str(questions), "--out", str(tmp_path / "model.txt"),
-         "--fold-by", "fact", "--fold-models", str(tmp_path / "folds")],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=900,
+    questions = index_benchmark_slice(tmp_path, encoder)
+    printed = run_training(
+        "bench/train_reranker.py", tmp_path, questions, "model.txt",
+        "--fold-by", "fact", "--fold-models", str(tmp_path / "folds"),
     )
-    assert run.returncode == 0, run.stderr
     fold = json.loads((tmp_path / "folds" / "folds.json").read_text(encoding="utf-8"))
     folds_of: dict[str, list[int]] = {}
     for question in load_questions(questions):
@@ -264,4 +272,4 @@ def test_fact_folds_keep_the_questions_that_share_a_gold_fact_in_one_fold(tmp_pa
     assert any(len(folds) > 1 for folds in folds_of.values())
     assert all(len(set(folds)) == 1 for folds in folds_of.values())
     assert len(set(fold.values())) >= 2
-    assert "learned (5-fold by fact)" in run.stdout
+    assert "learned (5-fold by fact)" in printed
