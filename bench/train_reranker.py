@@ -96,9 +96,9 @@ def main() -> None:
             hand.append(score_ranking([rows[c].text for c in picked], question.facts))
 
     if args.fold_by == "fact":
-        fold = fact_folds(questions, args.folds)
+        fold, by = fact_folds(questions, args.folds), " by fact"
     else:
-        fold = np.arange(len(questions)) % args.folds
+        fold, by = np.arange(len(questions)) % args.folds, ""
     learned = dict(enumerate(hand))
     for k in range(args.folds):
         others = [i for i in range(len(questions)) if fold[i] != k and several[i]]
@@ -121,7 +121,6 @@ def main() -> None:
           f"candidates, {int(sum(y.sum() for y in labels))} hold a gold fact")
     print(f"{'':24} {'Hits@4':>7} {'MRR@10':>7} {'AllEv@10':>9} {'FactRec@10':>11}")
     unseen = [learned[i] for i in range(len(questions))]
-    by = " by fact" if args.fold_by == "fact" else ""
     for name, scores in (("hand-weighted", hand), (f"learned ({args.folds}-fold{by})", unseen)):
         by_kind: dict[str, list[QuestionScore]] = defaultdict(list)
         for question, score in zip(questions, scores, strict=True):
