@@ -793,8 +793,11 @@ def _is_new(s: Sentence, chosen: Sequence[Sentence], passages: Sequence[Passage]
 
 
 def _near_duplicate(a: str, b: str) -> bool:
+    """Whether `a` says nearly nothing `b` does not: most of its words are `b`'s. A longer
+    sentence that holds a short one's words ("Brandon Pfaadt and Game 3." in "… Monday's Game 3,
+    where Brandon Pfaadt is penciled in as the starter") says more, and is no repeat of it."""
     wa, wb = set(WORD.findall(a.lower())), set(WORD.findall(b.lower()))
-    return len(wa & wb) / max(1, min(len(wa), len(wb))) > 0.8
+    return len(wa & wb) / max(1, len(wa)) > 0.8
 
 
 def _with_antecedent(evidence: Evidence, s: Sentence) -> tuple[int, int]:

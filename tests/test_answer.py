@@ -662,6 +662,18 @@ def test_parallel_sentences_of_two_reports_are_both_cited(tmp_path: Path, encode
     assert_citations_check_out(archive, answer)
 
 
+def test_a_sentence_holding_a_short_ones_words_says_more_and_is_no_repeat_of_it() -> None:
+    """A pasted fragment ("Brandon Pfaadt and Game 3.") chosen first must not keep out the
+    sentence that states the fact; the fragment after the full sentence adds nothing."""
+    fragment = "Brandon Pfaadt and Game 3."
+    full = (
+        "The World Series heads to Arizona for Monday's Game 3 where Rangers' Max Scherzer and the "
+        "Diamondbacks' Brandon Pfaadt are currently penciled in as the probable starters."
+    )
+    assert not _near_duplicate(full, fragment)
+    assert _near_duplicate(fragment, full)
+
+
 def test_each_part_of_the_question_is_covered_by_a_cited_sentence(tmp_path: Path, encoder: Encoder) -> None:
     """The third report's fact (Spotify) shares few words with the question as a whole; the
     sentences that cover the question's key terms the others leave out are embedded and said."""
