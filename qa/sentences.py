@@ -44,7 +44,7 @@ _PROMO = re.compile(
     r"^(watch|read|listen|see|related|more|also read|go deeper|follow|sign up|subscribe|click|"
     r"download|get the|don'?t miss|must read|recommended|trending|latest|live|up next|"
     r"this story|advertisement|sponsored|shop|buy now)\b[^.]{0,80}(:|»|›|→|$)"
-    r"|\b(follow along|sign up (for|to)|subscribe (to|now)|click here|read more|"
+    r"|\b(follow along|stay tuned|sign up (for|to)|subscribe (to|now)|click here|read more|"
     r"watch this story|read the full|for all the latest|keep up with|stay up to date|"
     r"download the app|our free app|after newsletter promotion|skip past newsletter)\b",
     re.IGNORECASE,

@@ -27,6 +27,10 @@ K = SentenceKind
         ("WHY IT MATTERS", K.HEADING),
         ("Watch This Story: Every WWE Superstar Who Attacked Vince McMahon", K.PROMO),
         ("Follow along for all the latest news and regular updates from the trial.", K.PROMO),
+        (
+            "Stay tuned to the Guardian for further coverage of the 2023 World Series as it develops.",
+            K.PROMO,
+        ),
         ("GO DEEPER How Emma Hayes' winning ways at Chelsea can benefit USWNT on the field", K.PROMO),
         ("Do you work at OpenAI and know more about Sam Altman's departure?", K.CALL_TO_ACTION),
         ("If you have a tip on a layoff, contact us here.", K.CALL_TO_ACTION),
