@@ -631,7 +631,8 @@ def _learned_choice(evidence: Evidence, max_sentences: int) -> list[Sentence]:
     what the question says it reported (`_each_outlets_claim`), the model's best sentence of
     each other outlet or date the question names (a comparison cites each side), then the
     model's next best: one sentence for each part or named side and `max_sentences` more (at
-    most `learned_most`, or `max_sentences` if more), repeats left out; in the model's order."""
+    most `learned_most`, or `max_sentences` if more, and at most `learned_per_article` of one
+    article), repeats left out; in the model's order."""
     w = evidence.weights
     passages = evidence.passages
     groups = _named_groups(evidence.question, passages)
@@ -644,7 +645,9 @@ def _learned_choice(evidence: Evidence, max_sentences: int) -> list[Sentence]:
     for s in evidence.learned:
         if len(chosen) >= wanted:
             break
-        if _is_new(s, chosen, passages):
+        article = passages[s.passage].article_id
+        same = sum(passages[c.passage].article_id == article for c in chosen)
+        if same < w.learned_per_article and _is_new(s, chosen, passages):
             chosen.append(s)
     return sorted(chosen, key=evidence.learned.index)
 

@@ -674,6 +674,59 @@ def test_a_sentence_holding_a_short_ones_words_says_more_and_is_no_repeat_of_it(
     assert _near_duplicate(fragment, full)
 
 
+WORLD_SERIES = [
+    {
+        "title": "World Series Game 2: Diamondbacks v Rangers",
+        "source": "The Guardian",
+        "published_at": "2023-10-28 08:00:00Z",
+        "url": "https://guardian.example/world-series-game-2",
+        "body": (
+            "The Rangers beat the Diamondbacks in Game 2 on Saturday night. "
+            "The World Series heads to Arizona for Monday's Game 3, where Brandon Pfaadt is penciled "
+            "in as the Diamondbacks' probable starter."
+        ),
+    },
+    {
+        "title": "World Series live score: Rangers vs Diamondbacks, Game 3",
+        "source": "Sporting News",
+        "published_at": "2023-10-30 08:00:00Z",
+        "url": "https://sportingnews.example/world-series-game-3",
+        "body": "\n\n".join(
+            f"{time} p.m.: {inning} — Brandon Pfaadt {play} in Game 3."
+            for time, inning, play in (
+                ("8:05", "Top of 1st", "starts the game with a strikeout of Marcus Semien"),
+                ("8:21", "Top of 2nd", "gives up a single to Nathaniel Lowe"),
+                ("8:39", "Top of 3rd", "strikes out Josh Jung swinging"),
+                ("8:58", "Top of 4th", "bounces back the way Arizona needed him to"),
+                ("9:19", "Top of 5th", "survives a lead-off walk to Nathaniel Lowe"),
+                ("9:35", "Top of 6th", "is pulled after a walk to Adolis Garcia"),
+            )
+        ),
+    },
+]
+
+
+def test_one_report_takes_at_most_a_few_of_the_answers_sentences(tmp_path: Path, encoder: Encoder) -> None:
+    """A liveblog mentions the pitcher in every entry; the answer cites the preview's sentence and
+    `learned_per_article` of the liveblog's, not every entry."""
+    (tmp_path / "articles.json").write_text(json.dumps(WORLD_SERIES), encoding="utf-8")
+    archive = qa.Archive(tmp_path / "index", encoder=encoder)
+    assert archive.add([tmp_path / "articles.json"]).added == 2
+    question = (
+        "Between the report from The Guardian on October 28 regarding Game 3 of the World Series and "
+        "the coverage by Sporting News on October 30, was the information about Brandon Pfaadt "
+        "starting the game consistent?"
+    )
+    passages = archive.answer_passages(question)
+    per_source = {}
+    for weights in (AnswerWeights(), replace(AnswerWeights(), learned_per_article=8)):
+        answer = compose_answer(question, passages, archive.sentence_vectors, weights=weights)
+        assert_citations_check_out(archive, answer)
+        per_source[weights.learned_per_article] = Counter(c.source for c in answer.citations)
+    assert per_source[3]["Sporting News"] == 3 < per_source[8]["Sporting News"]
+    assert per_source[3]["The Guardian"] >= 1
+
+
 def test_each_part_of_the_question_is_covered_by_a_cited_sentence(tmp_path: Path, encoder: Encoder) -> None:
     """The third report's fact (Spotify) shares few words with the question as a whole; the
     sentences that cover the question's key terms the others leave out are embedded and said."""
