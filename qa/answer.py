@@ -631,8 +631,9 @@ def _learned_choice(evidence: Evidence, max_sentences: int) -> list[Sentence]:
     what the question says it reported (`_each_outlets_claim`), the model's best sentence of
     each other outlet or date the question names (a comparison cites each side), then the
     model's next best: one sentence for each part or named side and `max_sentences` more (at
-    most `learned_most`, or `max_sentences` if more, and at most `learned_per_article` of one
-    article), repeats left out; in the model's order."""
+    most `learned_most`, or `max_sentences` if more, and for a question naming two or more
+    outlets or dates at most `learned_per_article` of one article), repeats left out; in the
+    model's order."""
     w = evidence.weights
     passages = evidence.passages
     groups = _named_groups(evidence.question, passages)
@@ -647,7 +648,7 @@ def _learned_choice(evidence: Evidence, max_sentences: int) -> list[Sentence]:
             break
         article = passages[s.passage].article_id
         same = sum(passages[c.passage].article_id == article for c in chosen)
-        if same < w.learned_per_article and _is_new(s, chosen, passages):
+        if (len(groups) < 2 or same < w.learned_per_article) and _is_new(s, chosen, passages):
             chosen.append(s)
     return sorted(chosen, key=evidence.learned.index)
 

@@ -164,10 +164,13 @@ class AnswerWeights:
             24: 0.373, 40: 0.369 (cold p95 79 / 83 / 90 / 102 ms). On a slower machine, the
             model retrained for each budget: 16: 0.369, 20: 0.378, 24: 0.377 (citing one 0.886 /
             0.893 / 0.895; cold p95 135 / 111-150 / 167-175 ms), so 20. `learned_per_article`:
-            the model's next best take at most this many sentences of one article, so that one
-            report (a liveblog's six mentions of a pitcher) does not fill the answer; 3 cites
-            every gold fact as often as no cap (0.369), with 6.31 sentences an answer, not
-            6.39 (2: 0.337, 5.85; 1: 0.226, 3.80). `sentence_model`: a model
+            for a question naming two or more outlets or dates, the model's next best take at
+            most this many sentences of one article, so that one side's report (a liveblog's
+            six mentions of a pitcher) does not fill the answer. Dev (cross-fitted), no cap ->
+            3: every gold fact cited 0.369 -> 0.368, a gold fact 0.893 -> 0.888, 6.39 -> 6.34
+            sentences an answer, natural questions unchanged (0.828; capping every question
+            cost one: an announcement that was a timeline's fourth sentence); 2 for every
+            question: 0.337, 5.85 sentences; 1: 0.226, 3.80. `sentence_model`: a model
             file bench/train_sentences.py wrote (trained on your own questions); None:
             the one shipped in qa/models.
     """
