@@ -376,6 +376,23 @@ def articles_about(question: str, passages: Sequence[Passage]) -> frozenset[str]
     return found or None
 
 
+def sides_about(question: str, passages: Sequence[Passage]) -> frozenset[str] | None:
+    """The articles among `passages` that mention a name of the question other than the outlets
+    it names: a named outlet's side of "Did TechCrunch and The Verge both report that Sam Altman
+    was fired?" is a sentence of its article about Sam Altman, not its best match to the words
+    (a Verge report on another trial). None when the question names nothing else, or no
+    article mentions what it names."""
+    outlets = key_stems(" ".join(_hints(question, passages).sources))
+    # A name is mentioned by its last word: "Altman" for "Sam Altman" (not "Sam", which Sam
+    # Bankman-Fried's trial also holds), "Bankman-Fried" where "Sam" is left out.
+    last = [key_stems(n.split()[-1]) for n in asked_for(question).names if not key_stems(n) <= outlets]
+    subject = frozenset().union(*last)
+    if not subject:
+        return None
+    found = frozenset(p.article_id for p in passages if subject & key_stems(f"{p.title} {p.text}"))
+    return found or None
+
+
 def _shortlist(
     question: str,
     passages: Sequence[Passage],
@@ -593,13 +610,15 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
     floor = w.relative_floor * ranked[0].rank
     groups = _named_groups(evidence.question, evidence.passages)
     budget = min(max(max_sentences, w.per_named * len(groups) + 1), 2 * max_sentences)
-    chosen = _each_outlets_claim(ranked, evidence.passages)
+    sides = sides_about(evidence.question, evidence.passages)
+    chosen = _each_outlets_claim(ranked, evidence.passages, sides)
     for group in groups:
         picked = sum(s.passage in group for s in chosen)
         for s in ranked:
             if picked == w.per_named or s.rank < floor:
                 break
-            if s.passage in group and _is_new(s, chosen, evidence.passages):
+            on_side = s.passage in group and _on_side(s, evidence.passages, sides)
+            if on_side and _is_new(s, chosen, evidence.passages):
                 chosen.append(s)
                 picked += 1
     # Support comes from articles about what the question names: "Kraken agreed to end staking"
@@ -633,15 +652,20 @@ def _learned_choice(evidence: Evidence, max_sentences: int) -> list[Sentence]:
     model's next best: one sentence for each part or named side and `max_sentences` more (at
     most `learned_most`, or `max_sentences` if more, and for a question naming two or more
     outlets or dates at most `learned_per_article` of one article), repeats left out; in the
-    model's order."""
+    model's order. A named side's sentence comes from its articles about the question
+    (`sides_about`)."""
     w = evidence.weights
     passages = evidence.passages
     groups = _named_groups(evidence.question, passages)
     wanted = min(max(len(evidence.parts), len(groups)) + max_sentences, max(w.learned_most, max_sentences))
-    chosen = _each_outlets_claim(evidence.ranked, passages)
+    sides = sides_about(evidence.question, passages)
+    chosen = _each_outlets_claim(evidence.ranked, passages, sides)
     for group in groups:
         if not any(s.passage in group for s in chosen):
-            side = [s for s in evidence.learned if s.passage in group and _is_new(s, chosen, passages)]
+            side = [
+                s for s in evidence.learned
+                if s.passage in group and _on_side(s, passages, sides) and _is_new(s, chosen, passages)
+            ]
             chosen += side[:1]
     for s in evidence.learned:
         if len(chosen) >= wanted:
@@ -653,16 +677,26 @@ def _learned_choice(evidence: Evidence, max_sentences: int) -> list[Sentence]:
     return sorted(chosen, key=evidence.learned.index)
 
 
-def _each_outlets_claim(ranked: Sequence[Sentence], passages: Sequence[Passage]) -> list[Sentence]:
+def _each_outlets_claim(
+    ranked: Sequence[Sentence], passages: Sequence[Passage], sides: frozenset[str] | None
+) -> list[Sentence]:
     """For each outlet a question names (of two or more), its sentence that best matches what
-    the question says that outlet reported, in the order of `ranked`."""
+    the question says that outlet reported, among its articles in `sides` (`sides_about`), in
+    the order of `ranked`."""
     best: dict[str, Sentence] = {}
     for s in ranked:
         source = passages[s.passage].source
-        if s.clause > 0 and source and (source not in best or s.clause > best[source].clause):
+        if not (s.clause > 0 and source and _on_side(s, passages, sides)):
+            continue
+        if source not in best or s.clause > best[source].clause:
             best[source] = s
     picked = {id(s) for s in best.values()}
     return [s for s in ranked if id(s) in picked]
+
+
+def _on_side(s: Sentence, passages: Sequence[Passage], sides: frozenset[str] | None) -> bool:
+    """Whether `s` may stand for a named side: its article is about the question (`sides_about`)."""
+    return sides is None or passages[s.passage].article_id in sides
 
 
 def _direct_first(

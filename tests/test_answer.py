@@ -31,6 +31,7 @@ from qa.answer import (
     fits_kind,
     focus_of,
     gather_evidence,
+    sides_about,
     text_fragment_link,
 )
 from qa.chunking import paragraph_spans, sentence_spans
@@ -725,6 +726,50 @@ def test_one_report_takes_at_most_a_few_of_the_answers_sentences(tmp_path: Path,
         per_source[weights.learned_per_article] = Counter(c.source for c in answer.citations)
     assert per_source[3]["Sporting News"] == 3 < per_source[8]["Sporting News"]
     assert per_source[3]["The Guardian"] >= 1
+
+
+FIRINGS = [
+    {
+        "title": "Sam Altman ousted as OpenAI's CEO",
+        "source": "TechCrunch",
+        "published_at": "2023-11-17 20:00:00Z",
+        "url": "https://techcrunch.example/altman-out",
+        "body": (
+            "Sam Altman has been fired as CEO of OpenAI by the company's board of directors. "
+            "The board said Altman was not consistently candid in his communications with it. "
+            "Altman learned he was fired on a video call with the board on Friday. "
+            "Mira Murati, the chief technology officer, replaces Altman as interim CEO. "
+            "Greg Brockman, the board's chairman, quit hours after Altman was fired."
+        ),
+    },
+    {
+        "title": "Sam Bankman-Fried takes the stand",
+        "source": "The Verge",
+        "published_at": "2023-10-31 18:00:00Z",
+        "url": "https://verge.example/sbf-stand",
+        "body": (
+            "Sam Bankman-Fried told the jury he was not aware of the missing money until it was too late. "
+            "The prosecution said he reported nothing to investors."
+        ),
+    },
+]
+
+
+def test_a_named_outlets_side_comes_from_its_articles_about_the_question(
+    tmp_path: Path, encoder: Encoder
+) -> None:
+    """The Verge has no report on Altman's firing here, only one on another Sam's trial that shares
+    words with the question: citing it as The Verge's side would be a false witness. (In so small
+    an archive the sentence model may still quote it among the answer's other sentences.)"""
+    (tmp_path / "articles.json").write_text(json.dumps(FIRINGS), encoding="utf-8")
+    archive = qa.Archive(tmp_path / "index", encoder=encoder)
+    assert archive.add([tmp_path / "articles.json"]).added == 2
+    question = "Did TechCrunch and The Verge both report that Sam Altman was fired?"
+    passages = archive.answer_passages(question)
+    assert {p.source for p in passages} == {"TechCrunch", "The Verge"}
+    assert sides_about(question, passages) == {p.article_id for p in passages if p.source == "TechCrunch"}
+    # A question that names nothing but outlets puts no article aside.
+    assert sides_about("Did TechCrunch and The Verge both report on a firing?", passages) is None
 
 
 def test_each_part_of_the_question_is_covered_by_a_cited_sentence(tmp_path: Path, encoder: Encoder) -> None:
