@@ -65,6 +65,7 @@ _CAPTION = re.compile(
     r"\((?:[^()]*\b(?:Getty|AFP|AP|PA|Reuters|Shutterstock|Instagram|Twitter|X|Facebook|"
     r"EPA|Alamy|Image|Photo|Courtesy|Screenshot|via)\b[^()]*)\)\s*$"
     r"|\b(Credit|Photograph|Photo|Image|Images|Picture|Illustration)(s)?( credits?)?\s*:\s*\S"
+    r"|^(Photo|Photograph|Image|Illustration|Video)s? by [^/]{1,60} / "
     r"|\b(Getty Images|Shutterstock|Image Credits?)\b\s*$",
     re.IGNORECASE,
 )

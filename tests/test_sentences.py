@@ -43,6 +43,12 @@ K = SentenceKind
         ),
         ("Kingsley Coman's goal ensured Manchester United were knocked out of Europe (PA)", K.CAPTION),
         ("Anker 3-in-1 MagSafe Wireless Charging Dock Photograph: Anker", K.CAPTION),
+        (
+            "Photo by Cherlynn Low / Engadget Apple Watch Ultra 2 $730 $799 Save $69 with coupon The "
+            "Apple Watch Ultra 2 has hit a new low price of $730.",
+            K.CAPTION,
+        ),
+        ("Photo by Amelia Holowaty Krales / The Verge", K.CAPTION),
         ("Loading", K.DEBRIS),
         ("Advertisement", K.DEBRIS),
         ("I wasn't.", K.FRAGMENT),
