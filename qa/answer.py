@@ -371,7 +371,7 @@ def articles_about(question: str, passages: Sequence[Passage]) -> frozenset[str]
     asked = asked_for(question)
     subject = key_stems(" ".join(asked.names)) or key_stems(question)
     found = frozenset(
-        p.article_id for p in passages if subject & key_stems(f"{p.title} {p.text} {p.source or ''}")
+        p.article_id for p in passages if subject & (_passage_stems(p) | key_stems(p.source or ""))
     )
     return found or None
 
@@ -389,8 +389,14 @@ def sides_about(question: str, passages: Sequence[Passage]) -> frozenset[str] | 
     subject = frozenset().union(*last)
     if not subject:
         return None
-    found = frozenset(p.article_id for p in passages if subject & key_stems(f"{p.title} {p.text}"))
+    found = frozenset(p.article_id for p in passages if subject & _passage_stems(p))
     return found or None
+
+
+def _passage_stems(p: Passage) -> frozenset[str]:
+    """The key stems of a passage's headline and text: one memo entry (`key_stems`) that
+    `articles_about` and `sides_about` share."""
+    return key_stems(f"{p.title} {p.text}")
 
 
 def _shortlist(
