@@ -639,10 +639,13 @@ BRIGHTLOOP = [
 SPOTIFY_FACT = "Ana Reis spent six years building payment systems at Spotify before joining the recycler."
 
 
-def small_archive(folder: Path, articles: list[dict[str, str]], encoder: Encoder) -> qa.Archive:
-    """An archive of `articles`, cut into chunks of about two sentences (no overlap)."""
+def small_archive(
+    folder: Path, articles: list[dict[str, str]], encoder: Encoder, settings: qa.Settings | None = None
+) -> qa.Archive:
+    """An archive of `articles`, cut into chunks of about two sentences (no overlap) unless
+    `settings` say otherwise."""
     (folder / "articles.json").write_text(json.dumps(articles), encoding="utf-8")
-    settings = qa.Settings(chunk_tokens=48, chunk_overlap=0)
+    settings = settings or qa.Settings(chunk_tokens=48, chunk_overlap=0)
     archive = qa.Archive(folder / "index", settings=settings, encoder=encoder)
     assert archive.add([folder / "articles.json"]).added == len(articles)
     return archive
@@ -710,9 +713,7 @@ WORLD_SERIES = [
 def test_one_report_takes_at_most_a_few_of_the_answers_sentences(tmp_path: Path, encoder: Encoder) -> None:
     """A liveblog mentions the pitcher in every entry; the answer cites the preview's sentence and
     `learned_per_article` of the liveblog's, not every entry."""
-    (tmp_path / "articles.json").write_text(json.dumps(WORLD_SERIES), encoding="utf-8")
-    archive = qa.Archive(tmp_path / "index", encoder=encoder)
-    assert archive.add([tmp_path / "articles.json"]).added == 2
+    archive = small_archive(tmp_path, WORLD_SERIES, encoder, qa.Settings())
     question = (
         "Between the report from The Guardian on October 28 regarding Game 3 of the World Series and "
         "the coverage by Sporting News on October 30, was the information about Brandon Pfaadt "
@@ -761,9 +762,7 @@ def test_a_named_outlets_side_comes_from_its_articles_about_the_question(
     """The Verge has no report on Altman's firing here, only one on another Sam's trial that shares
     words with the question: citing it as The Verge's side would be a false witness. (In so small
     an archive the sentence model may still quote it among the answer's other sentences.)"""
-    (tmp_path / "articles.json").write_text(json.dumps(FIRINGS), encoding="utf-8")
-    archive = qa.Archive(tmp_path / "index", encoder=encoder)
-    assert archive.add([tmp_path / "articles.json"]).added == 2
+    archive = small_archive(tmp_path, FIRINGS, encoder, qa.Settings())
     question = "Did TechCrunch and The Verge both report that Sam Altman was fired?"
     passages = archive.answer_passages(question)
     assert {p.source for p in passages} == {"TechCrunch", "The Verge"}
