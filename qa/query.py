@@ -567,11 +567,11 @@ def asked_for(question: str) -> AskedFor:
 
 def question_names(question: str) -> tuple[str, ...]:
     """The names a question mentions (`names_in`), each on its own ("TechCrunch and The Age"
-    is two), without a leading "The", possessives, months and weekdays; a run that starts with a
-    digit (a date, "2023-10-04T20") is no name."""
+    is two, "Binance's Changpeng Zhao" too), without a leading "The", possessives, months and
+    weekdays; a run that starts with a digit (a date, "2023-10-04T20") is no name."""
     names: list[str] = []
     for run in names_in(question):
-        for part in re.split(r"\s+(?:and|&)\s+", run.replace("’", "'")):
+        for part in re.split(r"\s+(?:and|&)\s+|(?<=\w)'s\s+", run.replace("’", "'")):
             words = part.split()
             while words and words[0].lower().strip(".'") in _NOT_IN_NAMES:
                 words = words[1:]

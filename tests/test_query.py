@@ -102,3 +102,9 @@ def test_a_named_outlet_is_known_by_its_name_or_its_section() -> None:
 )
 def test_the_topic_of_a_question_about_the_latest_leaves_out_its_recency(question: str, topic: str) -> None:
     assert query.topic_of(question) == topic
+
+
+def test_a_possessive_ends_a_name() -> None:
+    """ "Binance's Changpeng Zhao" names two: an article on Binance's plea may say only "Zhao"."""
+    assert query.question_names("Did Binance's Changpeng Zhao plead guilty?") == ("Binance", "Changpeng Zhao")
+    assert query.question_names("What did OpenAI’s board decide?") == ("OpenAI",)
