@@ -39,10 +39,12 @@ from qa.query import (
     asked_for,
     key_stems,
     named_days,
+    other_names,
     outlet_clauses,
     query_terms,
     question_parts,
     read_hints,
+    side_names,
     stem,
     topic_of,
 )
@@ -377,20 +379,28 @@ def articles_about(question: str, passages: Sequence[Passage]) -> frozenset[str]
 
 
 def sides_about(question: str, passages: Sequence[Passage]) -> frozenset[str] | None:
-    """The articles among `passages` that mention a name of the question other than the outlets
-    it names: a named outlet's side of "Did TechCrunch and The Verge both report that Sam Altman
-    was fired?" is a sentence of its article about Sam Altman, not its best match to the words
-    (a Verge report on another trial). None when the question names nothing else, or no
-    article mentions what it names."""
-    outlets = key_stems(" ".join(_hints(question, passages).sources))
-    # A name is mentioned by its last word: "Altman" for "Sam Altman" (not "Sam", which Sam
-    # Bankman-Fried's trial also holds), "Bankman-Fried" where "Sam" is left out.
-    last = [key_stems(n.split()[-1]) for n in asked_for(question).names if not key_stems(n) <= outlets]
-    subject = frozenset().union(*last)
-    if not subject:
+    """The articles among `passages` that mention a name the question gives for their side
+    (`qa.query.side_names`; for an outlet it does not name, any name but the outlets'): a named
+    outlet's side of "Did TechCrunch and The Verge both report that Sam Altman was fired?" is a
+    sentence of its article about Sam Altman, not its best match to the words (a Verge report on
+    another trial). An outlet given no name of its own may stand with any article. None when the
+    question names nothing but outlets, or no article mentions what it names."""
+    hints = _hints(question, passages)
+    whole = _name_stems(other_names(question, hints))
+    if not whole:
         return None
-    found = frozenset(p.article_id for p in passages if subject & _passage_stems(p))
+    own = {source: _name_stems(names) for source, names in side_names(question, hints).items()}
+    found = frozenset(
+        p.article_id for p in passages
+        if not (stems := own.get(p.source or "", whole)) or stems & _passage_stems(p)
+    )
     return found or None
+
+
+def _name_stems(names: Sequence[str]) -> frozenset[str]:
+    """The stems by which a passage mentions one of `names`: each name's last word's, "Altman"
+    for "Sam Altman" (not "Sam", which Sam Bankman-Fried's trial also holds)."""
+    return frozenset().union(*(key_stems(n.split()[-1]) for n in names))
 
 
 def _passage_stems(p: Passage) -> frozenset[str]:

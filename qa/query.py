@@ -301,6 +301,26 @@ def outlet_clauses(question: str, hints: QueryHints) -> dict[str, str]:
     return clauses if len(clauses) >= 2 else {}
 
 
+def other_names(text: str, hints: QueryHints) -> tuple[str, ...]:
+    """The names `text` mentions (`question_names`) other than the outlets of `hints`."""
+    outlets = key_stems(" ".join(hints.sources))
+    return tuple(n for n in question_names(text) if not key_stems(n) <= outlets)
+
+
+def side_names(question: str, hints: QueryHints) -> dict[str, tuple[str, ...]]:
+    """For each outlet a question names (`hints.sources`), the names it gives for that outlet's
+    side (`other_names`): those of what it says that outlet reported (`outlet_clauses`: "… a
+    trial reported by TechCrunch and a former Jane Street colleague as detailed by Fortune"
+    gives Fortune Jane Street and TechCrunch none), else every name of the question ("Did
+    TechCrunch and The Verge both report that Sam Altman was fired?": Sam Altman, both). In the
+    order the question names the outlets."""
+    clauses = outlet_clauses(question, hints)
+    whole = other_names(question, hints)
+    folded = f" {fold(question)} "
+    named = sorted(hints.sources, key=lambda s: folded.find(f" {fold(s)} "))
+    return {s: other_names(clauses[s], hints) if s in clauses else whole for s in named}
+
+
 def fold(text: str) -> str:
     """`text` as casefolded terms joined by single spaces, for whole-word matching of names."""
     return " ".join(TERM.findall(text.casefold().replace("’", "'")))

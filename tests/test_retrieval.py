@@ -29,6 +29,7 @@ from qa.query import (
     query_terms,
     question_parts,
     read_hints,
+    side_names,
 )
 from qa.ranking import Ranking, cap_per_article, cover, fuse
 
@@ -218,6 +219,22 @@ def test_each_named_outlet_gets_the_claim_the_question_makes_about_it() -> None:
     assert outlet_clauses(one, read_hints(one, SOURCES)) == {}
     both = "Did both The Verge and TechCrunch report that Nvidia's revenue rose?"
     assert outlet_clauses(both, read_hints(both, SOURCES)) == {}
+
+
+def test_each_named_outlets_side_is_given_the_names_of_its_own_claim() -> None:
+    shared = "Did The Verge and TechCrunch both report that Binance's Changpeng Zhao pleaded guilty?"
+    # In the order the question names them (not the archive's), each with the whole claim's names.
+    assert side_names(shared, read_hints(shared, SOURCES)) == {
+        "The Verge": ("Binance", "Changpeng Zhao"),
+        "TechCrunch": ("Binance", "Changpeng Zhao"),
+    }
+    own = (
+        "Which individual, associated with the start of a criminal trial reported by TechCrunch and "
+        "the persuasion of a former Jane Street colleague as detailed by Fortune?"
+    )
+    assert side_names(own, read_hints(own, SOURCES)) == {"TechCrunch": (), "Fortune": ("Jane Street",)}
+    one = "What did Fortune report?"
+    assert side_names(one, read_hints(one, SOURCES)) == {"Fortune": ()}
 
 
 def test_part_scores_are_bm25_of_each_part() -> None:
