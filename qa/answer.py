@@ -604,6 +604,28 @@ def answer_from_evidence(
     return _render(evidence, chosen)
 
 
+def note_unmentioned(answer: Answer, unmentioned: Mapping[str, Sequence[str]]) -> Answer:
+    """`answer`, ending with a note for each named outlet none of whose articles mentions a name
+    the question gives for its side (`Archive.unmentioned`): a comparison with a side missing
+    says so instead of leaving it out silently (an abstention too: it tells why)."""
+    if not unmentioned:
+        return answer
+    notes = tuple(
+        f"{source}: no article in the archive mentions {_listed(names)}."
+        for source, names in unmentioned.items()
+    )
+    text = answer.text
+    if len({c.article_id for c in answer.citations}) == 1:
+        # One article's sentences go unlabelled; beside a note on an outlet, say whose they are.
+        text = f"{_article_label(answer.citations[0])}: {text}"
+    return replace(answer, text="\n".join((text, *notes)), notes=answer.notes + notes)
+
+
+def _listed(names: Sequence[str]) -> str:
+    """ "A", "A or B", "A, B or C"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
 def abstain(question: str, passages: Sequence[Passage], *, leads: int = WEIGHTS.leads) -> Answer:
     """The plain "not in the archive" answer, with the closest `leads` articles as leads."""
     found: list[Passage] = []
@@ -944,7 +966,7 @@ def _reading_key(p: Passage, start: int) -> tuple[str, str, int]:
     return (when, p.article_id, p.start + start)
 
 
-def _article_label(p: Passage) -> str:
+def _article_label(p: Passage | Citation) -> str:
     """ "TechCrunch, 2023-10-31" — who said it and when, for answers that span articles."""
     who = p.source or p.title
     return f"{who}, {p.published.date().isoformat()}" if p.published else who

@@ -17,7 +17,7 @@ import numpy as np
 from embeddings.encoder import Encoder, EncoderError, load_encoder
 from embeddings.index import VectorIndex, set_search_threads
 from embeddings.onnx_encoder import reopen_advice
-from qa.answer import SentenceVectors, compose_answer
+from qa.answer import SentenceVectors, compose_answer, note_unmentioned
 from qa.catalog import Catalog
 from qa.config import Settings
 from qa.errors import ModelError
@@ -27,6 +27,7 @@ from qa.query import (
     AnswerKind,
     Filters,
     asked_for,
+    asks_whether,
     check_question,
     named_outlets,
     outlet_known,
@@ -34,6 +35,7 @@ from qa.query import (
     question_parts,
     read_hints,
     rewrite_follow_up,
+    side_names,
 )
 from qa.ranking import passages_of, rank_chunk_ids
 from qa.store import Generation, Store, storage_errors
@@ -301,11 +303,17 @@ class Archive:
         filters = Filters(published_after, published_before, source)
         if not passages and filters and self.store.generation() is not None:
             return Answer(question=question, text=_excluded_everything(filters), abstained=True)
+        # A named outlet with nothing on what the question names is said to have nothing; and
+        # when the question asks whether it reported that, its other articles are no evidence.
+        unmentioned = self.unmentioned(question)
+        if asks_whether(question):
+            passages = [p for p in passages if p.source not in unmentioned]
         answer = compose_answer(
             question, passages, self.sentence_vectors, max_sentences=self.settings.answer_sentences,
             weights=self.settings.answer, unknown_names=self.unknown_names(question),
         )
-        return self.llm.answer(question, passages, answer) if self.llm else answer
+        answer = self.llm.answer(question, passages, answer) if self.llm else answer
+        return note_unmentioned(answer, unmentioned)
 
     def answer_passages(
         self,
@@ -394,6 +402,29 @@ class Archive:
         names = [name for name in question_names(question) if not catalog.knows(name)]
         outlets = [name for name in named_outlets(question) if not outlet_known(name, catalog.sources)]
         return list(dict.fromkeys(names + outlets))
+
+    def unmentioned(self, question: str) -> dict[str, tuple[str, ...]]:
+        """For a question that names two or more outlets of the archive, each named outlet none
+        of whose articles mentions any name the question gives for its side
+        (`qa.query.side_names`; a name by its last word), with those names: "Did TechCrunch and
+        The Verge both report that Sam Altman was fired?" gives {"The Verge": ("Sam Altman",)}
+        when no Verge article mentions Altman. Read from the whole archive's word index, not
+        from the passages found; an outlet given no name, or a name without a word to look
+        for, is left out."""
+        with self.store.read() as db:
+            generation = self.store.generation(db)
+            if generation is None:
+                return {}
+            _, catalog = self._vectors_for(db, generation)
+        hints = read_hints(question, catalog.sources)
+        if len(hints.sources) < 2:
+            return {}
+        found: dict[str, tuple[str, ...]] = {}
+        for source, names in side_names(question, hints).items():
+            outlets = [catalog.outlets_mentioning(name.split()[-1]) for name in names]
+            if names and all(o is not None and source not in o for o in outlets):
+                found[source] = names
+        return found
 
     @property
     def answer_k(self) -> int:

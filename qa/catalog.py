@@ -200,6 +200,24 @@ class LexicalIndex:
         best = top_positive(scores, k)
         return self.ids[best], scores[best].astype(np.float64)
 
+    def rows_mentioning(self, text: str) -> np.ndarray | None:
+        """The rows (positions in `ids`) of the chunks that hold every index term of `text`,
+        read from the posting lists (exact, and as cheap as the terms are rare); None when
+        `text` has no content word to look for."""
+        terms = self.tokens(text)
+        if not terms:
+            return None
+        indptr, indices = (np.asarray(self._engine.scores[key]) for key in ("indptr", "indices"))
+        vocabulary = self._engine.vocab_dict
+        rows: np.ndarray | None = None
+        for term in terms:
+            t = vocabulary.get(term)
+            if t is None or t + 1 >= len(indptr):
+                return np.zeros(0, dtype=np.int64)
+            docs = np.asarray(indices[int(indptr[t]) : int(indptr[t + 1])], dtype=np.int64)
+            rows = docs if rows is None else np.intersect1d(rows, docs, assume_unique=True)
+        return rows
+
     def tokens(self, text: str) -> list[str]:
         """The index's terms of `text`'s content words (question words dropped), once each."""
         words = " ".join(query_terms(text, question_words=True))
@@ -561,6 +579,14 @@ class Catalog:
     def knows(self, text: str) -> bool:
         """Whether the archive mentions every term of `text` somewhere (True without a lexical index)."""
         return self.lexical is None or self.lexical.knows(text)
+
+    def outlets_mentioning(self, text: str) -> frozenset[str] | None:
+        """The outlets of the chunks that hold every BM25 term of `text` (with their headlines);
+        None when that cannot be told: no lexical index, or no content word in `text`."""
+        if self.lexical is None or (rows := self.lexical.rows_mentioning(text)) is None:
+            return None
+        mine = self.rows_of(self.lexical.ids[rows])
+        return frozenset(self.sources[n] for n in np.unique(self.source[mine[mine >= 0]]) if n >= 0)
 
     def rows_of(self, chunk_ids: np.ndarray) -> np.ndarray:
         """Row index of each chunk id (-1 for ids not in this catalog)."""

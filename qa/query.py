@@ -321,6 +321,18 @@ def side_names(question: str, hints: QueryHints) -> dict[str, tuple[str, ...]]:
     return {s: other_names(clauses[s], hints) if s in clauses else whole for s in named}
 
 
+_WHETHER = re.compile(
+    r"^\W*(did|do|does|is|are|was|were|has|have|had|can|could|will|would|should)\b", re.IGNORECASE
+)
+
+
+def asks_whether(question: str) -> bool:
+    """Whether `question` asks yes or no ("Did TechCrunch and The Verge both report that …?"),
+    about what it states, rather than for something it describes ("Which company, reported by
+    …, …?", whose names are clues that different reports hold)."""
+    return bool(_WHETHER.match(question))
+
+
 def fold(text: str) -> str:
     """`text` as casefolded terms joined by single spaces, for whole-word matching of names."""
     return " ".join(TERM.findall(text.casefold().replace("’", "'")))

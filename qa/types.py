@@ -100,6 +100,9 @@ class Answer(ToDict):
 
     When `abstained` is true the archive had no good evidence: `text` says so, `citations` is
     empty and `leads` lists the closest passages, for the reader to check by hand.
+
+    `notes` are what `text` ends with that no sentence can be cited for, checked against the
+    whole archive instead: "The Verge: no article in the archive mentions Sam Altman."
     """
 
     question: str
@@ -107,6 +110,7 @@ class Answer(ToDict):
     citations: tuple[Citation, ...] = ()
     abstained: bool = False
     leads: tuple[Passage, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

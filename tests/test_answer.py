@@ -761,7 +761,8 @@ def test_a_named_outlets_side_comes_from_its_articles_about_the_question(
 ) -> None:
     """The Verge has no report on Altman's firing here, only one on another Sam's trial that shares
     words with the question: citing it as The Verge's side would be a false witness. (In so small
-    an archive the sentence model may still quote it among the answer's other sentences.)"""
+    an archive the sentence model would still quote it among the answer's other sentences, but
+    `ask` puts aside an outlet with nothing on a yes-or-no question's names: the next test.)"""
     archive = small_archive(tmp_path, FIRINGS, encoder, qa.Settings())
     question = "Did TechCrunch and The Verge both report that Sam Altman was fired?"
     passages = archive.answer_passages(question)
@@ -769,6 +770,30 @@ def test_a_named_outlets_side_comes_from_its_articles_about_the_question(
     assert sides_about(question, passages) == {p.article_id for p in passages if p.source == "TechCrunch"}
     # A question that names nothing but outlets puts no article aside.
     assert sides_about("Did TechCrunch and The Verge both report on a firing?", passages) is None
+
+
+def test_a_named_outlet_with_nothing_on_the_question_is_said_to_have_nothing(
+    tmp_path: Path, encoder: Encoder
+) -> None:
+    """Asked whether both outlets reported the firing, the answer cites TechCrunch's report and
+    says that no Verge article mentions Altman, instead of leaving The Verge out silently or
+    quoting its report on another Sam's trial."""
+    archive = small_archive(tmp_path, FIRINGS, encoder, qa.Settings())
+    question = "Did TechCrunch and The Verge both report that Sam Altman was fired?"
+    assert {p.source for p in archive.answer_passages(question)} == {"TechCrunch", "The Verge"}
+    assert archive.unmentioned(question) == {"The Verge": ("Sam Altman",)}
+    answer = archive.ask(question)
+    note = "The Verge: no article in the archive mentions Sam Altman."
+    assert answer.notes == (note,)
+    assert answer.citations and {c.source for c in answer.citations} == {"TechCrunch"}
+    # The cited sentences are TechCrunch's, and labelled so beside the note on The Verge.
+    assert answer.text.startswith("TechCrunch, 2023-11-17: ") and answer.text.endswith(f"\n{note}")
+    assert_citations_check_out(archive, answer)
+    # Both outlets mention what this asks about, or it names nothing: nothing to note.
+    assert archive.unmentioned("Did TechCrunch and The Verge both report on Sam's testimony?") == {}
+    assert archive.ask("Did TechCrunch and The Verge both report on a firing?").notes == ()
+    # One outlet named: no side to miss.
+    assert archive.unmentioned("Did The Verge report that Sam Altman was fired?") == {}
 
 
 def test_each_part_of_the_question_is_covered_by_a_cited_sentence(tmp_path: Path, encoder: Encoder) -> None:

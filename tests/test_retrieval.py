@@ -23,6 +23,7 @@ from qa.generation_files import CatalogFileError
 from qa.query import (
     Filters,
     QueryHints,
+    asks_whether,
     bm25_tokens,
     english_stemmer,
     outlet_clauses,
@@ -235,6 +236,39 @@ def test_each_named_outlets_side_is_given_the_names_of_its_own_claim() -> None:
     assert side_names(own, read_hints(own, SOURCES)) == {"TechCrunch": (), "Fortune": ("Jane Street",)}
     one = "What did Fortune report?"
     assert side_names(one, read_hints(one, SOURCES)) == {"Fortune": ()}
+
+
+@pytest.mark.parametrize(
+    ("question", "whether"),
+    [
+        ("Did TechCrunch and The Verge both report that Sam Altman was fired?", True),
+        ("Has The Guardian reported on Ohtani?", True),
+        ("Which company, reported by both TechCrunch and The Verge, rivals GPT-4?", False),
+        ("What did Fortune and TechCrunch say about Altman?", False),
+        ("Didier Deschamps named his squad?", False),
+    ],
+)
+def test_a_question_that_asks_yes_or_no(question: str, whether: bool) -> None:
+    assert asks_whether(question) is whether
+
+
+def test_the_outlets_mentioning_a_name_are_read_from_the_whole_index() -> None:
+    day = when("2023-11-17")
+    catalog = Catalog.build(
+        [
+            (1, "a", "TechCrunch", day, "Altman out\nSam Altman was fired.", "Sam Altman was fired."),
+            (2, "a", "TechCrunch", day, "Altman out\nThe board met.", "The board met."),
+            (3, "b", "The Verge", day, "Trial\nBankman-Fried testified.", "Bankman-Fried testified."),
+            (4, "c", "Fortune", day, "Fired\nThe OpenAI board fired him.", "The board fired him."),
+        ]
+    )
+    assert catalog.outlets_mentioning("Altman") == {"TechCrunch"}
+    assert catalog.outlets_mentioning("Bankman-Fried") == {"The Verge"}  # every word of it
+    assert catalog.outlets_mentioning("Bankman-Smith") == frozenset()
+    assert catalog.outlets_mentioning("board") == {"TechCrunch", "Fortune"}
+    assert catalog.outlets_mentioning("Jinan") == frozenset()
+    assert catalog.outlets_mentioning("the") is None  # no word to look for
+    assert Catalog.build([(1, "a", "TechCrunch", day)]).outlets_mentioning("Altman") is None
 
 
 def test_part_scores_are_bm25_of_each_part() -> None:
