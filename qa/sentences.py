@@ -46,7 +46,9 @@ _PROMO = re.compile(
     r"this story|advertisement|sponsored|shop|buy now)\b[^.]{0,80}(:|»|›|→|$)"
     r"|\b(follow along|stay tuned|sign up (for|to)|subscribe (to|now)|click here|read more|"
     r"watch this story|read the full|for all the latest|keep up with|stay up to date|"
-    r"download the app|our free app|after newsletter promotion|skip past newsletter)\b",
+    r"download the app|our free app|after newsletter promotion|skip past newsletter|"
+    r"is our way of (endorsing|recommending)|may earn (an? )?(affiliate )?commissions?|"
+    r"(contains?|includes?) affil?iate links)\b",
     re.IGNORECASE,
 )
 _CALL_TO_ACTION = re.compile(

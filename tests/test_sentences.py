@@ -32,6 +32,13 @@ K = SentenceKind
             K.PROMO,
         ),
         ("GO DEEPER How Emma Hayes' winning ways at Chelsea can benefit USWNT on the field", K.PROMO),
+        (
+            "Polygon Recommends is our way of endorsing our favorite games, movies, TV shows, comics, "
+            "tabletop books, and entertainment experiences.",
+            K.PROMO,
+        ),
+        ("If you buy something using links in our stories, we may earn a commission.", K.PROMO),
+        ("Rather, it relies on affiliate commissions to generate revenue.", K.STATEMENT),
         ("Do you work at OpenAI and know more about Sam Altman's departure?", K.CALL_TO_ACTION),
         ("If you have a tip on a layoff, contact us here.", K.CALL_TO_ACTION),
         ("What is the Cybertruck?", K.QUESTION),
