@@ -163,10 +163,22 @@ def test_payloads_in_every_field_render_as_text(payload: str) -> None:
     for answer in (
         qa.Answer(question=payload, text=f"{payload} [1]", citations=(c,)),
         qa.Answer(question=payload, text=payload, abstained=True, leads=(lead,)),
+        qa.Answer(question=payload, text=f"{payload} [1]\n{payload}", citations=(c,), notes=(payload,)),
     ):
         markup = render.render_answer(answer, query=payload)
         assert_inert(markup)
         assert payload in "".join(parse(markup).text)
+
+
+def test_a_note_is_set_apart_from_the_cited_text() -> None:
+    c = citation(excerpt="Sam Altman was fired.", sentence_start=0, sentence_end=21)
+    note = "The Verge: no article in the archive mentions Sam Altman."
+    text = f"TechCrunch: Sam Altman was fired. [1]\n{note}"
+    answer = qa.Answer(question="q", text=text, citations=(c,), notes=(note,))
+    page = parse(render.render_answer(answer))
+    texts = [a for t, a in page.tags if t == "p" and a.get("class") in ("qa-text", "qa-uncited")]
+    assert [a["class"] for a in texts] == ["qa-text", "qa-uncited"]
+    assert "".join(page.text).count(note) == 1
 
 
 def test_source_cards_for_the_seed_question(seed_archive: qa.Archive) -> None:

@@ -32,6 +32,7 @@ CSS = """
 .qa-answer { line-height: 1.5; overflow-wrap: anywhere; }
 .qa-note { font-size: 0.8em; opacity: 0.7; margin: 0 0 0.4em; }
 .qa-text { margin: 0 0 0.6em; }
+.qa-uncited { font-style: italic; margin: -0.3em 0 0.6em; }
 .qa-cite { font-size: 0.8em; vertical-align: super; text-decoration: none; padding: 0 1px; }
 .qa-sources { display: flex; flex-direction: column; gap: 0.5em; }
 .qa-source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 0.5em 0.7em;

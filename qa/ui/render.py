@@ -220,7 +220,14 @@ def render_answer(
     if query:
         parts.append(f'<p class="qa-note">Searched for: {escape_text(query)}</p>')
     numbers = {c.n for c in answer.citations}
-    parts.append(f'<p class="qa-text">{_answer_text_html(answer.text, numbers, turn)}</p>')
+    # The notes that end the text are checked against the whole archive, not cited: set apart.
+    notes, text = "\n".join(answer.notes), answer.text
+    if notes and text.endswith(notes):
+        text = text.removesuffix(notes).rstrip("\n")
+    parts.append(f'<p class="qa-text">{_answer_text_html(text, numbers, turn)}</p>')
+    if text != answer.text:
+        checked = '<p class="qa-uncited" title="Checked against the whole archive">{}</p>'
+        parts.extend(checked.format(escape_text(note)) for note in answer.notes)
     if answer.abstained and answer.leads and not partial:
         parts.append('<div class="qa-leads"><p>Closest articles (leads to check, not citations):</p><ul>')
         for lead in answer.leads:
