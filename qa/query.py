@@ -426,7 +426,9 @@ _ANAPHORS = frozenset(
 )
 _NAME = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:of|the|de|and)?\s*[A-Z][\w’'.-]*)*")
 # Capitalised words that open a question without being names ("What", "Tell", "The").
-_NOT_NAMES = STOPWORDS | SHAPING_WORDS | frozenset("tell show give list explain describe please".split())  # noqa: SIM905
+_NOT_NAMES = STOPWORDS | SHAPING_WORDS | frozenset(
+    "tell show give list explain describe please compare contrast summarize summarise outline recap".split()  # noqa: SIM905
+)
 
 
 def names_in(text: str) -> list[str]:

@@ -108,3 +108,9 @@ def test_a_possessive_ends_a_name() -> None:
     """ "Binance's Changpeng Zhao" names two: an article on Binance's plea may say only "Zhao"."""
     assert query.question_names("Did Binance's Changpeng Zhao plead guilty?") == ("Binance", "Changpeng Zhao")
     assert query.question_names("What did OpenAI’s board decide?") == ("OpenAI",)
+
+
+def test_an_imperative_opening_is_no_name() -> None:
+    question = "Compare what Sporting News and The Guardian reported about Shohei Ohtani."
+    assert query.question_names(question) == ("Sporting News", "Guardian", "Shohei Ohtani")
+    assert query.question_names("Summarize how The Verge covered COP28.") == ("Verge", "COP28")
