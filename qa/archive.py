@@ -27,7 +27,7 @@ from qa.query import (
     AnswerKind,
     Filters,
     asked_for,
-    asks_whether,
+    asks_about_named,
     check_question,
     named_outlets,
     outlet_known,
@@ -304,9 +304,9 @@ class Archive:
         if not passages and filters and self.store.generation() is not None:
             return Answer(question=question, text=_excluded_everything(filters), abstained=True)
         # A named outlet with nothing on what the question names is said to have nothing; and
-        # when the question asks whether it reported that, its other articles are no evidence.
+        # when the question asks about what it names, its other articles are no evidence.
         unmentioned = self.unmentioned(question)
-        if asks_whether(question):
+        if asks_about_named(question):
             passages = [p for p in passages if p.source not in unmentioned]
         answer = compose_answer(
             question, passages, self.sentence_vectors, max_sentences=self.settings.answer_sentences,

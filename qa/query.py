@@ -321,16 +321,21 @@ def side_names(question: str, hints: QueryHints) -> dict[str, tuple[str, ...]]:
     return {s: other_names(clauses[s], hints) if s in clauses else whole for s in named}
 
 
-_WHETHER = re.compile(
-    r"^\W*(did|do|does|is|are|was|were|has|have|had|can|could|will|would|should)\b", re.IGNORECASE
+# A question that opens like this asks about what it names: yes or no, or what was said of it.
+_ABOUT_NAMED = re.compile(
+    r"^\W*(did|do|does|is|are|was|were|has|have|had|can|could|will|would|should|compare|contrast|"
+    r"summari[sz]e|(how|what) (did|do|does|has|have))\b",
+    re.IGNORECASE,
 )
 
 
-def asks_whether(question: str) -> bool:
-    """Whether `question` asks yes or no ("Did TechCrunch and The Verge both report that …?"),
-    about what it states, rather than for something it describes ("Which company, reported by
-    …, …?", whose names are clues that different reports hold)."""
-    return bool(_WHETHER.match(question))
+def asks_about_named(question: str) -> bool:
+    """Whether `question` asks about what it names: yes or no ("Did TechCrunch and The Verge
+    both report that …?") or what was said of it ("What did TechCrunch and Polygon report about
+    Nvidia?", "Compare …"), rather than for something it describes ("Which company, reported
+    by …, …?", "Between the report … and …"), whose names are clues that different reports
+    hold."""
+    return bool(_ABOUT_NAMED.match(question))
 
 
 def fold(text: str) -> str:

@@ -23,7 +23,7 @@ from qa.generation_files import CatalogFileError
 from qa.query import (
     Filters,
     QueryHints,
-    asks_whether,
+    asks_about_named,
     bm25_tokens,
     english_stemmer,
     outlet_clauses,
@@ -239,17 +239,22 @@ def test_each_named_outlets_side_is_given_the_names_of_its_own_claim() -> None:
 
 
 @pytest.mark.parametrize(
-    ("question", "whether"),
+    ("question", "about"),
     [
         ("Did TechCrunch and The Verge both report that Sam Altman was fired?", True),
         ("Has The Guardian reported on Ohtani?", True),
+        ("What did Fortune and TechCrunch say about Altman?", True),
+        ("How did TechCrunch and The Verge cover Sam Altman's firing?", True),
+        ("Compare what Sporting News and The Guardian reported about Shohei Ohtani.", True),
         ("Which company, reported by both TechCrunch and The Verge, rivals GPT-4?", False),
-        ("What did Fortune and TechCrunch say about Altman?", False),
+        ("Who is the individual that, according to The Verge and TechCrunch, faced Judge Kaplan?", False),
+        ("What company did Fortune and TechCrunch both cover?", False),
+        ("Between the report from The Guardian and the article from Fortune, did Ramos score?", False),
         ("Didier Deschamps named his squad?", False),
     ],
 )
-def test_a_question_that_asks_yes_or_no(question: str, whether: bool) -> None:
-    assert asks_whether(question) is whether
+def test_a_question_about_what_it_names_or_for_what_it_describes(question: str, about: bool) -> None:
+    assert asks_about_named(question) is about
 
 
 def test_the_outlets_mentioning_a_name_are_read_from_the_whole_index() -> None:
