@@ -404,8 +404,8 @@ class Archive:
         return list(dict.fromkeys(names + outlets))
 
     def unmentioned(self, question: str) -> dict[str, tuple[str, ...]]:
-        """For a question that names two or more outlets of the archive, each named outlet none
-        of whose articles mentions any name the question gives for its side
+        """For a question that names outlets of the archive, each named outlet none of whose
+        articles mentions any name the question gives for its side
         (`qa.query.side_names`; a name by its last word), with those names: "Did TechCrunch and
         The Verge both report that Sam Altman was fired?" gives {"The Verge": ("Sam Altman",)}
         when no Verge article mentions Altman. Read from the whole archive's word index, not
@@ -417,8 +417,6 @@ class Archive:
                 return {}
             _, catalog = self._vectors_for(db, generation)
         hints = read_hints(question, catalog.sources)
-        if len(hints.sources) < 2:
-            return {}
         found: dict[str, tuple[str, ...]] = {}
         for source, names in side_names(question, hints).items():
             outlets = [catalog.outlets_mentioning(name.split()[-1]) for name in names]

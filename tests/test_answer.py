@@ -792,8 +792,9 @@ def test_a_named_outlet_with_nothing_on_the_question_is_said_to_have_nothing(
     # Both outlets mention what this asks about, or it names nothing: nothing to note.
     assert archive.unmentioned("Did TechCrunch and The Verge both report on Sam's testimony?") == {}
     assert archive.ask("Did TechCrunch and The Verge both report on a firing?").notes == ()
-    # One outlet named: no side to miss.
-    assert archive.unmentioned("Did The Verge report that Sam Altman was fired?") == {}
+    # Asked of one outlet, the answer is that outlet's silence, and what the others reported.
+    alone = archive.ask("What did The Verge report about Sam Altman?")
+    assert alone.notes == (note,) and {c.source for c in alone.citations} == {"TechCrunch"}
 
 
 def test_each_part_of_the_question_is_covered_by_a_cited_sentence(tmp_path: Path, encoder: Encoder) -> None:
