@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import Any
 
 import qa
-from qa.answer import WEIGHTS, answer_from_evidence, gather_evidence
+from qa.answer import WEIGHTS, answer_from_evidence, gather_evidence, note_unmentioned
 from qa.config import Settings
 from qa.evaluation import AnswerReport, evaluate_answers, load_natural_questions
 from qa.query import key_stems, stem
@@ -170,7 +170,10 @@ def evaluate(
             q["query"], passages, archive.sentence_vectors, weights=w,
             unknown_names=archive.unknown_names(q["query"]),
         )
-        again = answer_from_evidence(evidence, max_sentences=settings.answer_sentences)
+        again = note_unmentioned(
+            answer_from_evidence(evidence, max_sentences=settings.answer_sentences),
+            archive.unmentioned(q["query"]),
+        )
         assert again.text == answer.text, "the bench must score what ask() answers"
         facts = [e["fact"] for e in q["evidence_list"]]
         unabstained = answer_from_evidence(evidence, min_confidence=float("-inf"))

@@ -301,13 +301,10 @@ class Archive:
             question, k=k, published_after=published_after, published_before=published_before, source=source
         )
         filters = Filters(published_after, published_before, source)
-        if not passages and filters and self.store.generation() is not None:
-            return Answer(question=question, text=_excluded_everything(filters), abstained=True)
-        # A named outlet with nothing on what the question names is said to have nothing; and
-        # when the question asks about what it names, its other articles are no evidence.
+        # A named outlet with nothing on what the question names is said to have nothing.
         unmentioned = self.unmentioned(question)
-        if asks_about_named(question):
-            passages = [p for p in passages if p.source not in unmentioned]
+        if not passages and filters and not unmentioned and self.store.generation() is not None:
+            return Answer(question=question, text=_excluded_everything(filters), abstained=True)
         answer = compose_answer(
             question, passages, self.sentence_vectors, max_sentences=self.settings.answer_sentences,
             weights=self.settings.answer, unknown_names=self.unknown_names(question),
@@ -333,7 +330,9 @@ class Archive:
         names two or more outlets or has two or more parts (`qa.query.question_parts`), the
         chunks `_matching_chunks` adds: such a question takes one fact from each of several
         reports, and the chunk of a report that retrieval ranked is often not the one that
-        states the fact asked for."""
+        states the fact asked for. Last, for a question about what it names ("Did TechCrunch and
+        The Verge both report …?", `qa.query.asks_about_named`), the passages of the named
+        outlets that have nothing on it (`unmentioned`) are put aside: they are no evidence."""
         weights = self.settings.answer
         passages = self.retrieve(
             question, self.answer_k if k is None else k,
@@ -360,7 +359,8 @@ class Archive:
             wanted = [c for c in dict.fromkeys(wanted) if c not in have][: weights.lead_chunks]
             wanted += self._matching_chunks(db, question, passages, have.union(wanted))
             added = passages_of(self.store, db, wanted, dict.fromkeys(wanted, 0.0))
-        return passages + added
+        unmentioned = self.unmentioned(question) if asks_about_named(question) else {}
+        return [p for p in passages + added if p.source not in unmentioned]
 
     def _matching_chunks(
         self, db: sqlite3.Connection, question: str, passages: Sequence[Passage], have: set[int]

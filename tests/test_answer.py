@@ -765,7 +765,7 @@ def test_a_named_outlets_side_comes_from_its_articles_about_the_question(
     `ask` puts aside an outlet with nothing on a yes-or-no question's names: the next test.)"""
     archive = small_archive(tmp_path, FIRINGS, encoder, qa.Settings())
     question = "Did TechCrunch and The Verge both report that Sam Altman was fired?"
-    passages = archive.answer_passages(question)
+    passages = archive.retrieve(question, archive.answer_k)
     assert {p.source for p in passages} == {"TechCrunch", "The Verge"}
     assert sides_about(question, passages) == {p.article_id for p in passages if p.source == "TechCrunch"}
     # A question that names nothing but outlets puts no article aside.
@@ -780,8 +780,9 @@ def test_a_named_outlet_with_nothing_on_the_question_is_said_to_have_nothing(
     quoting its report on another Sam's trial."""
     archive = small_archive(tmp_path, FIRINGS, encoder, qa.Settings())
     question = "Did TechCrunch and The Verge both report that Sam Altman was fired?"
-    assert {p.source for p in archive.answer_passages(question)} == {"TechCrunch", "The Verge"}
+    assert {p.source for p in archive.retrieve(question, archive.answer_k)} == {"TechCrunch", "The Verge"}
     assert archive.unmentioned(question) == {"The Verge": ("Sam Altman",)}
+    assert {p.source for p in archive.answer_passages(question)} == {"TechCrunch"}
     answer = archive.ask(question)
     note = "The Verge: no article in the archive mentions Sam Altman."
     assert answer.notes == (note,)
