@@ -172,13 +172,29 @@ def read_hints(question: str, sources: Sequence[str], *, default_year: int | Non
     named: list[str] = []
     for source in sorted(sources, key=len, reverse=True):
         key = " " + fold(source) + " "
-        if key.strip() and key in folded:
+        if key.strip() and key in folded and _written_as_name(question, source):
             named.append(source)
             folded = folded.replace(key, " | ")
     return QueryHints(
         tuple(named), tuple(named_days(question, default_year)), tuple(named_months(question)),
         bool(_LATEST.search(question)),
     )
+
+
+def _written_as_name(question: str, source: str) -> bool:
+    """Whether `question` writes `source` as a name somewhere: each capitalised word of it but
+    "The" capitalised there too, when the question capitalises any word after its first. "…
+    rivals GPT-4" names no outlet Rivals, nor "at the age of 16" The Age; "What did the verge
+    say?", typed in lower case, names The Verge."""
+    if not any(w[:1].isupper() for w in TERM.findall(question)[1:]):
+        return True
+    words = TERM.findall(source.replace("’", "'"))
+    pattern = r"\b" + r"\W+".join(map(re.escape, words)) + r"\b"
+    for found in re.finditer(pattern, question.replace("’", "'"), re.IGNORECASE):
+        written = zip(TERM.findall(found.group()), words, strict=True)
+        if all(w[:1].isupper() or not s[:1].isupper() or s == "The" for w, s in written):
+            return True
+    return False
 
 
 def named_days(question: str, default_year: int | None = None) -> list[date]:

@@ -71,6 +71,17 @@ def test_outlets_are_found_whole_word_longest_first() -> None:
     assert read_hints("Is TechCrunchy a word?", SOURCES).sources == ()
 
 
+def test_an_outlet_named_like_a_word_is_named_only_when_written_as_a_name() -> None:
+    sources = [*SOURCES, "Rivals"]
+    rivals = "Which company, covered by both TechCrunch and The Verge, rivals GPT-4?"
+    assert read_hints(rivals, sources).sources == ("TechCrunch", "The Verge")
+    age = "Did Fortune say Britney had less control at the age of 16?"
+    assert read_hints(age, sources).sources == ("Fortune",)
+    both = "Did Rivals and The Age both report Kane's move?"
+    assert read_hints(both, sources).sources == ("The Age", "Rivals")
+    assert read_hints("what did rivals report?", sources).sources == ("Rivals",)
+
+
 def test_days_months_and_recency() -> None:
     hints = read_hints(
         "After The Age reported on October 22, 2023 and TechCrunch on Nov 3 and on November 13th, "
