@@ -181,6 +181,12 @@ def read_hints(question: str, sources: Sequence[str], *, default_year: int | Non
     )
 
 
+def _spelled(words: Sequence[str]) -> str:
+    """A pattern for the words of an outlet's name, whole, with any spacing or punctuation
+    between them ("CBSSports.com" is found in "per cbssports com")."""
+    return r"\b" + r"\W+".join(map(re.escape, words)) + r"\b"
+
+
 def _written_as_name(question: str, source: str) -> bool:
     """Whether `question` writes `source` as a name somewhere: each capitalised word of it but
     "The" capitalised there too, when the question capitalises any word after its first. "…
@@ -189,8 +195,7 @@ def _written_as_name(question: str, source: str) -> bool:
     if not any(w[:1].isupper() for w in TERM.findall(question)[1:]):
         return True
     words = TERM.findall(source.replace("’", "'"))
-    pattern = r"\b" + r"\W+".join(map(re.escape, words)) + r"\b"
-    for found in re.finditer(pattern, question.replace("’", "'"), re.IGNORECASE):
+    for found in re.finditer(_spelled(words), question.replace("’", "'"), re.IGNORECASE):
         written = zip(TERM.findall(found.group()), words, strict=True)
         if all(w[:1].isupper() or not s[:1].isupper() or s == "The" for w, s in written):
             return True
@@ -282,7 +287,7 @@ def question_parts(question: str, hints: QueryHints) -> list[str]:
     for source in hints.sources:
         words = TERM.findall(source)
         if words:
-            text = re.sub(r"\b" + r"\W+".join(map(re.escape, words)) + r"\b", ",", text, flags=re.IGNORECASE)
+            text = re.sub(_spelled(words), ",", text, flags=re.IGNORECASE)
     text = _DAY.sub(",", text)
     parts = [p.strip() for p in _PART_BREAK.split(text)]
     return [p for p in parts if len(query_terms(p, question_words=True)) >= 2]
@@ -299,7 +304,7 @@ def outlet_clauses(question: str, hints: QueryHints) -> dict[str, str]:
     spots = []
     for source in hints.sources:
         words = TERM.findall(source)
-        found = re.search(r"\b" + r"\W+".join(map(re.escape, words)) + r"\b", question, re.IGNORECASE)
+        found = re.search(_spelled(words), question, re.IGNORECASE)
         if words and found:
             spots.append((found.start(), found.end(), source))
     spots.sort()
