@@ -38,6 +38,7 @@ from qa.query import (
     QueryHints,
     asked_for,
     key_stems,
+    mention_word,
     named_days,
     other_names,
     outlet_clauses,
@@ -398,9 +399,8 @@ def sides_about(question: str, passages: Sequence[Passage]) -> frozenset[str] | 
 
 
 def _name_stems(names: Sequence[str]) -> frozenset[str]:
-    """The stems by which a passage mentions one of `names`: each name's last word's, "Altman"
-    for "Sam Altman" (not "Sam", which Sam Bankman-Fried's trial also holds)."""
-    return frozenset().union(*(key_stems(n.split()[-1]) for n in names))
+    """The stems by which a passage mentions one of `names` (`qa.query.mention_word`)."""
+    return frozenset().union(*(key_stems(mention_word(n)) for n in names))
 
 
 def _passage_stems(p: Passage) -> frozenset[str]:

@@ -29,6 +29,7 @@ from qa.query import (
     asked_for,
     asks_about_named,
     check_question,
+    mention_word,
     named_outlets,
     outlet_known,
     question_names,
@@ -406,7 +407,7 @@ class Archive:
     def unmentioned(self, question: str) -> dict[str, tuple[str, ...]]:
         """For a question that names outlets of the archive, each named outlet none of whose
         articles mentions any name the question gives for its side
-        (`qa.query.side_names`; a name by its last word), with those names: "Did TechCrunch and
+        (`qa.query.side_names`; a name by its `mention_word`), with those names: "Did TechCrunch and
         The Verge both report that Sam Altman was fired?" gives {"The Verge": ("Sam Altman",)}
         when no Verge article mentions Altman. Read from the whole archive's word index, not
         from the passages found; an outlet given no name, or a name without a word to look
@@ -419,7 +420,7 @@ class Archive:
         hints = read_hints(question, catalog.sources)
         found: dict[str, tuple[str, ...]] = {}
         for source, names in side_names(question, hints).items():
-            outlets = [catalog.outlets_mentioning(name.split()[-1]) for name in names]
+            outlets = [catalog.outlets_mentioning(mention_word(name)) for name in names]
             if names and all(o is not None and source not in o for o in outlets):
                 found[source] = names
         return found

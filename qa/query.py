@@ -328,6 +328,12 @@ def other_names(text: str, hints: QueryHints) -> tuple[str, ...]:
     return tuple(n for n in question_names(text) if not key_stems(n) <= outlets)
 
 
+def mention_word(name: str) -> str:
+    """The word by which a text mentions `name`: its last, "Altman" for "Sam Altman" (not "Sam",
+    which Sam Bankman-Fried's trial also holds), "Bankman-Fried" where "Sam" is left out."""
+    return name.split()[-1]
+
+
 def side_names(question: str, hints: QueryHints) -> dict[str, tuple[str, ...]]:
     """For each outlet a question names (`hints.sources`), the names it gives for that outlet's
     side (`other_names`): those of what it says that outlet reported (`outlet_clauses`: "… a
