@@ -207,16 +207,30 @@ class LexicalIndex:
         terms = self.tokens(text)
         if not terms:
             return None
-        indptr, indices = (np.asarray(self._engine.scores[key]) for key in ("indptr", "indices"))
-        vocabulary = self._engine.vocab_dict
+        indptr, indices, _ = self._postings()
         rows: np.ndarray | None = None
         for term in terms:
-            t = vocabulary.get(term)
-            if t is None or t + 1 >= len(indptr):
+            span = self._span(indptr, term)
+            if span is None:
                 return np.zeros(0, dtype=np.int64)
-            docs = np.asarray(indices[int(indptr[t]) : int(indptr[t + 1])], dtype=np.int64)
+            docs = np.asarray(indices[span[0] : span[1]], dtype=np.int64)
             rows = docs if rows is None else np.intersect1d(rows, docs, assume_unique=True)
         return rows
+
+    def _postings(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The score matrix's indptr, indices and data, as plain views of the (memory-mapped)
+        arrays: slicing a numpy memmap costs several times more, and callers slice per term."""
+        scores = self._engine.scores
+        indptr, indices, data = (np.asarray(scores[key]) for key in ("indptr", "indices", "data"))
+        return indptr, indices, data
+
+    def _span(self, indptr: np.ndarray, term: str) -> tuple[int, int] | None:
+        """Where `term`'s postings lie in the indices and data; None for a term the index lacks.
+        bm25s keeps no end for its last term's postings (and refuses to search for it)."""
+        t = self._engine.vocab_dict.get(term)
+        if t is None or t + 1 >= len(indptr):
+            return None
+        return int(indptr[t]), int(indptr[t + 1])
 
     def tokens(self, text: str) -> list[str]:
         """The index's terms of `text`'s content words (question words dropped), once each."""
@@ -227,18 +241,13 @@ class LexicalIndex:
         """len(terms) x len(rows): the BM25 weight of each term in the documents at positions
         `rows` (sorted) of the index; one binary search per term in its posting list, so the
         cost does not grow with the collection."""
-        scores = self._engine.scores
-        # Plain views of the (memory-mapped) arrays: slicing a numpy memmap costs several times
-        # more, and this slices once per term.
-        indptr, indices, data = (np.asarray(scores[key]) for key in ("indptr", "indices", "data"))
-        vocabulary = self._engine.vocab_dict
+        indptr, indices, data = self._postings()
         weights = np.zeros((len(terms), len(rows)))
         for n, term in enumerate(terms):
-            t = vocabulary.get(term)
-            # bm25s keeps no end for its last term's postings (and refuses to search for it).
-            if t is None or t + 1 >= len(indptr) or not len(rows):
+            span = self._span(indptr, term)
+            if span is None or not len(rows):
                 continue
-            start, end = int(indptr[t]), int(indptr[t + 1])
+            start, end = span
             docs = np.asarray(indices[start:end])
             if not len(docs):
                 continue
