@@ -191,10 +191,14 @@ def _written_as_name(question: str, source: str) -> bool:
     """Whether `question` writes `source` as a name somewhere: each capitalised word of it but
     "The" capitalised there too, when the question capitalises any word after its first. "…
     rivals GPT-4" names no outlet Rivals, nor "at the age of 16" The Age; "What did the verge
-    say?", typed in lower case, names The Verge."""
-    if not any(w[:1].isupper() for w in TERM.findall(question)[1:]):
-        return True
+    say?", typed in lower case, names The Verge. A name with a word capitalised past its first
+    letter (TechCrunch, CNBC) is no ordinary word: "what did techcrunch say about Nvidia?"
+    names TechCrunch."""
     words = TERM.findall(source.replace("’", "'"))
+    if not any(w[:1].isupper() for w in TERM.findall(question)[1:]) or any(
+        any(c.isupper() for c in w[1:]) for w in words
+    ):
+        return True
     for found in re.finditer(_spelled(words), question.replace("’", "'"), re.IGNORECASE):
         written = zip(TERM.findall(found.group()), words, strict=True)
         if all(w[:1].isupper() or not s[:1].isupper() or s == "The" for w, s in written):

@@ -80,6 +80,9 @@ def test_an_outlet_named_like_a_word_is_named_only_when_written_as_a_name() -> N
     both = "Did Rivals and The Age both report Kane's move?"
     assert read_hints(both, sources).sources == ("The Age", "Rivals")
     assert read_hints("what did rivals report?", sources).sources == ("Rivals",)
+    # A name no word is spelt like is named in any case, beside a capitalised word.
+    lower = "what did techcrunch and cnbc say about Nvidia, and the verge?"
+    assert read_hints(lower, [*sources, "CNBC"]).sources == ("TechCrunch", "CNBC")
 
 
 def test_days_months_and_recency() -> None:
