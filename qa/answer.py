@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -930,7 +930,7 @@ def _render(evidence: Evidence, chosen: Sequence[Sentence]) -> Answer:
     if len(articles) == 1:
         text = " ".join(lines[articles[0]])
     else:
-        heads = {p.article_id: _article_label(p) for p in passages}
+        heads = _heads(passages, articles)
         text = "\n".join(f"{heads[a]}: {' '.join(lines[a])}" for a in articles)
     return Answer(question=evidence.question, text=text, citations=tuple(citations))
 
@@ -964,6 +964,15 @@ def _inside(passages: Sequence[Passage], t: tuple[int, int, int], u: tuple[int, 
 def _reading_key(p: Passage, start: int) -> tuple[str, str, int]:
     when = p.published.isoformat() if p.published is not None else "~"
     return (when, p.article_id, p.start + start)
+
+
+def _heads(passages: Sequence[Passage], articles: Sequence[str]) -> dict[str, str]:
+    """Each of `articles`' label (`_article_label`), with its headline where another of them
+    has the same outlet and day: two paragraphs headed alike would read as one report."""
+    first = {p.article_id: p for p in reversed(passages)}
+    labels = {a: _article_label(first[a]) for a in articles}
+    shared = Counter(labels.values())
+    return {a: f"{label}, “{first[a].title}”" if shared[label] > 1 else label for a, label in labels.items()}
 
 
 def _article_label(p: Passage | Citation) -> str:

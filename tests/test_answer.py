@@ -669,6 +669,28 @@ def test_parallel_sentences_of_two_reports_are_both_cited(tmp_path: Path, encode
     assert_citations_check_out(archive, answer)
 
 
+def test_two_articles_of_one_outlet_and_day_are_told_apart_by_their_headlines(
+    tmp_path: Path, encoder: Encoder
+) -> None:
+    """Two guides of one outlet published the same day: paragraphs headed "Quest Guides,
+    2023-10-20" twice would read as one report, so each head carries its headline; on different
+    days the outlet and day suffice."""
+    question = (
+        "Does the Quest Guides article on Sorcerer builds for season 2 simplify the builds in the "
+        "same way as its guide to Barbarian builds?"
+    )
+    same_day = [{**g, "published_at": "2023-10-20 08:00:00Z"} for g in GUIDES]
+    for folder, articles, heads in (
+        ("same-day", same_day, {f"Quest Guides, 2023-10-20, “{g['title']}”" for g in GUIDES}),
+        ("two-days", GUIDES, {"Quest Guides, 2023-10-20", "Quest Guides, 2023-10-21"}),
+    ):
+        (tmp_path / folder).mkdir()
+        archive = small_archive(tmp_path / folder, articles, encoder)
+        answer = archive.ask(question)
+        assert {line.split(": ")[0] for line in answer.text.splitlines()} == heads
+        assert_citations_check_out(archive, answer)
+
+
 def test_a_sentence_holding_a_short_ones_words_says_more_and_is_no_repeat_of_it() -> None:
     """A pasted fragment ("Brandon Pfaadt and Game 3.") chosen first must not keep out the
     sentence that states the fact; the fragment after the full sentence adds nothing."""
