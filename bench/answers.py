@@ -17,6 +17,9 @@ is cited by that rule: what a multi-hop question needs. The
 looser `excerpt_gold` also counts norm(F) as a substring of norm(excerpt), the cited span with
 a sentence of context each side. `passages_gold` and `passages_all_gold` (ceilings) ask the
 same of the retrieved passages the answer was drawn from. An abstained answer cites nothing.
+"Where the gold facts went" counts each distinct gold fact an answer does not cite by where it
+was lost (`where_facts_went`): outside the passages, or in them, in an article the answer cites
+by another sentence or in one it leaves out, embedded (a sentence the choice passed over) or not.
 Null questions are left out of these shares and used for abstention.
 
 Natural questions (bench/natural-questions.json, written by reading the corpus): questions as
@@ -49,7 +52,7 @@ import re
 import statistics
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -83,6 +86,29 @@ def cites_gold(answer: qa.Answer, facts: list[str]) -> bool:
 def cites_all_gold(answer: qa.Answer, facts: list[str]) -> bool:
     """Whether every distinct gold fact is cited by the rule of `cites_gold` (False for none)."""
     return bool(facts) and all(cites_gold(answer, [f]) for f in dict.fromkeys(facts))
+
+
+def where_facts_went(
+    answer: qa.Answer, facts: list[str], passages: list[qa.Passage], embedded: list[str]
+) -> list[str]:
+    """For each distinct gold fact, where the answer left it: "cited"; "not in passages"; or
+    in the passages but not cited, in an article the answer cites by another sentence or not
+    ("cited article" / "other article"), its sentence embedded (ranked, one the answer could
+    have chosen) or not ("… embedded" / "… not embedded")."""
+    cited_articles = {c.article_id for c in answer.citations}
+    where = []
+    for fact in dict.fromkeys(facts):
+        f = norm(fact)
+        holders = [p for p in passages if f and f in norm(p.text)]
+        if cites_gold(answer, [fact]):
+            where.append("cited")
+        elif not holders:
+            where.append("not in passages")
+        else:
+            article = "cited article" if holders[0].article_id in cited_articles else "other article"
+            ranked = any(e and (e in f or f in e) for e in map(norm, embedded))
+            where.append(f"{article}, {'embedded' if ranked else 'not embedded'}")
+    return where
 
 
 def excerpt_gold(answer: qa.Answer, facts: list[str]) -> bool:
@@ -195,6 +221,7 @@ def evaluate(
                 "passages_gold": any(in_passages),
                 "passages_all_gold": bool(facts) and all(in_passages),
                 "sentences": len(answer.citations),
+                "facts": where_facts_went(answer, facts, passages, [s.text for s in evidence.ranked]),
                 "cited": [c.excerpt[c.sentence_start : c.sentence_end] for c in unabstained.citations],
             }
         )
@@ -257,6 +284,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "null_abstained": share(r["abstained"] for r in nulls),
         "answerable_abstained": share(r["abstained"] for r in answerable),
         "mean_sentences": round(statistics.mean(r["sentences"] for r in answerable), 2),
+        "facts": dict(sorted(Counter(w for r in answerable for w in r["facts"]).items())),
         "cold_ms": {"p50": percentile(cold, 0.5), "p95": percentile(cold, 0.95), "max": max(cold)},
         "warm_ms": {"p50": percentile(warm, 0.5), "p95": percentile(warm, 0.95), "max": max(warm)},
         "calibration": calibrate(rows) if nulls and answerable else {},
@@ -274,6 +302,9 @@ def print_table(summary: dict[str, Any]) -> None:
     for kind, value in summary["cites_all_gold_by_type"].items():
         print(f"  {kind:<31} {value:.3f}")
     print(f"every gold fact in the passages   {summary['passages_all_gold']:.3f}   (ceiling)")
+    print("where the gold facts went (answerable questions, distinct facts):")
+    for where, count in summary["facts"].items():
+        print(f"  {where:<31} {count}")
     print(f"null abstained (threshold {summary['threshold']})  {summary['null_abstained']:.3f}   goal >= 0.6")
     print(f"answerable abstained              {summary['answerable_abstained']:.3f}   goal <= 0.1")
     for cache in ("cold", "warm"):
