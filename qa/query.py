@@ -355,17 +355,18 @@ def side_names(question: str, hints: QueryHints) -> dict[str, tuple[str, ...]]:
 # A question that opens like this asks about what it names: yes or no, or what was said of it.
 _ABOUT_NAMED = re.compile(
     r"^\W*(did|do|does|is|are|was|were|has|have|had|can|could|will|would|should|compare|contrast|"
-    r"summari[sz]e|(how|what) (did|do|does|has|have))\b",
+    r"summari[sz]e|(how|what|when|where|why) (did|do|does|has|have)|what happened)\b",
     re.IGNORECASE,
 )
 
 
 def asks_about_named(question: str) -> bool:
     """Whether `question` asks about what it names: yes or no ("Did TechCrunch and The Verge
-    both report that …?") or what was said of it ("What did TechCrunch and Polygon report about
-    Nvidia?", "Compare …"), rather than for something it describes ("Which company, reported
-    by …, …?", "Between the report … and …"), whose names are clues that different reports
-    hold."""
+    both report that …?") or what was said of it, when or why ("What did TechCrunch and Polygon
+    report about Nvidia?", "When did Fortune and TechCrunch report on Binance's settlement?",
+    "What happened to Sam Altman according to The Verge?", "Compare …"), rather than for
+    something it describes ("Which company, reported by …, …?", "Between the report … and …"),
+    whose names are clues that different reports hold."""
     return bool(_ABOUT_NAMED.match(question))
 
 
