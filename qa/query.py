@@ -187,21 +187,41 @@ def _spelled(words: Sequence[str]) -> str:
     return r"\b" + r"\W+".join(map(re.escape, words)) + r"\b"
 
 
+# What frames a word as the outlet a question read something in: "according to X", "X's
+# report", "did X say".
+_SOURCE_BEFORE = re.compile(r"\b(according to|reported by|published by|written by)\s+$", re.IGNORECASE)
+_SOURCE_AFTER = re.compile(r"^('s)?\s+(article|report|story|piece|coverage|review)s?\b", re.IGNORECASE)
+_ASKED_BEFORE = re.compile(r"\b(did|does|do|has|have)\s+$", re.IGNORECASE)
+_REPORTED_AFTER = re.compile(
+    r"^\s+(say|said|report|reported|write|wrote|written|cover|covered|claim|claimed|publish|published|"
+    r"describe|described)\b",
+    re.IGNORECASE,
+)
+
+
 def _written_as_name(question: str, source: str) -> bool:
     """Whether `question` writes `source` as a name somewhere: each capitalised word of it but
     "The" capitalised there too, when the question capitalises any word after its first. "…
     rivals GPT-4" names no outlet Rivals, nor "at the age of 16" The Age; "What did the verge
     say?", typed in lower case, names The Verge. A name with a word capitalised past its first
     letter (TechCrunch, CNBC) is no ordinary word: "what did techcrunch say about Nvidia?"
-    names TechCrunch."""
+    names TechCrunch. So does one framed as where something was read ("what did engadget say
+    about the Apple Watch?", "according to the verge, …", "the age's report"), unlike "on the
+    verge of" or "what do Nvidia's rivals say"."""
     words = TERM.findall(source.replace("’", "'"))
     if not any(w[:1].isupper() for w in TERM.findall(question)[1:]) or any(
         any(c.isupper() for c in w[1:]) for w in words
     ):
         return True
-    for found in re.finditer(_spelled(words), question.replace("’", "'"), re.IGNORECASE):
+    text = question.replace("’", "'")
+    for found in re.finditer(_spelled(words), text, re.IGNORECASE):
         written = zip(TERM.findall(found.group()), words, strict=True)
         if all(w[:1].isupper() or not s[:1].isupper() or s == "The" for w, s in written):
+            return True
+        before, after = text[: found.start()], text[found.end() :]
+        if _SOURCE_BEFORE.search(before) or _SOURCE_AFTER.match(after):
+            return True
+        if _ASKED_BEFORE.search(before) and _REPORTED_AFTER.match(after):
             return True
     return False
 

@@ -83,6 +83,16 @@ def test_an_outlet_named_like_a_word_is_named_only_when_written_as_a_name() -> N
     # A name no word is spelt like is named in any case, beside a capitalised word.
     lower = "what did techcrunch and cnbc say about Nvidia, and the verge?"
     assert read_hints(lower, [*sources, "CNBC"]).sources == ("TechCrunch", "CNBC")
+    # One spelt like a word is named in lower case where it is framed as where something was read.
+    framed = {
+        "what did the age report about Travis Kelce?": ("The Age",),
+        "According to the verge, is Nvidia winning?": ("The Verge",),
+        "Has the fortune article on FTX changed?": ("Fortune",),
+        "Is OpenAI on the verge of collapse after Altman left?": (),
+        "What do Nvidia's rivals say about the H100?": (),
+        "Did the age of the players matter to Kane?": (),
+    }
+    assert {q: read_hints(q, sources).sources for q in framed} == framed
 
 
 def test_days_months_and_recency() -> None:
