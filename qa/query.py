@@ -614,8 +614,16 @@ _KINDS = (
         ),
     ),
 )
-# A month without a day: "in November", "November 2023" (not "November 4").
-_MONTH_ONLY = re.compile(rf"\b({_MONTH_NAMES})\b(?!\s+\d{{1,2}}\b)(?:\s+(?:of\s+)?(\d{{4}}))?", re.IGNORECASE)
+# A month without a day: "in November", "November 2023" (not "November 4", "November 4th").
+_MONTH_ONLY = re.compile(
+    rf"\b({_MONTH_NAMES})\b(?!\s+\d{{1,2}}(?:st|nd|rd|th)?\b)(?:\s+(?:of\s+)?(\d{{4}}))?", re.IGNORECASE
+)
+# Words that put a month without a year in time: "in October", "between October and November".
+_BEFORE_MONTH = re.compile(
+    r"\b(in|since|until|till|from|between|during|by|through|to|and|or|of|early|late|mid|last|this|next|"
+    r"before|after)\W+$",
+    re.IGNORECASE,
+)
 # Words that open or close a run of capitalised words without being part of the name.
 _NOT_IN_NAMES = _NOT_NAMES | frozenset(WEEKDAYS) | frozenset(MONTHS)
 
@@ -647,13 +655,22 @@ def asked_for(question: str) -> AskedFor:
             if candidate == AnswerKind.SAID:
                 speaker = tuple(w for w in WORD.findall(match.group("who")) if w[:1].isupper())
             break
-    months = tuple(
-        dict.fromkeys(
-            (int(year) if year else None, MONTHS.index(month.lower()) + 1)
-            for month, year in _MONTH_ONLY.findall(question)
-        )
-    )
-    return AskedFor(kind, speaker, question_names(question), months)
+    return AskedFor(kind, speaker, question_names(question), _months_asked(question))
+
+
+def _months_asked(question: str) -> tuple[tuple[int | None, int], ...]:
+    """(year or None, month) of each month a question names without a day: with a year, or
+    written as a month (capitalised, unless nothing in the question is) after a word that puts
+    it in time ("in October", "between October and November"). "How may the ban affect Apple?"
+    and "the March for Life" name none."""
+    lower = not any(w[:1].isupper() for w in TERM.findall(question)[1:])
+    months: dict[tuple[int | None, int], None] = {}
+    for found in _MONTH_ONLY.finditer(question):
+        month, year = found.groups()
+        written = (month[:1].isupper() or lower) and _BEFORE_MONTH.search(question[: found.start()])
+        if year or written:
+            months[(int(year) if year else None, MONTHS.index(month.lower()) + 1)] = None
+    return tuple(months)
 
 
 def question_names(question: str) -> tuple[str, ...]:

@@ -440,6 +440,25 @@ def test_a_question_names_its_subjects_and_speaker() -> None:
 
 
 @pytest.mark.parametrize(
+    ("question", "months"),
+    [
+        ("How did coverage of the trial change between October and November?", ((None, 10), (None, 11))),
+        ("what happened in october?", ((None, 10),)),
+        ("What did Fortune say in March 2023?", ((2023, 3),)),
+        ("Did the ban start in early December?", ((None, 12),)),
+        ("How may the Apple Watch ban affect Apple?", ()),  # a verb, not the month
+        ("Who will march in Paris?", ()),
+        ("What did the March for Life rally say?", ()),
+        ("Did The Guardian report a penalty on October 6th?", ()),  # a day, not the whole month
+    ],
+)
+def test_the_months_a_question_names_without_a_day(
+    question: str, months: tuple[tuple[int | None, int], ...]
+) -> None:
+    assert asked_for(question).months == months
+
+
+@pytest.mark.parametrize(
     ("sentence", "fits"),
     [
         ("Arteta said Pochettino is part of his family.", True),
