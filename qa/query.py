@@ -166,7 +166,8 @@ def read_hints(question: str, sources: Sequence[str], *, default_year: int | Non
 
     "TechCrunch", "The Verge" are matched whole-word and case-insensitively, longest first, so
     "The Independent - Sports" wins over a shorter name inside it. "October 4, 2023" and
-    "October 4" (year from `default_year`) are days; "November 2023" is a month.
+    "October 4" (year from `default_year`) are days; "November 2023" and "in November" (year
+    from `default_year`) are months.
     """
     folded = " " + fold(question) + " "
     named: list[str] = []
@@ -175,9 +176,10 @@ def read_hints(question: str, sources: Sequence[str], *, default_year: int | Non
         if key.strip() and key in folded and _written_as_name(question, source):
             named.append(source)
             folded = folded.replace(key, " | ")
+    unyeared = [(default_year, m) for y, m in _months_asked(question) if y is None and default_year]
     return QueryHints(
-        tuple(named), tuple(named_days(question, default_year)), tuple(named_months(question)),
-        bool(_LATEST.search(question)),
+        tuple(named), tuple(named_days(question, default_year)),
+        tuple(dict.fromkeys(named_months(question) + unyeared)), bool(_LATEST.search(question)),
     )
 
 

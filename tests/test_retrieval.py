@@ -107,6 +107,10 @@ def test_days_months_and_recency() -> None:
     assert hints.latest
     assert read_hints("on October 22", SOURCES).days == ()  # no year known: no guess
     assert read_hints("on February 30, 2023", SOURCES).days == ()
+    between = "How did coverage of the trial change between October and November?"
+    assert read_hints(between, SOURCES, default_year=2023).months == ((2023, 10), (2023, 11))
+    assert read_hints(between, SOURCES).months == ()  # no year known: no guess
+    assert read_hints("How may the ban affect Apple?", SOURCES, default_year=2023).months == ()
     assert not read_hints("What happened?", SOURCES).latest
 
 
