@@ -189,6 +189,12 @@ def _spelled(words: Sequence[str]) -> str:
     return r"\b" + r"\W+".join(map(re.escape, words)) + r"\b"
 
 
+def _typed_lower(question: str) -> bool:
+    """Whether `question` capitalises no word after its first: typed in lower case, so that
+    capitals tell no name from a word."""
+    return not any(w[:1].isupper() for w in TERM.findall(question)[1:])
+
+
 # What frames a word as the outlet a question read something in: "according to X", "X's
 # report", "did X say".
 _SOURCE_BEFORE = re.compile(r"\b(according to|reported by|published by|written by)\s+$", re.IGNORECASE)
@@ -211,9 +217,7 @@ def _written_as_name(question: str, source: str) -> bool:
     about the Apple Watch?", "according to the verge, …", "the age's report"), unlike "on the
     verge of" or "what do Nvidia's rivals say"."""
     words = TERM.findall(source.replace("’", "'"))
-    if not any(w[:1].isupper() for w in TERM.findall(question)[1:]) or any(
-        any(c.isupper() for c in w[1:]) for w in words
-    ):
+    if _typed_lower(question) or any(any(c.isupper() for c in w[1:]) for w in words):
         return True
     text = question.replace("’", "'")
     for found in re.finditer(_spelled(words), text, re.IGNORECASE):
@@ -665,7 +669,7 @@ def _months_asked(question: str) -> tuple[tuple[int | None, int], ...]:
     written as a month (capitalised, unless nothing in the question is) after a word that puts
     it in time ("in October", "between October and November"). "How may the ban affect Apple?"
     and "the March for Life" name none."""
-    lower = not any(w[:1].isupper() for w in TERM.findall(question)[1:])
+    lower = _typed_lower(question)
     months: dict[tuple[int | None, int], None] = {}
     for found in _MONTH_ONLY.finditer(question):
         month, year = found.groups()
