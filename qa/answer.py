@@ -802,7 +802,9 @@ def _cover_question(evidence: Evidence, chosen: list[Sentence]) -> list[Sentence
 
 
 def _named_groups(question: str, passages: Sequence[Passage]) -> list[set[int]]:
-    """Passages grouped by each outlet, publication date and month that the question mentions."""
+    """Passages grouped by each outlet, publication date and month that the question mentions;
+    one outlet named with one day or month is one group, that outlet's articles of that time
+    ("What did Engadget say … in November?" has one side, not two to compare)."""
     groups: dict[str, set[int]] = {}
     named = _hints(question, passages).sources
     for i, p in enumerate(passages):
@@ -818,6 +820,10 @@ def _named_groups(question: str, passages: Sequence[Passage]) -> list[set[int]]:
         for i, p in enumerate(passages):
             if p.published is not None and year in (None, p.published.year) and p.published.month == month:
                 groups.setdefault(f"month:{year}-{month}", set()).add(i)
+    outlets = [g for key, g in groups.items() if key.startswith("source:")]
+    times = [g for key, g in groups.items() if not key.startswith("source:")]
+    if len(outlets) == 1 and len(times) == 1 and outlets[0] & times[0]:
+        return [outlets[0] & times[0]]
     return list(groups.values())
 
 

@@ -25,6 +25,7 @@ from qa.answer import (
     ABSTAIN_TEXT,
     Sentence,
     SentenceVectors,
+    _named_groups,
     _near_duplicate,
     cite,
     compose_answer,
@@ -151,6 +152,22 @@ def passage_of(text: str, start: int, end: int, *, chunk_id: int) -> qa.Passage:
         text=text[start:end], score=1.0 / chunk_id, chunk_id=chunk_id, article_id="a", title="T",
         url="https://news.example/a", published=None, start=start, end=end,
     )
+
+
+def test_an_outlet_and_a_month_named_together_are_one_side() -> None:
+    """"What did Engadget say … in November?" asks for Engadget's November articles: one side,
+    not Engadget's articles and November's as two sides to compare. Two outlets and a month stay
+    three groups."""
+    def passage(n: int, source: str, month: int) -> qa.Passage:
+        return qa.Passage(
+            text="The display is brighter.", score=1.0, chunk_id=n, article_id=f"a{n}", title="Deck",
+            url=None, published=datetime(2023, month, 9, tzinfo=UTC), source=source,
+        )
+
+    passages = [passage(0, "Engadget", 11), passage(1, "Engadget", 10), passage(2, "The Verge", 11)]
+    assert _named_groups("What did Engadget say about the Steam Deck in November?", passages) == [{0}]
+    both = "What did Engadget and The Verge say about the Steam Deck in November?"
+    assert _named_groups(both, passages) == [{0, 1}, {2}, {0, 2}]
 
 
 # -- answers from the fixture archive --------------------------------------------------------
