@@ -55,8 +55,6 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 _MONTH_NAMES = "|".join(MONTHS)
 # "October 4", "October 4th", "October 4, 2023"
 _DAY = re.compile(rf"\b({_MONTH_NAMES})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?", re.IGNORECASE)
-# "November 2023", "November of 2023"
-_MONTH = re.compile(rf"\b({_MONTH_NAMES})(?:\s+of)?\s+(\d{{4}})\b", re.IGNORECASE)
 _LATEST = re.compile(r"\b(latest|most recent(ly)?|newest)\b", re.IGNORECASE)
 
 
@@ -176,10 +174,12 @@ def read_hints(question: str, sources: Sequence[str], *, default_year: int | Non
         if key.strip() and key in folded and _written_as_name(question, source):
             named.append(source)
             folded = folded.replace(key, " | ")
-    unyeared = [(default_year, m) for y, m in _months_asked(question) if y is None and default_year]
+    # A month without a year ("in November") is in `default_year`, as a day without one is.
+    dated = ((year or default_year, month) for year, month in _months_asked(question))
+    months = [(year, month) for year, month in dated if year is not None]
     return QueryHints(
-        tuple(named), tuple(named_days(question, default_year)),
-        tuple(dict.fromkeys(named_months(question) + unyeared)), bool(_LATEST.search(question)),
+        tuple(named), tuple(named_days(question, default_year)), tuple(dict.fromkeys(months)),
+        bool(_LATEST.search(question)),
     )
 
 
@@ -245,11 +245,6 @@ def named_days(question: str, default_year: int | None = None) -> list[date]:
         except ValueError:
             continue
     return list(dict.fromkeys(days))
-
-
-def named_months(question: str) -> list[tuple[int, int]]:
-    """(year, month) of each month with a year the question names ("November 2023")."""
-    return list(dict.fromkeys((int(y), MONTHS.index(m.lower()) + 1) for m, y in _MONTH.findall(question)))
 
 
 # An outlet a question names as the place of a report: "an article from The Verge", "a Bloomberg
@@ -622,7 +617,7 @@ _KINDS = (
 )
 # A month without a day: "in November", "November 2023" (not "November 4", "November 4th").
 _MONTH_ONLY = re.compile(
-    rf"\b({_MONTH_NAMES})\b(?!\s+\d{{1,2}}(?:st|nd|rd|th)?\b)(?:\s+(?:of\s+)?(\d{{4}}))?", re.IGNORECASE
+    rf"\b({_MONTH_NAMES})\b(?!\s+\d{{1,2}}(?:st|nd|rd|th)?\b)(?:\s+(?:of\s+)?(\d{{4}})\b)?", re.IGNORECASE
 )
 # Words that put a month without a year in time: "in October", "between October and November".
 _BEFORE_MONTH = re.compile(
