@@ -6,7 +6,7 @@ import functools
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -298,12 +298,13 @@ class Archive:
             ValueError: `k` below 1.
         """
         question = rewrite_follow_up(check_question(question), previous)
-        passages = self.answer_passages(
-            question, k=k, published_after=published_after, published_before=published_before, source=source
-        )
-        filters = Filters(published_after, published_before, source)
         # A named outlet with nothing on what the question names is said to have nothing.
         unmentioned = self.unmentioned(question)
+        passages = self._answer_passages(
+            question, unmentioned if asks_about_named(question) else {},
+            k=k, published_after=published_after, published_before=published_before, source=source,
+        )
+        filters = Filters(published_after, published_before, source)
         if not passages and filters and not unmentioned and self.store.generation() is not None:
             return Answer(question=question, text=_excluded_everything(filters), abstained=True)
         answer = compose_answer(
@@ -334,6 +335,23 @@ class Archive:
         states the fact asked for. Last, for a question about what it names ("Did TechCrunch and
         The Verge both report …?", `qa.query.asks_about_named`), the passages of the named
         outlets that have nothing on it (`unmentioned`) are put aside: they are no evidence."""
+        aside = self.unmentioned(question) if asks_about_named(question) else {}
+        return self._answer_passages(
+            question, aside, k=k, published_after=published_after, published_before=published_before,
+            source=source,
+        )
+
+    def _answer_passages(
+        self,
+        question: str,
+        aside: Mapping[str, Sequence[str]],
+        *,
+        k: int | None,
+        published_after: datetime | None,
+        published_before: datetime | None,
+        source: str | None,
+    ) -> list[Passage]:
+        """`answer_passages`, the outlets in `aside` put aside (`ask` has read them already)."""
         weights = self.settings.answer
         passages = self.retrieve(
             question, self.answer_k if k is None else k,
@@ -360,8 +378,7 @@ class Archive:
             wanted = [c for c in dict.fromkeys(wanted) if c not in have][: weights.lead_chunks]
             wanted += self._matching_chunks(db, question, passages, have.union(wanted))
             added = passages_of(self.store, db, wanted, dict.fromkeys(wanted, 0.0))
-        unmentioned = self.unmentioned(question) if asks_about_named(question) else {}
-        return [p for p in passages + added if p.source not in unmentioned]
+        return [p for p in passages + added if p.source not in aside]
 
     def _matching_chunks(
         self, db: sqlite3.Connection, question: str, passages: Sequence[Passage], have: set[int]
