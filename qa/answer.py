@@ -691,21 +691,25 @@ def _learned_choice(evidence: Evidence, max_sentences: int) -> list[Sentence]:
     most `learned_most`, or `max_sentences` if more, and for a question naming two or more
     outlets or dates at most `learned_per_article` of one article), repeats left out; in the
     model's order. A named side's sentence comes from its articles about the question
-    (`sides_about`)."""
+    (`sides_about`). A sentence whose cosine to the question is below `learned_min_similarity`
+    says nothing of it, whatever the model makes of its words, and is never taken."""
     w = evidence.weights
     passages = evidence.passages
     groups = _named_groups(evidence.question, passages)
     wanted = min(max(len(evidence.parts), len(groups)) + max_sentences, max(w.learned_most, max_sentences))
     sides = sides_about(evidence.question, passages)
-    chosen = _each_outlets_claim(evidence.ranked, passages, sides)
+    related = [s for s in evidence.learned if s.similarity >= w.learned_min_similarity]
+    related = related or [evidence.learned[0]]
+    kept = {id(s) for s in related}
+    chosen = _each_outlets_claim([s for s in evidence.ranked if id(s) in kept], passages, sides)
     for group in groups:
         if not any(s.passage in group for s in chosen):
             side = [
-                s for s in evidence.learned
+                s for s in related
                 if s.passage in group and _on_side(s, passages, sides) and _is_new(s, chosen, passages)
             ]
             chosen += side[:1]
-    for s in evidence.learned:
+    for s in related:
         if len(chosen) >= wanted:
             break
         article = passages[s.passage].article_id

@@ -331,6 +331,35 @@ def test_support_comes_from_articles_about_what_the_question_names(encoder: Enco
     assert answer.text.startswith(texts["outcome"])
 
 
+def test_a_sentence_that_says_nothing_of_the_question_is_not_taken(encoder: Encoder) -> None:
+    """A deals guide's sentence shares "later" and "cover" with the question, and the sentence
+    model took it as a next best; its cosine to the question (0.10) is below
+    `learned_min_similarity`, so it is left out."""
+    texts = {
+        "ban": "As a result, the ITC said it would impose an import ban on the Apple Watch Series 9 "
+        "and Ultra 2 starting December 26th.",
+        "options": "Apple says it is exploring both legal and technical options to get around this "
+        "import ban.",
+        "deals": "Typically, you save about $20 by buying the ad-supported version, but if you decide to "
+        "remove ads later, you can make a one-time payment to cover the difference and remove the ads.",
+    }
+    article = {"ban": "watch", "options": "watch", "deals": "kindle"}
+    passages = [
+        qa.Passage(text=text, score=1.0, chunk_id=i, article_id=article[name], title="News", url=None,
+                   published=None, start=200 * i)
+        for i, (name, text) in enumerate(texts.items())
+    ]
+    question = "What did the ITC decide about the Apple Watch import ban, and how did Apple cover it later?"
+
+    def answer(weights: AnswerWeights) -> qa.Answer:
+        return compose_answer(question, passages, encoder, weights=weights, min_confidence=float("-inf"))
+
+    assert texts["deals"] in answer(replace(AnswerWeights(), learned_min_similarity=0.0)).text
+    kept = answer(AnswerWeights())
+    assert texts["deals"] not in kept.text
+    assert kept.text.startswith(texts["ban"]) and texts["options"] in kept.text
+
+
 def test_focus_drops_the_terms_the_passages_contain() -> None:
     assert focus_of("What was agreed in Jinan?", {"jinan"}) == "What was agreed in"
     assert focus_of("What was agreed in Jinan?", set()) is None
