@@ -888,6 +888,59 @@ def test_a_named_outlet_with_nothing_on_the_question_is_said_to_have_nothing(
     assert alone.notes == (note,) and {c.source for c in alone.citations} == {"TechCrunch"}
 
 
+APPLE_WATCH = [
+    {
+        "title": "Why the Apple Watch is being banned",
+        "source": "The Verge",
+        "published_at": "2023-12-19 15:00:00Z",
+        "url": "https://verge.example/apple-watch-ban",
+        "body": (
+            "The ITC said it would impose an import ban on the Apple Watch Series 9 and Ultra 2 "
+            "starting December 26th. Apple could push out a firmware update that disables the blood "
+            "oxygen sensor and go right back to importing the watches. Owners can still play games "
+            "and take calls on the ones they have."
+        ),
+    },
+    {
+        "title": "Epic Games lays off 830 employees",
+        "source": "TechCrunch",
+        "published_at": "2023-09-28 17:00:00Z",
+        "url": "https://techcrunch.example/epic-layoffs",
+        "body": (
+            "Epic Games is laying off 16 percent of its workforce, about 830 people. The Fortnite "
+            "maker said it had been spending far more money than it earns on its games."
+        ),
+    },
+    {
+        "title": "The Epic v. Google trial may come down to simple v. complicated",
+        "source": "The Verge",
+        "published_at": "2023-11-07 12:00:00Z",
+        "url": "https://verge.example/epic-google",
+        "body": (
+            "Epic told the jury that Google pays developers to keep their stores off Android. "
+            "Google said Epic wanted the benefits of the Play Store without paying for them."
+        ),
+    },
+]
+
+
+def test_a_name_is_mentioned_by_its_first_word_when_its_last_is_an_ordinary_one(
+    tmp_path: Path, encoder: Encoder
+) -> None:
+    """The Verge's trial report says "Epic", never "games": it is about Epic Games, since the
+    passages write "games" as an ordinary word. "Sam Altman" is still only "Altman" (the tests
+    above: "Sam" alone is another Sam's trial)."""
+    archive = small_archive(tmp_path, APPLE_WATCH, encoder, qa.Settings())
+    question = (
+        "Does the TechCrunch article report layoffs at Epic Games, while The Verge article "
+        "discusses Epic Games' portrayal in a legal battle?"
+    )
+    passages = archive.retrieve(question, archive.answer_k)
+    trial = {p.article_id for p in passages if p.title.startswith("The Epic v. Google")}
+    assert trial and trial <= (sides_about(question, passages) or set())
+    assert {c.source for c in archive.ask(question).citations} == {"TechCrunch", "The Verge"}
+
+
 def test_each_part_of_the_question_is_covered_by_a_cited_sentence(tmp_path: Path, encoder: Encoder) -> None:
     """The third report's fact (Spotify) shares few words with the question as a whole; the
     sentences that cover the question's key terms the others leave out are embedded and said."""
