@@ -370,7 +370,18 @@ def side_names(question: str, hints: QueryHints) -> dict[str, tuple[str, ...]]:
     whole = other_names(question, hints)
     folded = f" {fold(question)} "
     named = sorted(hints.sources, key=lambda s: folded.find(f" {fold(s)} "))
-    return {s: other_names(clauses[s], hints) if s in clauses else whole for s in named}
+    return {s: _clause_names(clauses[s], hints, whole) if s in clauses else whole for s in named}
+
+
+# A claim that names nothing and says "it" is about what the question named before it: "What
+# did The Verge report about the Apple Watch ban, and how did TechCrunch cover it?"
+_REFERS_BACK = re.compile(r"\b(it|them|the same)\b", re.IGNORECASE)
+
+
+def _clause_names(clause: str, hints: QueryHints, whole: tuple[str, ...]) -> tuple[str, ...]:
+    """The names an outlet's claim gives its side: its own, or where it names nothing and refers
+    back ("cover it"), the question's."""
+    return other_names(clause, hints) or (whole if _REFERS_BACK.search(clause) else ())
 
 
 # A question that opens like this asks about what it names: yes or no, or what was said of it.

@@ -924,6 +924,18 @@ APPLE_WATCH = [
 ]
 
 
+def test_a_claim_that_refers_back_is_about_what_the_question_named(tmp_path: Path, encoder: Encoder) -> None:
+    """ "How did TechCrunch cover it" names nothing of its own: TechCrunch's side is the Apple
+    Watch, which no TechCrunch article here mentions, so the answer says so instead of quoting
+    TechCrunch on Epic's layoffs."""
+    archive = small_archive(tmp_path, APPLE_WATCH, encoder, qa.Settings())
+    question = "What did The Verge report about the Apple Watch import ban, and how did TechCrunch cover it?"
+    assert archive.unmentioned(question) == {"TechCrunch": ("Apple Watch",)}
+    answer = archive.ask(question)
+    assert {c.source for c in answer.citations} == {"The Verge"}
+    assert answer.notes == ("TechCrunch: no article in the archive mentions Apple Watch.",)
+
+
 def test_a_name_is_mentioned_by_its_first_word_when_its_last_is_an_ordinary_one(
     tmp_path: Path, encoder: Encoder
 ) -> None:
