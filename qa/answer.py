@@ -619,16 +619,27 @@ def answer_from_evidence(
     return _render(evidence, chosen)
 
 
-def note_unmentioned(answer: Answer, unmentioned: Mapping[str, Sequence[str]]) -> Answer:
+def note_unmentioned(
+    answer: Answer, unmentioned: Mapping[str, Sequence[str]], asked: Mapping[str, Sequence[str]] | None = None
+) -> Answer:
     """`answer`, ending with a note for each named outlet none of whose articles mentions a name
     the question gives for its side (`Archive.unmentioned`): a comparison with a side missing
-    says so instead of leaving it out silently (an abstention too: it tells why)."""
-    if not unmentioned:
-        return answer
+    says so instead of leaving it out silently (an abstention too: it tells why). Then one for
+    each outlet of `asked` (a question about what it names: `Archive.named_sides`) that the
+    answer does not cite: its articles mention those names, but none found speaks of them."""
+    cited = {c.source for c in answer.citations}
     notes = tuple(
         f"{source}: no article in the archive mentions {_listed(names)}."
         for source, names in unmentioned.items()
     )
+    if not answer.abstained:
+        notes += tuple(
+            f"{source}: no article found on {_listed(names) if names else 'this'}."
+            for source, names in (asked or {}).items()
+            if source not in cited and source not in unmentioned
+        )
+    if not notes:
+        return answer
     text = answer.text
     if len({c.article_id for c in answer.citations}) == 1:
         # One article's sentences go unlabelled; beside a note on an outlet, say whose they are.

@@ -312,7 +312,8 @@ class Archive:
             weights=self.settings.answer, unknown_names=self.unknown_names(question),
         )
         answer = self.llm.answer(question, passages, answer) if self.llm else answer
-        return note_unmentioned(answer, unmentioned)
+        asked = self.named_sides(question) if asks_about_named(question) else {}
+        return note_unmentioned(answer, unmentioned, asked)
 
     def answer_passages(
         self,
@@ -328,7 +329,9 @@ class Archive:
         the question keeps its other sentences when other articles match its words better
         ("What was agreed in Jinan?": the meeting's chunk names Jinan, the next one the 20
         memorandums it produced). For "the latest on X" that article is the newest of the best
-        `settings.answer.latest_articles`, and its lede comes first. Then, for a question that
+        `settings.answer.latest_articles`, and its lede comes first. An outlet the question
+        names that no retrieved passage is from adds its own best passages
+        (`settings.answer.outlet_passages`): a comparison needs each side. Then, for a question that
         names two or more outlets or has two or more parts (`qa.query.question_parts`), the
         chunks `_matching_chunks` adds: such a question takes one fact from each of several
         reports, and the chunk of a report that retrieval ranked is often not the one that
@@ -360,6 +363,15 @@ class Archive:
         )
         if not passages:
             return passages
+        if source is None and weights.outlet_passages:
+            # A named outlet that retrieval left out: its own best passages, after the others.
+            have_outlets = {p.source for p in passages}
+            for outlet in self.named_sides(question):
+                if outlet not in have_outlets and outlet not in aside:
+                    passages += self.retrieve(
+                        question, weights.outlet_passages, published_after=published_after,
+                        published_before=published_before, source=outlet,
+                    )
         lead = passages[0].article_id
         latest = asked_for(question).kind == AnswerKind.LATEST
         if latest:
@@ -412,11 +424,9 @@ class Archive:
         archive mentions, and the outlets it names as where something was reported ("a Bloomberg
         article") that the archive holds no article of: a question about them cannot be
         answered from it."""
-        with self.store.read() as db:
-            generation = self.store.generation(db)
-            if generation is None:
-                return []
-            _, catalog = self._vectors_for(db, generation)
+        catalog = self._current_catalog()
+        if catalog is None:
+            return []
         names = [name for name in question_names(question) if not catalog.knows(name)]
         outlets = [name for name in named_outlets(question) if not outlet_known(name, catalog.sources)]
         return list(dict.fromkeys(names + outlets))
@@ -429,18 +439,27 @@ class Archive:
         when no Verge article mentions Altman. Read from the whole archive's word index, not
         from the passages found; an outlet given no name, or a name without a word to look
         for, is left out."""
-        with self.store.read() as db:
-            generation = self.store.generation(db)
-            if generation is None:
-                return {}
-            _, catalog = self._vectors_for(db, generation)
-        hints = read_hints(question, catalog.sources)
+        catalog = self._current_catalog()
+        if catalog is None:
+            return {}
         found: dict[str, tuple[str, ...]] = {}
-        for source, names in side_names(question, hints).items():
+        for source, names in self.named_sides(question).items():
             outlets = [catalog.outlets_mentioning(mention_word(name)) for name in names]
             if names and all(o is not None and source not in o for o in outlets):
                 found[source] = names
         return found
+
+    def named_sides(self, question: str) -> dict[str, tuple[str, ...]]:
+        """Each outlet of the archive that `question` names, with the names it gives that
+        outlet's side (`qa.query.side_names`), in the order the question names them."""
+        catalog = self._current_catalog()
+        return side_names(question, read_hints(question, catalog.sources)) if catalog else {}
+
+    def _current_catalog(self) -> Catalog | None:
+        """The catalog of the published generation; None before the first."""
+        with self.store.read() as db:
+            generation = self.store.generation(db)
+            return None if generation is None else self._vectors_for(db, generation)[1]
 
     @property
     def answer_k(self) -> int:

@@ -102,7 +102,9 @@ class Answer(ToDict):
     empty and `leads` lists the closest passages, for the reader to check by hand.
 
     `notes` are what `text` ends with that no sentence can be cited for, checked against the
-    whole archive instead: "The Verge: no article in the archive mentions Sam Altman."
+    whole archive instead ("The Verge: no article in the archive mentions Sam Altman."), or
+    an outlet asked about whose articles found say nothing of it ("TechCrunch: no article
+    found on Apple Watch.").
     """
 
     question: str

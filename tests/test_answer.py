@@ -924,6 +924,47 @@ APPLE_WATCH = [
 ]
 
 
+WATCH_BANDS = {
+    "title": "Apple's new watch bands are made of recycled yarn",
+    "source": "TechCrunch",
+    "published_at": "2023-09-13 09:00:00Z",
+    "url": "https://techcrunch.example/watch-bands",
+    "body": (
+        "Apple introduced new bands for the Apple Watch, woven from recycled yarn. The bands come "
+        "in nine colours and fit every model since the first."
+    ),
+}
+
+
+def test_a_named_outlet_that_retrieval_missed_is_searched_for_its_own_passages(
+    tmp_path: Path, encoder: Encoder
+) -> None:
+    """Retrieval (k=1 here: in an archive this small every article is found, in a real one only
+    those nearest the question) finds The Verge's report on the ban and nothing of TechCrunch's;
+    TechCrunch's own best passages are then added, so that the answer has a TechCrunch side to
+    cite (`AnswerWeights.outlet_passages`). Without them, the answer says that nothing of
+    TechCrunch's was found, instead of leaving it out silently."""
+    archive = small_archive(tmp_path, [*APPLE_WATCH, WATCH_BANDS], encoder, qa.Settings())
+    question = "What did The Verge and TechCrunch report about the Apple Watch import ban?"
+    assert archive.named_sides(question) == {"The Verge": ("Apple Watch",), "TechCrunch": ("Apple Watch",)}
+    assert archive.unmentioned(question) == {}
+    assert [p.source for p in archive.retrieve(question, 1)] == ["The Verge"]
+    answer = archive.ask(question, k=1)
+    assert {c.source for c in answer.citations} == {"The Verge", "TechCrunch"}
+    assert WATCH_BANDS["title"] in {c.title for c in answer.citations if c.source == "TechCrunch"}
+    assert answer.notes == ()
+    assert_citations_check_out(archive, answer)
+
+    weights = replace(archive.settings.answer, outlet_passages=0)
+    alone = qa.Archive(archive.index_dir, settings=replace(archive.settings, answer=weights), encoder=encoder)
+    answer = alone.ask(question, k=1)
+    assert {c.source for c in answer.citations} == {"The Verge"}
+    assert answer.notes == ("TechCrunch: no article found on Apple Watch.",)
+    assert answer.text.endswith("\nTechCrunch: no article found on Apple Watch.")
+    # A question that asks what it describes names its outlets as clues: nothing to note.
+    assert alone.ask("Which product did The Verge and TechCrunch report on?", k=1).notes == ()
+
+
 def test_a_claim_that_refers_back_is_about_what_the_question_named(tmp_path: Path, encoder: Encoder) -> None:
     """ "How did TechCrunch cover it" names nothing of its own: TechCrunch's side is the Apple
     Watch, which no TechCrunch article here mentions, so the answer says so instead of quoting
