@@ -387,10 +387,10 @@ def sides_about(question: str, passages: Sequence[Passage]) -> frozenset[str] | 
     another trial). An outlet given no name of its own may stand with any article. None when the
     question names nothing but outlets, or no article mentions what it names."""
     hints = _hints(question, passages)
-    whole = _name_stems(other_names(question, hints), passages)
+    whole = _name_stems(other_names(question, hints))
     if not whole:
         return None
-    own = {source: _name_stems(names, passages) for source, names in side_names(question, hints).items()}
+    own = {source: _name_stems(names) for source, names in side_names(question, hints).items()}
     found = frozenset(
         p.article_id for p in passages
         if not (stems := own.get(p.source or "", whole)) or stems & _passage_stems(p)
@@ -398,24 +398,9 @@ def sides_about(question: str, passages: Sequence[Passage]) -> frozenset[str] | 
     return found or None
 
 
-def _name_stems(names: Sequence[str], passages: Sequence[Passage]) -> frozenset[str]:
-    """The stems by which a passage mentions one of `names`: its `qa.query.mention_word`
-    ("Altman"), and its first word too where the mention word is an ordinary one, which
-    `passages` write in lower case: "Epic" for "Epic Games", whose trial reports say "Epic" and
-    not "games"."""
-    stems: set[str] = set()
-    for name in names:
-        word = mention_word(name)
-        stems |= key_stems(word)
-        first = name.split()[0]
-        if first != word and any(_in_lower_case(word, p) for p in passages):
-            stems |= key_stems(first)
-    return frozenset(stems)
-
-
-def _in_lower_case(word: str, p: Passage) -> bool:
-    """Whether `word` stands in the passage's text as an ordinary word, in lower case."""
-    return word.lower() != word and re.search(rf"\b{re.escape(word.lower())}\b", p.text) is not None
+def _name_stems(names: Sequence[str]) -> frozenset[str]:
+    """The stems by which a passage mentions one of `names` (`qa.query.mention_word`)."""
+    return frozenset().union(*(key_stems(mention_word(n)) for n in names))
 
 
 def _passage_stems(p: Passage) -> frozenset[str]:

@@ -897,8 +897,7 @@ APPLE_WATCH = [
         "body": (
             "The ITC said it would impose an import ban on the Apple Watch Series 9 and Ultra 2 "
             "starting December 26th. Apple could push out a firmware update that disables the blood "
-            "oxygen sensor and go right back to importing the watches. Owners can still play games "
-            "and take calls on the ones they have."
+            "oxygen sensor and go right back to importing the watches."
         ),
     },
     {
@@ -975,23 +974,6 @@ def test_a_claim_that_refers_back_is_about_what_the_question_named(tmp_path: Pat
     answer = archive.ask(question)
     assert {c.source for c in answer.citations} == {"The Verge"}
     assert answer.notes == ("TechCrunch: no article in the archive mentions Apple Watch.",)
-
-
-def test_a_name_is_mentioned_by_its_first_word_when_its_last_is_an_ordinary_one(
-    tmp_path: Path, encoder: Encoder
-) -> None:
-    """The Verge's trial report says "Epic", never "games": it is about Epic Games, since the
-    passages write "games" as an ordinary word. "Sam Altman" is still only "Altman" (the tests
-    above: "Sam" alone is another Sam's trial)."""
-    archive = small_archive(tmp_path, APPLE_WATCH, encoder, qa.Settings())
-    question = (
-        "Does the TechCrunch article report layoffs at Epic Games, while The Verge article "
-        "discusses Epic Games' portrayal in a legal battle?"
-    )
-    passages = archive.retrieve(question, archive.answer_k)
-    trial = {p.article_id for p in passages if p.title.startswith("The Epic v. Google")}
-    assert trial and trial <= (sides_about(question, passages) or set())
-    assert {c.source for c in archive.ask(question).citations} == {"TechCrunch", "The Verge"}
 
 
 def test_each_part_of_the_question_is_covered_by_a_cited_sentence(tmp_path: Path, encoder: Encoder) -> None:
