@@ -398,6 +398,12 @@ def sides_about(question: str, passages: Sequence[Passage]) -> frozenset[str] | 
     return found or None
 
 
+def mentions(p: Passage, names: Sequence[str]) -> bool:
+    """Whether the passage's headline or text mentions one of `names`, each by its
+    `qa.query.mention_word`, as `sides_about` reads it."""
+    return bool(_name_stems(names) & _passage_stems(p))
+
+
 def _name_stems(names: Sequence[str]) -> frozenset[str]:
     """The stems by which a passage mentions one of `names` (`qa.query.mention_word`)."""
     return frozenset().union(*(key_stems(mention_word(n)) for n in names))

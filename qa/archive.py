@@ -17,7 +17,7 @@ import numpy as np
 from embeddings.encoder import Encoder, EncoderError, load_encoder
 from embeddings.index import VectorIndex, set_search_threads
 from embeddings.onnx_encoder import reopen_advice
-from qa.answer import SentenceVectors, compose_answer, note_unmentioned
+from qa.answer import SentenceVectors, compose_answer, mentions, note_unmentioned
 from qa.catalog import Catalog
 from qa.config import Settings
 from qa.errors import ModelError
@@ -364,14 +364,16 @@ class Archive:
         if not passages:
             return passages
         if source is None and weights.outlet_passages:
-            # A named outlet that retrieval left out: its own best passages, after the others.
+            # A named outlet that retrieval left out: its own best passages that mention a name
+            # the question gives its side, after the others.
             have_outlets = {p.source for p in passages}
-            for outlet in self.named_sides(question):
+            for outlet, names in self.named_sides(question).items():
                 if outlet not in have_outlets and outlet not in aside:
-                    passages += self.retrieve(
+                    own = self.retrieve(
                         question, weights.outlet_passages, published_after=published_after,
                         published_before=published_before, source=outlet,
                     )
+                    passages += [p for p in own if not names or mentions(p, names)]
         lead = passages[0].article_id
         latest = asked_for(question).kind == AnswerKind.LATEST
         if latest:

@@ -940,17 +940,23 @@ def test_a_named_outlet_that_retrieval_missed_is_searched_for_its_own_passages(
 ) -> None:
     """Retrieval (k=1 here: in an archive this small every article is found, in a real one only
     those nearest the question) finds The Verge's report on the ban and nothing of TechCrunch's;
-    TechCrunch's own best passages are then added, so that the answer has a TechCrunch side to
-    cite (`AnswerWeights.outlet_passages`). Without them, the answer says that nothing of
-    TechCrunch's was found, instead of leaving it out silently."""
+    TechCrunch's own best passages that mention the Apple Watch are then added, so that the
+    answer has a TechCrunch side to cite (`AnswerWeights.outlet_passages`). Without them, the
+    answer says that nothing of TechCrunch's was found, instead of leaving it out silently."""
     archive = small_archive(tmp_path, [*APPLE_WATCH, WATCH_BANDS], encoder, qa.Settings())
     question = "What did The Verge and TechCrunch report about the Apple Watch import ban?"
     assert archive.named_sides(question) == {"The Verge": ("Apple Watch",), "TechCrunch": ("Apple Watch",)}
     assert archive.unmentioned(question) == {}
     assert [p.source for p in archive.retrieve(question, 1)] == ["The Verge"]
+    # TechCrunch's two best are its article on Apple Watch bands and the one on Epic's layoffs,
+    # which says nothing of the Apple Watch and is left out.
+    techcrunch = {p.title for p in archive.retrieve(question, 2, source="TechCrunch")}
+    assert techcrunch == {WATCH_BANDS["title"], "Epic Games lays off 830 employees"}
+    added = {p.title for p in archive.answer_passages(question, k=1) if p.source == "TechCrunch"}
+    assert added == {WATCH_BANDS["title"]}
     answer = archive.ask(question, k=1)
     assert {c.source for c in answer.citations} == {"The Verge", "TechCrunch"}
-    assert WATCH_BANDS["title"] in {c.title for c in answer.citations if c.source == "TechCrunch"}
+    assert {c.title for c in answer.citations if c.source == "TechCrunch"} == {WATCH_BANDS["title"]}
     assert answer.notes == ()
     assert_citations_check_out(archive, answer)
 
