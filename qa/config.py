@@ -180,10 +180,12 @@ class AnswerWeights:
             file bench/train_sentences.py wrote (trained on your own questions); None:
             the one shipped in qa/models.
         outlet_passages: for each outlet the question names that none of the retrieved
-            passages is from, its own best this many passages are added (a second retrieval,
-            filtered to that outlet; not when `ask` is given a `source`). Dev (cross-fitted),
-            0 -> 1 -> 2: every gold fact cited 0.369 -> 0.371 -> 0.373 (inference 0.235 ->
-            0.245), every gold fact in the passages 0.586 -> 0.593; natural questions unchanged.
+            passages is from, those of its own best this many passages that mention a name the
+            question gives its side are added (a second retrieval, filtered to that outlet; not
+            when `ask` is given a `source`). Dev (cross-fitted), 0 -> 2: every gold fact cited
+            0.369 -> 0.371, every gold fact in the passages 0.586 -> 0.590; natural questions
+            unchanged. (Without the mention check, 1: 0.371, 2: 0.373, but an outlet with
+            nothing on the question had its nearest review quoted as its side.)
     """
 
     passages: int = 8
