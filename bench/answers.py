@@ -199,7 +199,10 @@ def evaluate(
         again = note_unmentioned(
             answer_from_evidence(evidence, max_sentences=settings.answer_sentences),
             archive.unmentioned(q["query"]),
-            archive.named_sides(q["query"]) if asks_about_named(q["query"]) else {},
+            {
+                s: names for s, names in archive.named_sides(q["query"]).items()
+                if asks_about_named(q["query"]) and all(p.source != s for p in passages)
+            },
         )
         assert again.text == answer.text, "the bench must score what ask() answers"
         facts = [e["fact"] for e in q["evidence_list"]]

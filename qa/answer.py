@@ -611,14 +611,15 @@ def answer_from_evidence(
 
 
 def note_unmentioned(
-    answer: Answer, unmentioned: Mapping[str, Sequence[str]], asked: Mapping[str, Sequence[str]] | None = None
+    answer: Answer,
+    unmentioned: Mapping[str, Sequence[str]],
+    unfound: Mapping[str, Sequence[str]] | None = None,
 ) -> Answer:
     """`answer`, ending with a note for each named outlet none of whose articles mentions a name
     the question gives for its side (`Archive.unmentioned`): a comparison with a side missing
     says so instead of leaving it out silently (an abstention too: it tells why). Then one for
-    each outlet of `asked` (a question about what it names: `Archive.named_sides`) that the
-    answer does not cite: its articles mention those names, but none found speaks of them."""
-    cited = {c.source for c in answer.citations}
+    each other outlet of `unfound`, those a question about what it names asks about and none of
+    the answer's passages is from: its articles mention those names, but none was found."""
     notes = tuple(
         f"{source}: no article in the archive mentions {_listed(names)}."
         for source, names in unmentioned.items()
@@ -626,8 +627,8 @@ def note_unmentioned(
     if not answer.abstained:
         notes += tuple(
             f"{source}: no article found on {_listed(names) if names else 'this'}."
-            for source, names in (asked or {}).items()
-            if source not in cited and source not in unmentioned
+            for source, names in (unfound or {}).items()
+            if source not in unmentioned
         )
     if not notes:
         return answer

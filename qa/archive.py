@@ -298,10 +298,12 @@ class Archive:
             ValueError: `k` below 1.
         """
         question = rewrite_follow_up(check_question(question), previous)
+        sides = self.named_sides(question)
         # A named outlet with nothing on what the question names is said to have nothing.
-        unmentioned = self.unmentioned(question)
+        unmentioned = self._unmentioned(sides)
+        about = asks_about_named(question)
         passages = self._answer_passages(
-            question, unmentioned if asks_about_named(question) else {},
+            question, sides, unmentioned if about else {},
             k=k, published_after=published_after, published_before=published_before, source=source,
         )
         filters = Filters(published_after, published_before, source)
@@ -312,8 +314,9 @@ class Archive:
             weights=self.settings.answer, unknown_names=self.unknown_names(question),
         )
         answer = self.llm.answer(question, passages, answer) if self.llm else answer
-        asked = self.named_sides(question) if asks_about_named(question) else {}
-        return note_unmentioned(answer, unmentioned, asked)
+        found = {p.source for p in passages}
+        unfound = {s: names for s, names in sides.items() if about and s not in found}
+        return note_unmentioned(answer, unmentioned, unfound)
 
     def answer_passages(
         self,
@@ -338,15 +341,17 @@ class Archive:
         states the fact asked for. Last, for a question about what it names ("Did TechCrunch and
         The Verge both report …?", `qa.query.asks_about_named`), the passages of the named
         outlets that have nothing on it (`unmentioned`) are put aside: they are no evidence."""
-        aside = self.unmentioned(question) if asks_about_named(question) else {}
+        sides = self.named_sides(question)
+        aside = self._unmentioned(sides) if asks_about_named(question) else {}
         return self._answer_passages(
-            question, aside, k=k, published_after=published_after, published_before=published_before,
+            question, sides, aside, k=k, published_after=published_after, published_before=published_before,
             source=source,
         )
 
     def _answer_passages(
         self,
         question: str,
+        sides: Mapping[str, Sequence[str]],
         aside: Mapping[str, Sequence[str]],
         *,
         k: int | None,
@@ -354,7 +359,8 @@ class Archive:
         published_before: datetime | None,
         source: str | None,
     ) -> list[Passage]:
-        """`answer_passages`, the outlets in `aside` put aside (`ask` has read them already)."""
+        """`answer_passages`, given the question's `named_sides` and the outlets in `aside` to
+        put aside (`ask` has read them already)."""
         weights = self.settings.answer
         passages = self.retrieve(
             question, self.answer_k if k is None else k,
@@ -367,7 +373,7 @@ class Archive:
             # A named outlet that retrieval left out: its own best passages that mention a name
             # the question gives its side, after the others.
             have_outlets = {p.source for p in passages}
-            for outlet, names in self.named_sides(question).items():
+            for outlet, names in sides.items():
                 if outlet not in have_outlets and outlet not in aside:
                     own = self.retrieve(
                         question, weights.outlet_passages, published_after=published_after,
@@ -441,11 +447,15 @@ class Archive:
         when no Verge article mentions Altman. Read from the whole archive's word index, not
         from the passages found; an outlet given no name, or a name without a word to look
         for, is left out."""
+        return self._unmentioned(self.named_sides(question))
+
+    def _unmentioned(self, sides: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        """`unmentioned`, given the question's `named_sides`."""
         catalog = self._current_catalog()
         if catalog is None:
             return {}
         found: dict[str, tuple[str, ...]] = {}
-        for source, names in self.named_sides(question).items():
+        for source, names in sides.items():
             outlets = [catalog.outlets_mentioning(mention_word(name)) for name in names]
             if names and all(o is not None and source not in o for o in outlets):
                 found[source] = names

@@ -103,8 +103,8 @@ class Answer(ToDict):
 
     `notes` are what `text` ends with that no sentence can be cited for, checked against the
     whole archive instead ("The Verge: no article in the archive mentions Sam Altman."), or
-    an outlet asked about whose articles found say nothing of it ("TechCrunch: no article
-    found on Apple Watch.").
+    an outlet asked about of which no article was found ("TechCrunch: no article found on
+    Apple Watch.").
     """
 
     question: str
