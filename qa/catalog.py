@@ -189,14 +189,19 @@ class LexicalIndex:
         """Whether `updated` can reuse this index's counts (catalogs before it kept them cannot)."""
         return self._tf is not None
 
-    def search(self, question: str, k: int, *, question_words: bool = True) -> tuple[np.ndarray, np.ndarray]:
-        """(chunk ids, BM25 scores), best first, of the `k` best chunks with a positive score."""
+    def search(
+        self, question: str, k: int, *, question_words: bool = True, admitted: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(chunk ids, BM25 scores), best first, of the `k` best chunks with a positive score;
+        only among the rows `admitted` (a mask over `ids`) when given."""
         words = " ".join(query_terms(question, question_words=question_words))
         vocabulary = self._engine.vocab_dict
         terms = [t for t in bm25_tokens(words, self._stemmer) if t in vocabulary]
         if not terms:  # (bm25s refuses a query none of whose terms it knows when it knows none)
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         scores = self._engine.get_scores(terms)
+        if admitted is not None:
+            scores = np.where(admitted, scores, 0)
         best = top_positive(scores, k)
         return self.ids[best], scores[best].astype(np.float64)
 
@@ -614,6 +619,17 @@ class Catalog:
         rows = np.concatenate(spans) if spans else np.zeros(0, dtype=np.int64)
         owners = np.repeat(np.asarray(articles, dtype=np.int64), [len(s) for s in spans])
         return rows[self.article[rows] == owners]
+
+    def lexical_admitted(self, admitted: np.ndarray) -> np.ndarray:
+        """`admitted`, a mask over this catalog's rows, as a mask over its lexical index's rows
+        (for `LexicalIndex.search`)."""
+        rows = self._lexical_rows
+        return (rows >= 0) & admitted[np.maximum(rows, 0)]
+
+    @cached_property
+    def _lexical_rows(self) -> np.ndarray:
+        """This catalog's row of each row of its lexical index (-1 for a chunk it lacks)."""
+        return self.rows_of(self.lexical.ids) if self.lexical is not None else np.zeros(0, dtype=np.int64)
 
     @cached_property
     def _sizes(self) -> np.ndarray:

@@ -331,21 +331,24 @@ def _fused(
     hints = read_hints(question, catalog.sources, default_year=catalog.newest_year)
     admitted = filters.mask(catalog) if filters else None
     dense_depth = len(vectors) if filters else ranking.dense_depth
-    lexical_depth = len(catalog.ids) if filters else ranking.lexical_depth
     scores, ids = vectors.search(query_vector, dense_depth)
     keep = ids[0] >= 0
     dense = (ids[0][keep].astype(np.int64), scores[0][keep].astype(np.float64))
     lexical = (np.zeros(0, dtype=np.int64), np.zeros(0))
     topic = topic_of(question)  # "the latest on X": X's words, not "latest updates" trackers
     if catalog.lexical is not None:
-        lexical = catalog.lexical.search(topic, lexical_depth, question_words=ranking.question_words)
+        # Filtered, the best admitted chunks: not every match, then those admitted (at a million
+        # chunks, ranking and restricting every match took most of a filtered retrieve).
+        lexical = catalog.lexical.search(
+            topic, ranking.lexical_depth, question_words=ranking.question_words,
+            admitted=catalog.lexical_admitted(admitted) if admitted is not None else None,
+        )
     sentences = None
     if catalog.sentences is not None and ranking.sentence:
-        depth = 50 * lexical_depth if filters else ranking.sentence_depth
+        depth = 50 * len(catalog.ids) if filters else ranking.sentence_depth
         sentences = catalog.sentences.search(topic, depth, question_words=ranking.question_words)
     if admitted is not None:
         dense = _restrict(dense, catalog, admitted)
-        lexical = _restrict(lexical, catalog, admitted)
         sentences = _restrict(sentences, catalog, admitted) if sentences is not None else None
     found = signals(dense, lexical, catalog, hints, sentences)
     order, fused = weigh(found, ranking)

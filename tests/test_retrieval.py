@@ -307,6 +307,23 @@ def test_the_outlets_mentioning_a_name_are_read_from_the_whole_index() -> None:
     assert Catalog.build([(1, "a", "TechCrunch", day)]).outlets_mentioning("Altman") is None
 
 
+def test_a_filtered_lexical_search_ranks_only_the_admitted_chunks() -> None:
+    """The k best chunks among those a filter admits, not the k best of all then those admitted:
+    Fortune's one report on rates is found at k=1 though TechCrunch's match better."""
+    day = when("2023-11-17")
+    texts = {1: "Rates, rates and more rates.", 2: "The Fed raised rates.", 5: "Banks priced a rates rise."}
+    outlets = {1: "TechCrunch", 2: "TechCrunch", 5: "Fortune"}
+    catalog = Catalog.build(
+        [(n, f"a{n}", outlets[n], day, f"News\n{text}", text) for n, text in texts.items()]
+    )
+    assert catalog.lexical is not None
+    fortune = Filters(source="Fortune").mask(catalog)
+    admitted = catalog.lexical_admitted(fortune)
+    assert catalog.lexical.search("interest rates", 1)[0].tolist() == [1]
+    assert catalog.lexical.search("interest rates", 1, admitted=admitted)[0].tolist() == [5]
+    assert catalog.lexical.search("Nvidia", 3, admitted=admitted)[0].tolist() == []
+
+
 def test_part_scores_are_bm25_of_each_part() -> None:
     texts = [
         "Nvidia's revenue rose 20 percent. Analysts cheered.",
