@@ -37,6 +37,7 @@ from qa.query import (
     AskedFor,
     QueryHints,
     asked_for,
+    asks_about_named,
     key_stems,
     mention_word,
     named_days,
@@ -613,22 +614,25 @@ def answer_from_evidence(
 def note_unmentioned(
     answer: Answer,
     unmentioned: Mapping[str, Sequence[str]],
-    unfound: Mapping[str, Sequence[str]] | None = None,
+    sides: Mapping[str, Sequence[str]] | None = None,
+    passages: Sequence[Passage] = (),
 ) -> Answer:
     """`answer`, ending with a note for each named outlet none of whose articles mentions a name
     the question gives for its side (`Archive.unmentioned`): a comparison with a side missing
-    says so instead of leaving it out silently (an abstention too: it tells why). Then one for
-    each other outlet of `unfound`, those a question about what it names asks about and none of
-    the answer's passages is from: its articles mention those names, but none was found."""
+    says so instead of leaving it out silently (an abstention too: it tells why). Then, for a
+    question about what it names (`qa.query.asks_about_named`), one for each other outlet of
+    `sides` (`Archive.named_sides`) that none of the answer's `passages` is from: its articles
+    mention those names, but none was found."""
     notes = tuple(
         f"{source}: no article in the archive mentions {_listed(names)}."
         for source, names in unmentioned.items()
     )
-    if not answer.abstained:
+    if sides and not answer.abstained and asks_about_named(answer.question):
+        found = {p.source for p in passages}
         notes += tuple(
             f"{source}: no article found on {_listed(names) if names else 'this'}."
-            for source, names in (unfound or {}).items()
-            if source not in unmentioned
+            for source, names in sides.items()
+            if source not in found and source not in unmentioned
         )
     if not notes:
         return answer

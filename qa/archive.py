@@ -301,9 +301,8 @@ class Archive:
         sides = self.named_sides(question)
         # A named outlet with nothing on what the question names is said to have nothing.
         unmentioned = self._unmentioned(sides)
-        about = asks_about_named(question)
         passages = self._answer_passages(
-            question, sides, unmentioned if about else {},
+            question, sides, unmentioned if asks_about_named(question) else {},
             k=k, published_after=published_after, published_before=published_before, source=source,
         )
         filters = Filters(published_after, published_before, source)
@@ -314,9 +313,7 @@ class Archive:
             weights=self.settings.answer, unknown_names=self.unknown_names(question),
         )
         answer = self.llm.answer(question, passages, answer) if self.llm else answer
-        found = {p.source for p in passages}
-        unfound = {s: names for s, names in sides.items() if about and s not in found}
-        return note_unmentioned(answer, unmentioned, unfound)
+        return note_unmentioned(answer, unmentioned, sides, passages)
 
     def answer_passages(
         self,
