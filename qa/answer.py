@@ -388,21 +388,20 @@ def sides_about(question: str, passages: Sequence[Passage]) -> frozenset[str] | 
     another trial). An outlet given no name of its own may stand with any article. None when the
     question names nothing but outlets, or no article mentions what it names."""
     hints = _hints(question, passages)
-    whole = _name_stems(other_names(question, hints))
-    if not whole:
+    whole = other_names(question, hints)
+    if not _name_stems(whole):
         return None
-    own = {source: _name_stems(names) for source, names in side_names(question, hints).items()}
-    found = frozenset(
-        p.article_id for p in passages
-        if not (stems := own.get(p.source or "", whole)) or stems & _passage_stems(p)
-    )
+    own = side_names(question, hints)
+    found = frozenset(p.article_id for p in passages if mentions(p, own.get(p.source or "", whole)))
     return found or None
 
 
 def mentions(p: Passage, names: Sequence[str]) -> bool:
-    """Whether the passage's headline or text mentions one of `names`, each by its
-    `qa.query.mention_word`, as `sides_about` reads it."""
-    return bool(_name_stems(names) & _passage_stems(p))
+    """Whether the passage may stand for a side that the question gives `names`: its headline
+    or text mentions one of them, each by its `qa.query.mention_word`; any passage may when they
+    give no word to look for."""
+    stems = _name_stems(names)
+    return not stems or bool(stems & _passage_stems(p))
 
 
 def _name_stems(names: Sequence[str]) -> frozenset[str]:

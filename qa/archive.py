@@ -376,7 +376,7 @@ class Archive:
                         question, weights.outlet_passages, published_after=published_after,
                         published_before=published_before, source=outlet,
                     )
-                    passages += [p for p in own if not names or mentions(p, names)]
+                    passages += [p for p in own if mentions(p, names)]
         lead = passages[0].article_id
         latest = asked_for(question).kind == AnswerKind.LATEST
         if latest:
