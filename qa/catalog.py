@@ -327,6 +327,11 @@ class SentenceIndex:
     def stemmed(self) -> bool:
         return self._index.stemmed
 
+    @property
+    def chunk_of(self) -> np.ndarray:
+        """The chunk id of each sentence, in the index's order (sorted by chunk id)."""
+        return self._chunk_of
+
     def part_scores(self, parts: Sequence[str], chunk_ids: np.ndarray) -> np.ndarray:
         """len(parts) x len(chunk_ids): for each part, the chunk's best BM25 over a window of two
         adjacent sentences, each term counted once per window (a fact often needs the sentence
@@ -351,9 +356,12 @@ class SentenceIndex:
                 np.maximum.at(out[n], owner, windows[own].sum(axis=0))
         return out
 
-    def search(self, question: str, k: int, *, question_words: bool = True) -> tuple[np.ndarray, np.ndarray]:
-        """(chunk ids, best sentence score) of the chunks holding the `k` best sentences, best first."""
-        rows, scores = self._index.search(question, k, question_words=question_words)
+    def search(
+        self, question: str, k: int, *, question_words: bool = True, admitted: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(chunk ids, best sentence score) of the chunks holding the `k` best sentences, best
+        first; only among the sentences `admitted` (a mask over the sentences) when given."""
+        rows, scores = self._index.search(question, k, question_words=question_words, admitted=admitted)
         if not len(rows):
             return rows, scores
         chunks = self._chunk_of[rows]
@@ -625,6 +633,20 @@ class Catalog:
         (for `LexicalIndex.search`)."""
         rows = self._lexical_rows
         return (rows >= 0) & admitted[np.maximum(rows, 0)]
+
+    def sentences_admitted(self, admitted: np.ndarray) -> np.ndarray:
+        """`admitted`, a mask over this catalog's rows, as a mask over its sentence index's
+        sentences (for `SentenceIndex.search`)."""
+        rows = self._sentence_rows
+        return (rows >= 0) & admitted[np.maximum(rows, 0)]
+
+    @cached_property
+    def _sentence_rows(self) -> np.ndarray:
+        """This catalog's row of the chunk of each sentence of its sentence index (-1 for a
+        chunk it lacks)."""
+        if self.sentences is None:
+            return np.zeros(0, dtype=np.int64)
+        return self.rows_of(self.sentences.chunk_of)
 
     @cached_property
     def _lexical_rows(self) -> np.ndarray:

@@ -329,27 +329,26 @@ def _fused(
     """The question's hints, its candidates' signals, their ids best fused first, and each one's
     fused score."""
     hints = read_hints(question, catalog.sources, default_year=catalog.newest_year)
+    # Filtered, each list is the best admitted chunks, as deep as unfiltered: not every chunk
+    # ranked, then those admitted kept (at a million chunks, that took most of a filtered retrieve).
     admitted = filters.mask(catalog) if filters else None
-    dense_depth = len(vectors) if filters else ranking.dense_depth
-    scores, ids = vectors.search(query_vector, dense_depth)
+    among = catalog.ids[admitted] if admitted is not None else None
+    scores, ids = vectors.search(query_vector, ranking.dense_depth, among=among)
     keep = ids[0] >= 0
     dense = (ids[0][keep].astype(np.int64), scores[0][keep].astype(np.float64))
     lexical = (np.zeros(0, dtype=np.int64), np.zeros(0))
     topic = topic_of(question)  # "the latest on X": X's words, not "latest updates" trackers
     if catalog.lexical is not None:
-        # Filtered, the best admitted chunks: not every match, then those admitted (at a million
-        # chunks, ranking and restricting every match took most of a filtered retrieve).
         lexical = catalog.lexical.search(
             topic, ranking.lexical_depth, question_words=ranking.question_words,
             admitted=catalog.lexical_admitted(admitted) if admitted is not None else None,
         )
     sentences = None
     if catalog.sentences is not None and ranking.sentence:
-        depth = 50 * len(catalog.ids) if filters else ranking.sentence_depth
-        sentences = catalog.sentences.search(topic, depth, question_words=ranking.question_words)
-    if admitted is not None:
-        dense = _restrict(dense, catalog, admitted)
-        sentences = _restrict(sentences, catalog, admitted) if sentences is not None else None
+        sentences = catalog.sentences.search(
+            topic, ranking.sentence_depth, question_words=ranking.question_words,
+            admitted=catalog.sentences_admitted(admitted) if admitted is not None else None,
+        )
     found = signals(dense, lexical, catalog, hints, sentences)
     order, fused = weigh(found, ranking)
     return hints, found, order, dict(zip(order.tolist(), fused.tolist(), strict=True))
@@ -407,14 +406,6 @@ def _outlet_quota(hints: QueryHints, k: int, ranking: Ranking) -> int:
     if len(hints.sources) < 2 or not ranking.outlet_share:
         return 0
     return max(1, int(np.ceil(ranking.outlet_share * k / len(hints.sources))))
-
-
-def _restrict(
-    ranked: tuple[np.ndarray, np.ndarray], catalog: Catalog, admitted: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    rows = catalog.rows_of(ranked[0])
-    keep = (rows >= 0) & admitted[np.maximum(rows, 0)]
-    return ranked[0][keep], ranked[1][keep]
 
 
 def to_passage(row: StoredChunk, score: float) -> Passage:

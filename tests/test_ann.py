@@ -112,3 +112,31 @@ def test_a_damaged_file_is_refused_when_mapped_too(tmp_path: Path) -> None:
         VectorIndex.load(path, mmap=True)
     with pytest.raises(IndexFileError, match="missing"):
         VectorIndex.load(tmp_path / "absent.faiss", mmap=True)
+
+
+@pytest.mark.parametrize("approximate", [False, True])
+def test_a_search_among_some_ids_equals_the_whole_search_filtered(
+    approximate: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A filtered retrieve scores only the admitted ids (FAISS's ID selector); what it finds is
+    what ranking the whole index (every probed list, for IVF) and keeping those ids finds."""
+    monkeypatch.setattr(ann, "EXACT_MAX_VECTORS", 4000)
+    vectors = clustered(6000)
+    ids = np.arange(6000) * 3 + 11  # ids are not rows
+    index = VectorIndex.build(64, ids, vectors)
+    if approximate:
+        index = ann.right_sized(index)
+        assert index.nlist
+    among = np.random.default_rng(2).choice(ids, 300, replace=False)
+    queries = clustered(20, seed=3)
+    scores, found = index.search(queries, 25, among=among)
+    all_scores, everything = index.search(queries, len(index))
+    for row in range(len(queries)):
+        kept = np.isin(everything[row], among) & (everything[row] >= 0)
+        expected = everything[row][kept][:25]
+        assert np.array_equal(found[row][: len(expected)], expected)
+        assert np.allclose(scores[row][: len(expected)], all_scores[row][kept][:25])
+        assert (found[row][len(expected) :] == -1).all()  # an IVF's unprobed lists stay unread
+    assert index.search(queries, 25, among=np.zeros(0, dtype=np.int64))[1].shape == (20, 0)
+    with pytest.raises(ValueError, match="negative"):
+        index.search(queries, 5, among=np.array([-1, 11]))

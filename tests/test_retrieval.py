@@ -309,7 +309,8 @@ def test_the_outlets_mentioning_a_name_are_read_from_the_whole_index() -> None:
 
 def test_a_filtered_lexical_search_ranks_only_the_admitted_chunks() -> None:
     """The k best chunks among those a filter admits, not the k best of all then those admitted:
-    Fortune's one report on rates is found at k=1 though TechCrunch's match better."""
+    Fortune's one report on rates is found at k=1 though TechCrunch's match better, by chunk and
+    by sentence."""
     day = when("2023-11-17")
     texts = {1: "Rates, rates and more rates.", 2: "The Fed raised rates.", 5: "Banks priced a rates rise."}
     outlets = {1: "TechCrunch", 2: "TechCrunch", 5: "Fortune"}
@@ -322,6 +323,11 @@ def test_a_filtered_lexical_search_ranks_only_the_admitted_chunks() -> None:
     assert catalog.lexical.search("interest rates", 1)[0].tolist() == [1]
     assert catalog.lexical.search("interest rates", 1, admitted=admitted)[0].tolist() == [5]
     assert catalog.lexical.search("Nvidia", 3, admitted=admitted)[0].tolist() == []
+    assert catalog.sentences is not None
+    sentences = catalog.sentences_admitted(fortune)
+    assert sentences.tolist() == [False, False, True]  # one sentence a chunk, in chunk id order
+    assert catalog.sentences.search("interest rates", 1)[0].tolist() == [1]
+    assert catalog.sentences.search("interest rates", 1, admitted=sentences)[0].tolist() == [5]
 
 
 def test_part_scores_are_bm25_of_each_part() -> None:
