@@ -3,7 +3,8 @@
 An answer quotes the archive's own sentences, so a heading ("Sam Altman ousted as OpenAI's CEO"),
 a promo line ("Watch This Story: …", "GO DEEPER …"), a question, a call to action ("Do you work
 at OpenAI? …"), a pasted tweet or its byline ("— OpenAI (@OpenAI) November 22, 2023"), a photo
-caption or credit, and page debris ("Loading") must never be one. These are pure functions of a
+caption or credit, a note on the article's own revisions ("This post was updated after
+publication with a statement …") and page debris ("Loading") must never be one. These are pure functions of a
 sentence and the paragraph it stands in; `sentence_kinds` labels every sentence of a text.
 """
 
@@ -32,6 +33,7 @@ class SentenceKind(StrEnum):
     CALL_TO_ACTION = "call_to_action"
     EMBED = "embed"
     CAPTION = "caption"
+    NOTE = "note"
     DEBRIS = "debris"
     FRAGMENT = "fragment"
 
@@ -68,7 +70,19 @@ _CAPTION = re.compile(
     r"EPA|Alamy|Image|Photo|Courtesy|Screenshot|via)\b[^()]*)\)\s*$"
     r"|\b(Credit|Photograph|Photo|Image|Images|Picture|Illustration)(s)?( credits?)?\s*:\s*\S"
     r"|^(Photo|Photograph|Image|Illustration|Video)s? by [^/]{1,60} / "
-    r"|\b(Getty Images|Shutterstock|Image Credits?)\b\s*$",
+    r"|\b(Getty Images|Shutterstock|Image Credits?)\b\s*$"
+    r"|\b(?-i:Photo|Photograph|Image|Illustration|Screenshot|Video)s? (via|courtesy( of)?) "
+    r"(?-i:[A-Z])[^!?]{0,60}$",
+    re.IGNORECASE,
+)
+# What the article says of its own revisions, not of the news: "This post was updated after
+# publication with …", "An earlier version of this story misstated …". An "Update:" line that
+# states news ("UPDATE: Douglas has been ruled OUT") is a statement.
+_NOTE = re.compile(
+    r"\b(this|the) (post|article|story|piece|report|list|guide)( has| had| was| is)?( been)? "
+    r"(updated|corrected|amended|edited|revised|changed)\b"
+    r"|\b(an earlier|a previous|the original|a prior) version of this (post|article|story|piece|report)\b"
+    r"|\bwe('ve| have) (updated|corrected|revised) (this|the) (post|article|story|piece|list|guide)\b",
     re.IGNORECASE,
 )
 _DEBRIS = re.compile(
@@ -98,6 +112,8 @@ def sentence_kind(sentence: str, paragraph: str | None = None) -> SentenceKind:
         return SentenceKind.EMBED
     if _CAPTION.search(text):
         return SentenceKind.CAPTION
+    if _NOTE.search(text):
+        return SentenceKind.NOTE
     if _CALL_TO_ACTION.search(text):
         return SentenceKind.CALL_TO_ACTION
     if _PROMO.search(text):

@@ -56,6 +56,21 @@ K = SentenceKind
             K.CAPTION,
         ),
         ("Photo by Amelia Holowaty Krales / The Verge", K.CAPTION),
+        (
+            "“Here is our official plan for communicating with Google about bypassing the Google Play "
+            "Store: SAY NOTHING TILL IT SHIPS” Image via Epic v. Apple",
+            K.CAPTION,
+        ),
+        ("A photo via Reuters shows the damage to the building.", K.STATEMENT),
+        (
+            "Editor’s note: This post was updated after publication with a statement provided by "
+            "Google on Friday evening.",
+            K.NOTE,
+        ),
+        ("(This story has been updated with a comment from Meta.)", K.NOTE),
+        ("An earlier version of this story misstated that figure.", K.NOTE),
+        ("UPDATE: Douglas (concussion) has been ruled OUT for Week 14.", K.STATEMENT),
+        ("The report was published on Tuesday and cites three sources.", K.STATEMENT),
         ("Loading", K.DEBRIS),
         ("Advertisement", K.DEBRIS),
         ("I wasn't.", K.FRAGMENT),
