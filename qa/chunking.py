@@ -13,6 +13,9 @@ TokenCounter = Callable[[Sequence[str]], list[int]]
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _WORD = re.compile(r"\S+")
+# blingfire ends a sentence at the "v." of a case's name ("the Epic v. Google trial"); a lone
+# lower-case "v." is "versus" in news.
+_VERSUS = re.compile(r"(?:^|\s)v\.\s+$")
 
 
 def paragraph_spans(text: str) -> list[tuple[int, int]]:
@@ -32,7 +35,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     the time); every paragraph start is then a sentence start too.
     """
     paragraph_starts = {start for start, _ in paragraph_spans(text)}
-    bounds = sorted(paragraph_starts.union(_sentence_starts(text))) + [len(text)]
+    starts = {a for a in _sentence_starts(text) if not _VERSUS.search(text[max(0, a - 8) : a])}
+    bounds = sorted(paragraph_starts.union(starts)) + [len(text)]
     spans = [_strip(text, a, b) for a, b in zip(bounds, bounds[1:], strict=False)]
     return [(a, b) for a, b in spans if b > a]
 

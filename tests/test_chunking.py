@@ -140,3 +140,20 @@ def test_a_sentence_ending_in_a_name_that_the_next_one_repeats_is_not_split_insi
     spans = [text[a:b] for a, b in sentence_spans(text)]
     assert spans[0] == one
     assert spans[1].startswith(two)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "In the US v. Google case, Pichai testified. He said no.",
+            ["In the US v. Google case, Pichai testified.", "He said no."],
+        ),
+        ("Epic v. Apple\n\nThe trial began.", ["Epic v. Apple", "The trial began."]),
+        ("Bears vs. Vikings ended late. Minnesota won.", ["Bears vs. Vikings ended late.", "Minnesota won."]),
+        ("It ended at 11 p.m. The Vikings won.", ["It ended at 11 p.m.", "The Vikings won."]),
+    ],
+)
+def test_a_case_name_is_one_sentence(text: str, expected: list[str]) -> None:
+    """blingfire ended a sentence at "Epic v." and an answer quoted "… Image via Epic v."."""
+    assert [text[a:b] for a, b in sentence_spans(text)] == expected
