@@ -243,7 +243,12 @@ def ask(
         str | None, typer.Option(metavar="YYYY-MM-DD", help="Only articles published on or before this day.")
     ] = None,
     source: Annotated[
-        str | None, typer.Option(metavar="OUTLET", help="Only this outlet's articles (e.g. koreapro.org).")
+        str | None,
+        typer.Option(
+            metavar="OUTLET",
+            help="Only this outlet's articles: its name as listed, or short (CNBC for "
+            "'Cnbc | World Business News Leader'; FOX News for every FOX News section).",
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
 ) -> None:

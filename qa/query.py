@@ -8,6 +8,7 @@ read questions through this module, so they agree on words, stems, outlets and d
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -169,9 +170,9 @@ def read_hints(question: str, sources: Sequence[str], *, default_year: int | Non
     """
     folded = " " + fold(question) + " "
     named: list[str] = []
-    for source in sorted(sources, key=len, reverse=True):
-        key = " " + fold(source) + " "
-        if key.strip() and key in folded and _written_as_name(question, source):
+    for source, form in _outlet_names(sources):
+        key = " " + fold(form) + " "
+        if source not in named and key.strip() and key in folded and _written_as_name(question, form):
             named.append(source)
             folded = folded.replace(key, " | ")
     # A month without a year ("in November") is in `default_year`, as a day without one is.
@@ -181,6 +182,26 @@ def read_hints(question: str, sources: Sequence[str], *, default_year: int | Non
         tuple(named), tuple(named_days(question, default_year)), tuple(dict.fromkeys(months)),
         bool(_LATEST.search(question)),
     )
+
+
+def outlet_short_name(source: str) -> str:
+    """An outlet's name without the section or tag line its feed adds: "Cnbc | World Business
+    News Leader" is CNBC, "BBC News - Technology" BBC News, "Live Science: The Most Interesting
+    Articles" Live Science (the name itself when it has none)."""
+    return re.split(r"\s*[|:]\s+|\s+[-–—]\s+", source)[0]
+
+
+def _outlet_names(sources: Sequence[str]) -> list[tuple[str, str]]:
+    """(source, a name a question may call it by), longest name first: each source by its
+    whole name, and by its short name (`outlet_short_name`) when that names no other source
+    ("CNBC"; not "FOX News", three sections of which an archive may hold)."""
+    shorts = Counter(fold(outlet_short_name(s)) for s in sources)
+    whole = {fold(s) for s in sources}
+    names = [(s, s) for s in sources] + [
+        (s, short) for s in sources
+        if (short := outlet_short_name(s)) != s and shorts[fold(short)] == 1 and fold(short) not in whole
+    ]
+    return sorted(names, key=lambda pair: len(pair[1]), reverse=True)
 
 
 def _spelled(words: Sequence[str]) -> str:
@@ -288,7 +309,7 @@ def outlet_known(name: str, sources: Sequence[str]) -> bool:
     way round: "BBC News" is "BBC News - Technology", "New York Times" is "The New York Times")."""
     key = f" {fold(name)} "
     for source in sources:
-        for form in (source, re.split(r"\s+[-|:]\s+", source)[0]):
+        for form in (source, outlet_short_name(source)):
             folded = f" {fold(form)} "
             if folded.strip() and (key in folded or folded in key):
                 return True
@@ -444,7 +465,9 @@ def parse_day(value: Any, *, end_of_day: bool = False) -> datetime | None:
 
 @dataclass(frozen=True)
 class Filters:
-    """Restrictions on which articles a search may return."""
+    """Restrictions on which articles a search may return: published in a span of days, and
+    from one `source`, by its whole name or, when no source has that name, by its short name
+    (`outlet_short_name`: "CNBC"; "FOX News" for each of its sections), case-insensitively."""
 
     published_after: datetime | None = None
     published_before: datetime | None = None
@@ -471,7 +494,12 @@ class Filters:
         """Which rows of `catalog` pass (by the day of publication, compared in UTC)."""
         keep = np.ones(len(catalog.ids), dtype=bool)
         if self.source:
-            wanted = [n for n, s in enumerate(catalog.sources) if s.casefold() == self.source.casefold()]
+            # The outlet's whole name; else every source of that short name ("CNBC"; "FOX News":
+            # its Health, Lifestyle and Entertainment feeds).
+            asked = self.source.casefold()
+            wanted = [n for n, s in enumerate(catalog.sources) if s.casefold() == asked] or [
+                n for n, s in enumerate(catalog.sources) if outlet_short_name(s).casefold() == asked
+            ]
             keep &= np.isin(catalog.source, wanted)
         if self.published_after or self.published_before:
             stamp = catalog.published

@@ -71,6 +71,25 @@ def test_outlets_are_found_whole_word_longest_first() -> None:
     assert read_hints("Is TechCrunchy a word?", SOURCES).sources == ()
 
 
+def test_an_outlet_is_named_by_its_short_name_when_no_other_source_has_it() -> None:
+    """Feeds add a tag line or a section to the outlet's name; a person asks what CNBC said.
+    A short name several sources share ("FOX News") names none of them."""
+    sources = [
+        *SOURCES, "Cnbc | World Business News Leader", "Live Science: The Most Interesting Articles",
+        "FOX News - Health", "FOX News - Lifestyle", "BBC News",
+    ]
+    cnbc = "Did Fortune and CNBC both report the Binance settlement?"
+    assert read_hints(cnbc, sources).sources == ("Fortune", "Cnbc | World Business News Leader")
+    assert read_hints("what did live science say about auroras?", sources).sources == (
+        "Live Science: The Most Interesting Articles",
+    )
+    assert read_hints("What did Fox News say about sleep?", sources).sources == ()
+    assert read_hints("What did BBC News say?", [*sources, "BBC News - Technology"]).sources == ("BBC News",)
+    # The whole name still wins, and a section is still named by its whole name.
+    health = "What did FOX News - Health say about sleep?"
+    assert read_hints(health, sources).sources == ("FOX News - Health",)
+
+
 def test_an_outlet_named_like_a_word_is_named_only_when_written_as_a_name() -> None:
     sources = [*SOURCES, "Rivals"]
     rivals = "Which company, covered by both TechCrunch and The Verge, rivals GPT-4?"
@@ -513,6 +532,23 @@ def test_lexical_search_returns_the_k_best_of_many_matches() -> None:
 
 
 # -- filters ------------------------------------------------------------------------------------
+
+
+def test_a_source_filter_takes_an_outlets_whole_name_or_else_its_short_name() -> None:
+    day = when("2023-11-17")
+    catalog = Catalog.build(
+        [
+            (1, "a", "FOX News - Health", day), (2, "b", "FOX News - Lifestyle", day),
+            (3, "c", "Cnbc | World Business News Leader", day), (4, "d", "FOX News", day),
+        ]
+    )
+    assert Filters(source="fox news - health").mask(catalog).tolist() == [True, False, False, False]
+    assert Filters(source="CNBC").mask(catalog).tolist() == [False, False, True, False]
+    # The whole name first: "FOX News" is that source, not every FOX News section.
+    assert Filters(source="FOX News").mask(catalog).tolist() == [False, False, False, True]
+    sections = Catalog.build([(1, "a", "FOX News - Health", day), (2, "b", "FOX News - Lifestyle", day)])
+    assert Filters(source="Fox News").mask(sections).tolist() == [True, True]
+    assert Filters(source="Fox").mask(sections).tolist() == [False, False]
 
 
 def test_filters_mask(catalog: Catalog) -> None:
