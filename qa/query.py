@@ -523,7 +523,10 @@ _ANAPHORS = frozenset(
 )
 _NAME = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:of|the|de|and)?\s*[A-Z][\w’'.-]*)*")
 # Capitalised words that open a question without being names ("What", "Tell", "The").
-_NOT_NAMES = STOPWORDS | SHAPING_WORDS | frozenset(
+# A title in capitals is no one's name: "OpenAI's new CEO" names OpenAI, and a side that must
+# mention "CEO" would take any article about any chief executive.
+_TITLES = frozenset("ceo cfo cto coo cmo cio cso cpo vp svp evp".split())  # noqa: SIM905
+_NOT_NAMES = STOPWORDS | SHAPING_WORDS | _TITLES | frozenset(
     "tell show give list explain describe please compare contrast summarize summarise outline recap".split()  # noqa: SIM905
 )
 

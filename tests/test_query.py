@@ -110,6 +110,16 @@ def test_a_possessive_ends_a_name() -> None:
     assert query.question_names("What did OpenAI’s board decide?") == ("OpenAI",)
 
 
+def test_a_title_in_capitals_is_no_name() -> None:
+    """A side that had to mention "CEO" took The Verge's profile of Roblox's chief executive as
+    its report on OpenAI's new one."""
+    question = "Did TechCrunch report on OpenAI's new CEO before The Verge did?"
+    assert query.question_names(question) == ("TechCrunch", "OpenAI", "Verge")
+    assert query.question_names("What did CEO Sam Altman tell the Binance CFO?") == ("Sam Altman", "Binance")
+    hints = query.QueryHints(("TechCrunch", "The Verge"), (), (), False)
+    assert query.side_names(question, hints) == {"TechCrunch": ("OpenAI",), "The Verge": ("OpenAI",)}
+
+
 def test_an_imperative_opening_is_no_name() -> None:
     question = "Compare what Sporting News and The Guardian reported about Shohei Ohtani."
     assert query.question_names(question) == ("Sporting News", "Guardian", "Shohei Ohtani")
