@@ -876,7 +876,23 @@ def _newest_first(evidence: Evidence) -> list[Sentence]:
         if evidence.passages[s.passage].article_id == article and _position(s, evidence.passages) < lede_chars
     ]
     newest = max(ledes, key=recency) if ledes else newest
-    return [newest] + [s for s in ranked if s is not newest]
+    return [_whole_lede(newest, evidence)] + [s for s in ranked if s is not newest]
+
+
+# A lede this short is a hook ("Tim Sweeney finally has a win."); the news is in the next sentence.
+SHORT_LEDE_WORDS = 8
+
+
+def _whole_lede(s: Sentence, evidence: Evidence) -> Sentence:
+    """`s`, the lede the latest news starts from; when it is short (`SHORT_LEDE_WORDS`) and the
+    statement after it is in the same passage, both, quoted as one."""
+    if len(s.text.split()) >= SHORT_LEDE_WORDS:
+        return s
+    text = evidence.passages[s.passage].text
+    after = [(a, b) for a, b in evidence.spans[s.passage] if a >= s.end]
+    if not after or not is_statement(sentence_kind(text[after[0][0] : after[0][1]])):
+        return s
+    return replace(s, end=after[0][1], text=text[s.start : after[0][1]])
 
 
 def _position(s: Sentence, passages: Sequence[Passage]) -> int:
@@ -891,7 +907,8 @@ def _is_new(s: Sentence, chosen: Sequence[Sentence], passages: Sequence[Passage]
     new: each is one side of a comparison."""
     for c in chosen:
         same_article = passages[s.passage].article_id == passages[c.passage].article_id
-        if same_article and passages[s.passage].start + s.start == passages[c.passage].start + c.start:
+        at = passages[s.passage].start + s.start
+        if same_article and passages[c.passage].start + c.start <= at < passages[c.passage].start + c.end:
             return False
         parallel = s.terms - c.terms and c.terms - s.terms
         if _near_duplicate(s.text, c.text) and not parallel:
@@ -957,7 +974,8 @@ def _render(evidence: Evidence, chosen: Sequence[Sentence]) -> Answer:
     for n, (i, start, end) in enumerate(pieces, start=1):
         p = passages[i]
         citations.append(cite(n, p, evidence.spans[i], start, end))
-        lines[p.article_id].append(f"{p.text[start:end]} [{n}]")
+        # One line per article: a quote that runs over a paragraph break reads as one.
+        lines[p.article_id].append(f"{' '.join(p.text[start:end].split())} [{n}]")
     if len(articles) == 1:
         text = " ".join(lines[articles[0]])
     else:

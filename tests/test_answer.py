@@ -59,7 +59,7 @@ def assert_citations_check_out(archive: qa.Archive, answer: qa.Answer) -> None:
     assert sorted({int(n) for n in MARKER.findall(answer.text)}) == [c.n for c in answer.citations]
     for c in answer.citations:
         cited = c.excerpt[c.sentence_start : c.sentence_end]
-        assert f"{cited} [{c.n}]" in answer.text
+        assert f"{' '.join(cited.split())} [{c.n}]" in answer.text  # one line per article
         article = archive.store.article(c.article_id)
         assert article is not None and cited in article.text
 
@@ -140,7 +140,7 @@ def test_citation_offsets_slice_back_to_the_article(encoder: Encoder, text: str,
     for c in answer.citations:
         cited = c.excerpt[c.sentence_start : c.sentence_end]
         assert cited and cited == cited.strip()
-        assert f"{cited} [{c.n}]" in answer.text
+        assert f"{' '.join(cited.split())} [{c.n}]" in answer.text
         assert c.excerpt in text and cited in c.excerpt and cited in text
         assert c.link is not None and "#:~:text=" in c.link
     spans = [(c.excerpt, c.sentence_start) for c in answer.citations]
@@ -550,6 +550,33 @@ def test_the_latest_on_a_story_starts_from_the_newest_article(robots: qa.Archive
     assert not answer.abstained
     assert answer.citations[0].source == "TechCrunch"
     assert answer.text.startswith("TechCrunch, 2023-11-15: Lumina Robotics, the Oslo startup")
+
+
+def test_a_short_lede_is_quoted_with_the_sentence_that_tells_the_news(encoder: Encoder) -> None:
+    """ "Tim Sweeney finally has a win." opened The Verge's report of the verdict, and the answer
+    to "the latest" quoted it alone; the verdict was in the next paragraph."""
+    day = datetime(2023, 12, 12, tzinfo=UTC)
+    verdict = (
+        "Tim Sweeney finally has a win.\n\nOn Monday, a federal jury sided with Epic Games in its "
+        "antitrust case against Google over the Play Store. Google said it would appeal."
+    )
+    older = "Epic Games took Google to trial over the Play Store on Monday, arguing its fees are illegal."
+    passages = [
+        qa.Passage(verdict, 1.0, chunk_id=1, article_id="v", title="Epic wins", url=None, published=day,
+                   source="The Verge"),
+        qa.Passage(older, 0.9, chunk_id=2, article_id="t", title="Epic v. Google begins", url=None,
+                   published=datetime(2023, 11, 6, tzinfo=UTC), source="TechCrunch"),
+    ]
+    answer = compose_answer("What is the latest in the Epic v. Google case?", passages, encoder)
+    assert answer.text.startswith(
+        "The Verge, 2023-12-12: Tim Sweeney finally has a win. On Monday, a federal jury sided with Epic "
+        "Games in its antitrust case against Google over the Play Store. [1]"
+    )
+    first = answer.citations[0]
+    quoted = first.excerpt[first.sentence_start : first.sentence_end]
+    assert quoted.startswith("Tim Sweeney finally has a win.\n\nOn")
+    # The jury's sentence is not quoted a second time on its own.
+    assert sum("federal jury" in c.excerpt[c.sentence_start : c.sentence_end] for c in answer.citations) == 1
 
 
 @pytest.mark.slow
