@@ -374,10 +374,23 @@ def other_names(text: str, hints: QueryHints) -> tuple[str, ...]:
     return tuple(n for n in question_names(text) if not key_stems(n) <= outlets)
 
 
+# What ends a product's name after the product itself: a model number or a variant ("iPhone 15
+# Pro", "Beeper Mini", "Steam Deck OLED", "Galaxy S24"). Many other things are a "mini" or "pro".
+_MODEL_WORD = re.compile(
+    r"\w*\d\w*|[a-z]|mini|pro|max|plus|ultra|lite|air|se|oled|xl|fe|edition|series|gen(eration)?",
+    re.IGNORECASE,
+)
+
+
 def mention_word(name: str) -> str:
     """The word by which a text mentions `name`: its last, "Altman" for "Sam Altman" (not "Sam",
-    which Sam Bankman-Fried's trial also holds), "Bankman-Fried" where "Sam" is left out."""
-    return name.split()[-1]
+    which Sam Bankman-Fried's trial also holds), "Bankman-Fried" where "Sam" is left out; for a
+    product, its last word before the model and variant ("Beeper" for "Beeper Mini", "Pixel"
+    for "Pixel 8", where a Mac mini deal or a pixel count would do for the last)."""
+    words = name.split()
+    while len(words) > 1 and _MODEL_WORD.fullmatch(words[-1]):
+        words.pop()
+    return words[-1]
 
 
 def side_names(question: str, hints: QueryHints) -> dict[str, tuple[str, ...]]:

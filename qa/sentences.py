@@ -50,7 +50,8 @@ _PROMO = re.compile(
     r"watch this story|read the full|for all the latest|keep up with|stay up to date|"
     r"download the app|our free app|after newsletter promotion|skip past newsletter|"
     r"is our way of (endorsing|recommending)|may earn (an? )?(affiliate )?commissions?|"
-    r"(contains?|includes?) affil?iate links)\b",
+    r"(contains?|includes?) affil?iate links)\b"
+    r"|^follow (us\b|[^.]{0,60}\b(updates|deals|the latest|news|coverage|signings|developments)\b)",
     re.IGNORECASE,
 )
 _CALL_TO_ACTION = re.compile(

@@ -32,6 +32,7 @@ from qa.answer import (
     fits_kind,
     focus_of,
     gather_evidence,
+    mentions,
     sides_about,
     text_fragment_link,
 )
@@ -887,6 +888,18 @@ def test_a_named_outlets_side_comes_from_its_articles_about_the_question(
     assert sides_about(question, passages) == {p.article_id for p in passages if p.source == "TechCrunch"}
     # A question that names nothing but outlets puts no article aside.
     assert sides_about("Did TechCrunch and The Verge both report on a firing?", passages) is None
+
+
+def test_a_product_is_mentioned_by_its_name_not_its_variant() -> None:
+    deal = qa.Passage(
+        "The base model of Apple's desktop computer, the Mac mini, is on sale for $100 off.", 1.0,
+        chunk_id=1, article_id="e", title="Black Friday deals", url=None, published=None, source="Engadget",
+    )
+    review = qa.Passage(
+        "Beeper reverse-engineered iMessage to bring blue bubbles to Android.", 1.0,
+        chunk_id=2, article_id="t", title="Beeper's new app", url=None, published=None, source="TechCrunch",
+    )
+    assert [mentions(p, ("Beeper Mini",)) for p in (deal, review)] == [False, True]
 
 
 def test_a_named_outlet_with_nothing_on_the_question_is_said_to_have_nothing(

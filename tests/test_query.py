@@ -120,6 +120,24 @@ def test_a_title_in_capitals_is_no_name() -> None:
     assert query.side_names(question, hints) == {"TechCrunch": ("OpenAI",), "The Verge": ("OpenAI",)}
 
 
+@pytest.mark.parametrize(
+    ("name", "word"),
+    [
+        ("Sam Altman", "Altman"),
+        ("Bankman-Fried", "Bankman-Fried"),
+        ("Beeper Mini", "Beeper"),
+        ("iPhone 15 Pro", "iPhone"),
+        ("Pixel 8", "Pixel"),
+        ("Galaxy S24", "Galaxy"),
+        ("Steam Deck OLED", "Deck"),
+        ("Pro", "Pro"),
+    ],
+)
+def test_a_name_is_mentioned_by_its_last_word_before_a_model_or_variant(name: str, word: str) -> None:
+    """Engadget's Mac mini deal stood for its side on the Beeper Mini: "Mini" was the word looked for."""
+    assert query.mention_word(name) == word
+
+
 def test_an_imperative_opening_is_no_name() -> None:
     question = "Compare what Sporting News and The Guardian reported about Shohei Ohtani."
     assert query.question_names(question) == ("Sporting News", "Guardian", "Shohei Ohtani")
