@@ -204,6 +204,17 @@ def _outlet_names(sources: Sequence[str]) -> list[tuple[str, str]]:
     return sorted(names, key=lambda pair: len(pair[1]), reverse=True)
 
 
+def _named_at(question: str, source: str) -> re.Match[str] | None:
+    """Where `question` writes the outlet `source`: its whole name, else its short name
+    (`outlet_short_name`, as `read_hints` reads it); None when it writes neither."""
+    for form in dict.fromkeys((source, outlet_short_name(source))):
+        words = TERM.findall(form)
+        found = re.search(_spelled(words), question, re.IGNORECASE) if words else None
+        if found:
+            return found
+    return None
+
+
 def _spelled(words: Sequence[str]) -> str:
     """A pattern for the words of an outlet's name, whole, with any spacing or punctuation
     between them ("CBSSports.com" is found in "per cbssports com")."""
@@ -331,9 +342,8 @@ def question_parts(question: str, hints: QueryHints) -> list[str]:
     content words is dropped. A MultiHop-RAG question asks for about one gold fact per part."""
     text = question
     for source in hints.sources:
-        words = TERM.findall(source)
-        if words:
-            text = re.sub(_spelled(words), ",", text, flags=re.IGNORECASE)
+        while found := _named_at(text, source):
+            text = f"{text[: found.start()]},{text[found.end() :]}"
     text = _DAY.sub(",", text)
     parts = [p.strip() for p in _PART_BREAK.split(text)]
     return [p for p in parts if len(query_terms(p, question_words=True)) >= 2]
@@ -349,9 +359,7 @@ def outlet_clauses(question: str, hints: QueryHints) -> dict[str, str]:
     none ("Did both A and B report X?" makes one claim of both); {} when fewer than two remain."""
     spots = []
     for source in hints.sources:
-        words = TERM.findall(source)
-        found = re.search(_spelled(words), question, re.IGNORECASE)
-        if words and found:
+        if found := _named_at(question, source):
             spots.append((found.start(), found.end(), source))
     spots.sort()
     if len(spots) < 2:
@@ -402,8 +410,8 @@ def side_names(question: str, hints: QueryHints) -> dict[str, tuple[str, ...]]:
     order the question names the outlets."""
     clauses = outlet_clauses(question, hints)
     whole = other_names(question, hints)
-    folded = f" {fold(question)} "
-    named = sorted(hints.sources, key=lambda s: folded.find(f" {fold(s)} "))
+    place = {s: found.start() if (found := _named_at(question, s)) else -1 for s in hints.sources}
+    named = sorted(hints.sources, key=place.__getitem__)
     return {s: _clause_names(clauses[s], hints, whole) if s in clauses else whole for s in named}
 
 

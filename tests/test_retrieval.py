@@ -80,6 +80,15 @@ def test_an_outlet_is_named_by_its_short_name_when_no_other_source_has_it() -> N
     ]
     cnbc = "Did Fortune and CNBC both report the Binance settlement?"
     assert read_hints(cnbc, sources).sources == ("Fortune", "Cnbc | World Business News Leader")
+    # Found where the question writes it: its claim, its place among the sides, not a part.
+    claims = "Does the CNBC article say Coinbase shares rose, while Fortune reports that Binance paid?"
+    hints = read_hints(claims, sources)
+    assert question_parts(claims, hints) == ["article say Coinbase shares rose", "Binance paid"]
+    clause = outlet_clauses(claims, hints)["Cnbc | World Business News Leader"]
+    assert clause.startswith(" article say Coinbase")
+    assert list(side_names(claims, hints).items()) == [
+        ("Cnbc | World Business News Leader", ("Coinbase",)), ("Fortune", ("Binance",)),
+    ]
     assert read_hints("what did live science say about auroras?", sources).sources == (
         "Live Science: The Most Interesting Articles",
     )
