@@ -631,14 +631,12 @@ class Catalog:
     def lexical_admitted(self, admitted: np.ndarray) -> np.ndarray:
         """`admitted`, a mask over this catalog's rows, as a mask over its lexical index's rows
         (for `LexicalIndex.search`)."""
-        rows = self._lexical_rows
-        return (rows >= 0) & admitted[np.maximum(rows, 0)]
+        return _read_through(self._lexical_rows, admitted)
 
     def sentences_admitted(self, admitted: np.ndarray) -> np.ndarray:
         """`admitted`, a mask over this catalog's rows, as a mask over its sentence index's
         sentences (for `SentenceIndex.search`)."""
-        rows = self._sentence_rows
-        return (rows >= 0) & admitted[np.maximum(rows, 0)]
+        return _read_through(self._sentence_rows, admitted)
 
     @cached_property
     def _sentence_rows(self) -> np.ndarray:
@@ -670,3 +668,7 @@ class Catalog:
         return date.fromordinal(int(known.max())).year if len(known) else None
 
 
+def _read_through(rows: np.ndarray, admitted: np.ndarray) -> np.ndarray:
+    """`admitted`, a mask over a catalog's rows, read through `rows` (a catalog row for each
+    entry of an index, -1 where the catalog lacks its chunk, which is never admitted)."""
+    return (rows >= 0) & admitted[np.maximum(rows, 0)]
