@@ -191,6 +191,11 @@ def outlet_short_name(source: str) -> str:
     return re.split(r"\s*[|:]\s+|\s+[-–—]\s+", source)[0]
 
 
+def _outlet_forms(source: str) -> tuple[str, ...]:
+    """The names a source goes by: its whole name, then its short name when that differs."""
+    return tuple(dict.fromkeys((source, outlet_short_name(source))))
+
+
 def _outlet_names(sources: Sequence[str]) -> list[tuple[str, str]]:
     """(source, a name a question may call it by), longest name first: each source by its
     whole name, and by its short name (`outlet_short_name`) when that names no other source
@@ -207,7 +212,7 @@ def _outlet_names(sources: Sequence[str]) -> list[tuple[str, str]]:
 def _named_at(question: str, source: str) -> re.Match[str] | None:
     """Where `question` writes the outlet `source`: its whole name, else its short name
     (`outlet_short_name`, as `read_hints` reads it); None when it writes neither."""
-    for form in dict.fromkeys((source, outlet_short_name(source))):
+    for form in _outlet_forms(source):
         words = TERM.findall(form)
         found = re.search(_spelled(words), question, re.IGNORECASE) if words else None
         if found:
@@ -320,7 +325,7 @@ def outlet_known(name: str, sources: Sequence[str]) -> bool:
     way round: "BBC News" is "BBC News - Technology", "New York Times" is "The New York Times")."""
     key = f" {fold(name)} "
     for source in sources:
-        for form in (source, outlet_short_name(source)):
+        for form in _outlet_forms(source):
             folded = f" {fold(form)} "
             if folded.strip() and (key in folded or folded in key):
                 return True
