@@ -895,6 +895,11 @@ def _whole_lede(s: Sentence, evidence: Evidence) -> Sentence:
     return replace(s, end=after[0][1], text=text[s.start : after[0][1]])
 
 
+def _holds(p: Passage, start: int, end: int, q: Passage, at: int) -> bool:
+    """Whether `p.text[start:end]` holds where `q.text[at:]` starts: the same place of one article."""
+    return p.article_id == q.article_id and p.start + start <= q.start + at < p.start + end
+
+
 def _position(s: Sentence, passages: Sequence[Passage]) -> int:
     """Where `s` starts in its article."""
     return passages[s.passage].start + s.start
@@ -906,9 +911,7 @@ def _is_new(s: Sentence, chosen: Sequence[Sentence], passages: Sequence[Passage]
     best Sorcerer builds for season 2" and "…the best Barbarian builds for season 2") are both
     new: each is one side of a comparison."""
     for c in chosen:
-        same_article = passages[s.passage].article_id == passages[c.passage].article_id
-        at = passages[s.passage].start + s.start
-        if same_article and passages[c.passage].start + c.start <= at < passages[c.passage].start + c.end:
+        if _holds(passages[c.passage], c.start, c.end, passages[s.passage], s.start):
             return False
         parallel = s.terms - c.terms and c.terms - s.terms
         if _near_duplicate(s.text, c.text) and not parallel:
@@ -963,8 +966,7 @@ def _render(evidence: Evidence, chosen: Sequence[Sentence]) -> Answer:
         if best is None:
             return (False, False, _reading_key(p, t[1]))
         lead = passages[best.passage]
-        at = lead.start + best.start
-        holds = p.article_id == lead.article_id and p.start + t[1] <= at < p.start + t[2]
+        holds = _holds(p, t[1], t[2], lead, best.start)
         return (p.article_id != lead.article_id, not holds, _reading_key(p, t[1]))
 
     pieces = sorted(_cited_spans(evidence, chosen), key=order)
