@@ -60,9 +60,17 @@ _DEPENDENT_STARTS = frozenset(
     {
         "it", "its", "they", "them", "their", "he", "him", "his", "she", "her", "this", "that",
         "these", "those", "such", "but", "however", "also", "meanwhile", "moreover", "still", "yet",
-        "instead", "otherwise", "there", "then", "so",
+        "instead", "otherwise", "there", "then", "so", "therefore", "thus", "hence", "consequently",
+        "accordingly", "nonetheless", "nevertheless", "likewise", "similarly", "furthermore",
     }
 )  # fmt: skip
+# Openings of several words that point back: "As a result, the ITC said it would impose an import
+# ban" has its reason in the sentence before.
+_DEPENDENT_OPENING = re.compile(
+    r"^\W*(as a result|in response(?! to)|in turn|because of (this|that|it)|for (this|that) reason|"
+    r"despite (this|that)|on top of (this|that)|in addition(?! to)|even so|after that)\b",
+    re.IGNORECASE,
+)
 _DEMONSTRATIVES = frozenset({"the", "this", "that", "these", "those"})
 
 
@@ -941,12 +949,12 @@ def _with_antecedent(evidence: Evidence, s: Sentence) -> tuple[int, int]:
 
 
 def _depends(sentence: str, previous: str) -> bool:
-    """Whether `sentence` opens by pointing back: a pronoun, a connective, or "The meeting"
-    when the previous sentence mentions a meeting."""
+    """Whether `sentence` opens by pointing back: a pronoun, a connective ("Therefore", "As a
+    result"), or "The meeting" when the previous sentence mentions a meeting."""
     words = WORD.findall(sentence.lower())
     if not words:
         return False
-    if words[0] in _DEPENDENT_STARTS:
+    if words[0] in _DEPENDENT_STARTS or _DEPENDENT_OPENING.match(sentence):
         return True
     if words[0] in _DEMONSTRATIVES and len(words) > 1:
         return stem(words[1]) in {stem(w) for w in WORD.findall(previous.lower())}

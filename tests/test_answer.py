@@ -25,6 +25,7 @@ from qa.answer import (
     ABSTAIN_TEXT,
     Sentence,
     SentenceVectors,
+    _depends,
     _named_groups,
     _near_duplicate,
     cite,
@@ -195,6 +196,26 @@ def test_a_dependent_sentence_brings_its_antecedent(robots: qa.Archive) -> None:
     assert span.startswith("Lumina Robotics unveiled the Courier X1")
     assert span.endswith("in under a minute.")
     assert_citations_check_out(robots, answer)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "points_back"),
+    [
+        ("As a result, the ITC said it would impose an import ban on the watch.", True),
+        ("Therefore the board removed him.", True),
+        ("For that reason, the league fined the club.", True),
+        ("In response, Apple appealed.", True),
+        ("In response to the ruling, Apple appealed.", False),
+        ("Because the ITC found an infringement, the watch was banned.", False),
+        ("As the ITC ruled in October, the watch was banned.", False),
+        ("In addition to the fine, the club lost points.", False),
+        ("In addition, the club lost points.", True),
+        ("Resulting delays hit the airline.", False),
+    ],
+)
+def test_a_sentence_that_opens_with_a_consequence_points_back(sentence: str, points_back: bool) -> None:
+    """ "As a result, …" has its reason in the sentence before, which the citation must carry."""
+    assert _depends(sentence, "The ITC ruled that Apple had infringed two patents.") is points_back
 
 
 def test_a_comparison_takes_two_or_more_sentences_from_each_named_outlet(robots: qa.Archive) -> None:
