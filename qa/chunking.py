@@ -13,9 +13,12 @@ TokenCounter = Callable[[Sequence[str]], list[int]]
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _WORD = re.compile(r"\S+")
-# blingfire ends a sentence at the "v." of a case's name ("the Epic v. Google trial"); a lone
-# lower-case "v." is "versus" in news.
-_VERSUS = re.compile(r"(?:^|\s)v\.\s+$")
+# blingfire ends a sentence at the "v." of a case's name ("the Epic v. Google trial"), and at a
+# title before a name when a sentence starts with it ("… tag. Mr. Irrelevant is …" gives "Mr."
+# alone): a lone lower-case "v." is "versus" in news, and these titles come before a name.
+_NOT_AN_END = re.compile(
+    r"(?:^|[\s(\"“‘'])(?:v|Mr|Mrs|Ms|Messrs|Dr|Prof|St|Mt|Ft|Sen|Rep|Gov|Gen|Lt|Col|Sgt|Capt|Rev)\.\s+$"
+)
 
 
 def paragraph_spans(text: str) -> list[tuple[int, int]]:
@@ -35,7 +38,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     the time); every paragraph start is then a sentence start too.
     """
     paragraph_starts = {start for start, _ in paragraph_spans(text)}
-    starts = {a for a in _sentence_starts(text) if not _VERSUS.search(text[max(0, a - 8) : a])}
+    starts = {a for a in _sentence_starts(text) if not _NOT_AN_END.search(text[max(0, a - 10) : a])}
     bounds = sorted(paragraph_starts.union(starts)) + [len(text)]
     spans = [_strip(text, a, b) for a, b in zip(bounds, bounds[1:], strict=False)]
     return [(a, b) for a, b in spans if b > a]

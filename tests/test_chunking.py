@@ -152,8 +152,23 @@ def test_a_sentence_ending_in_a_name_that_the_next_one_repeats_is_not_split_insi
         ("Epic v. Apple\n\nThe trial began.", ["Epic v. Apple", "The trial began."]),
         ("Bears vs. Vikings ended late. Minnesota won.", ["Bears vs. Vikings ended late.", "Minnesota won."]),
         ("It ended at 11 p.m. The Vikings won.", ["It ended at 11 p.m.", "The Vikings won."]),
+        (
+            "Purdy mocks his tag.\n\nMr. Irrelevant is the name of the last pick.",
+            ["Purdy mocks his tag.", "Mr. Irrelevant is the name of the last pick."],
+        ),
+        (
+            "The vote was 3-2. Sen. Warren dissented. (Dr. Fauci agreed.) They left for St. Louis.",
+            [
+                "The vote was 3-2.", "Sen. Warren dissented.", "(Dr. Fauci agreed.)",
+                "They left for St. Louis.",
+            ],
+        ),
+        ("Police arrived. Dr. Smith left.", ["Police arrived.", "Dr. Smith left."]),
+        ("The company is Acme Inc. It makes rockets.", ["The company is Acme Inc.", "It makes rockets."]),
     ],
 )
-def test_a_case_name_is_one_sentence(text: str, expected: list[str]) -> None:
-    """blingfire ended a sentence at "Epic v." and an answer quoted "… Image via Epic v."."""
+def test_a_case_name_or_a_title_before_a_name_is_one_sentence(text: str, expected: list[str]) -> None:
+    """blingfire ended a sentence at "Epic v." and an answer quoted "… Image via Epic v."; it
+    split "Mr." from the name it comes before when a sentence starts with it, and an answer
+    quoted "Irrelevant is the nickname given to the final pick"."""
     assert [text[a:b] for a, b in sentence_spans(text)] == expected
