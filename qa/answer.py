@@ -695,8 +695,9 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
     if len(groups) < 2:
         # One sentence per article first: multi-hop questions need several articles.
         articles = {evidence.passages[c.passage].article_id for c in chosen}
+        spread = max(floor, w.spread_floor * ranked[0].rank)
         for s in supports:
-            if len(chosen) >= budget or s.rank < floor:
+            if len(chosen) >= budget or s.rank < spread:
                 break
             article = evidence.passages[s.passage].article_id
             if article not in articles and _is_new(s, chosen, evidence.passages):

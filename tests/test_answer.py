@@ -323,6 +323,31 @@ def test_answers_stay_within_the_budget(robots: qa.Archive) -> None:
 # -- the parts -------------------------------------------------------------------------------
 
 
+def test_the_leading_articles_next_sentence_beats_another_articles_weak_one(encoder: Encoder) -> None:
+    """One sentence per article first, for questions that need several reports; but not from
+    an article whose best sentence scores below `spread_floor` of the best: the leading article's
+    second sentence carries the answer here."""
+    nickname = (
+        "Since breaking into the starting lineup, Brock Purdy has made a mockery of his Mr. Irrelevant "
+        "tag.\n\nMr. Irrelevant is the nickname given to the final pick of the NFL Draft."
+    )
+    game = "Quarterback Brock Purdy threw three touchdowns on Sunday."
+    passages = [
+        qa.Passage(
+            text=text, score=1.0, chunk_id=i, article_id=f"a{i}", title=title, url=None, published=None
+        )
+        for i, (text, title) in enumerate([(nickname, "Brock Purdy's nickname"), (game, "49ers notes")])
+    ]
+    question = "Why is Brock Purdy called Mr. Irrelevant?"
+    # The game's sentence scores between these floors (about 0.58 of the best).
+    weights = replace(AnswerWeights(), relative_floor=0.5)
+    spread = compose_answer(question, passages, encoder, max_sentences=2, weights=weights)
+    assert "final pick" in spread.text and "touchdowns" not in spread.text
+    every_article = replace(weights, spread_floor=weights.relative_floor)
+    answer = compose_answer(question, passages, encoder, max_sentences=2, weights=every_article)
+    assert "touchdowns" in answer.text and "final pick" not in answer.text
+
+
 def test_repeated_sentences_are_said_once(encoder: Encoder) -> None:
     text = "The council approved the budget on Monday. The vote was 7 to 2."
     passages = [
