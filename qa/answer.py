@@ -936,17 +936,22 @@ def _near_duplicate(a: str, b: str) -> bool:
     return len(wa & wb) / max(1, len(wa)) > 0.8
 
 
-def _with_antecedent(evidence: Evidence, s: Sentence) -> tuple[int, int]:
-    """The span to cite: `s`, preceded by the sentence before it when `s` depends on it."""
+def _self_contained(evidence: Evidence, s: Sentence) -> tuple[int, int]:
+    """The span to cite: `s`, preceded by the sentence before it when `s` depends on it, and
+    followed by the statement after it when `s` only leads into it ("Here is an email from Epic
+    CEO Tim Sweeney that, I think, speaks for itself:")."""
     text = evidence.passages[s.passage].text
     spans = evidence.spans[s.passage]
+    start, end = s.start, s.end
     before = [span for span in spans if span[1] <= s.start]
-    if not before:
-        return s.start, s.end
-    prev_start, prev_end = before[-1]
-    if "\n" in text[prev_end : s.start] or not _depends(s.text, text[prev_start:prev_end]):
-        return s.start, s.end
-    return prev_start, s.end
+    if before:
+        prev_start, prev_end = before[-1]
+        if "\n" not in text[prev_end : s.start] and _depends(s.text, text[prev_start:prev_end]):
+            start = prev_start
+    after = [span for span in spans if span[0] >= s.end]
+    if s.text.endswith(":") and after and is_statement(sentence_kind(text[after[0][0] : after[0][1]])):
+        end = after[0][1]
+    return start, end
 
 
 def _depends(sentence: str, previous: str) -> bool:
@@ -1000,7 +1005,7 @@ def _cited_spans(evidence: Evidence, chosen: Sequence[Sentence]) -> list[tuple[i
     overlap in one passage are merged, and a span inside another of the same article dropped."""
     by_passage: dict[int, list[tuple[int, int]]] = {}
     for s in chosen:
-        by_passage.setdefault(s.passage, []).append(_with_antecedent(evidence, s))
+        by_passage.setdefault(s.passage, []).append(_self_contained(evidence, s))
     merged: list[tuple[int, int, int]] = []
     for i, spans in by_passage.items():
         for start, end in sorted(spans):

@@ -348,6 +348,20 @@ def test_the_leading_articles_next_sentence_beats_another_articles_weak_one(enco
     assert "touchdowns" in answer.text and "final pick" not in answer.text
 
 
+def test_a_sentence_that_leads_into_a_list_is_quoted_with_what_follows(encoder: Encoder) -> None:
+    """ "The ministers agreed on the following points:" says nothing alone."""
+    text = (
+        "Trade ministers met in Jinan on Monday.\n\nThe ministers agreed on the following points:\n\n"
+        "Tariffs on batteries fall to zero next year.\n\nShipping rules are eased."
+    )
+    passage = qa.Passage(text, 1.0, chunk_id=1, article_id="a", title="Jinan", url=None, published=None)
+    question = "What did the ministers agree in Jinan?"
+    answer = compose_answer(question, [passage], encoder, min_confidence=float("-inf"))
+    cited = [c.excerpt[c.sentence_start : c.sentence_end] for c in answer.citations]
+    lead_in = next(c for c in cited if "following points:" in c)
+    assert lead_in.endswith("Tariffs on batteries fall to zero next year.")
+
+
 def test_repeated_sentences_are_said_once(encoder: Encoder) -> None:
     text = "The council approved the budget on Monday. The vote was 7 to 2."
     passages = [
