@@ -692,6 +692,11 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
     # is no support for "What was agreed in Jinan?".
     about = evidence.about
     supports = [s for s in ranked if about is None or evidence.passages[s.passage].article_id in about]
+    # A question about one outlet's reporting ("What has Fortune reported on X?") is answered
+    # from that outlet's articles when they say anything, not padded with other outlets'.
+    named = _hints(evidence.question, evidence.passages).sources
+    if len(named) == 1:
+        supports = [s for s in supports if evidence.passages[s.passage].source == named[0]] or supports
     if len(groups) < 2:
         # One sentence per article first: multi-hop questions need several articles.
         articles = {evidence.passages[c.passage].article_id for c in chosen}

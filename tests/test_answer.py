@@ -218,6 +218,14 @@ def test_a_sentence_that_opens_with_a_consequence_points_back(sentence: str, poi
     assert _depends(sentence, "The ITC ruled that Apple had infringed two patents.") is points_back
 
 
+def test_a_question_about_one_outlet_is_answered_from_its_articles(robots: qa.Archive) -> None:
+    """ "What did TechCrunch report …?" is not padded with The Verge's sentences."""
+    answer = robots.ask("What did TechCrunch report about Lumina Robotics?")
+    assert not answer.abstained
+    assert {c.source for c in answer.citations} == {"TechCrunch"}
+    assert_citations_check_out(robots, answer)
+
+
 def test_a_comparison_takes_two_or_more_sentences_from_each_named_outlet(robots: qa.Archive) -> None:
     question = "Did both The Verge and TechCrunch report on the Courier X1 robot from Lumina Robotics?"
     answer = robots.ask(question)
