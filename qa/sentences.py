@@ -74,7 +74,11 @@ _CAPTION = re.compile(
     r"|^(Photo|Photograph|Image|Illustration|Video)s? by [^/]{1,60} / "
     r"|\b(Getty Images|Shutterstock|Image Credits?)\b\s*$"
     r"|\b(?-i:Photo|Photograph|Image|Illustration|Screenshot|Video)s? (via|courtesy( of)?) "
-    r"(?-i:[A-Z])[^!?]{0,60}$",
+    r"(?-i:[A-Z])[^!?]{0,60}$"
+    # Wire photos' captions: "…, October 6, 2023, in this courtroom sketch."
+    r"|\bin this (undated |courtroom |file |handout )?(sketch|photo|photograph|picture|image|"
+    r"illustration|photo illustration|screenshot)"
+    r"( (taken|made|dated|released|obtained|provided)\b[^!?]*)?[.]?$",
     re.IGNORECASE,
 )
 # What the article says of its own revisions, not of the news: "This post was updated after

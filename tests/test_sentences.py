@@ -66,6 +66,14 @@ K = SentenceKind
         ),
         ("A photo via Reuters shows the damage to the building.", K.STATEMENT),
         (
+            "Sam Bankman-Fried listens as Gary Wang testifies at Federal Court in New York City, "
+            "October 6, 2023, in this courtroom sketch.",
+            K.CAPTION,
+        ),
+        ("Traders work on the floor of the exchange in this file photo taken on March 3, 2023.", K.CAPTION),
+        ("The sketch shows what the building will look like in this image.", K.CAPTION),
+        ("In this photo, taken on Monday, the damage is clear to see.", K.STATEMENT),
+        (
             "Editor’s note: This post was updated after publication with a statement provided by "
             "Google on Friday evening.",
             K.NOTE,
