@@ -75,6 +75,9 @@ _CAPTION = re.compile(
     r"|\b(Getty Images|Shutterstock|Image Credits?)\b\s*$"
     r"|\b(?-i:Photo|Photograph|Image|Illustration|Screenshot|Video)s? (via|courtesy( of)?) "
     r"(?-i:[A-Z])[^!?]{0,60}$"
+    # A video's caption behind its player's notice: "Please use Chrome browser for a more
+    # accessible video player Manchester United boss Erik ten Hag speaks on …"
+    r"|^Please use \w+ browser for a more accessible video player\b"
     # Wire photos' captions: "…, October 6, 2023, in this courtroom sketch."
     r"|\bin this (undated |courtroom |file |handout )?(sketch|photo|photograph|picture|image|"
     r"illustration|photo illustration|screenshot)"

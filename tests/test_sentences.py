@@ -71,6 +71,11 @@ K = SentenceKind
             K.CAPTION,
         ),
         ("Traders work on the floor of the exchange in this file photo taken on March 3, 2023.", K.CAPTION),
+        (
+            "Please use Chrome browser for a more accessible video player Manchester United boss Erik "
+            "ten Hag speaks on the improvement he's seen in goalkeeper Andre Onana",
+            K.CAPTION,
+        ),
         ("The sketch shows what the building will look like in this image.", K.CAPTION),
         ("In this photo, taken on Monday, the damage is clear to see.", K.STATEMENT),
         (
