@@ -943,8 +943,8 @@ def _near_duplicate(a: str, b: str) -> bool:
 
 def _self_contained(evidence: Evidence, s: Sentence) -> tuple[int, int]:
     """The span to cite: `s`, preceded by the sentence before it when `s` depends on it, and
-    followed by the statement after it when `s` only leads into it ("Here is an email from Epic
-    CEO Tim Sweeney that, I think, speaks for itself:")."""
+    followed by the statement after it when `s` only leads into it ("Per the Commission, the
+    EU's investigation of X focuses on the following areas and issues:")."""
     text = evidence.passages[s.passage].text
     spans = evidence.spans[s.passage]
     start, end = s.start, s.end
@@ -1006,8 +1006,9 @@ def _render(evidence: Evidence, chosen: Sequence[Sentence]) -> Answer:
 
 
 def _cited_spans(evidence: Evidence, chosen: Sequence[Sentence]) -> list[tuple[int, int, int]]:
-    """(passage, start, end) to cite: each chosen sentence with its antecedent; spans that
-    overlap in one passage are merged, and a span inside another of the same article dropped."""
+    """(passage, start, end) to cite: each chosen sentence made to stand on its own
+    (`_self_contained`); spans that overlap in one passage are merged, and a span inside
+    another of the same article dropped."""
     by_passage: dict[int, list[tuple[int, int]]] = {}
     for s in chosen:
         by_passage.setdefault(s.passage, []).append(_self_contained(evidence, s))
