@@ -900,13 +900,18 @@ SHORT_LEDE_WORDS = 8
 def _whole_lede(s: Sentence, evidence: Evidence) -> Sentence:
     """`s`, the lede the latest news starts from; when it is short (`SHORT_LEDE_WORDS`) and the
     statement after it is in the same passage, both, quoted as one."""
-    if len(s.text.split()) >= SHORT_LEDE_WORDS:
+    if len(s.text.split()) >= SHORT_LEDE_WORDS or (end := _statement_after(evidence, s)) is None:
         return s
+    return replace(s, end=end, text=evidence.passages[s.passage].text[s.start : end])
+
+
+def _statement_after(evidence: Evidence, s: Sentence) -> int | None:
+    """Where the sentence after `s` in its passage ends, when that sentence is a statement."""
     text = evidence.passages[s.passage].text
     after = [(a, b) for a, b in evidence.spans[s.passage] if a >= s.end]
     if not after or not is_statement(sentence_kind(text[after[0][0] : after[0][1]])):
-        return s
-    return replace(s, end=after[0][1], text=text[s.start : after[0][1]])
+        return None
+    return after[0][1]
 
 
 def _holds(p: Passage, start: int, end: int, q: Passage, at: int) -> bool:
@@ -953,9 +958,8 @@ def _self_contained(evidence: Evidence, s: Sentence) -> tuple[int, int]:
         prev_start, prev_end = before[-1]
         if "\n" not in text[prev_end : s.start] and _depends(s.text, text[prev_start:prev_end]):
             start = prev_start
-    after = [span for span in spans if span[0] >= s.end]
-    if s.text.endswith(":") and after and is_statement(sentence_kind(text[after[0][0] : after[0][1]])):
-        end = after[0][1]
+    if s.text.endswith(":") and (after := _statement_after(evidence, s)) is not None:
+        end = after
     return start, end
 
 
