@@ -51,7 +51,7 @@ _PROMO = re.compile(
     r"watch this story|read the full|for all the latest|keep up with|stay up to date|"
     r"download the app|our free app|after newsletter promotion|skip past newsletter|"
     r"is our way of (endorsing|recommending)|may earn (an? )?(affiliate )?commissions?|"
-    r"(contains?|includes?) affil?iate links)\b"
+    r"(contains?|includes?) affil?iate links|I agree to receive)\b"
     r"|^follow (us\b|[^.]{0,60}\b(updates|deals|the latest|news|coverage|signings|developments)\b)",
     re.IGNORECASE,
 )
@@ -84,14 +84,25 @@ _CAPTION = re.compile(
     r"( (taken|made|dated|released|obtained|provided)\b[^!?]*)?[.]?$",
     re.IGNORECASE,
 )
-# What the article says of its own revisions, not of the news: "This post was updated after
-# publication with …", "An earlier version of this story misstated …". An "Update:" line that
-# states news ("UPDATE: Douglas has been ruled OUT") is a statement.
+# What the article says of itself, not of the news: its revisions ("This post was updated after
+# publication with …", "An earlier version of this story misstated …"), its updates to come
+# ("We'll be updating these rankings all week, so check back …"), its plan ("Below, we'll break
+# down …", "In this article, we will discuss …") and its credits ("The Associated Press
+# contributed to this report."). An "Update:" line that states news ("UPDATE: Douglas has been
+# ruled OUT") is a statement, and so is "Here at Polygon, we have …".
 _NOTE = re.compile(
     r"\b(this|the) (post|article|story|piece|report|list|guide)( has| had| was| is)?( been)? "
     r"(updated|corrected|amended|edited|revised|changed)\b"
     r"|\b(an earlier|a previous|the original|a prior) version of this (post|article|story|piece|report)\b"
-    r"|\bwe('ve| have) (updated|corrected|revised) (this|the) (post|article|story|piece|list|guide)\b",
+    r"|\bwe('ve| have) (updated|corrected|revised) (this|the) (post|article|story|piece|list|guide)\b"
+    r"|\bwe('ll| will| are going to)( be)? (update|updating|refresh|refreshing) (this|these|our|the) "
+    r"([\w-]+ ){0,3}?(story|post|article|list|guide|page|piece|blog|rankings|roundup)\b"
+    r"|^(?!.*[“\"]).*\b((so|and) check back|keep checking back|check back (often|regularly|later|for|to))\b"
+    r"|^(below|in this (article|post|guide|piece|story|review|list)|here),? we('ll| will| are going to| have)"
+    r"\b(?! (been|had|got)\b)"
+    r"|\b(also )?contributed (reporting|to this (report|story|article)"
+    r"|to (this|the) (story|report|article)['’]s)\b"
+    r"|^additional reporting by\b",
     re.IGNORECASE,
 )
 _DEBRIS = re.compile(

@@ -85,6 +85,30 @@ K = SentenceKind
         ),
         ("(This story has been updated with a comment from Meta.)", K.NOTE),
         ("An earlier version of this story misstated that figure.", K.NOTE),
+        (
+            "We'll be updating these QB rankings throughout the week, so check back for the latest "
+            "player movement and analysis.",
+            K.NOTE,
+        ),
+        ("We'll update this guide periodically.", K.NOTE),
+        (
+            "Below, we'll give you the latest news on these ailing pass-catchers and break down how "
+            "their injuries could affect the fantasy landscape.",
+            K.NOTE,
+        ),
+        ("In this article, we will discuss the Philippine strategy for sustainable development.", K.NOTE),
+        ("Here at Polygon, we have pretty eclectic collective tastes.", K.STATEMENT),
+        ("Below, we have been told, lies the oldest vault in the city.", K.STATEMENT),
+        ("It replied with an automated email reading: “Busy now, please check back later.”", K.STATEMENT),
+        ("The Associated Press contributed to this report.", K.NOTE),
+        ("Sydney Borchers and Brittany Kasko of Fox News Digital contributed reporting.", K.NOTE),
+        ("Additional reporting by Zack Whittaker.", K.NOTE),
+        ("She contributed $5 million to the campaign this report describes.", K.STATEMENT),
+        (
+            'I agree to receive the "Pick Six Newsletter" and marketing communications, updates, '
+            "special offers and other information from CBS Sports.",
+            K.PROMO,
+        ),
         ("UPDATE: Douglas (concussion) has been ruled OUT for Week 14.", K.STATEMENT),
         ("The report was published on Tuesday and cites three sources.", K.STATEMENT),
         ("Loading", K.DEBRIS),
