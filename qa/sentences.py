@@ -78,6 +78,10 @@ _CAPTION = re.compile(
     # A video's caption behind its player's notice: "Please use Chrome browser for a more
     # accessible video player Manchester United boss Erik ten Hag speaks on …"
     r"|^Please use \w+ browser for a more accessible video player\b"
+    # Sports wire photos' captions, dated and placed first: "Nov 5, 2023; Avondale, Arizona,
+    # USA; NASCAR Cup Series driver Ross Chastain (1) celebrates …"
+    r"|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}, (19|20)\d\d; "
+    r"[^;,]{2,40}(, [^;,]{2,40}){1,2}; "
     # Wire photos' captions: "…, October 6, 2023, in this courtroom sketch."
     r"|\bin this (undated |courtroom |file |handout )?(sketch|photo|photograph|picture|image|"
     r"illustration|photo illustration|screenshot)"

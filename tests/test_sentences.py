@@ -72,6 +72,12 @@ K = SentenceKind
         ),
         ("Traders work on the floor of the exchange in this file photo taken on March 3, 2023.", K.CAPTION),
         (
+            "USA Today via Reuters Nov 5, 2023; Avondale, Arizona, USA; NASCAR Cup Series driver Ross "
+            "Chastain (1) celebrates his race victory following the Cup Series Championship race.",
+            K.CAPTION,
+        ),
+        ("On Nov 5, 2023; the race was run; the title was decided.", K.STATEMENT),
+        (
             "Please use Chrome browser for a more accessible video player Manchester United boss Erik "
             "ten Hag speaks on the improvement he's seen in goalkeeper Andre Onana",
             K.CAPTION,
