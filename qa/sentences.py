@@ -193,7 +193,8 @@ _QUANTITY = re.compile(
 )
 _REASON = re.compile(
     r"\b(because|due to|owing to|as a result|result of|resulted from|after|citing|cited|"
-    r"in order to|so that|reasons?|led to|caused|blamed|for (failing|violating|"
+    r"in order to|so that|reasons?|led to|caused|blamed|in (the )?light of|in the wake of|"
+    r"prompted|stemm(ed|ing|s) from|driven by|on the grounds|that'?s why|which is why|for (failing|violating|"
     r"breaching|not)|accus\w+|alleg\w+|breach\w*|violat\w+|concluded that|not consistently)\b",
     re.IGNORECASE,
 )

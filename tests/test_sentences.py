@@ -176,6 +176,12 @@ def test_kinds_follow_the_sentence_spans_of_any_text(paragraphs: list[str]) -> N
             "He was fired because he was not consistently candid with the board.",
             "He was fired by the board on Friday.",
         ),
+        (
+            AnswerKind.WHY,
+            "They backed a review of the program in light of the first World Cup pool exit.",
+            "They backed a review of the program on Tuesday.",
+        ),
+        (AnswerKind.WHY, "The overhaul was prompted by a string of losses.", "The overhaul is large."),
         (AnswerKind.SAID, "“We are shocked,” Brockman wrote.", "Brockman left the board."),
         (AnswerKind.AGREED, "The two sides agreed to a deal.", "The two sides met in Jinan."),
         (AnswerKind.WHO, "Richard Teng will be the exchange's new CEO.", "Richard Teng spoke."),
