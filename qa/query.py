@@ -164,11 +164,12 @@ def read_hints(question: str, sources: Sequence[str], *, default_year: int | Non
     """The outlets (from `sources`, the archive's own) and dates a question names.
 
     "TechCrunch", "The Verge" are matched whole-word and case-insensitively, longest first, so
-    "The Independent - Sports" wins over a shorter name inside it. "October 4, 2023" and
+    "The Independent - Sports" wins over a shorter name inside it; "The Verge's report" names
+    The Verge. "October 4, 2023" and
     "October 4" (year from `default_year`) are days; "November 2023" and "in November" (year
     from `default_year`) are months.
     """
-    folded = " " + fold(question) + " "
+    folded = " " + fold(_POSSESSIVE.sub("", question)) + " "
     named: list[str] = []
     for source, form in _outlet_names(sources):
         key = " " + fold(form) + " "
@@ -182,6 +183,10 @@ def read_hints(question: str, sources: Sequence[str], *, default_year: int | Non
         tuple(named), tuple(named_days(question, default_year)), tuple(dict.fromkeys(months)),
         bool(_LATEST.search(question)),
     )
+
+
+# "The Verge's report" names The Verge: the possessive is left out before names are matched.
+_POSSESSIVE = re.compile(r"(?<=[^\W_])['’]s\b")
 
 
 def outlet_short_name(source: str) -> str:

@@ -71,6 +71,11 @@ def test_outlets_are_found_whole_word_longest_first() -> None:
     assert read_hints("Is TechCrunchy a word?", SOURCES).sources == ()
 
 
+def test_an_outlet_written_as_a_possessive_is_named() -> None:
+    question = "Did The Verge’s report on October 12 contradict TechCrunch's coverage?"
+    assert set(read_hints(question, SOURCES).sources) == {"The Verge", "TechCrunch"}
+
+
 def test_an_outlet_is_named_by_its_short_name_when_no_other_source_has_it() -> None:
     """Feeds add a tag line or a section to the outlet's name; a person asks what CNBC said.
     A short name several sources share ("FOX News") names none of them."""
