@@ -735,6 +735,11 @@ def _learned_choice(evidence: Evidence, max_sentences: int) -> list[Sentence]:
     sides = sides_about(evidence.question, passages)
     related = [s for s in evidence.learned if s.similarity >= w.learned_min_similarity]
     related = related or [evidence.learned[0]]
+    if asks_about_named(evidence.question):
+        # "Compare what Engadget and The Verge said about X": what they said, not what other
+        # outlets did, when their articles say anything.
+        named = _hints(evidence.question, passages).sources
+        related = [s for s in related if passages[s.passage].source in named] or related
     kept = {id(s) for s in related}
     chosen = _each_outlets_claim([s for s in evidence.ranked if id(s) in kept], passages, sides)
     for group in groups:

@@ -1110,3 +1110,51 @@ def test_each_part_of_the_question_is_covered_by_a_cited_sentence(tmp_path: Path
     settings = replace(archive.settings, answer=uncovered)
     before = qa.Archive(archive.index_dir, settings=settings, encoder=encoder).ask(question)
     assert SPOTIFY_FACT not in [c.excerpt[c.sentence_start : c.sentence_end] for c in before.citations]
+
+
+SETTLEMENT = [
+    {
+        "title": "Binance pleads guilty and agrees to pay $4.3 billion",
+        "source": "TechCrunch",
+        "published_at": "2023-11-21 18:00:00Z",
+        "url": "https://techcrunch.example/binance-plea",
+        "body": (
+            "Binance has agreed to pay about $4.3 billion to settle the Justice Department's charges. "
+            "Changpeng Zhao, the founder of Binance, is stepping down as chief executive. "
+            "The settlement resolves charges that Binance broke anti-money laundering laws."
+        ),
+    },
+    {
+        "title": "Binance's founder steps down in a settlement with the US",
+        "source": "Fortune",
+        "published_at": "2023-11-21 20:00:00Z",
+        "url": "https://fortune.example/binance-zhao",
+        "body": (
+            "Binance founder Changpeng Zhao pleaded guilty as part of the settlement with the US. "
+            "Zhao will pay a $50 million fine, and Binance will keep operating under a monitor. "
+            "Richard Teng, a former regulator, becomes the new chief executive of Binance."
+        ),
+    },
+    {
+        "title": "What Binance's settlement means for crypto",
+        "source": "Engadget",
+        "published_at": "2023-11-22 09:00:00Z",
+        "url": "https://engadget.example/binance-crypto",
+        "body": (
+            "Binance's settlement with the Justice Department is the largest in crypto so far. "
+            "Analysts said the settlement may calm regulators' concerns about Binance. "
+            "Bitcoin rose after the news of the Binance settlement."
+        ),
+    },
+]
+
+
+def test_what_two_named_outlets_said_is_quoted_from_them_alone(tmp_path: Path, encoder: Encoder) -> None:
+    """Asked to compare what TechCrunch and Fortune said, the answer quotes them, not Engadget,
+    whose article on the same settlement the archive also holds."""
+    archive = small_archive(tmp_path, SETTLEMENT, encoder)
+    question = "Compare what TechCrunch and Fortune said about Binance's settlement."
+    assert "Engadget" in {p.source for p in archive.answer_passages(question)}
+    answer = archive.ask(question)
+    assert {c.source for c in answer.citations} == {"TechCrunch", "Fortune"}
+    assert_citations_check_out(archive, answer)
