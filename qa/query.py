@@ -46,7 +46,7 @@ SHAPING_WORDS = frozenset(
     """what where when who whom whose which why how whether did does do done has have had been
     being were was is are be would could should can will may might also both between according
     article articles report reported reports reporting mentioned published while about regarding
-    considering""".split()  # noqa: SIM905
+    considering compare contrast summarize summarise""".split()  # noqa: SIM905
 )
 MONTHS = (
     "january", "february", "march", "april", "may", "june",
@@ -558,7 +558,7 @@ _NAME = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:of|the|de|and)?\s*[A-Z][\w’'.-
 # mention "CEO" would take any article about any chief executive.
 _TITLES = frozenset("ceo cfo cto coo cmo cio cso cpo vp svp evp".split())  # noqa: SIM905
 _NOT_NAMES = STOPWORDS | SHAPING_WORDS | _TITLES | frozenset(
-    "tell show give list explain describe please compare contrast summarize summarise outline recap".split()  # noqa: SIM905
+    "tell show give list explain describe please outline recap".split()  # noqa: SIM905
 )
 
 

@@ -142,3 +142,11 @@ def test_an_imperative_opening_is_no_name() -> None:
     question = "Compare what Sporting News and The Guardian reported about Shohei Ohtani."
     assert query.question_names(question) == ("Sporting News", "Guardian", "Shohei Ohtani")
     assert query.question_names("Summarize how The Verge covered COP28.") == ("Verge", "COP28")
+
+
+def test_a_requests_verb_is_no_key_term() -> None:
+    """ "Compare what … said about the Cybertruck" led with a quote saying "… how it will compare
+    to other pickups": the request's verb counted as what the question is about."""
+    question = "Compare what Engadget and The Verge said about the Cybertruck."
+    assert query.key_stems(question) == query.key_stems("Engadget and The Verge said about the Cybertruck")
+    assert "cybertruck" in query.key_stems(question)
