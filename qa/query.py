@@ -57,6 +57,8 @@ _MONTH_NAMES = "|".join(MONTHS)
 # "October 4", "October 4th", "October 4, 2023"
 _DAY = re.compile(rf"\b({_MONTH_NAMES})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?", re.IGNORECASE)
 _LATEST = re.compile(r"\b(latest|most recent(ly)?|newest)\b", re.IGNORECASE)
+# "The Verge's report" names The Verge: the possessive is left out before outlets are matched.
+_POSSESSIVE = re.compile(r"(?<=[^\W_])['’]s\b")
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -165,9 +167,8 @@ def read_hints(question: str, sources: Sequence[str], *, default_year: int | Non
 
     "TechCrunch", "The Verge" are matched whole-word and case-insensitively, longest first, so
     "The Independent - Sports" wins over a shorter name inside it; "The Verge's report" names
-    The Verge. "October 4, 2023" and
-    "October 4" (year from `default_year`) are days; "November 2023" and "in November" (year
-    from `default_year`) are months.
+    The Verge. "October 4, 2023" and "October 4" (year from `default_year`) are days;
+    "November 2023" and "in November" (year from `default_year`) are months.
     """
     folded = " " + fold(_POSSESSIVE.sub("", question)) + " "
     named: list[str] = []
@@ -183,10 +184,6 @@ def read_hints(question: str, sources: Sequence[str], *, default_year: int | Non
         tuple(named), tuple(named_days(question, default_year)), tuple(dict.fromkeys(months)),
         bool(_LATEST.search(question)),
     )
-
-
-# "The Verge's report" names The Verge: the possessive is left out before names are matched.
-_POSSESSIVE = re.compile(r"(?<=[^\W_])['’]s\b")
 
 
 def outlet_short_name(source: str) -> str:
