@@ -194,7 +194,7 @@ def evaluate(
         passages = archive.answer_passages(q["query"])
         evidence = gather_evidence(
             q["query"], passages, archive.sentence_vectors, weights=w,
-            unknown_names=archive.unknown_names(q["query"]),
+            unknown_names=archive.unknown_names(q["query"]), boilerplate=archive.boilerplate(),
         )
         again = note_unmentioned(
             answer_from_evidence(evidence, max_sentences=settings.answer_sentences),

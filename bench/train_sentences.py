@@ -87,6 +87,7 @@ def main() -> None:
         evidence = gather_evidence(
             question.question, passages, archive.sentence_vectors, weights=weights,
             embed_budget=weights.learned_budget, unknown_names=archive.unknown_names(question.question),
+            boilerplate=archive.boilerplate(),
         )
         facts = [f for f in dict.fromkeys(_squeeze(f) for f in question.facts) if f]
         if not evidence.ranked or not facts:

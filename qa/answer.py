@@ -17,7 +17,7 @@ import math
 import re
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -199,6 +199,7 @@ def gather_evidence(
     embed_budget: int | None = None,
     weights: AnswerWeights = WEIGHTS,
     unknown_names: Sequence[str] = (),
+    boilerplate: Callable[[str, Passage], bool] | None = None,
 ) -> Evidence:
     """Rank the sentences of `passages` against `question`; only `embed_budget` are embedded.
 
@@ -211,7 +212,9 @@ def gather_evidence(
     `embed_budget` defaults to `weights.embed_budget`, or `weights.learned_budget` for a
     question the sentence model answers (`answered_by_model`; its order is `Evidence.learned`).
     `unknown_names` are names of the question that the archive never mentions
-    (`Archive.unknown_names`): there is no evidence then.
+    (`Archive.unknown_names`): there is no evidence then. A sentence that `boilerplate(sentence,
+    passage)` finds to be its outlet's boilerplate (`Archive.boilerplate`) is never embedded, so
+    never chosen; only the shortlisted sentences are looked at.
     """
     w = weights
     hints = _hints(question, passages)
@@ -265,6 +268,10 @@ def gather_evidence(
             clause_shares[i] = shares[i][0]
         own.sort(key=lambda i: -(clause_shares[i] + 0.1 * first[i]))
         keep = list(dict.fromkeys(keep + own[: w.clause_shortlist]))
+    if boilerplate is not None:
+        keep = [
+            i for i in keep if not boilerplate(candidates[i].text, passages[candidates[i].passage])
+        ]
     if not keep or unknown_names:
         return Evidence(question, tuple(passages), (), spans, w, tuple(unknown_names), parts)
     focus = focus_of(question, set().union(*sets))
@@ -579,6 +586,7 @@ def compose_answer(
     embed_budget: int | None = None,
     weights: AnswerWeights = WEIGHTS,
     unknown_names: Sequence[str] = (),
+    boilerplate: Callable[[str, Passage], bool] | None = None,
 ) -> Answer:
     """Pick the best sentences of `passages`, cite each, or abstain when the evidence is weak.
 
@@ -592,11 +600,14 @@ def compose_answer(
         embed_budget: sentences to embed (default `weights.embed_budget`, or
             `weights.learned_budget` for a question the sentence model answers).
         unknown_names: names of the question the archive never mentions; any abstains.
+        boilerplate: whether a sentence is its outlet's boilerplate (`Archive.boilerplate`),
+            never quoted.
     """
     if max_sentences < 1:
         raise ValueError(f"max_sentences must be positive, not {max_sentences}")
     evidence = gather_evidence(
-        question, passages, vectors, embed_budget=embed_budget, weights=weights, unknown_names=unknown_names
+        question, passages, vectors, embed_budget=embed_budget, weights=weights, unknown_names=unknown_names,
+        boilerplate=boilerplate,
     )
     return answer_from_evidence(evidence, max_sentences=max_sentences, min_confidence=min_confidence)
 

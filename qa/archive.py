@@ -29,6 +29,7 @@ from qa.query import (
     asked_for,
     asks_about_named,
     check_question,
+    key_stems,
     mention_word,
     named_outlets,
     outlet_known,
@@ -311,6 +312,7 @@ class Archive:
         answer = compose_answer(
             question, passages, self.sentence_vectors, max_sentences=self.settings.answer_sentences,
             weights=self.settings.answer, unknown_names=self.unknown_names(question),
+            boilerplate=self.boilerplate(),
         )
         answer = self.llm.answer(question, passages, answer) if self.llm else answer
         return note_unmentioned(answer, unmentioned, sides, passages)
@@ -436,6 +438,22 @@ class Archive:
         outlets = [name for name in named_outlets(question) if not outlet_known(name, catalog.sources)]
         return list(dict.fromkeys(names + outlets))
 
+    def boilerplate(self) -> Callable[[str, Passage], bool]:
+        """A test of whether a sentence of a passage is its outlet's boilerplate in the published
+        generation (`qa.catalog.Catalog.boilerplate`: printed in article after article, "Engadget
+        has been testing and reviewing consumer tech since 2004."): an answer never quotes one.
+        A sentence that names what its article's headline names is the background of a running
+        story ("Sam Bankman-Fried, the founder of failed cryptocurrency exchange FTX, is on trial
+        for seven counts …", in each report of his trial), not boilerplate."""
+        catalog = self._current_catalog()
+        if catalog is None:
+            return _no_boilerplate
+
+        def boilerplate(sentence: str, passage: Passage) -> bool:
+            return catalog.boilerplate(sentence, passage.source) and not _names_headline(sentence, passage)
+
+        return boilerplate
+
     def unmentioned(self, question: str) -> dict[str, tuple[str, ...]]:
         """For a question that names outlets of the archive, each named outlet none of whose
         articles mentions any name the question gives for its side
@@ -521,3 +539,17 @@ def _excluded_everything(filters: Filters) -> str:
         f"No article in the archive is {' and '.join(parts)}: the filters exclude every article; "
         "widen or clear them."
     )
+
+
+def _no_boilerplate(sentence: str, passage: Passage) -> bool:
+    """An archive with no generation yet has no boilerplate."""
+    return False
+
+
+def _names_headline(sentence: str, passage: Passage) -> bool:
+    """Whether `sentence` names something (other than its outlet) that its article's headline
+    names, by the name's last word (`qa.query.mention_word`)."""
+    headline = passage.title.casefold()
+    outlet = key_stems(passage.source or "")
+    names = [n for n in question_names(sentence) if key_stems(n) - outlet]
+    return any(mention_word(n).casefold() in headline for n in names)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -33,6 +34,13 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)
 # (bench/scale.py --retrieve-at).
 SENTENCE_INDEX_MAX_CHUNKS = 200_000
 # BM25 parameters: a low length normalisation suits chunks of similar size (tuned on the dev set).
+# A sentence of at least BOILERPLATE_TERMS distinct terms, every one of them in a single
+# sentence of at least BOILERPLATE_ARTICLES articles of its outlet, is that outlet's boilerplate
+# (`Catalog.boilerplate`): "Engadget has been testing and reviewing consumer tech since 2004."
+BOILERPLATE_TERMS = 6
+BOILERPLATE_ARTICLES = 3
+BOILERPLATE_MEMO = 200_000  # sentences remembered per generation
+_QUOTATION = re.compile("[“”\"]")
 BM25_K1 = 0.6
 BM25_B = 0.4
 # Documents tokenized into one array of (document, term) pairs at a time: bounds the memory of
@@ -332,6 +340,27 @@ class SentenceIndex:
         """The chunk id of each sentence, in the index's order (sorted by chunk id)."""
         return self._chunk_of
 
+    def rows_holding(self, text: str, *, min_terms: int, at_least: int) -> np.ndarray:
+        """The sentences (rows) that hold every index term of `text`, when it has `min_terms` or
+        more and `at_least` sentences hold them all; else none. The rarest term's postings are
+        read first and the search stops once fewer than `at_least` are left, so a sentence with
+        one rare word costs a single look-up."""
+        terms = self._index.tokens(text)
+        none = np.zeros(0, dtype=np.int64)
+        if len(terms) < min_terms:
+            return none
+        indptr, indices, _ = self._index._postings()
+        spans = [self._index._span(indptr, term) for term in terms]
+        if any(span is None for span in spans):
+            return none
+        rows: np.ndarray | None = None
+        for start, end in sorted((span for span in spans if span), key=lambda span: span[1] - span[0]):
+            docs = np.asarray(indices[start:end], dtype=np.int64)
+            rows = docs if rows is None else np.intersect1d(rows, docs, assume_unique=True)
+            if len(rows) < at_least:
+                return none
+        return none if rows is None else rows
+
     def part_scores(self, parts: Sequence[str], chunk_ids: np.ndarray) -> np.ndarray:
         """len(parts) x len(chunk_ids): for each part, the chunk's best BM25 over a window of two
         adjacent sentences, each term counted once per window (a fact often needs the sentence
@@ -609,6 +638,34 @@ class Catalog:
             return None
         mine = self.rows_of(self.lexical.ids[rows])
         return frozenset(self.sources[n] for n in np.unique(self.source[mine[mine >= 0]]) if n >= 0)
+
+    def boilerplate(self, sentence: str, source: str | None) -> bool:
+        """Whether `sentence` is its outlet `source`'s boilerplate: it has BOILERPLATE_TERMS or
+        more terms and one sentence of each of BOILERPLATE_ARTICLES or more of the outlet's
+        articles holds them all ("Engadget has been testing and reviewing consumer tech since
+        2004.", a newsletter's sign-up line, "This helps support our journalism."). What an
+        outlet prints in article after article is its page, not its news; but a quotation is
+        someone's words, however often an outlet repeats them. False without a sentence index
+        or an outlet. Memoised (answers look at the same articles again and again)."""
+        if self.sentences is None or source not in self.sources or _QUOTATION.search(sentence):
+            return False
+        key = (sentence, source)
+        found = self._boilerplate_memo.get(key)
+        if found is None:
+            if len(self._boilerplate_memo) >= BOILERPLATE_MEMO:
+                self._boilerplate_memo.clear()
+            rows = self.sentences.rows_holding(
+                sentence, min_terms=BOILERPLATE_TERMS, at_least=BOILERPLATE_ARTICLES
+            )
+            mine = self._sentence_rows[rows]
+            mine = mine[mine >= 0]
+            mine = mine[self.source[mine] == self.sources.index(source)]
+            found = self._boilerplate_memo[key] = len(np.unique(self.article[mine])) >= BOILERPLATE_ARTICLES
+        return found
+
+    @cached_property
+    def _boilerplate_memo(self) -> dict[tuple[str, str], bool]:
+        return {}
 
     def rows_of(self, chunk_ids: np.ndarray) -> np.ndarray:
         """Row index of each chunk id (-1 for ids not in this catalog)."""

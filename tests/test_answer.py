@@ -1158,3 +1158,55 @@ def test_what_two_named_outlets_said_is_quoted_from_them_alone(tmp_path: Path, e
     answer = archive.ask(question)
     assert {c.source for c in answer.citations} == {"TechCrunch", "Fortune"}
     assert_citations_check_out(archive, answer)
+
+
+def deals(background: str = "") -> list[dict[str, str]]:
+    """Three Engadget deal posts, each opening with the site's self-description and ending with
+    a quote it repeats; `background` is a sentence each also repeats."""
+    return [
+        {
+            "title": title,
+            "source": "Engadget",
+            "published_at": f"2023-11-{day} 12:00:00Z",
+            "url": f"https://engadget.example/{day}",
+            "body": (
+                "Engadget has been testing and reviewing consumer tech since 2004. "
+                f"{news} {background} "
+                "“We test every deal we list,” the deals editor said. "
+                "“We test every deal we list,” the deals editor said again."
+            ),
+        }
+        for day, title, news in [
+            ("10", "The Pixel 8 is $100 off", "Google's Pixel 8 phone is $100 off at Amazon."),
+            ("17", "The Pixel Watch 2 gets its first discount", "The Pixel Watch 2 is $50 off at Best Buy."),
+            ("24", "The Pixel Buds Pro drop to $140", "The Pixel Buds Pro are down to $140 at Target."),
+        ]
+    ]
+
+
+def test_an_outlets_boilerplate_is_never_quoted(tmp_path: Path, encoder: Encoder) -> None:
+    """A sentence the outlet prints in article after article is its page, not its news."""
+    archive = small_archive(tmp_path, deals(), encoder, qa.Settings())
+    answer = archive.ask("What is the latest Pixel deal from Engadget?")
+    cited = " ".join(c.excerpt[c.sentence_start : c.sentence_end] for c in answer.citations)
+    assert "Pixel Buds Pro" in cited and "since 2004" not in cited
+    assert_citations_check_out(archive, answer)
+
+
+def test_boilerplate_is_what_an_outlet_repeats_that_is_no_quote_nor_its_storys_background(
+    tmp_path: Path, encoder: Encoder
+) -> None:
+    """A quote the outlet repeats is still someone's words, and a running story's background
+    (it names what the headlines name) still the story's."""
+    background = "Google's Pixel line has grown from phones to watches and earbuds since 2016."
+    archive = small_archive(tmp_path, deals(background), encoder, qa.Settings())
+    passages = archive.retrieve("What is the latest Pixel deal from Engadget?", archive.answer_k)
+    boilerplate = archive.boilerplate()
+    sentences = [(p.text[start:end], p) for p in passages for start, end in sentence_spans(p.text)]
+    assert background in {text for text, _ in sentences}
+    assert {text for text, p in sentences if boilerplate(text, p)} == {
+        "Engadget has been testing and reviewing consumer tech since 2004."
+    }
+    # Nor is a sentence another outlet's boilerplate because Engadget prints it.
+    verge = replace(passages[0], source="The Verge")
+    assert not boilerplate("Engadget has been testing and reviewing consumer tech since 2004.", verge)
