@@ -33,14 +33,15 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)
 # about 8M sentences, most of the catalog's memory and build time and most of a query's time
 # (bench/scale.py --retrieve-at).
 SENTENCE_INDEX_MAX_CHUNKS = 200_000
-# BM25 parameters: a low length normalisation suits chunks of similar size (tuned on the dev set).
 # A sentence of at least BOILERPLATE_TERMS distinct terms, every one of them in a single
 # sentence of at least BOILERPLATE_ARTICLES articles of its outlet, is that outlet's boilerplate
 # (`Catalog.boilerplate`): "Engadget has been testing and reviewing consumer tech since 2004."
+# Told from the sentence index, so an archive past SENTENCE_INDEX_MAX_CHUNKS has none.
 BOILERPLATE_TERMS = 6
 BOILERPLATE_ARTICLES = 3
 BOILERPLATE_MEMO = 200_000  # sentences remembered per generation
 _QUOTATION = re.compile("[“”\"]")
+# BM25 parameters: a low length normalisation suits chunks of similar size (tuned on the dev set).
 BM25_K1 = 0.6
 BM25_B = 0.4
 # Documents tokenized into one array of (document, term) pairs at a time: bounds the memory of
