@@ -965,7 +965,8 @@ def _near_duplicate(a: str, b: str) -> bool:
 def _self_contained(evidence: Evidence, s: Sentence) -> tuple[int, int]:
     """The span to cite: `s`, preceded by the sentence before it when `s` depends on it, and
     followed by the statement after it when `s` only leads into it ("Per the Commission, the
-    EU's investigation of X focuses on the following areas and issues:")."""
+    EU's investigation of X focuses on the following areas and issues:", "Here are the mistakes
+    parents make.")."""
     text = evidence.passages[s.passage].text
     spans = evidence.spans[s.passage]
     start, end = s.start, s.end
@@ -974,9 +975,15 @@ def _self_contained(evidence: Evidence, s: Sentence) -> tuple[int, int]:
         prev_start, prev_end = before[-1]
         if "\n" not in text[prev_end : s.start] and _depends(s.text, text[prev_start:prev_end]):
             start = prev_start
-    if s.text.endswith(":") and (after := _statement_after(evidence, s)) is not None:
+    leads_in = s.text.endswith(":") or _ANNOUNCES.match(s.text)
+    if leads_in and (after := _statement_after(evidence, s)) is not None:
         end = after
     return start, end
+
+
+# A sentence that announces what follows ("Here are the mistakes Keeley thinks parents should
+# avoid.", "Below is a live odds feed …"), unlike a toast ("Here's to hoping …").
+_ANNOUNCES = re.compile(r"^\W*(here(['’]s| is| are)|below (is|are))\b(?! to\b)", re.IGNORECASE)
 
 
 def _depends(sentence: str, previous: str) -> bool:

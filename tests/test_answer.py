@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 import qa
 from embeddings.encoder import Encoder
 from qa.answer import (
+    _ANNOUNCES,
     ABSTAIN_TEXT,
     Sentence,
     SentenceVectors,
@@ -368,6 +369,37 @@ def test_a_sentence_that_leads_into_a_list_is_quoted_with_what_follows(encoder: 
     cited = [c.excerpt[c.sentence_start : c.sentence_end] for c in answer.citations]
     lead_in = next(c for c in cited if "following points:" in c)
     assert lead_in.endswith("Tariffs on batteries fall to zero next year.")
+
+
+def test_a_sentence_that_announces_what_follows_is_quoted_with_it(encoder: Encoder) -> None:
+    """ "Here are the mistakes …" says nothing alone."""
+    text = (
+        "Parenting expert Hannah Keeley spoke to us about Christmas.\n\n"
+        "Here are the mistakes she thinks parents make.\n\n"
+        "Parents make a must-do list a mile long and set themselves up for failure."
+    )
+    passage = qa.Passage(text, 1.0, chunk_id=1, article_id="a", title="Christmas", url=None, published=None)
+    answer = compose_answer(
+        "What mistakes do parents make at Christmas?", [passage], encoder, min_confidence=float("-inf")
+    )
+    cited = [c.excerpt[c.sentence_start : c.sentence_end] for c in answer.citations]
+    quoted = next(c for c in cited if c.startswith("Here are the mistakes"))
+    assert quoted.endswith("set themselves up for failure.")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "announces"),
+    [
+        ("Here are the mistakes she thinks parents make.", True),
+        ("Here’s how the deal got done.", True),
+        ("Below is a live odds feed for the game.", True),
+        ("Here's to a calmer Christmas.", False),
+        ("Hereafter the council meets monthly.", False),
+        ("The list below is short.", False),
+    ],
+)
+def test_what_announces_what_follows(sentence: str, announces: bool) -> None:
+    assert bool(_ANNOUNCES.match(sentence)) is announces
 
 
 def test_repeated_sentences_are_said_once(encoder: Encoder) -> None:
