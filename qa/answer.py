@@ -963,22 +963,32 @@ def _near_duplicate(a: str, b: str) -> bool:
 
 
 def _self_contained(evidence: Evidence, s: Sentence) -> tuple[int, int]:
-    """The span to cite: `s`, preceded by the sentence before it when `s` depends on it, and
-    followed by the statement after it when `s` only leads into it ("Per the Commission, the
-    EU's investigation of X focuses on the following areas and issues:", "Here are the mistakes
-    parents make.")."""
+    """The span to cite: `s`, preceded by the sentence before it when `s` depends on it (or
+    by the line before it when `s` has no subject: a tracker's "Spotify" / "Is eliminating about
+    1,500 jobs, …"), and followed by the statement after it when `s` only leads into it ("Per
+    the Commission, the EU's investigation of X focuses on the following areas and issues:",
+    "Here are the mistakes parents make.")."""
     text = evidence.passages[s.passage].text
     spans = evidence.spans[s.passage]
     start, end = s.start, s.end
     before = [span for span in spans if span[1] <= s.start]
     if before:
         prev_start, prev_end = before[-1]
-        if "\n" not in text[prev_end : s.start] and _depends(s.text, text[prev_start:prev_end]):
+        if _SUBJECTLESS.match(s.text):
             start = prev_start
+        elif "\n" not in text[prev_end : s.start] and _depends(s.text, text[prev_start:prev_end]):
+            start = prev_start
+            if len(before) > 1 and _SUBJECTLESS.match(text[prev_start:prev_end]):
+                start = before[-2][0]  # "Spotify" / "Is eliminating …" / "This marks …"
     leads_in = s.text.endswith(":") or _ANNOUNCES.match(s.text)
     if leads_in and (after := _statement_after(evidence, s)) is not None:
         end = after
     return start, end
+
+
+# A statement that opens with its verb has its subject in the line before it, a tracker's entry
+# under its heading: "Spotify" / "Is eliminating about 1,500 jobs, the company announced …".
+_SUBJECTLESS = re.compile(r"^(Is|Are|Was|Were|Has|Have|Had|Will)\s+[a-z][^?]*$")
 
 
 # A sentence that announces what follows ("Here are the mistakes Keeley thinks parents should

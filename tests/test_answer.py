@@ -387,6 +387,22 @@ def test_a_sentence_that_announces_what_follows_is_quoted_with_it(encoder: Encod
     assert quoted.endswith("set themselves up for failure.")
 
 
+def test_a_trackers_entry_is_quoted_with_its_heading(encoder: Encoder) -> None:
+    """A layoffs tracker lists "Spotify" / "Is eliminating about 1,500 jobs, …": the verb's
+    subject is the heading, and a quote without it names no one."""
+    text = (
+        "Tech layoffs keep coming in December.\n\nTwilio\n\nAnnounced hundreds of job cuts on "
+        "December 4.\n\nSpotify\n\nIs eliminating about 1,500 jobs, the company announced December "
+        "4. This marks its third round of layoffs this year."
+    )
+    passage = qa.Passage(text, 1.0, chunk_id=1, article_id="a", title="Layoffs", url=None, published=None)
+    question = "How many jobs is Spotify cutting?"
+    answer = compose_answer(question, [passage], encoder, min_confidence=float("-inf"))
+    cited = [c.excerpt[c.sentence_start : c.sentence_end] for c in answer.citations]
+    entry = next(c for c in cited if "1,500 jobs" in c)
+    assert entry.startswith("Spotify\n\nIs eliminating")
+
+
 @pytest.mark.parametrize(
     ("sentence", "announces"),
     [
