@@ -357,17 +357,21 @@ def test_the_leading_articles_next_sentence_beats_another_articles_weak_one(enco
     assert "touchdowns" in answer.text and "final pick" not in answer.text
 
 
+def quoted(encoder: Encoder, question: str, text: str, holding: str) -> str:
+    """The span the answer to `question` from one passage of `text` cites holding `holding`."""
+    passage = qa.Passage(text, 1.0, chunk_id=1, article_id="a", title="News", url=None, published=None)
+    answer = compose_answer(question, [passage], encoder, min_confidence=float("-inf"))
+    spans = [c.excerpt[c.sentence_start : c.sentence_end] for c in answer.citations]
+    return next(span for span in spans if holding in span)
+
+
 def test_a_sentence_that_leads_into_a_list_is_quoted_with_what_follows(encoder: Encoder) -> None:
     """ "The ministers agreed on the following points:" says nothing alone."""
     text = (
         "Trade ministers met in Jinan on Monday.\n\nThe ministers agreed on the following points:\n\n"
         "Tariffs on batteries fall to zero next year.\n\nShipping rules are eased."
     )
-    passage = qa.Passage(text, 1.0, chunk_id=1, article_id="a", title="Jinan", url=None, published=None)
-    question = "What did the ministers agree in Jinan?"
-    answer = compose_answer(question, [passage], encoder, min_confidence=float("-inf"))
-    cited = [c.excerpt[c.sentence_start : c.sentence_end] for c in answer.citations]
-    lead_in = next(c for c in cited if "following points:" in c)
+    lead_in = quoted(encoder, "What did the ministers agree in Jinan?", text, "following points:")
     assert lead_in.endswith("Tariffs on batteries fall to zero next year.")
 
 
@@ -378,13 +382,8 @@ def test_a_sentence_that_announces_what_follows_is_quoted_with_it(encoder: Encod
         "Here are the mistakes she thinks parents make.\n\n"
         "Parents make a must-do list a mile long and set themselves up for failure."
     )
-    passage = qa.Passage(text, 1.0, chunk_id=1, article_id="a", title="Christmas", url=None, published=None)
-    answer = compose_answer(
-        "What mistakes do parents make at Christmas?", [passage], encoder, min_confidence=float("-inf")
-    )
-    cited = [c.excerpt[c.sentence_start : c.sentence_end] for c in answer.citations]
-    quoted = next(c for c in cited if c.startswith("Here are the mistakes"))
-    assert quoted.endswith("set themselves up for failure.")
+    announcement = quoted(encoder, "What mistakes do parents make at Christmas?", text, "Here are")
+    assert announcement.endswith("set themselves up for failure.")
 
 
 def test_a_trackers_entry_is_quoted_with_its_heading(encoder: Encoder) -> None:
@@ -395,11 +394,7 @@ def test_a_trackers_entry_is_quoted_with_its_heading(encoder: Encoder) -> None:
         "December 4.\n\nSpotify\n\nIs eliminating about 1,500 jobs, the company announced December "
         "4. This marks its third round of layoffs this year."
     )
-    passage = qa.Passage(text, 1.0, chunk_id=1, article_id="a", title="Layoffs", url=None, published=None)
-    question = "How many jobs is Spotify cutting?"
-    answer = compose_answer(question, [passage], encoder, min_confidence=float("-inf"))
-    cited = [c.excerpt[c.sentence_start : c.sentence_end] for c in answer.citations]
-    entry = next(c for c in cited if "1,500 jobs" in c)
+    entry = quoted(encoder, "How many jobs is Spotify cutting?", text, "1,500 jobs")
     assert entry.startswith("Spotify\n\nIs eliminating")
 
 
