@@ -214,21 +214,25 @@ class LexicalIndex:
         best = top_positive(scores, k)
         return self.ids[best], scores[best].astype(np.float64)
 
-    def rows_mentioning(self, text: str) -> np.ndarray | None:
-        """The rows (positions in `ids`) of the chunks that hold every index term of `text`,
-        read from the posting lists (exact, and as cheap as the terms are rare); None when
-        `text` has no content word to look for."""
+    def rows_mentioning(self, text: str, *, min_terms: int = 1, at_least: int = 1) -> np.ndarray | None:
+        """The rows (positions in `ids`) of the documents that hold every index term of `text`,
+        read from the posting lists, rarest term first (exact, and as cheap as the rarest term
+        is rare); none once fewer than `at_least` are left; None when `text` has fewer than
+        `min_terms` content words to look for."""
         terms = self.tokens(text)
-        if not terms:
+        if len(terms) < max(min_terms, 1):
             return None
         indptr, indices, _ = self._postings()
+        spans = [self._span(indptr, term) for term in terms]
+        none = np.zeros(0, dtype=np.int64)
+        if any(span is None for span in spans):
+            return none
         rows: np.ndarray | None = None
-        for term in terms:
-            span = self._span(indptr, term)
-            if span is None:
-                return np.zeros(0, dtype=np.int64)
-            docs = np.asarray(indices[span[0] : span[1]], dtype=np.int64)
+        for start, end in sorted((span for span in spans if span), key=lambda span: span[1] - span[0]):
+            docs = np.asarray(indices[start:end], dtype=np.int64)
             rows = docs if rows is None else np.intersect1d(rows, docs, assume_unique=True)
+            if len(rows) < at_least:
+                return none
         return rows
 
     def _postings(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -341,26 +345,10 @@ class SentenceIndex:
         """The chunk id of each sentence, in the index's order (sorted by chunk id)."""
         return self._chunk_of
 
-    def rows_holding(self, text: str, *, min_terms: int, at_least: int) -> np.ndarray:
-        """The sentences (rows) that hold every index term of `text`, when it has `min_terms` or
-        more and `at_least` sentences hold them all; else none. The rarest term's postings are
-        read first and the search stops once fewer than `at_least` are left, so a sentence with
-        one rare word costs a single look-up."""
-        terms = self._index.tokens(text)
-        none = np.zeros(0, dtype=np.int64)
-        if len(terms) < min_terms:
-            return none
-        indptr, indices, _ = self._index._postings()
-        spans = [self._index._span(indptr, term) for term in terms]
-        if any(span is None for span in spans):
-            return none
-        rows: np.ndarray | None = None
-        for start, end in sorted((span for span in spans if span), key=lambda span: span[1] - span[0]):
-            docs = np.asarray(indices[start:end], dtype=np.int64)
-            rows = docs if rows is None else np.intersect1d(rows, docs, assume_unique=True)
-            if len(rows) < at_least:
-                return none
-        return none if rows is None else rows
+    def rows_mentioning(self, text: str, *, min_terms: int = 1, at_least: int = 1) -> np.ndarray | None:
+        """The sentences (rows) that hold every index term of `text`
+        (`LexicalIndex.rows_mentioning`)."""
+        return self._index.rows_mentioning(text, min_terms=min_terms, at_least=at_least)
 
     def part_scores(self, parts: Sequence[str], chunk_ids: np.ndarray) -> np.ndarray:
         """len(parts) x len(chunk_ids): for each part, the chunk's best BM25 over a window of two
@@ -655,13 +643,16 @@ class Catalog:
         if found is None:
             if len(self._boilerplate_memo) >= BOILERPLATE_MEMO:
                 self._boilerplate_memo.clear()
-            rows = self.sentences.rows_holding(
+            rows = self.sentences.rows_mentioning(
                 sentence, min_terms=BOILERPLATE_TERMS, at_least=BOILERPLATE_ARTICLES
             )
-            mine = self._sentence_rows[rows]
-            mine = mine[mine >= 0]
-            mine = mine[self.source[mine] == self.sources.index(source)]
-            found = self._boilerplate_memo[key] = len(np.unique(self.article[mine])) >= BOILERPLATE_ARTICLES
+            found = False
+            if rows is not None and len(rows):
+                mine = self._sentence_rows[rows]
+                mine = mine[mine >= 0]
+                mine = mine[self.source[mine] == self.sources.index(source)]
+                found = len(np.unique(self.article[mine])) >= BOILERPLATE_ARTICLES
+            self._boilerplate_memo[key] = found
         return found
 
     @cached_property
