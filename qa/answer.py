@@ -707,7 +707,7 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
     # from that outlet's articles when they say anything, not padded with other outlets'.
     named = _hints(evidence.question, evidence.passages).sources
     if len(named) == 1:
-        supports = [s for s in supports if evidence.passages[s.passage].source == named[0]] or supports
+        supports = _from_outlets(supports, evidence.passages, named)
     if len(groups) < 2:
         # One sentence per article first: multi-hop questions need several articles.
         articles = {evidence.passages[c.passage].article_id for c in chosen}
@@ -749,8 +749,7 @@ def _learned_choice(evidence: Evidence, max_sentences: int) -> list[Sentence]:
     if asks_about_named(evidence.question):
         # "Compare what Engadget and The Verge said about X": what they said, not what other
         # outlets did, when their articles say anything.
-        named = _hints(evidence.question, passages).sources
-        related = [s for s in related if passages[s.passage].source in named] or related
+        related = _from_outlets(related, passages, _hints(evidence.question, passages).sources)
     kept = {id(s) for s in related}
     chosen = _each_outlets_claim([s for s in evidence.ranked if id(s) in kept], passages, sides)
     for group in groups:
@@ -768,6 +767,13 @@ def _learned_choice(evidence: Evidence, max_sentences: int) -> list[Sentence]:
         if (len(groups) < 2 or same < w.learned_per_article) and _is_new(s, chosen, passages):
             chosen.append(s)
     return sorted(chosen, key=evidence.learned.index)
+
+
+def _from_outlets(
+    sentences: Sequence[Sentence], passages: Sequence[Passage], outlets: Sequence[str]
+) -> list[Sentence]:
+    """The `sentences` from the articles of `outlets`, in order; all of them when none is."""
+    return [s for s in sentences if passages[s.passage].source in outlets] or list(sentences)
 
 
 def _each_outlets_claim(
