@@ -38,6 +38,7 @@ from qa.query import (
     QueryHints,
     asked_for,
     asks_about_named,
+    key_phrases,
     key_stems,
     mention_word,
     named_days,
@@ -220,7 +221,8 @@ def gather_evidence(
     hints = _hints(question, passages)
     parts = _parts(question, hints)
     asked = asked_for(question)
-    learned = w.learned and _answered_by_model(parts, hints, asked)
+    several = _answered_by_model(parts, hints, asked)
+    learned = w.learned and several
     if embed_budget is None:
         # The sentence model chooses among the embedded sentences: give it more to choose from.
         embed_budget = w.learned_budget if learned else w.embed_budget
@@ -228,7 +230,11 @@ def gather_evidence(
     candidates = _candidates(passages, spans)
     sets = [key_stems(c.text) for c in candidates]
     weight = term_weights(topic_of(question), sets)
-    lexical = _lexical_scores(weight, passages, candidates, sets, w)
+    # A question of several parts states its reports' facts, and a sentence that writes one of
+    # its phrases as it does likely states one. A question of one part writes its premise so
+    # ("Who replaced Mira Murati as OpenAI's interim CEO?"): what repeats it does not answer it.
+    phrases = key_phrases(question) if several else frozenset()
+    lexical = _lexical_scores(weight, phrases, passages, candidates, sets, w)
     prior = [_prior(s.passage) for s in candidates]
     # The kind of answer reorders what is about the question; it does not make a sentence of an
     # article that never mentions the question's subject relevant ("The council agreed to the
@@ -554,6 +560,7 @@ def _speaks(text: str, asked: AskedFor) -> bool:
 
 def _lexical_scores(
     weight: Mapping[str, float],
+    phrases: frozenset[tuple[str, str]],
     passages: Sequence[Passage],
     candidates: Sequence[Sentence],
     sets: Sequence[frozenset[str]],
@@ -561,18 +568,23 @@ def _lexical_scores(
 ) -> list[float]:
     """The share of the question's key terms in each sentence, weighted by `term_weights`
     (a term found nowhere still counts in the denominator). Terms found only in the article's
-    title or outlet count `weights.context_terms`.
+    title or outlet count `weights.context_terms`. Each of the question's `phrases` (`key_phrases`)
+    that the sentence writes as the question does adds `weights.phrase` times the lighter of its
+    two terms' weights: a claim's "background check process" in those words, not three words
+    of a sentence about something else.
     """
     terms = list(weight)
     if not terms or not candidates:
         return [0.0] * len(candidates)
     contexts = [key_stems(f"{p.title} {p.source or ''}") for p in passages]
     total = sum(weight.values())
+    phrased = {pair: min(weight.get(t, 0.0) for t in pair) for pair in phrases}
     scores = []
     for c, s in zip(candidates, sets, strict=True):
         inside = sum(weight[t] for t in terms if t in s)
         around = sum(weight[t] for t in terms if t not in s and t in contexts[c.passage])
-        scores.append((inside + weights.context_terms * around) / total)
+        written = sum(phrased[pair] for pair in phrases & key_phrases(c.text)) if phrased else 0.0
+        scores.append((inside + weights.context_terms * around + weights.phrase * written) / total)
     return scores
 
 

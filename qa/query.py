@@ -149,6 +149,16 @@ def key_stems(text: str) -> frozenset[str]:
     return frozenset(stem(t) for t in query_terms(text) if t not in SHAPING_WORDS)
 
 
+@lru_cache(maxsize=1 << 13)
+def key_phrases(text: str) -> frozenset[tuple[str, str]]:
+    """Each two key stems (`key_stems`) that `text` writes one after the other, stopwords
+    between them aside: "the Cup Series championship" -> (cup, series), (series, championship),
+    which "2023 World Cup" does not hold. Memoised like `key_stems`."""
+    words = (t.lower().replace("’", "'") for t in TERM.findall(text))
+    stems = [stem(t) for t in words if is_term(t) and t not in SHAPING_WORDS]
+    return frozenset(zip(stems, stems[1:], strict=False))
+
+
 # -- outlets and dates ----------------------------------------------------------------------------
 
 

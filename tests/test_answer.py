@@ -413,6 +413,45 @@ def test_what_announces_what_follows(sentence: str, announces: bool) -> None:
     assert bool(_ANNOUNCES.match(sentence)) is announces
 
 
+def lexical_of(encoder: Encoder, question: str, sentences: list[str], **weights: float) -> list[float]:
+    """The lexical score (`Sentence.lexical`) `gather_evidence` gives each of `sentences`, each the
+    whole text of one passage."""
+    passages = [
+        qa.Passage(text, 1.0, chunk_id=n, article_id=f"a{n}", title="News", url=None, published=None)
+        for n, text in enumerate(sentences, 1)
+    ]
+    evidence = gather_evidence(question, passages, encoder, weights=AnswerWeights(**weights))
+    by_text = {s.text: s.lexical for s in evidence.ranked}
+    return [by_text[text] for text in sentences]
+
+
+def test_a_sentence_writing_a_claims_phrase_as_the_question_does_scores_higher(encoder: Encoder) -> None:
+    """A question of several parts states its reports' facts; the sentence that writes "background
+    check process" as the claim does states it, more likely than one holding the same words apart."""
+    question = (
+        "Did TechCrunch report that Uber's background check process drew criticism, while the "
+        "company's third quarter results beat estimates?"
+    )
+    sentences = [
+        "Criticism drew attention to the process: each check of a driver's background was slow.",
+        "The background check process drew criticism from drivers and riders alike.",
+    ]
+    scattered, written = lexical_of(encoder, question, sentences)
+    assert written > scattered
+    assert lexical_of(encoder, question, sentences, phrase=0.0) == [scattered, scattered]
+
+
+def test_a_question_of_one_part_rewards_no_phrase(encoder: Encoder) -> None:
+    """ "Who replaced Mira Murati as OpenAI's interim CEO?" writes its premise: the sentences
+    that repeat "interim CEO Mira Murati" do not say who replaced her."""
+    question = "Who replaced Mira Murati as OpenAI's interim CEO?"
+    sentences = [
+        "OpenAI named Mira Murati interim CEO on Friday.",
+        "Emmett Shear replaced Murati, who had been OpenAI's CEO for two days, on an interim basis.",
+    ]
+    assert lexical_of(encoder, question, sentences) == lexical_of(encoder, question, sentences, phrase=0.0)
+
+
 def test_repeated_sentences_are_said_once(encoder: Encoder) -> None:
     text = "The council approved the budget on Monday. The vote was 7 to 2."
     passages = [

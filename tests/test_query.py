@@ -150,3 +150,11 @@ def test_a_requests_verb_is_no_key_term() -> None:
     question = "Compare what Engadget and The Verge said about the Cybertruck."
     assert query.key_stems(question) == query.key_stems("Engadget and The Verge said about the Cybertruck")
     assert "cybertruck" in query.key_stems(question)
+
+
+def test_a_phrase_is_two_key_words_written_one_after_the_other() -> None:
+    phrases = query.key_phrases("Who won the Cup Series championship in 2023?")
+    assert {("cup", "seri"), ("seri", "championship"), ("won", "cup")} <= phrases
+    assert ("world", "cup") not in phrases
+    assert ("won", "cup") not in query.key_phrases("India won the 2023 World Cup.")
+    assert ("bank", "england") in query.key_phrases("What did the Bank of England decide?")
