@@ -51,7 +51,7 @@ from qa.query import (
     stem,
     topic_of,
 )
-from qa.sentences import holds, is_statement, sentence_kind, sign_at
+from qa.sentences import SentenceKind, holds, is_statement, sentence_kind, sign_at
 from qa.types import Answer, Citation, Passage
 
 ABSTAIN_TEXT = "The archive does not seem to answer this."
@@ -992,11 +992,11 @@ def _self_contained(evidence: Evidence, s: Sentence) -> tuple[int, int]:
     before = [span for span in spans if span[1] <= s.start]
     if before:
         prev_start, prev_end = before[-1]
-        if _SUBJECTLESS.match(s.text):
+        if _subjectless(text, spans, len(before)):
             start = prev_start
         elif "\n" not in text[prev_end : s.start] and _depends(s.text, text[prev_start:prev_end]):
             start = prev_start
-            if len(before) > 1 and _SUBJECTLESS.match(text[prev_start:prev_end]):
+            if len(before) > 1 and _subjectless(text, spans, len(before) - 1):
                 start = before[-2][0]  # "Spotify" / "Is eliminating …" / "This marks …"
     leads_in = s.text.endswith(":") or _ANNOUNCES.match(s.text)
     if leads_in and (after := _statement_after(evidence, s)) is not None:
@@ -1007,6 +1007,31 @@ def _self_contained(evidence: Evidence, s: Sentence) -> tuple[int, int]:
 # A statement that opens with its verb has its subject in the line before it, a tracker's entry
 # under its heading: "Spotify" / "Is eliminating about 1,500 jobs, the company announced …".
 _SUBJECTLESS = re.compile(r"^(Is|Are|Was|Were|Has|Have|Had|Will)\s+[a-z][^?]*$")
+# A past or present tense verb may open a sentence that has its subject ("Revised guidelines
+# were published."), so it counts only under a heading: "Twilio" / "Announced hundreds of job
+# cuts …", "Epic Games" / "Laid off 16% of its workforce …".
+_VERB_FIRST = re.compile(r"^([A-Z][a-z]{2,}ed|Laid|Cut|Said|Let|Plans|Says|Expects)\s+[a-z0-9]")
+_HEADING_WORDS = 6
+
+
+def _subjectless(text: str, spans: Sequence[tuple[int, int]], n: int) -> bool:
+    """Whether the sentence `spans[n]` of `text` opens with its verb, its subject the line before
+    it (`spans[n - 1]`): an auxiliary anywhere, another verb only under a heading that names
+    something (at most `_HEADING_WORDS` capitalised words, no label such as "Height: 186cm")."""
+    start, end = spans[n]
+    sentence = text[start:end]
+    if _SUBJECTLESS.match(sentence):
+        return True
+    if n < 1 or not _VERB_FIRST.match(sentence):
+        return False
+    head_start, head_end = spans[n - 1]
+    heading = text[head_start:head_end]
+    words = heading.split()
+    return (
+        "\n" in text[head_end:start] and 0 < len(words) <= _HEADING_WORDS and ":" not in heading
+        and all(w[:1].isupper() or w[:1].isdigit() for w in words)
+        and sentence_kind(heading, heading) == SentenceKind.HEADING
+    )
 
 
 # A sentence that announces what follows ("Here are the mistakes Keeley thinks parents should

@@ -29,6 +29,7 @@ from qa.answer import (
     _depends,
     _named_groups,
     _near_duplicate,
+    _subjectless,
     cite,
     compose_answer,
     fits_kind,
@@ -396,6 +397,25 @@ def test_a_trackers_entry_is_quoted_with_its_heading(encoder: Encoder) -> None:
     )
     entry = quoted(encoder, "How many jobs is Spotify cutting?", text, "1,500 jobs")
     assert entry.startswith("Spotify\n\nIs eliminating")
+    entry = quoted(encoder, "What job cuts did Twilio announce?", text, "hundreds of job cuts")
+    assert entry.startswith("Twilio\n\nAnnounced hundreds")
+
+
+@pytest.mark.parametrize(
+    ("text", "subjectless"),
+    [
+        ("Epic Games\n\nLaid off 16% of its workforce.", True),
+        ("Tekion\n\nAnnounced on August 2 that the startup laid off 300 employees.", True),
+        ("Key changes\n\nRevised guidelines were published.", False),
+        ("Height: 186cm\n\nAdapted seamlessly to playing in defence.", False),
+        ("The firm grew. Laid off 20 people.", False),
+    ],
+)
+def test_a_verb_opens_a_subjectless_sentence_only_under_a_heading(text: str, subjectless: bool) -> None:
+    """ "Announced hundreds of job cuts …" names no one, and its heading does; "Revised
+    guidelines were published." has its subject."""
+    spans = list(sentence_spans(text))
+    assert _subjectless(text, spans, len(spans) - 1) is subjectless
 
 
 @pytest.mark.parametrize(
