@@ -91,9 +91,9 @@ _CAPTION = re.compile(
 # What the article says of itself, not of the news: its revisions ("This post was updated after
 # publication with …", "An earlier version of this story misstated …"), its updates to come
 # ("We'll be updating these rankings all week, so check back …"), its plan ("Below, we'll break
-# down …", "In this article, we will discuss …") and its credits ("The Associated Press
-# contributed to this report."). An "Update:" line that states news ("UPDATE: Douglas has been
-# ruled OUT") is a statement, and so is "Here at Polygon, we have …".
+# down …", "In this article, we will discuss …"), its credits ("The Associated Press
+# contributed to this report.") and its greetings. An "Update:" line that states news
+# ("UPDATE: Douglas has been ruled OUT") is a statement, and so is "Here at Polygon, we have …".
 _NOTE = re.compile(
     r"\b(this|the) (post|article|story|piece|report|list|guide)( has| had| was| is)?( been)? "
     r"(updated|corrected|amended|edited|revised|changed)\b"
@@ -106,7 +106,13 @@ _NOTE = re.compile(
     r"\b(?! (been|had|got)\b)"
     r"|\b(also )?contributed (reporting|to this (report|story|article)"
     r"|to (this|the) (story|report|article)['’]s)\b"
-    r"|^additional reporting by\b",
+    r"|^additional reporting by\b"
+    # Its greetings: "Happy Friday, Polygon readers!", a newsletter's welcome ("Welcome back to
+    # The Station, your central hub for …"), not "Welcome to Gag City, the pink metropolis …".
+    r"|^(happy \w+|hi|hello|hey|howdy|good (morning|afternoon|evening)|greetings),? [^.!?]{0,30}"
+    r"\b(readers|friends|folks|everyone|y'all|fans|subscribers)\W*$"
+    r"|^(hey,? \w+,? (and )?)?welcome( back)? to (?-i:[A-Z])[^!?]*"
+    r"\b(newsletter|guide|hub|roundup|recap|where we|weekly|in review)\b",
     re.IGNORECASE,
 )
 _DEBRIS = re.compile(

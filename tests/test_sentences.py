@@ -110,6 +110,13 @@ K = SentenceKind
         ("Sydney Borchers and Brittany Kasko of Fox News Digital contributed reporting.", K.NOTE),
         ("Additional reporting by Zack Whittaker.", K.NOTE),
         ("She contributed $5 million to the campaign this report describes.", K.STATEMENT),
+        ("Happy Friday, Polygon readers!", K.NOTE),
+        ("Hi, friends!", K.NOTE),
+        ("Welcome back to The Station, your central hub for all means of moving people.", K.NOTE),
+        ("Welcome to Startups Weekly.", K.NOTE),
+        ("Welcome to Gag City, the pink metropolis inhabited by stans and brands alike.", K.STATEMENT),
+        ("Welcome to the top 25, Zach Charbonnet!", K.STATEMENT),
+        ("Happy Salmon is selling for just $8.63 at Amazon.", K.STATEMENT),
         (
             'I agree to receive the "Pick Six Newsletter" and marketing communications, updates, '
             "special offers and other information from CBS Sports.",
