@@ -26,7 +26,7 @@ from qa.rerank import best_place, load_model, places, places_within, scored_orde
 MODEL = Path(__file__).with_name("models") / "sentences.txt"
 
 FEATURES = (
-    "lexical",  # idf-weighted share of the question's key terms (`qa.answer._lexical_scores`)
+    "lexical",  # idf-weighted share of the question's key terms and phrases (`qa.answer._lexical_scores`)
     "fit",  # holds the kind of answer asked for (`qa.answer.fits_kind`)
     "part_best",  # best share of one part's key terms (`qa.answer.part_shares`)
     "part_mean",  # mean of those shares over the parts
