@@ -4,9 +4,9 @@ An answer quotes the archive's own sentences, so a heading ("Sam Altman ousted a
 a promo line ("Watch This Story: …", "GO DEEPER …"), a question, a call to action ("Do you work
 at OpenAI? …"), a pasted tweet or its byline ("— OpenAI (@OpenAI) November 22, 2023"), a photo
 caption or credit, what the article says of itself (its revisions: "This post was updated after
-publication with a statement …"; its updates to come, its plan, its credits) and page debris
-("Loading") must never be one. These are pure functions of a sentence and the paragraph it
-stands in; `sentence_kinds` labels every sentence of a text.
+publication with a statement …"; its updates to come, its plan, its credits, its greetings) and
+page debris ("Loading") must never be one. These are pure functions of a sentence and the
+paragraph it stands in; `sentence_kinds` labels every sentence of a text.
 """
 
 from __future__ import annotations
