@@ -30,8 +30,10 @@ from qa import sentence_rank
 from qa.chunking import paragraph_spans, sentence_spans
 from qa.config import AnswerWeights
 from qa.query import (
+    MONTHS,
     SHAPING_WORDS,
     STOPWORDS,
+    WEEKDAYS,
     WORD,
     AnswerKind,
     AskedFor,
@@ -531,10 +533,23 @@ def fits_kind(
         return passage.start + sentence.start < weights.lede_chars
     if kind == AnswerKind.WHO:
         named = any(w in text for name in asked.names for w in name.split() if len(w) > 2)
-        return named and holds(kind, text)
+        return named and holds(kind, text) and (not asked.someone_else or _names_another(text, asked.names))
     if kind == AnswerKind.SAID:
         return holds(kind, text) and (not asked.speaker or _speaks(text, asked))
     return holds(kind, text)
+
+
+def _names_another(text: str, names: Sequence[str]) -> bool:
+    """Whether `text` names anyone or anything but `names`: a capitalised word past its first
+    that is none of theirs (nor a month, weekday or acronym). "Who replaced Mira Murati as
+    interim CEO?" is answered by "OpenAI has appointed Emmett Shear …", not by "Mira Murati …
+    will take over as interim CEO", which only repeats what the question says."""
+    known = {w for name in names for w in WORD.findall(name)}
+    return any(
+        w[:1].isupper() and w not in known and any(c.islower() for c in w[1:])
+        and w.lower() not in STOPWORDS and w.lower() not in MONTHS and w.lower() not in WEEKDAYS
+        for w in WORD.findall(text)[1:]
+    )
 
 
 def _speaks(text: str, asked: AskedFor) -> bool:

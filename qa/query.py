@@ -638,12 +638,15 @@ class AnswerKind(StrEnum):
 @dataclass(frozen=True)
 class AskedFor:
     """What a question asks for: the kind of answer, the speaker of "what did X say", the
-    names it mentions, and the months it names without a day ((year or None, month))."""
+    names it mentions, the months it names without a day ((year or None, month)), and for
+    "who", whether the answer is someone it does not name ("Who replaced Dean Evason?", not
+    "Who is Richard Teng?")."""
 
     kind: AnswerKind
     speaker: tuple[str, ...] = ()
     names: tuple[str, ...] = ()
     months: tuple[tuple[int | None, int], ...] = ()
+    someone_else: bool = False
 
 
 # First match wins. Frames are looked for near the start of the question: a long descriptive
@@ -736,7 +739,14 @@ def asked_for(question: str) -> AskedFor:
             if candidate == AnswerKind.SAID:
                 speaker = tuple(w for w in WORD.findall(match.group("who")) if w[:1].isupper())
             break
-    return AskedFor(kind, speaker, question_names(question), _months_asked(question))
+    names = question_names(question)
+    identity = _IDENTITY.match(question)
+    someone_else = kind == AnswerKind.WHO and not (identity and identity.group("who") in names)
+    return AskedFor(kind, speaker, names, _months_asked(question), someone_else)
+
+
+# "Who is Richard Teng?": the question asks who a person it names is.
+_IDENTITY = re.compile(r"^\W*who\s+(?:is|was|are|were)\s+(?P<who>[^?]+?)\W*$", re.IGNORECASE)
 
 
 def _months_asked(question: str) -> tuple[tuple[int | None, int], ...]:

@@ -692,6 +692,33 @@ def test_what_x_said_is_a_sentence_where_x_speaks(sentence: str, fits: bool) -> 
     assert fits_kind(asked, candidate, passage) is fits
 
 
+@pytest.mark.parametrize(
+    ("question", "sentence", "fits"),
+    [
+        (
+            "Who replaced Mira Murati as OpenAI's interim CEO?",
+            "OpenAI has appointed Emmett Shear, the co-founder of Twitch, as interim CEO — replacing Murati.",
+            True,
+        ),
+        (
+            "Who replaced Mira Murati as OpenAI's interim CEO?",
+            "Mira Murati, OpenAI's chief technology officer, will take over as interim CEO.",
+            False,
+        ),
+        ("Who is Richard Teng?", "Richard Teng, the new chief executive of Binance, spoke on Tuesday.", True),
+        ("Who was Bill Kenwright?", "Bill Kenwright, the Everton chairman, has died aged 78.", True),
+    ],
+)
+def test_who_did_something_is_answered_by_someone_the_question_does_not_name(
+    question: str, sentence: str, fits: bool
+) -> None:
+    """ "Who replaced Mira Murati?" led with the sentence that repeats its premise; "Who is
+    Richard Teng?" asks about the person it names."""
+    passage = qa.Passage(sentence, 1.0, chunk_id=1, article_id="a", title="t", url=None, published=None)
+    candidate = Sentence(passage=0, start=0, end=len(sentence), text=sentence, lexical=0.0)
+    assert fits_kind(asked_for(question), candidate, passage) is fits
+
+
 def test_a_question_about_a_name_the_archive_never_mentions_is_abstained(robots: qa.Archive) -> None:
     question = "What did Lumina Robotics decide at the summit in Vilnius?"
     assert robots.unknown_names(question) == ["Vilnius"]
