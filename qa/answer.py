@@ -710,7 +710,11 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
     then the best overall. A question about the latest news starts from the newest relevant
     article (`_newest_first`). Then each part's sentence (`_answer_parts`) and the sentences that
     cover what the parts ask that the others leave out (`_cover_question`)."""
-    ranked = _newest_first(evidence)
+    # A sentence holding nothing but the question's own words only repeats it: "Sam Altman has
+    # been fired from OpenAI." says nothing to "Why was Sam Altman fired from OpenAI?".
+    asked = key_stems(evidence.question)
+    newest = _newest_first(evidence)
+    ranked = [s for s in newest if not key_stems(s.text) <= asked] or newest
     w = evidence.weights
     floor = w.relative_floor * ranked[0].rank
     groups = _named_groups(evidence.question, evidence.passages)

@@ -472,6 +472,20 @@ def test_a_question_of_one_part_rewards_no_phrase(encoder: Encoder) -> None:
     assert lexical_of(encoder, question, sentences) == lexical_of(encoder, question, sentences, phrase=0.0)
 
 
+def test_a_sentence_that_only_repeats_the_question_is_not_quoted(encoder: Encoder) -> None:
+    """ "Sam Altman has been fired from OpenAI." was the first answer to "Why was Sam Altman fired
+    from OpenAI?": every word of it is the question's."""
+    text = (
+        "Sam Altman has been fired from OpenAI. The board said Altman was not consistently candid "
+        "in his communications with it. Mira Murati will serve as interim chief executive."
+    )
+    passage = qa.Passage(text, 1.0, chunk_id=1, article_id="a", title="News", url=None, published=None)
+    question = "Why was Sam Altman fired from OpenAI?"
+    answer = compose_answer(question, [passage], encoder, min_confidence=float("-inf"))
+    assert "not consistently candid" in answer.text
+    assert "has been fired from OpenAI" not in answer.text
+
+
 def test_repeated_sentences_are_said_once(encoder: Encoder) -> None:
     text = "The council approved the budget on Monday. The vote was 7 to 2."
     passages = [
