@@ -152,8 +152,8 @@ def key_stems(text: str) -> frozenset[str]:
 @lru_cache(maxsize=1 << 13)
 def key_phrases(text: str) -> frozenset[tuple[str, str]]:
     """Each two key stems (`key_stems`) that `text` writes one after the other, stopwords
-    between them aside: "the Cup Series championship" -> (cup, series), (series, championship),
-    which "2023 World Cup" does not hold. Memoised like `key_stems`."""
+    between them aside: "the Cup Series championship" -> ("cup", "seri"), ("seri",
+    "championship"), which "2023 World Cup" does not hold. Memoised like `key_stems`."""
     words = (t.lower().replace("’", "'") for t in TERM.findall(text))
     stems = [stem(t) for t in words if is_term(t) and t not in SHAPING_WORDS]
     return frozenset(zip(stems, stems[1:], strict=False))
