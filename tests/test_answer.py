@@ -358,10 +358,15 @@ def test_the_leading_articles_next_sentence_beats_another_articles_weak_one(enco
     assert "touchdowns" in answer.text and "final pick" not in answer.text
 
 
+def answer_from(encoder: Encoder, question: str, text: str) -> qa.Answer:
+    """The answer to `question` from one passage of `text`, however weak its evidence."""
+    passage = qa.Passage(text, 1.0, chunk_id=1, article_id="a", title="News", url=None, published=None)
+    return compose_answer(question, [passage], encoder, min_confidence=float("-inf"))
+
+
 def quoted(encoder: Encoder, question: str, text: str, holding: str) -> str:
     """The span the answer to `question` from one passage of `text` cites holding `holding`."""
-    passage = qa.Passage(text, 1.0, chunk_id=1, article_id="a", title="News", url=None, published=None)
-    answer = compose_answer(question, [passage], encoder, min_confidence=float("-inf"))
+    answer = answer_from(encoder, question, text)
     spans = [c.excerpt[c.sentence_start : c.sentence_end] for c in answer.citations]
     return next(span for span in spans if holding in span)
 
@@ -479,9 +484,7 @@ def test_a_sentence_that_only_repeats_the_question_is_not_quoted(encoder: Encode
         "Sam Altman has been fired from OpenAI. The board said Altman was not consistently candid "
         "in his communications with it. Mira Murati will serve as interim chief executive."
     )
-    passage = qa.Passage(text, 1.0, chunk_id=1, article_id="a", title="News", url=None, published=None)
-    question = "Why was Sam Altman fired from OpenAI?"
-    answer = compose_answer(question, [passage], encoder, min_confidence=float("-inf"))
+    answer = answer_from(encoder, "Why was Sam Altman fired from OpenAI?", text)
     assert "not consistently candid" in answer.text
     assert "has been fired from OpenAI" not in answer.text
 
@@ -700,10 +703,14 @@ def test_the_months_a_question_names_without_a_day(
     ],
 )
 def test_what_x_said_is_a_sentence_where_x_speaks(sentence: str, fits: bool) -> None:
-    asked = asked_for("What did Mikel Arteta say about Mauricio Pochettino?")
+    assert fits_the_kind("What did Mikel Arteta say about Mauricio Pochettino?", sentence) is fits
+
+
+def fits_the_kind(question: str, sentence: str) -> bool:
+    """Whether `sentence`, a passage of its own, holds the kind of answer `question` asks for."""
     passage = qa.Passage(sentence, 1.0, chunk_id=1, article_id="a", title="t", url=None, published=None)
     candidate = Sentence(passage=0, start=0, end=len(sentence), text=sentence, lexical=0.0)
-    assert fits_kind(asked, candidate, passage) is fits
+    return fits_kind(asked_for(question), candidate, passage)
 
 
 @pytest.mark.parametrize(
@@ -728,9 +735,7 @@ def test_who_did_something_is_answered_by_someone_the_question_does_not_name(
 ) -> None:
     """ "Who replaced Mira Murati?" led with the sentence that repeats its premise; "Who is
     Richard Teng?" asks about the person it names."""
-    passage = qa.Passage(sentence, 1.0, chunk_id=1, article_id="a", title="t", url=None, published=None)
-    candidate = Sentence(passage=0, start=0, end=len(sentence), text=sentence, lexical=0.0)
-    assert fits_kind(asked_for(question), candidate, passage) is fits
+    assert fits_the_kind(question, sentence) is fits
 
 
 def test_a_question_about_a_name_the_archive_never_mentions_is_abstained(robots: qa.Archive) -> None:
