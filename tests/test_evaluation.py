@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -184,6 +185,18 @@ def test_an_answer_is_right_when_it_states_every_group_and_cites_the_article() -
     assert not answers_right(_answer("Korea signed 20 memorandums [1]"), q)
     assert answers_right(_answer("Shandong’s 20 MOUs [1]", URL + "#:~:text=20"), q)
     assert not answers_right(_answer("Shandong 20 MOUs", abstained=True), q)
+
+
+def test_the_latest_news_is_right_only_when_an_expected_article_leads_the_answer() -> None:
+    q = NaturalQuestion("What is the latest on the Jinan talks?", "latest", (("memorandums",),), (URL,))
+    older = replace(_answer("Talks opened [1]", "https://example.org/older").citations[0], n=1)
+    newest = replace(_answer("20 memorandums were signed [2]").citations[0], n=2)
+    text = "Talks opened [1]\n20 memorandums were signed [2]"
+    assert not answers_right(Answer(question="q", text=text, citations=(older, newest)), q)
+    assert answers_right(Answer(question="q", text=text, citations=(newest, older)), q)
+    # Any kind of question but "latest" may cite its article anywhere.
+    other = replace(q, kind="agreed")
+    assert answers_right(Answer(question="q", text=text, citations=(older, newest)), other)
 
 
 def test_off_archive_questions_are_right_only_when_abstained() -> None:
