@@ -159,6 +159,23 @@ def key_phrases(text: str) -> frozenset[tuple[str, str]]:
     return frozenset(zip(stems, stems[1:], strict=False))
 
 
+_NAME_RUN = re.compile(r"\b(?!The\b)[A-Z][a-z]+(?:\s+(?:of\s+|and\s+)?[A-Z][a-z]+)+")
+
+
+@lru_cache(maxsize=1 << 13)
+def story_terms(text: str) -> frozenset[str]:
+    """`key_stems` of `text`, and the initials of each name of several capitalised words it
+    writes out, with and without its "of" or "and" ("European Union" -> "eu", "Bank of Japan"
+    -> "boj", "bj"): a report names in full what a question calls by its acronym. Memoised
+    like `key_stems`."""
+    initials = {
+        "".join(w[0] for w in run.split() if keep(w)).lower()
+        for run in _NAME_RUN.findall(text)
+        for keep in (str.isalpha, lambda w: w[0].isupper())
+    }
+    return key_stems(text) | initials
+
+
 # -- outlets and dates ----------------------------------------------------------------------------
 
 

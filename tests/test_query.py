@@ -158,3 +158,18 @@ def test_a_phrase_is_two_key_words_written_one_after_the_other() -> None:
     assert ("world", "cup") not in phrases
     assert ("won", "cup") not in query.key_phrases("India won the 2023 World Cup.")
     assert ("bank", "england") in query.key_phrases("What did the Bank of England decide?")
+
+
+@pytest.mark.parametrize(
+    ("text", "held", "absent"),
+    [
+        ("The European Union opened a formal proceeding against X.", {"eu", "european", "union"}, set()),
+        ("The Bank of Japan held rates.", {"boj", "bj", "bank", "japan"}, {"tboj"}),
+        ("The Securities and Exchange Commission sued Binance.", {"sec", "binance"}, set()),
+        # one capitalised word is no name of several words
+        ("Binance said no.", {"binance"}, {"b"}),
+    ],
+)
+def test_a_name_written_out_holds_its_acronym(text: str, held: set[str], absent: set[str]) -> None:
+    terms = query.story_terms(text)
+    assert held <= terms and not absent & terms
