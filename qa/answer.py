@@ -19,7 +19,6 @@ import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote
@@ -51,6 +50,7 @@ from qa.query import (
     read_hints,
     side_names,
     stem,
+    story_terms,
     topic_of,
 )
 from qa.sentences import SentenceKind, holds, is_statement, sentence_kind, sign_at
@@ -261,12 +261,18 @@ def gather_evidence(
     fitting = sorted((i for i, f in enumerate(fits) if f > 0), key=lambda i: -first[i])
     keep = list(dict.fromkeys(keep + fitting[: w.kind_shortlist]))
     if asked.kind == AnswerKind.LATEST:
-        # "The latest on X" starts from the newest article's lede (`_newest_first`), which may
-        # share few words with the question: each article's first sentence is embedded too.
+        # "The latest on X" starts from the first sentence of the latest article that names the
+        # story (`_newest_first`), which may share few words with the question: each article's
+        # first sentence is embedded too, and the latest article's first that names the story.
         firsts: dict[str, int] = {}
         for i in sorted(fitting, key=lambda i: _position(candidates[i], passages)):
             firsts.setdefault(passages[candidates[i].passage].article_id, i)
-        keep = list(dict.fromkeys(keep + list(firsts.values())))
+        latest = latest_article(question, passages, w)
+        topic = key_stems(topic_of(question))
+        own = [i for i, c in enumerate(candidates) if passages[c.passage].article_id == latest]
+        naming = [i for i in own if topic & story_terms(candidates[i].text)]
+        telling = min(naming, key=lambda i: _position(candidates[i], passages), default=None)
+        keep = list(dict.fromkeys(keep + list(firsts.values()) + ([] if telling is None else [telling])))
     clauses = outlet_clauses(question, hints)
     clause_shares = [0.0] * len(candidates)
     for source, clause in clauses.items():
@@ -755,7 +761,10 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
             break
         if _is_new(s, chosen, evidence.passages):
             chosen.append(s)
-    chosen = _direct_first(evidence, ranked, chosen[:budget], budget)
+    chosen = chosen[:budget]
+    if asked_for(evidence.question).kind != AnswerKind.LATEST:
+        # The latest news is led by its telling sentence (`_newest_first`), not by a lede.
+        chosen = _direct_first(evidence, ranked, chosen, budget)
     chosen = _answer_parts(evidence, chosen, 2 * max_sentences + w.part_room)
     return _cover_question(evidence, chosen)
 
@@ -919,30 +928,52 @@ def _named_groups(question: str, passages: Sequence[Passage]) -> list[set[int]]:
     return list(groups.values())
 
 
+def latest_article(
+    question: str, passages: Sequence[Passage], weights: AnswerWeights = WEIGHTS
+) -> str | None:
+    """The article that "the latest on X" starts from, among the retrieved `passages` (score
+    above 0): the best passage's article, and each article whose passage holds at least
+    `weights.latest_coverage` of X's key terms (`topic_of`) and scores at least
+    `weights.latest_floor` of the best; of these, the one of the highest share of the best score
+    plus `weights.latest_per_day` for each day it is newer. "What is the latest on OpenAI's
+    board?" is best matched by the November reports of the firing, and answered by December's
+    article on the board's veto. None without a retrieved, dated passage."""
+    retrieved = [p for p in passages if p.score > 0 and p.published is not None]
+    if not retrieved:
+        return None
+    best = max(retrieved, key=lambda p: p.score)
+    topic = key_stems(topic_of(question))
+
+    def covers(p: Passage) -> bool:
+        held = len(topic & story_terms(f"{p.title} {p.text}"))
+        return p.score >= weights.latest_floor * best.score and held >= weights.latest_coverage * len(topic)
+
+    def merit(p: Passage) -> tuple[float, float]:
+        days = (p.published - best.published).days if p.published and best.published else 0
+        return p.score / best.score + weights.latest_per_day * days, p.score
+
+    return max([best] + [p for p in retrieved if covers(p)], key=merit).article_id
+
+
+def _telling(sentences: Sequence[Sentence], passages: Sequence[Passage], topic: frozenset[str]) -> Sentence:
+    """Of one article's `sentences`, the first that names the story (holds one of its key stems
+    `topic`, `story_terms`): its lede, unless the lede is about something else ("Brian
+    Armstrong, CEO of Coinbase, slammed the SEC." opens a report of Bankman-Fried's verdict)."""
+    ordered = sorted(sentences, key=lambda s: _position(s, passages))
+    return next((s for s in ordered if topic & story_terms(s.text)), ordered[0])
+
+
 def _newest_first(evidence: Evidence) -> list[Sentence]:
-    """The ranked sentences; for a question about the latest news, the best sentence of the
-    newest article among the relevant ones (ranked within `weights.latest_share` of the best)
-    first: its earliest relevant sentence, the news being told first (its lede when found)."""
+    """The ranked sentences; for a question about the latest news, the first sentence of the
+    `latest_article` that names the story first (`_telling`): the news is told first."""
     ranked = list(evidence.ranked)
     if asked_for(evidence.question).kind != AnswerKind.LATEST:
         return ranked
-    relevant = [s for s in ranked if s.rank >= evidence.weights.latest_share * ranked[0].rank]
-    dated = [s for s in relevant if evidence.passages[s.passage].published is not None]
-    if not dated:
+    article = latest_article(evidence.question, evidence.passages, evidence.weights)
+    own = [s for s in ranked if evidence.passages[s.passage].article_id == article]
+    if not own:
         return ranked
-    def recency(s: Sentence) -> tuple[datetime, int]:
-        p = evidence.passages[s.passage]
-        return (p.published or datetime.min.replace(tzinfo=UTC), -(p.start + s.start))
-
-    newest = max(dated, key=recency)
-    # The news is told first: start from that article's lede when it was ranked at all.
-    lede_chars = evidence.weights.lede_chars
-    article = evidence.passages[newest.passage].article_id
-    ledes = [
-        s for s in ranked
-        if evidence.passages[s.passage].article_id == article and _position(s, evidence.passages) < lede_chars
-    ]
-    newest = max(ledes, key=recency) if ledes else newest
+    newest = _telling(own, evidence.passages, key_stems(topic_of(evidence.question)))
     return [_whole_lede(newest, evidence)] + [s for s in ranked if s is not newest]
 
 
@@ -951,11 +982,18 @@ SHORT_LEDE_WORDS = 8
 
 
 def _whole_lede(s: Sentence, evidence: Evidence) -> Sentence:
-    """`s`, the lede the latest news starts from; when it is short (`SHORT_LEDE_WORDS`) and the
-    statement after it is in the same passage, both, quoted as one."""
-    if len(s.text.split()) >= SHORT_LEDE_WORDS or (end := _statement_after(evidence, s)) is None:
+    """`s`, the sentence the latest news starts from; when it is short (`SHORT_LEDE_WORDS`) or
+    the statement after it in the same passage names what it leaves out of the story ("OpenAI
+    is expanding its internal safety processes …" / "… and the board has been granted veto
+    power" for "the latest on OpenAI's board"), both, quoted as one."""
+    end = _statement_after(evidence, s)
+    if end is None:
         return s
-    return replace(s, end=end, text=evidence.passages[s.passage].text[s.start : end])
+    text = evidence.passages[s.passage].text
+    missing = key_stems(topic_of(evidence.question)) - key_stems(s.text)
+    if len(s.text.split()) >= SHORT_LEDE_WORDS and not missing & key_stems(text[s.end : end]):
+        return s
+    return replace(s, end=end, text=text[s.start : end])
 
 
 def _statement_after(evidence: Evidence, s: Sentence) -> int | None:

@@ -17,7 +17,7 @@ import numpy as np
 from embeddings.encoder import Encoder, EncoderError, load_encoder
 from embeddings.index import VectorIndex, set_search_threads
 from embeddings.onnx_encoder import reopen_advice
-from qa.answer import SentenceVectors, compose_answer, mentions, note_unmentioned
+from qa.answer import SentenceVectors, compose_answer, latest_article, mentions, note_unmentioned
 from qa.catalog import Catalog
 from qa.config import Settings
 from qa.errors import ModelError
@@ -330,8 +330,9 @@ class Archive:
         article's passages (up to `settings.answer.lead_chunks`), so that an article that answers
         the question keeps its other sentences when other articles match its words better
         ("What was agreed in Jinan?": the meeting's chunk names Jinan, the next one the 20
-        memorandums it produced). For "the latest on X" that article is the newest of the best
-        `settings.answer.latest_articles`, and its lede comes first. An outlet the question
+        memorandums it produced). For "the latest on X" that article is the latest on X
+        (`qa.answer.latest_article`, among the best `settings.answer.latest_articles`), and its
+        lede comes first. An outlet the question
         names that no retrieved passage is from adds its own best passages
         (`settings.answer.outlet_passages`): a comparison needs each side. Then, for a question that
         names two or more outlets or has two or more parts (`qa.query.question_parts`), the
@@ -382,9 +383,15 @@ class Archive:
         lead = passages[0].article_id
         latest = asked_for(question).kind == AnswerKind.LATEST
         if latest:
-            # "The latest on X": the newest of the best few articles, from its lede.
-            dated = [(p.published, p.article_id) for p in passages[: weights.latest_articles] if p.published]
-            lead = max(dated)[1] if dated else lead
+            # "The latest on X": the latest of the best articles on X, from its lede. Its best
+            # passage joins the others with its score, so that the answer finds it the same way.
+            best = self.retrieve(
+                question, weights.latest_articles, published_after=published_after,
+                published_before=published_before, source=source, per_article=1,
+            )
+            lead = latest_article(question, best, weights) or lead
+            have = {p.chunk_id for p in passages}
+            passages += [p for p in best if p.article_id == lead and p.chunk_id not in have]
         have = {p.chunk_id for p in passages}
         with self.store.read() as db:
             ordered = self.store.article_chunk_ids(db, lead)
@@ -394,7 +401,8 @@ class Archive:
                 for j in (i - 1, i + 1) if 0 <= j < len(ordered)
             }
             wanted = ([ordered[0]] if latest and ordered else []) + sorted(near)
-            wanted = [c for c in dict.fromkeys(wanted) if c not in have][: weights.lead_chunks]
+            # The latest article's lede comes on top of the chunks next to its passages.
+            wanted = [c for c in dict.fromkeys(wanted) if c not in have][: weights.lead_chunks + latest]
             wanted += self._matching_chunks(db, question, passages, have.union(wanted))
             added = passages_of(self.store, db, wanted, dict.fromkeys(wanted, 0.0))
         return [p for p in passages + added if p.source not in aside]

@@ -35,6 +35,7 @@ from qa.answer import (
     fits_kind,
     focus_of,
     gather_evidence,
+    latest_article,
     mentions,
     sides_about,
     text_fragment_link,
@@ -769,29 +770,99 @@ def test_the_latest_on_a_story_starts_from_the_newest_article(robots: qa.Archive
     assert answer.text.startswith("TechCrunch, 2023-11-15: Lumina Robotics, the Oslo startup")
 
 
-def test_a_short_lede_is_quoted_with_the_sentence_that_tells_the_news(encoder: Encoder) -> None:
-    """ "Tim Sweeney finally has a win." opened The Verge's report of the verdict, and the answer
-    to "the latest" quoted it alone; the verdict was in the next paragraph."""
+def _dated(article: str, day: datetime, score: float, text: str) -> qa.Passage:
+    return qa.Passage(text, score, chunk_id=len(article), article_id=article, title=article, url=None,
+                      published=day, source="TechCrunch")
+
+
+def test_the_latest_article_is_the_newest_that_names_the_story_and_matches_it_well_enough() -> None:
+    question = "What is the latest on OpenAI's board?"
+    firing = _dated("firing", datetime(2023, 11, 18, tzinfo=UTC), 1.0, "OpenAI's board fired Sam Altman.")
+    veto = _dated("veto", datetime(2023, 12, 18, tzinfo=UTC), 0.87, "OpenAI gave its board a veto on AI.")
+    # Newer, but it matches the question too little, or names only half of the story.
+    aside = _dated("aside", datetime(2023, 12, 19, tzinfo=UTC), 0.6, "OpenAI's board may face questions.")
+    model = _dated("model", datetime(2023, 12, 20, tzinfo=UTC), 0.95, "OpenAI shipped a new model.")
+    assert latest_article(question, [firing, veto, aside, model]) == "veto"
+    # Within days of each other, the better match wins.
+    close = _dated("close", datetime(2023, 11, 20, tzinfo=UTC), 0.9, "OpenAI's board met again.")
+    assert latest_article(question, [firing, close]) == "firing"
+    later = replace(close, published=datetime(2023, 12, 2, tzinfo=UTC))
+    assert latest_article(question, [firing, later]) == "close"
+    # Passages added for context (score 0) and undated ones are not chosen from.
+    assert latest_article(question, [replace(firing, score=0.0), replace(veto, published=None)]) is None
+
+
+SBF = [
+    ("2023-10-04", "The Verge", "Sam Bankman-Fried's trial begins",
+     "Sam Bankman-Fried's fraud trial began in Manhattan with jury selection. Prosecutors say Sam "
+     "Bankman-Fried took billions from FTX customers. Sam Bankman-Fried denies the charges."),
+    ("2023-11-02", "The Verge", "Sam Bankman-Fried is found guilty",
+     "Sam Bankman-Fried was found guilty on seven counts of fraud. The jury deliberated for less "
+     "than five hours. Sam Bankman-Fried will appeal, his lawyer said."),
+    ("2023-11-30", "CNBC", "Coinbase rallies as crypto founders brace for prison",
+     "Coinbase shares rose more than 60% in November, their second-best month. Sam Bankman-Fried, "
+     "who faces life in prison, will be sentenced in March. Binance's founder will be sentenced in "
+     "February."),
+]
+
+
+def test_the_latest_on_a_person_is_told_by_the_newest_report_that_names_them(
+    tmp_path: Path, encoder: Encoder
+) -> None:
+    """The trial's reports name Bankman-Fried in every sentence; the newest report on him is
+    about Coinbase's shares, and says in its second sentence when he will be sentenced."""
+    articles = [
+        {"title": title, "source": source, "published_at": f"{day} 12:00:00Z", "body": body,
+         "url": f"https://news.example/{day}"}
+        for day, source, title, body in SBF
+    ]
+    archive = small_archive(tmp_path, articles, encoder, qa.Settings())
+    answer = archive.ask("What is the latest on Sam Bankman-Fried?")
+    assert answer.text.startswith(
+        "CNBC, 2023-11-30: Sam Bankman-Fried, who faces life in prison, will be sentenced in March. [1]"
+    )
+    assert "Coinbase shares" not in answer.text
+    assert_citations_check_out(archive, answer)
+
+
+def _epic_verdict(lede: str) -> list[qa.Passage]:
     day = datetime(2023, 12, 12, tzinfo=UTC)
     verdict = (
-        "Tim Sweeney finally has a win.\n\nOn Monday, a federal jury sided with Epic Games in its "
-        "antitrust case against Google over the Play Store. Google said it would appeal."
+        f"{lede}\n\nOn Monday, a federal jury sided with Epic Games in its antitrust case against Google "
+        "over the Play Store. Google said it would appeal."
     )
     older = "Epic Games took Google to trial over the Play Store on Monday, arguing its fees are illegal."
-    passages = [
+    return [
         qa.Passage(verdict, 1.0, chunk_id=1, article_id="v", title="Epic wins", url=None, published=day,
                    source="The Verge"),
         qa.Passage(older, 0.9, chunk_id=2, article_id="t", title="Epic v. Google begins", url=None,
                    published=datetime(2023, 11, 6, tzinfo=UTC), source="TechCrunch"),
     ]
+
+
+def test_the_latest_news_starts_from_the_first_sentence_that_names_the_story(encoder: Encoder) -> None:
+    """ "Tim Sweeney finally has a win." opened The Verge's report of the verdict, and the answer
+    to "the latest" quoted it alone; the verdict was in the next paragraph. A lede that names
+    nothing of the story is passed over for the sentence that does."""
+    passages = _epic_verdict("Tim Sweeney finally has a win.")
     answer = compose_answer("What is the latest in the Epic v. Google case?", passages, encoder)
     assert answer.text.startswith(
-        "The Verge, 2023-12-12: Tim Sweeney finally has a win. On Monday, a federal jury sided with Epic "
+        "The Verge, 2023-12-12: On Monday, a federal jury sided with Epic Games in its antitrust case "
+        "against Google over the Play Store. [1]"
+    )
+    assert "Tim Sweeney" not in answer.text
+
+
+def test_a_short_lede_is_quoted_with_the_sentence_that_tells_the_news(encoder: Encoder) -> None:
+    passages = _epic_verdict("Epic finally has a win.")
+    answer = compose_answer("What is the latest in the Epic v. Google case?", passages, encoder)
+    assert answer.text.startswith(
+        "The Verge, 2023-12-12: Epic finally has a win. On Monday, a federal jury sided with Epic "
         "Games in its antitrust case against Google over the Play Store. [1]"
     )
     first = answer.citations[0]
     quoted = first.excerpt[first.sentence_start : first.sentence_end]
-    assert quoted.startswith("Tim Sweeney finally has a win.\n\nOn")
+    assert quoted.startswith("Epic finally has a win.\n\nOn")
     # The jury's sentence is not quoted a second time on its own.
     assert sum("federal jury" in c.excerpt[c.sentence_start : c.sentence_end] for c in answer.citations) == 1
 
