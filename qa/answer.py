@@ -648,13 +648,20 @@ def compose_answer(
 def answer_from_evidence(
     evidence: Evidence, *, max_sentences: int = 3, min_confidence: float | None = None
 ) -> Answer:
-    """The answer that `evidence` supports: cited sentences, or an abstention with leads.
+    """The answer that `evidence` supports: cited sentences, or an abstention with leads (and a
+    note naming what the question names that the archive never mentions).
 
     `min_confidence` defaults to the evidence's `weights.min_confidence`."""
     if min_confidence is None:
         min_confidence = evidence.weights.min_confidence
     if not evidence.ranked or evidence.confidence < min_confidence:
-        return abstain(evidence.question, evidence.passages, leads=evidence.weights.leads)
+        answer = abstain(evidence.question, evidence.passages, leads=evidence.weights.leads)
+        if not evidence.unknown_names:
+            return answer
+        # Say why: "Who leads the Bank of Japan?" cannot be answered from an archive that never
+        # mentions it, however close its leads.
+        note = f"No article in the archive mentions {_listed(evidence.unknown_names)}."
+        return replace(answer, text=f"{answer.text}\n{note}", notes=(note,))
     if evidence.learned:
         chosen = _learned_choice(evidence, max_sentences)
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -29,6 +30,7 @@ from qa.query import (
     asked_for,
     asks_about_named,
     check_question,
+    key_phrases,
     key_stems,
     mention_word,
     named_outlets,
@@ -47,6 +49,27 @@ log = logging.getLogger(__name__)
 
 # An article shorter than this (a few sentences) is not offered as an example question.
 HEADLINE_MIN_CHARS = 300
+# Chunks read at a time when looking for a name written out (`Archive._writes_out`).
+PHRASE_BATCH = 64
+# An acronym written with dots ("U.S."), read as the question writes it ("US").
+_DOTTED = re.compile(r"\b(?:[A-Z]\.){2,}")
+
+
+def _undot(match: re.Match[str]) -> str:
+    return match.group(0).replace(".", "")
+
+
+def _without_run_of(words: list[str], outlet: str) -> list[str]:
+    """`words` without the longest run of them that is `outlet`'s name ("After TechCrunch" ->
+    "After") or, of two or more, part of it ("After The Independent" -> "After", for "The
+    Independent - Life and Style")."""
+    plain = " ".join(re.findall(r"\w+", outlet.lower()))
+    for size in range(len(words), 0, -1):
+        for i in range(len(words) - size + 1):
+            run = " ".join(re.findall(r"\w+", " ".join(words[i : i + size]).lower()))
+            if run == plain or (size > 1 and re.search(rf"\b{re.escape(run)}\b", plain)):
+                return words[:i] + words[i + size :]
+    return words
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -435,16 +458,50 @@ class Archive:
         return wanted
 
     def unknown_names(self, question: str) -> list[str]:
-        """The names `question` mentions ("Vilnius", "Queen Margrethe") that no article of the
-        archive mentions, and the outlets it names as where something was reported ("a Bloomberg
-        article") that the archive holds no article of: a question about them cannot be
-        answered from it."""
+        """The names `question` mentions ("Vilnius", "Queen Margrethe", "Bank of Japan") that no
+        article of the archive mentions (a name of several words written as one, `_writes_out`),
+        and the outlets it names as where something was reported ("a Bloomberg article") that
+        the archive holds no article of: a question about them cannot be answered from it."""
         catalog = self._current_catalog()
         if catalog is None:
             return []
-        names = [name for name in question_names(question) if not catalog.knows(name)]
+        # A name cut at a possessive may go on ("Belgium Women's National Football Team"):
+        # its words need not be written together.
+        names = [
+            name for name in question_names(question)
+            if not catalog.knows(name)
+            or not (re.search(rf"\b{re.escape(name)}['’]s\b", question) or self._writes_out(catalog, name))
+        ]
         outlets = [name for name in named_outlets(question) if not outlet_known(name, catalog.sources)]
         return list(dict.fromkeys(names + outlets))
+
+    def _writes_out(self, catalog: Catalog, name: str) -> bool:
+        """Whether a chunk's headline or text writes two words of the name `name` one after the
+        other (`key_phrases`; "U.S." read as "US"): the archive holds "bank" and "Japan" but
+        never "Bank of Japan". Words of an outlet's name are left out of it ("After The
+        Independent"); True for a name of one word, and when the index cannot tell."""
+        words = _DOTTED.sub(_undot, name).split()
+        for outlet in catalog.sources:
+            words = _without_run_of(words, outlet)
+        words = [w for w in words if key_stems(w)]
+        pairs = [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+        if not pairs or catalog.lexical is None:
+            return True
+        with self.store.read() as db:
+            for pair in pairs:
+                phrase = key_phrases(pair)
+                # "U.S." is no "us" in the index: the chunks are found by the longer words.
+                rows = catalog.lexical.rows_mentioning(" ".join(w for w in pair.split() if len(w) > 2))
+                if rows is None or not phrase:
+                    return True
+                ids = catalog.lexical.ids[rows].tolist()
+                for start in range(0, len(ids), PHRASE_BATCH):
+                    batch = ids[start : start + PHRASE_BATCH]
+                    for p in passages_of(self.store, db, batch, dict.fromkeys(batch, 0.0)):
+                        texts = (_DOTTED.sub(_undot, p.title), _DOTTED.sub(_undot, p.text))
+                        if any(phrase <= key_phrases(text) for text in texts):
+                            return True
+        return False
 
     def boilerplate(self) -> Callable[[str, Passage], bool]:
         """A test of whether a sentence of a passage is its outlet's boilerplate in the published

@@ -746,6 +746,25 @@ def test_a_question_about_a_name_the_archive_never_mentions_is_abstained(robots:
     assert robots.unknown_names("What did Lumina Robotics show in Oslo?") == []
 
 
+def test_a_name_whose_words_the_archive_never_writes_together_is_never_mentioned(
+    robots: qa.Archive, tmp_path: Path, encoder: Encoder
+) -> None:
+    """The archive holds "Lumina" and "Capital" (Northwind Capital), but no Lumina Capital: a
+    question about it was answered from the robot maker's funding round."""
+    question = "Who leads Lumina Capital?"
+    assert robots.unknown_names(question) == ["Lumina Capital"]
+    answer = robots.ask(question)
+    assert answer.abstained and answer.notes == ("No article in the archive mentions Lumina Capital.",)
+    assert answer.text.endswith("\nNo article in the archive mentions Lumina Capital.")
+    assert robots.unknown_names("Who leads Northwind Capital?") == []
+    # "U.S. Soccer" is how the reports write the question's "US Soccer".
+    soccer = {"title": "Hayes to coach the USWNT", "source": "The Guardian", "published_at": "2023-11-14",
+              "url": "https://news.example/hayes",
+              "body": "Emma Hayes agreed to coach the US women's team, U.S. Soccer said on Tuesday."}
+    archive = small_archive(tmp_path, [soccer], encoder)
+    assert archive.unknown_names("What did US Soccer agree with Emma Hayes?") == []
+
+
 def test_a_question_about_an_outlet_the_archive_does_not_hold_is_abstained(robots: qa.Archive) -> None:
     # Lumina Robotics is in the archive, but no Bloomberg article is: what Bloomberg reported
     # cannot be cited from it.
