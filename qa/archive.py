@@ -49,8 +49,11 @@ log = logging.getLogger(__name__)
 
 # An article shorter than this (a few sentences) is not offered as an example question.
 HEADLINE_MIN_CHARS = 300
-# Chunks read at a time when looking for a name written out (`Archive._writes_out`).
+# Chunks read at a time when looking for a name written out (`Archive._writes_out`), and the
+# most read for one pair of its words: past them, the name is taken as written (a big archive
+# holding both words apart in so many chunks likely writes them together too).
 PHRASE_BATCH = 64
+PHRASE_CHUNKS = 1024
 # An acronym written with dots ("U.S."), read as the question writes it ("US").
 _DOTTED = re.compile(r"\b(?:[A-Z]\.){2,}")
 
@@ -479,7 +482,8 @@ class Archive:
         """Whether a chunk's headline or text writes two words of the name `name` one after the
         other (`key_phrases`; "U.S." read as "US"): the archive holds "bank" and "Japan" but
         never "Bank of Japan". Words of an outlet's name are left out of it ("After The
-        Independent"); True for a name of one word, and when the index cannot tell."""
+        Independent"); True for a name of one word, and when the index cannot tell: no content
+        word to look up, or more than `PHRASE_CHUNKS` chunks hold a pair's words."""
         words = _DOTTED.sub(_undot, name).split()
         for outlet in catalog.sources:
             words = _without_run_of(words, outlet)
@@ -495,12 +499,14 @@ class Archive:
                 if rows is None or not phrase:
                     return True
                 ids = catalog.lexical.ids[rows].tolist()
-                for start in range(0, len(ids), PHRASE_BATCH):
+                for start in range(0, min(len(ids), PHRASE_CHUNKS), PHRASE_BATCH):
                     batch = ids[start : start + PHRASE_BATCH]
                     for p in passages_of(self.store, db, batch, dict.fromkeys(batch, 0.0)):
                         texts = (_DOTTED.sub(_undot, p.title), _DOTTED.sub(_undot, p.text))
                         if any(phrase <= key_phrases(text) for text in texts):
                             return True
+                if len(ids) > PHRASE_CHUNKS:
+                    return True
         return False
 
     def boilerplate(self) -> Callable[[str, Passage], bool]:
