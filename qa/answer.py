@@ -400,11 +400,19 @@ def _gain(s: Sentence, covered: set[str], weight: Mapping[str, float]) -> float:
 def articles_about(question: str, passages: Sequence[Passage]) -> frozenset[str] | None:
     """The articles among `passages` that mention what the question names (its key terms when
     it names nothing) in any of their passages' titles, texts or outlet names: the chunk that
-    states Jinan's agreements need not repeat "Jinan". None when no article does."""
+    states Jinan's agreements need not repeat "Jinan". A name of several words is mentioned by
+    two of its words written together (`key_phrases`). None when no article does."""
     asked = asked_for(question)
-    subject = key_stems(" ".join(asked.names)) or key_stems(question)
+    # A name of several words is mentioned as one: two of its words together ("Cup Series", not
+    # a cricket report's "World Cup" and "ODI series").
+    phrases = frozenset().union(*(key_phrases(n) for n in asked.names))
+    subject = key_stems(" ".join(n for n in asked.names if not key_phrases(n))) or (
+        frozenset() if phrases else key_stems(question)
+    )
     found = frozenset(
-        p.article_id for p in passages if subject & (_passage_stems(p) | key_stems(p.source or ""))
+        p.article_id for p in passages
+        if subject & (_passage_stems(p) | key_stems(p.source or ""))
+        or phrases & (key_phrases(p.title) | key_phrases(p.text))
     )
     return found or None
 

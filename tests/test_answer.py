@@ -746,6 +746,33 @@ def test_a_question_about_a_name_the_archive_never_mentions_is_abstained(robots:
     assert robots.unknown_names("What did Lumina Robotics show in Oslo?") == []
 
 
+CUPS = [
+    ("2023-11-19", "Zee Business", "India and Australia meet in the World Cup final",
+     "India faced Australia 13 times in ODI World Cups, and won the last two. India won the 2023 "
+     "ODI series against Australia 2-1 before the World Cup, and the team is the favourite to win "
+     "the championship in 2023."),
+    ("2023-11-06", "Essentially Sports", "Ryan Blaney is the 2023 NASCAR champion",
+     "Ryan Blaney won the 2023 NASCAR Cup Series championship at Phoenix on Sunday. Blaney "
+     "finished second in the race, enough to take the title from Kyle Larson."),
+]
+
+
+def test_a_name_of_several_words_is_about_the_articles_that_write_it(
+    tmp_path: Path, encoder: Encoder
+) -> None:
+    """A cricket report holds "World Cup" and "ODI series", not the Cup Series: it led the answer
+    to who won the Cup Series."""
+    articles = [
+        {"title": title, "source": source, "published_at": f"{day} 12:00:00Z", "body": body,
+         "url": f"https://news.example/{n}"}
+        for n, (day, source, title, body) in enumerate(CUPS)
+    ]
+    archive = small_archive(tmp_path, articles, encoder, qa.Settings())
+    answer = archive.ask("Who won the Cup Series championship in 2023?")
+    assert "Blaney" in answer.text and "India" not in answer.text
+    assert {c.source for c in answer.citations} == {"Essentially Sports"}
+
+
 def test_a_name_whose_words_the_archive_never_writes_together_is_never_mentioned(
     robots: qa.Archive, tmp_path: Path, encoder: Encoder
 ) -> None:
