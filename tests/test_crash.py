@@ -57,6 +57,14 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, encoder, worker: Worker) 
     started = time.perf_counter()
     assert worker.run(**job, index_dir=str(reference), result=str(root / "ref.json"))["status"] == 0
     seconds = time.perf_counter() - started
+    # The first run also warms the worker up: the random kills are timed on the faster of two,
+    # or most of them would land after the run on a busy machine.
+    again = root / "again"
+    shutil.copytree(base, again)
+    started = time.perf_counter()
+    assert worker.run(**job, index_dir=str(again), result=str(root / "again.json"))["status"] == 0
+    seconds = min(seconds, time.perf_counter() - started)
+    shutil.rmtree(again)
     report = json.loads((root / "ref.json").read_text())
     assert (report["added"], report["updated"], report["removed"]) == (3, 2, 1)
     return {
