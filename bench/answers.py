@@ -28,8 +28,8 @@ the latest on a story, a month or an outlet, and whether two outlets both report
 only one of them has: the answer cites that one and says the other's articles never mention
 it), each with the facts a right answer states and the articles that state them. A question is
 *answered* when the answer's text contains one alternative of each expected group and it cites
-one of those articles (`qa.evaluation.answers_right`; the same figures come from `qa eval
-bench/natural-questions.json --answers`).
+one of those articles, first for "the latest on" a story (`qa.evaluation.answers_right`; the
+same figures come from `qa eval bench/natural-questions.json --answers`).
 Off-archive questions look like news questions but the archive cannot answer them: the share
 abstained on is reported.
 
