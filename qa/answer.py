@@ -268,11 +268,10 @@ def gather_evidence(
         for i in sorted(fitting, key=lambda i: _position(candidates[i], passages)):
             firsts.setdefault(passages[candidates[i].passage].article_id, i)
         latest = latest_article(question, passages, w)
-        topic = key_stems(topic_of(question))
         own = [i for i, c in enumerate(candidates) if passages[c.passage].article_id == latest]
-        naming = [i for i in own if topic & story_terms(candidates[i].text)]
-        telling = min(naming, key=lambda i: _position(candidates[i], passages), default=None)
-        keep = list(dict.fromkeys(keep + list(firsts.values()) + ([] if telling is None else [telling])))
+        telling = _first_naming([candidates[i] for i in own], passages, key_stems(topic_of(question)))
+        told = [i for i in own if candidates[i] is telling]
+        keep = list(dict.fromkeys(keep + list(firsts.values()) + told))
     clauses = outlet_clauses(question, hints)
     clause_shares = [0.0] * len(candidates)
     for source, clause in clauses.items():
@@ -970,17 +969,21 @@ def latest_article(
     return max([best] + [p for p in retrieved if covers(p)], key=merit).article_id
 
 
-def _telling(sentences: Sequence[Sentence], passages: Sequence[Passage], topic: frozenset[str]) -> Sentence:
+def _first_naming(
+    sentences: Sequence[Sentence], passages: Sequence[Passage], topic: frozenset[str]
+) -> Sentence | None:
     """Of one article's `sentences`, the first that names the story (holds one of its key stems
     `topic`, `story_terms`): its lede, unless the lede is about something else ("Brian
-    Armstrong, CEO of Coinbase, slammed the SEC." opens a report of Bankman-Fried's verdict)."""
-    ordered = sorted(sentences, key=lambda s: _position(s, passages))
-    return next((s for s in ordered if topic & story_terms(s.text)), ordered[0])
+    Armstrong, CEO of Coinbase, slammed the SEC." opens a report of Bankman-Fried's verdict).
+    None when none does."""
+    naming = [s for s in sentences if topic & story_terms(s.text)]
+    return min(naming, key=lambda s: _position(s, passages), default=None)
 
 
 def _newest_first(evidence: Evidence) -> list[Sentence]:
     """The ranked sentences; for a question about the latest news, the first sentence of the
-    `latest_article` that names the story first (`_telling`): the news is told first."""
+    `latest_article` that names the story first (`_first_naming`; its first sentence when none
+    does): the news is told first."""
     ranked = list(evidence.ranked)
     if asked_for(evidence.question).kind != AnswerKind.LATEST:
         return ranked
@@ -988,24 +991,28 @@ def _newest_first(evidence: Evidence) -> list[Sentence]:
     own = [s for s in ranked if evidence.passages[s.passage].article_id == article]
     if not own:
         return ranked
-    newest = _telling(own, evidence.passages, key_stems(topic_of(evidence.question)))
-    return [_whole_lede(newest, evidence)] + [s for s in ranked if s is not newest]
+    topic = key_stems(topic_of(evidence.question))
+    newest = _first_naming(own, evidence.passages, topic) or min(
+        own, key=lambda s: _position(s, evidence.passages)
+    )
+    return [_whole_lede(newest, evidence, topic)] + [s for s in ranked if s is not newest]
 
 
 # A lede this short is a hook ("Tim Sweeney finally has a win."); the news is in the next sentence.
 SHORT_LEDE_WORDS = 8
 
 
-def _whole_lede(s: Sentence, evidence: Evidence) -> Sentence:
+def _whole_lede(s: Sentence, evidence: Evidence, topic: frozenset[str]) -> Sentence:
     """`s`, the sentence the latest news starts from; when it is short (`SHORT_LEDE_WORDS`) or
-    the statement after it in the same passage names what it leaves out of the story ("OpenAI
+    the statement after it in the same passage names what it leaves out of the story's key stems
+    `topic` ("OpenAI
     is expanding its internal safety processes …" / "… and the board has been granted veto
     power" for "the latest on OpenAI's board"), both, quoted as one."""
     end = _statement_after(evidence, s)
     if end is None:
         return s
     text = evidence.passages[s.passage].text
-    missing = key_stems(topic_of(evidence.question)) - key_stems(s.text)
+    missing = topic - key_stems(s.text)
     if len(s.text.split()) >= SHORT_LEDE_WORDS and not missing & key_stems(text[s.end : end]):
         return s
     return replace(s, end=end, text=text[s.start : end])
