@@ -165,6 +165,7 @@ class Evidence:
     about: frozenset[str] | None = None  # the articles about what the question names (`articles_about`)
     term_weights: Mapping[str, float] = field(default_factory=dict)  # of its parts' key stems
     learned: tuple[Sentence, ...] = ()  # `ranked` in the sentence model's order, when it answers
+    latest: str | None = None  # the article "the latest on X" starts from (`latest_article`)
 
     @property
     def confidence(self) -> float:
@@ -260,6 +261,7 @@ def gather_evidence(
         keep = list(dict.fromkeys(keep + _covering(candidates, asked_terms, first, w.cover_shortlist)))
     fitting = sorted((i for i, f in enumerate(fits) if f > 0), key=lambda i: -first[i])
     keep = list(dict.fromkeys(keep + fitting[: w.kind_shortlist]))
+    latest = None
     if asked.kind == AnswerKind.LATEST:
         # "The latest on X" starts from the first sentence of the latest article that names the
         # story (`_newest_first`), which may share few words with the question: each article's
@@ -321,7 +323,7 @@ def gather_evidence(
     ranked.sort(key=lambda s: (-s.rank, s.passage, s.start))
     evidence = Evidence(
         question, tuple(passages), tuple(ranked), spans, w, parts=parts, about=mentioning,
-        term_weights=asked_terms,
+        term_weights=asked_terms, latest=latest,
     )
     if not learned:
         return evidence
@@ -981,14 +983,11 @@ def _first_naming(
 
 
 def _newest_first(evidence: Evidence) -> list[Sentence]:
-    """The ranked sentences; for a question about the latest news, the first sentence of the
-    `latest_article` that names the story first (`_first_naming`; its first sentence when none
-    does): the news is told first."""
+    """The ranked sentences; for a question about the latest news, the first sentence of its
+    latest article (`Evidence.latest`) that names the story first (`_first_naming`; its first
+    sentence when none does): the news is told first."""
     ranked = list(evidence.ranked)
-    if asked_for(evidence.question).kind != AnswerKind.LATEST:
-        return ranked
-    article = latest_article(evidence.question, evidence.passages, evidence.weights)
-    own = [s for s in ranked if evidence.passages[s.passage].article_id == article]
+    own = [s for s in ranked if evidence.passages[s.passage].article_id == evidence.latest]
     if not own:
         return ranked
     topic = key_stems(topic_of(evidence.question))
