@@ -30,6 +30,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from qa.errors import QAError
+from qa.query import AnswerKind
 from qa.types import Answer, Passage
 
 NULL_QUERY = "null_query"
@@ -267,7 +268,6 @@ def evaluate(
 # Answers to natural questions: a person's question, the facts a right answer states and the
 # article it must cite (bench/natural-questions.json), or an off-archive question to abstain on.
 OFF_ARCHIVE = "off_archive"
-LATEST = "latest"  # the kind of natural question about the latest news on a story
 _SPACES = re.compile(r"\s+")
 _QUOTES = str.maketrans(
     {"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"}
@@ -355,7 +355,7 @@ def answers_right(answer: Answer, question: NaturalQuestion) -> bool:
     text = _plain(answer.text)
     states = all(any(_plain(alt) in text for alt in group) for group in question.expect)
     urls = [(c.url or "").split("#", 1)[0] for c in answer.citations]
-    cited = urls[:1] if question.kind == LATEST else urls
+    cited = urls[:1] if question.kind == AnswerKind.LATEST else urls
     return states and any(url in cited for url in question.cite_urls)
 
 
