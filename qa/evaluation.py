@@ -354,9 +354,15 @@ def answers_right(answer: Answer, question: NaturalQuestion) -> bool:
         return False
     text = _plain(answer.text)
     states = all(any(_plain(alt) in text for alt in group) for group in question.expect)
-    urls = [(c.url or "").split("#", 1)[0] for c in answer.citations]
+    urls = [_unfragmented(c.url or "") for c in answer.citations]
     cited = urls[:1] if question.kind == AnswerKind.LATEST else urls
-    return states and any(url in cited for url in question.cite_urls)
+    return states and any(_unfragmented(url) in cited for url in question.cite_urls)
+
+
+def _unfragmented(url: str) -> str:
+    """`url` without its fragment: a citation's links to the passage ("#:~:text=…"), and an
+    article's own URL may carry one ("…/article-1001464023#utm_source=RSS")."""
+    return url.split("#", 1)[0]
 
 
 def evaluate_answers(

@@ -187,6 +187,13 @@ def test_an_answer_is_right_when_it_states_every_group_and_cites_the_article() -
     assert not answers_right(_answer("Shandong 20 MOUs", abstained=True), q)
 
 
+def test_an_expected_url_with_a_fragment_matches_its_citation() -> None:
+    own = URL + "#utm_source=RSS"
+    q = NaturalQuestion("What was agreed in Jinan?", "agreed", (("20 MOUs",),), (own,))
+    assert answers_right(_answer("Shandong's 20 MOUs [1]", URL + "#:~:text=20"), q)
+    assert not answers_right(_answer("Shandong's 20 MOUs [1]", "https://other.org/x#utm_source=RSS"), q)
+
+
 def test_the_latest_news_is_right_only_when_an_expected_article_leads_the_answer() -> None:
     q = NaturalQuestion("What is the latest on the Jinan talks?", "latest", (("memorandums",),), (URL,))
     older = replace(_answer("Talks opened [1]", "https://example.org/older").citations[0], n=1)
