@@ -39,6 +39,7 @@ from qa.query import (
     QueryHints,
     asked_for,
     asks_about_named,
+    initials_of,
     key_phrases,
     key_stems,
     mention_word,
@@ -539,7 +540,7 @@ def fits_kind(
     asked: AskedFor, sentence: Sentence, passage: Passage, weights: AnswerWeights = WEIGHTS
 ) -> bool:
     """Whether `sentence` holds the kind of answer asked for: a role next to a name the question
-    mentions for "who", a date for "when", a number for "how many", a reason for "why", a
+    mentions (or its acronym: "HSF" for "Hipgnosis Songs Fund") for "who", a date for "when", a number for "how many", a reason for "why", a
     reporting verb or quotation with the speaker for "what did X say", a decision or agreement
     for "what was agreed", the article's lede for "what happened" and "the latest"."""
     text = sentence.text
@@ -547,7 +548,9 @@ def fits_kind(
     if kind in (AnswerKind.HAPPENED, AnswerKind.LATEST):
         return passage.start + sentence.start < weights.lede_chars
     if kind == AnswerKind.WHO:
-        named = any(w in text for name in asked.names for w in name.split() if len(w) > 2)
+        named = any(w in text for name in asked.names for w in name.split() if len(w) > 2) or any(
+            re.search(rf"\b{a}\b", text) for name in asked.names for a in initials_of(name)
+        )
         return named and holds(kind, text) and (not asked.someone_else or _names_another(text, asked.names))
     if kind == AnswerKind.SAID:
         return holds(kind, text) and (not asked.speaker or _speaks(text, asked))

@@ -168,12 +168,21 @@ def story_terms(text: str) -> frozenset[str]:
     writes out, with and without its "of" or "and" ("European Union" -> "eu", "Bank of Japan"
     -> "boj", "bj"): a report names in full what a question calls by its acronym. Memoised
     like `key_stems`."""
-    initials = {
-        "".join(w[0] for w in run.split() if keep(w)).lower()
-        for run in _NAME_RUN.findall(text)
-        for keep in (str.isalpha, lambda w: w[0].isupper())
-    }
+    initials = {i.lower() for run in _NAME_RUN.findall(text) for i in initials_of(run)}
     return key_stems(text) | initials
+
+
+def initials_of(name: str) -> frozenset[str]:
+    """The acronyms a name of several words may go by, with and without its "of" or "and":
+    "Hipgnosis Songs Fund" -> "HSF", "Bank of Japan" -> "BOJ", "BJ". None for a single word."""
+    words = name.split()
+    if len(words) < 2:
+        return frozenset()
+    return frozenset("".join(w[0] for w in words if keep(w)).upper() for keep in (str.isalpha, _capitalised))
+
+
+def _capitalised(word: str) -> bool:
+    return word[:1].isupper()
 
 
 # -- outlets and dates ----------------------------------------------------------------------------

@@ -728,6 +728,16 @@ def fits_the_kind(question: str, sentence: str) -> bool:
             False,
         ),
         ("Who is Richard Teng?", "Richard Teng, the new chief executive of Binance, spoke on Tuesday.", True),
+        (
+            "Who is stepping down as chair of Hipgnosis Songs Fund?",
+            "HSF said its chair since 2018, Andrew Sutch, is stepping down as a director.",
+            True,
+        ),
+        (
+            "Who is stepping down as chair of Hipgnosis Songs Fund?",
+            "The fund said its chair since 2018, Andrew Sutch, is stepping down as a director.",
+            False,
+        ),
         ("Who was Bill Kenwright?", "Bill Kenwright, the Everton chairman, has died aged 78.", True),
     ],
 )
