@@ -201,7 +201,12 @@ _REASON = re.compile(
     r"\b(because|due to|owing to|as a result|result of|resulted from|after|citing|cited|"
     r"in order to|so that|reasons?|led to|caused|blamed|in (the )?light of|in the wake of|"
     r"prompted|stemm(ed|ing|s) from|driven by|on the grounds|that'?s why|which is why|for (failing|violating|"
-    r"breaching|not)|accus\w+|alleg\w+|breach\w*|violat\w+|concluded that|not consistently)\b",
+    r"breaching|not)|accus\w+|alleg\w+|breach\w*|violat\w+|concluded that|not consistently|"
+    # A purpose is the reason for a move: "a move Musk said would help the company combat bots",
+    # "in an effort to cut costs", "competition was to blame".
+    r"to blame|(would|will|could|to|should) help|in (an|a) (effort|bid|attempt) to|"
+    r"(aim(s|ed|ing)?|meant|designed|intended) to|to (combat|fight|stop|curb|prevent|tackle|deter|"
+    r"counter|reduce|avoid|protect))\b",
     re.IGNORECASE,
 )
 _REPORTING = re.compile(

@@ -124,6 +124,11 @@ K = SentenceKind
         ),
         ("UPDATE: Douglas (concussion) has been ruled OUT for Week 14.", K.STATEMENT),
         ("The report was published on Tuesday and cites three sources.", K.STATEMENT),
+        (
+            "Image source, Getty Images Image caption, Ubisoft is perhaps best known as the developer "
+            "of Assassin's Creed",
+            K.CAPTION,
+        ),
         ("Loading", K.DEBRIS),
         ("Advertisement", K.DEBRIS),
         ("I wasn't.", K.FRAGMENT),
