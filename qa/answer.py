@@ -76,6 +76,14 @@ _DEPENDENT_OPENING = re.compile(
     re.IGNORECASE,
 )
 _DEMONSTRATIVES = frozenset({"the", "this", "that", "these", "those"})
+# A demonstrative standing for what was said before, later in a sentence: "Microsoft had to
+# agree to this to get the deal past UK regulators", not "agree to this deal".
+_POINTS_BACK = re.compile(
+    r"\b(to|do|did|does|done|about|of|with|for|on|like|against|after|before|over)\s+(this|these|those)\b"
+    r"(?=\s*[,.;:!?—–]|\s+(to|is|was|are|were|in|on|for|by|with|and|but|because|as|would|will|could|"
+    r"has|had|at|from)\b)",
+    re.IGNORECASE,
+)
 
 
 class TextEncoder(Protocol):
@@ -1121,12 +1129,13 @@ _ANNOUNCES = re.compile(r"^\W*(here(['’]s| is| are)|below (is|are))\b(?! to\b)
 
 
 def _depends(sentence: str, previous: str) -> bool:
-    """Whether `sentence` opens by pointing back: a pronoun, a connective ("Therefore", "As a
-    result"), or "The meeting" when the previous sentence mentions a meeting."""
+    """Whether `sentence` points back: it opens with a pronoun, a connective ("Therefore", "As a
+    result"), or "The meeting" when the previous sentence mentions a meeting, or a demonstrative
+    later stands for what was said before ("… had to agree to this to get the deal …")."""
     words = WORD.findall(sentence.lower())
     if not words:
         return False
-    if words[0] in _DEPENDENT_STARTS or _DEPENDENT_OPENING.match(sentence):
+    if words[0] in _DEPENDENT_STARTS or _DEPENDENT_OPENING.match(sentence) or _POINTS_BACK.search(sentence):
         return True
     if words[0] in _DEMONSTRATIVES and len(words) > 1:
         return stem(words[1]) in {stem(w) for w in WORD.findall(previous.lower())}

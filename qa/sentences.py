@@ -73,6 +73,8 @@ _CAPTION = re.compile(
     r"|\b(Credit|Photograph|Photo|Image|Images|Picture|Illustration)(s)?( credits?)?\s*:\s*\S"
     r"|^(Photo|Photograph|Image|Illustration|Video)s? by [^/]{1,60} / "
     r"|\b(Getty Images|Shutterstock|Image Credits?)\b\s*$"
+    # The BBC's: "Image source, Getty Images Image caption, Ubisoft is perhaps best known as …"
+    r"|^(Image|Media|Video) (source|caption), "
     r"|\b(?-i:Photo|Photograph|Image|Illustration|Screenshot|Video)s? (via|courtesy( of)?) "
     r"(?-i:[A-Z])[^!?]{0,60}$"
     # A video's caption behind its player's notice: "Please use Chrome browser for a more

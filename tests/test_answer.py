@@ -214,10 +214,15 @@ def test_a_dependent_sentence_brings_its_antecedent(robots: qa.Archive) -> None:
         ("In addition to the fine, the club lost points.", False),
         ("In addition, the club lost points.", True),
         ("Resulting delays hit the airline.", False),
+        ("Apple had to agree to this to keep selling the watch.", True),
+        ("Apple appealed against this, its lawyers said.", True),
+        ("Apple had to agree to this ban to keep selling the watch.", False),
+        ("Apple will keep selling the watch this year.", False),
     ],
 )
 def test_a_sentence_that_opens_with_a_consequence_points_back(sentence: str, points_back: bool) -> None:
-    """ "As a result, …" has its reason in the sentence before, which the citation must carry."""
+    """ "As a result, …" has its reason in the sentence before, which the citation must carry; so
+    has "… had to agree to this …"."""
     assert _depends(sentence, "The ITC ruled that Apple had infringed two patents.") is points_back
 
 

@@ -194,6 +194,13 @@ def test_kinds_follow_the_sentence_spans_of_any_text(paragraphs: list[str]) -> N
             "They backed a review of the program on Tuesday.",
         ),
         (AnswerKind.WHY, "The overhaul was prompted by a string of losses.", "The overhaul is large."),
+        (
+            AnswerKind.WHY,
+            "X is charging users, a move Musk said would help the company combat bots and spam.",
+            "X is charging users $1 a year in New Zealand and the Philippines.",
+        ),
+        (AnswerKind.WHY, "Competition from other Twitter rivals was to blame.", "Pebble shut down on Tuesday."),
+        (AnswerKind.WHY, "The club cut prices in an effort to fill the stadium.", "The club cut prices by a third."),
         (AnswerKind.SAID, "“We are shocked,” Brockman wrote.", "Brockman left the board."),
         (AnswerKind.AGREED, "The two sides agreed to a deal.", "The two sides met in Jinan."),
         (AnswerKind.WHO, "Richard Teng will be the exchange's new CEO.", "Richard Teng spoke."),
