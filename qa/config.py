@@ -141,14 +141,14 @@ class AnswerWeights:
             `latest_articles` articles (their best passage each): the best one, and those whose
             passage holds at least `latest_coverage` of X's key terms and scores at least
             `latest_floor` of the best. Of these, the one of the highest share of the best score
-            plus `latest_per_day` for each day it is newer wins: within a month of each other
-            the better match may win, beyond it the newer one does. Its best passage joins the
-            answer's passages with its lede's chunk and the chunk next to it. Natural "latest"
-            questions (19 in bench/natural-questions.json, scored right only when an expected
-            article leads the answer): answered 11 -> 14 (the newest of the best 4 passages'
-            articles, from its lede, before). The article alone is the expected one for 16
-            with a floor of 0.5-0.8 and 0.01 a day; 0.003 a day: 12; 0.02: 15-16; the newest
-            whatever the score: 12-16; the best article: 6.
+            plus `latest_per_day` for each day it is newer wins: within ten days of each
+            other the better match may win, beyond it the newer one does. Its best passage joins
+            the answer's passages with its lede's chunk and the chunk next to it. Natural
+            "latest" questions (23 in bench/natural-questions.json, scored right only when an
+            expected article leads the answer), the expected article chosen: 16 + 3 of the 19
+            the rule was first set on and 4 written after, with 0.02-0.04 a day and a floor of
+            0.75-0.8; 16 + 1 with 0.01 a day and a floor of 0.5-0.8 (the first setting); 0.01 a
+            day and a floor of 0.9: 12 + 1.
         chunk_articles, article_chunks: for a question that names two or more outlets or has
             two or more parts, each of the best `chunk_articles` articles of the retrieved
             passages adds its `article_chunks` other chunks of the highest BM25 for the question
@@ -238,9 +238,9 @@ class AnswerWeights:
     lede_chars: int = 400
     lead_chunks: int = 1
     latest_articles: int = 20
-    latest_floor: float = 0.7
+    latest_floor: float = 0.75
     latest_coverage: float = 0.75
-    latest_per_day: float = 0.01
+    latest_per_day: float = 0.025
     chunk_articles: int = 4
     article_chunks: int = 2
     direct_floor: float = 0.4

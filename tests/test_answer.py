@@ -849,6 +849,9 @@ def test_the_latest_article_is_the_newest_that_names_the_story_and_matches_it_we
     assert latest_article(question, [firing, close]) == "firing"
     later = replace(close, published=datetime(2023, 12, 2, tzinfo=UTC))
     assert latest_article(question, [firing, later]) == "close"
+    # A near tie goes to the newer report: Gemini's faked demo, two days after its first reviews.
+    demo = _dated("demo", datetime(2023, 11, 20, tzinfo=UTC), 0.97, "OpenAI's board met again.")
+    assert latest_article(question, [firing, demo]) == "demo"
     # Passages added for context (score 0) and undated ones are not chosen from.
     assert latest_article(question, [replace(firing, score=0.0), replace(veto, published=None)]) is None
 
