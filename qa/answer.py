@@ -578,14 +578,19 @@ def _names_another(text: str, names: Sequence[str]) -> bool:
     )
 
 
+_ADDRESSED = re.compile(r"\byou(['’]ve| have| had)?\s+$", re.IGNORECASE)
+
+
 def _speaks(text: str, asked: AskedFor) -> bool:
     """Whether the speaker of "what did X say about Y" is the one speaking in `text`: X is
     named, and when Y is named too, the name nearest before the reporting verb or quotation (or
     nearest after it, when none comes before) is X's ("Arteta said Pochettino…", "…, said
-    Arteta", not "Pochettino says Arteta…")."""
+    Arteta", not "Pochettino says Arteta…"), and X is not the one spoken to ("You've said …")."""
     if not any(w in text for w in asked.speaker):
         return False
     verb = sign_at(AnswerKind.SAID, text)
+    if verb is not None and _ADDRESSED.search(text[:verb]):
+        return False  # an interviewer's "You've said the match was about social change."
     others = [w for name in asked.names for w in name.split()[-1:] if w not in asked.speaker]
     if verb is None or not any(w in text for w in others):
         return True
@@ -1127,16 +1132,25 @@ def _subjectless(text: str, spans: Sequence[tuple[int, int]], n: int) -> bool:
 # avoid.", "Below is a live odds feed …"), unlike a toast ("Here's to hoping …").
 _ANNOUNCES = re.compile(r"^\W*(here(['’]s| is| are)|below (is|are))\b(?! to\b)", re.IGNORECASE)
 
+# A sentence that is nothing but a quotation, and a sentence that says who is quoted.
+_QUOTATION_ONLY = re.compile(r"^\s*[“\"][^“”\"]+[”\"]\s*$")
+_ATTRIBUTED = re.compile(
+    r"\b(said|says|told|tells|added|adds|wrote|writes|explained|noted|argued|insisted|continued)\b"
+)
+
 
 def _depends(sentence: str, previous: str) -> bool:
     """Whether `sentence` points back: it opens with a pronoun, a connective ("Therefore", "As a
     result"), or "The meeting" when the previous sentence mentions a meeting, or a demonstrative
-    later stands for what was said before ("… had to agree to this to get the deal …")."""
+    later stands for what was said before ("… had to agree to this to get the deal …"); or it is
+    a quotation that goes on from the one the previous sentence attributes."""
     words = WORD.findall(sentence.lower())
     if not words:
         return False
     if words[0] in _DEPENDENT_STARTS or _DEPENDENT_OPENING.match(sentence) or _POINTS_BACK.search(sentence):
         return True
+    if _QUOTATION_ONLY.match(sentence) and _ATTRIBUTED.search(previous):
+        return True  # “We're at a tipping point,” King said. / “People are looking at …”
     if words[0] in _DEMONSTRATIVES and len(words) > 1:
         return stem(words[1]) in {stem(w) for w in WORD.findall(previous.lower())}
     return False

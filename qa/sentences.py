@@ -245,10 +245,19 @@ _SIGNS = {
 
 def sign_at(kind: AnswerKind, sentence: str) -> int | None:
     """Where the first sign of the answer a question of `kind` asks for starts (`holds`), or
-    None: the reporting verb or quotation mark of "what did X say"."""
+    None: the reporting verb or quotation mark of "what did X say" (not the quotation marks
+    around a title: the “Battle of the Sexes” match)."""
     sign = _SIGNS.get(kind)
+    if kind == AnswerKind.SAID:
+        sentence = _QUOTED_TITLE.sub(lambda m: " " * len(m.group()), sentence)
     match = sign.search(sentence) if sign else None
     return match.start() if match else None
+
+
+# A name in quotation marks, every word capitalised but the small ones: “Battle of the Sexes”.
+_QUOTED_TITLE = re.compile(
+    r"[“\"][A-Z0-9][\w’'&.-]*(\s+((of|the|and|a|an|in|on|for|to|at|with|is)\s+)*[A-Z0-9][\w’'&.-]*)*[,.]?[”\"]"
+)
 
 
 def holds(kind: AnswerKind, sentence: str) -> bool:

@@ -218,12 +218,21 @@ def test_a_dependent_sentence_brings_its_antecedent(robots: qa.Archive) -> None:
         ("Apple appealed against this, its lawyers said.", True),
         ("Apple had to agree to this ban to keep selling the watch.", False),
         ("Apple will keep selling the watch this year.", False),
+        ("“People are looking at the watch like a great investment.”", True),
     ],
 )
 def test_a_sentence_that_opens_with_a_consequence_points_back(sentence: str, points_back: bool) -> None:
     """ "As a result, …" has its reason in the sentence before, which the citation must carry; so
-    has "… had to agree to this …"."""
-    assert _depends(sentence, "The ITC ruled that Apple had infringed two patents.") is points_back
+    has "… had to agree to this …", and a quotation that goes on from an attributed one."""
+    before = "The ITC ruled that Apple had infringed two patents, its lawyer said."
+    assert _depends(sentence, before) is points_back
+
+
+def test_a_quotation_points_back_only_to_a_sentence_that_says_who_speaks() -> None:
+    quotation = "“People are actually looking at women’s sports like a great investment.”"
+    assert _depends(quotation, "“We’re kind of at a tipping point,” King said.")
+    assert not _depends(quotation, "King turns 80 in November.")
+    assert not _depends("“People,” she said, “are looking.”", "“We’re at a tipping point,” King said.")
 
 
 def test_a_question_about_one_outlet_is_answered_from_its_articles(robots: qa.Archive) -> None:
@@ -705,6 +714,9 @@ def test_the_months_a_question_names_without_a_day(
         ("“He is family,” Arteta told reporters about Pochettino.", True),
         ("Chelsea coach Mauricio Pochettino says Arsenal boss Mikel Arteta can be one of the best.", False),
         ("Pochettino said the derby would be tough.", False),  # the speaker is not named
+        ("You've said Arteta is one of the best, Mauricio.", False),  # Arteta is spoken of
+        ("You've said the derby is about pride, Mikel.", False),  # Arteta is spoken to
+        ("Arteta won the “Battle of North London” game.", False),  # a title, not his words
         ("Arteta met Pochettino in Paris in 2001.", False),  # nobody is reported speaking
     ],
 )

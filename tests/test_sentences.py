@@ -202,6 +202,7 @@ def test_kinds_follow_the_sentence_spans_of_any_text(paragraphs: list[str]) -> N
         (AnswerKind.WHY, "Competition from other Twitter rivals was to blame.", "Pebble shut down on Tuesday."),
         (AnswerKind.WHY, "The club cut prices in an effort to fill the stadium.", "The club cut prices by a third."),
         (AnswerKind.SAID, "“We are shocked,” Brockman wrote.", "Brockman left the board."),
+        (AnswerKind.SAID, "King called it “a tipping point” for sport.", "King won the “Battle of the Sexes” match."),
         (AnswerKind.AGREED, "The two sides agreed to a deal.", "The two sides met in Jinan."),
         (AnswerKind.WHO, "Richard Teng will be the exchange's new CEO.", "Richard Teng spoke."),
     ],
