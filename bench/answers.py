@@ -23,13 +23,14 @@ by another sentence or in one it leaves out, embedded (a sentence the choice pas
 Null questions are left out of these shares and used for abstention.
 
 Natural questions (bench/natural-questions.json, written by reading the corpus): questions as
-a person asks them, in nine kinds (what was agreed, who, when, how many, why, what did X say,
+a person asks them, in ten kinds (what was agreed, who, when, how many, why, what did X say,
 the latest on a story, a month or an outlet, an outlet's reporting on a story, and whether two
 outlets both reported something only one of them has: the answer cites that one and says the
-other's articles never mention it), each with the facts a right answer states and the articles that state them. A question is
-*answered* when the answer's text contains one alternative of each expected group and it cites
-one of those articles, first for "the latest on" a story (`qa.evaluation.answers_right`; the
-same figures come from `qa eval bench/natural-questions.json --answers`).
+other's articles never mention it), each with the facts a right answer states and the articles
+that state them. A question is *answered* when the answer's text contains one alternative of
+each expected group and it cites one of those articles, first for "the latest on" a story
+(`qa.evaluation.answers_right`; the same figures come from `qa eval
+bench/natural-questions.json --answers`).
 Off-archive questions look like news questions but the archive cannot answer them: the share
 abstained on is reported.
 
