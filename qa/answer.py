@@ -54,7 +54,7 @@ from qa.query import (
     story_terms,
     topic_of,
 )
-from qa.sentences import SentenceKind, holds, is_statement, sentence_kind, sign_at
+from qa.sentences import SentenceKind, holds, is_statement, sentence_kind, sign_at, tells_deed
 from qa.types import Answer, Citation, Passage
 
 ABSTAIN_TEXT = "The archive does not seem to answer this."
@@ -547,10 +547,12 @@ def _prior(passage_rank: int) -> float:
 def fits_kind(
     asked: AskedFor, sentence: Sentence, passage: Passage, weights: AnswerWeights = WEIGHTS
 ) -> bool:
-    """Whether `sentence` holds the kind of answer asked for: a role next to a name the question
-    mentions (or its acronym: "HSF" for "Hipgnosis Songs Fund") for "who", a date for "when", a number for "how many", a reason for "why", a
-    reporting verb or quotation with the speaker for "what did X say", a decision or agreement
-    for "what was agreed", the article's lede for "what happened" and "the latest"."""
+    """Whether `sentence` holds the kind of answer asked for: for "who", a role (or the deed
+    asked about: a successor, a win, a goal) next to a name the question mentions (or its
+    acronym: "HSF" for "Hipgnosis Songs Fund"); a date for "when", a number for "how many", a
+    reason for "why", a reporting verb or quotation with the speaker for "what did X say", a
+    decision or agreement for "what was agreed", the article's lede for "what happened" and
+    "the latest"."""
     text = sentence.text
     kind = asked.kind
     if kind in (AnswerKind.HAPPENED, AnswerKind.LATEST):
@@ -559,7 +561,9 @@ def fits_kind(
         named = any(w in text for name in asked.names for w in name.split() if len(w) > 2) or any(
             re.search(rf"\b{a}\b", text) for name in asked.names for a in initials_of(name)
         )
-        return named and holds(kind, text) and (not asked.someone_else or _names_another(text, asked.names))
+        # A deed is told by its own sign: "a superb Scott McTominay brace" names no role.
+        told = holds(kind, text) if asked.deed is None else tells_deed(asked.deed, text)
+        return named and told and (not asked.someone_else or _names_another(text, asked.names))
     if kind == AnswerKind.SAID:
         return holds(kind, text) and (not asked.speaker or _speaks(text, asked))
     return holds(kind, text)
@@ -567,13 +571,14 @@ def fits_kind(
 
 def _names_another(text: str, names: Sequence[str]) -> bool:
     """Whether `text` names anyone or anything but `names`: a capitalised word past its first
-    that is none of theirs (nor a month, weekday or acronym). "Who replaced Mira Murati as
+    that is none of theirs (nor a month, weekday, acronym or role: "Head Coach"). "Who replaced Mira Murati as
     interim CEO?" is answered by "OpenAI has appointed Emmett Shear …", not by "Mira Murati …
     will take over as interim CEO", which only repeats what the question says."""
     known = {w for name in names for w in WORD.findall(name)}
     return any(
         w[:1].isupper() and w not in known and any(c.islower() for c in w[1:])
         and w.lower() not in STOPWORDS and w.lower() not in MONTHS and w.lower() not in WEEKDAYS
+        and not holds(AnswerKind.WHO, w)
         for w in WORD.findall(text)[1:]
     )
 

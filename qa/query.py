@@ -661,18 +661,37 @@ class AnswerKind(StrEnum):
     OTHER = "other"
 
 
+class Deed(StrEnum):
+    """What "who did it" asks who did, when it is one a report tells by more than a role: who
+    replaced someone, who won, who scored."""
+
+    SUCCEEDED = "succeeded"
+    WON = "won"
+    SCORED = "scored"
+
+
 @dataclass(frozen=True)
 class AskedFor:
     """What a question asks for: the kind of answer, the speaker of "what did X say", the
     names it mentions, the months it names without a day ((year or None, month)), and for
     "who", whether the answer is someone it does not name ("Who replaced Dean Evason?", not
-    "Who is Richard Teng?")."""
+    "Who is Richard Teng?") and the deed it asks who did (`Deed`)."""
 
     kind: AnswerKind
     speaker: tuple[str, ...] = ()
     names: tuple[str, ...] = ()
     months: tuple[tuple[int | None, int], ...] = ()
     someone_else: bool = False
+    deed: Deed | None = None
+
+
+# The deed a "who" question asks about: a succession anywhere in it ("Who did Bumble name to
+# replace …?"), a win or a goal by the verb right after "who" (and an auxiliary).
+_DEEDS = (
+    (Deed.SUCCEEDED, re.compile(r"\b(replac\w*|succeed\w*|successor|t(ake|ook|aking)\s+over)\b", re.I)),
+    (Deed.WON, re.compile(r"^\W*who\s+(will\s+|has\s+|have\s+)?(won|wins?|beat)\b", re.IGNORECASE)),
+    (Deed.SCORED, re.compile(r"^\W*who\s+(has\s+|have\s+)?scor(ed|es)\b", re.IGNORECASE)),
+)
 
 
 # First match wins. Frames are looked for near the start of the question: a long descriptive
@@ -768,7 +787,9 @@ def asked_for(question: str) -> AskedFor:
     names = question_names(question)
     identity = _IDENTITY.match(question)
     someone_else = kind == AnswerKind.WHO and not (identity and identity.group("who") in names)
-    return AskedFor(kind, speaker, names, _months_asked(question), someone_else)
+    deed = next((d for d, pattern in _DEEDS if pattern.search(question)), None)
+    who = kind == AnswerKind.WHO
+    return AskedFor(kind, speaker, names, _months_asked(question), someone_else, deed if who else None)
 
 
 # "Who is Richard Teng?": the question asks who a person it names is.

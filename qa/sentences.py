@@ -16,7 +16,7 @@ from enum import StrEnum
 from functools import lru_cache
 
 from qa.chunking import paragraph_spans, sentence_spans
-from qa.query import MONTHS, WEEKDAYS, AnswerKind
+from qa.query import MONTHS, WEEKDAYS, AnswerKind, Deed
 
 MIN_STATEMENT_CHARS = 20
 MIN_STATEMENT_WORDS = 4
@@ -231,6 +231,24 @@ _ROLE = re.compile(
     re.IGNORECASE,
 )
 
+# The sign of each deed a "who" question asks about (`qa.query.Deed`): a succession ("named …
+# as Evason's successor", "… will be the new CEO"), a win, a goal ("a McTominay brace").
+_DEED_SIGNS = {
+    Deed.SUCCEEDED: re.compile(
+        r"\b(replac\w*|succe(ed\w*|ssor|ssion)|t(ake|akes|ook|aking) over|nam(ed|ing)|appoint\w*|"
+        r"hir(ed|es|ing)|tapped|promot(ed|es|ing)|takes? the helm|"
+        r"new (CEO|chief|coach|manager|head|chair\w*|president|boss))\b",
+        re.IGNORECASE,
+    ),
+    Deed.WON: re.compile(
+        r"\b(won|wins?|winning|winners?|beat|champions?|championship|titles?|victory|clinch\w*|crowned)\b",
+        re.IGNORECASE,
+    ),
+    Deed.SCORED: re.compile(
+        r"\b(scor(ed|es|ing)|goals?|brace|hat-trick|header|netted|struck|finish(ed|es)|strike)\b",
+        re.IGNORECASE,
+    ),
+}
 
 # The sign of each kind of answer in a statement.
 _SIGNS = {
@@ -258,6 +276,11 @@ def sign_at(kind: AnswerKind, sentence: str) -> int | None:
 _QUOTED_TITLE = re.compile(
     r"[“\"][A-Z0-9][\w’'&.-]*(\s+((of|the|and|a|an|in|on|for|to|at|with|is)\s+)*[A-Z0-9][\w’'&.-]*)*[,.]?[”\"]"
 )
+
+
+def tells_deed(deed: Deed, sentence: str) -> bool:
+    """Whether the sentence has the sign of `deed` ("Who scored twice …?": a goal, a brace)."""
+    return _DEED_SIGNS[deed].search(sentence) is not None
 
 
 def holds(kind: AnswerKind, sentence: str) -> bool:

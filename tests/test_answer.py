@@ -42,7 +42,7 @@ from qa.answer import (
 )
 from qa.chunking import paragraph_spans, sentence_spans
 from qa.config import AnswerWeights
-from qa.query import AnswerKind, asked_for, question_names
+from qa.query import AnswerKind, Deed, asked_for, question_names
 from qa.sentences import is_statement, sentence_kinds
 
 ANSWER_DATA = Path(__file__).resolve().parent / "data" / "answer"
@@ -679,6 +679,24 @@ def test_the_kind_of_answer_is_read_from_the_question(question: str, kind: Answe
     assert asked_for(question).kind == kind
 
 
+@pytest.mark.parametrize(
+    ("question", "deed"),
+    [
+        ("Who replaced Dean Evason as coach of the Minnesota Wild?", Deed.SUCCEEDED),
+        ("Who did Bumble name to replace Whitney Wolfe Herd as CEO?", Deed.SUCCEEDED),
+        ("Who took over from Hansi Flick as Germany head coach?", Deed.SUCCEEDED),
+        ("Who won the Cup Series championship in 2023?", Deed.WON),
+        ("Who scored twice for Man United against Chelsea?", Deed.SCORED),
+        ("Who is Richard Teng?", None),
+        ("Who runs Warner Music Group?", None),
+        ("Which team won the Cup Series?", None),  # which team: no "who"
+        ("What did the winner of the Cup Series say?", None),
+    ],
+)
+def test_a_who_question_names_the_deed_it_asks_about(question: str, deed: Deed | None) -> None:
+    assert asked_for(question).deed == deed
+
+
 def test_a_question_names_its_subjects_and_speaker() -> None:
     asked = asked_for("What did Greg Brockman say about Sam Altman's firing in November?")
     assert asked.speaker == ("Greg", "Brockman")
@@ -750,6 +768,30 @@ def fits_the_kind(question: str, sentence: str) -> bool:
             "HSF said its chair since 2018, Andrew Sutch, is stepping down as a director.",
             True,
         ),
+        # A deed is told by its own sign, and a role in capitals names nobody.
+        (
+            "Who replaced Dean Evason as coach of the Minnesota Wild?",
+            "Russo reports the Wild will be naming John Hynes as Evason's successor.",
+            True,
+        ),
+        (
+            "Who replaced Dean Evason as coach of the Minnesota Wild?",
+            "Dean did an excellent job with the Minnesota Wild, especially as Head Coach of our team.",
+            False,
+        ),
+        (
+            "Who replaced Dean Evason as coach of the Minnesota Wild?",
+            "The Wild have relieved head coach Dean Evason and assistant coach Bob Woods.",
+            False,
+        ),
+        (
+            "Who scored twice for Man United against Chelsea?",
+            "Man United won thanks to a superb Scott McTominay brace against Chelsea.",
+            True,
+        ),
+        ("Who scored twice for Man United against Chelsea?", "Man United coach Erik ten Hag smiled.", False),
+        ("Who won the Cup Series in 2023?", "Ryan Blaney won the 2023 Cup Series title.", True),
+        ("Who won the Cup Series in 2023?", "Ryan Blaney's crew chief is new to the Cup Series.", False),
         (
             "Who is stepping down as chair of Hipgnosis Songs Fund?",
             "The fund said its chair since 2018, Andrew Sutch, is stepping down as a director.",
