@@ -100,6 +100,8 @@ _NOTE = re.compile(
     r"\b(this|the) (post|article|story|piece|report|list|guide)( has| had| was| is)?( been)? "
     r"(updated|corrected|amended|edited|revised|changed)\b"
     r"|\b(an earlier|a previous|the original|a prior) version of this (post|article|story|piece|report)\b"
+    r"|^(this (post|article|story) (was|has been) )?updated( on [^,]{1,30},?)? to "
+    r"(correct|reflect|add|include|clarify|specify|note|remove)\b"
     r"|\bwe('ve| have) (updated|corrected|revised) (this|the) (post|article|story|piece|list|guide)\b"
     r"|\bwe('ll| will| are going to)( be)? (update|updating|refresh|refreshing) (this|these|our|the) "
     r"([\w-]+ ){0,3}?(story|post|article|list|guide|page|piece|blog|rankings|roundup)\b"
@@ -153,13 +155,27 @@ def sentence_kind(sentence: str, paragraph: str | None = None) -> SentenceKind:
     letters = _LETTER.findall(text)
     if letters and all(c.isupper() for c in letters) and len(letters) > 3:
         return SentenceKind.HEADING
-    if paragraph == text and len(text.split()) <= HEADING_WORDS and not _CLOSING.search(text):
+    alone = paragraph == text and not _CLOSING.search(text)
+    if alone and (len(text.split()) <= HEADING_WORDS or _title_case(text)):
         return SentenceKind.QUESTION if _QUESTION_END.search(text) else SentenceKind.HEADING
     if _QUESTION_END.search(text):
         return SentenceKind.QUESTION
     if len(text) < MIN_STATEMENT_CHARS or len(text.split()) < MIN_STATEMENT_WORDS:
         return SentenceKind.FRAGMENT
     return SentenceKind.STATEMENT
+
+
+def _title_case(text: str) -> bool:
+    """Whether `text` is written as a headline, however long: every word of four letters or more
+    capitalised and no figure ("Kyle Larson Believes NASCAR's Multi-Billion Dollar Media Rights
+    Deal Is a Step in the Right Direction Despite Fans' Backlash", a link to another story)."""
+    words = [w for w in text.split() if len(_LETTER.findall(w)) >= 4]
+    return len(words) >= _TITLE_WORDS and not any(c.isdigit() for c in text) and all(
+        w.lstrip("“\"‘'(")[:1].isupper() for w in words
+    )
+
+
+_TITLE_WORDS = 8
 
 
 def sentence_kinds(text: str) -> list[tuple[int, int, SentenceKind]]:

@@ -91,6 +91,18 @@ K = SentenceKind
         ),
         ("(This story has been updated with a comment from Meta.)", K.NOTE),
         ("An earlier version of this story misstated that figure.", K.NOTE),
+        ("Updated to correct the amount raised in 2021 to $180 million, not $140 million.", K.NOTE),
+        ("Updated figures show the amount raised in 2021 was $180 million.", K.STATEMENT),
+        (
+            "Kyle Larson Believes NASCAR's Multi-Billion Dollar Media Rights Deal Is a Step in the Right "
+            "Direction Despite Fans' Backlash",
+            K.HEADING,
+        ),
+        (
+            "Kyle Larson believes NASCAR's media rights deal is a step in the right direction despite "
+            "the backlash from fans",
+            K.STATEMENT,
+        ),
         (
             "We'll be updating these QB rankings throughout the week, so check back for the latest "
             "player movement and analysis.",
