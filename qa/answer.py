@@ -54,7 +54,7 @@ from qa.query import (
     story_terms,
     topic_of,
 )
-from qa.sentences import SentenceKind, holds, is_statement, sentence_kind, sign_at, tells_deed
+from qa.sentences import SentenceKind, holds, is_statement, sentence_kind, sign_at, states_amount, tells_deed
 from qa.types import Answer, Citation, Passage
 
 ABSTAIN_TEXT = "The archive does not seem to answer this."
@@ -549,10 +549,10 @@ def fits_kind(
 ) -> bool:
     """Whether `sentence` holds the kind of answer asked for: for "who", a role (or the deed
     asked about: a successor, a win, a goal) next to a name the question mentions (or its
-    acronym: "HSF" for "Hipgnosis Songs Fund"); a date for "when", a number for "how many", a
-    reason for "why", a reporting verb or quotation with the speaker for "what did X say", a
-    decision or agreement for "what was agreed", the article's lede for "what happened" and
-    "the latest"."""
+    acronym: "HSF" for "Hipgnosis Songs Fund"); a date for "when", a number for "how many" (an
+    amount for "how much did X pay"), a reason for "why", a reporting verb or quotation with the
+    speaker for "what did X say", a decision or agreement for "what was agreed", the article's
+    lede for "what happened" and "the latest"."""
     text = sentence.text
     kind = asked.kind
     if kind in (AnswerKind.HAPPENED, AnswerKind.LATEST):
@@ -566,6 +566,8 @@ def fits_kind(
         return named and told and (not asked.someone_else or _names_another(text, asked.names))
     if kind == AnswerKind.SAID:
         return holds(kind, text) and (not asked.speaker or _speaks(text, asked))
+    if asked.amount:
+        return states_amount(text)
     return holds(kind, text)
 
 

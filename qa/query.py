@@ -675,7 +675,8 @@ class AskedFor:
     """What a question asks for: the kind of answer, the speaker of "what did X say", the
     names it mentions, the months it names without a day ((year or None, month)), and for
     "who", whether the answer is someone it does not name ("Who replaced Dean Evason?", not
-    "Who is Richard Teng?") and the deed it asks who did (`Deed`)."""
+    "Who is Richard Teng?") and the deed it asks who did (`Deed`); for "how much", whether it
+    asks for an amount (of money, or a share), not a count."""
 
     kind: AnswerKind
     speaker: tuple[str, ...] = ()
@@ -683,6 +684,7 @@ class AskedFor:
     months: tuple[tuple[int | None, int], ...] = ()
     someone_else: bool = False
     deed: Deed | None = None
+    amount: bool = False
 
 
 # The deed a "who" question asks about: a succession anywhere in it ("Who did Bumble name to
@@ -789,7 +791,14 @@ def asked_for(question: str) -> AskedFor:
     someone_else = kind == AnswerKind.WHO and not (identity and identity.group("who") in names)
     deed = next((d for d, pattern in _DEEDS if pattern.search(question)), None)
     who = kind == AnswerKind.WHO
-    return AskedFor(kind, speaker, names, _months_asked(question), someone_else, deed if who else None)
+    amount = kind == AnswerKind.HOW_MANY and _HOW_MUCH.match(question) is not None
+    return AskedFor(
+        kind, speaker, names, _months_asked(question), someone_else, deed if who else None, amount
+    )
+
+
+# "How much did X pay / raise / offer?" asks for an amount, "How much longer?" does not.
+_HOW_MUCH = re.compile(r"^\W*how much\b(?!\s+(longer|time|more time|further|later|earlier)\b)", re.IGNORECASE)
 
 
 # "Who is Richard Teng?": the question asks who a person it names is.

@@ -215,6 +215,12 @@ _QUANTITY = re.compile(
     rf"|\b(?!(19|20)\d\d\b)\d[\d,.]*\b|\b({_NUMBER_WORDS})\b",
     re.IGNORECASE,
 )
+# An amount of money or a share: "$5 billion", "£56bn", "24.75 crore", "62%", "19.5m".
+_AMOUNT = re.compile(
+    r"[$€£¥₹]\s?\d|\d[\d,.]*\s?(%|percent|per cent|million|billion|trillion|bn|crore|lakh|m\b|k\b|b\b)"
+    r"|\b(dollars|euros|pounds|rupees|yen)\b",
+    re.IGNORECASE,
+)
 _REASON = re.compile(
     r"\b(because|due to|owing to|as a result|result of|resulted from|after|citing|cited|"
     r"in order to|so that|reasons?|led to|caused|blamed|in (the )?light of|in the wake of|"
@@ -292,6 +298,12 @@ def sign_at(kind: AnswerKind, sentence: str) -> int | None:
 _QUOTED_TITLE = re.compile(
     r"[“\"][A-Z0-9][\w’'&.-]*(\s+((of|the|and|a|an|in|on|for|to|at|with|is)\s+)*[A-Z0-9][\w’'&.-]*)*[,.]?[”\"]"
 )
+
+
+def states_amount(sentence: str) -> bool:
+    """Whether the sentence states an amount of money or a share, the answer to "how much did X
+    pay?" ("$4.3 billion", "62%"), not only a count ("seven charges")."""
+    return _AMOUNT.search(sentence) is not None
 
 
 def tells_deed(deed: Deed, sentence: str) -> bool:

@@ -697,6 +697,22 @@ def test_a_who_question_names_the_deed_it_asks_about(question: str, deed: Deed |
     assert asked_for(question).deed == deed
 
 
+@pytest.mark.parametrize(
+    ("question", "sentence", "fits"),
+    [
+        ("How much did SBF reportedly offer Trump?", "“This was $5 billion,” he said of SBF's offer.", True),
+        ("How much did SBF reportedly offer Trump?", "SBF has pleaded not guilty to seven charges.", False),
+        ("How much did Everton overspend?", "Everton overspent by £19.5m, the panel found.", True),
+        ("How much longer will SBF's trial last?", "SBF's trial will last for seven more weeks.", True),
+        ("How many charges does SBF face?", "SBF has pleaded not guilty to seven charges.", True),
+    ],
+)
+def test_how_much_is_answered_by_an_amount_and_how_many_by_any_number(
+    question: str, sentence: str, fits: bool
+) -> None:
+    assert fits_the_kind(question, sentence) is fits
+
+
 def test_a_question_names_its_subjects_and_speaker() -> None:
     asked = asked_for("What did Greg Brockman say about Sam Altman's firing in November?")
     assert asked.speaker == ("Greg", "Brockman")
