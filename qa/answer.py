@@ -549,7 +549,8 @@ def fits_kind(
 ) -> bool:
     """Whether `sentence` holds the kind of answer asked for: for "who", a role (or the deed
     asked about: a successor, a win, a goal) next to a name the question mentions (or its
-    acronym: "HSF" for "Hipgnosis Songs Fund"); a date for "when", a number for "how many" (an
+    acronym: "HSF" for "Hipgnosis Songs Fund"); a date next to what is dated for "when" (a word
+    of the question's own but its names), a number for "how many" (an
     amount for "how much did X pay"), a reason for "why", a reporting verb or quotation with the
     speaker for "what did X say", a decision or agreement for "what was agreed", the article's
     lede for "what happened" and "the latest"."""
@@ -568,6 +569,8 @@ def fits_kind(
         return holds(kind, text) and (not asked.speaker or _speaks(text, asked))
     if asked.amount:
         return states_amount(text)
+    if asked.event and not asked.event & key_stems(text):
+        return False  # a date, but of something else: "… not be felt until 2026."
     return holds(kind, text)
 
 

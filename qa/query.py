@@ -676,7 +676,8 @@ class AskedFor:
     names it mentions, the months it names without a day ((year or None, month)), and for
     "who", whether the answer is someone it does not name ("Who replaced Dean Evason?", not
     "Who is Richard Teng?") and the deed it asks who did (`Deed`); for "how much", whether it
-    asks for an amount (of money, or a share), not a count."""
+    asks for an amount (of money, or a share), not a count; for "when", the key stems of what
+    it asks the date of ("proposed" in "When was the EU AI Act first proposed?")."""
 
     kind: AnswerKind
     speaker: tuple[str, ...] = ()
@@ -685,6 +686,7 @@ class AskedFor:
     someone_else: bool = False
     deed: Deed | None = None
     amount: bool = False
+    event: frozenset[str] = frozenset()
 
 
 # The deed a "who" question asks about: a succession anywhere in it ("Who did Bumble name to
@@ -792,9 +794,16 @@ def asked_for(question: str) -> AskedFor:
     deed = next((d for d, pattern in _DEEDS if pattern.search(question)), None)
     who = kind == AnswerKind.WHO
     amount = kind == AnswerKind.HOW_MANY and _HOW_MUCH.match(question) is not None
+    event = frozenset()
+    if kind == AnswerKind.WHEN:
+        event = key_stems(question).difference(*(key_stems(n) for n in names), _ORDINAL_STEMS)
     return AskedFor(
-        kind, speaker, names, _months_asked(question), someone_else, deed if who else None, amount
+        kind, speaker, names, _months_asked(question), someone_else, deed if who else None, amount, event
     )
+
+
+# "When was X first proposed?" asks when it was proposed.
+_ORDINAL_STEMS = key_stems("first second last latest")
 
 
 # "How much did X pay / raise / offer?" asks for an amount, "How much longer?" does not.

@@ -698,6 +698,19 @@ def test_a_who_question_names_the_deed_it_asks_about(question: str, deed: Deed |
 
 
 @pytest.mark.parametrize(
+    ("sentence", "fits"),
+    [
+        ("The file was originally proposed back in April 2021 but took months to agree.", True),
+        ("So the full force of the EU's AI Act may not be felt until 2026.", False),
+        ("The AI Act was proposed by the Commission.", False),
+    ],
+)
+def test_when_is_answered_by_a_date_of_what_the_question_dates(sentence: str, fits: bool) -> None:
+    """ "When was the EU AI Act first proposed?" was answered by when it comes into force."""
+    assert fits_the_kind("When was the EU AI Act first proposed?", sentence) is fits
+
+
+@pytest.mark.parametrize(
     ("question", "sentence", "fits"),
     [
         ("How much did SBF reportedly offer Trump?", "“This was $5 billion,” he said of SBF's offer.", True),
