@@ -794,7 +794,7 @@ def asked_for(question: str) -> AskedFor:
     deed = next((d for d, pattern in _DEEDS if pattern.search(question)), None)
     who = kind == AnswerKind.WHO
     amount = kind == AnswerKind.HOW_MANY and _HOW_MUCH.match(question) is not None
-    event = frozenset()
+    event: frozenset[str] = frozenset()
     if kind == AnswerKind.WHEN:
         event = key_stems(question).difference(*(key_stems(n) for n in names), _ORDINAL_STEMS)
     return AskedFor(
