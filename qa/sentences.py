@@ -215,9 +215,10 @@ _QUANTITY = re.compile(
     rf"|\b(?!(19|20)\d\d\b)\d[\d,.]*\b|\b({_NUMBER_WORDS})\b",
     re.IGNORECASE,
 )
-# An amount of money or a share: "$5 billion", "£56bn", "24.75 crore", "62%", "19.5m".
+# An amount of money or a share: "$5 billion", "£56bn", "$US2.3b", "24.75 crore", "62%", "19.5m".
 _AMOUNT = re.compile(
-    r"[$€£¥₹]\s?\d|\d[\d,.]*\s?(%|percent|per cent|million|billion|trillion|bn|crore|lakh|m\b|k\b|b\b)"
+    r"[$€£¥₹](US|A|AU|NZ|C)?\s?\d"
+    r"|\d[\d,.]*\s?(%|percent|per cent|million|billion|trillion|bn|crore|lakh|m\b|k\b|b\b)"
     r"|\b(dollars|euros|pounds|rupees|yen)\b",
     re.IGNORECASE,
 )

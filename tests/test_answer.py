@@ -716,6 +716,7 @@ def test_when_is_answered_by_a_date_of_what_the_question_dates(sentence: str, fi
         ("How much did SBF reportedly offer Trump?", "“This was $5 billion,” he said of SBF's offer.", True),
         ("How much did SBF reportedly offer Trump?", "SBF has pleaded not guilty to seven charges.", False),
         ("How much did Everton overspend?", "Everton overspent by £19.5m, the panel found.", True),
+        ("How much did tickets to the Sphere cost?", "Tickets to the Sphere cost $US250 each.", True),
         ("How much longer will SBF's trial last?", "SBF's trial will last for seven more weeks.", True),
         ("How many charges does SBF face?", "SBF has pleaded not guilty to seven charges.", True),
     ],
