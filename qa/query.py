@@ -742,7 +742,8 @@ _KINDS = (
     (
         AnswerKind.HAPPENED,
         re.compile(
-            r"\bwhat (happened|has happened|is happening|went on)\b|\bwhat (did|does) .+ report\b",
+            r"\bwhat (happened|has happened|is happening|went on)\b"
+            r"|\bwhat (did|does|has|have) .+ report(ed)?\b",
             re.IGNORECASE,
         ),
     ),

@@ -668,6 +668,8 @@ def test_the_highlight_and_the_text_fragment_link_cut_a_name_the_same_way() -> N
         ("Which company, currently in a legal dispute covered by TechCrunch, lost?", AnswerKind.OTHER),
         ("Does the article from Business Today | Latest Stock Market News discuss Israel?", AnswerKind.OTHER),
         ("What happened at OpenAI in November?", AnswerKind.HAPPENED),
+        ("What has The Age reported about the AFLW?", AnswerKind.HAPPENED),
+        ("What did Fortune report about Binance?", AnswerKind.HAPPENED),
         (
             "Which company, according to both TechCrunch and The Verge, was accused of anticompetitive "
             "practices in its search deal?",
