@@ -566,7 +566,10 @@ def fits_kind(
         told = holds(kind, text) if asked.deed is None else tells_deed(asked.deed, text)
         return named and told and (not asked.someone_else or _names_another(text, asked.names))
     if kind == AnswerKind.SAID:
-        return holds(kind, text) and (not asked.speaker or _speaks(text, asked))
+        if not holds(kind, text):
+            return False
+        before = passage.text[max(0, sentence.start - _SPEAKER_REACH) : sentence.start]
+        return not asked.speaker or _speaks(text, asked) or _speaks_on(text, before, asked)
     if asked.amount:
         return states_amount(text)
     if asked.event and not asked.event & key_stems(text):
@@ -588,6 +591,29 @@ def _names_another(text: str, names: Sequence[str]) -> bool:
     )
 
 
+def _speaks_on(text: str, before: str, asked: AskedFor) -> bool:
+    """Whether `text` goes on with X's words after `before` named X: "He added, “It's
+    powerful.”", or a quotation of its own ("“He made a mistake, and he was really sorry.”"):
+    X's last name is the last of the question's names in `before`."""
+    if not (_GOES_ON.match(text) or _QUOTATION_ONLY.match(text)):
+        return False
+    speaker = asked.speaker[-1]
+    others = [w for name in asked.names for w in name.split()[-1:] if w not in asked.speaker]
+    named = [
+        (m.start(), w == speaker)
+        for w in (speaker, *others)
+        for m in re.finditer(rf"\b{re.escape(w)}\b", before)
+    ]
+    return bool(named) and max(named)[1]
+
+
+# How far back a speaker's name carries over to the sentences that go on with their words.
+_SPEAKER_REACH = 300
+# A sentence that goes on with someone's words: "He said …", "She added, “…”".
+_GOES_ON = re.compile(
+    r"^\W*(he|she)\s+(\w+\s+)?(said|says|added|adds|told|tells|explained|continued|noted|wrote|insisted)\b",
+    re.IGNORECASE,
+)
 _ADDRESSED = re.compile(r"\byou(['’]ve| have| had)?\s+$", re.IGNORECASE)
 
 

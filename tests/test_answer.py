@@ -774,6 +774,28 @@ def test_what_x_said_is_a_sentence_where_x_speaks(sentence: str, fits: bool) -> 
     assert fits_the_kind("What did Mikel Arteta say about Mauricio Pochettino?", sentence) is fits
 
 
+@pytest.mark.parametrize(
+    ("before", "sentence", "fits"),
+    [
+        ("Don McLean spoke to Fox News. ", 'He said "Silent Night" "was my mother\'s favorite song."', True),
+        ("“It’s part of the business,” McLean said. ", "“He made a mistake, and he was sorry.”", True),
+        ("McLean met Bing Crosby in 1960. ", "He said the song was his mother's favourite.", False),
+        ("Don McLean sang it first. ", "He sang the song again in 1971 for an album.", False),
+        ("", 'He said "Silent Night" was his mother\'s favorite song.', False),
+    ],
+)
+def test_what_x_said_goes_on_in_the_sentences_after_x_is_named(
+    before: str, sentence: str, fits: bool
+) -> None:
+    """ "He said …" and a quotation standing alone carry on the words of the speaker named before
+    them, not of another name of the question named nearer ("Bing Crosby")."""
+    text = before + sentence
+    passage = qa.Passage(text, 1.0, chunk_id=1, article_id="a", title="t", url=None, published=None)
+    candidate = Sentence(passage=0, start=len(before), end=len(text), text=sentence, lexical=0.0)
+    question = "What did Don McLean say about Bing Crosby and 'Silent Night'?"
+    assert fits_kind(asked_for(question), candidate, passage) is fits
+
+
 def fits_the_kind(question: str, sentence: str) -> bool:
     """Whether `sentence`, a passage of its own, holds the kind of answer `question` asks for."""
     passage = qa.Passage(sentence, 1.0, chunk_id=1, article_id="a", title="t", url=None, published=None)
