@@ -58,6 +58,11 @@ PHRASE_CHUNKS = 1024
 _DOTTED = re.compile(r"\b(?:[A-Z]\.){2,}")
 
 
+def _writes_phrase(phrase: frozenset[tuple[str, str]], text: str) -> bool:
+    """Whether `text` writes every pair of words of `phrase` one after the other (`key_phrases`)."""
+    return phrase <= key_phrases(text)
+
+
 def _undot(match: re.Match[str]) -> str:
     return match.group(0).replace(".", "")
 
@@ -481,33 +486,46 @@ class Archive:
     def _writes_out(self, catalog: Catalog, name: str) -> bool:
         """Whether a chunk's headline or text writes two words of the name `name` one after the
         other (`key_phrases`; "U.S." read as "US"): the archive holds "bank" and "Japan" but
-        never "Bank of Japan". Words of an outlet's name are left out of it ("After The
-        Independent"); True for a name of one word, and when the index cannot tell: no content
-        word to look up, or more than `PHRASE_CHUNKS` chunks hold a pair's words."""
+        never "Bank of Japan". A name of capitalised words only may go by its last ("the Cubs"
+        for the Chicago Cubs): that word written on its own, after a lowercase word or a comma,
+        will do; written only inside another name ("Northwind Capital"), it will not. Words of
+        an outlet's name are left out of it ("After The Independent"); True for a name of one
+        word, and when the index cannot tell: no content word to look up, or more than
+        `PHRASE_CHUNKS` chunks hold the words looked for."""
         words = _DOTTED.sub(_undot, name).split()
+        plain = all(w[:1].isupper() for w in words)  # no "of": not "Bank of Japan"
         for outlet in catalog.sources:
             words = _without_run_of(words, outlet)
         words = [w for w in words if key_stems(w)]
         pairs = [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
         if not pairs or catalog.lexical is None:
             return True
+        lexical = catalog.lexical
         with self.store.read() as db:
-            for pair in pairs:
-                phrase = key_phrases(pair)
-                # "U.S." is no "us" in the index: the chunks are found by the longer words.
-                rows = catalog.lexical.rows_mentioning(" ".join(w for w in pair.split() if len(w) > 2))
-                if rows is None or not phrase:
+
+            def some_chunk(looked_for: str, test: Callable[[str], bool]) -> bool:
+                """Whether the headline or text of a chunk holding the words `looked_for` passes
+                `test` ("U.S." read as "US"); True when the index cannot tell."""
+                rows = lexical.rows_mentioning(looked_for)
+                if rows is None:
                     return True
-                ids = catalog.lexical.ids[rows].tolist()
+                ids = lexical.ids[rows].tolist()
                 for start in range(0, min(len(ids), PHRASE_CHUNKS), PHRASE_BATCH):
                     batch = ids[start : start + PHRASE_BATCH]
                     for p in passages_of(self.store, db, batch, dict.fromkeys(batch, 0.0)):
-                        texts = (_DOTTED.sub(_undot, p.title), _DOTTED.sub(_undot, p.text))
-                        if any(phrase <= key_phrases(text) for text in texts):
+                        if test(_DOTTED.sub(_undot, p.title)) or test(_DOTTED.sub(_undot, p.text)):
                             return True
-                if len(ids) > PHRASE_CHUNKS:
+                return len(ids) > PHRASE_CHUNKS
+
+            for pair in pairs:
+                phrase = key_phrases(pair)
+                # "U.S." is no "us" in the index: the chunks are found by the longer words.
+                longer = " ".join(w for w in pair.split() if len(w) > 2)
+                if not phrase or some_chunk(longer, functools.partial(_writes_phrase, phrase)):
                     return True
-        return False
+            head = words[-1]
+            alone = re.compile(rf"(\b[a-z][\w'’-]*|,)\s+{re.escape(head)}\b")
+            return plain and some_chunk(head, lambda text: alone.search(text) is not None)
 
     def boilerplate(self) -> Callable[[str, Passage], bool]:
         """A test of whether a sentence of a passage is its outlet's boilerplate in the published

@@ -900,7 +900,8 @@ def test_a_name_whose_words_the_archive_never_writes_together_is_never_mentioned
     robots: qa.Archive, tmp_path: Path, encoder: Encoder
 ) -> None:
     """The archive holds "Lumina" and "Capital" (Northwind Capital), but no Lumina Capital: a
-    question about it was answered from the robot maker's funding round."""
+    question about it was answered from the robot maker's funding round. A name of capitalised
+    words may go by its last word on its own ("the Cubs")."""
     question = "Who leads Lumina Capital?"
     assert robots.unknown_names(question) == ["Lumina Capital"]
     answer = robots.ask(question)
@@ -911,8 +912,15 @@ def test_a_name_whose_words_the_archive_never_writes_together_is_never_mentioned
     soccer = {"title": "Hayes to coach the USWNT", "source": "The Guardian", "published_at": "2023-11-14",
               "url": "https://news.example/hayes",
               "body": "Emma Hayes agreed to coach the US women's team, U.S. Soccer said on Tuesday."}
-    archive = small_archive(tmp_path, [soccer], encoder)
+    # A team goes by its last word: the reports write "the Cubs", never "Chicago Cubs".
+    cubs = {"title": "Counsell to manage the Cubs", "source": "Yardbarker", "published_at": "2023-11-07",
+            "url": "https://news.example/cubs",
+            "body": "Craig Counsell will manage the Cubs, who fired David Ross. He grew up near Chicago."}
+    archive = small_archive(tmp_path, [soccer, cubs], encoder)
     assert archive.unknown_names("What did US Soccer agree with Emma Hayes?") == []
+    assert archive.unknown_names("Who did the Chicago Cubs hire as their new manager?") == []
+    answer = archive.ask("Who did the Chicago Cubs hire as their new manager?")
+    assert "Counsell" in answer.text
 
 
 def test_a_question_about_an_outlet_the_archive_does_not_hold_is_abstained(robots: qa.Archive) -> None:
