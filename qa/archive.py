@@ -55,6 +55,7 @@ HEADLINE_MIN_CHARS = 300
 PHRASE_BATCH = 64
 PHRASE_CHUNKS = 1024
 # An acronym written with dots ("U.S."), read as the question writes it ("US").
+_ACRONYM = re.compile(r"[A-Z]{2,6}")
 _DOTTED = re.compile(r"\b(?:[A-Z]\.){2,}")
 
 
@@ -467,65 +468,89 @@ class Archive:
 
     def unknown_names(self, question: str) -> list[str]:
         """The names `question` mentions ("Vilnius", "Queen Margrethe", "Bank of Japan") that no
-        article of the archive mentions (a name of several words written as one, `_writes_out`),
-        and the outlets it names as where something was reported ("a Bloomberg article") that
-        the archive holds no article of: a question about them cannot be answered from it."""
+        article of the archive mentions (a name of several words written as one, `_writes_out`,
+        or by one of its words on its own, `_goes_by_part`), and the outlets it names as where
+        something was reported ("a Bloomberg article") that the archive holds no article of: a
+        question about them cannot be answered from it."""
         catalog = self._current_catalog()
         if catalog is None:
             return []
-        # A name cut at a possessive may go on ("Belgium Women's National Football Team"):
-        # its words need not be written together.
-        names = [
-            name for name in question_names(question)
-            if not catalog.knows(name)
-            or not (re.search(rf"\b{re.escape(name)}['’]s\b", question) or self._writes_out(catalog, name))
-        ]
+
+        def unknown(name: str) -> bool:
+            # A name cut at a possessive may go on ("Belgium Women's National Football Team"):
+            # its words need not be written together.
+            cut = re.search(rf"\b{re.escape(name)}['’]s\b", question) is not None
+            if catalog.knows(name) and (cut or self._writes_out(catalog, name)):
+                return False
+            return not self._goes_by_part(catalog, name)
+
+        names = [name for name in question_names(question) if unknown(name)]
         outlets = [name for name in named_outlets(question) if not outlet_known(name, catalog.sources)]
         return list(dict.fromkeys(names + outlets))
 
     def _writes_out(self, catalog: Catalog, name: str) -> bool:
         """Whether a chunk's headline or text writes two words of the name `name` one after the
         other (`key_phrases`; "U.S." read as "US"): the archive holds "bank" and "Japan" but
-        never "Bank of Japan". A name of capitalised words only may go by its last ("the Cubs"
-        for the Chicago Cubs): that word written on its own, after a lowercase word or a comma,
-        will do; written only inside another name ("Northwind Capital"), it will not. Words of
-        an outlet's name are left out of it ("After The Independent"); True for a name of one
-        word, and when the index cannot tell: no content word to look up, or more than
-        `PHRASE_CHUNKS` chunks hold the words looked for."""
+        never "Bank of Japan". Words of an outlet's name are left out of it ("After The
+        Independent"); True for a name of one word, and when the index cannot tell: no content
+        word to look up, or more than `PHRASE_CHUNKS` chunks hold a pair's words."""
         words = _DOTTED.sub(_undot, name).split()
-        plain = all(w[:1].isupper() for w in words)  # no "of": not "Bank of Japan"
         for outlet in catalog.sources:
             words = _without_run_of(words, outlet)
         words = [w for w in words if key_stems(w)]
         pairs = [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
         if not pairs or catalog.lexical is None:
             return True
+        for pair in pairs:
+            phrase = key_phrases(pair)
+            # "U.S." is no "us" in the index: the chunks are found by the longer words.
+            longer = " ".join(w for w in pair.split() if len(w) > 2)
+            if not phrase or self._some_chunk(catalog, longer, functools.partial(_writes_phrase, phrase)):
+                return True
+        return False
+
+    def _goes_by_part(self, catalog: Catalog, name: str) -> bool:
+        """Whether the archive writes a name of capitalised words (no "of": not "Bank of Japan")
+        by one of its words on its own: its last, after a lowercase word or a comma ("the Cubs"
+        for the Chicago Cubs), or its first when that is an acronym, next to no other
+        capitalised word ("a legal case against AOG in Britain's High Court" for AOG Technics).
+        Inside another name the word will not do: "Northwind Capital" is no Lumina Capital,
+        and a first name is no acronym ("Henry" is no Henry Kissinger)."""
+        words = name.split()
+        if len(words) < 2 or not all(w[:1].isupper() for w in words) or catalog.lexical is None:
+            return False
+        last, first = words[-1], words[0]
+        after_lowercase = re.compile(rf"(\b[a-z][\w'’-]*|,)\s+{re.escape(last)}\b")
+        if catalog.knows(last) and self._some_chunk(catalog, last, lambda t: bool(after_lowercase.search(t))):
+            return True
+        if not (_ACRONYM.fullmatch(first) and catalog.knows(first)):
+            return False
+        capital = r"[A-Z][\w'’-]*"
+        beside = re.compile(rf"{capital}\s+{re.escape(first)}\b|\b{re.escape(first)}\s+{capital}")
+        mention = re.compile(rf"\b{re.escape(first)}\b")
+
+        def alone(text: str) -> bool:
+            spans = ((max(0, m.start() - 40), m.end() + 40) for m in mention.finditer(text))
+            return any(not beside.search(text, a, b) for a, b in spans)
+
+        return self._some_chunk(catalog, first, alone)
+
+    def _some_chunk(self, catalog: Catalog, looked_for: str, test: Callable[[str], bool]) -> bool:
+        """Whether the headline or text of a chunk holding the words `looked_for` passes `test`
+        ("U.S." read as "US"); True when the index cannot tell (no content word, or more than
+        `PHRASE_CHUNKS` chunks hold them)."""
         lexical = catalog.lexical
+        rows = lexical.rows_mentioning(looked_for) if lexical is not None else None
+        if lexical is None or rows is None:
+            return True
+        ids = lexical.ids[rows].tolist()
         with self.store.read() as db:
-
-            def some_chunk(looked_for: str, test: Callable[[str], bool]) -> bool:
-                """Whether the headline or text of a chunk holding the words `looked_for` passes
-                `test` ("U.S." read as "US"); True when the index cannot tell."""
-                rows = lexical.rows_mentioning(looked_for)
-                if rows is None:
-                    return True
-                ids = lexical.ids[rows].tolist()
-                for start in range(0, min(len(ids), PHRASE_CHUNKS), PHRASE_BATCH):
-                    batch = ids[start : start + PHRASE_BATCH]
-                    for p in passages_of(self.store, db, batch, dict.fromkeys(batch, 0.0)):
-                        if test(_DOTTED.sub(_undot, p.title)) or test(_DOTTED.sub(_undot, p.text)):
-                            return True
-                return len(ids) > PHRASE_CHUNKS
-
-            for pair in pairs:
-                phrase = key_phrases(pair)
-                # "U.S." is no "us" in the index: the chunks are found by the longer words.
-                longer = " ".join(w for w in pair.split() if len(w) > 2)
-                if not phrase or some_chunk(longer, functools.partial(_writes_phrase, phrase)):
-                    return True
-            head = words[-1]
-            alone = re.compile(rf"(\b[a-z][\w'’-]*|,)\s+{re.escape(head)}\b")
-            return plain and some_chunk(head, lambda text: alone.search(text) is not None)
+            for start in range(0, min(len(ids), PHRASE_CHUNKS), PHRASE_BATCH):
+                batch = ids[start : start + PHRASE_BATCH]
+                for p in passages_of(self.store, db, batch, dict.fromkeys(batch, 0.0)):
+                    if test(_DOTTED.sub(_undot, p.title)) or test(_DOTTED.sub(_undot, p.text)):
+                        return True
+        return len(ids) > PHRASE_CHUNKS
 
     def boilerplate(self) -> Callable[[str, Passage], bool]:
         """A test of whether a sentence of a passage is its outlet's boilerplate in the published

@@ -901,7 +901,7 @@ def test_a_name_whose_words_the_archive_never_writes_together_is_never_mentioned
 ) -> None:
     """The archive holds "Lumina" and "Capital" (Northwind Capital), but no Lumina Capital: a
     question about it was answered from the robot maker's funding round. A name of capitalised
-    words may go by its last word on its own ("the Cubs")."""
+    words may go by its last word on its own ("the Cubs"), or by its first if an acronym ("AOG")."""
     question = "Who leads Lumina Capital?"
     assert robots.unknown_names(question) == ["Lumina Capital"]
     answer = robots.ask(question)
@@ -916,9 +916,16 @@ def test_a_name_whose_words_the_archive_never_writes_together_is_never_mentioned
     cubs = {"title": "Counsell to manage the Cubs", "source": "Yardbarker", "published_at": "2023-11-07",
             "url": "https://news.example/cubs",
             "body": "Craig Counsell will manage the Cubs, who fired David Ross. He grew up near Chicago."}
-    archive = small_archive(tmp_path, [soccer, cubs], encoder)
+    # A company goes by its acronym: "AOG" for AOG Technics; a first name is no acronym.
+    aog = {"title": "The parts scandal", "source": "The Sydney Morning Herald", "published_at": "2023-10-02",
+           "url": "https://news.example/aog",
+           "body": "CFM is pursuing a legal case against AOG in the High Court, as Henry said, over "
+                   "Panasonic Technics parts. AOG had been passing off old parts for new ones."}
+    archive = small_archive(tmp_path, [soccer, cubs, aog], encoder)
     assert archive.unknown_names("What did US Soccer agree with Emma Hayes?") == []
     assert archive.unknown_names("Who did the Chicago Cubs hire as their new manager?") == []
+    assert archive.unknown_names("Why is CFM suing AOG Technics?") == []
+    assert archive.unknown_names("When did Henry Technics die?") == ["Henry Technics"]
     answer = archive.ask("Who did the Chicago Cubs hire as their new manager?")
     assert "Counsell" in answer.text
 
