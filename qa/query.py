@@ -146,7 +146,12 @@ def key_stems(text: str) -> frozenset[str]:
     Memoised, like `stem`: an answer looks at each of its passages' sentences several times,
     and the same articles are asked about again and again (a sixth of a warm answer's time).
     """
-    return frozenset(stem(t) for t in query_terms(text) if t not in SHAPING_WORDS)
+    return frozenset(stem(t) for t in query_terms(text) if _CONTRACTED.sub("", t) not in _FRAMING)
+
+
+# "What's" and "who's" frame a question as "what" and "who" do; "it's" is a stopword.
+_CONTRACTED = re.compile(r"'(s|re|ll|ve|d|m)$")
+_FRAMING = SHAPING_WORDS | STOPWORDS | {"whats", "whos"}
 
 
 @lru_cache(maxsize=1 << 13)

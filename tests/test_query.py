@@ -152,6 +152,21 @@ def test_a_requests_verb_is_no_key_term() -> None:
     assert "cybertruck" in query.key_stems(question)
 
 
+@pytest.mark.parametrize(
+    ("question", "plain"),
+    [
+        ("What's the latest on the Chicago Bears?", "What is the latest on the Chicago Bears?"),
+        ("Whats the latest on the Bears?", "What is the latest on the Bears?"),
+        ("Who's the new CEO of Binance?", "Who is the new CEO of Binance?"),
+        ("It's OpenAI's board", "OpenAI board"),
+    ],
+)
+def test_a_contracted_question_word_is_no_key_term(question: str, plain: str) -> None:
+    """ "What's the latest on the Chicago Bears?" kept "what" as a third of its story: a report
+    naming the Chicago Bears covered two thirds of it, too little to be the latest."""
+    assert query.key_stems(question) == query.key_stems(plain)
+
+
 def test_a_phrase_is_two_key_words_written_one_after_the_other() -> None:
     phrases = query.key_phrases("Who won the Cup Series championship in 2023?")
     assert {("cup", "seri"), ("seri", "championship"), ("won", "cup")} <= phrases
