@@ -1002,8 +1002,9 @@ def latest_article(
     """The article that "the latest on X" starts from, among the retrieved `passages` (score
     above 0): the best passage's article, and each article whose passage holds at least
     `weights.latest_coverage` of X's key terms (`topic_of`) and scores at least
-    `weights.latest_floor` of the best; of these, the one of the highest share of the best score
-    plus `weights.latest_per_day` for each day it is newer. "What is the latest on OpenAI's
+    `weights.latest_floor` of the best, unless its headline is a service page's (odds,
+    fixtures, where to watch, rankings, predictions); of these, the one of the highest share of
+    the best score plus `weights.latest_per_day` for each day it is newer. "What is the latest on OpenAI's
     board?" is best matched by the November reports of the firing, and answered by December's
     article on the board's veto. None without a retrieved, dated passage."""
     retrieved = [p for p in passages if p.score > 0 and p.published is not None]
@@ -1014,13 +1015,24 @@ def latest_article(
 
     def covers(p: Passage) -> bool:
         held = len(topic & story_terms(f"{p.title} {p.text}"))
-        return p.score >= weights.latest_floor * best.score and held >= weights.latest_coverage * len(topic)
+        close = p.score >= weights.latest_floor * best.score and held >= weights.latest_coverage * len(topic)
+        return close and not _SERVICE_PAGE.search(p.title)
 
     def merit(p: Passage) -> tuple[float, float]:
         days = (p.published - best.published).days if p.published and best.published else 0
         return p.score / best.score + weights.latest_per_day * days, p.score
 
     return max([best] + [p for p in retrieved if covers(p)], key=merit).article_id
+
+
+# A page that serves readers rather than reports news, by its headline: odds and picks,
+# fixtures and schedules, where to watch, rankings, predictions. It is no "latest" on a story
+# it lists ("Carabao Cup fixtures, draws, results, TV channel" is not Newcastle's exit).
+_SERVICE_PAGE = re.compile(
+    r"\b(odds|spreads|money ?lines|betting|bets|picks|parlays?|predictions|fixtures|schedule|"
+    r"how to watch|where to watch|live stream|tv channels?|tickets|rankings)\b",
+    re.IGNORECASE,
+)
 
 
 def _first_naming(

@@ -975,6 +975,9 @@ def test_the_latest_article_is_the_newest_that_names_the_story_and_matches_it_we
     # A near tie goes to the newer report: Gemini's faked demo, two days after its first reviews.
     demo = _dated("demo", datetime(2023, 11, 20, tzinfo=UTC), 0.97, "OpenAI's board met again.")
     assert latest_article(question, [firing, demo]) == "demo"
+    # A page that lists odds or fixtures is no report, however new.
+    odds = replace(demo, article_id="odds", title="OpenAI board odds, picks and predictions")
+    assert latest_article(question, [firing, odds]) == "firing"
     # Passages added for context (score 0) and undated ones are not chosen from.
     assert latest_article(question, [replace(firing, score=0.0), replace(veto, published=None)]) is None
 
