@@ -54,8 +54,8 @@ HEADLINE_MIN_CHARS = 300
 # holding both words apart in so many chunks likely writes them together too).
 PHRASE_BATCH = 64
 PHRASE_CHUNKS = 1024
-# An acronym written with dots ("U.S."), read as the question writes it ("US").
 _ACRONYM = re.compile(r"[A-Z]{2,6}")
+# An acronym written with dots ("U.S."), read as the question writes it ("US").
 _DOTTED = re.compile(r"\b(?:[A-Z]\.){2,}")
 
 
@@ -469,7 +469,8 @@ class Archive:
     def unknown_names(self, question: str) -> list[str]:
         """The names `question` mentions ("Vilnius", "Queen Margrethe", "Bank of Japan") that no
         article of the archive mentions (a name of several words written as one, `_writes_out`,
-        or by one of its words on its own, `_goes_by_part`), and the outlets it names as where
+        or by one of its words on its own, `_goes_by_part`; every word must be in the index),
+        and the outlets it names as where
         something was reported ("a Bloomberg article") that the archive holds no article of: a
         question about them cannot be answered from it."""
         catalog = self._current_catalog()
@@ -480,9 +481,9 @@ class Archive:
             # A name cut at a possessive may go on ("Belgium Women's National Football Team"):
             # its words need not be written together.
             cut = re.search(rf"\b{re.escape(name)}['’]s\b", question) is not None
-            if catalog.knows(name) and (cut or self._writes_out(catalog, name)):
-                return False
-            return not self._goes_by_part(catalog, name)
+            if not catalog.knows(name):
+                return True
+            return not (cut or self._writes_out(catalog, name) or self._goes_by_part(catalog, name))
 
         names = [name for name in question_names(question) if unknown(name)]
         outlets = [name for name in named_outlets(question) if not outlet_known(name, catalog.sources)]
@@ -511,19 +512,20 @@ class Archive:
 
     def _goes_by_part(self, catalog: Catalog, name: str) -> bool:
         """Whether the archive writes a name of capitalised words (no "of": not "Bank of Japan")
-        by one of its words on its own: its last, after a lowercase word or a comma ("the Cubs"
-        for the Chicago Cubs), or its first when that is an acronym, next to no other
-        capitalised word ("a legal case against AOG in Britain's High Court" for AOG Technics).
-        Inside another name the word will not do: "Northwind Capital" is no Lumina Capital,
-        and a first name is no acronym ("Henry" is no Henry Kissinger)."""
+        by one of its words on its own: its last after "the" ("the Cubs" for the Chicago Cubs;
+        a surname takes no "the", so "said Smith" is no Jane Smith), or its first when that is
+        an acronym, next to no other capitalised word ("a legal case against AOG in Britain's
+        High Court" for AOG Technics; "Henry" is no acronym). Inside another name the word will
+        not do ("Northwind Capital" is no Lumina Capital), and neither will a word the index
+        cannot tell about (no content word, or more than `PHRASE_CHUNKS` chunks hold it)."""
         words = name.split()
-        if len(words) < 2 or not all(w[:1].isupper() for w in words) or catalog.lexical is None:
+        if len(words) < 2 or not all(w[:1].isupper() for w in words):
             return False
         last, first = words[-1], words[0]
-        after_lowercase = re.compile(rf"(\b[a-z][\w'’-]*|,)\s+{re.escape(last)}\b")
-        if catalog.knows(last) and self._some_chunk(catalog, last, lambda t: bool(after_lowercase.search(t))):
+        after_the = re.compile(rf"\b[Tt]he\s+{re.escape(last)}\b")
+        if self._some_chunk(catalog, last, lambda t: bool(after_the.search(t)), unknown=False):
             return True
-        if not (_ACRONYM.fullmatch(first) and catalog.knows(first)):
+        if not _ACRONYM.fullmatch(first):
             return False
         capital = r"[A-Z][\w'’-]*"
         beside = re.compile(rf"{capital}\s+{re.escape(first)}\b|\b{re.escape(first)}\s+{capital}")
@@ -533,16 +535,18 @@ class Archive:
             spans = ((max(0, m.start() - 40), m.end() + 40) for m in mention.finditer(text))
             return any(not beside.search(text, a, b) for a, b in spans)
 
-        return self._some_chunk(catalog, first, alone)
+        return self._some_chunk(catalog, first, alone, unknown=False)
 
-    def _some_chunk(self, catalog: Catalog, looked_for: str, test: Callable[[str], bool]) -> bool:
+    def _some_chunk(
+        self, catalog: Catalog, looked_for: str, test: Callable[[str], bool], *, unknown: bool = True
+    ) -> bool:
         """Whether the headline or text of a chunk holding the words `looked_for` passes `test`
-        ("U.S." read as "US"); True when the index cannot tell (no content word, or more than
-        `PHRASE_CHUNKS` chunks hold them)."""
+        ("U.S." read as "US"); `unknown` when the index cannot tell (no lexical index, no content
+        word, or more than `PHRASE_CHUNKS` chunks hold them)."""
         lexical = catalog.lexical
         rows = lexical.rows_mentioning(looked_for) if lexical is not None else None
         if lexical is None or rows is None:
-            return True
+            return unknown
         ids = lexical.ids[rows].tolist()
         with self.store.read() as db:
             for start in range(0, min(len(ids), PHRASE_CHUNKS), PHRASE_BATCH):
@@ -550,7 +554,7 @@ class Archive:
                 for p in passages_of(self.store, db, batch, dict.fromkeys(batch, 0.0)):
                     if test(_DOTTED.sub(_undot, p.title)) or test(_DOTTED.sub(_undot, p.text)):
                         return True
-        return len(ids) > PHRASE_CHUNKS
+        return unknown and len(ids) > PHRASE_CHUNKS
 
     def boilerplate(self) -> Callable[[str, Passage], bool]:
         """A test of whether a sentence of a passage is its outlet's boilerplate in the published
