@@ -79,9 +79,9 @@ _DEMONSTRATIVES = frozenset({"the", "this", "that", "these", "those"})
 # A demonstrative standing for what was said before, later in a sentence: "Microsoft had to
 # agree to this to get the deal past UK regulators", not "agree to this deal".
 _POINTS_BACK = re.compile(
-    r"\b(to|do|did|does|done|about|of|with|for|on|like|against|after|before|over)\s+(this|these|those)\b"
-    r"(?=\s*[,.;:!?—–]|\s+(to|is|was|are|were|in|on|for|by|with|and|but|because|as|would|will|could|"
-    r"has|had|at|from)\b)",
+    r"\b(to|do|did|does|done|about|of|with|for|on|like|against|after|before|over)\s+"
+    r"(this(?=\s*[,.;:!?—–]|\s+(to|is|was|in|on|for|by|with|and|but|because|as|would|will|could|has|had|"
+    r"at|from)\b)|(these|those)(?=\s*[,.;:!?—–]))",
     re.IGNORECASE,
 )
 
@@ -560,7 +560,7 @@ def fits_kind(
         return passage.start + sentence.start < weights.lede_chars
     if kind == AnswerKind.WHO:
         named = any(w in text for name in asked.names for w in name.split() if len(w) > 2) or any(
-            re.search(rf"\b{a}\b", text) for name in asked.names for a in initials_of(name)
+            re.search(rf"\b{a}\b", text) for name in asked.names for a in initials_of(name) if len(a) > 2
         )
         # A deed is told by its own sign: "a superb Scott McTominay brace" names no role.
         told = holds(kind, text) if asked.deed is None else tells_deed(asked.deed, text)
@@ -1003,7 +1003,8 @@ def latest_article(
     above 0): the best passage's article, and each article whose passage holds at least
     `weights.latest_coverage` of X's key terms (`topic_of`) and scores at least
     `weights.latest_floor` of the best, unless its headline is a service page's (odds,
-    fixtures, where to watch, rankings, predictions); of these, the one of the highest share of
+    fixtures, where to watch, rankings, predictions: the best passage is kept whatever its
+    headline); of these, the one of the highest share of
     the best score plus `weights.latest_per_day` for each day it is newer. "What is the latest on OpenAI's
     board?" is best matched by the November reports of the firing, and answered by December's
     article on the board's veto. None without a retrieved, dated passage."""
@@ -1025,12 +1026,12 @@ def latest_article(
     return max([best] + [p for p in retrieved if covers(p)], key=merit).article_id
 
 
-# A page that serves readers rather than reports news, by its headline: odds and picks,
-# fixtures and schedules, where to watch, rankings, predictions. It is no "latest" on a story
+# A page that serves readers rather than reports news, by its headline: odds and spreads,
+# fixtures, where to watch, rankings, predictions. It is no "latest" on a story
 # it lists ("Carabao Cup fixtures, draws, results, TV channel" is not Newcastle's exit).
 _SERVICE_PAGE = re.compile(
-    r"\b(odds|spreads|money ?lines|betting|bets|picks|parlays?|predictions|fixtures|schedule|"
-    r"how to watch|where to watch|live stream|tv channels?|tickets|rankings)\b",
+    r"\b(odds(?! with)|spreads|money ?lines|betting|parlays?|predictions|fixtures|"
+    r"how to watch|where to watch|live stream|tv channels?|rankings)\b",
     re.IGNORECASE,
 )
 

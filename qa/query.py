@@ -179,7 +179,7 @@ def story_terms(text: str) -> frozenset[str]:
 
 def initials_of(name: str) -> frozenset[str]:
     """The acronyms a name of several words may go by, with and without its "of" or "and":
-    "Hipgnosis Songs Fund" -> "HSF", "Bank of Japan" -> "BOJ", "BJ". None for a single word."""
+    "Hipgnosis Songs Fund" -> "HSF", "Bank of Japan" -> "BOJ", "BJ"; none for a single word."""
     words = name.split()
     if len(words) < 2:
         return frozenset()
@@ -699,7 +699,7 @@ class AskedFor:
 _DEEDS = (
     (Deed.SUCCEEDED, re.compile(r"\b(replac\w*|succeed\w*|successor|t(ake|ook|aking)\s+over)\b", re.I)),
     (Deed.WON, re.compile(r"^\W*who\s+(will\s+|has\s+|have\s+)?(won|wins?|beat)\b", re.IGNORECASE)),
-    (Deed.SCORED, re.compile(r"^\W*who\s+(has\s+|have\s+)?scor(ed|es)\b", re.IGNORECASE)),
+    (Deed.SCORED, re.compile(r"^\W*who\s+(will\s+|has\s+|have\s+)?scor(ed|es|e)\b", re.IGNORECASE)),
 )
 
 
@@ -799,7 +799,7 @@ def asked_for(question: str) -> AskedFor:
     someone_else = kind == AnswerKind.WHO and not (identity and identity.group("who") in names)
     deed = next((d for d, pattern in _DEEDS if pattern.search(question)), None)
     who = kind == AnswerKind.WHO
-    amount = kind == AnswerKind.HOW_MANY and _HOW_MUCH.match(question) is not None
+    amount = kind == AnswerKind.HOW_MANY and _HOW_MUCH.search(question) is not None
     event: frozenset[str] = frozenset()
     if kind == AnswerKind.WHEN:
         event = key_stems(question).difference(*(key_stems(n) for n in names), _ORDINAL_STEMS)
@@ -808,12 +808,18 @@ def asked_for(question: str) -> AskedFor:
     )
 
 
-# "When was X first proposed?" asks when it was proposed.
-_ORDINAL_STEMS = key_stems("first second last latest")
+# "When was X first proposed?" asks when it was proposed; "When did it happen?" names no event.
+_ORDINAL_STEMS = key_stems("first second last latest happen happened occur occurred")
 
 
-# "How much did X pay / raise / offer?" asks for an amount, "How much longer?" does not.
-_HOW_MUCH = re.compile(r"^\W*how much\b(?!\s+(longer|time|more time|further|later|earlier)\b)", re.IGNORECASE)
+# "How much did X pay / raise / offer?" asks for an amount of money; "How much snow fell?" does not.
+_HOW_MUCH = re.compile(
+    r"\bhow much\b.*\b(pay|paid|cost|costs|raise|raised|offer|offered|spend|spent|overspend|overspent|put|"
+    r"putting|earn|earned|make|made|"
+    r"lose|lost|invest|invested|sell|sold|charge|charged|fine|fined|worth|revenue|money|funding|price|"
+    r"valuation|budget|salary|bid|compensation|damages|settlement)\b",
+    re.IGNORECASE,
+)
 
 
 # "Who is Richard Teng?": the question asks who a person it names is.

@@ -100,8 +100,7 @@ _NOTE = re.compile(
     r"\b(this|the) (post|article|story|piece|report|list|guide)( has| had| was| is)?( been)? "
     r"(updated|corrected|amended|edited|revised|changed)\b"
     r"|\b(an earlier|a previous|the original|a prior) version of this (post|article|story|piece|report)\b"
-    r"|^(this (post|article|story) (was|has been) )?updated( on [^,]{1,30},?)? to "
-    r"(correct|reflect|add|include|clarify|specify|note|remove)\b"
+    r"|^\W*updated\b.{0,40}?\bto (correct|reflect|add|include|clarify|specify|note|remove)\b"
     r"|\bwe('ve| have) (updated|corrected|revised) (this|the) (post|article|story|piece|list|guide)\b"
     r"|\bwe('ll| will| are going to)( be)? (update|updating|refresh|refreshing) (this|these|our|the) "
     r"([\w-]+ ){0,3}?(story|post|article|list|guide|page|piece|blog|rankings|roundup)\b"
@@ -215,10 +214,10 @@ _QUANTITY = re.compile(
     rf"|\b(?!(19|20)\d\d\b)\d[\d,.]*\b|\b({_NUMBER_WORDS})\b",
     re.IGNORECASE,
 )
-# An amount of money or a share: "$5 billion", "£56bn", "$US2.3b", "24.75 crore", "62%", "19.5m".
+# An amount of money or a share: "$5 billion", "£56bn", "$US2.3b", "24.75 crore", "62%", "£19.5m".
 _AMOUNT = re.compile(
     r"[$€£¥₹](US|A|AU|NZ|C)?\s?\d"
-    r"|\d[\d,.]*\s?(%|percent|per cent|million|billion|trillion|bn|crore|lakh|m\b|k\b|b\b)"
+    r"|(?<![\d,.])\d[\d,.]*\s?(%|percent|per cent|million|billion|trillion|bn|crore|lakh)"
     r"|\b(dollars|euros|pounds|rupees|yen)\b",
     re.IGNORECASE,
 )
@@ -268,7 +267,7 @@ _DEED_SIGNS = {
         re.IGNORECASE,
     ),
     Deed.SCORED: re.compile(
-        r"\b(scor(ed|es|ing)|goals?|brace|hat-trick|header|netted|struck|finish(ed|es)|strike)\b",
+        r"\b(scor(ed|es|ing)|goals?|brace|hat-trick|header|netted)\b",
         re.IGNORECASE,
     ),
 }
@@ -297,7 +296,7 @@ def sign_at(kind: AnswerKind, sentence: str) -> int | None:
 
 # A name in quotation marks, every word capitalised but the small ones: “Battle of the Sexes”.
 _QUOTED_TITLE = re.compile(
-    r"[“\"][A-Z0-9][\w’'&.-]*(\s+((of|the|and|a|an|in|on|for|to|at|with|is)\s+)*[A-Z0-9][\w’'&.-]*)*[,.]?[”\"]"
+    r"[“\"][A-Z0-9][\w’'&.-]*(\s+((of|the|and|a|an|in|on|for|to|at|with|is)\s+)*[A-Z0-9][\w’'&.-]*)+[,.]?[”\"]"
 )
 
 

@@ -92,6 +92,7 @@ K = SentenceKind
         ("(This story has been updated with a comment from Meta.)", K.NOTE),
         ("An earlier version of this story misstated that figure.", K.NOTE),
         ("Updated to correct the amount raised in 2021 to $180 million, not $140 million.", K.NOTE),
+        ("Updated on Dec. 5, 2023, to add a comment from Meta.", K.NOTE),
         ("Updated figures show the amount raised in 2021 was $180 million.", K.STATEMENT),
         (
             "Kyle Larson Believes NASCAR's Multi-Billion Dollar Media Rights Deal Is a Step in the Right "
@@ -215,6 +216,7 @@ def test_kinds_follow_the_sentence_spans_of_any_text(paragraphs: list[str]) -> N
         (AnswerKind.WHY, "The club cut prices in an effort to fill seats.", "The club cut prices by half."),
         (AnswerKind.SAID, "“We are shocked,” Brockman wrote.", "Brockman left the board."),
         (AnswerKind.SAID, "King called it “a tipping point”.", "King won the “Battle of the Sexes” match."),
+        (AnswerKind.SAID, "“Absolutely.”", "King won the Battle of the Sexes."),
         (AnswerKind.AGREED, "The two sides agreed to a deal.", "The two sides met in Jinan."),
         (AnswerKind.WHO, "Richard Teng will be the exchange's new CEO.", "Richard Teng spoke."),
     ],
