@@ -478,11 +478,11 @@ class Archive:
             return []
 
         def unknown(name: str) -> bool:
+            if not catalog.knows(name):
+                return True
             # A name cut at a possessive may go on ("Belgium Women's National Football Team"):
             # its words need not be written together.
             cut = re.search(rf"\b{re.escape(name)}['’]s\b", question) is not None
-            if not catalog.knows(name):
-                return True
             return not (cut or self._writes_out(catalog, name) or self._goes_by_part(catalog, name))
 
         names = [name for name in question_names(question) if unknown(name)]

@@ -797,19 +797,18 @@ def asked_for(question: str) -> AskedFor:
     names = question_names(question)
     identity = _IDENTITY.match(question)
     someone_else = kind == AnswerKind.WHO and not (identity and identity.group("who") in names)
-    deed = next((d for d, pattern in _DEEDS if pattern.search(question)), None)
-    who = kind == AnswerKind.WHO
+    deed = None
+    if kind == AnswerKind.WHO:
+        deed = next((d for d, pattern in _DEEDS if pattern.search(question)), None)
     amount = kind == AnswerKind.HOW_MANY and _HOW_MUCH.search(question) is not None
     event: frozenset[str] = frozenset()
     if kind == AnswerKind.WHEN:
-        event = key_stems(question).difference(*(key_stems(n) for n in names), _ORDINAL_STEMS)
-    return AskedFor(
-        kind, speaker, names, _months_asked(question), someone_else, deed if who else None, amount, event
-    )
+        event = key_stems(question).difference(*(key_stems(n) for n in names), _NO_EVENT_STEMS)
+    return AskedFor(kind, speaker, names, _months_asked(question), someone_else, deed, amount, event)
 
 
 # "When was X first proposed?" asks when it was proposed; "When did it happen?" names no event.
-_ORDINAL_STEMS = key_stems("first second last latest happen happened occur occurred")
+_NO_EVENT_STEMS = key_stems("first second last latest happen happened occur occurred")
 
 
 # "How much did X pay / raise / offer?" asks for an amount of money; "How much snow fell?" does not.
