@@ -550,10 +550,10 @@ def fits_kind(
     """Whether `sentence` holds the kind of answer asked for: for "who", a role (or the deed
     asked about: a successor, a win, a goal) next to a name the question mentions (or its
     acronym: "HSF" for "Hipgnosis Songs Fund"); a date next to what is dated for "when" (a word
-    of the question's own but its names), a number for "how many" (an
-    amount for "how much did X pay"), a reason for "why", a reporting verb or quotation with the
-    speaker for "what did X say", a decision or agreement for "what was agreed", the article's
-    lede for "what happened" and "the latest"."""
+    of the question's own but its names); a number for "how many" (an amount for "how much did
+    X pay"); a reason for "why"; a reporting verb or quotation with the speaker for "what did X
+    say"; a decision or agreement for "what was agreed"; the article's lede for "what happened"
+    and "the latest"."""
     text = sentence.text
     kind = asked.kind
     if kind in (AnswerKind.HAPPENED, AnswerKind.LATEST):
@@ -579,9 +579,9 @@ def fits_kind(
 
 def _names_another(text: str, names: Sequence[str]) -> bool:
     """Whether `text` names anyone or anything but `names`: a capitalised word past its first
-    that is none of theirs (nor a month, weekday, acronym or role: "Head Coach"). "Who replaced Mira Murati as
-    interim CEO?" is answered by "OpenAI has appointed Emmett Shear …", not by "Mira Murati …
-    will take over as interim CEO", which only repeats what the question says."""
+    that is none of theirs (nor a month, weekday, acronym or role: "Head Coach"). "Who replaced
+    Mira Murati as interim CEO?" is answered by "OpenAI has appointed Emmett Shear …", not by
+    "Mira Murati … will take over as interim CEO", which only repeats what the question says."""
     known = {w for name in names for w in WORD.findall(name)}
     return any(
         w[:1].isupper() and w not in known and any(c.islower() for c in w[1:])
@@ -1004,10 +1004,10 @@ def latest_article(
     `weights.latest_coverage` of X's key terms (`topic_of`) and scores at least
     `weights.latest_floor` of the best, unless its headline is a service page's (odds,
     fixtures, where to watch, rankings, predictions: the best passage is kept whatever its
-    headline); of these, the one of the highest share of
-    the best score plus `weights.latest_per_day` for each day it is newer. "What is the latest on OpenAI's
-    board?" is best matched by the November reports of the firing, and answered by December's
-    article on the board's veto. None without a retrieved, dated passage."""
+    headline); of these, the one of the highest share of the best score plus
+    `weights.latest_per_day` for each day it is newer. "What is the latest on OpenAI's board?"
+    is best matched by the November reports of the firing, and answered by December's article
+    on the board's veto. None without a retrieved, dated passage."""
     retrieved = [p for p in passages if p.score > 0 and p.published is not None]
     if not retrieved:
         return None
@@ -1027,8 +1027,8 @@ def latest_article(
 
 
 # A page that serves readers rather than reports news, by its headline: odds and spreads,
-# fixtures, where to watch, rankings, predictions. It is no "latest" on a story
-# it lists ("Carabao Cup fixtures, draws, results, TV channel" is not Newcastle's exit).
+# fixtures, where to watch, rankings, predictions. It is no "latest" on a story it lists
+# ("Carabao Cup fixtures, draws, results, TV channel" is not Newcastle's exit).
 _SERVICE_PAGE = re.compile(
     r"\b(odds(?! with)|spreads|money ?lines|betting|parlays?|predictions|fixtures|"
     r"how to watch|where to watch|live stream|tv channels?|rankings)\b",

@@ -364,11 +364,11 @@ class Archive:
         ("What was agreed in Jinan?": the meeting's chunk names Jinan, the next one the 20
         memorandums it produced). For "the latest on X" that article is the latest on X
         (`qa.answer.latest_article`, among the best `settings.answer.latest_articles`), and its
-        lede comes first. An outlet the question
-        names that no retrieved passage is from adds its own best passages
-        (`settings.answer.outlet_passages`): a comparison needs each side. Then, for a question that
-        names two or more outlets or has two or more parts (`qa.query.question_parts`), the
-        chunks `_matching_chunks` adds: such a question takes one fact from each of several
+        lede comes first. An outlet the question names that no retrieved passage is from adds
+        its own best passages (`settings.answer.outlet_passages`): a comparison needs each side.
+        Then, for a question that names two or more outlets or has two or more parts
+        (`qa.query.question_parts`), the chunks `_matching_chunks` adds: such a question takes
+        one fact from each of several
         reports, and the chunk of a report that retrieval ranked is often not the one that
         states the fact asked for. Last, for a question about what it names ("Did TechCrunch and
         The Verge both report …?", `qa.query.asks_about_named`), the passages of the named
@@ -470,9 +470,8 @@ class Archive:
         """The names `question` mentions ("Vilnius", "Queen Margrethe", "Bank of Japan") that no
         article of the archive mentions (a name of several words written as one, `_writes_out`,
         or by one of its words on its own, `_goes_by_part`; every word must be in the index),
-        and the outlets it names as where
-        something was reported ("a Bloomberg article") that the archive holds no article of: a
-        question about them cannot be answered from it."""
+        and the outlets it names as where something was reported ("a Bloomberg article") that
+        the archive holds no article of: a question about them cannot be answered from it."""
         catalog = self._current_catalog()
         if catalog is None:
             return []
