@@ -210,6 +210,21 @@ def test_texts_encoded_in_parallel_equal_texts_encoded_one_by_one(onnx: OnnxEnco
     assert load_encoder(backend="onnx", cache_dir=cache_dir, threads=1).threads == 1
 
 
+def test_one_set_of_worker_threads_serves_every_call(cache_dir: Path) -> None:
+    import threading
+
+    parallel = OnnxEncoder(bundled_model_dir(), cache_dir, name=BUNDLED_MODEL, threads=2)
+
+    def workers() -> set[int]:
+        return {t.ident or 0 for t in threading.enumerate() if t.name.startswith("onnx-encode")}
+
+    before = workers()
+    first = parallel.encode(NEWS)
+    started = workers() - before
+    assert np.array_equal(parallel.encode(NEWS), first)
+    assert len(started) == 2 and workers() - before == started
+
+
 def test_the_export_fuses_and_quantises_attention(onnx: OnnxEncoder) -> None:
     import onnx as onnx_format
 
