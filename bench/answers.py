@@ -192,15 +192,16 @@ def evaluate(
         archive.settings = settings = chosen(q["query"])
         answer, warm_seconds = timed_ask(archive, q["query"], cold=False)
         w = settings.answer
-        passages = archive.answer_passages(q["query"])
+        asked = answer.question  # as searched: an acronym the archive never writes, written out
+        passages = archive.answer_passages(asked)
         evidence = gather_evidence(
-            q["query"], passages, archive.sentence_vectors, weights=w,
-            unknown_names=archive.unknown_names(q["query"]), boilerplate=archive.boilerplate(),
+            asked, passages, archive.sentence_vectors, weights=w,
+            unknown_names=archive.unknown_names(asked), boilerplate=archive.boilerplate(),
         )
         again = note_unmentioned(
             answer_from_evidence(evidence, max_sentences=settings.answer_sentences),
-            archive.unmentioned(q["query"]),
-            archive.named_sides(q["query"]),
+            archive.unmentioned(asked),
+            archive.named_sides(asked),
             passages,
         )
         assert again.text == answer.text, "the bench must score what ask() answers"

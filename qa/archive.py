@@ -40,6 +40,7 @@ from qa.query import (
     read_hints,
     rewrite_follow_up,
     side_names,
+    spelled_out,
 )
 from qa.ranking import passages_of, rank_chunk_ids
 from qa.store import Generation, Store, storage_errors
@@ -55,6 +56,8 @@ HEADLINE_MIN_CHARS = 300
 PHRASE_BATCH = 64
 PHRASE_CHUNKS = 1024
 _ACRONYM = re.compile(r"[A-Z]{2,6}")
+# An acronym written out when the archive never writes it: two letters match too much by chance.
+_SPELLED = re.compile(r"[A-Z]{3,6}")
 # An acronym written with dots ("U.S."), read as the question writes it ("US").
 _DOTTED = re.compile(r"\b(?:[A-Z]\.){2,}")
 
@@ -324,13 +327,17 @@ class Archive:
             previous: the conversation's earlier questions, oldest first. A question that
                 depends on the last one ("And what did China decide?") is asked with that
                 one's names added (`qa.query.rewrite_follow_up`); the Answer's `question` is
-                then the question as searched.
+                then the question as searched, as it is when an acronym the archive never
+                writes is written out (`_spell_out`: "GTA VI" -> "Grand Theft Auto VI").
 
         Raises:
             InvalidQueryError: an empty or too long question, or naive/contradictory dates.
             ValueError: `k` below 1.
         """
         question = rewrite_follow_up(check_question(question), previous)
+        question, unknown = self._spell_out(
+            question, published_after=published_after, published_before=published_before, source=source
+        )
         sides = self.named_sides(question)
         # A named outlet with nothing on what the question names is said to have nothing.
         unmentioned = self._unmentioned(sides)
@@ -343,11 +350,40 @@ class Archive:
             return Answer(question=question, text=_excluded_everything(filters), abstained=True)
         answer = compose_answer(
             question, passages, self.sentence_vectors, max_sentences=self.settings.answer_sentences,
-            weights=self.settings.answer, unknown_names=self.unknown_names(question),
+            weights=self.settings.answer, unknown_names=unknown,
             boilerplate=self.boilerplate(),
         )
         answer = self.llm.answer(question, passages, answer) if self.llm else answer
         return note_unmentioned(answer, unmentioned, sides, passages)
+
+    def _spell_out(
+        self,
+        question: str,
+        *,
+        published_after: datetime | None,
+        published_before: datetime | None,
+        source: str | None,
+    ) -> tuple[str, list[str]]:
+        """`question`, each acronym of 3-6 capitals in it that the archive never writes ("When
+        is GTA VI coming out?") written out as the passages retrieved for it name it
+        (`qa.query.spelled_out`: "Grand Theft Auto VI"), and its `unknown_names` then. People
+        type the acronym; an archive may only ever write the name out."""
+        unknown = self.unknown_names(question)
+        catalog = self._current_catalog()
+        words = {w for name in unknown for w in name.split()}
+        acronyms = [w for w in sorted(words) if _SPELLED.fullmatch(w) and catalog and not catalog.knows(w)]
+        if not acronyms:
+            return question, unknown
+        passages = self.retrieve(
+            question, self.answer_k, published_after=published_after, published_before=published_before,
+            source=source,
+        )
+        texts = [text for p in passages for text in (p.title, p.text)]
+        for acronym in acronyms:
+            name = spelled_out(acronym, texts)
+            if name is not None:
+                question = re.sub(rf"\b{acronym}\b", name, question)
+        return question, self.unknown_names(question)
 
     def answer_passages(
         self,

@@ -7,9 +7,10 @@ read questions through this module, so they agree on words, stems, outlets and d
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -184,6 +185,21 @@ def initials_of(name: str) -> frozenset[str]:
     if len(words) < 2:
         return frozenset()
     return frozenset("".join(w[0] for w in words if keep(w)).upper() for keep in (str.isalpha, _capitalised))
+
+
+def spelled_out(acronym: str, texts: Iterable[str]) -> str | None:
+    """The name of several capitalised words that `acronym` stands for (`initials_of`) and that
+    `texts` write most often ("GTA" -> "Grand Theft Auto", first of the most frequent); None
+    when they write none."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        for run in _NAME_RUN.findall(text):
+            words = run.split()
+            for i, j in itertools.combinations(range(len(words) + 1), 2):
+                name = " ".join(words[i:j])
+                if words[i][0].isupper() and words[j - 1][0].isupper() and acronym in initials_of(name):
+                    counts[name] += 1
+    return counts.most_common(1)[0][0] if counts else None
 
 
 def _capitalised(word: str) -> bool:

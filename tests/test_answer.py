@@ -943,6 +943,29 @@ def test_a_name_whose_words_the_archive_never_writes_together_is_never_mentioned
     assert "Counsell" in answer.text
 
 
+def test_an_acronym_the_archive_never_writes_is_read_as_the_name_it_writes_out(
+    tmp_path: Path, encoder: Encoder
+) -> None:
+    """People ask about "GTA VI"; the reports write only "Grand Theft Auto VI", and the answer
+    was "No article in the archive mentions GTA VI"."""
+    gta = {"title": "Grand Theft Auto VI trailer breaks YouTube records", "source": "TechCrunch",
+           "published_at": "2023-12-09", "url": "https://news.example/gta",
+           "body": "Rockstar Games released the first trailer for Grand Theft Auto VI on Tuesday. "
+                   "The game is coming to PlayStation 5 and Xbox Series X in 2025, the studio said."}
+    other = {"title": "Take-Two shares slip", "source": "The Age", "published_at": "2023-12-05",
+             "url": "https://news.example/takes",
+             "body": "Shares of Take-Two Interactive slipped 0.5 per cent."}
+    archive = small_archive(tmp_path, [gta, other], encoder)
+    assert archive.unknown_names("When is GTA VI coming out?") == ["GTA VI"]
+    answer = archive.ask("When is GTA VI coming out?")
+    assert answer.question == "When is Grand Theft Auto VI coming out?"
+    assert not answer.abstained and "2025" in answer.text and not answer.notes
+    # An acronym no passage writes out stays unknown.
+    assert archive.ask("What did the NLRB rule about Rockstar Games?").notes == (
+        "No article in the archive mentions NLRB.",
+    )
+
+
 def test_a_question_about_an_outlet_the_archive_does_not_hold_is_abstained(robots: qa.Archive) -> None:
     # Lumina Robotics is in the archive, but no Bloomberg article is: what Bloomberg reported
     # cannot be cited from it.

@@ -188,3 +188,16 @@ def test_a_phrase_is_two_key_words_written_one_after_the_other() -> None:
 def test_a_name_written_out_holds_its_acronym(text: str, held: set[str], absent: set[str]) -> None:
     terms = query.story_terms(text)
     assert held <= terms and not absent & terms
+
+
+def test_an_acronym_is_spelled_out_as_the_texts_write_its_name() -> None:
+    texts = [
+        "Google fakes an AI demo, Grand Theft Auto VI goes viral and Spotify cuts jobs",
+        "The trailer for Grand Theft Auto VI broke records.",
+        "Rockstar Games said Grand Theft Auto VI comes in 2025.",
+    ]
+    assert query.spelled_out("GTA", texts) == "Grand Theft Auto"
+    assert query.spelled_out("BOJ", ["Markets waited on the Bank of Japan."]) == "Bank of Japan"
+    # Letters that merely start a run of capitalised words in order spell nothing else.
+    assert query.spelled_out("NLRB", texts) is None
+    assert query.spelled_out("GAV", texts) is None
