@@ -505,7 +505,8 @@ class Archive:
     def unknown_names(self, question: str) -> list[str]:
         """The names `question` mentions ("Vilnius", "Queen Margrethe", "Bank of Japan") that no
         article of the archive mentions (a name of several words written as one, `_writes_out`,
-        or by one of its words on its own, `_goes_by_part`; every word must be in the index),
+        or by one of its words on its own, `_goes_by_part`; every word must be in the index, but
+        a first name may be written short or long, `_writes_short_form`),
         and the outlets it names as where something was reported ("a Bloomberg article") that
         the archive holds no article of: a question about them cannot be answered from it."""
         catalog = self._current_catalog()
@@ -514,11 +515,14 @@ class Archive:
 
         def unknown(name: str) -> bool:
             if not catalog.knows(name):
-                return True
+                return not self._writes_short_form(catalog, name)
             # A name cut at a possessive may go on ("Belgium Women's National Football Team"):
             # its words need not be written together.
             cut = re.search(rf"\b{re.escape(name)}['’]s\b", question) is not None
-            return not (cut or self._writes_out(catalog, name) or self._goes_by_part(catalog, name))
+            return not (
+                cut or self._writes_out(catalog, name) or self._goes_by_part(catalog, name)
+                or self._writes_short_form(catalog, name)
+            )
 
         names = [name for name in question_names(question) if unknown(name)]
         outlets = [name for name in named_outlets(question) if not outlet_known(name, catalog.sources)]
@@ -544,6 +548,26 @@ class Archive:
             if not phrase or self._some_chunk(catalog, longer, functools.partial(_writes_phrase, phrase)):
                 return True
         return False
+
+    def _writes_short_form(self, catalog: Catalog, name: str) -> bool:
+        """Whether the archive writes a person's name with a short or long form of its first
+        name ("Sir Geoff Boycott" for Geoffrey Boycott, "Alexander Zverev" for Alex Zverev): the
+        same other words after a first name of three letters or more that begins the other."""
+        words = name.split()
+        if len(words) < 2 or not all(w[:1].isupper() for w in words):
+            return False
+        first, rest = words[0], " ".join(words[1:])
+        if len(first) < 3 or not first.isalpha() or not catalog.knows(rest):
+            return False
+        written = re.compile(rf"\b({re.escape(first[:3])}[a-z]*)\s+{re.escape(rest)}\b")
+
+        def short_or_long(text: str) -> bool:
+            return any(
+                m.group(1) != first and (first.startswith(m.group(1)) or m.group(1).startswith(first))
+                for m in written.finditer(text)
+            )
+
+        return self._some_chunk(catalog, rest, short_or_long, unknown=False)
 
     def _goes_by_part(self, catalog: Catalog, name: str) -> bool:
         """Whether the archive writes a name of capitalised words (no "of": not "Bank of Japan")

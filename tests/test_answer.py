@@ -966,6 +966,21 @@ def test_an_acronym_the_archive_never_writes_is_read_as_the_name_it_writes_out(
     )
 
 
+def test_a_first_name_may_be_written_short_or_long(tmp_path: Path, encoder: Encoder) -> None:
+    """The report writes "Sir Geoff Boycott", and "Geoffrey" only of another man: "What did
+    Geoffrey Boycott say?" was answered "No article in the archive mentions Geoffrey Boycott"."""
+    boycott = {"title": "Boycott tears into England", "source": "The Roar", "published_at": "2023-10-27",
+               "url": "https://news.example/boycott",
+               "body": "Leading the charge was Sir Geoff Boycott, who wrote that England paid for poor "
+                       "preparation. Alex Ohanian agreed. Geoffrey Hinton did not comment."}
+    archive = small_archive(tmp_path, [boycott], encoder)
+    assert archive.unknown_names("What did Geoffrey Boycott say about England?") == []
+    assert archive.unknown_names("What did Alexis Ohanian say?") == []
+    assert archive.unknown_names("What did Jane Boycott say?") == ["Jane Boycott"]
+    assert archive.unknown_names("What did Geraldine Hinton say?") == ["Geraldine Hinton"]
+    assert not archive.ask("What did Geoffrey Boycott say about England?").abstained
+
+
 def test_a_question_about_an_outlet_the_archive_does_not_hold_is_abstained(robots: qa.Archive) -> None:
     # Lumina Robotics is in the archive, but no Bloomberg article is: what Bloomberg reported
     # cannot be cited from it.
