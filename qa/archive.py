@@ -41,6 +41,7 @@ from qa.query import (
     rewrite_follow_up,
     side_names,
     spelled_out,
+    topic_of,
 )
 from qa.ranking import passages_of, rank_chunk_ids
 from qa.store import Generation, Store, storage_errors
@@ -471,6 +472,11 @@ class Archive:
             wanted = ([ordered[0]] if latest and ordered else []) + sorted(near)
             # The latest article's lede comes on top of the chunks next to its passages.
             wanted = [c for c in dict.fromkeys(wanted) if c not in have][: weights.lead_chunks + latest]
+            if latest and (generation := self.store.generation(db)) is not None:
+                # A roundup found by its headline ("… as Spurs sink Everton") tells the story in
+                # a chunk of its own, which the question's words find.
+                _, catalog = self._vectors_for(db, generation)
+                wanted += self._best_chunks(db, catalog, topic_of(question), lead, have.union(wanted), 1)
             wanted += self._matching_chunks(db, question, passages, have.union(wanted))
             added = passages_of(self.store, db, wanted, dict.fromkeys(wanted, 0.0))
         return [p for p in passages + added if p.source not in aside]
@@ -493,14 +499,21 @@ class Archive:
             return []
         wanted: list[int] = []
         for article in list(dict.fromkeys(p.article_id for p in passages))[: weights.chunk_articles]:
-            ids = [c for c in self.store.article_chunk_ids(db, article) if c not in have]
-            others = np.array(ids, dtype=np.int64)
-            if not len(others):
-                continue
-            scores = catalog.lexical.part_scores([question], others)[0]
-            best = np.argsort(-scores, kind="stable")[: weights.article_chunks]
-            wanted += [int(others[i]) for i in best if scores[i] > 0]
+            wanted += self._best_chunks(db, catalog, question, article, have, weights.article_chunks)
         return wanted
+
+    def _best_chunks(
+        self, db: sqlite3.Connection, catalog: Catalog, text: str, article: str, have: set[int], n: int
+    ) -> list[int]:
+        """The ids of `article`'s `n` chunks outside `have` of the highest positive BM25 for
+        `text` (`part_scores`), best first."""
+        ids = [c for c in self.store.article_chunk_ids(db, article) if c not in have]
+        if catalog.lexical is None or not ids:
+            return []
+        others = np.array(ids, dtype=np.int64)
+        scores = catalog.lexical.part_scores([text], others)[0]
+        best = np.argsort(-scores, kind="stable")[:n]
+        return [int(others[i]) for i in best if scores[i] > 0]
 
     def unknown_names(self, question: str) -> list[str]:
         """The names `question` mentions ("Vilnius", "Queen Margrethe", "Bank of Japan") that no
