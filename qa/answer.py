@@ -594,26 +594,33 @@ def _names_another(text: str, names: Sequence[str]) -> bool:
 def _speaks_on(text: str, before: str, asked: AskedFor) -> bool:
     """Whether `text` goes on with X's words after `before` named X: "He added, “It's
     powerful.”", or a quotation of its own ("“He made a mistake, and he was really sorry.”"):
-    X's last name is the last of the question's names in `before`."""
-    if not (_GOES_ON.match(text) or _QUOTATION_ONLY.match(text)):
+    of the question's names, X's last name is the first in the last sentence of `before` that
+    names any (its subject: "Tim McGraw shared a few secrets about his marriage to his wife,
+    Faith Hill. “…,” he quipped.")."""
+    if not (_GOES_ON.match(text) or _QUOTATION_ONLY.match(text) or _ENDS_QUOTE.search(text)):
         return False
     speaker = asked.speaker[-1]
     others = [w for name in asked.names for w in name.split()[-1:] if w not in asked.speaker]
-    named = [
+    named = sorted(
         (m.start(), w == speaker)
         for w in (speaker, *others)
         for m in re.finditer(rf"\b{re.escape(w)}\b", before)
-    ]
-    return bool(named) and max(named)[1]
+    )
+    if not named:
+        return False
+    opens = max((m.end() for m in _SENTENCE_END.finditer(before, 0, named[-1][0])), default=0)
+    return next(is_speaker for at, is_speaker in named if at >= opens)
 
 
+# Where a sentence ends, for `_speaks_on`: closing punctuation (and quotation mark), then space.
+_SENTENCE_END = re.compile(r"[.!?…][”\"’']?\s+")
 # How far back a speaker's name carries over to the sentences that go on with their words.
 _SPEAKER_REACH = 300
+_SPEECH = r"(said|says|added|adds|told|tells|explained|continued|noted|wrote|insisted|quipped|joked|admitted)"
 # A sentence that goes on with someone's words: "He said …", "She added, “…”".
-_GOES_ON = re.compile(
-    r"^\W*(he|she)\s+(\w+\s+)?(said|says|added|adds|told|tells|explained|continued|noted|wrote|insisted)\b",
-    re.IGNORECASE,
-)
+_GOES_ON = re.compile(rf"^\W*(he|she)\s+(\w+\s+)?{_SPEECH}\b", re.IGNORECASE)
+# … or ends them: "We always say we're 27 years coming up," he quipped.
+_ENDS_QUOTE = re.compile(rf"[”\"]\s+(he|she)\s+(\w+\s+)?{_SPEECH}\b", re.IGNORECASE)
 _ADDRESSED = re.compile(r"\byou(['’]ve| have| had)?\s+$", re.IGNORECASE)
 
 
@@ -1187,10 +1194,14 @@ def _depends(sentence: str, previous: str) -> bool:
     """Whether `sentence` points back: it opens with a pronoun, a connective ("Therefore", "As a
     result"), or "The meeting" when the previous sentence mentions a meeting, or a demonstrative
     later stands for what was said before ("… had to agree to this to get the deal …"); or it is
-    a quotation that goes on from the one the previous sentence attributes."""
+    a quotation that goes on from the one the previous sentence attributes, or that closes the
+    one the previous sentence opens ("“I don't know if there's a key. / We always say we're 27
+    years coming up,” he quipped.")."""
     words = WORD.findall(sentence.lower())
     if not words:
         return False
+    if _odd_quotes(previous, "“", "”") and _odd_quotes(sentence, "”", "“"):
+        return True
     if words[0] in _DEPENDENT_STARTS or _DEPENDENT_OPENING.match(sentence) or _POINTS_BACK.search(sentence):
         return True
     if _QUOTATION_ONLY.match(sentence) and _ATTRIBUTED.search(previous):
@@ -1198,6 +1209,13 @@ def _depends(sentence: str, previous: str) -> bool:
     if words[0] in _DEMONSTRATIVES and len(words) > 1:
         return stem(words[1]) in {stem(w) for w in WORD.findall(previous.lower())}
     return False
+
+
+def _odd_quotes(text: str, more: str, fewer: str) -> bool:
+    """Whether `text` leaves a quotation open (`more` "“", `fewer` "”") or closes one it did not
+    open (the other way round): more of one curly mark than the other, or an odd number of
+    straight ones."""
+    return text.count(more) > text.count(fewer) or text.count('"') % 2 == 1
 
 
 def _render(evidence: Evidence, chosen: Sequence[Sentence]) -> Answer:

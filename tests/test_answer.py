@@ -232,6 +232,13 @@ def test_a_sentence_points_back_by_its_opening_a_demonstrative_or_a_quotation(
     assert _depends(sentence, before) is points_back
 
 
+def test_a_quotation_closed_after_the_sentence_that_opened_it_points_back() -> None:
+    closing = "We always say we're 27 years coming up,” he quipped."
+    assert _depends(closing, "“I don't know if there's a key.")
+    assert _depends('We always say so," he quipped.', '"I don\'t know if there\'s a key.')
+    assert not _depends(closing, "Tim McGraw shared a few secrets about his marriage.")
+
+
 def test_a_quotation_points_back_only_to_a_sentence_that_says_who_speaks() -> None:
     quotation = "“People are actually looking at women’s sports like a great investment.”"
     assert _depends(quotation, "“We’re kind of at a tipping point,” King said.")
@@ -791,7 +798,10 @@ def test_what_x_said_is_a_sentence_where_x_speaks(sentence: str, fits: bool) -> 
     [
         ("Don McLean spoke to Fox News. ", 'He said "Silent Night" "was my mother\'s favorite song."', True),
         ("“It’s part of the business,” McLean said. ", "“He made a mistake, and he was sorry.”", True),
-        ("McLean met Bing Crosby in 1960. ", "He said the song was his mother's favourite.", False),
+        ("Bing Crosby met McLean in 1960. ", "He said the song was his mother's favourite.", False),
+        # "He" is the last sentence's subject, not the name it ends on.
+        ("Don McLean spoke fondly of Bing Crosby. ", "“It was my mother's favourite,” he quipped.", True),
+        ("Bing Crosby sang it before McLean. ", "“It was my mother's favourite,” he quipped.", False),
         ("Don McLean sang it first. ", "He sang the song again in 1971 for an album.", False),
         ("", 'He said "Silent Night" was his mother\'s favorite song.', False),
     ],
@@ -799,8 +809,8 @@ def test_what_x_said_is_a_sentence_where_x_speaks(sentence: str, fits: bool) -> 
 def test_what_x_said_goes_on_in_the_sentences_after_x_is_named(
     before: str, sentence: str, fits: bool
 ) -> None:
-    """ "He said …" and a quotation standing alone carry on the words of the speaker named before
-    them, not of another name of the question named nearer ("Bing Crosby")."""
+    """ "He said …", "“…,” he quipped" and a quotation standing alone carry on the words of the
+    subject of the last sentence that named someone of the question, not of another name."""
     text = before + sentence
     passage = qa.Passage(text, 1.0, chunk_id=1, article_id="a", title="t", url=None, published=None)
     candidate = Sentence(passage=0, start=len(before), end=len(text), text=sentence, lexical=0.0)
