@@ -292,6 +292,12 @@ def gather_evidence(
             clause_shares[i] = shares[i][0]
         own.sort(key=lambda i: -(clause_shares[i] + 0.1 * first[i]))
         keep = list(dict.fromkeys(keep + own[: w.clause_shortlist]))
+    if asked.months:
+        # The month's articles answer (`_choose`): their best sentences are embedded too, as an
+        # outlet's are for its claim.
+        own = [i for i, c in enumerate(candidates) if _in_months(passages[c.passage], asked.months)]
+        own.sort(key=lambda i: -first[i])
+        keep = list(dict.fromkeys(keep + own[: w.clause_shortlist]))
     if boilerplate is not None:
         keep = [
             i for i in keep if not boilerplate(candidates[i].text, passages[candidates[i].passage])
@@ -796,6 +802,11 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
     asked = key_stems(evidence.question)
     newest = _newest_first(evidence)
     ranked = [s for s in newest if not key_stems(s.text) <= asked] or newest
+    months = asked_for(evidence.question).months
+    if months:
+        # "What did The Verge report about the Apple Watch in October?" is answered from the
+        # month's articles when any is among the passages, not from December's import ban.
+        ranked = [s for s in ranked if _in_months(evidence.passages[s.passage], months)] or ranked
     w = evidence.weights
     floor = w.relative_floor * ranked[0].rank
     groups = _named_groups(evidence.question, evidence.passages)
@@ -842,6 +853,13 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
         chosen = _direct_first(evidence, ranked, chosen, budget)
     chosen = _answer_parts(evidence, chosen, 2 * max_sentences + w.part_room)
     return _cover_question(evidence, chosen)
+
+
+def _in_months(p: Passage, months: Sequence[tuple[int | None, int]]) -> bool:
+    """Whether `p` was published in one of `months` ((year or None, month), `AskedFor.months`)."""
+    return p.published is not None and any(
+        p.published.month == month and year in (None, p.published.year) for year, month in months
+    )
 
 
 def _learned_choice(evidence: Evidence, max_sentences: int) -> list[Sentence]:

@@ -992,6 +992,27 @@ def test_a_first_name_may_be_written_short_or_long(tmp_path: Path, encoder: Enco
     assert not archive.ask("What did Geoffrey Boycott say about England?").abstained
 
 
+def test_a_month_the_question_names_is_where_the_answer_comes_from(tmp_path: Path, encoder: Encoder) -> None:
+    """ "What did The Verge report about the Apple Watch in October?" was answered from
+    December's import ban, which matched the question's words better."""
+    ban = {"title": "The Apple Watch import ban, explained", "source": "The Verge",
+           "published_at": "2023-12-19", "url": "https://news.example/ban",
+           "body": "The ITC ruled that the Apple Watch infringed Masimo's patents. The Apple Watch "
+                   "Series 9 will be pulled from Apple's stores on December 24th. Apple told The Verge "
+                   "it would appeal the Apple Watch ruling."}
+    tap = {"title": "The double tap gesture points at a new way to use wearables", "source": "The Verge",
+           "published_at": "2023-10-25", "url": "https://news.example/tap",
+           "body": "The new double tap gesture lets you control the watch by pinching two fingers. "
+                   "It runs on the neural engine of the S9 chip, Apple said."}
+    archive = small_archive(tmp_path, [ban, tap], encoder)
+    answer = archive.ask("What did The Verge report about the Apple Watch in October?")
+    assert not answer.abstained
+    assert {c.url for c in answer.citations} == {"https://news.example/tap"}
+    assert {c.url for c in archive.ask("What did The Verge report about the Apple Watch?").citations} >= {
+        "https://news.example/ban"
+    }
+
+
 def test_a_question_about_an_outlet_the_archive_does_not_hold_is_abstained(robots: qa.Archive) -> None:
     # Lumina Robotics is in the archive, but no Bloomberg article is: what Bloomberg reported
     # cannot be cited from it.
