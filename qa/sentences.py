@@ -71,7 +71,7 @@ _CAPTION = re.compile(
     r"\((?:[^()]*\b(?:Getty|AFP|AP|PA|Reuters|Shutterstock|Instagram|Twitter|X|Facebook|"
     r"EPA|Alamy|Image|Photo|Courtesy|Screenshot|via)\b[^()]*)\)\s*$"
     r"|\b(Credit|Photograph|Photo|Image|Images|Picture|Illustration)(s)?( credits?)?\s*:\s*\S"
-    r"|^(Photo|Photograph|Image|Illustration|Video)s? by [^/]{1,60} / "
+    r"|^(Photo|Photograph|Image|Illustration|Video|GIF)s? by [^/]{1,60} / "
     r"|\b(Getty Images|Shutterstock|Image Credits?)\b\s*$"
     # The BBC's: "Image source, Getty Images Image caption, Ubisoft is perhaps best known as …"
     r"|^(Image|Media|Video) (source|caption), "

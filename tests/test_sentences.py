@@ -59,6 +59,7 @@ K = SentenceKind
             K.CAPTION,
         ),
         ("Photo by Amelia Holowaty Krales / The Verge", K.CAPTION),
+        ("GIF by Amelia Holowaty Krales / The Verge", K.CAPTION),
         (
             "“Here is our official plan for communicating with Google about bypassing the Google Play "
             "Store: SAY NOTHING TILL IT SHIPS” Image via Epic v. Apple",
