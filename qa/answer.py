@@ -72,7 +72,7 @@ _DEPENDENT_STARTS = frozenset(
 # ban" has its reason in the sentence before.
 _DEPENDENT_OPENING = re.compile(
     r"^\W*(as a result|in response(?! to)|in turn|because of (this|that|it)|for (this|that) reason|"
-    r"despite (this|that)|on top of (this|that)|in addition(?! to)|even so|after that)\b",
+    r"despite (this|that)|on top of (this|that)|in addition(?! to)|even so|after that|(yes|no)(?=,))\b",
     re.IGNORECASE,
 )
 _DEMONSTRATIVES = frozenset({"the", "this", "that", "these", "those"})

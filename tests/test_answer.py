@@ -221,6 +221,8 @@ def test_a_dependent_sentence_brings_its_antecedent(robots: qa.Archive) -> None:
         ("Apple will keep selling the watch this year.", False),
         ("Apple kept the watch on sale for those in need of it.", False),
         ("“People are looking at the watch like a great investment.”", True),
+        ("Yes, according to the company's lawyers.", True),  # the answer to a question before
+        ("No one at Apple would comment.", False),
     ],
 )
 def test_a_sentence_points_back_by_its_opening_a_demonstrative_or_a_quotation(
