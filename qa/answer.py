@@ -1261,10 +1261,13 @@ def _render(evidence: Evidence, chosen: Sequence[Sentence]) -> Answer:
         citations.append(cite(n, p, evidence.spans[i], start, end))
         # One line per article: a quote that runs over a paragraph break reads as one.
         lines[p.article_id].append(f"{' '.join(p.text[start:end].split())} [{n}]")
-    if len(articles) == 1:
+    latest = asked_for(evidence.question).kind == AnswerKind.LATEST
+    if len(articles) == 1 and not latest:
         text = " ".join(lines[articles[0]])
     else:
-        heads = _heads(passages, articles)
+        # The latest news is headed by its report's headline, which often tells it in one line
+        # ("Patrick Kane destinations: Sabres, Red Wings among potential landing spots …").
+        heads = _heads(passages, articles, titled=articles[:1] if latest else ())
         text = "\n".join(f"{heads[a]}: {' '.join(lines[a])}" for a in articles)
     return Answer(question=evidence.question, text=text, citations=tuple(citations))
 
@@ -1301,13 +1304,19 @@ def _reading_key(p: Passage, start: int) -> tuple[str, str, int]:
     return (when, p.article_id, p.start + start)
 
 
-def _heads(passages: Sequence[Passage], articles: Sequence[str]) -> dict[str, str]:
+def _heads(
+    passages: Sequence[Passage], articles: Sequence[str], titled: Sequence[str] = ()
+) -> dict[str, str]:
     """Each of `articles`' label (`_article_label`), with its headline where another of them
-    has the same outlet and day: two paragraphs headed alike would read as one report."""
+    has the same outlet and day (two paragraphs headed alike would read as one report) or it is
+    one of `titled`."""
     first = {p.article_id: p for p in reversed(passages)}
     labels = {a: _article_label(first[a]) for a in articles}
     shared = Counter(labels.values())
-    return {a: f"{label}, “{first[a].title}”" if shared[label] > 1 else label for a, label in labels.items()}
+    return {
+        a: f"{label}, “{first[a].title}”" if shared[label] > 1 or a in titled else label
+        for a, label in labels.items()
+    }
 
 
 def _article_label(p: Passage | Citation) -> str:
