@@ -57,6 +57,15 @@ HEADLINE_MIN_CHARS = 300
 PHRASE_BATCH = 64
 PHRASE_CHUNKS = 1024
 _ACRONYM = re.compile(r"[A-Z]{2,6}")
+# Words of nationality, which describe what a name of capitalised words follows ("Chinese EV").
+_NATIONALITIES = frozenset(
+    {
+        "american", "british", "chinese", "japanese", "korean", "indian", "russian", "ukrainian",
+        "israeli", "palestinian", "french", "german", "italian", "spanish", "australian", "canadian",
+        "mexican", "brazilian", "african", "asian", "european", "saudi", "iranian", "turkish", "dutch",
+        "swiss", "swedish", "irish", "scottish", "welsh", "english", "polish", "greek",
+    }
+)  # fmt: skip
 # An acronym written out when the archive never writes it: two letters match too much by chance.
 _SPELLED = re.compile(r"[A-Z]{3,6}")
 # An acronym written with dots ("U.S."), read as the question writes it ("US").
@@ -584,18 +593,23 @@ class Archive:
 
     def _goes_by_part(self, catalog: Catalog, name: str) -> bool:
         """Whether the archive writes a name of capitalised words (no "of": not "Bank of Japan")
-        by one of its words on its own: its last after "the" ("the Cubs" for the Chicago Cubs;
-        a surname takes no "the", so "said Smith" is no Jane Smith), or its first when that is
-        an acronym, next to no other capitalised word ("a legal case against AOG in Britain's
-        High Court" for AOG Technics; "Henry" is no acronym). Inside another name the word will
-        not do ("Northwind Capital" is no Lumina Capital), and neither will a word the index
-        cannot tell about (no content word, or more than `PHRASE_CHUNKS` chunks hold it)."""
+        by one of its words on its own: its last after "the" in a chunk that holds its other
+        words ("the Cubs" for the Chicago Cubs; a surname takes no "the", so "said Smith" is no
+        Jane Smith), or its first when that is an acronym, next to no other capitalised word ("a
+        legal case against AOG in Britain's High Court" for AOG Technics; "Henry" is no acronym).
+        Inside another name the word will not do ("Northwind Capital" is no Lumina Capital), and
+        neither will a word the index cannot tell about (no content word, or more than
+        `PHRASE_CHUNKS` chunks hold it)."""
         words = name.split()
         if len(words) < 2 or not all(w[:1].isupper() for w in words):
             return False
         last, first = words[-1], words[0]
-        after_the = re.compile(rf"\b[Tt]he\s+{re.escape(last)}\b")
-        if self._some_chunk(catalog, last, lambda t: bool(after_the.search(t)), unknown=False):
+        # "the Cubs", or "The Cubs" opening a sentence; not a title's "Ferry: The Series".
+        after_the = re.compile(rf"(\bthe|(^|[.!?][”\"’']?\s+|\n\s*)The)\s+{re.escape(last)}\b")
+        # The chunk holds the name's other words too: "the Series" of baseball's World Series is
+        # no Japan Series; a nationality only describes ("Chinese EV maker Leapmotor").
+        held = " ".join(w for w in words if w.lower() not in _NATIONALITIES)
+        if self._some_chunk(catalog, held, lambda t: bool(after_the.search(t)), unknown=False):
             return True
         if not _ACRONYM.fullmatch(first):
             return False

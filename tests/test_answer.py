@@ -947,7 +947,22 @@ def test_a_name_whose_words_the_archive_never_writes_together_is_never_mentioned
            "url": "https://news.example/aog",
            "body": "CFM is pursuing a legal case against AOG in the High Court, as Henry said, over "
                    "Panasonic Technics parts. AOG had been passing off old parts for new ones."}
-    archive = small_archive(tmp_path, [soccer, cubs, aog], encoder)
+    # "the Series" of baseball's World Series is no Japan Series, nor a title's "Ferry: The Series".
+    series = {"title": "Rangers win the World Series", "source": "AP", "published_at": "2023-11-02",
+              "url": "https://news.example/series",
+              "body": "The Rangers won the World Series. Texas took the Series in five games."}
+    netflix = {"title": "New on Netflix", "source": "Polygon", "published_at": "2023-11-01",
+               "url": "https://news.example/netflix",
+               "body": "Japan Sinks: People of Hope returns. Ferry: The Series (Netflix Series) and a "
+                       "Chinese drama are new."}
+    # A nationality only describes: "Chinese EV maker Leapmotor".
+    leap = {"title": "Stellantis bets on Leapmotor", "source": "TechCrunch", "published_at": "2023-10-30",
+            "url": "https://news.example/leap",
+            "body": "Stellantis will take a stake in Leapmotor, a bet on the EV market in China."}
+    archive = small_archive(tmp_path, [soccer, cubs, aog, series, netflix, leap], encoder)
+    assert archive.unknown_names("Who won the 2023 Japan Series?") == ["Japan Series"]
+    assert archive.unknown_names("Who won the 2023 World Series?") == []
+    assert archive.unknown_names("What deal did Stellantis strike with Chinese EV maker Leapmotor?") == []
     assert archive.unknown_names("What did US Soccer agree with Emma Hayes?") == []
     assert archive.unknown_names("Who did the Chicago Cubs hire as their new manager?") == []
     assert archive.unknown_names("Why is CFM suing AOG Technics?") == []
