@@ -43,6 +43,7 @@ from qa.query import (
     key_phrases,
     key_stems,
     mention_word,
+    months_within,
     named_days,
     other_names,
     outlet_clauses,
@@ -292,10 +293,10 @@ def gather_evidence(
             clause_shares[i] = shares[i][0]
         own.sort(key=lambda i: -(clause_shares[i] + 0.1 * first[i]))
         keep = list(dict.fromkeys(keep + own[: w.clause_shortlist]))
-    if asked.months:
+    if within := months_within(question):
         # The month's articles answer (`_choose`): their best sentences are embedded too, as an
         # outlet's are for its claim.
-        own = [i for i, c in enumerate(candidates) if _in_months(passages[c.passage], asked.months)]
+        own = [i for i, c in enumerate(candidates) if _in_months(passages[c.passage], within)]
         own.sort(key=lambda i: -first[i])
         keep = list(dict.fromkeys(keep + own[: w.clause_shortlist]))
     if boilerplate is not None:
@@ -802,11 +803,16 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
     asked = key_stems(evidence.question)
     newest = _newest_first(evidence)
     ranked = [s for s in newest if not key_stems(s.text) <= asked] or newest
-    months = asked_for(evidence.question).months
+    months = months_within(evidence.question)
     if months:
         # "What did The Verge report about the Apple Watch in October?" is answered from the
-        # month's articles when any is among the passages, not from December's import ban.
-        ranked = [s for s in ranked if _in_months(evidence.passages[s.passage], months)] or ranked
+        # month's articles about it when any is among the passages, not from December's ban.
+        about = evidence.about
+        ranked = [
+            s for s in ranked
+            if _in_months(evidence.passages[s.passage], months)
+            and (about is None or evidence.passages[s.passage].article_id in about)
+        ] or ranked
     w = evidence.weights
     floor = w.relative_floor * ranked[0].rank
     groups = _named_groups(evidence.question, evidence.passages)

@@ -388,7 +388,7 @@ class Archive:
             question, self.answer_k, published_after=published_after, published_before=published_before,
             source=source,
         )
-        texts = [text for p in passages for text in (p.title, p.text)]
+        texts = [p.text for p in passages]
         for acronym in acronyms:
             name = spelled_out(acronym, texts)
             if name is not None:

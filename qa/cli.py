@@ -262,6 +262,8 @@ def ask(
     if as_json:
         out.print_json(json.dumps(answer.to_dict()))
     else:
+        if " ".join(answer.question.split()) != " ".join(question.split()):
+            out.print(f"Searched for: {printable(answer.question)}\n")
         print_answer(answer)
 
 

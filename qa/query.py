@@ -7,7 +7,6 @@ read questions through this module, so they agree on words, stems, outlets and d
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -188,18 +187,26 @@ def initials_of(name: str) -> frozenset[str]:
 
 
 def spelled_out(acronym: str, texts: Iterable[str]) -> str | None:
-    """The name of several capitalised words that `acronym` stands for (`initials_of`) and that
-    `texts` write most often ("GTA" -> "Grand Theft Auto", first of the most frequent); None
-    when they write none."""
+    """The name of capitalised words that `acronym` stands for (`initials_of`) and that `texts`
+    (an article's text, not its title-cased headline) write whole at least twice, not at the
+    start of a sentence, where a capitalised word need not be a name ("Following Tim Cook's
+    keynote" is no FTC): "GTA" -> "Grand Theft Auto", the most frequent; None when they write
+    none, or `acronym` is a Roman numeral ("III")."""
+    if _ROMAN.fullmatch(acronym):
+        return None
     counts: Counter[str] = Counter()
     for text in texts:
-        for run in _NAME_RUN.findall(text):
-            words = run.split()
-            for i, j in itertools.combinations(range(len(words) + 1), 2):
-                name = " ".join(words[i:j])
-                if words[i][0].isupper() and words[j - 1][0].isupper() and acronym in initials_of(name):
-                    counts[name] += 1
-    return counts.most_common(1)[0][0] if counts else None
+        for m in _NAME_RUN.finditer(text):
+            opens = not text[: m.start()].strip() or _OPENS_SENTENCE.search(text, 0, m.start())
+            if not opens and acronym in initials_of(m.group()):
+                counts[m.group()] += 1
+    name, seen = counts.most_common(1)[0] if counts else (None, 0)
+    return name if seen >= 2 else None
+
+
+_ROMAN = re.compile(r"[IVXLCDM]+")
+# The end of a sentence right before a run of capitalised words: its first word may only open it.
+_OPENS_SENTENCE = re.compile(r"([.!?:…][”\"’']?|^|\n)\s*$")
 
 
 def _capitalised(word: str) -> bool:
@@ -854,6 +861,29 @@ def _months_asked(question: str) -> tuple[tuple[int | None, int], ...]:
         if year or written:
             months[(int(year) if year else None, MONTHS.index(month.lower()) + 1)] = None
     return tuple(months)
+
+
+def months_within(question: str) -> tuple[tuple[int | None, int], ...]:
+    """The months of `AskedFor.months` that bound what the question asks about: "in October",
+    "during March", "October 2023"; not "since October", "before September" or "between October
+    and December", which reach past them."""
+    asked = set(_months_asked(question))
+    months: dict[tuple[int | None, int], None] = {}
+    for found in _MONTH_ONLY.finditer(question):
+        month, year = found.groups()
+        key = (int(year) if year else None, MONTHS.index(month.lower()) + 1)
+        before = question[: found.start()]
+        bounded = year or _WITHIN_MONTH.search(before)
+        if key in asked and bounded and not _PAST_MONTH.search(before):
+            months[key] = None
+    return tuple(months)
+
+
+_WITHIN_MONTH = re.compile(r"\b(in|during|early|late|mid)\W+$", re.IGNORECASE)
+_PAST_MONTH = re.compile(
+    r"\b(since|until|till|before|after|by|from|between|through|to|and|or)\W+((early|late|mid)\W+)?$",
+    re.IGNORECASE,
+)
 
 
 def question_names(question: str) -> tuple[str, ...]:

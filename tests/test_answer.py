@@ -979,7 +979,8 @@ def test_an_acronym_the_archive_never_writes_is_read_as_the_name_it_writes_out(
     gta = {"title": "Grand Theft Auto VI trailer breaks YouTube records", "source": "TechCrunch",
            "published_at": "2023-12-09", "url": "https://news.example/gta",
            "body": "Rockstar Games released the first trailer for Grand Theft Auto VI on Tuesday. "
-                   "The game is coming to PlayStation 5 and Xbox Series X in 2025, the studio said."}
+                   "The game is coming to PlayStation 5 and Xbox Series X in 2025, the studio said. "
+                   "The trailer for Grand Theft Auto VI broke YouTube records."}
     other = {"title": "Take-Two shares slip", "source": "The Age", "published_at": "2023-12-05",
              "url": "https://news.example/takes",
              "body": "Shares of Take-Two Interactive slipped 0.5 per cent."}

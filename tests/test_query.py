@@ -197,7 +197,29 @@ def test_an_acronym_is_spelled_out_as_the_texts_write_its_name() -> None:
         "Rockstar Games said Grand Theft Auto VI comes in 2025.",
     ]
     assert query.spelled_out("GTA", texts) == "Grand Theft Auto"
-    assert query.spelled_out("BOJ", ["Markets waited on the Bank of Japan."]) == "Bank of Japan"
-    # Letters that merely start a run of capitalised words in order spell nothing else.
+    assert query.spelled_out("GTA", texts[:1]) is None  # written out once: it may be chance
+    bank = "Markets waited on the Bank of Japan, and the Bank of Japan held."
+    assert query.spelled_out("BOJ", [bank]) == "Bank of Japan"
+    # Only a whole name counts, not the words that open a sentence, nor a Roman numeral.
     assert query.spelled_out("NLRB", texts) is None
     assert query.spelled_out("GAV", texts) is None
+    assert query.spelled_out("FTC", ["Following Tim Cook's keynote, shares rose."] * 3) is None
+    assert query.spelled_out("TC", ["Apple's Tim Cook spoke, and then Tim Cook left."]) == "Tim Cook"
+    assert query.spelled_out("III", ["He met Ian In Ireland. Ian In Ireland met him."] * 2) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "months"),
+    [
+        ("What did The Verge report about the Apple Watch in October?", ((None, 10),)),
+        ("What happened at OpenAI in November 2023?", ((2023, 11),)),
+        ("How many people fled Nagorno-Karabakh in late September?", ((None, 9),)),
+        # These reach past the month: its articles alone do not answer them.
+        ("What did Apple announce before September?", ()),
+        ("What has OpenAI done since November?", ()),
+        ("How did coverage change between October and December?", ()),
+        ("What happened to March Madness?", ()),
+    ],
+)
+def test_the_months_that_bound_a_question(question: str, months: tuple[tuple[int | None, int], ...]) -> None:
+    assert query.months_within(question) == months

@@ -142,7 +142,8 @@ class ChatHandlers:
             history[-1] = {"role": "assistant", "content": render_error(str(exc))}
             yield "", history, queries
             return
-        note = query if query != question else None
+        # As searched: a follow-up with the last question's names, an acronym written out.
+        note = answer.question if answer.question != question else None
         pieces = re.split(r"(?<=\])\s+", answer.text)
         for i in range(1, len(pieces)):
             shown = Answer(question=answer.question, text=" ".join(pieces[:i]), citations=answer.citations)
@@ -150,7 +151,7 @@ class ChatHandlers:
             history[-1] = {"role": "assistant", "content": partial}
             yield "", history, queries
         history[-1] = {"role": "assistant", "content": render_answer(answer, turn=turn, query=note)}
-        yield "", history, [*queries, query]
+        yield "", history, [*queries, answer.question]
 
     def add_uploads(self, files: Sequence[str] | None, upload_dir: Path, progress: Progress) -> str:
         """Ingest the acceptable uploaded files, delete every taken upload, and report as HTML."""
