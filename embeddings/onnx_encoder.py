@@ -9,14 +9,17 @@ attention, embedding and layer norms, and the weights are quantised to int8 per 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
 from typing import Any, cast
@@ -122,6 +125,8 @@ class OnnxEncoder(TokenCounting):
         self.name = name or self.model_dir.name
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self.threads = threads
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
         self._check_pooling()
 
     def _read_json(self, relative: str) -> dict[str, Any]:
@@ -269,26 +274,48 @@ class OnnxEncoder(TokenCounting):
             return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
         bar = _progress(len(texts)) if show_progress else None
-        pool = self._pool if self.threads > 1 and len(batches) > 1 else None
-        futures = [pool.submit(run, batch) for batch in batches] if pool else []
+        pool = self._workers() if self.threads > 1 and len(batches) > 1 else None
+        results = _in_order(run, batches, pool, self.threads) if pool else map(run, batches)
         try:
-            results = (f.result() for f in futures) if pool else map(run, batches)
             for batch, vectors in zip(batches, results, strict=True):
                 out[batch] = vectors
                 if bar is not None:
                     bar.update(len(batch))
         finally:
-            for future in futures:
-                future.cancel()  # after a failure, this call's batches not yet started
             if bar is not None:
                 bar.close()
         return out
 
-    @cached_property
-    def _pool(self) -> ThreadPoolExecutor:
-        """The worker threads, started once: starting them on every call cost an answer's
-        handful of sentence encodings about 3 ms."""
-        return ThreadPoolExecutor(self.threads, thread_name_prefix="onnx-encode")
+    def _workers(self) -> ThreadPoolExecutor:
+        """The worker threads, started once and shared by every call: starting them on every
+        call cost an answer's handful of sentence encodings about 3 ms."""
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="onnx-encode")
+            return self._pool
+
+
+def _in_order(
+    run: Callable[[np.ndarray], np.ndarray],
+    batches: Sequence[np.ndarray],
+    pool: ThreadPoolExecutor,
+    depth: int,
+) -> Iterator[np.ndarray]:
+    """`run(batch)` of each batch, in order, on `pool`, with at most `depth` of them queued at
+    once: the workers are shared, and an index's thousands of chunks must not keep an answer's
+    sentences waiting behind all of them. A batch not yet started is cancelled when the caller
+    stops early (a failure)."""
+    pending: deque[Future[np.ndarray]] = deque()
+    queued = iter(batches)
+    try:
+        pending.extend(pool.submit(run, batch) for batch in itertools.islice(queued, depth))
+        while pending:
+            done = pending.popleft().result()
+            pending.extend(pool.submit(run, batch) for batch in itertools.islice(queued, 1))
+            yield done
+    finally:
+        for future in pending:
+            future.cancel()
 
 
 def _progress(total: int) -> Any:

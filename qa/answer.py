@@ -603,7 +603,8 @@ def _speaks_on(text: str, before: str, asked: AskedFor) -> bool:
     powerful.”", or a quotation of its own ("“He made a mistake, and he was really sorry.”"):
     of the question's names, X's last name is the first in the last sentence of `before` that
     names any (its subject: "Tim McGraw shared a few secrets about his marriage to his wife,
-    Faith Hill. “…,” he quipped.")."""
+    Faith Hill. “…,” he quipped."), past an opening clause ("Asked about Pochettino, Palmer
+    smiled.") and leaving out possessives ("Faith Hill's husband, Tim McGraw, …")."""
     if not (_GOES_ON.match(text) or _QUOTATION_ONLY.match(text) or _ENDS_QUOTE.search(text)):
         return False
     speaker = asked.speaker[-1]
@@ -611,23 +612,36 @@ def _speaks_on(text: str, before: str, asked: AskedFor) -> bool:
     named = sorted(
         (m.start(), w == speaker)
         for w in (speaker, *others)
-        for m in re.finditer(rf"\b{re.escape(w)}\b", before)
+        for m in re.finditer(rf"\b{re.escape(w)}\b(?![’']s\b)", before)
     )
     if not named:
         return False
     opens = max((m.end() for m in _SENTENCE_END.finditer(before, 0, named[-1][0])), default=0)
-    return next(is_speaker for at, is_speaker in named if at >= opens)
+    clause = _OPENING_CLAUSE.match(before, opens)
+    subject = [is_speaker for at, is_speaker in named if at >= (clause.end() if clause else opens)]
+    return (subject or [is_speaker for at, is_speaker in named if at >= opens])[0]
 
 
-# Where a sentence ends, for `_speaks_on`: closing punctuation (and quotation mark), then space.
-_SENTENCE_END = re.compile(r"[.!?…][”\"’']?\s+")
+# Where a sentence ends, for `_speaks_on`: closing punctuation (and quotation mark), then space;
+# not after a title or an initial ("Mr. Biden", "X Corp. chief", "U.S. officials").
+_SENTENCE_END = re.compile(
+    r"(?<![A-Z])(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bJr)(?<!\bSr)(?<!\bCorp)(?<!\bInc)"
+    r"(?<!\bLtd)(?<!\bCo)(?<!\bvs)[.!?…][”\"’']?\s+"
+)
+# An opening clause whose names are not the sentence's subject: "Asked about X, …".
+_OPENING_CLAUSE = re.compile(
+    r"\W*(asked|speaking|talking|writing|responding|referring|commenting|reacting)\b[^,.]{0,80},",
+    re.IGNORECASE,
+)
 # How far back a speaker's name carries over to the sentences that go on with their words.
 _SPEAKER_REACH = 300
 _SPEECH = r"(said|says|added|adds|told|tells|explained|continued|noted|wrote|insisted|quipped|joked|admitted)"
+# "he was told" is said to him, not by him.
+_SPEAKER = r"(he|she)\s+(?!(was|were|is|are|been|being)\b)(\w+\s+)?"
 # A sentence that goes on with someone's words: "He said …", "She added, “…”".
-_GOES_ON = re.compile(rf"^\W*(he|she)\s+(\w+\s+)?{_SPEECH}\b", re.IGNORECASE)
+_GOES_ON = re.compile(rf"^\W*{_SPEAKER}{_SPEECH}\b", re.IGNORECASE)
 # … or ends them: "We always say we're 27 years coming up," he quipped.
-_ENDS_QUOTE = re.compile(rf"[”\"]\s+(he|she)\s+(\w+\s+)?{_SPEECH}\b", re.IGNORECASE)
+_ENDS_QUOTE = re.compile(rf"[”\"’]\s+{_SPEAKER}{_SPEECH}\b", re.IGNORECASE)
 _ADDRESSED = re.compile(r"\byou(['’]ve| have| had)?\s+$", re.IGNORECASE)
 
 
@@ -770,9 +784,11 @@ def note_unmentioned(
     if not notes:
         return answer
     text = answer.text
-    if len({c.article_id for c in answer.citations}) == 1:
-        # One article's sentences go unlabelled; beside a note on an outlet, say whose they are.
-        text = f"{_article_label(answer.citations[0])}: {text}"
+    label = _article_label(answer.citations[0]) if answer.citations else ""
+    if len({c.article_id for c in answer.citations}) == 1 and not text.startswith(f"{label},"):
+        # One article's sentences go unlabelled (not the latest news: `_render` heads it); beside
+        # a note on an outlet, say whose they are.
+        text = f"{label}: {text}"
     return replace(answer, text="\n".join((text, *notes)), notes=answer.notes + notes)
 
 
@@ -1237,15 +1253,19 @@ def _depends(sentence: str, previous: str) -> bool:
 
 def _odd_quotes(text: str, more: str, fewer: str) -> bool:
     """Whether `text` leaves a quotation open (`more` "“", `fewer` "”") or closes one it did not
-    open (the other way round): more of one curly mark than the other, or an odd number of
-    straight ones."""
-    return text.count(more) > text.count(fewer) or text.count('"') % 2 == 1
+    open (the other way round): more of one curly mark than the other, or, for a text that
+    opens (or, for `more` "”", does not open) with a straight one, an odd number of straight
+    ones ("the 14\" MacBook Pro" is an inch, not a quotation)."""
+    straight = text.count('"') % 2 == 1 and text.lstrip().startswith('"') == (more == "“")
+    return text.count(more) > text.count(fewer) or straight
 
 
 def _render(evidence: Evidence, chosen: Sequence[Sentence]) -> Answer:
     """The direct answer first (the piece holding the first chosen sentence, then the rest of its
     article), then the other articles by date, each in reading order; each with [n] and a
-    Citation. A comparison of the outlets or dates the question names reads in date order."""
+    Citation. A comparison of the outlets or dates the question names reads in date order. The
+    latest news is headed by its report's outlet, date and headline when the headline names the
+    story."""
     passages = evidence.passages
     comparison = len(_named_groups(evidence.question, passages)) >= 2
     best = chosen[0] if chosen and not comparison else None
@@ -1267,13 +1287,17 @@ def _render(evidence: Evidence, chosen: Sequence[Sentence]) -> Answer:
         citations.append(cite(n, p, evidence.spans[i], start, end))
         # One line per article: a quote that runs over a paragraph break reads as one.
         lines[p.article_id].append(f"{' '.join(p.text[start:end].split())} [{n}]")
+    # The latest news is headed by its report's headline when that names the story: it often
+    # tells the news in one line ("Patrick Kane destinations: Sabres, Red Wings among potential
+    # landing spots …"), where a roundup's may be about another ("Coinbase rallies …").
+    lead = passages[best.passage] if best is not None else None
     latest = asked_for(evidence.question).kind == AnswerKind.LATEST
-    if len(articles) == 1 and not latest:
+    names_story = lead is not None and key_stems(topic_of(evidence.question)) & story_terms(lead.title)
+    titled = [lead.article_id] if lead is not None and latest and names_story else []
+    if len(articles) == 1 and not titled:
         text = " ".join(lines[articles[0]])
     else:
-        # The latest news is headed by its report's headline, which often tells it in one line
-        # ("Patrick Kane destinations: Sabres, Red Wings among potential landing spots …").
-        heads = _heads(passages, articles, titled=articles[:1] if latest else ())
+        heads = _heads(passages, articles, titled=titled)
         text = "\n".join(f"{heads[a]}: {' '.join(lines[a])}" for a in articles)
     return Answer(question=evidence.question, text=text, citations=tuple(citations))
 
@@ -1319,10 +1343,11 @@ def _heads(
     first = {p.article_id: p for p in reversed(passages)}
     labels = {a: _article_label(first[a]) for a in articles}
     shared = Counter(labels.values())
-    return {
-        a: f"{label}, “{first[a].title}”" if shared[label] > 1 or a in titled else label
-        for a, label in labels.items()
-    }
+    heads = {}
+    for a, label in labels.items():
+        wanted = (shared[label] > 1 or a in titled) and label != first[a].title
+        heads[a] = f"{label}, “{first[a].title}”" if wanted else label
+    return heads
 
 
 def _article_label(p: Passage | Citation) -> str:

@@ -57,7 +57,9 @@ HEADLINE_MIN_CHARS = 300
 PHRASE_BATCH = 64
 PHRASE_CHUNKS = 1024
 _ACRONYM = re.compile(r"[A-Z]{2,6}")
-# Words of nationality, which describe what a name of capitalised words follows ("Chinese EV").
+# What makes a place's name its adjective: "Japan" -> "Japanese", "India" -> "Indian".
+_ADJECTIVAL = frozenset({"n", "an", "ian", "ese", "ern", "ish", "i", "ic"})
+# Words of nationality, which describe the acronym they precede ("Chinese EV").
 _NATIONALITIES = frozenset(
     {
         "american", "british", "chinese", "japanese", "korean", "indian", "russian", "ukrainian",
@@ -409,16 +411,17 @@ class Archive:
         the question keeps its other sentences when other articles match its words better
         ("What was agreed in Jinan?": the meeting's chunk names Jinan, the next one the 20
         memorandums it produced). For "the latest on X" that article is the latest on X
-        (`qa.answer.latest_article`, among the best `settings.answer.latest_articles`), and its
-        lede comes first. An outlet the question names that no retrieved passage is from adds
-        its own best passages (`settings.answer.outlet_passages`): a comparison needs each side.
-        Then, for a question that names two or more outlets or has two or more parts
-        (`qa.query.question_parts`), the chunks `_matching_chunks` adds: such a question takes
-        one fact from each of several
-        reports, and the chunk of a report that retrieval ranked is often not the one that
-        states the fact asked for. Last, for a question about what it names ("Did TechCrunch and
-        The Verge both report …?", `qa.query.asks_about_named`), the passages of the named
-        outlets that have nothing on it (`unmentioned`) are put aside: they are no evidence."""
+        (`qa.answer.latest_article`, among the best `settings.answer.latest_articles`): its
+        lede comes first, and its chunk that the question's words find best (a roundup tells
+        of X in a chunk of its own) joins them. An outlet the question names that no retrieved
+        passage is from adds its own best passages (`settings.answer.outlet_passages`): a
+        comparison needs each side. Then, for a question that names two or more outlets or has
+        two or more parts (`qa.query.question_parts`), the chunks `_matching_chunks` adds: such a
+        question takes one fact from each of several reports, and the chunk of a report that
+        retrieval ranked is often not the one that states the fact asked for. Last, for a
+        question about what it names ("Did TechCrunch and The Verge both report …?",
+        `qa.query.asks_about_named`), the passages of the named outlets that have nothing on it
+        (`unmentioned`) are put aside: they are no evidence."""
         sides = self.named_sides(question)
         aside = self._unmentioned(sides) if asks_about_named(question) else {}
         return self._answer_passages(
@@ -572,22 +575,26 @@ class Archive:
         return False
 
     def _writes_short_form(self, catalog: Catalog, name: str) -> bool:
-        """Whether the archive writes a person's name with a short or long form of its first
-        name ("Sir Geoff Boycott" for Geoffrey Boycott, "Alexander Zverev" for Alex Zverev): the
-        same other words after a first name of three letters or more that begins the other."""
+        """Whether the archive writes a person's name, a first name and a surname, with a short
+        or long form of the first ("Sir Geoff Boycott" for Geoffrey Boycott, "Alexis Ohanian"
+        for Alex Ohanian): the same surname after a first name of three letters or more that
+        begins the other. A place's adjective is no short form ("Japan"/"Japanese",
+        "India"/"Indian")."""
         words = name.split()
-        if len(words) < 2 or not all(w[:1].isupper() for w in words):
+        if len(words) != 2 or not all(w[:1].isupper() and w.isalpha() for w in words):
             return False
-        first, rest = words[0], " ".join(words[1:])
-        if len(first) < 3 or not first.isalpha() or not catalog.knows(rest):
+        first, rest = words
+        if len(first) < 3 or not catalog.knows(rest):
             return False
         written = re.compile(rf"\b({re.escape(first[:3])}[a-z]*)\s+{re.escape(rest)}\b")
 
         def short_or_long(text: str) -> bool:
-            return any(
-                m.group(1) != first and (first.startswith(m.group(1)) or m.group(1).startswith(first))
-                for m in written.finditer(text)
-            )
+            for m in written.finditer(text):
+                shorter, longer = sorted((m.group(1), first), key=len)
+                ending = longer[len(shorter) :]
+                if ending and longer.startswith(shorter) and ending not in _ADJECTIVAL:
+                    return True
+            return False
 
         return self._some_chunk(catalog, rest, short_or_long, unknown=False)
 
@@ -607,8 +614,10 @@ class Archive:
         # "the Cubs", or "The Cubs" opening a sentence; not a title's "Ferry: The Series".
         after_the = re.compile(rf"(\bthe|(^|[.!?][”\"’']?\s+|\n\s*)The)\s+{re.escape(last)}\b")
         # The chunk holds the name's other words too: "the Series" of baseball's World Series is
-        # no Japan Series; a nationality only describes ("Chinese EV maker Leapmotor").
-        held = " ".join(w for w in words if w.lower() not in _NATIONALITIES)
+        # no Japan Series. A nationality before an acronym only describes it ("Chinese EV maker
+        # Leapmotor"); the Australian Open is no "the Open" of golf.
+        plain = [w for w in words if w.lower() not in _NATIONALITIES]
+        held = " ".join(plain if all(_ACRONYM.fullmatch(w) for w in plain) else words)
         if self._some_chunk(catalog, held, lambda t: bool(after_the.search(t)), unknown=False):
             return True
         if not _ACRONYM.fullmatch(first):

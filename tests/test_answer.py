@@ -38,6 +38,7 @@ from qa.answer import (
     gather_evidence,
     latest_article,
     mentions,
+    note_unmentioned,
     sides_about,
     text_fragment_link,
 )
@@ -239,6 +240,8 @@ def test_a_quotation_closed_after_the_sentence_that_opened_it_points_back() -> N
     assert _depends(closing, "“I don't know if there's a key.")
     assert _depends('We always say so," he quipped.', '"I don\'t know if there\'s a key.')
     assert not _depends(closing, "Tim McGraw shared a few secrets about his marriage.")
+    # Inches are no quotation.
+    assert not _depends('The 12" model costs more.', 'The 14" MacBook Pro sold out.')
 
 
 def test_a_quotation_points_back_only_to_a_sentence_that_says_who_speaks() -> None:
@@ -804,6 +807,11 @@ def test_what_x_said_is_a_sentence_where_x_speaks(sentence: str, fits: bool) -> 
         # "He" is the last sentence's subject, not the name it ends on.
         ("Don McLean spoke fondly of Bing Crosby. ", "“It was my mother's favourite,” he quipped.", True),
         ("Bing Crosby sang it before McLean. ", "“It was my mother's favourite,” he quipped.", False),
+        # An opening clause and a possessive are not the subject; a title's dot ends no sentence.
+        ("Asked about Bing Crosby, Don McLean smiled. ", "“He was the best,” he said.", True),
+        ("Bing Crosby's fan, Don McLean, smiled. ", "“He was the best,” he said.", True),
+        ("Don McLean met Mr. Crosby in 1960. ", "“He was the best,” he said.", True),
+        ("Don McLean met Bing Crosby. ", "“You will sing it,” he was told.", False),
         ("Don McLean sang it first. ", "He sang the song again in 1971 for an album.", False),
         ("", 'He said "Silent Night" was his mother\'s favorite song.', False),
     ],
@@ -950,11 +958,12 @@ def test_a_name_whose_words_the_archive_never_writes_together_is_never_mentioned
     # "the Series" of baseball's World Series is no Japan Series, nor a title's "Ferry: The Series".
     series = {"title": "Rangers win the World Series", "source": "AP", "published_at": "2023-11-02",
               "url": "https://news.example/series",
-              "body": "The Rangers won the World Series. Texas took the Series in five games."}
+              "body": "The Rangers won the World Series. Texas took the Series in five games, the week "
+                      "after Brian Harman won the Open."}
     netflix = {"title": "New on Netflix", "source": "Polygon", "published_at": "2023-11-01",
                "url": "https://news.example/netflix",
-               "body": "Japan Sinks: People of Hope returns. Ferry: The Series (Netflix Series) and a "
-                       "Chinese drama are new."}
+               "body": "Japan Sinks: People of Hope returns. Ferry: The Series (Netflix Series), a "
+                       "Chinese drama and an Australian one are new."}
     # A nationality only describes: "Chinese EV maker Leapmotor".
     leap = {"title": "Stellantis bets on Leapmotor", "source": "TechCrunch", "published_at": "2023-10-30",
             "url": "https://news.example/leap",
@@ -963,6 +972,7 @@ def test_a_name_whose_words_the_archive_never_writes_together_is_never_mentioned
     assert archive.unknown_names("Who won the 2023 Japan Series?") == ["Japan Series"]
     assert archive.unknown_names("Who won the 2023 World Series?") == []
     assert archive.unknown_names("What deal did Stellantis strike with Chinese EV maker Leapmotor?") == []
+    assert archive.unknown_names("Who won the Australian Open?") == ["Australian Open"]
     assert archive.unknown_names("What did US Soccer agree with Emma Hayes?") == []
     assert archive.unknown_names("Who did the Chicago Cubs hire as their new manager?") == []
     assert archive.unknown_names("Why is CFM suing AOG Technics?") == []
@@ -1001,10 +1011,13 @@ def test_a_first_name_may_be_written_short_or_long(tmp_path: Path, encoder: Enco
     boycott = {"title": "Boycott tears into England", "source": "The Roar", "published_at": "2023-10-27",
                "url": "https://news.example/boycott",
                "body": "Leading the charge was Sir Geoff Boycott, who wrote that England paid for poor "
-                       "preparation. Alex Ohanian agreed. Geoffrey Hinton did not comment."}
+                       "preparation. Alex Ohanian agreed. Geoffrey Hinton and Japanese Boycott fans "
+                       "did not comment."}
     archive = small_archive(tmp_path, [boycott], encoder)
     assert archive.unknown_names("What did Geoffrey Boycott say about England?") == []
     assert archive.unknown_names("What did Alexis Ohanian say?") == []
+    # A place's adjective is no short form: "Japanese Boycott" is no Japan Boycott.
+    assert archive.unknown_names("What did Japan Boycott say?") == ["Japan Boycott"]
     assert archive.unknown_names("What did Jane Boycott say?") == ["Jane Boycott"]
     assert archive.unknown_names("What did Geraldine Hinton say?") == ["Geraldine Hinton"]
     assert not archive.ask("What did Geoffrey Boycott say about England?").abstained
@@ -1114,9 +1127,9 @@ def test_the_latest_on_a_person_is_told_by_the_newest_report_that_names_them(
     archive = small_archive(tmp_path, articles, encoder, qa.Settings())
     answer = archive.ask("What is the latest on Sam Bankman-Fried?")
     assert answer.text.startswith(
-        "CNBC, 2023-11-30, “Coinbase rallies as crypto founders brace for prison”: Sam Bankman-Fried, "
-        "who faces life in prison, will be sentenced in March. Binance's founder will be sentenced in "
-        "February. [1]"
+        # The roundup's headline names another story: it does not head the answer.
+        "CNBC, 2023-11-30: Sam Bankman-Fried, who faces life in prison, will be sentenced in March. "
+        "Binance's founder will be sentenced in February. [1]"
     )
     assert "Coinbase shares" not in answer.text
     assert_citations_check_out(archive, answer)
@@ -1135,6 +1148,15 @@ def _epic_verdict(lede: str) -> list[qa.Passage]:
         qa.Passage(older, 0.9, chunk_id=2, article_id="t", title="Epic v. Google begins", url=None,
                    published=datetime(2023, 11, 6, tzinfo=UTC), source="TechCrunch"),
     ]
+
+
+def test_a_note_on_a_silent_outlet_does_not_label_a_headed_answer_twice(encoder: Encoder) -> None:
+    passages = _epic_verdict("Tim Sweeney finally has a win.")[:1]
+    answer = compose_answer("What is the latest in the Epic v. Google case?", passages, encoder)
+    assert answer.text.startswith("The Verge, 2023-12-12, “Epic wins”: ")
+    noted = note_unmentioned(answer, {"Polygon": ["Epic"]})
+    assert noted.text.startswith("The Verge, 2023-12-12, “Epic wins”: ")
+    assert noted.text.endswith("\nPolygon: no article in the archive mentions Epic.")
 
 
 def test_the_latest_news_starts_from_the_first_sentence_that_names_the_story(encoder: Encoder) -> None:

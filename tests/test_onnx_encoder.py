@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -211,8 +213,6 @@ def test_texts_encoded_in_parallel_equal_texts_encoded_one_by_one(onnx: OnnxEnco
 
 
 def test_one_set_of_worker_threads_serves_every_call(cache_dir: Path) -> None:
-    import threading
-
     parallel = OnnxEncoder(bundled_model_dir(), cache_dir, name=BUNDLED_MODEL, threads=2)
 
     def workers() -> set[int]:
@@ -223,6 +223,13 @@ def test_one_set_of_worker_threads_serves_every_call(cache_dir: Path) -> None:
     started = workers() - before
     assert np.array_equal(parallel.encode(NEWS), first)
     assert len(started) == 2 and workers() - before == started
+    # Callers share the workers at once, each getting its own texts' vectors.
+    lists = [NEWS, list(reversed(NEWS)), [LONG, *NEWS[:3]]] * 2
+    with ThreadPoolExecutor(len(lists)) as callers:
+        together = list(callers.map(parallel.encode, lists))
+    for texts, vectors in zip(lists, together, strict=True):
+        assert np.array_equal(vectors, np.vstack([parallel.encode([t]) for t in texts]))
+    assert workers() - before == started
 
 
 def test_the_export_fuses_and_quantises_attention(onnx: OnnxEncoder) -> None:
