@@ -604,7 +604,7 @@ def _speaks_on(text: str, before: str, asked: AskedFor) -> bool:
     of the question's names, X's last name is the first in the last sentence of `before` that
     names any (its subject: "Tim McGraw shared a few secrets about his marriage to his wife,
     Faith Hill. “…,” he quipped."), past an opening clause ("Asked about Pochettino, Palmer
-    smiled.") and leaving out possessives ("Faith Hill's husband, Tim McGraw, …")."""
+    smiled.")."""
     if not (_GOES_ON.match(text) or _QUOTATION_ONLY.match(text) or _ENDS_QUOTE.search(text)):
         return False
     speaker = asked.speaker[-1]
@@ -612,7 +612,7 @@ def _speaks_on(text: str, before: str, asked: AskedFor) -> bool:
     named = sorted(
         (m.start(), w == speaker)
         for w in (speaker, *others)
-        for m in re.finditer(rf"\b{re.escape(w)}\b(?![’']s\b)", before)
+        for m in re.finditer(rf"\b{re.escape(w)}\b", before)
     )
     if not named:
         return False
@@ -623,9 +623,10 @@ def _speaks_on(text: str, before: str, asked: AskedFor) -> bool:
 
 
 # Where a sentence ends, for `_speaks_on`: closing punctuation (and quotation mark), then space;
-# not after a title or an initial ("Mr. Biden", "X Corp. chief", "U.S. officials").
+# not after a title or an initial ("Mr. Biden", "X Corp. chief", "U.S. officials"), but after an
+# acronym ("… signed for PSG.").
 _SENTENCE_END = re.compile(
-    r"(?<![A-Z])(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bJr)(?<!\bSr)(?<!\bCorp)(?<!\bInc)"
+    r"(?<!\b[A-Z])(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bJr)(?<!\bSr)(?<!\bCorp)(?<!\bInc)"
     r"(?<!\bLtd)(?<!\bCo)(?<!\bvs)[.!?…][”\"’']?\s+"
 )
 # An opening clause whose names are not the sentence's subject: "Asked about X, …".

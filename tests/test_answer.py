@@ -809,7 +809,7 @@ def test_what_x_said_is_a_sentence_where_x_speaks(sentence: str, fits: bool) -> 
         ("Bing Crosby sang it before McLean. ", "“It was my mother's favourite,” he quipped.", False),
         # An opening clause and a possessive are not the subject; a title's dot ends no sentence.
         ("Asked about Bing Crosby, Don McLean smiled. ", "“He was the best,” he said.", True),
-        ("Bing Crosby's fan, Don McLean, smiled. ", "“He was the best,” he said.", True),
+        ("Don McLean signed for the BBC. Bing Crosby sang. ", "“He was the best,” he said.", False),
         ("Don McLean met Mr. Crosby in 1960. ", "“He was the best,” he said.", True),
         ("Don McLean met Bing Crosby. ", "“You will sing it,” he was told.", False),
         ("Don McLean sang it first. ", "He sang the song again in 1971 for an album.", False),
