@@ -964,7 +964,7 @@ def test_a_name_whose_words_the_archive_never_writes_together_is_never_mentioned
                "url": "https://news.example/netflix",
                "body": "Japan Sinks: People of Hope returns. Ferry: The Series (Netflix Series), a "
                        "Chinese drama and an Australian one are new."}
-    # A nationality only describes: "Chinese EV maker Leapmotor".
+    # A nationality before an acronym only describes it: "Chinese EV maker Leapmotor".
     leap = {"title": "Stellantis bets on Leapmotor", "source": "TechCrunch", "published_at": "2023-10-30",
             "url": "https://news.example/leap",
             "body": "Stellantis will take a stake in Leapmotor, a bet on the EV market in China."}
