@@ -1265,8 +1265,8 @@ def _render(evidence: Evidence, chosen: Sequence[Sentence]) -> Answer:
     """The direct answer first (the piece holding the first chosen sentence, then the rest of its
     article), then the other articles by date, each in reading order; each with [n] and a
     Citation. A comparison of the outlets or dates the question names reads in date order. The
-    latest news is headed by its report's outlet, date and headline when the headline names the
-    story."""
+    latest news, and what happened or what a report said, are headed by the leading report's
+    outlet, date and headline when the headline names the story."""
     passages = evidence.passages
     comparison = len(_named_groups(evidence.question, passages)) >= 2
     best = chosen[0] if chosen and not comparison else None
@@ -1288,13 +1288,14 @@ def _render(evidence: Evidence, chosen: Sequence[Sentence]) -> Answer:
         citations.append(cite(n, p, evidence.spans[i], start, end))
         # One line per article: a quote that runs over a paragraph break reads as one.
         lines[p.article_id].append(f"{' '.join(p.text[start:end].split())} [{n}]")
-    # The latest news is headed by its report's headline when that names the story: it often
-    # tells the news in one line ("Patrick Kane destinations: Sabres, Red Wings among potential
-    # landing spots …"), where a roundup's may be about another ("Coinbase rallies …").
+    # The latest news, and what a report said, are headed by the report's headline when that
+    # names the story: it often tells the news in one line ("Patrick Kane destinations: Sabres,
+    # Red Wings among potential landing spots …"), where a roundup's may be about another
+    # ("Coinbase rallies …").
     lead = passages[best.passage] if best is not None else None
-    latest = asked_for(evidence.question).kind == AnswerKind.LATEST
+    reported = asked_for(evidence.question).kind in (AnswerKind.LATEST, AnswerKind.HAPPENED)
     names_story = lead is not None and key_stems(topic_of(evidence.question)) & story_terms(lead.title)
-    titled = [lead.article_id] if lead is not None and latest and names_story else []
+    titled = [lead.article_id] if lead is not None and reported and names_story else []
     if len(articles) == 1 and not titled:
         text = " ".join(lines[articles[0]])
     else:

@@ -1159,6 +1159,15 @@ def test_a_note_on_a_silent_outlet_does_not_label_a_headed_answer_twice(encoder:
     assert noted.text.endswith("\nPolygon: no article in the archive mentions Epic.")
 
 
+def test_what_a_report_said_is_headed_by_its_headline(robots: qa.Archive) -> None:
+    """ "What did TechCrunch report about Lumina Robotics?" is answered by the report's sentences
+    under its headline, which says in one line what it reported."""
+    answer = robots.ask("What did TechCrunch report about Lumina Robotics?")
+    assert answer.text.startswith(
+        "TechCrunch, 2023-11-15, “Lumina Robotics raises $50M to build the Courier X1”: "
+    )
+
+
 def test_the_latest_news_starts_from_the_first_sentence_that_names_the_story(encoder: Encoder) -> None:
     """ "Tim Sweeney finally has a win." opened The Verge's report of the verdict, and the answer
     to "the latest" quoted it alone; the verdict was in the next paragraph. A lede that names
