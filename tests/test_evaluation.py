@@ -244,13 +244,16 @@ def test_answer_report_separates_off_archive_questions() -> None:
 
 
 def test_the_natural_question_set_is_well_formed() -> None:
-    questions = load_natural_questions(
-        Path(__file__).resolve().parents[1] / "bench" / "natural-questions.json"
-    )
+    bench = Path(__file__).resolve().parents[1] / "bench"
+    questions = load_natural_questions(bench / "natural-questions.json")
     on = [q for q in questions if not q.off_archive]
     assert len(on) >= 80 and len(questions) - len(on) >= 16
     assert all(q.expect and q.cite_urls for q in on)
     assert len({q.question for q in questions}) == len(questions)
+    # The held-out batch is never tuned on, and shares no question with the tuned set.
+    held_out = load_natural_questions(bench / "natural-heldout.json")
+    assert len(held_out) == 40 and all(q.expect and q.cite_urls for q in held_out if not q.off_archive)
+    assert not {q.question for q in held_out} & {q.question for q in questions}
 
 
 def test_a_question_file_of_the_other_kind_names_the_flag_that_reads_it(tmp_path: Path) -> None:
