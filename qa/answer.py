@@ -1035,7 +1035,7 @@ def _named_groups(question: str, passages: Sequence[Passage]) -> list[set[int]]:
                 groups.setdefault(f"date:{day}", set()).add(i)
     for year, month in asked_for(question).months:
         for i, p in enumerate(passages):
-            if p.published is not None and year in (None, p.published.year) and p.published.month == month:
+            if _in_months(p, [(year, month)]):
                 groups.setdefault(f"month:{year}-{month}", set()).add(i)
     outlets = [g for key, g in groups.items() if key.startswith("source:")]
     times = [g for key, g in groups.items() if not key.startswith("source:")]
