@@ -855,12 +855,21 @@ def _months_asked(question: str) -> tuple[tuple[int | None, int], ...]:
     and "the March for Life" name none."""
     lower = _typed_lower(question)
     months: dict[tuple[int | None, int], None] = {}
+    for key, written, before in _month_mentions(question):
+        if key[0] is not None or ((written[:1].isupper() or lower) and _BEFORE_MONTH.search(before)):
+            months[key] = None
+    return tuple(months)
+
+
+def _month_mentions(question: str) -> list[tuple[tuple[int | None, int], str, str]]:
+    """Each month `question` names without a day: (year or None, month), the month as written,
+    and the question before it."""
+    mentions = []
     for found in _MONTH_ONLY.finditer(question):
         month, year = found.groups()
-        written = (month[:1].isupper() or lower) and _BEFORE_MONTH.search(question[: found.start()])
-        if year or written:
-            months[(int(year) if year else None, MONTHS.index(month.lower()) + 1)] = None
-    return tuple(months)
+        key = (int(year) if year else None, MONTHS.index(month.lower()) + 1)
+        mentions.append((key, month, question[: found.start()]))
+    return mentions
 
 
 def months_within(question: str) -> tuple[tuple[int | None, int], ...]:
@@ -869,11 +878,8 @@ def months_within(question: str) -> tuple[tuple[int | None, int], ...]:
     and December", which reach past them."""
     asked = set(_months_asked(question))
     months: dict[tuple[int | None, int], None] = {}
-    for found in _MONTH_ONLY.finditer(question):
-        month, year = found.groups()
-        key = (int(year) if year else None, MONTHS.index(month.lower()) + 1)
-        before = question[: found.start()]
-        bounded = year or _WITHIN_MONTH.search(before)
+    for key, _, before in _month_mentions(question):
+        bounded = key[0] is not None or _WITHIN_MONTH.search(before)
         if key in asked and bounded and not _PAST_MONTH.search(before):
             months[key] = None
     return tuple(months)
