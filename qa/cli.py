@@ -262,7 +262,7 @@ def ask(
     if as_json:
         out.print_json(json.dumps(answer.to_dict()))
     else:
-        if " ".join(answer.question.split()) != " ".join(question.split()):
+        if answer.question != question.strip():  # as the chat notes it: rewritten, not stripped
             out.print(f"Searched for: {printable(answer.question)}\n")
         print_answer(answer)
 
