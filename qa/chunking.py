@@ -21,6 +21,75 @@ _NOT_AN_END = re.compile(
 )
 
 
+# A photo's credit, run into the sentence after it when a page's caption lost its line break:
+# "Credit: Getty Prior had blasted the decision …", "Credit: AFL Photos / Getty Images The
+# Bulldogs held …". The credit is a caption; the sentence after it is news.
+_CREDIT = re.compile(r"\b(?:Credits?|Photograph|Photo|Picture|Image)s?:[ \t]+")
+# Words that end an agency's or a platform's credit ("Getty Images", "Reuters Pool", "Jason
+# McDonald/Netflix", "Jim Dedmon-USA TODAY Sports").
+_AGENCY_ENDS = frozenset({
+    "Getty", "Images", "AFP", "AP", "AAP", "EPA", "PA", "Reuters", "Pool", "Bloomberg", "Businessweek",
+    "iStock", "Shutterstock", "Alamy", "ABC", "Photos", "Supplied", "Netflix", "Binge", "Stan", "Prime",
+    "TV+", "Sports", "Twitter", "Instagram",
+})  # fmt: skip
+# Words that open a sentence, never a credit ("Credit: AAP In the historical part …").
+_OPENERS = frozenset({
+    "The", "These", "This", "That", "Those", "It", "It’s", "It's", "He", "He’s", "He's", "She", "She’s",
+    "She's", "They", "We", "I", "In", "On", "At", "For", "By", "As", "After", "Before", "But", "And",
+    "Earlier", "Later", "However", "Says", "A", "An", "My", "Our", "His", "Her", "Their", "Here", "There",
+    "When", "While", "With", "Like",
+})  # fmt: skip
+_CREDIT_JOINS = frozenset({"/", "-", "–", "&", ",", "of", "the", "and", "via"})
+_QUOTE_OPENS = "“\"‘'"
+
+
+def _after_credit(line: str) -> int | None:
+    """Where the sentence after a credit that opens `line` starts ("Getty Prior had …" -> 6),
+    or None when `line` is nothing but the credit or the credit's end is unclear.
+
+    The credit is the run of capitalised words (and "/", "of", "via" …) up to a quotation, a
+    word that opens sentences, or a lower-case word. Ended by a lower-case word, the run's last
+    words are the sentence's subject: the credit is then its longest start that ends on an
+    agency ("Getty Images Adelaide started" -> "Getty Images"), else a photographer's two names
+    ("Eddie Jim Maynard initially baulked" -> "Eddie Jim")."""
+    words = list(_WORD.finditer(line))
+    run: list[re.Match[str]] = []
+    for n, word in enumerate(words):
+        token = word.group()
+        if n and (token[0] in _QUOTE_OPENS or token.rstrip(",") in _OPENERS):
+            return word.start() if run else None
+        if token[0].isupper() or token in _AGENCY_ENDS or token in _CREDIT_JOINS or "/" in token:
+            run.append(word)
+            continue
+        if not run:
+            return None
+        agency = [m for m, w in enumerate(run) if w.group().rstrip(",").split("/")[-1] in _AGENCY_ENDS]
+        if agency and agency[-1] + 1 < len(run):
+            return run[agency[-1] + 1].start()
+        if agency and token[0].isdigit():
+            return word.start()  # "Shutterstock 1) Music will …": a list's next item
+        if not agency and len(run) >= 3 and all(w.group()[0].isupper() for w in run[:3]):
+            return run[2].start()
+        return None
+    return None
+
+
+# An embed's placeholder run into the sentence after it: "Loading Traders widely expect …".
+_PLACEHOLDER = re.compile(r"Loading\s+(?=[A-Z“\"‘])")
+
+
+def _credit_ends(text: str) -> list[int]:
+    """Where a sentence starts right after a credit on the same line (`_after_credit`)."""
+    starts = []
+    for match in _CREDIT.finditer(text):
+        line_end = text.find("\n", match.end())
+        line = text[match.end() : len(text) if line_end < 0 else line_end]
+        after = _after_credit(line)
+        if after is not None:
+            starts.append(match.end() + after)
+    return starts
+
+
 def paragraph_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each non-empty paragraph of `text`."""
     spans, start = [], 0
@@ -39,6 +108,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     """
     paragraph_starts = {start for start, _ in paragraph_spans(text)}
     starts = {a for a in _sentence_starts(text) if not _NOT_AN_END.search(text[max(0, a - 10) : a])}
+    starts.update(_credit_ends(text))
+    starts.update(m.end() for a in paragraph_starts | starts if (m := _PLACEHOLDER.match(text, a)))
     bounds = sorted(paragraph_starts.union(starts)) + [len(text)]
     spans = [_strip(text, a, b) for a, b in zip(bounds, bounds[1:], strict=False)]
     return [(a, b) for a, b in spans if b > a]

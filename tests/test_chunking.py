@@ -172,3 +172,51 @@ def test_a_case_name_or_a_title_before_a_name_is_one_sentence(text: str, expecte
     split "Mr." from the name it comes before when a sentence starts with it, and an answer
     quoted "Irrelevant is the nickname given to the final pick"."""
     assert [text[a:b] for a, b in sentence_spans(text)] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Bartlett celebrates. Credit: Getty Prior had blasted the decision. He later backtracked.",
+            [
+                "Bartlett celebrates.",
+                "Credit: Getty",
+                "Prior had blasted the decision.",
+                "He later backtracked.",
+            ],
+        ),
+        (
+            "Credit: AFL Photos / Getty Images The Bulldogs held on.",
+            ["Credit: AFL Photos / Getty Images", "The Bulldogs held on."],
+        ),
+        ("Credit: Eddie Jim Maynard initially baulked.", ["Credit: Eddie Jim", "Maynard initially baulked."]),
+        (
+            "Credit: Jason McDonald/Netflix My top Netflix pick is Maestro (December 20).",
+            ["Credit: Jason McDonald/Netflix", "My top Netflix pick is Maestro (December 20)."],
+        ),
+        (
+            "Credit: Alex Ellinghausen “It would be concerning.”",
+            ["Credit: Alex Ellinghausen", "“It would be concerning.”"],
+        ),
+        (
+            "Credit: Courtesy of the artist and Jack Shainman Gallery",
+            ["Credit: Courtesy of the artist and Jack Shainman Gallery"],
+        ),
+        (
+            "Image: Mikel Arteta and Mauricio Pochettino will meet.",
+            ["Image: Mikel Arteta and Mauricio Pochettino will meet."],
+        ),
+        (
+            "Oil fell. Loading Traders expect a cut in March.\n\nLoading The S&P rose.",
+            ["Oil fell.", "Loading", "Traders expect a cut in March.", "Loading", "The S&P rose."],
+        ),
+        ("Loading times are long.", ["Loading times are long."]),
+    ],
+)
+def test_a_credit_or_a_placeholder_run_into_the_next_sentence_is_split_from_it(
+    text: str, expected: list[str]
+) -> None:
+    """Nine's pages lose the line break after a photo's credit and an embed's "Loading": "Credit:
+    Getty Prior had blasted the decision …" was one sentence, a caption, and never quoted."""
+    assert [text[a:b] for a, b in sentence_spans(text)] == expected
