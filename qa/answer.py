@@ -1187,7 +1187,28 @@ def _self_contained(evidence: Evidence, s: Sentence) -> tuple[int, int]:
     leads_in = s.text.endswith(":") or _ANNOUNCES.match(s.text)
     if leads_in and (after := _statement_after(evidence, s)) is not None:
         end = after
-    return start, end
+    return start, _quotation_end(text, spans, start, end)
+
+
+# How many sentences after a quotation's first one are cited to close it.
+_QUOTATION_REACH = 2
+
+
+def _quotation_end(text: str, spans: Sequence[tuple[int, int]], start: int, end: int) -> int:
+    """`end`, moved past the sentences (at most `_QUOTATION_REACH`, in the same paragraph) that
+    close a quotation `text[start:end]` leaves open: "… saying: “How we play that team is beyond
+    me. / That is what you get when you get fixturing like that.”" is cited whole. A quotation
+    that only opens the speaker's words ("“We’re excited,” Myers said.") goes on with the next
+    one, when it follows at once: "“I talk about the character first because …”"."""
+    after = [span for span in spans if span[0] >= end][:_QUOTATION_REACH]
+    for n, (a, b) in enumerate(after):
+        if "\n" in text[end:a]:
+            break
+        goes_on = n == 0 and _ATTRIBUTION_END.search(text[start:end]) and text[a] in '“"'
+        if not goes_on and not _odd_quotes(text[start:end], "“", "”"):
+            break
+        end = b
+    return end
 
 
 # A statement that opens with its verb has its subject in the line before it, a tracker's entry
@@ -1229,6 +1250,10 @@ _QUOTATION_ONLY = re.compile(r"^\s*[“\"][^“”\"]+[”\"]\s*$")
 _ATTRIBUTED = re.compile(
     r"\b(said|says|told|tells|added|adds|wrote|writes|explained|noted|argued|insisted|continued)\b"
 )
+
+
+# A sentence that ends by saying who spoke the quotation before it: "“We’re excited,” Myers said."
+_ATTRIBUTION_END = re.compile(rf"[”\"],?\s+[^“”\"]{{0,40}}{_ATTRIBUTED.pattern}[^“”\"]{{0,40}}$")
 
 
 def _depends(sentence: str, previous: str) -> bool:

@@ -423,6 +423,39 @@ def test_a_sentence_that_announces_what_follows_is_quoted_with_it(encoder: Encod
     assert announcement.endswith("set themselves up for failure.")
 
 
+def test_a_quotation_is_quoted_until_it_closes(encoder: Encoder) -> None:
+    """ "… saying: “How we play that team is beyond me." leaves the coach's words open."""
+    text = (
+        "West Coast lost to Melbourne by 70 points.\n\nPrior had blasted the decision to pit West "
+        "Coast against Melbourne, saying: “How we play that team is beyond me. That is what you get "
+        "when you get fixturing like that.”\n\nWest Coast then beat Essendon."
+    )
+    words = quoted(encoder, "What did Prior say about playing Melbourne?", text, "beyond me")
+    assert words.endswith("fixturing like that.”")
+
+
+def test_a_quotation_that_only_opens_the_speakers_words_goes_on_with_the_next(encoder: Encoder) -> None:
+    """ "“We’re excited,” Myers said." is all the answer quoted of the general manager."""
+    text = (
+        "The Warriors drafted Kuminga and Moody in 2021.\n\n“We’re excited,” Myers said. “I talk "
+        "about the character first because that’s what makes the grade stick. It’s about what they do "
+        "from here on out.” Analysts gave the picks an A.\n\nThe grade has not stuck."
+    )
+    words = quoted(encoder, "What did Myers say when the Warriors drafted Kuminga?", text, "Myers said")
+    assert words.endswith("from here on out.”")
+    assert "Analysts" not in words
+
+
+def test_a_sentence_after_a_photo_credit_is_quoted(encoder: Encoder) -> None:
+    """Nine's pages run "Credit: Getty" into the sentence after it, which was read as a caption."""
+    text = (
+        "Michael Prior guided West Coast to a win. Credit: Getty Prior had blasted the decision to pit "
+        "West Coast against Melbourne, saying the fixture was beyond him."
+    )
+    words = quoted(encoder, "What did Prior say about playing Melbourne?", text, "beyond him")
+    assert words.startswith("Prior had blasted")
+
+
 def test_a_trackers_entry_is_quoted_with_its_heading(encoder: Encoder) -> None:
     """A layoffs tracker lists "Spotify" / "Is eliminating about 1,500 jobs, …": the verb's
     subject is the heading, and a quote without it names no one."""
