@@ -233,7 +233,7 @@ def gather_evidence(
     w = weights
     hints = _hints(question, passages)
     parts = _parts(question, hints)
-    asked = asked_for(question)
+    asked = _asked(question, passages)
     several = _answered_by_model(parts, hints, asked)
     learned = w.learned and several
     if embed_budget is None:
@@ -247,7 +247,8 @@ def gather_evidence(
     # its phrases as it does likely states one. A question of one part writes its premise so
     # ("Who replaced Mira Murati as OpenAI's interim CEO?"): what repeats it does not answer it.
     phrases = key_phrases(question) if several else frozenset()
-    lexical = _lexical_scores(weight, phrases, passages, candidates, sets, w)
+    outlets = key_stems(" ".join(hints.sources))
+    lexical = _lexical_scores(weight, phrases, passages, candidates, sets, w, outlets)
     prior = [_prior(s.passage) for s in candidates]
     # The kind of answer reorders what is about the question; it does not make a sentence of an
     # article that never mentions the question's subject relevant ("The council agreed to the
@@ -414,12 +415,25 @@ def _gain(s: Sentence, covered: set[str], weight: Mapping[str, float]) -> float:
     return math.fsum(weight.get(t, 0.0) for t in s.terms - covered)
 
 
+def _asked(question: str, passages: Sequence[Passage]) -> AskedFor:
+    """What `question` asks for (`qa.query.asked_for`), where "What did Seeking Alpha say about
+    Boeing?" asks what an outlet of `passages` reported, as "What did Seeking Alpha report about
+    Boeing?" does: no one at Seeking Alpha is the speaker to quote."""
+    asked = asked_for(question)
+    if asked.kind != AnswerKind.SAID or not asked.speaker:
+        return asked
+    speaker = key_stems(" ".join(asked.speaker))
+    if speaker and any(speaker <= key_stems(outlet) for outlet in _hints(question, passages).sources):
+        return replace(asked, kind=AnswerKind.HAPPENED, speaker=())
+    return asked
+
+
 def articles_about(question: str, passages: Sequence[Passage]) -> frozenset[str] | None:
     """The articles among `passages` that mention what the question names (its key terms when
     it names nothing) in any of their passages' titles, texts or outlet names: the chunk that
     states Jinan's agreements need not repeat "Jinan". A name of several words is mentioned by
     two of its words written together (`key_phrases`). None when no article does."""
-    asked = asked_for(question)
+    asked = _asked(question, passages)
     # A name of several words is mentioned as one: two of its words together ("Cup Series", not
     # a cricket report's "World Cup" and "ODI series").
     phrases = frozenset().union(*(key_phrases(n) for n in asked.names))
@@ -563,6 +577,8 @@ def fits_kind(
     and "the latest"."""
     text = sentence.text
     kind = asked.kind
+    if kind == AnswerKind.HAPPENED and not _on_story(text, passage, asked):
+        return False  # a roundup's lede: "The focus will be on mega-cap tech giants" for Boeing
     if kind in (AnswerKind.HAPPENED, AnswerKind.LATEST):
         return passage.start + sentence.start < weights.lede_chars
     if kind == AnswerKind.WHO:
@@ -582,6 +598,14 @@ def fits_kind(
     if asked.event and not asked.event & key_stems(text):
         return False  # a date, but of something else: "… not be felt until 2026."
     return holds(kind, text)
+
+
+def _on_story(text: str, passage: Passage, asked: AskedFor) -> bool:
+    """Whether `text` or its article's headline names what the question asks about (its names
+    but the outlet's own): a report's lede tells its story, a roundup's another."""
+    outlet = key_stems(passage.source or "")
+    names = [n for n in asked.names if not key_stems(n) <= outlet]
+    return not names or bool(_name_stems(names) & key_stems(f"{passage.title} {text}"))
 
 
 def _names_another(text: str, names: Sequence[str]) -> bool:
@@ -676,10 +700,13 @@ def _lexical_scores(
     candidates: Sequence[Sentence],
     sets: Sequence[frozenset[str]],
     weights: AnswerWeights,
+    outlets: frozenset[str] = frozenset(),
 ) -> list[float]:
     """The share of the question's key terms in each sentence, weighted by `term_weights`
     (a term found nowhere still counts in the denominator). Terms found only in the article's
-    title or outlet count `weights.context_terms`. Each of the question's `phrases` (`key_phrases`)
+    title or outlet count `weights.context_terms`; so do the words of the outlets the question
+    names (`outlets`, stems), wherever they are: "Seeking Alpha's Quant Rating" is no report of
+    Seeking Alpha's on Boeing. Each of the question's `phrases` (`key_phrases`)
     that the sentence writes as the question does adds `weights.phrase` times the lighter of its
     two terms' weights: a claim's "background check process" in those words, not three words
     of a sentence about something else.
@@ -692,8 +719,8 @@ def _lexical_scores(
     phrased = {pair: min(weight.get(t, 0.0) for t in pair) for pair in phrases}
     scores = []
     for c, s in zip(candidates, sets, strict=True):
-        inside = sum(weight[t] for t in terms if t in s)
-        around = sum(weight[t] for t in terms if t not in s and t in contexts[c.passage])
+        inside = sum(weight[t] for t in terms if t in s and t not in outlets)
+        around = sum(weight[t] for t in terms if (t not in s or t in outlets) and t in contexts[c.passage])
         written = sum(phrased[pair] for pair in phrases & key_phrases(c.text)) if phrased else 0.0
         scores.append((inside + weights.context_terms * around + weights.phrase * written) / total)
     return scores
@@ -871,7 +898,7 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
         if _is_new(s, chosen, evidence.passages):
             chosen.append(s)
     chosen = chosen[:budget]
-    if asked_for(evidence.question).kind != AnswerKind.LATEST:
+    if _asked(evidence.question, evidence.passages).kind != AnswerKind.LATEST:
         # The latest news is led by its telling sentence (`_newest_first`), not by a lede.
         chosen = _direct_first(evidence, ranked, chosen, budget)
     chosen = _answer_parts(evidence, chosen, 2 * max_sentences + w.part_room)
@@ -1318,7 +1345,7 @@ def _render(evidence: Evidence, chosen: Sequence[Sentence]) -> Answer:
     # Red Wings among potential landing spots …"), where a roundup's may be about another
     # ("Coinbase rallies …").
     lead = passages[best.passage] if best is not None else None
-    reported = asked_for(evidence.question).kind in (AnswerKind.LATEST, AnswerKind.HAPPENED)
+    reported = _asked(evidence.question, passages).kind in (AnswerKind.LATEST, AnswerKind.HAPPENED)
     names_story = lead is not None and key_stems(topic_of(evidence.question)) & story_terms(lead.title)
     titled = [lead.article_id] if lead is not None and reported and names_story else []
     if len(articles) == 1 and not titled:

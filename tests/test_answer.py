@@ -446,6 +446,34 @@ def test_a_quotation_that_only_opens_the_speakers_words_goes_on_with_the_next(en
     assert "Analysts" not in words
 
 
+def report(n: int, source: str, title: str, text: str) -> qa.Passage:
+    """A passage of its own article, `n`, from `source`."""
+    return qa.Passage(
+        text,
+        1.0 - n / 10,
+        chunk_id=n,
+        article_id=f"a{n}",
+        title=title,
+        url=f"https://example.com/{n}",
+        published=datetime(2023, 12, n + 1, tzinfo=UTC),
+        source=source,
+    )
+
+
+def test_what_an_outlet_said_is_what_it_reported_about_the_subject(encoder: Encoder) -> None:
+    """ "What did Seeking Alpha say about Boeing?" quoted a Seeking Alpha author on GameStop: the
+    outlet was read as a speaker, and its name in a sentence as the subject's."""
+    text = (
+        "The focus will be on mega-cap tech giants this week. Seeking Alpha author Josh Arnold writes, "
+        '"GameStop faces fundamental headwinds." Boeing (BA) is preparing to report Q3 results on '
+        "Wednesday. Boeing found wrongly drilled holes in the 737 MAX bulkhead."
+    )
+    passages = [report(0, "Seeking Alpha", "Earnings week: tech giants report", text)]
+    answer = compose_answer("What did Seeking Alpha say about Boeing?", passages, encoder)
+    quoted = [c.excerpt[c.sentence_start : c.sentence_end] for c in answer.citations]
+    assert quoted and all("Boeing" in q for q in quoted)
+
+
 def test_a_sentence_after_a_photo_credit_is_quoted(encoder: Encoder) -> None:
     """Nine's pages run "Credit: Getty" into the sentence after it, which was read as a caption."""
     text = (
