@@ -984,13 +984,15 @@ def _on_side(s: Sentence, passages: Sequence[Passage], sides: frozenset[str] | N
 def _direct_first(
     evidence: Evidence, ranked: Sequence[Sentence], chosen: list[Sentence], budget: int
 ) -> list[Sentence]:
-    """`chosen`, led by a direct answer: the leading article's (the best sentence's) first
+    """`chosen`, led by a direct answer: the leading article's (the first chosen sentence's) first
     chosen sentence that holds the kind of answer asked for (a decision for "what was agreed", a
     date for "when"…); when none does, that article's best sentence that does, ranked within
     `weights.direct_floor` of the best (in place of the last pick when the budget is spent)."""
-    lead = evidence.passages[ranked[0].passage].article_id
     if not chosen or chosen[0].fit > 0:
         return chosen
+    # The leading article is the first chosen sentence's: of the outlet or date the question
+    # names, when it names one ("What has Fox News reported about …?" is not led by The Guardian).
+    lead = evidence.passages[chosen[0].passage].article_id
     direct = [s for s in chosen if s.fit > 0 and evidence.passages[s.passage].article_id == lead]
     if direct:
         return [direct[0]] + [s for s in chosen if s is not direct[0]]

@@ -474,6 +474,25 @@ def test_what_an_outlet_said_is_what_it_reported_about_the_subject(encoder: Enco
     assert quoted and all("Boeing" in q for q in quoted)
 
 
+def test_an_outlets_report_is_led_by_its_own_article(encoder: Encoder) -> None:
+    """ "What has Fox News reported about Alzheimer's disease?" was led by The Guardian's lede."""
+    later = "Researchers at UC San Diego changed the feeding schedule of mice bred to model Alzheimer’s."
+    passages = [
+        report(
+            0,
+            "The Guardian",
+            "New Alzheimer’s drugs bring hope",
+            "People in Britain could get the first drugs that slow the impact of Alzheimer’s disease.",
+        ),
+        replace(
+            report(1, "FOX News - Health", "Fasting could reduce signs of Alzheimer’s disease", later),
+            start=2000,
+        ),
+    ]
+    answer = compose_answer("What has Fox News reported about Alzheimer's disease?", passages, encoder)
+    assert {c.url for c in answer.citations} == {"https://example.com/1"}
+
+
 def test_a_sentence_after_a_photo_credit_is_quoted(encoder: Encoder) -> None:
     """Nine's pages run "Credit: Getty" into the sentence after it, which was read as a caption."""
     text = (
