@@ -660,7 +660,11 @@ _OPENING_CLAUSE = re.compile(
 )
 # How far back a speaker's name carries over to the sentences that go on with their words.
 _SPEAKER_REACH = 300
-_SPEECH = r"(said|says|added|adds|told|tells|explained|continued|noted|wrote|insisted|quipped|joked|admitted)"
+# The verbs by which a report says who spoke: "… ," he quipped; “…,” King said.
+_SPEECH = (
+    r"(said|says|added|adds|told|tells|explained|continued|noted|wrote|writes|argued|insisted|quipped|"
+    r"joked|admitted)"
+)
 # "he was told" is said to him, not by him.
 _SPEAKER = r"(he|she)\s+(?!(was|were|is|are|been|being)\b)(\w+\s+)?"
 # A sentence that goes on with someone's words: "He said …", "She added, “…”".
@@ -1276,9 +1280,7 @@ _ANNOUNCES = re.compile(r"^\W*(here(['’]s| is| are)|below (is|are))\b(?! to\b)
 
 # A sentence that is nothing but a quotation, and a sentence that says who is quoted.
 _QUOTATION_ONLY = re.compile(r"^\s*[“\"][^“”\"]+[”\"]\s*$")
-_ATTRIBUTED = re.compile(
-    r"\b(said|says|told|tells|added|adds|wrote|writes|explained|noted|argued|insisted|continued)\b"
-)
+_ATTRIBUTED = re.compile(rf"\b{_SPEECH}\b")
 
 
 # A sentence that ends by saying who spoke the quotation before it: "“We’re excited,” Myers said."
