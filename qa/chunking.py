@@ -24,14 +24,15 @@ _NOT_AN_END = re.compile(
 # A photo's credit, run into the sentence after it when a page's caption lost its line break:
 # "Credit: Getty Prior had blasted the decision …", "Credit: AFL Photos / Getty Images The
 # Bulldogs held …". The credit is a caption; the sentence after it is news.
-_CREDIT = re.compile(r"\b(?:Credits?|Photograph|Photo|Picture|Image)s?:[ \t]+")
-# Words that end an agency's or a platform's credit ("Getty Images", "Reuters Pool", "Jason
-# McDonald/Netflix", "Jim Dedmon-USA TODAY Sports").
+_CREDIT = re.compile(r"\b(?:Credit|Photograph|Photo|Picture|Image)s?:[ \t]+")
+# The words that end an agency's or a platform's credit ("Getty Images", "Reuters Pool", "Jason
+# McDonald/Netflix"), and the pairs that do ("Amazon Prime", "Jim Dedmon-USA TODAY Sports"):
+# "Prime" alone may open "Prime Minister Anthony Albanese said …".
 _AGENCY_ENDS = frozenset({
     "Getty", "Images", "AFP", "AP", "AAP", "EPA", "PA", "Reuters", "Pool", "Bloomberg", "Businessweek",
-    "iStock", "Shutterstock", "Alamy", "ABC", "Photos", "Supplied", "Netflix", "Binge", "Stan", "Prime",
-    "TV+", "Sports", "Twitter", "Instagram",
+    "iStock", "Shutterstock", "Alamy", "Photos", "Supplied", "Netflix", "Nine", "Twitter", "Instagram",
 })  # fmt: skip
+_AGENCY_PAIRS = frozenset({("Amazon", "Prime"), ("Apple", "TV+"), ("TODAY", "Sports")})
 # Words that open a sentence, never a credit ("Credit: AAP In the historical part …").
 _OPENERS = frozenset({
     "The", "These", "This", "That", "Those", "It", "It’s", "It's", "He", "He’s", "He's", "She", "She’s",
@@ -41,37 +42,53 @@ _OPENERS = frozenset({
 })  # fmt: skip
 _CREDIT_JOINS = frozenset({"/", "-", "–", "&", ",", "of", "the", "and", "via"})
 _QUOTE_OPENS = "“\"‘'"
+_LOWER_WORD = re.compile(r"\b[a-z]{2,}\b")
 
 
 def _after_credit(line: str) -> int | None:
     """Where the sentence after a credit that opens `line` starts ("Getty Prior had …" -> 6),
     or None when `line` is nothing but the credit or the credit's end is unclear.
 
-    The credit is the run of capitalised words (and "/", "of", "via" …) up to a quotation, a
-    word that opens sentences, or a lower-case word. Ended by a lower-case word, the run's last
-    words are the sentence's subject: the credit is then its longest start that ends on an
-    agency ("Getty Images Adelaide started" -> "Getty Images"), else a photographer's two names
-    ("Eddie Jim Maynard initially baulked" -> "Eddie Jim")."""
+    The credit is the run of capitalised words (and "/", "of", "via" …) up to a quotation or a
+    word that opens sentences (not right after a "/" or ",": "Monica Chin / The Verge" is one
+    credit), or up to a lower-case word. Ended by a lower-case word, the run's last words are
+    the sentence's subject, and the credit is the run's longest start that ends on an agency
+    ("Getty Images Adelaide started" -> "Getty Images"); without an agency, a photographer's
+    two names ("Eddie Jim Maynard initially baulked" -> "Eddie Jim"). What follows must read as
+    a sentence: it holds a lower-case word."""
     words = list(_WORD.finditer(line))
     run: list[re.Match[str]] = []
-    for n, word in enumerate(words):
+    for word in words:
         token = word.group()
-        if n and (token[0] in _QUOTE_OPENS or token.rstrip(",") in _OPENERS):
-            return word.start() if run else None
+        joined = run and (run[-1].group() in _CREDIT_JOINS or run[-1].group()[-1] in ",/")
+        if run and not joined and (token[0] in _QUOTE_OPENS or token.rstrip(",") in _OPENERS):
+            return _sentence_at(line, word.start())
         if token[0].isupper() or token in _AGENCY_ENDS or token in _CREDIT_JOINS or "/" in token:
             run.append(word)
             continue
         if not run:
             return None
-        agency = [m for m, w in enumerate(run) if w.group().rstrip(",").split("/")[-1] in _AGENCY_ENDS]
+        agency = [m for m in range(len(run)) if _ends_agency(run, m)]
         if agency and agency[-1] + 1 < len(run):
-            return run[agency[-1] + 1].start()
+            return _sentence_at(line, run[agency[-1] + 1].start())
         if agency and token[0].isdigit():
             return word.start()  # "Shutterstock 1) Music will …": a list's next item
         if not agency and len(run) >= 3 and all(w.group()[0].isupper() for w in run[:3]):
             return run[2].start()
         return None
     return None
+
+
+def _ends_agency(run: Sequence[re.Match[str]], m: int) -> bool:
+    """Whether the credit words `run[: m + 1]` end on an agency's or platform's name."""
+    last = run[m].group().rstrip(",").split("/")[-1].split("-")[-1]
+    before = run[m - 1].group().split("/")[-1].split("-")[-1] if m else ""
+    return last in _AGENCY_ENDS or (before, last) in _AGENCY_PAIRS
+
+
+def _sentence_at(line: str, start: int) -> int | None:
+    """`start`, when what follows it in `line` reads as a sentence (holds a lower-case word)."""
+    return start if _LOWER_WORD.search(line, start) else None
 
 
 # An embed's placeholder run into the sentence after it: "Loading Traders widely expect …".

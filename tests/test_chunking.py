@@ -212,6 +212,15 @@ def test_a_case_name_or_a_title_before_a_name_is_one_sentence(text: str, expecte
             ["Oil fell.", "Loading", "Traders expect a cut in March.", "Loading", "The S&P rose."],
         ),
         ("Loading times are long.", ["Loading times are long."]),
+        (
+            "Credit: AAP Prime Minister Anthony Albanese said it.",
+            ["Credit: AAP", "Prime Minister Anthony Albanese said it."],
+        ),
+        ("Image: Monica Chin / The Verge", ["Image: Monica Chin / The Verge"]),
+        (
+            "Photograph: Vincent Namatjira/Iwantja Arts, This Is No Fantasy",
+            ["Photograph: Vincent Namatjira/Iwantja Arts, This Is No Fantasy"],
+        ),
     ],
 )
 def test_a_credit_or_a_placeholder_run_into_the_next_sentence_is_split_from_it(
