@@ -47,6 +47,7 @@ from qa.query import (
     named_days,
     other_names,
     outlet_clauses,
+    outlet_short_name,
     query_terms,
     question_parts,
     read_hints,
@@ -247,7 +248,8 @@ def gather_evidence(
     # its phrases as it does likely states one. A question of one part writes its premise so
     # ("Who replaced Mira Murati as OpenAI's interim CEO?"): what repeats it does not answer it.
     phrases = key_phrases(question) if several else frozenset()
-    outlets = key_stems(" ".join(hints.sources))
+    outlets = _outlet_terms(question, hints.sources)
+    phrases = frozenset(pair for pair in phrases if not outlets.intersection(pair))
     lexical = _lexical_scores(weight, phrases, passages, candidates, sets, w, outlets)
     prior = [_prior(s.passage) for s in candidates]
     # The kind of answer reorders what is about the question; it does not make a sentence of an
@@ -255,7 +257,10 @@ def gather_evidence(
     # budget" for "What was agreed in Jinan?").
     mentioning = articles_about(question, passages)
     about = [p.article_id in (mentioning or ()) for p in passages]
-    fits = [w.kind * (about[c.passage] and fits_kind(asked, c, passages[c.passage], w)) for c in candidates]
+    fits = [
+        w.kind * (about[c.passage] and fits_kind(asked, c, passages[c.passage], w, hints.sources))
+        for c in candidates
+    ]
     first = [lx + w.shortlist_prior * pr + ft for lx, pr, ft in zip(lexical, prior, fits, strict=True)]
     # A question of few key terms gives the lexical pass little to go on: embed more.
     budget = embed_budget if len(key_stems(question)) >= w.few_terms else w.few_terms_factor * embed_budget
@@ -415,6 +420,17 @@ def _gain(s: Sentence, covered: set[str], weight: Mapping[str, float]) -> float:
     return math.fsum(weight.get(t, 0.0) for t in s.terms - covered)
 
 
+def _outlet_terms(question: str, outlets: Sequence[str]) -> frozenset[str]:
+    """The stems by which `question` names `outlets` and nothing else: "What did Music Business
+    Worldwide report about the music streaming market?" names the outlet by "busi" and
+    "worldwid", and asks about "music"."""
+    forms = [outlet_short_name(o) for o in outlets]
+    rest = question
+    for form in forms:
+        rest = re.sub(re.escape(form), " ", rest, flags=re.IGNORECASE)
+    return key_stems(" ".join(forms)) - key_stems(rest)
+
+
 def _asked(question: str, passages: Sequence[Passage]) -> AskedFor:
     """What `question` asks for (`qa.query.asked_for`), where "What did Seeking Alpha say about
     Boeing?" asks what an outlet of `passages` reported, as "What did Seeking Alpha report about
@@ -566,7 +582,11 @@ def _prior(passage_rank: int) -> float:
 
 
 def fits_kind(
-    asked: AskedFor, sentence: Sentence, passage: Passage, weights: AnswerWeights = WEIGHTS
+    asked: AskedFor,
+    sentence: Sentence,
+    passage: Passage,
+    weights: AnswerWeights = WEIGHTS,
+    outlets: Sequence[str] = (),
 ) -> bool:
     """Whether `sentence` holds the kind of answer asked for: for "who", a role (or the deed
     asked about: a successor, a win, a goal) next to a name the question mentions (or its
@@ -574,10 +594,11 @@ def fits_kind(
     of the question's own but its names); a number for "how many" (an amount for "how much did
     X pay"); a reason for "why"; a reporting verb or quotation with the speaker for "what did X
     say"; a decision or agreement for "what was agreed"; the article's lede for "what happened"
+    (when it or its headline names what the question asks about, `outlets` aside: `_on_story`)
     and "the latest"."""
     text = sentence.text
     kind = asked.kind
-    if kind == AnswerKind.HAPPENED and not _on_story(text, passage, asked):
+    if kind == AnswerKind.HAPPENED and not _on_story(text, passage, asked, outlets):
         return False  # a roundup's lede: "The focus will be on mega-cap tech giants" for Boeing
     if kind in (AnswerKind.HAPPENED, AnswerKind.LATEST):
         return passage.start + sentence.start < weights.lede_chars
@@ -600,11 +621,12 @@ def fits_kind(
     return holds(kind, text)
 
 
-def _on_story(text: str, passage: Passage, asked: AskedFor) -> bool:
+def _on_story(text: str, passage: Passage, asked: AskedFor, outlets: Sequence[str] = ()) -> bool:
     """Whether `text` or its article's headline names what the question asks about (its names
-    but the outlet's own): a report's lede tells its story, a roundup's another."""
-    outlet = key_stems(passage.source or "")
-    names = [n for n in asked.names if not key_stems(n) <= outlet]
+    but the outlets': `outlets` and the passage's own): a report's lede tells its story, a
+    roundup's another. True when the question names nothing else."""
+    outlet_stems = [key_stems(o) for o in [*outlets, passage.source or ""]]
+    names = [n for n in asked.names if (stems := key_stems(n)) and not any(stems <= o for o in outlet_stems)]
     return not names or bool(_name_stems(names) & key_stems(f"{passage.title} {text}"))
 
 
@@ -708,12 +730,13 @@ def _lexical_scores(
 ) -> list[float]:
     """The share of the question's key terms in each sentence, weighted by `term_weights`
     (a term found nowhere still counts in the denominator). Terms found only in the article's
-    title or outlet count `weights.context_terms`; so do the words of the outlets the question
-    names (`outlets`, stems), wherever they are: "Seeking Alpha's Quant Rating" is no report of
-    Seeking Alpha's on Boeing. Each of the question's `phrases` (`key_phrases`)
-    that the sentence writes as the question does adds `weights.phrase` times the lighter of its
-    two terms' weights: a claim's "background check process" in those words, not three words
-    of a sentence about something else.
+    title or outlet count `weights.context_terms`. The words by which the question names outlets
+    (`outlets`, stems) count only so, through the article's title or outlet, never in the
+    sentence's own text: "Seeking Alpha's Quant Rating" is no report of Seeking Alpha's on
+    Boeing. Each of the question's `phrases` (`key_phrases`) that the sentence writes as the
+    question does adds `weights.phrase` times the lighter of its two terms' weights: a claim's
+    "background check process" in those words, not three words of a sentence about something
+    else.
     """
     terms = list(weight)
     if not terms or not candidates:
@@ -1228,7 +1251,7 @@ _QUOTATION_REACH = 2
 
 
 def _quotation_end(text: str, spans: Sequence[tuple[int, int]], start: int, end: int) -> int:
-    """`end`, moved past the sentences (at most `_QUOTATION_REACH`, in the same paragraph) that
+    """`end`, moved past the sentences (at most `_QUOTATION_REACH`, on the same line) that
     close a quotation `text[start:end]` leaves open: "… saying: “How we play that team is beyond
     me. / That is what you get when you get fixturing like that.”" is cited whole. A quotation
     that only opens the speaker's words ("“We’re excited,” Myers said.") goes on with the next
@@ -1237,11 +1260,24 @@ def _quotation_end(text: str, spans: Sequence[tuple[int, int]], start: int, end:
     for n, (a, b) in enumerate(after):
         if "\n" in text[end:a]:
             break
-        goes_on = n == 0 and _ATTRIBUTION_END.search(text[start:end]) and text[a] in '“"'
-        if not goes_on and not _odd_quotes(text[start:end], "“", "”"):
+        following = text[a:b]
+        goes_on = (
+            n == 0 and _ATTRIBUTION_END.match(text[start:end]) is not None
+            and following[0] in '“"' and not _ATTRIBUTED.search(following)
+        )
+        if not goes_on and not _leaves_open(text[start:end]):
             break
         end = b
     return end
+
+
+def _leaves_open(text: str) -> bool:
+    """Whether `text` opens a quotation it does not close: more "“" than "”", or an odd number
+    of straight quotes that are no inch marks ("the 14\" MacBook Pro")."""
+    return text.count("“") > text.count("”") or len(_STRAIGHT_QUOTE.findall(text)) % 2 == 1
+
+
+_STRAIGHT_QUOTE = re.compile(r'(?<!\d)"')
 
 
 # A statement that opens with its verb has its subject in the line before it, a tracker's entry
@@ -1283,8 +1319,10 @@ _QUOTATION_ONLY = re.compile(r"^\s*[“\"][^“”\"]+[”\"]\s*$")
 _ATTRIBUTED = re.compile(rf"\b{_SPEECH}\b")
 
 
-# A sentence that ends by saying who spoke the quotation before it: "“We’re excited,” Myers said."
-_ATTRIBUTION_END = re.compile(rf"[”\"],?\s+[^“”\"]{{0,40}}{_ATTRIBUTED.pattern}[^“”\"]{{0,40}}$")
+# A quotation and who spoke it, nothing more: "“We’re excited,” Myers said."
+_ATTRIBUTION_END = re.compile(
+    rf"\s*[“\"][^“”\"]+[”\"],?\s+[^“”\"]{{0,40}}{_ATTRIBUTED.pattern}[^“”\"]{{0,40}}$"
+)
 
 
 def _depends(sentence: str, previous: str) -> bool:

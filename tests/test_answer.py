@@ -30,6 +30,7 @@ from qa.answer import (
     _depends,
     _named_groups,
     _near_duplicate,
+    _quotation_end,
     _subjectless,
     cite,
     compose_answer,
@@ -432,6 +433,25 @@ def test_a_quotation_is_quoted_until_it_closes(encoder: Encoder) -> None:
     )
     words = quoted(encoder, "What did Prior say about playing Melbourne?", text, "beyond me")
     assert words.endswith("fixturing like that.”")
+
+
+@pytest.mark.parametrize(
+    ("text", "cited"),
+    [
+        ('He said: "How we play them is beyond me. That is fixturing." Then he left.', 2),
+        ("He said: “How we play them is beyond me. That is fixturing.” Then he left.", 2),
+        ("The 14\" MacBook Pro is thin. It is light.", 1),
+        ("“We’re excited,” Myers said. “I talk about character first.” Analysts agreed.", 2),
+        ("“We’re excited,” Myers said. “It was a reach,” a rival scout said.", 1),
+        ("Officials called the fire “contained” and said all could return. “It was terrifying.”", 1),
+    ],
+)
+def test_a_quotation_runs_on_only_until_it_closes(text: str, cited: int) -> None:
+    """`_quotation_end` from the first sentence: over a straight or curly quotation left open,
+    and from "“…,” X said." into the speaker's next words, but never into another speaker's."""
+    spans = sentence_spans(text)
+    end = _quotation_end(text, spans, *spans[0])
+    assert end == spans[cited - 1][1]
 
 
 def test_a_quotation_that_only_opens_the_speakers_words_goes_on_with_the_next(encoder: Encoder) -> None:
