@@ -462,7 +462,10 @@ class Archive:
                     )
                     passages += [p for p in own if mentions(p, names)]
         lead = passages[0].article_id
-        latest = asked_for(question).kind == AnswerKind.LATEST
+        kind = asked_for(question).kind
+        latest = kind == AnswerKind.LATEST
+        # What a report said, or the latest on X, is told first in its lede.
+        from_lede = kind in (AnswerKind.LATEST, AnswerKind.HAPPENED)
         if latest:
             # "The latest on X": the latest of the best articles on X, from its lede. Its best
             # passage joins the others with its score, so that the answer finds it the same way.
@@ -481,9 +484,9 @@ class Archive:
                 for i, chunk_id in enumerate(ordered) if chunk_id in have
                 for j in (i - 1, i + 1) if 0 <= j < len(ordered)
             }
-            wanted = ([ordered[0]] if latest and ordered else []) + sorted(near)
-            # The latest article's lede comes on top of the chunks next to its passages.
-            wanted = [c for c in dict.fromkeys(wanted) if c not in have][: weights.lead_chunks + latest]
+            wanted = ([ordered[0]] if from_lede and ordered else []) + sorted(near)
+            # The lede comes on top of the chunks next to its passages.
+            wanted = [c for c in dict.fromkeys(wanted) if c not in have][: weights.lead_chunks + from_lede]
             if latest and (generation := self.store.generation(db)) is not None:
                 # A roundup found by its headline ("… as Spurs sink Everton") tells the story in
                 # a chunk of its own, which the question's words find.

@@ -1884,3 +1884,25 @@ def test_boilerplate_is_what_an_outlet_repeats_that_is_no_quote_nor_its_storys_b
     # Nor is a sentence another outlet's boilerplate because Engadget prints it.
     verge = replace(passages[0], source="The Verge")
     assert not boilerplate("Engadget has been testing and reviewing consumer tech since 2004.", verge)
+
+
+def test_what_a_report_said_is_told_from_its_lede(tmp_path: Path, encoder: Encoder) -> None:
+    """ "What has Globes reported about Hamas terror financing?" was answered from six chunks
+    deep in the report that repeat the question's words; its lede, which says what it reported,
+    was never among the passages."""
+    details = [
+        f"Terror financing case {n} involved Hamas funds moved through {place}, the authority said."
+        for n, place in enumerate(["Turkey", "Cyprus", "Dubai", "Egypt", "Jordan", "Qatar", "Malta", "Spain"])
+    ]
+    article = {
+        "title": "Israel thwarts Hamas on the financial battlefield", "source": "Globes",
+        "published_at": "2023-11-19 08:00:00.000000000Z", "url": "https://globes.example/1",
+        "body": "Two weeks into the war, the money laundering authority received secret intelligence "
+        "from two European countries. It blocked a large charity that was raising funds in Europe.\n\n"
+        + "\n\n".join(details),
+    }
+    archive = small_archive(tmp_path, [article], encoder)
+    question = "What has Globes reported about Hamas terror financing?"
+    assert any(p.start == 0 for p in archive.answer_passages(question))
+    assert "Two weeks into the war" in archive.ask(question).text
+
