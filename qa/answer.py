@@ -1382,14 +1382,14 @@ def _render(evidence: Evidence, chosen: Sequence[Sentence]) -> Answer:
         citations.append(cite(n, p, evidence.spans[i], start, end))
         # One line per article: a quote that runs over a paragraph break reads as one.
         lines[p.article_id].append(f"{' '.join(p.text[start:end].split())} [{n}]")
-    # The latest news, and what a report said, are headed by the report's headline when that
+    # The latest news, and what reports said, are headed by each report's headline when that
     # names the story: it often tells the news in one line ("Patrick Kane destinations: Sabres,
-    # Red Wings among potential landing spots …"), where a roundup's may be about another
-    # ("Coinbase rallies …").
-    lead = passages[best.passage] if best is not None else None
+    # Red Wings among potential landing spots …", "Could CRISPR cure HIV someday?"), where a
+    # roundup's may be about another ("Coinbase rallies …").
     reported = _asked(evidence.question, passages).kind in (AnswerKind.LATEST, AnswerKind.HAPPENED)
-    names_story = lead is not None and key_stems(topic_of(evidence.question)) & story_terms(lead.title)
-    titled = [lead.article_id] if lead is not None and reported and names_story else []
+    topic = key_stems(topic_of(evidence.question))
+    title = {p.article_id: p.title for p in passages}
+    titled = [a for a in articles if topic & story_terms(title[a])] if best is not None and reported else []
     if len(articles) == 1 and not titled:
         text = " ".join(lines[articles[0]])
     else:

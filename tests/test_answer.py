@@ -1906,3 +1906,19 @@ def test_what_a_report_said_is_told_from_its_lede(tmp_path: Path, encoder: Encod
     assert any(p.start == 0 for p in archive.answer_passages(question))
     assert "Two weeks into the war" in archive.ask(question).text
 
+
+def test_each_report_on_the_story_is_headed_by_its_headline(encoder: Encoder) -> None:
+    """ "What has Live Science reported about HIV?" is told by two reports; only the first was
+    headed by its headline, and the second's ("Could CRISPR cure HIV someday?") said most."""
+    passages = [
+        report(0, "Live Science", "HIV cases fell again in 2022, UN report finds", "HIV remains a global "
+               "public health threat, with 1.3 million new infections in 2022. New HIV infections fell."),
+        report(1, "Live Science", "Could CRISPR cure HIV someday?", "Experts told Live Science the HIV "
+               "trial hints at a good safety profile. Nobody knows yet whether one dose controls HIV."),
+        report(2, "Live Science", "The best telescopes of the year", "Our favourite telescope for HIV "
+               "researchers who stargaze is the small refractor."),
+    ]
+    answer = compose_answer("What has Live Science reported about HIV?", passages, encoder)
+    assert "“HIV cases fell again in 2022, UN report finds”" in answer.text
+    assert "“Could CRISPR cure HIV someday?”" in answer.text
+    assert "telescopes" not in answer.text
