@@ -91,8 +91,12 @@ def _sentence_at(line: str, start: int) -> int | None:
     return start if _LOWER_WORD.search(line, start) else None
 
 
-# An embed's placeholder run into the sentence after it: "Loading Traders widely expect …".
-_PLACEHOLDER = re.compile(r"Loading\s+(?=[A-Z“\"‘])")
+# An embed's placeholder, or a page's text-size control, run into the sentence after it:
+# "Loading Traders widely expect …", "Got it Normal text size Larger text size Very large text
+# size Tyler Mitchell was just 23 when …".
+_PLACEHOLDER = re.compile(
+    r"(?:Loading|Got it\s+Normal text size\s+Larger text size\s+Very large text size)\s+(?=[A-Z“\"‘])"
+)
 
 
 def _credit_ends(text: str) -> list[int]:

@@ -110,6 +110,8 @@ _NOTE = re.compile(
     r"|\b(also )?contributed (reporting|to this (report|story|article)"
     r"|to (this|the) (story|report|article)['’]s)\b"
     r"|^additional reporting by\b"
+    # Where it was printed: "This story is part of the Good Weekend October 7 edition."
+    r"|^this (story|article|piece) is part of (the|our)\b"
     # Its greetings: "Happy Friday, Polygon readers!", a newsletter's welcome ("Welcome back to
     # The Station, your central hub for …"), not "Welcome to Gag City, the pink metropolis …".
     r"|^(happy \w+|hi|hello|hey|howdy|good (morning|afternoon|evening)|greetings),? [^.!?]{0,30}"
@@ -123,6 +125,14 @@ _DEBRIS = re.compile(
     r"skip to (main )?content|image|photo|video|audio|play|pause|getty images|"
     r"this content is not available.*|this embed.*|your browser.*|enable javascript.*)"
     r"\W*(\s|$)",
+    re.IGNORECASE,
+)
+# A page's own controls, run together into a line: Nine's "Save articles for later Add articles
+# to your saved list and come back to them any time.", "Got it Normal text size Larger text
+# size Very large text size" and "See all 15 stories .".
+_PAGE_CONTROLS = re.compile(
+    r"^(save articles for later\b|(got it )?normal text size larger text size very large text size$"
+    r"|see all \d+ stories\W*$)",
     re.IGNORECASE,
 )
 _LETTER = re.compile(r"[^\W\d_]")
@@ -139,7 +149,7 @@ def sentence_kind(sentence: str, paragraph: str | None = None) -> SentenceKind:
     """
     text = " ".join(sentence.split())
     paragraph = " ".join((paragraph if paragraph is not None else sentence).split())
-    if _DEBRIS.match(text) and len(text.split()) <= 6:
+    if (_DEBRIS.match(text) and len(text.split()) <= 6) or _PAGE_CONTROLS.match(text):
         return SentenceKind.DEBRIS
     if _EMBED.search(text):
         return SentenceKind.EMBED

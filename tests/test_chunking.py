@@ -213,6 +213,10 @@ def test_a_case_name_or_a_title_before_a_name_is_one_sentence(text: str, expecte
         ),
         ("Loading times are long.", ["Loading times are long."]),
         (
+            "Got it Normal text size Larger text size Very large text size Tyler Mitchell was just 23.",
+            ["Got it Normal text size Larger text size Very large text size", "Tyler Mitchell was just 23."],
+        ),
+        (
             "Credit: AAP Prime Minister Anthony Albanese said it.",
             ["Credit: AAP", "Prime Minister Anthony Albanese said it."],
         ),
