@@ -403,36 +403,40 @@ def quoted(encoder: Encoder, question: str, text: str, holding: str) -> str:
     return next(span for span in spans if holding in span)
 
 
-def test_a_sentence_that_leads_into_a_list_is_quoted_with_what_follows(encoder: Encoder) -> None:
-    """ "The ministers agreed on the following points:" says nothing alone."""
-    text = (
-        "Trade ministers met in Jinan on Monday.\n\nThe ministers agreed on the following points:\n\n"
-        "Tariffs on batteries fall to zero next year.\n\nShipping rules are eased."
-    )
-    lead_in = quoted(encoder, "What did the ministers agree in Jinan?", text, "following points:")
-    assert lead_in.endswith("Tariffs on batteries fall to zero next year.")
-
-
-def test_a_sentence_that_announces_what_follows_is_quoted_with_it(encoder: Encoder) -> None:
-    """ "Here are the mistakes …" says nothing alone."""
-    text = (
-        "Parenting expert Hannah Keeley spoke to us about Christmas.\n\n"
-        "Here are the mistakes she thinks parents make.\n\n"
-        "Parents make a must-do list a mile long and set themselves up for failure."
-    )
-    announcement = quoted(encoder, "What mistakes do parents make at Christmas?", text, "Here are")
-    assert announcement.endswith("set themselves up for failure.")
-
-
-def test_a_quotation_is_quoted_until_it_closes(encoder: Encoder) -> None:
-    """ "… saying: “How we play that team is beyond me." leaves the coach's words open."""
-    text = (
-        "West Coast lost to Melbourne by 70 points.\n\nPrior had blasted the decision to pit West "
-        "Coast against Melbourne, saying: “How we play that team is beyond me. That is what you get "
-        "when you get fixturing like that.”\n\nWest Coast then beat Essendon."
-    )
-    words = quoted(encoder, "What did Prior say about playing Melbourne?", text, "beyond me")
-    assert words.endswith("fixturing like that.”")
+@pytest.mark.parametrize(
+    ("question", "text", "holding", "ending"),
+    [
+        (
+            "What did the ministers agree in Jinan?",
+            "Trade ministers met in Jinan on Monday.\n\nThe ministers agreed on the following points:\n\n"
+            "Tariffs on batteries fall to zero next year.\n\nShipping rules are eased.",
+            "following points:",
+            "Tariffs on batteries fall to zero next year.",
+        ),
+        (
+            "What mistakes do parents make at Christmas?",
+            "Parenting expert Hannah Keeley spoke to us about Christmas.\n\n"
+            "Here are the mistakes she thinks parents make.\n\n"
+            "Parents make a must-do list a mile long and set themselves up for failure.",
+            "Here are",
+            "set themselves up for failure.",
+        ),
+        (
+            "What did Myers say when the Warriors drafted Kuminga?",
+            "The Warriors drafted Kuminga and Moody in 2021.\n\n“We’re excited,” Myers said. “I talk "
+            "about the character first because that’s what makes the grade stick. It’s about what they "
+            "do from here on out.” Analysts gave the picks an A.\n\nThe grade has not stuck.",
+            "Myers said",
+            "from here on out.”",
+        ),
+    ],
+)
+def test_a_sentence_that_says_nothing_alone_is_quoted_with_what_completes_it(
+    encoder: Encoder, question: str, text: str, holding: str, ending: str
+) -> None:
+    """ "The ministers agreed on the following points:", "Here are the mistakes …" and "“We’re
+    excited,” Myers said." (all the answer quoted of the general manager) say nothing alone."""
+    assert quoted(encoder, question, text, holding).endswith(ending)
 
 
 @pytest.mark.parametrize(
@@ -452,18 +456,6 @@ def test_a_quotation_runs_on_only_until_it_closes(text: str, cited: int) -> None
     spans = sentence_spans(text)
     end = _quotation_end(text, spans, *spans[0])
     assert end == spans[cited - 1][1]
-
-
-def test_a_quotation_that_only_opens_the_speakers_words_goes_on_with_the_next(encoder: Encoder) -> None:
-    """ "“We’re excited,” Myers said." is all the answer quoted of the general manager."""
-    text = (
-        "The Warriors drafted Kuminga and Moody in 2021.\n\n“We’re excited,” Myers said. “I talk "
-        "about the character first because that’s what makes the grade stick. It’s about what they do "
-        "from here on out.” Analysts gave the picks an A.\n\nThe grade has not stuck."
-    )
-    words = quoted(encoder, "What did Myers say when the Warriors drafted Kuminga?", text, "Myers said")
-    assert words.endswith("from here on out.”")
-    assert "Analysts" not in words
 
 
 def report(n: int, source: str, title: str, text: str) -> qa.Passage:
