@@ -30,6 +30,7 @@ from qa.query import (
     asked_for,
     asks_about_named,
     check_question,
+    coverage_topic,
     key_phrases,
     key_stems,
     mention_word,
@@ -694,9 +695,16 @@ class Archive:
 
     def named_sides(self, question: str) -> dict[str, tuple[str, ...]]:
         """Each outlet of the archive that `question` names, with the names it gives that
-        outlet's side (`qa.query.side_names`), in the order the question names them."""
+        outlet's side (`qa.query.side_names`), in the order the question names them; where it
+        names nothing else, what it asks whether they covered (`qa.query.coverage_topic`)."""
         catalog = self._current_catalog()
-        return side_names(question, read_hints(question, catalog.sources)) if catalog else {}
+        if catalog is None:
+            return {}
+        hints = read_hints(question, catalog.sources)
+        sides = side_names(question, hints)
+        if sides and not any(sides.values()) and (topic := coverage_topic(question, hints)):
+            return dict.fromkeys(sides, (topic,))
+        return sides
 
     def _current_catalog(self) -> Catalog | None:
         """The catalog of the published generation; None before the first."""

@@ -465,11 +465,34 @@ def mention_word(name: str) -> str:
     """The word by which a text mentions `name`: its last, "Altman" for "Sam Altman" (not "Sam",
     which Sam Bankman-Fried's trial also holds), "Bankman-Fried" where "Sam" is left out; for a
     product, its last word before the model and variant ("Beeper" for "Beeper Mini", "Pixel"
-    for "Pixel 8", where a Mac mini deal or a pixel count would do for the last)."""
+    for "Pixel 8", where a Mac mini deal or a pixel count would do for the last). A subject of
+    common words (`coverage_topic`: "zinc-iodine batteries") is mentioned by all of them."""
+    if name == name.lower():
+        return name
     words = name.split()
     while len(words) > 1 and _MODEL_WORD.fullmatch(words[-1]):
         words.pop()
     return words[-1]
+
+
+# What a question asks outlets to have covered: "… both cover zinc-iodine batteries?"
+_COVERED = re.compile(
+    r"\b(?:cover(?:ed)?|report(?:ed)? (?:on|about)|wr(?:ite|ote|itten) about|mention(?:ed)?|"
+    r"discuss(?:ed)?)\s+(?:the\s+|a\s+|an\s+)?(?P<topic>[^?!.]+)",
+    re.IGNORECASE,
+)
+
+
+def coverage_topic(question: str, hints: QueryHints) -> str | None:
+    """What a question that names outlets and nothing else asks whether they covered: "Did
+    Advanced Science News and Live Science both cover zinc-iodine batteries?" -> "zinc-iodine
+    batteries"; None for a question that names something (its names are the sides') or asks
+    nothing of the kind."""
+    if not hints.sources or other_names(question, hints) or not asks_about_named(question):
+        return None
+    found = _COVERED.search(question)
+    topic = " ".join(found.group("topic").split()) if found else ""
+    return topic if key_stems(topic) and topic == topic.lower() else None
 
 
 def side_names(question: str, hints: QueryHints) -> dict[str, tuple[str, ...]]:

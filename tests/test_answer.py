@@ -1756,6 +1756,21 @@ def test_a_claim_that_refers_back_is_about_what_the_question_named(tmp_path: Pat
     assert answer.notes == ("TechCrunch: no article in the archive mentions Apple Watch.",)
 
 
+def test_an_outlet_that_never_covered_a_subject_of_common_words_is_said_to_have_nothing(
+    robots: qa.Archive,
+) -> None:
+    """ "Did The Verge and Sporting News both cover delivery robots?" names nothing but the
+    outlets, so there was no name to look for in Sporting News's articles, and the answer said
+    nothing of its silence."""
+    question = "Did The Verge and Sporting News both cover delivery robots?"
+    assert robots.unmentioned(question) == {"Sporting News": ("delivery robots",)}
+    answer = robots.ask(question)
+    assert answer.notes == ("Sporting News: no article in the archive mentions delivery robots.",)
+    assert answer.text.endswith("\nSporting News: no article in the archive mentions delivery robots.")
+    # A subject that some chunk of the outlet's holds whole is no silence.
+    assert robots.unmentioned("Did The Verge and TechCrunch both cover delivery robots?") == {}
+
+
 def test_each_part_of_the_question_is_covered_by_a_cited_sentence(tmp_path: Path, encoder: Encoder) -> None:
     """The third report's fact (Spotify) shares few words with the question as a whole; the
     sentences that cover the question's key terms the others leave out are embedded and said."""

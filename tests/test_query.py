@@ -121,6 +121,25 @@ def test_a_title_in_capitals_is_no_name() -> None:
 
 
 @pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("Did Advanced Science News and Live Science both cover zinc-iodine batteries?", "zinc-iodine batteries"),  # noqa: E501
+        ("Has The Verge written about the delivery robots?", "delivery robots"),
+        ("Did TechCrunch and The Verge both report on layoffs in tech?", "layoffs in tech"),
+        ("Did TechCrunch and The Verge both cover OpenAI?", None),  # a name: the sides' own
+        ("Did TechCrunch and The Verge both cover it?", None),
+        ("Which company did TechCrunch and The Verge both cover?", None),
+        ("What is the latest on delivery robots?", None),  # no outlet named
+    ],
+)
+def test_what_outlets_are_asked_to_have_covered_when_the_question_names_nothing_else(
+    question: str, topic: str | None
+) -> None:
+    sources = ("Advanced Science News", "Live Science", "TechCrunch", "The Verge")
+    assert query.coverage_topic(question, query.read_hints(question, sources)) == topic
+
+
+@pytest.mark.parametrize(
     ("name", "word"),
     [
         ("Sam Altman", "Altman"),
