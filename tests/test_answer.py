@@ -1654,9 +1654,12 @@ def test_a_named_outlet_with_nothing_on_the_question_is_said_to_have_nothing(
     # The cited sentences are TechCrunch's, and labelled so beside the note on The Verge.
     assert answer.text.startswith("TechCrunch, 2023-11-17: ") and answer.text.endswith(f"\n{note}")
     assert_citations_check_out(archive, answer)
-    # Both outlets mention what this asks about, or it names nothing: nothing to note.
+    # Both outlets mention what this asks about, or it asks about nothing: nothing to note.
     assert archive.unmentioned("Did TechCrunch and The Verge both report on Sam's testimony?") == {}
-    assert archive.ask("Did TechCrunch and The Verge both report on a firing?").notes == ()
+    assert archive.ask("Did TechCrunch and The Verge both report on it?").notes == ()
+    # A subject of common words is looked for by its words: no Verge article writes of firing.
+    firing = archive.ask("Did TechCrunch and The Verge both report on a firing?")
+    assert firing.notes == ("The Verge: no article in the archive mentions firing.",)
     # Asked of one outlet, the answer is that outlet's silence, and what the others reported.
     alone = archive.ask("What did The Verge report about Sam Altman?")
     assert alone.notes == (note,) and {c.source for c in alone.citations} == {"TechCrunch"}
