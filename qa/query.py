@@ -197,7 +197,7 @@ def spelled_out(acronym: str, texts: Iterable[str]) -> str | None:
     counts: Counter[str] = Counter()
     for text in texts:
         for m in _NAME_RUN.finditer(text):
-            opens = not text[: m.start()].strip() or _OPENS_SENTENCE.search(text, 0, m.start())
+            opens = _OPENS_SENTENCE.search(text, 0, m.start())
             if not opens and acronym in initials_of(m.group()):
                 counts[m.group()] += 1
     name, seen = counts.most_common(1)[0] if counts else (None, 0)
@@ -205,7 +205,8 @@ def spelled_out(acronym: str, texts: Iterable[str]) -> str | None:
 
 
 _ROMAN = re.compile(r"[IVXLCDM]+")
-# The end of a sentence right before a run of capitalised words: its first word may only open it.
+# The end of a sentence, or the text's start, right before a run of capitalised words: its first
+# word may only open the sentence.
 _OPENS_SENTENCE = re.compile(r"([.!?:…][”\"’']?|^|\n)\s*$")
 
 
