@@ -925,9 +925,14 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
         if _is_new(s, chosen, evidence.passages):
             chosen.append(s)
     chosen = chosen[:budget]
-    if _asked(evidence.question, evidence.passages).kind != AnswerKind.LATEST:
+    kind = _asked(evidence.question, evidence.passages).kind
+    if kind != AnswerKind.LATEST:
         # The latest news is led by its telling sentence (`_newest_first`), not by a lede.
         chosen = _direct_first(evidence, ranked, chosen, budget)
+    if kind == AnswerKind.HAPPENED and chosen and chosen[0].fit > 0:
+        # A report's lede sets up its news as the latest news's does: "It was an absolutely
+        # wild week … for Cruise." / "The week started off with the DMV suspending …".
+        chosen = [_whole_lede(chosen[0], evidence), *chosen[1:]]
     chosen = _answer_parts(evidence, chosen, 2 * max_sentences + w.part_room)
     return _cover_question(evidence, chosen)
 
@@ -1168,12 +1173,13 @@ def _newest_first(evidence: Evidence) -> list[Sentence]:
 
 
 def _whole_lede(s: Sentence, evidence: Evidence) -> Sentence:
-    """`s`, the sentence the latest news starts from, quoted with the statement after it in the
-    same passage: the first sentence that names a story often only sets it up ("The drama at
-    Hipgnosis Songs Fund isn't letting up for the Holidays, it seems.", "Epic finally has a
-    win.") and the next tells the news. Over the 35 natural "latest" questions, always taking
-    the next statement answers 25 (23 when only a short lede, or a next statement naming what
-    the first leaves out, took it); none is lost."""
+    """`s`, the sentence the latest news (or what a report said) starts from, quoted with the
+    statement after it in the same passage: the first sentence that names a story often only
+    sets it up ("The drama at Hipgnosis Songs Fund isn't letting up for the Holidays, it
+    seems.", "Epic finally has a win.") and the next tells the news. Over the 35 natural
+    "latest" questions, always taking the next statement answers 25 (23 when only a short lede,
+    or a next statement naming what the first leaves out, took it); none is lost. For what a
+    report said, natural questions went 0.832 -> 0.837, none lost."""
     end = _statement_after(evidence, s)
     if end is None:
         return s

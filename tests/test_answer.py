@@ -1324,6 +1324,18 @@ def test_the_latest_roundup_is_quoted_where_it_tells_the_story(whole_corpus: qa.
 
 
 @pytest.mark.slow
+def test_what_a_report_said_is_its_lede_with_the_statement_after_it(whole_corpus: qa.Archive) -> None:
+    """TechCrunch's weekly roundup opens "It was an absolutely wild week on the robotaxi front,
+    and more specifically for GM’s self-driving car subsidiary Cruise." and tells the news in the
+    next sentence, which the answer left out, as it once did for the latest news."""
+    answer = whole_corpus.ask("What did TechCrunch report about Cruise in October?")
+    lead = answer.citations[0]
+    quoted = lead.excerpt[lead.sentence_start : lead.sentence_end]
+    assert quoted.startswith("It was an absolutely wild week")
+    assert "suspending Cruise’s driverless and deployment permits" in quoted
+
+
+@pytest.mark.slow
 def test_the_acronym_people_type_finds_the_name_the_reports_write(whole_corpus: qa.Archive) -> None:
     """The corpus writes only "Grand Theft Auto VI"."""
     answer = whole_corpus.ask("When is GTA VI coming out?")
