@@ -685,7 +685,8 @@ _SPEAKER_REACH = 300
 # The verbs by which a report says who spoke: "… ," he quipped; “…,” King said.
 _SPEECH = (
     r"(said|says|added|adds|told|tells|explained|continued|noted|wrote|writes|argued|insisted|quipped|"
-    r"joked|admitted)"
+    r"joked|admitted|stated|states|claimed|claims|warned|replied|responded|recalled|revealed|remarked|"
+    r"commented|stressed|emphasi[sz]ed|acknowledged|asserted|declared|confirmed)"
 )
 # "he was told" is said to him, not by him.
 _SPEAKER = r"(he|she)\s+(?!(was|were|is|are|been|being)\b)(\w+\s+)?"

@@ -903,6 +903,9 @@ def test_what_x_said_is_a_sentence_where_x_speaks(sentence: str, fits: bool) -> 
         ("Asked about Bing Crosby, Don McLean smiled. ", "“He was the best,” he said.", True),
         ("Don McLean signed for the BBC. Bing Crosby sang. ", "“He was the best,” he said.", False),
         ("Don McLean met Mr. Crosby in 1960. ", "“He was the best,” he said.", True),
+        # Any verb of speech: "He stated, “Yeah, winning is everything for us.”"
+        ("Don McLean emphasized the song's meaning. ", "He stated, “It was my mother's favourite.”", True),
+        ("Don McLean sang it. ", "“It was my mother's favourite,” he recalled.", True),
         ("Don McLean met Bing Crosby. ", "“You will sing it,” he was told.", False),
         ("Don McLean sang it first. ", "He sang the song again in 1971 for an album.", False),
         ("", 'He said "Silent Night" was his mother\'s favorite song.', False),
