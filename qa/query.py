@@ -149,9 +149,10 @@ def key_stems(text: str) -> frozenset[str]:
     return frozenset(stem(t) for t in query_terms(text) if _CONTRACTED.sub("", t) not in _FRAMING)
 
 
-# "What's" and "who's" frame a question as "what" and "who" do; "it's" is a stopword.
+# "What's" and "who's" frame a question as "what" and "who" do; "it's" is a stopword. "Up" is a
+# particle, not a subject: "Ratcliffe's shake-up" is about Ratcliffe and a shake, not "up".
 _CONTRACTED = re.compile(r"'(s|re|ll|ve|d|m)$")
-_FRAMING = SHAPING_WORDS | STOPWORDS | {"whats", "whos"}
+_FRAMING = SHAPING_WORDS | STOPWORDS | {"whats", "whos", "up"}
 
 
 @lru_cache(maxsize=1 << 13)

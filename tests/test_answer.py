@@ -1209,6 +1209,19 @@ SBF = [
 ]
 
 
+def test_a_particle_is_no_part_of_the_story_the_latest_is_on() -> None:
+    """ "What's the latest on Jim Ratcliffe's shake-up at Manchester United?" counted "up" as a
+    term of the story, so the Guardian's December report, which never writes "up", did not cover
+    it and October's takeover report was "the latest"."""
+    question = "What's the latest on Jim Ratcliffe's shake-up at Manchester United?"
+    october = report(0, "TalkSport", "Ratcliffe seeks a vote", "Jim Ratcliffe shakes up Manchester United.")
+    december = replace(
+        report(9, "The Guardian", "Manchester United’s in-tray", "Sir Jim Ratcliffe takes charge at last."),
+        score=0.95,
+    )
+    assert latest_article(question, [october, december]) == "a9"
+
+
 def test_the_latest_on_a_person_is_told_by_the_newest_report_that_names_them(
     tmp_path: Path, encoder: Encoder
 ) -> None:
