@@ -1365,9 +1365,9 @@ def _odd_quotes(text: str, more: str, fewer: str) -> bool:
 def _render(evidence: Evidence, chosen: Sequence[Sentence]) -> Answer:
     """The direct answer first (the piece holding the first chosen sentence, then the rest of its
     article), then the other articles by date, each in reading order; each with [n] and a
-    Citation. A comparison of the outlets or dates the question names reads in date order. The
-    latest news, and what happened or what a report said, are headed by the leading report's
-    outlet, date and headline when the headline names the story."""
+    Citation. A comparison of the outlets or dates the question names reads in date order.
+    Otherwise each report is headed by its outlet, date and headline when the headline names the
+    story."""
     passages = evidence.passages
     comparison = len(_named_groups(evidence.question, passages)) >= 2
     best = chosen[0] if chosen and not comparison else None
@@ -1389,14 +1389,14 @@ def _render(evidence: Evidence, chosen: Sequence[Sentence]) -> Answer:
         citations.append(cite(n, p, evidence.spans[i], start, end))
         # One line per article: a quote that runs over a paragraph break reads as one.
         lines[p.article_id].append(f"{' '.join(p.text[start:end].split())} [{n}]")
-    # The latest news, and what reports said, are headed by each report's headline when that
-    # names the story: it often tells the news in one line ("Patrick Kane destinations: Sabres,
-    # Red Wings among potential landing spots …", "Could CRISPR cure HIV someday?"), where a
+    # Each report is headed by its headline when that names the story: it often tells the news
+    # in one line ("Patrick Kane destinations: Sabres, Red Wings among potential landing spots …",
+    # "NASCAR Might Have Just Saved Themselves With the $7.7 Billion Media Rights Deal", "Cole
+    # Palmer: ‘The most annoying thing about moving down south? The traffic’"), where a
     # roundup's may be about another ("Coinbase rallies …").
-    reported = _asked(evidence.question, passages).kind in (AnswerKind.LATEST, AnswerKind.HAPPENED)
     topic = key_stems(topic_of(evidence.question))
     title = {p.article_id: p.title for p in passages}
-    titled = [a for a in articles if topic & story_terms(title[a])] if best is not None and reported else []
+    titled = [a for a in articles if topic & story_terms(title[a])] if best is not None else []
     if len(articles) == 1 and not titled:
         text = " ".join(lines[articles[0]])
     else:
