@@ -902,8 +902,13 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
                 picked += 1
     # Support comes from articles about what the question names: "Kraken agreed to end staking"
     # is no support for "What was agreed in Jinan?".
+    # The latest article covers the story by `latest_article`'s own test ("Browns survive Bears
+    # Hail Mary …" never writes "Chicago Bears" in one breath).
     about = evidence.about
-    supports = [s for s in ranked if about is None or evidence.passages[s.passage].article_id in about]
+    supports = [
+        s for s in ranked
+        if about is None or evidence.passages[s.passage].article_id in about | {evidence.latest}
+    ]
     # A question about one outlet's reporting ("What has Fortune reported on X?") is answered
     # from that outlet's articles when they say anything, not padded with other outlets'.
     named = _hints(evidence.question, evidence.passages).sources

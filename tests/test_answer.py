@@ -1212,6 +1212,23 @@ SBF = [
 ]
 
 
+def test_the_latest_report_is_quoted_though_it_never_writes_the_name_whole(encoder: Encoder) -> None:
+    """ "What's the latest on the Chicago Bears?" found December's report on the Browns' win,
+    which writes "Bears" and "Chicago" but never "Chicago Bears": the answer quoted November's
+    reports that do, though the newest report is the one "the latest" starts from."""
+    november = replace(
+        report(0, "Sporting News", "Bears vs. Panthers", "The Chicago Bears beat the Panthers 16-13."),
+        published=datetime(2023, 11, 9, tzinfo=UTC),
+    )
+    december = replace(
+        report(1, "Sporting News", "Browns survive Hail Mary", "The Bears' Hail Mary fell short in Chicago."),
+        published=datetime(2023, 12, 17, tzinfo=UTC),
+        score=0.85,
+    )
+    answer = compose_answer("What's the latest on the Chicago Bears?", [november, december], encoder)
+    assert answer.citations[0].url == "https://example.com/1"
+
+
 def test_a_particle_is_no_part_of_the_story_the_latest_is_on() -> None:
     """ "What's the latest on Jim Ratcliffe's shake-up at Manchester United?" counted "up" as a
     term of the story, so the Guardian's December report, which never writes "up", did not cover
