@@ -32,7 +32,7 @@ each expected group and it cites one of those articles, first for "the latest on
 (`qa.evaluation.answers_right`; the same figures come from `qa eval
 bench/natural-questions.json --answers`).
 Off-archive questions look like news questions but the archive cannot answer them: the share
-abstained on is reported. bench/natural-heldout.json is a batch of the same kinds that no rule
+abstained on is reported. bench/natural-heldout.json holds batches of the same kinds that no rule
 was tuned on (`--natural bench/natural-heldout.json`): measure a change on it before looking at
 its answers, and only then, if ever, move it into the tuned set.
 

@@ -250,9 +250,10 @@ def test_the_natural_question_set_is_well_formed() -> None:
     assert len(on) >= 80 and len(questions) - len(on) >= 16
     assert all(q.expect and q.cite_urls for q in on)
     assert len({q.question for q in questions}) == len(questions)
-    # The held-out batch is never tuned on, and shares no question with the tuned set.
+    # The held-out batches are never tuned on, and share no question with the tuned set.
     held_out = load_natural_questions(bench / "natural-heldout.json")
-    assert len(held_out) == 40 and all(q.expect and q.cite_urls for q in held_out if not q.off_archive)
+    assert len(held_out) >= 40 and all(q.expect and q.cite_urls for q in held_out if not q.off_archive)
+    assert len({q.question for q in held_out}) == len(held_out)
     assert not {q.question for q in held_out} & {q.question for q in questions}
 
 
