@@ -625,9 +625,26 @@ def _on_story(text: str, passage: Passage, asked: AskedFor, outlets: Sequence[st
     """Whether `text` or its article's headline names what the question asks about (its names
     but the outlets': `outlets` and the passage's own): a report's lede tells its story, a
     roundup's another. True when the question names nothing else."""
-    outlet_stems = [key_stems(o) for o in [*outlets, passage.source or ""]]
-    names = [n for n in asked.names if (stems := key_stems(n)) and not any(stems <= o for o in outlet_stems)]
+    names = _story_names(asked, [*outlets, passage.source or ""])
     return not names or bool(_name_stems(names) & key_stems(f"{passage.title} {text}"))
+
+
+def _story(evidence: Evidence) -> frozenset[str]:
+    """The key terms of the story the question asks about: for the latest news and what
+    happened, its own (recency aside: `topic_of`); for other kinds, whose key terms frame the
+    story ("Why was … fired from …?", "How many …?"), those of the names it gives, outlets aside,
+    or its own when these are none."""
+    topic = key_stems(topic_of(evidence.question))
+    asked = _asked(evidence.question, evidence.passages)
+    if asked.kind in (AnswerKind.LATEST, AnswerKind.HAPPENED):
+        return topic
+    return key_stems(" ".join(_story_names(asked, [p.source or "" for p in evidence.passages]))) or topic
+
+
+def _story_names(asked: AskedFor, outlets: Sequence[str]) -> list[str]:
+    """The names the question asks about, those of `outlets` left out."""
+    outlet_stems = [key_stems(o) for o in outlets]
+    return [n for n in asked.names if (stems := key_stems(n)) and not any(stems <= o for o in outlet_stems)]
 
 
 def _names_another(text: str, names: Sequence[str]) -> bool:
@@ -683,17 +700,24 @@ _OPENING_CLAUSE = re.compile(
 # How far back a speaker's name carries over to the sentences that go on with their words.
 _SPEAKER_REACH = 300
 # The verbs by which a report says who spoke: "… ," he quipped; “…,” King said.
-_SPEECH = (
-    r"(said|says|added|adds|told|tells|explained|continued|noted|wrote|writes|argued|insisted|quipped|"
-    r"joked|admitted|stated|states|claimed|claims|warned|replied|responded|recalled|revealed|remarked|"
-    r"commented|stressed|emphasi[sz]ed|acknowledged|asserted|declared|confirmed)"
+_SPEECH_VERBS = (
+    r"said|says|added|adds|told|tells|explained|continued|noted|wrote|writes|argued|insisted|quipped|"
+    r"joked|admitted"
+)
+_SPEECH = rf"({_SPEECH_VERBS})"
+# After "he" or "she" more verbs say so ("He stated, “Yeah, winning is everything for us.”"),
+# which with another subject tell a deed ("Tesla recalled 2 million cars", "“Barbie” claimed
+# the top spot").
+_SPEECH_BY_PRONOUN = (
+    rf"({_SPEECH_VERBS}|stated|claimed|warned|replied|responded|recalled|revealed|remarked|commented|"
+    r"stressed|emphasi[sz]ed|acknowledged|asserted|declared|confirmed)"
 )
 # "he was told" is said to him, not by him.
 _SPEAKER = r"(he|she)\s+(?!(was|were|is|are|been|being)\b)(\w+\s+)?"
 # A sentence that goes on with someone's words: "He said …", "She added, “…”".
-_GOES_ON = re.compile(rf"^\W*{_SPEAKER}{_SPEECH}\b", re.IGNORECASE)
+_GOES_ON = re.compile(rf"^\W*{_SPEAKER}{_SPEECH_BY_PRONOUN}\b", re.IGNORECASE)
 # … or ends them: "We always say we're 27 years coming up," he quipped.
-_ENDS_QUOTE = re.compile(rf"[”\"’]\s+{_SPEAKER}{_SPEECH}\b", re.IGNORECASE)
+_ENDS_QUOTE = re.compile(rf"[”\"’]\s+{_SPEAKER}{_SPEECH_BY_PRONOUN}\b", re.IGNORECASE)
 _ADDRESSED = re.compile(r"\byou(['’]ve| have| had)?\s+$", re.IGNORECASE)
 
 
@@ -842,8 +866,8 @@ def note_unmentioned(
     text = answer.text
     label = _article_label(answer.citations[0]) if answer.citations else ""
     if len({c.article_id for c in answer.citations}) == 1 and not text.startswith(f"{label},"):
-        # One article's sentences go unlabelled (not the latest news: `_render` heads it); beside
-        # a note on an outlet, say whose they are.
+        # One article's sentences go unlabelled (unless its headline names the story: `_render`
+        # heads it then); beside a note on an outlet, say whose they are.
         text = f"{label}: {text}"
     return replace(answer, text="\n".join((text, *notes)), notes=answer.notes + notes)
 
@@ -868,8 +892,10 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
     outlet or date the question names, then (unless it
     names two or more: a comparison, whose sides are covered) the best of each other article,
     then the best overall. A question about the latest news starts from the newest relevant
-    article (`_newest_first`). Then each part's sentence (`_answer_parts`) and the sentences that
-    cover what the parts ask that the others leave out (`_cover_question`)."""
+    article (`_newest_first`); what happened, or what a report said, from a lede quoted with the
+    statement after it when that is on the story too (`_whole_lede`). Then each part's sentence
+    (`_answer_parts`) and the sentences that cover what the parts ask that the others leave out
+    (`_cover_question`)."""
     # A sentence holding nothing but the question's own words only repeats it: "Sam Altman has
     # been fired from OpenAI." says nothing to "Why was Sam Altman fired from OpenAI?".
     asked = key_stems(evidence.question)
@@ -902,13 +928,13 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
                 picked += 1
     # Support comes from articles about what the question names: "Kraken agreed to end staking"
     # is no support for "What was agreed in Jinan?".
-    # The latest article covers the story by `latest_article`'s own test ("Browns survive Bears
-    # Hail Mary …" never writes "Chicago Bears" in one breath).
+    # The latest article is about the story when it holds the story's key terms, as
+    # `latest_article` asks ("Browns survive Bears Hail Mary …" never writes "Chicago Bears" in
+    # one breath); it may be only the best passage's article, which need not.
     about = evidence.about
-    supports = [
-        s for s in ranked
-        if about is None or evidence.passages[s.passage].article_id in about | {evidence.latest}
-    ]
+    if about is not None and evidence.latest is not None and _covers_story(evidence):
+        about = about | {evidence.latest}
+    supports = [s for s in ranked if about is None or evidence.passages[s.passage].article_id in about]
     # A question about one outlet's reporting ("What has Fortune reported on X?") is answered
     # from that outlet's articles when they say anything, not padded with other outlets'.
     named = _hints(evidence.question, evidence.passages).sources
@@ -937,8 +963,10 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
         chosen = _direct_first(evidence, ranked, chosen, budget)
     if kind == AnswerKind.HAPPENED and chosen and chosen[0].fit > 0:
         # A report's lede sets up its news as the latest news's does: "It was an absolutely
-        # wild week … for Cruise." / "The week started off with the DMV suspending …".
-        chosen = [_whole_lede(chosen[0], evidence), *chosen[1:]]
+        # wild week … for Cruise." / "The week started off with the DMV suspending …", when the
+        # next statement is on the story too (a roundup's may be on another).
+        lede = _whole_lede(chosen[0], evidence, on_story=True)
+        chosen = [lede, *(s for s in chosen[1:] if _is_new(s, [lede], evidence.passages))]
     chosen = _answer_parts(evidence, chosen, 2 * max_sentences + w.part_room)
     return _cover_question(evidence, chosen)
 
@@ -1130,8 +1158,7 @@ def latest_article(
     topic = key_stems(topic_of(question))
 
     def covers(p: Passage) -> bool:
-        held = len(topic & story_terms(f"{p.title} {p.text}"))
-        close = p.score >= weights.latest_floor * best.score and held >= weights.latest_coverage * len(topic)
+        close = p.score >= weights.latest_floor * best.score and _holds_story(p, topic, weights)
         return close and not _SERVICE_PAGE.search(p.title)
 
     def merit(p: Passage) -> tuple[float, float]:
@@ -1139,6 +1166,18 @@ def latest_article(
         return p.score / best.score + weights.latest_per_day * days, p.score
 
     return max([best] + [p for p in retrieved if covers(p)], key=merit).article_id
+
+
+def _holds_story(p: Passage, topic: frozenset[str], weights: AnswerWeights) -> bool:
+    """Whether `p` (its headline or text) holds `weights.latest_coverage` of the story's key terms."""
+    return len(topic & story_terms(f"{p.title} {p.text}")) >= weights.latest_coverage * len(topic)
+
+
+def _covers_story(evidence: Evidence) -> bool:
+    """Whether a passage of the latest article (`Evidence.latest`) holds the story (`_holds_story`)."""
+    topic = key_stems(topic_of(evidence.question))
+    own = [p for p in evidence.passages if p.article_id == evidence.latest]
+    return any(_holds_story(p, topic, evidence.weights) for p in own)
 
 
 # A page that serves readers rather than reports news, by its headline: odds and spreads,
@@ -1178,18 +1217,24 @@ def _newest_first(evidence: Evidence) -> list[Sentence]:
     return [_whole_lede(newest, evidence)] + [s for s in ranked if s is not newest]
 
 
-def _whole_lede(s: Sentence, evidence: Evidence) -> Sentence:
-    """`s`, the sentence the latest news (or what a report said) starts from, quoted with the
-    statement after it in the same passage: the first sentence that names a story often only
+def _whole_lede(s: Sentence, evidence: Evidence, *, on_story: bool = False) -> Sentence:
+    """`s`, the sentence the latest news (or what happened, or what a report said) starts from,
+    quoted with the statement after it in the same passage: the first sentence that names a story often only
     sets it up ("The drama at Hipgnosis Songs Fund isn't letting up for the Holidays, it
     seems.", "Epic finally has a win.") and the next tells the news. Over the 35 natural
     "latest" questions, always taking the next statement answers 25 (23 when only a short lede,
-    or a next statement naming what the first leaves out, took it); none is lost. For what a
-    report said, natural questions went 0.832 -> 0.837, none lost."""
+    or a next statement naming what the first leaves out, took it); none is lost. With
+    `on_story` (what happened, or what a report said) the next statement is taken only when it
+    names what the question does or points back to `s` (`_depends`): natural questions went
+    0.832 -> 0.837, none lost."""
     end = _statement_after(evidence, s)
     if end is None:
         return s
     text = evidence.passages[s.passage].text
+    if on_story:
+        following = text[s.end : end]
+        if not (_story(evidence) & story_terms(following) or _depends(following.strip(), s.text)):
+            return s
     return replace(s, end=end, text=text[s.start : end])
 
 
@@ -1370,9 +1415,10 @@ def _odd_quotes(text: str, more: str, fewer: str) -> bool:
 def _render(evidence: Evidence, chosen: Sequence[Sentence]) -> Answer:
     """The direct answer first (the piece holding the first chosen sentence, then the rest of its
     article), then the other articles by date, each in reading order; each with [n] and a
-    Citation. A comparison of the outlets or dates the question names reads in date order.
-    Otherwise each report is headed by its outlet, date and headline when the headline names the
-    story."""
+    Citation. A comparison of the outlets or dates the question names reads in date order, each
+    report headed by its outlet and date. Otherwise a report's head also carries its headline
+    when that names the story (`_story`), and one report's sentences go unheaded unless it
+    does."""
     passages = evidence.passages
     comparison = len(_named_groups(evidence.question, passages)) >= 2
     best = chosen[0] if chosen and not comparison else None
@@ -1398,10 +1444,12 @@ def _render(evidence: Evidence, chosen: Sequence[Sentence]) -> Answer:
     # in one line ("Patrick Kane destinations: Sabres, Red Wings among potential landing spots …",
     # "NASCAR Might Have Just Saved Themselves With the $7.7 Billion Media Rights Deal", "Cole
     # Palmer: ‘The most annoying thing about moving down south? The traffic’"), where a
-    # roundup's may be about another ("Coinbase rallies …").
-    topic = key_stems(topic_of(evidence.question))
+    # roundup's may be about another ("Coinbase rallies …"). A headline that shares only the
+    # question's framing is not on it: "Why was Sam Altman fired from OpenAI?" is not about
+    # "Notes from the weekend" (`_story`).
+    story = _story(evidence)
     title = {p.article_id: p.title for p in passages}
-    titled = [a for a in articles if topic & story_terms(title[a])] if best is not None else []
+    titled = [a for a in articles if story & story_terms(title[a])] if best is not None else []
     if len(articles) == 1 and not titled:
         text = " ".join(lines[articles[0]])
     else:

