@@ -927,10 +927,9 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
                 chosen.append(s)
                 picked += 1
     # Support comes from articles about what the question names: "Kraken agreed to end staking"
-    # is no support for "What was agreed in Jinan?".
-    # The latest article is about the story when it holds the story's key terms, as
-    # `latest_article` asks ("Browns survive Bears Hail Mary …" never writes "Chicago Bears" in
-    # one breath); it may be only the best passage's article, which need not.
+    # is no support for "What was agreed in Jinan?". So does the latest article when it holds
+    # the story's key terms, as `latest_article` asks ("Browns survive Bears Hail Mary …" never
+    # writes "Chicago Bears" in one breath); it may be only the best passage's article.
     about = evidence.about
     if about is not None and evidence.latest is not None and _covers_story(evidence):
         about = about | {evidence.latest}
@@ -1219,14 +1218,14 @@ def _newest_first(evidence: Evidence) -> list[Sentence]:
 
 def _whole_lede(s: Sentence, evidence: Evidence, *, on_story: bool = False) -> Sentence:
     """`s`, the sentence the latest news (or what happened, or what a report said) starts from,
-    quoted with the statement after it in the same passage: the first sentence that names a story often only
-    sets it up ("The drama at Hipgnosis Songs Fund isn't letting up for the Holidays, it
-    seems.", "Epic finally has a win.") and the next tells the news. Over the 35 natural
-    "latest" questions, always taking the next statement answers 25 (23 when only a short lede,
-    or a next statement naming what the first leaves out, took it); none is lost. With
-    `on_story` (what happened, or what a report said) the next statement is taken only when it
-    names what the question does or points back to `s` (`_depends`): natural questions went
-    0.832 -> 0.837, none lost."""
+    quoted with the statement after it in the same passage: the first sentence that names a
+    story often only sets it up ("The drama at Hipgnosis Songs Fund isn't letting up for the
+    Holidays, it seems.", "Epic finally has a win.") and the next tells the news. Over the 35
+    natural "latest" questions, always taking the next statement answers 25 (23 when only a
+    short lede, or a next statement naming what the first leaves out, took it); none is lost.
+    With `on_story` (what happened, or what a report said) the next statement is taken only
+    when it names the story (`_story`) or points back to `s` (`_depends`): a roundup's next
+    item may be another story. Natural questions went 0.832 -> 0.837, none lost."""
     end = _statement_after(evidence, s)
     if end is None:
         return s
