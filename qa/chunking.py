@@ -94,9 +94,9 @@ def _sentence_at(line: str, start: int) -> int | None:
 # An embed's placeholder, or a page's text-size control, run into the sentence after it:
 # "Loading Traders widely expect …", "Got it Normal text size Larger text size Very large text
 # size Tyler Mitchell was just 23 when …".
-_PLACEHOLDER = re.compile(
-    r"(?:Loading|Got it\s+Normal text size\s+Larger text size\s+Very large text size)\s+(?=[A-Z“\"‘])"
-)
+# Nine's text-size control, also debris standing alone (`qa.sentences`).
+TEXT_SIZE_CONTROL = r"Normal text size\s+Larger text size\s+Very large text size"
+_PLACEHOLDER = re.compile(rf"(?:Loading|Got it\s+{TEXT_SIZE_CONTROL})\s+(?=[A-Z“\"‘])")
 
 
 def _credit_ends(text: str) -> list[int]:

@@ -15,7 +15,7 @@ import re
 from enum import StrEnum
 from functools import lru_cache
 
-from qa.chunking import paragraph_spans, sentence_spans
+from qa.chunking import TEXT_SIZE_CONTROL, paragraph_spans, sentence_spans
 from qa.query import MONTHS, WEEKDAYS, AnswerKind, Deed
 
 MIN_STATEMENT_CHARS = 20
@@ -131,9 +131,7 @@ _DEBRIS = re.compile(
 # to your saved list and come back to them any time.", "Got it Normal text size Larger text
 # size Very large text size" and "See all 15 stories .".
 _PAGE_CONTROLS = re.compile(
-    r"^(save articles for later\b|(got it )?normal text size larger text size very large text size$"
-    r"|see all \d+ stories\W*$)",
-    re.IGNORECASE,
+    rf"^(save articles for later\b|(got it )?{TEXT_SIZE_CONTROL}$|see all \d+ stories\W*$)", re.IGNORECASE
 )
 _LETTER = re.compile(r"[^\W\d_]")
 
