@@ -26,7 +26,7 @@ from urllib.parse import quote
 import numpy as np
 
 from qa import sentence_rank
-from qa.chunking import paragraph_spans, sentence_spans
+from qa.chunking import sentence_spans
 from qa.config import AnswerWeights
 from qa.query import (
     MONTHS,
@@ -56,7 +56,16 @@ from qa.query import (
     story_terms,
     topic_of,
 )
-from qa.sentences import SentenceKind, holds, is_statement, sentence_kind, sign_at, states_amount, tells_deed
+from qa.sentences import (
+    SentenceKind,
+    holds,
+    is_statement,
+    sentence_kind,
+    sign_at,
+    statement_spans,
+    states_amount,
+    tells_deed,
+)
 from qa.types import Answer, Citation, Passage
 
 ABSTAIN_TEXT = "The archive does not seem to answer this."
@@ -563,17 +572,11 @@ def _candidates(passages: Sequence[Passage], spans: Sequence[Sequence[tuple[int,
     seen: set[tuple[str, int]] = set()
     out: list[Sentence] = []
     for i, p in enumerate(passages):
-        paragraphs = paragraph_spans(p.text)
-        for start, end in spans[i]:
-            text = p.text[start:end]
+        for start, end in statement_spans(p.text, spans[i]):
             key = (p.article_id, p.start + start)
-            if key in seen:
-                continue
-            paragraph = next((p.text[a:b] for a, b in paragraphs if a <= start < b), text)
-            if not is_statement(sentence_kind(text, paragraph)):
-                continue
-            seen.add(key)
-            out.append(Sentence(i, start, end, text, lexical=0.0))
+            if key not in seen:
+                seen.add(key)
+                out.append(Sentence(i, start, end, p.text[start:end], lexical=0.0))
     return out
 
 

@@ -12,6 +12,7 @@ paragraph it stands in; `sentence_kinds` labels every sentence of a text.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from enum import StrEnum
 from functools import lru_cache
 
@@ -201,6 +202,19 @@ def sentence_kinds(text: str) -> list[tuple[int, int, SentenceKind]]:
 def is_statement(kind: SentenceKind | str) -> bool:
     """Whether a sentence of this kind is worth quoting."""
     return kind == SentenceKind.STATEMENT
+
+
+def statement_spans(text: str, spans: Sequence[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of `text` worth quoting (`is_statement`), each judged
+    within its paragraph. `spans`: the text's `sentence_spans`, if the caller has them."""
+    paragraphs = paragraph_spans(text)
+    out = []
+    for start, end in sentence_spans(text) if spans is None else spans:
+        sentence = text[start:end]
+        paragraph = next((text[a:b] for a, b in paragraphs if a <= start < b), sentence)
+        if is_statement(sentence_kind(sentence, paragraph)):
+            out.append((start, end))
+    return out
 
 
 # What a statement holds, for the kind of answer a question asks for (see `qa.answer`).
