@@ -126,6 +126,15 @@ class SentenceVectors:
         with self._lock:
             self._cache.clear()
 
+    def put(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        """Remember vectors embedded earlier by the same model (an index's stored sentences)."""
+        with self._lock:
+            for text, vector in zip(texts, vectors, strict=True):
+                self._cache[text] = vector
+                self._cache.move_to_end(text)
+            while len(self._cache) > self.capacity:
+                self._cache.popitem(last=False)
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Normalised float32 vectors, one row per text; only unseen texts reach the encoder."""
         with self._lock:

@@ -22,7 +22,15 @@ from qa.answer import SentenceVectors, compose_answer, latest_article, mentions,
 from qa.catalog import Catalog
 from qa.config import Settings
 from qa.errors import ModelError
-from qa.indexing import Progress, chunk_settings, load_catalog, no_progress, reindex
+from qa.indexing import (
+    Progress,
+    chunk_settings,
+    chunk_statements,
+    load_catalog,
+    no_progress,
+    reindex,
+    sentences_digest,
+)
 from qa.llm import LLMAnswerer, LLMConfig
 from qa.query import (
     AnswerKind,
@@ -422,7 +430,8 @@ class Archive:
         retrieval ranked is often not the one that states the fact asked for. Last, for a
         question about what it names ("Did TechCrunch and The Verge both report …?",
         `qa.query.asks_about_named`), the passages of the named outlets that have nothing on it
-        (`unmentioned`) are put aside: they are no evidence."""
+        (`unmentioned`) are put aside: they are no evidence. The sentence vectors indexing
+        stored for the passages are put in `sentence_vectors`, for the answer to read."""
         sides = self.named_sides(question)
         aside = self._unmentioned(sides) if asks_about_named(question) else {}
         return self._answer_passages(
@@ -495,7 +504,20 @@ class Archive:
                 wanted += self._best_chunks(db, catalog, topic_of(question), lead, have.union(wanted), 1)
             wanted += self._matching_chunks(db, question, passages, have.union(wanted))
             added = passages_of(self.store, db, wanted, dict.fromkeys(wanted, 0.0))
-        return [p for p in passages + added if p.source not in aside]
+            kept = [p for p in passages + added if p.source not in aside]
+            self._recall_sentences(db, kept)
+        return kept
+
+    def _recall_sentences(self, db: sqlite3.Connection, passages: Sequence[Passage]) -> None:
+        """Put the passages' sentence vectors that indexing stored (`Settings.sentence_vectors`)
+        in `sentence_vectors`, so that the answer does not embed them again. A chunk's vectors
+        are used only if its statements are still the ones they were embedded from."""
+        stored = self.store.sentence_vectors(db, [p.chunk_id for p in passages], self.encoder.dimension)
+        for p in passages:
+            if (row := stored.get(p.chunk_id)) is not None:
+                statements = chunk_statements(p.text)
+                if sentences_digest(statements) == row[0] and len(statements) == len(row[1]):
+                    self.sentence_vectors.put(statements, row[1])
 
     def _matching_chunks(
         self, db: sqlite3.Connection, question: str, passages: Sequence[Passage], have: set[int]

@@ -281,6 +281,11 @@ class Settings:
             Hits@10 and MRR@10 on the MultiHop-RAG dev questions among 1, 2, 3, 4, 6 and no cap).
         answer_sentences: sentences in an extractive answer.
         lock_timeout: seconds a writer waits for another writer's lock (0: fail at once).
+        sentence_vectors: embed every sentence an answer may quote when it is indexed, after the
+            new articles are published, so that `ask` only reads their vectors. Indexing then
+            takes about half again as long; without it, `ask` embeds the sentences it weighs
+            while the reader waits. An index written before this existed gets them on its next
+            `qa index` run.
         ranking: retrieval's weights (`Ranking`).
         answer: extractive answers' weights (`AnswerWeights`).
     """
@@ -294,6 +299,7 @@ class Settings:
     per_article: int = 6
     answer_sentences: int = 3
     lock_timeout: float = 0.0
+    sentence_vectors: bool = True
     ranking: Ranking = Ranking()
     answer: AnswerWeights = AnswerWeights()
 
@@ -330,15 +336,31 @@ class Settings:
                 continue
             next_step = f"fix it or unset it (default {default!r})"
             try:
-                values[f.name] = type(default)(raw)
+                values[f.name] = _parse(type(default), raw)
             except ValueError:
-                kind = {int: "a whole number", float: "a number"}.get(type(default), type(default).__name__)
+                kind = {int: "a whole number", float: "a number", bool: "1 or 0"}.get(
+                    type(default), type(default).__name__
+                )
                 raise SettingsError(f"{variable}={raw!r} is not {kind}; {next_step}") from None
             try:
                 cls(**{f.name: values[f.name]})
             except ValueError as exc:
                 raise SettingsError(f"{variable}={raw!r}: {exc}; {next_step}") from None
         return cls(**values)
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def _parse(kind: type, raw: str) -> Any:
+    """`raw` as a value of `kind`; a flag is 1/true/yes/on or 0/false/no/off (`bool("0")` is True)."""
+    if kind is not bool:
+        return kind(raw)
+    word = raw.strip().lower()
+    if word not in _TRUE | _FALSE:
+        raise ValueError(raw)
+    return word in _TRUE
 
 
 def default_index_dir(environ: dict[str, str] | None = None) -> Path:

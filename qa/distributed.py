@@ -32,6 +32,7 @@ from qa.indexing import (
     chunk_settings,
     default_chunker,
     diff_changes,
+    embed_sentences,
     no_progress,
     publish_changes,
     repair_files,
@@ -145,7 +146,10 @@ def reindex_on_ray(
                 settings=chunk_settings(settings),
                 progress=progress,
             )
-    return plan.report(embedded=embedded, generation=generation, started=started)
+        # On this machine, with its own encoder: not spread over Ray (yet). QA_SENTENCE_VECTORS=0
+        # leaves them to be embedded as questions need them.
+        sentences = embed_sentences(store, encoder, progress=progress) if settings.sentence_vectors else 0
+    return plan.report(embedded=embedded, sentences=sentences, generation=generation, started=started)
 
 
 def _read_and_chunk(

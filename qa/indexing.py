@@ -42,6 +42,7 @@ from qa.chunking import chunk_article, embedding_text
 from qa.config import Settings
 from qa.errors import IndexLockedError
 from qa.generation_files import CatalogFileError, catalog_name, faiss_name
+from qa.sentences import statement_spans
 from qa.sources import SourceFile, dedupe, read_sources
 from qa.sources.common import host_of
 from qa.store import Generation, NewChunk, Store, article_fingerprint
@@ -50,9 +51,13 @@ from qa.types import Article, Chunk, IndexReport, Problem
 log = logging.getLogger(__name__)
 
 EMBED_BATCH = 256
+SENTENCE_BATCH = 64  # chunks whose statements are embedded and committed together
 
 # Called as progress(stage, done, total); the stages, and how a progress display names them:
-PROGRESS_LABELS = {"read": "Reading files", "embed": "Embedding chunks", "publish": "Publishing"}
+PROGRESS_LABELS = {
+    "read": "Reading files", "embed": "Embedding chunks", "publish": "Publishing",
+    "sentences": "Embedding sentences",
+}
 Progress = Callable[[str, int, int], None]
 Checkpoint = Callable[[str], None]
 # Writes of the caller (a sync's source state) that must commit with the run's articles.
@@ -69,6 +74,7 @@ CRASH_POINTS = (
     "before_commit",  # the publishing transaction holds every change, uncommitted; catalog-<gen>/ in place
     "after_commit",  # the generation is published
     "after_clean",  # superseded files deleted
+    "sentences_batch",  # after each committed batch of sentence embeddings (published already)
 )
 
 
@@ -129,7 +135,7 @@ class Plan:
     def changes(self) -> bool:
         return bool(self.upserts or self.removals)
 
-    def report(self, *, embedded: int, generation: Generation, started: float) -> IndexReport:
+    def report(self, *, embedded: int, sentences: int, generation: Generation, started: float) -> IndexReport:
         """The IndexReport of a run that carried out this plan (`started`: its perf_counter())."""
         return IndexReport(
             added=self.added,
@@ -137,6 +143,7 @@ class Plan:
             unchanged=self.unchanged,
             removed=len(self.removals),
             chunks_embedded=embedded,
+            sentences_embedded=sentences,
             problems=tuple(self.problems),
             generation=generation.id,
             seconds=round(time.perf_counter() - started, 3),
@@ -336,6 +343,55 @@ def chunk_and_embed(
     return embedded
 
 
+def sentences_digest(texts: Sequence[str]) -> str:
+    """What a chunk's stored sentence vectors were embedded from: the sha256 of its statements."""
+    return hashlib.sha256("\x1f".join(texts).encode("utf-8")).hexdigest()
+
+
+def chunk_statements(text: str) -> list[str]:
+    """The sentences of a chunk's text that an answer may quote (`qa.sentences.statement_spans`)."""
+    return [text[a:b] for a, b in statement_spans(text)]
+
+
+def embed_sentences(
+    store: Store,
+    encoder: Encoder,
+    *,
+    progress: Progress = no_progress,
+    checkpoint: Checkpoint = _no_checkpoint,
+) -> int:
+    """Embed the statements of every live chunk that has none stored, so that an answer reads
+    its sentences' vectors instead of embedding them while the reader waits (`Archive.ask`).
+
+    Each batch of SENTENCE_BATCH chunks is committed as it is made: a killed run keeps what it
+    did, and the next run embeds the rest (an index written before this existed too). A
+    sentence that two overlapping chunks share is embedded once. Returns how many sentences
+    were embedded.
+    """
+    todo = store.chunks_without_sentences()
+    progress("sentences", 0, len(todo))
+    embedded = 0
+    known: dict[str, np.ndarray] = {}
+    for start in range(0, len(todo), SENTENCE_BATCH):
+        batch = todo[start : start + SENTENCE_BATCH]
+        statements = [chunk_statements(text) for _, text in batch]
+        fresh = [t for t in dict.fromkeys(t for texts in statements for t in texts) if t not in known]
+        # The previous batch's vectors are kept for the sentence the next chunk repeats.
+        known = {t: known[t] for texts in statements for t in texts if t in known}
+        known.update(zip(fresh, encoder.encode(fresh) if fresh else [], strict=True))
+        rows = [np.array([known[t] for t in texts]).reshape(-1, encoder.dimension) for texts in statements]
+        store.save_sentence_vectors(
+            [
+                (key, sentences_digest(texts), vectors)
+                for (key, _), texts, vectors in zip(batch, statements, rows, strict=True)
+            ]
+        )
+        embedded += len(fresh)
+        checkpoint("sentences_batch")
+        progress("sentences", start + len(batch), len(todo))
+    return embedded
+
+
 def publish_changes(
     store: Store,
     plan: Plan,
@@ -498,6 +554,11 @@ def reindex(
         elif on_commit is not None:
             with store.write() as db:
                 on_commit(db)
-    report = plan.report(embedded=embedded, generation=generation, started=started)
+        # After publishing: the new articles are searched at once, and answered from (their
+        # sentences embedded while the reader waits) until this is done.
+        sentences = embed_sentences(store, encoder, progress=progress, checkpoint=checkpoint) if (
+            settings.sentence_vectors
+        ) else 0
+    report = plan.report(embedded=embedded, sentences=sentences, generation=generation, started=started)
     log.info("%s", report.summary())
     return report

@@ -119,3 +119,13 @@ def migrate(db: sqlite3.Connection) -> list[str]:
         "INSERT OR REPLACE INTO meta VALUES ('format_version', ?)", (str(len(MIGRATIONS)),)
     )
     return names
+
+
+@migration
+def m005_sentence_embeddings(db: sqlite3.Connection) -> None:
+    """Each chunk's statements embedded at index time (`Store.save_sentence_vectors`), so that
+    answers need not embed them: keyed by the chunk's embedding key, with a digest of the
+    statements' texts, as `qa.sentences.statement_spans` found them then."""
+    _run(db, """
+CREATE TABLE sentence_embeddings (key TEXT PRIMARY KEY, digest TEXT NOT NULL, vectors BLOB NOT NULL)
+""")

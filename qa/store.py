@@ -2,9 +2,11 @@
 
 Layout of an index directory:
     archive.sqlite         articles, chunks, embeddings (float32 blobs, keyed by sha256 of the
-                           embedded text), chunks_fts (FTS5: each chunk's lexical text, which the
-                           catalog's BM25 indexes are built from), generations (model, dimension,
-                           chunking settings, FAISS file, checksum, counts), meta (format version)
+                           embedded text), sentence_embeddings (each chunk's statements,
+                           float16, keyed as its embedding), chunks_fts (FTS5: each chunk's
+                           lexical text, which the catalog's BM25 indexes are built from),
+                           generations (model, dimension, chunking settings, FAISS file,
+                           checksum, counts), meta (format version)
     vectors-<gen>.faiss    the FAISS index of generation <gen>: chunk ids -> vectors (derived)
     catalog-<gen>/         what retrieval keeps in memory for generation <gen>: per-chunk outlet,
                            date and article arrays and the BM25 indexes (derived; manifest.json
@@ -658,6 +660,38 @@ class Store:
         vectors = np.frombuffer(b"".join(found[k] for k in keys), dtype=np.float32)
         return vectors.reshape(len(keys), dimension)
 
+    def chunks_without_sentences(self) -> list[tuple[str, str]]:
+        """(embedding key, text) of each live chunk text whose statements are not embedded."""
+        rows = self.db.execute(
+            "SELECT c.embed_key, c.text FROM chunks c "
+            "LEFT JOIN sentence_embeddings s ON s.key = c.embed_key WHERE s.key IS NULL ORDER BY c.id"
+        )
+        return list(dict(rows).items())  # in order of chunk id: an article's chunks one after another
+
+    def save_sentence_vectors(self, rows: Sequence[tuple[str, str, np.ndarray]]) -> None:
+        """Commit one batch of (chunk embedding key, digest of its statements, their vectors)."""
+        with self.write() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO sentence_embeddings (key, digest, vectors) VALUES (?, ?, ?)",
+                [(key, digest, np.asarray(v, dtype=np.float16).tobytes()) for key, digest, v in rows],
+            )
+
+    def sentence_vectors(
+        self, db: sqlite3.Connection, chunk_ids: Sequence[int], dimension: int
+    ) -> dict[int, tuple[str, np.ndarray]]:
+        """chunk id -> (digest, float32 vectors of its statements), for the chunks that have them."""
+        found: dict[int, tuple[str, np.ndarray]] = {}
+        for batch in _batches(sorted(set(chunk_ids))):
+            rows = db.execute(
+                "SELECT c.id, s.digest, s.vectors FROM chunks c JOIN sentence_embeddings s "
+                f"ON s.key = c.embed_key WHERE c.id IN ({_marks(batch)})",
+                batch,
+            )
+            for chunk_id, digest, blob in rows:
+                vectors = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+                found[chunk_id] = digest, vectors.reshape(-1, dimension)
+        return found
+
     def next_chunk_id(self) -> int:
         """Chunk ids only grow: an id is never reused, even after its chunk was deleted."""
         row = self.db.execute("SELECT max(id) FROM chunks").fetchone()
@@ -752,11 +786,17 @@ class Store:
                 "AND NOT EXISTS (SELECT 1 FROM chunks WHERE embed_key = embeddings.key)",
                 [generation_id, *batch],
             )
-        db.execute(
-            "DELETE FROM embeddings WHERE orphaned IS NOT NULL AND orphaned <= ? "
-            "AND NOT EXISTS (SELECT 1 FROM chunks WHERE embed_key = embeddings.key)",
-            (generation_id - EMBEDDING_GRACE_GENERATIONS,),
-        )
+        expired = [
+            r[0]
+            for r in db.execute(
+                "SELECT key FROM embeddings WHERE orphaned IS NOT NULL AND orphaned <= ? "
+                "AND NOT EXISTS (SELECT 1 FROM chunks WHERE embed_key = embeddings.key)",
+                (generation_id - EMBEDDING_GRACE_GENERATIONS,),
+            )
+        ]
+        for batch in _batches(expired):
+            for table in ("embeddings", "sentence_embeddings"):
+                db.execute(f"DELETE FROM {table} WHERE key IN ({_marks(batch)})", batch)
         settings_json = json.dumps(settings, sort_keys=True)
         db.execute("INSERT OR REPLACE INTO meta VALUES ('settings', ?)", (settings_json,))
         articles, chunks = self.stats_counts(db)

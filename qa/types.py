@@ -136,13 +136,14 @@ class IndexReport(ToDict):
     problems: tuple[Problem, ...] = ()
     generation: int | None = None
     seconds: float = 0.0
+    sentences_embedded: int = 0
 
     def summary(self) -> str:
         """One line of counts, as printed by `qa index`."""
         return (
             f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
             f"{self.removed} removed, {self.chunks_embedded} chunks embedded, "
-            f"{len(self.problems)} problem(s)"
+            f"{self.sentences_embedded} sentences embedded, {len(self.problems)} problem(s)"
         )
 
 

@@ -14,7 +14,8 @@ the test after JOB_TIMEOUT seconds, with the child's stacks dumped to stderr, in
 the run.
 
 Commands (each answered by {"pid": child} at once and {"pid", "status", "signal"} at the end):
-    {"cmd": "reindex", "index_dir", "paths", "prune", "result", "crash_at", "crash_nth", "embed_batch"}
+    {"cmd": "reindex", "index_dir", "paths", "prune", "result", "crash_at", "crash_nth", "embed_batch",
+     "sentence_batch"}
         runs qa.indexing.reindex; with crash_at, the child SIGKILLs itself at that crash point
         (the crash_nth time it is reached); writes the IndexReport as JSON to `result`.
     {"cmd": "sync", "index_dir", "url", "result", "crash_at", "crash_nth", "embed_batch", "batch_posts"}
@@ -57,6 +58,8 @@ def _checkpoint(job: dict):
 
     if job.get("embed_batch"):
         indexing.EMBED_BATCH = int(job["embed_batch"])
+    if job.get("sentence_batch"):
+        indexing.SENTENCE_BATCH = int(job["sentence_batch"])
     seen = {"n": 0}
 
     def checkpoint(name: str) -> None:
@@ -181,6 +184,7 @@ def store_state(index_dir: Path) -> dict:
                         "ORDER BY id"),
             "fts": q("SELECT rowid, body FROM chunks_fts ORDER BY rowid"),
             "embedding_keys": q("SELECT key, orphaned FROM embeddings ORDER BY key"),
+            "sentence_keys": q("SELECT key, digest, length(vectors) FROM sentence_embeddings ORDER BY key"),
             "generations": q("SELECT id, faiss_file, articles, chunks, model, dimension, settings "
                              "FROM generations ORDER BY id"),
             "meta": q("SELECT key, value FROM meta ORDER BY key"),
@@ -188,6 +192,8 @@ def store_state(index_dir: Path) -> dict:
         }
         rows = conn.execute("SELECT key, vector FROM embeddings ORDER BY key").fetchall()
         state["vectors"] = np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows]) if rows else None
+        blobs = [r[0] for r in conn.execute("SELECT vectors FROM sentence_embeddings ORDER BY key")]
+        state["sentence_vectors"] = np.frombuffer(b"".join(blobs), dtype=np.float16).astype(np.float32)
     finally:
         conn.close()
     return state
@@ -202,6 +208,8 @@ def assert_same_state(got: dict, want: dict) -> None:
             assert (got[key] is None) == (want[key] is None)
             if want[key] is not None:
                 np.testing.assert_allclose(got[key], want[key], atol=1e-5)
+        elif key == "sentence_vectors":
+            np.testing.assert_allclose(got[key], want[key], atol=1e-3)  # float16
         else:
             assert got[key] == want[key], key
 

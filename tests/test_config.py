@@ -16,12 +16,20 @@ def test_environment_variables_set_their_settings() -> None:
 
 
 @pytest.mark.parametrize(
+    ("value", "flag"), [("0", False), ("off", False), ("No", False), ("1", True), ("true", True)]
+)
+def test_a_flag_is_read_as_people_write_it(value: str, flag: bool) -> None:
+    assert Settings.from_env({"QA_SENTENCE_VECTORS": value}).sentence_vectors is flag
+
+
+@pytest.mark.parametrize(
     ("variable", "value", "says"),
     [
         ("QA_K", "abc", "QA_K='abc' is not a whole number; fix it or unset it (default 5)"),
         ("QA_LOCK_TIMEOUT", "soon", "QA_LOCK_TIMEOUT='soon' is not a number; fix it or unset it"),
         ("QA_K", "0", "QA_K='0': k must be positive, not 0; fix it or unset it (default 5)"),
         ("QA_BACKEND", "gpu", "QA_BACKEND='gpu': backend must be 'auto', 'torch' or 'onnx', not 'gpu';"),
+        ("QA_SENTENCE_VECTORS", "maybe", "QA_SENTENCE_VECTORS='maybe' is not 1 or 0; fix it or unset it"),
     ],
 )
 def test_a_value_its_setting_cannot_take_names_the_variable(variable: str, value: str, says: str) -> None:

@@ -23,6 +23,7 @@ from qa.indexing import CRASH_POINTS
 pytestmark = pytest.mark.slow
 
 EMBED_BATCH = 2
+SENTENCE_BATCH = 2
 RANDOM_KILLS = 30
 
 
@@ -51,7 +52,10 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, encoder, worker: Worker) 
     base = root / "base-index"
     with qa.Archive(base, encoder=encoder) as archive:
         archive.add([base_file])
-    job = {"cmd": "reindex", "paths": [str(target_file)], "prune": True, "embed_batch": EMBED_BATCH}
+    job = {
+        "cmd": "reindex", "paths": [str(target_file)], "prune": True, "embed_batch": EMBED_BATCH,
+        "sentence_batch": SENTENCE_BATCH,
+    }
     reference = root / "reference"
     shutil.copytree(base, reference)
     started = time.perf_counter()
@@ -69,6 +73,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, encoder, worker: Worker) 
     assert (report["added"], report["updated"], report["removed"]) == (3, 2, 1)
     return {
         "root": root, "base": base, "job": job, "seconds": seconds, "embedded": report["chunks_embedded"],
+        "sentences": report["sentences_embedded"],
         "base_state": store_state(base), "reference_state": store_state(reference),
     }
 
@@ -104,7 +109,9 @@ def _fresh_copy(scenario: dict, name: str) -> Path:
 
 @pytest.mark.parametrize(
     "point,nth",
-    [(p, 1) for p in CRASH_POINTS if p != "embedded_batch"] + [("embedded_batch", n) for n in (1, 2, 3)],
+    [(p, 1) for p in CRASH_POINTS if not p.endswith("_batch")]
+    + [("embedded_batch", n) for n in (1, 2, 3)]
+    + [("sentences_batch", n) for n in (1, 2)],
 )
 def test_crash_at_each_point_then_rerun(
     point: str, nth: int, scenario: dict, worker: Worker, encoder
@@ -128,6 +135,11 @@ def test_crash_at_each_point_then_rerun(
         assert (report["added"], report["updated"], report["removed"]) == (0, 0, 0)
     else:
         assert (report["added"], report["updated"], report["removed"]) == (3, 2, 1)
+    if point == "sentences_batch":
+        # The sentences of the batches committed before the kill are not embedded again.
+        assert report["sentences_embedded"] < scenario["sentences"]
+    else:
+        assert report["sentences_embedded"] == scenario["sentences"]
 
 
 def test_a_child_killed_inside_tqdm_lock_does_not_stall_the_next(scenario: dict, worker: Worker) -> None:

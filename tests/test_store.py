@@ -279,12 +279,105 @@ def test_removed_then_readded_costs_no_embedding_within_grace(
     a_id = article_id(archive, articles[0]["url"])
     archive.remove([a_id])
     readded = archive.add([a])
-    assert (readded.added, readded.chunks_embedded) == (1, 0)
+    assert (readded.added, readded.chunks_embedded, readded.sentences_embedded) == (1, 0, 0)
+    db = archive.store.db
+    keys = [r[0] for r in db.execute("SELECT embed_key FROM chunks WHERE article_id = ?", (a_id,))]
     archive.remove([a_id])  # generation g: a's embeddings unused since g
     for toggle in toggles:  # g+1, g+2: past the grace, they are deleted
         archive.remove([article_id(archive, json.loads(toggle.read_text())[0]["url"])])
-    assert archive.add([a]).chunks_embedded > 0
+    for table in ("embeddings", "sentence_embeddings"):  # with their sentences' vectors
+        marks = ",".join("?" * len(keys))
+        assert db.execute(f"SELECT count(*) FROM {table} WHERE key IN ({marks})", keys).fetchone()[0] == 0
+    assert _count(archive, "sentence_embeddings") == _count(archive, "embeddings") > 0
+    again = archive.add([a])
+    assert again.chunks_embedded > 0 and again.sentences_embedded > 0
     assert archive.store.integrity_problems() == []
+
+
+def _count(archive: qa.Archive, table: str) -> int:
+    return archive.store.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+# -- sentence vectors ----------------------------------------------------------------------------
+
+
+class _Recorder:
+    """Records every text the (real) encoder is given."""
+
+    def __init__(self, encoder: Encoder) -> None:
+        self.encode = encoder.encode
+        self.texts: list[str] = []
+
+    def __call__(self, texts: list[str], **options: object) -> np.ndarray:
+        self.texts += texts
+        return self.encode(texts, **options)
+
+
+def _statements(passages: list[qa.Passage]) -> set[str]:
+    return {s for p in passages for s in qa.indexing.chunk_statements(p.text)}
+
+
+def test_indexing_embeds_each_statement_and_answers_read_them(
+    archive: qa.Archive, tmp_path: Path, encoder: Encoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report = archive.add([write_articles(tmp_path / "a.json", short_articles(4, chars=900))])
+    rows = archive.store.db.execute(
+        "SELECT c.text, s.digest, s.vectors FROM chunks c JOIN sentence_embeddings s ON s.key = c.embed_key"
+    ).fetchall()
+    assert len(rows) == report.chunks_embedded == archive.stats().chunks
+    for text, digest, blob in rows:
+        statements = qa.indexing.chunk_statements(text)
+        assert digest == qa.indexing.sentences_digest(statements)
+        stored = np.frombuffer(blob, dtype=np.float16).reshape(len(statements), encoder.dimension)
+        np.testing.assert_allclose(stored, encoder.encode(statements), atol=2e-3)
+    distinct = {s for text, _, _ in rows for s in qa.indexing.chunk_statements(text)}
+    assert report.sentences_embedded == len(distinct)
+
+    question = "What did Betashares agree to acquire?"
+    recorder = _Recorder(encoder)
+    monkeypatch.setattr(encoder, "encode", recorder)
+    answer = archive.ask(question)
+    quoted = _statements(archive.answer_passages(question))
+    assert not answer.abstained and quoted
+    assert not quoted.intersection(recorder.texts), "ask embedded sentences the index stores"
+
+    # Without the stored vectors the same answer is found, by embedding the sentences.
+    archive.store.db.execute("DELETE FROM sentence_embeddings")
+    archive.sentence_vectors.clear()
+    assert archive.ask(question).text == answer.text
+    assert quoted.intersection(recorder.texts)
+
+
+def test_stored_vectors_of_other_statements_are_not_used(
+    archive: qa.Archive, tmp_path: Path, encoder: Encoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk whose statements are no longer read as they were when it was indexed (a newer
+    sentence splitter) has its sentences embedded again as the answer needs them."""
+    archive.add([write_articles(tmp_path / "a.json", short_articles(2, chars=900))])
+    archive.store.db.execute("UPDATE sentence_embeddings SET digest = 'another splitter'")
+    recorder = _Recorder(encoder)
+    monkeypatch.setattr(encoder, "encode", recorder)
+    question = "What did Betashares agree to acquire?"
+    archive.ask(question)
+    assert _statements(archive.answer_passages(question)).intersection(recorder.texts)
+
+
+def test_an_index_without_sentence_vectors_gets_them_on_its_next_run(
+    tmp_path: Path, encoder: Encoder
+) -> None:
+    source = write_articles(tmp_path / "a.json", short_articles(3, chars=600))
+    without = qa.Settings(sentence_vectors=False)
+    with qa.Archive(tmp_path / "index", encoder=encoder, settings=without) as archive:
+        first = archive.add([source])
+        assert (first.sentences_embedded, _count(archive, "sentence_embeddings")) == (0, 0)
+        answered = archive.ask("What did Betashares agree to acquire?").text
+    with qa.Archive(tmp_path / "index", encoder=encoder) as archive:
+        again = archive.add([source])
+        assert (again.unchanged, again.chunks_embedded, again.generation) == (3, 0, first.generation)
+        assert again.sentences_embedded > 0
+        assert _count(archive, "sentence_embeddings") == archive.stats().chunks
+        assert archive.add([source]).sentences_embedded == 0
+        assert archive.ask("What did Betashares agree to acquire?").text == answered
 
 
 # -- files, locking ------------------------------------------------------------------------------
