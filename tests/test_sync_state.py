@@ -16,12 +16,12 @@ from qa.sync.state import normalize_url, url_key
 def test_a_format_2_store_gains_the_source_tables(tmp_path: Path) -> None:
     Store(tmp_path / "index").close()
     with sqlite3.connect(tmp_path / "index" / "archive.sqlite") as db:
-        db.executescript("DROP TABLE source_items; DROP TABLE sources; "
+        db.executescript("DROP TABLE sentence_embeddings; DROP TABLE source_items; DROP TABLE sources; "
                          "ALTER TABLE articles DROP COLUMN published_offset; "
                          "ALTER TABLE articles DROP COLUMN modified_offset; "
                          "UPDATE meta SET value = '2' WHERE key = 'format_version';")
     store = Store(tmp_path / "index")
-    assert store.meta("format_version") == str(FORMAT_VERSION) == "4"
+    assert store.meta("format_version") == str(FORMAT_VERSION) == "5"
     tables = {r[0] for r in store.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"sources", "source_items"} <= tables
     assert store.synced_article_ids() == set() and store.integrity_problems() == []
