@@ -362,6 +362,25 @@ def test_stored_vectors_of_other_statements_are_not_used(
     assert _statements(archive.answer_passages(question)).intersection(recorder.texts)
 
 
+def test_a_damaged_sentence_blob_is_not_used_and_is_reported(
+    archive: qa.Archive, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    archive.add([write_articles(tmp_path / "a.json", short_articles(2, chars=900))])
+    question = "What did Betashares agree to acquire?"
+    answered = archive.ask(question).text
+    archive.store.db.execute(
+        "UPDATE sentence_embeddings SET vectors = substr(vectors, 2) WHERE length(vectors) > 0"
+    )
+    archive.sentence_vectors.clear()
+    with caplog.at_level(logging.WARNING, logger="qa.store"):
+        assert archive.ask(question).text == answered
+    assert "are damaged; embedded as needed" in caplog.text
+    damaged = archive.store.db.execute("SELECT count(*) FROM sentence_embeddings WHERE length(vectors) > 0")
+    assert archive.store.integrity_problems() == [
+        f"{damaged.fetchone()[0]} chunks' sentence vectors are not whole vectors"
+    ]
+
+
 def test_an_index_without_sentence_vectors_gets_them_on_its_next_run(
     tmp_path: Path, encoder: Encoder
 ) -> None:
