@@ -143,6 +143,9 @@ def test_edits_trash_deletes_and_new_posts(
     new = site.new_post("Ferry service resumes", "<p>The ferry to the island runs again from Monday.</p>")
     report = sync(archive, site.url)
     assert (report.added, report.updated, report.removed) == (3, 2, 3)
+    # The sync's report counts the sentences embedded after publishing (the ferry's, the council's).
+    assert report.sentences_embedded >= 2
+    assert f"{report.sentences_embedded} sentences embedded" in archive.sources()[0].last_summary
     assert article_ids(archive) == {key(site, i) for i in site.public_ids()}
     assert key(site, new) in article_ids(archive) and key(site, last) in article_ids(archive)
     assert "harbour" in archive.store.article(key(site, first)).text

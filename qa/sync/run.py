@@ -198,6 +198,7 @@ def _commit(
         added=report.added, updated=report.updated, unchanged=report.unchanged + batch.unchanged,
         removed=report.removed, chunks_embedded=report.chunks_embedded,
         problems=(*batch.problems, *report.problems), generation=report.generation,
+        sentences_embedded=report.sentences_embedded,
     )
 
 
@@ -210,6 +211,7 @@ def _total(reports: list[IndexReport], started: float) -> IndexReport:
         chunks_embedded=sum(r.chunks_embedded for r in reports), problems=tuple(problems),
         generation=generations[-1] if generations else None,
         seconds=round(time.perf_counter() - started, 3),
+        sentences_embedded=sum(r.sentences_embedded for r in reports),
     )
 
 
