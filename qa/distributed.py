@@ -3,7 +3,8 @@
 The driver keeps what must stay single: the writer lock, the diff against the store, chunk ids,
 committing embeddings in batches and publishing the generation, all through `qa.indexing`, so
 the store a Ray run writes is the same as a single-process run's. Workers get file paths and
-chunk texts, return articles with their chunks, and vectors.
+chunk texts, return articles with their chunks, and vectors: the chunks', then, once the
+generation is published, those of each chunk's statements (`Settings.sentence_vectors`).
 
     qa index ARTICLES --engine ray                 # a local Ray started by the command
     RAY_ADDRESS=ray://head:10001 qa index ... --engine ray   # an existing cluster
@@ -27,15 +28,16 @@ from qa.config import Settings
 from qa.errors import QAError
 from qa.indexing import (
     EMBED_BATCH,
+    SENTENCE_BATCH,
     Progress,
     chunk_articles,
     chunk_settings,
     default_chunker,
     diff_changes,
-    embed_sentences,
     no_progress,
     publish_changes,
     repair_files,
+    statement_vectors,
     writer_lock,
 )
 from qa.sources import SourceFile, expand_paths, read_file
@@ -81,6 +83,22 @@ class _Encode:
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         vectors = self.encoder.encode([str(t) for t in batch["text"]])
         return {"key": batch["key"], "vector": vectors}
+
+
+class _EncodeStatements:
+    """A Ray actor holding one encoder: embeds the statements of a batch of chunk texts."""
+
+    def __init__(self, model: str, backend: str) -> None:
+        self.encoder = load_encoder(model, backend=backend, threads=1)
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        done = statement_vectors([str(t) for t in batch["text"]], self.encoder.encode, self.encoder.dimension)
+        return {
+            "key": batch["key"],
+            "digest": np.array([digest for digest, _ in done.rows]),
+            "vectors": np.array([v.astype(np.float16).tobytes() for _, v in done.rows], dtype=object),
+            "embedded": np.array(done.embedded),
+        }
 
 
 def _connect(address: str | None, workers: int) -> Any:
@@ -146,9 +164,11 @@ def reindex_on_ray(
                 settings=chunk_settings(settings),
                 progress=progress,
             )
-        # On this machine, with its own encoder: not spread over Ray (yet). QA_SENTENCE_VECTORS=0
-        # leaves them to be embedded as questions need them.
-        sentences = embed_sentences(store, encoder, progress=progress) if settings.sentence_vectors else 0
+        sentences = (
+            _embed_sentences_on_ray(ray, store, encoder.name, backend, encoder.dimension, workers, progress)
+            if settings.sentence_vectors
+            else 0
+        )
     return plan.report(embedded=embedded, sentences=sentences, generation=generation, started=started)
 
 
@@ -210,6 +230,36 @@ def _embed_on_ray(
         done += len(batch["key"])
         progress("embed", done, len(todo))
     return done
+
+
+def _embed_sentences_on_ray(
+    ray: Any, store: Store, model: str, backend: str, dimension: int, workers: int, progress: Progress
+) -> int:
+    """`qa.indexing.embed_sentences` with the encoding on Ray: each batch of SENTENCE_BATCH chunks
+    is embedded by one actor and committed by the driver as it arrives."""
+    todo = store.chunks_without_sentences()
+    progress("sentences", 0, len(todo))
+    if not todo:
+        return 0
+    dataset = ray.data.from_items([{"key": k, "text": t} for k, t in todo]).map_batches(
+        _EncodeStatements,
+        fn_constructor_args=(model, backend),
+        batch_size=SENTENCE_BATCH,
+        batch_format="numpy",
+        compute=ray.data.ActorPoolStrategy(size=workers),
+    )
+    done = embedded = 0
+    for batch in dataset.iter_batches(batch_size=SENTENCE_BATCH, batch_format="numpy"):
+        store.save_sentence_vectors(
+            [
+                (str(key), str(digest), np.frombuffer(blob, dtype=np.float16).reshape(-1, dimension))
+                for key, digest, blob in zip(batch["key"], batch["digest"], batch["vectors"], strict=True)
+            ]
+        )
+        embedded += int(np.sum(batch["embedded"]))
+        done += len(batch["key"])
+        progress("sentences", done, len(todo))
+    return embedded
 
 
 def _settings_dict(settings: Settings) -> dict[str, Any]:

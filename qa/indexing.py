@@ -24,11 +24,12 @@ import hashlib
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import filelock
 import numpy as np
@@ -353,6 +354,37 @@ def chunk_statements(text: str) -> list[str]:
     return [text[a:b] for a, b in statement_spans(text)]
 
 
+class StatementVectors(NamedTuple):
+    rows: list[tuple[str, np.ndarray]]  # (digest, vectors) of each chunk text's statements
+    vectors: dict[str, np.ndarray]  # each statement's vector
+    embedded: list[int]  # of each text, the statements embedded for it (not found before it)
+
+
+def statement_vectors(
+    texts: Sequence[str],
+    encode: Callable[[list[str]], np.ndarray],
+    dimension: int,
+    known: Mapping[str, np.ndarray] | None = None,
+) -> StatementVectors:
+    """The statements of each chunk text embedded. A statement that two of the texts share, or
+    that `known` holds, is embedded once."""
+    known = known or {}
+    statements = [chunk_statements(text) for text in texts]
+    seen = set(known)
+    embedded = []
+    for ts in statements:
+        embedded.append(len(set(ts) - seen))
+        seen.update(ts)
+    fresh = [t for t in dict.fromkeys(t for ts in statements for t in ts) if t not in known]
+    vectors = {t: known[t] for ts in statements for t in ts if t in known}
+    vectors.update(zip(fresh, encode(fresh) if fresh else [], strict=True))
+    rows = [
+        (sentences_digest(ts), np.array([vectors[t] for t in ts], dtype=np.float32).reshape(-1, dimension))
+        for ts in statements
+    ]
+    return StatementVectors(rows, vectors, embedded)
+
+
 def embed_sentences(
     store: Store,
     encoder: Encoder,
@@ -371,22 +403,13 @@ def embed_sentences(
     todo = store.chunks_without_sentences()
     progress("sentences", 0, len(todo))
     embedded = 0
-    known: dict[str, np.ndarray] = {}
+    known: dict[str, np.ndarray] = {}  # the last batch's: its last chunk's sentence may recur
     for start in range(0, len(todo), SENTENCE_BATCH):
         batch = todo[start : start + SENTENCE_BATCH]
-        statements = [chunk_statements(text) for _, text in batch]
-        fresh = [t for t in dict.fromkeys(t for texts in statements for t in texts) if t not in known]
-        # The previous batch's vectors are kept for the sentence the next chunk repeats.
-        known = {t: known[t] for texts in statements for t in texts if t in known}
-        known.update(zip(fresh, encoder.encode(fresh) if fresh else [], strict=True))
-        rows = [np.array([known[t] for t in texts]).reshape(-1, encoder.dimension) for texts in statements]
-        store.save_sentence_vectors(
-            [
-                (key, sentences_digest(texts), vectors)
-                for (key, _), texts, vectors in zip(batch, statements, rows, strict=True)
-            ]
-        )
-        embedded += len(fresh)
+        done = statement_vectors([text for _, text in batch], encoder.encode, encoder.dimension, known)
+        store.save_sentence_vectors([(key, *row) for (key, _), row in zip(batch, done.rows, strict=True)])
+        embedded += sum(done.embedded)
+        known = done.vectors
         checkpoint("sentences_batch")
         progress("sentences", start + len(batch), len(todo))
     return embedded

@@ -15,6 +15,12 @@ pytest.importorskip("ray", reason="the Ray engine needs the ray extra: pip insta
 DATA = Path(__file__).resolve().parent / "data"
 
 
+def sentence_contents(archive: qa.Archive) -> dict[str, tuple[str, np.ndarray]]:
+    with archive.store.read() as db:
+        rows = db.execute("SELECT key, digest, vectors FROM sentence_embeddings").fetchall()
+    return {k: (d, np.frombuffer(v, dtype=np.float16).astype(np.float32)) for k, d, v in rows}
+
+
 def store_contents(archive: qa.Archive) -> tuple[list[tuple], list[tuple], dict[str, np.ndarray]]:
     with archive.store.read() as db:
         articles = db.execute(
@@ -40,6 +46,7 @@ def test_ray_engine_writes_the_same_store(tmp_path: Path, seed_file: Path) -> No
         with qa.Archive(tmp_path / "ray", settings=settings, encoder=encoder) as on_ray:
             ray_report = on_ray.add(sources, engine="ray")
             ray_state = store_contents(on_ray)
+            ray_sentences = sentence_contents(on_ray)
             assert on_ray.store.integrity_problems() == []
             answer = on_ray.ask("What was agreed in Jinan?")
     finally:
@@ -47,6 +54,7 @@ def test_ray_engine_writes_the_same_store(tmp_path: Path, seed_file: Path) -> No
     with qa.Archive(tmp_path / "local", settings=settings, encoder=encoder) as local:
         local_report = local.add(sources)
         local_state = store_contents(local)
+        local_sentences = sentence_contents(local)
 
     assert ray_report.added == local_report.added > 1
     assert ray_report.chunks_embedded == local_report.chunks_embedded
@@ -56,4 +64,11 @@ def test_ray_engine_writes_the_same_store(tmp_path: Path, seed_file: Path) -> No
     assert ray_state[2].keys() == local_state[2].keys()
     for key, vector in local_state[2].items():
         assert float(vector @ ray_state[2][key]) > 0.9999
+    # Each chunk's statements, embedded by the Ray actors as the local run embeds them.
+    # (Ray embeds a sentence that two batches share once in each.)
+    assert ray_report.sentences_embedded >= local_report.sentences_embedded > 0
+    assert ray_sentences.keys() == local_sentences.keys() == set(local_state[2])
+    for key, (digest, vectors) in local_sentences.items():
+        assert ray_sentences[key][0] == digest
+        np.testing.assert_allclose(ray_sentences[key][1], vectors, atol=2e-3)
     assert "20 memorandums of understanding" in answer.text
