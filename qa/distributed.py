@@ -37,6 +37,7 @@ from qa.indexing import (
     no_progress,
     publish_changes,
     repair_files,
+    sentences_todo,
     statement_vectors,
     writer_lock,
 )
@@ -237,7 +238,7 @@ def _embed_sentences_on_ray(
 ) -> int:
     """`qa.indexing.embed_sentences` with the encoding on Ray: each batch of SENTENCE_BATCH chunks
     is embedded by one actor and committed by the driver as it arrives."""
-    todo = store.chunks_without_sentences()
+    todo = sentences_todo(store)
     progress("sentences", 0, len(todo))
     if not todo:
         return 0

@@ -43,7 +43,7 @@ from qa.chunking import chunk_article, embedding_text
 from qa.config import Settings
 from qa.errors import IndexLockedError
 from qa.generation_files import CatalogFileError, catalog_name, faiss_name
-from qa.sentences import statement_spans
+from qa.sentences import STATEMENTS_VERSION, statement_spans
 from qa.sources import SourceFile, dedupe, read_sources
 from qa.sources.common import host_of
 from qa.store import Generation, NewChunk, Store, article_fingerprint
@@ -385,6 +385,14 @@ def statement_vectors(
     return StatementVectors(rows, vectors, embedded)
 
 
+def sentences_todo(store: Store) -> list[tuple[str, str]]:
+    """(embedding key, text) of each live chunk whose statements are to be embedded: every
+    chunk's when the stored ones were found by older statement rules."""
+    if store.forget_sentence_vectors(str(STATEMENTS_VERSION)):
+        log.info("The statement rules changed: embedding every chunk's sentences again")
+    return store.chunks_without_sentences()
+
+
 def embed_sentences(
     store: Store,
     encoder: Encoder,
@@ -397,10 +405,11 @@ def embed_sentences(
 
     Each batch of SENTENCE_BATCH chunks is committed as it is made: a killed run keeps what it
     did, and the next run embeds the rest (an index written before this existed too). A
-    sentence that two overlapping chunks share is embedded once. Returns how many sentences
+    sentence that two overlapping chunks share is embedded once. Those found by older statement
+    rules (`qa.sentences.STATEMENTS_VERSION`) are embedded again. Returns how many sentences
     were embedded.
     """
-    todo = store.chunks_without_sentences()
+    todo = sentences_todo(store)
     progress("sentences", 0, len(todo))
     embedded = 0
     known: dict[str, np.ndarray] = {}  # the last batch's: its last chunk's sentence may recur

@@ -204,6 +204,13 @@ def is_statement(kind: SentenceKind | str) -> bool:
     return kind == SentenceKind.STATEMENT
 
 
+# Which sentences `statement_spans` finds, as a number: bump it whenever a change here or in
+# `qa.chunking.sentence_spans` finds other statements in some text. An index embeds each chunk's
+# statements once (`qa.indexing.embed_sentences`); those of an older version are embedded again
+# on its next run. tests/test_sentences.py pins what this version finds in the benchmark corpus.
+STATEMENTS_VERSION = 1
+
+
 def statement_spans(text: str, spans: Sequence[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
     """(start, end) of each sentence of `text` worth quoting (`is_statement`), each judged
     within its paragraph. `spans`: the text's `sentence_spans`, if the caller has them."""

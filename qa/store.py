@@ -676,6 +676,17 @@ class Store:
             found.update((key, text) for _, key, text in sorted(rows))
         return list(found.items())
 
+    def forget_sentence_vectors(self, version: str) -> bool:
+        """Delete every stored sentence vector if they were found by another version of the
+        statement rules than `version`, and record it; whether they were deleted."""
+        with self.write() as db:
+            stored = self.meta("statements_version", db)
+            if stored == version:
+                return False
+            db.execute("DELETE FROM sentence_embeddings")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('statements_version', ?)", (version,))
+            return stored is not None
+
     def save_sentence_vectors(self, rows: Sequence[tuple[str, str, np.ndarray]]) -> None:
         """Commit one batch of (chunk embedding key, digest of its statements, their vectors)."""
         with self.write() as db:

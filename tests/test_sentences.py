@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import pytest
+from conftest import shared_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qa.chunking import sentence_spans
 from qa.query import AnswerKind
 from qa.sentences import (
+    STATEMENTS_VERSION,
     SentenceKind,
     holds,
     is_statement,
     sentence_kind,
     sentence_kinds,
+    statement_spans,
 )
+
+# What `statement_spans` finds in the benchmark corpus's 609 bodies, for each STATEMENTS_VERSION.
+STATEMENTS_DIGESTS = {1: "321eac59ac2a332c39d84b42c83cebfec47d753ff65c9e6a9d502d1628e0f0b9"}
 
 K = SentenceKind
 
@@ -234,3 +243,18 @@ def test_what_a_statement_holds_for_each_kind_of_answer(kind: AnswerKind, yes: s
 @pytest.mark.parametrize("kind", [AnswerKind.HAPPENED, AnswerKind.LATEST, AnswerKind.OTHER])
 def test_kinds_without_a_sign_hold_in_no_sentence(kind: AnswerKind) -> None:
     assert not holds(kind, "On Monday the CEO said they agreed to pay $4 billion because of the deal.")
+
+
+def test_the_statements_found_are_those_of_their_version() -> None:
+    """Indexes store each chunk's statements embedded, by STATEMENTS_VERSION: a change that finds
+    other statements must bump it, or stored indexes keep vectors of the old ones (which
+    answers then embed again on every question)."""
+    corpus = json.loads(shared_path("data", "multihop-rag", "corpus.json").read_text())
+    digest = hashlib.sha256()
+    for article in corpus:
+        for start, end in statement_spans(article["body"]):
+            digest.update(article["body"][start:end].encode() + b"\x1f")
+    assert digest.hexdigest() == STATEMENTS_DIGESTS.get(STATEMENTS_VERSION), (
+        "statement_spans finds other statements than STATEMENTS_VERSION "
+        f"{STATEMENTS_VERSION} did: bump it in qa/sentences.py and record {digest.hexdigest()} here"
+    )

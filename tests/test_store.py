@@ -23,6 +23,7 @@ import qa
 import qa.catalog
 import qa.indexing
 import qa.migrations
+import qa.sentences
 import qa.store
 from embeddings.encoder import Encoder
 from embeddings.index import file_sha256
@@ -379,6 +380,20 @@ def test_a_damaged_sentence_blob_is_not_used_and_is_reported(
     assert archive.store.integrity_problems() == [
         f"{damaged.fetchone()[0]} chunks' sentence vectors are not whole vectors"
     ]
+
+
+def test_sentences_of_older_statement_rules_are_embedded_again(
+    archive: qa.Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = write_articles(tmp_path / "a.json", short_articles(3, chars=600))
+    first = archive.add([source])
+    assert archive.store.meta("statements_version") == str(qa.sentences.STATEMENTS_VERSION)
+    assert archive.add([source]).sentences_embedded == 0
+    monkeypatch.setattr(qa.indexing, "STATEMENTS_VERSION", qa.sentences.STATEMENTS_VERSION + 1)
+    again = archive.add([source])
+    assert (again.chunks_embedded, again.sentences_embedded) == (0, first.sentences_embedded)
+    assert archive.store.meta("statements_version") == str(qa.sentences.STATEMENTS_VERSION + 1)
+    assert _count(archive, "sentence_embeddings") == archive.stats().chunks
 
 
 def test_an_index_without_sentence_vectors_gets_them_on_its_next_run(
