@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -204,6 +204,29 @@ def _read_and_chunk(
     return read, spans
 
 
+def _through_actors(
+    ray: Any,
+    todo: Sequence[tuple[str, str]],
+    actor: type,
+    args: tuple[str, str],
+    workers: int,
+    batch_size: int,
+    out_batch: int,
+) -> Iterator[dict[str, np.ndarray]]:
+    """`todo`'s (key, text) rows through a pool of `workers` `actor(*args)`, `batch_size` rows a
+    call; the results in batches of `out_batch` rows as they come."""
+    dataset = ray.data.from_items([{"key": k, "text": t} for k, t in todo]).map_batches(
+        actor,
+        fn_constructor_args=args,
+        batch_size=batch_size,
+        batch_format="numpy",
+        compute=ray.data.ActorPoolStrategy(size=workers),
+    )
+    batches: Iterator[dict[str, np.ndarray]]
+    batches = dataset.iter_batches(batch_size=out_batch, batch_format="numpy")
+    return batches
+
+
 def _embed_on_ray(
     ray: Any,
     store: Store,
@@ -218,15 +241,8 @@ def _embed_on_ray(
     progress("embed", 0, len(todo))
     if not todo:
         return 0
-    dataset = ray.data.from_items([{"key": k, "text": t} for k, t in todo]).map_batches(
-        _Encode,
-        fn_constructor_args=(model, backend),
-        batch_size=64,
-        batch_format="numpy",
-        compute=ray.data.ActorPoolStrategy(size=workers),
-    )
     done = 0
-    for batch in dataset.iter_batches(batch_size=EMBED_BATCH, batch_format="numpy"):
+    for batch in _through_actors(ray, todo, _Encode, (model, backend), workers, 64, EMBED_BATCH):
         store.save_embeddings([str(k) for k in batch["key"]], np.asarray(batch["vector"], dtype=np.float32))
         done += len(batch["key"])
         progress("embed", done, len(todo))
@@ -242,15 +258,10 @@ def _embed_sentences_on_ray(
     progress("sentences", 0, len(todo))
     if not todo:
         return 0
-    dataset = ray.data.from_items([{"key": k, "text": t} for k, t in todo]).map_batches(
-        _EncodeStatements,
-        fn_constructor_args=(model, backend),
-        batch_size=SENTENCE_BATCH,
-        batch_format="numpy",
-        compute=ray.data.ActorPoolStrategy(size=workers),
-    )
     done = embedded = 0
-    for batch in dataset.iter_batches(batch_size=SENTENCE_BATCH, batch_format="numpy"):
+    for batch in _through_actors(
+        ray, todo, _EncodeStatements, (model, backend), workers, SENTENCE_BATCH, SENTENCE_BATCH
+    ):
         store.save_sentence_vectors(
             [
                 (str(key), str(digest), np.frombuffer(blob, dtype=np.float16).reshape(-1, dimension))
