@@ -259,7 +259,7 @@ def gather_evidence(
         # The sentence model chooses among the embedded sentences: give it more to choose from.
         embed_budget = w.learned_budget if learned else w.embed_budget
     spans = tuple(tuple(sentence_spans(p.text)) for p in passages)
-    candidates = _candidates(passages, spans)
+    candidates = _candidates(passages)
     sets = [key_stems(c.text) for c in candidates]
     weight = term_weights(topic_of(question), sets)
     # A question of several parts states its reports' facts, and a sentence that writes one of
@@ -576,12 +576,12 @@ def focus_of(question: str, found: set[str]) -> str | None:
     return " ".join(kept)
 
 
-def _candidates(passages: Sequence[Passage], spans: Sequence[Sequence[tuple[int, int]]]) -> list[Sentence]:
+def _candidates(passages: Sequence[Passage]) -> list[Sentence]:
     """Statements worth saying (`qa.sentences`), each once (chunks overlap, so a sentence can recur)."""
     seen: set[tuple[str, int]] = set()
     out: list[Sentence] = []
     for i, p in enumerate(passages):
-        for start, end in statement_spans(p.text, spans[i]):
+        for start, end in statement_spans(p.text):
             key = (p.article_id, p.start + start)
             if key not in seen:
                 seen.add(key)

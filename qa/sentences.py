@@ -12,7 +12,6 @@ paragraph it stands in; `sentence_kinds` labels every sentence of a text.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from enum import StrEnum
 from functools import lru_cache
 
@@ -211,17 +210,19 @@ def is_statement(kind: SentenceKind | str) -> bool:
 STATEMENTS_VERSION = 1
 
 
-def statement_spans(text: str, spans: Sequence[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
+@lru_cache(maxsize=1 << 10)
+def statement_spans(text: str) -> tuple[tuple[int, int], ...]:
     """(start, end) of each sentence of `text` worth quoting (`is_statement`), each judged
-    within its paragraph. `spans`: the text's `sentence_spans`, if the caller has them."""
+    within its paragraph. Memoised: `ask` finds a passage's statements to read their stored
+    vectors (`Archive.answer_passages`), then again as the answer's candidates."""
     paragraphs = paragraph_spans(text)
     out = []
-    for start, end in sentence_spans(text) if spans is None else spans:
+    for start, end in sentence_spans(text):
         sentence = text[start:end]
         paragraph = next((text[a:b] for a, b in paragraphs if a <= start < b), sentence)
         if is_statement(sentence_kind(sentence, paragraph)):
             out.append((start, end))
-    return out
+    return tuple(out)
 
 
 # What a statement holds, for the kind of answer a question asks for (see `qa.answer`).
