@@ -370,14 +370,14 @@ def statement_vectors(
     that `known` holds, is embedded once."""
     known = known or {}
     statements = [chunk_statements(text) for text in texts]
-    seen = set(known)
+    fresh: dict[str, None] = {}  # the statements to embed, in order of first use
     embedded = []
     for ts in statements:
-        embedded.append(len(set(ts) - seen))
-        seen.update(ts)
-    fresh = [t for t in dict.fromkeys(t for ts in statements for t in ts) if t not in known]
+        new = [t for t in dict.fromkeys(ts) if t not in known and t not in fresh]
+        fresh.update(dict.fromkeys(new))
+        embedded.append(len(new))
     vectors = {t: known[t] for ts in statements for t in ts if t in known}
-    vectors.update(zip(fresh, encode(fresh) if fresh else [], strict=True))
+    vectors.update(zip(fresh, encode(list(fresh)) if fresh else [], strict=True))
     rows = [
         (sentences_digest(ts), np.array([vectors[t] for t in ts], dtype=np.float32).reshape(-1, dimension))
         for ts in statements
