@@ -42,7 +42,7 @@ from qa.indexing import (
     writer_lock,
 )
 from qa.sources import SourceFile, expand_paths, read_file
-from qa.store import Store
+from qa.store import SENTENCE_DTYPE, Store
 from qa.types import Article, Chunk, IndexReport, Problem
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ class _EncodeStatements:
         return {
             "key": batch["key"],
             "digest": np.array([digest for digest, _ in done.rows]),
-            "vectors": np.array([v.astype(np.float16).tobytes() for _, v in done.rows], dtype=object),
+            "vectors": np.array([v.astype(SENTENCE_DTYPE).tobytes() for _, v in done.rows], dtype=object),
             "embedded": np.array(done.embedded),
         }
 
@@ -264,7 +264,7 @@ def _embed_sentences_on_ray(
     ):
         store.save_sentence_vectors(
             [
-                (str(key), str(digest), np.frombuffer(blob, dtype=np.float16).reshape(-1, dimension))
+                (str(key), str(digest), np.frombuffer(blob, dtype=SENTENCE_DTYPE).reshape(-1, dimension))
                 for key, digest, blob in zip(batch["key"], batch["digest"], batch["vectors"], strict=True)
             ]
         )
