@@ -285,8 +285,8 @@ class Settings:
             new articles are published, so that `ask` only reads their vectors (benchmark
             archive: cold p50 / p95 140 / 174 -> 66 / 92 ms). Indexing then takes about 1.8
             times as long (199 s against 110 s); without it, `ask` embeds the sentences it
-            weighs while the reader waits. An index written before this existed gets them on its next
-            `qa index` run.
+            weighs while the reader waits. An index written before this existed gets them on
+            its next `qa index` run.
         ranking: retrieval's weights (`Ranking`).
         answer: extractive answers' weights (`AnswerWeights`).
     """

@@ -588,9 +588,9 @@ def reindex(
                 on_commit(db)
         # After publishing: the new articles are searched at once, and answered from (their
         # sentences embedded while the reader waits) until this is done.
-        sentences = embed_sentences(store, encoder, progress=progress, checkpoint=checkpoint) if (
-            settings.sentence_vectors
-        ) else 0
+        sentences = 0
+        if settings.sentence_vectors:
+            sentences = embed_sentences(store, encoder, progress=progress, checkpoint=checkpoint)
     report = plan.report(embedded=embedded, sentences=sentences, generation=generation, started=started)
     log.info("%s", report.summary())
     return report
