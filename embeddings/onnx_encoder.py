@@ -286,6 +286,19 @@ class OnnxEncoder(TokenCounting):
                 bar.close()
         return out
 
+    def token_states(self, text: str) -> tuple[np.ndarray, list[tuple[int, int]]]:
+        """The model's output state of each word piece of `text` (truncated as `encode` truncates
+        it, special tokens included), and each one's (start, end) in `text` ((0, 0) for a special
+        token): what `embeddings.encoder.encode_spans` pools."""
+        session = self._session
+        wanted = {i.name for i in session.get_inputs()}
+        encoding = self._truncating_tokenizer.encode(text)
+        ids = np.array([encoding.ids], dtype=np.int64)
+        types = np.array([encoding.type_ids], dtype=np.int64)
+        feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": types}
+        states = session.run(None, {k: v for k, v in feed.items() if k in wanted})[0][0]
+        return np.asarray(states, dtype=np.float32), [tuple(o) for o in encoding.offsets]
+
     def _workers(self) -> ThreadPoolExecutor:
         """The worker threads, started once and shared by every call: starting them on every
         call cost an answer's handful of sentence encodings about 3 ms."""

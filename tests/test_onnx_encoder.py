@@ -20,6 +20,7 @@ from embeddings.encoder import (
     EncoderError,
     SentenceTransformerEncoder,
     bundled_model_dir,
+    encode_spans,
     load_encoder,
 )
 from embeddings.onnx_encoder import ONNX_FILENAME, OnnxEncoder, default_cache_dir
@@ -238,3 +239,34 @@ def test_the_export_fuses_and_quantises_attention(onnx: OnnxEncoder) -> None:
     ops = {node.op_type for node in onnx_format.load(str(onnx.onnx_path)).graph.node}
     assert {"QAttention", "QEmbedLayerNormalization", "LayerNormalization", "MatMulInteger"} <= ops
     assert not {"SkipLayerNormalization", "BiasGelu"} & ops  # slower than what they fuse
+
+
+def test_spans_are_pooled_from_one_pass_over_the_text(
+    onnx: OnnxEncoder, torch_encoder: SentenceTransformerEncoder
+) -> None:
+    text = "Did TechCrunch report that Google was sued, while The Verge says Epic won the trial?"
+    spans = [(27, 42), (56, 83), (5, 5)]  # "Google was sued", "says Epic won the trial?", nothing
+    for encoder in (onnx, torch_encoder):
+        pooled = encode_spans(encoder, text, spans)
+        alone = encoder.encode([text, text[27:42], text[56:83]])
+        assert pooled.shape == (4, encoder.dimension)
+        assert np.allclose(np.linalg.norm(pooled, axis=1), 1.0, atol=1e-5)
+        assert float(pooled[0] @ alone[0]) > 0.9999  # the text's own vector, as encode gives it
+        # Each span is read in the text's context: near its text encoded alone, nearer than to
+        # the other span's, and not the whole text's.
+        near = pooled[1:3] @ alone[1:3].T
+        assert near[0, 0] > max(near[0, 1], 0.7) and near[1, 1] > max(near[1, 0], 0.6)
+        assert float(pooled[1] @ pooled[0]) < 0.95
+        assert np.array_equal(pooled[3], pooled[0])  # a span holding no word piece: the text's
+
+
+def test_an_encoder_without_token_states_encodes_the_spans_alone(onnx: OnnxEncoder) -> None:
+    class TextsOnly:  # a caller's own encoder, which has only `encode`: the real model underneath
+        dimension = onnx.dimension
+
+        def encode(self, texts: list[str]) -> np.ndarray:
+            return onnx.encode(texts)
+
+    text = "The council met in Jinan, and it signed 20 memorandums."
+    pooled = encode_spans(TextsOnly(), text, [(4, 11)])  # type: ignore[arg-type]
+    assert np.allclose(pooled, onnx.encode([text, "council"]))
