@@ -10,6 +10,11 @@ questions embedded by the same model. Prints JSON, then a table.
 `--retrieve-at N` times the whole ranking of `Archive.retrieve` (query embedding, IVF search,
 chunk and sentence BM25, fusion with outlet and date features, the per-article cap) over N
 chunks: the index's chunks repeated, each copy a separate article, with noisy vectors as above.
+The re-ranker's sentence signals pool the question's parts from its own pass, as
+`Archive.retrieve` does, and read each candidate's sentence vectors from the index's SQLite (a
+copy's from its original chunk), with nothing kept between questions (`Archive.chunk_sentences`
+keeps them): those reads are look-ups in a table of the index's size, not of N chunks (a B-tree
+a level or two shallower; a million chunks' sentence vectors would be about 5 GB).
 It also times building the per-generation catalog (BM25 over the chunks and their sentences),
 which the writer does once per published generation, saving and loading it (what a reader
 does); the queries run on the loaded catalog. Then the same, filtered to the commonest outlet:
@@ -22,19 +27,21 @@ import argparse
 import json
 import resource
 import shutil
+import sqlite3
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import faiss
 import numpy as np
 
 from embeddings.ann import EXACT_MAX_VECTORS, build_ivf, tune_nprobe
-from embeddings.encoder import load_encoder
+from embeddings.encoder import Encoder, encode_spans, load_encoder
 from embeddings.index import VectorIndex
 from qa.catalog import Catalog
 from qa.query import Filters
-from qa.ranking import rank_chunk_ids
+from qa.ranking import SentenceSource, rank_chunk_ids, reranked_units, unit_spans
 from qa.store import Store
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -91,7 +98,12 @@ def main() -> None:
 
     full = None
     if args.retrieve_at:
-        full = full_retrieve(args.retrieve_at, catalog_rows, base, questions, queries, encoder, args.noise)
+        originals = np.array([row[0] for row in catalog_rows], dtype=np.int64)
+        with store.read() as db:
+            sentences = copied_sentences(store, db, originals, encoder.dimension)
+            full = full_retrieve(
+                args.retrieve_at, catalog_rows, base, questions, queries, encoder, args.noise, sentences
+            )
     rows = []
     for n in [int(s) for s in args.sizes.split(",") if s]:
         vectors = synthetic(base, n, args.noise)
@@ -153,14 +165,29 @@ def main() -> None:
         )
 
 
+def copied_sentences(
+    store: Store, db: sqlite3.Connection, originals: np.ndarray, dimension: int
+) -> Callable[[np.ndarray], list[np.ndarray | None]]:
+    """The sentence look-up of the repeated chunks: chunk i's sentences are those of the index's
+    chunk it copies (`originals[i % len(originals)]`), read from the index's store, never kept."""
+
+    def sentences(chunk_ids: np.ndarray) -> list[np.ndarray | None]:
+        copied = originals[chunk_ids % len(originals)].tolist()
+        stored = store.sentence_vectors(db, copied, dimension)
+        return [stored[c][1] if c in stored else None for c in copied]
+
+    return sentences
+
+
 def full_retrieve(
     n: int,
     catalog_rows: list[tuple],
     base: np.ndarray,
     questions: list[str],
     queries: np.ndarray,
-    encoder: object,
+    encoder: Encoder,
     noise: float,
+    sentences: Callable[[np.ndarray], list[np.ndarray | None]],
 ) -> dict[str, object]:
     """Time the whole ranking of `Archive.retrieve` over `n` chunks (see the module docstring)."""
     rows = []
@@ -197,8 +224,12 @@ def full_retrieve(
         seconds = []
         for question in questions:
             t = time.perf_counter()
-            query = encoder.encode([question])
-            rank_chunk_ids(index, catalog, query, question, k=k, per_article=6, filters=filters)
+            units = reranked_units(question, catalog)
+            pooled = encode_spans(encoder, question, unit_spans(question, units))
+            source = SentenceSource(pooled[1:], sentences) if units else None
+            rank_chunk_ids(
+                index, catalog, pooled[:1], question, k=k, per_article=6, filters=filters, sentences=source
+            )
             seconds.append(time.perf_counter() - t)
         return seconds
 

@@ -21,11 +21,21 @@ from embeddings.index import VectorIndex
 from qa.catalog import Catalog
 from qa.config import Ranking
 from qa.query import Filters, QueryHints, outlet_clauses, question_parts, read_hints, topic_of
-from qa.rerank import features, model, rerank
+from qa.rerank import features, model, rerank, sentence_signals
 from qa.store import Store, StoredChunk
 from qa.types import Passage
 
 RANKING = Ranking()
+
+
+class SentenceSource(NamedTuple):
+    """What the re-ranker's sentence signals (`qa.rerank.sentence_signals`) read: a vector per
+    `QuestionSplit.units` of the question (`reranked_units`; `Archive.retrieve` pools them from
+    the question's own pass, `embeddings.encoder.encode_spans`), and a look-up of each candidate
+    chunk's sentence vectors as indexing stored them (None for a chunk with none stored)."""
+
+    units: np.ndarray
+    sentences: Callable[[np.ndarray], list[np.ndarray | None]]
 
 
 class Signals(NamedTuple):
@@ -224,6 +234,7 @@ def rank_chunk_ids(
     per_article: int,
     filters: Filters,
     ranking: Ranking = RANKING,
+    sentences: SentenceSource | None = None,
 ) -> tuple[list[int], dict[int, float]]:
     """Dense and lexical candidates fused with the question's outlets and dates, capped per article,
     then, for a question of several parts (`QuestionSplit.several`), put in order by the re-ranking model
@@ -233,14 +244,19 @@ def rank_chunk_ids(
 
     `vectors` and `catalog` belong to the same generation; `passages_of` reads the picked chunks.
 
-    Needs no database: the catalog holds the BM25 indexes (only an empty catalog has none).
+    Needs no database: the catalog holds the BM25 indexes (only an empty catalog has none). The
+    re-ranker's sentence signals come from `sentences`; without it they are missing, which the
+    model reads as it reads a chunk whose sentences are not stored yet.
     """
     hints, found, order, score_of = _fused(vectors, catalog, query_vector, question, filters, ranking)
     split = split_question(question, hints)
     if ranking.rerank and catalog.lexical is not None and split.several:
         depth = max(k, ranking.rerank_depth)
         candidates = _candidates(order, catalog, depth, per_article, ranking)
-        matrix = candidate_features(candidates, question, split, hints, found, score_of, catalog, vectors)
+        matrix = candidate_features(
+            candidates, question, split, hints, found, score_of, catalog, vectors,
+            query_vector=query_vector, sentences=sentences,
+        )
         lowest = min(score_of.values(), default=0.0)
         score_of |= {c: lowest for c in candidates.tolist() if c not in score_of}
         booster = model(Path(ranking.rerank_model)) if ranking.rerank_model else None
@@ -271,13 +287,17 @@ def rerank_candidates(
     per_article: int,
     filters: Filters,
     ranking: Ranking = RANKING,
+    sentences: SentenceSource | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The candidates `rank_chunk_ids` re-ranks (fused order, capped per article, `rerank_depth`
     of them) and their `qa.rerank.features`: what bench/train_reranker.py learns from."""
     hints, found, order, score_of = _fused(vectors, catalog, query_vector, question, filters, ranking)
     candidates = _candidates(order, catalog, ranking.rerank_depth, per_article, ranking)
     split = split_question(question, hints)
-    matrix = candidate_features(candidates, question, split, hints, found, score_of, catalog, vectors)
+    matrix = candidate_features(
+        candidates, question, split, hints, found, score_of, catalog, vectors,
+        query_vector=query_vector, sentences=sentences,
+    )
     return candidates, matrix
 
 
@@ -312,10 +332,34 @@ class QuestionSplit(NamedTuple):
         (bench/natural-questions.json) were answered less often (0.828 -> 0.770)."""
         return len(self.parts) >= 2 or bool(self.clauses)
 
+    @property
+    def units(self) -> list[str]:
+        """The parts, then the outlets' claims: what the re-ranker matches candidates to."""
+        return self.parts + list(self.clauses.values())
+
 
 def split_question(question: str, hints: QueryHints) -> QuestionSplit:
     """The `QuestionSplit` of `question`, whose outlets and dates are `hints`."""
     return QuestionSplit(question_parts(question, hints), outlet_clauses(question, hints))
+
+
+def reranked_units(question: str, catalog: Catalog, ranking: Ranking = RANKING) -> list[str]:
+    """The `QuestionSplit.units` whose vectors `rank_chunk_ids` reads from its `SentenceSource`
+    (none for a question it does not re-rank)."""
+    split = split_question(question, read_hints(question, catalog.sources, default_year=catalog.newest_year))
+    if not (ranking.rerank and catalog.lexical is not None and split.several):
+        return []
+    return split.units
+
+
+def unit_spans(question: str, units: Sequence[str]) -> list[tuple[int, int]]:
+    """Where each of `units` is in `question`: its first place, or the whole question for one
+    that is not a span of it."""
+    spans = []
+    for unit in units:
+        start = question.find(unit)
+        spans.append((start, start + len(unit)) if start >= 0 else (0, len(question)))
+    return spans
 
 
 def _fused(
@@ -363,12 +407,17 @@ def candidate_features(
     score_of: dict[int, float],
     catalog: Catalog,
     vectors: VectorIndex,
+    *,
+    query_vector: np.ndarray,
+    sentences: SentenceSource | None,
 ) -> np.ndarray:
     """The `qa.rerank.features` of the candidates `pool` of `question` (`_candidates`: those
     outside the fused lists get the lowest cosine and fused score, no BM25, and no named day,
     which only the fused lists' chunks are checked for). The question's parts are its `split`'s
     parts and what it says each named outlet reports (matched only in that outlet's chunks);
-    the candidates' own vectors, from `vectors`, tell which say what another's article says."""
+    the candidates' own vectors, from `vectors`, tell which say what another's article says,
+    and their sentences' vectors, from `sentences` (with the parts' vectors), which say what a
+    part asks (all missing without it)."""
     at = np.minimum(np.searchsorted(found.ids, pool), len(found.ids) - 1)
     known = found.ids[at] == pool if len(found.ids) else np.zeros(len(pool), dtype=bool)
     floor = float(found.cosine.min()) if len(found.ids) else 0.0
@@ -376,7 +425,7 @@ def candidate_features(
     rows = catalog.rows_of(pool)
     outlet = np.isin(catalog.source[rows], _named_outlets(catalog, hints))
     parts, clauses = split
-    units = parts + list(clauses.values())
+    units = split.units
     topic = topic_of(question)
     assert catalog.lexical is not None
     index = catalog.sentences if catalog.sentences is not None else catalog.lexical
@@ -396,8 +445,21 @@ def candidate_features(
         np.array([-1] * len(parts) + [catalog.sources.index(o) for o in clauses], dtype=np.int64),
         np.vstack([windows[-1:], chunks[-1:]]),
         vectors.vectors(pool),
+        _sentence_columns(query_vector, units, pool, sentences),
         several=split.several,
     )
+
+
+def _sentence_columns(
+    query_vector: np.ndarray, units: list[str], pool: np.ndarray, sentences: SentenceSource | None
+) -> list[np.ndarray]:
+    """`qa.rerank.sentence_signals` of `pool`, all missing without a `SentenceSource`."""
+    question = query_vector.reshape(-1)
+    if sentences is None:
+        return sentence_signals(question, np.zeros((0, question.size)), [None] * len(pool))
+    if len(sentences.units) != len(units):
+        raise ValueError(f"{len(sentences.units)} vectors for the question's {len(units)} parts and claims")
+    return sentence_signals(question, sentences.units, sentences.sentences(pool))
 
 
 def _outlet_quota(hints: QueryHints, k: int, ranking: Ranking) -> int:

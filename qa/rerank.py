@@ -7,7 +7,9 @@ The fused score (`qa.ranking.fuse`) weighs each signal the same way for every qu
 chunk holds a fact depends on how the signals combine: a chunk that matches one part of a
 two-part question well and the whole question poorly, the second chunk of an article whose
 first chunk ranks high, the first chunk of an article (its lede). A gradient-boosted model of
-generic signals learns these combinations. Its inputs name no article, outlet or word (how far
+generic signals learns these combinations; with the sentence vectors indexing stored, it also
+reads how closely one of a candidate's sentences says what each part of the question asks
+(`sentence_signals`). Its inputs name no article, outlet or word (how far
 it carries over to other archives: docs/benchmarks.md). bench/train_reranker.py trained it on the
 MultiHop-RAG dev questions (on our index of that corpus, with the label "this chunk holds a gold
 fact"); it ships as LightGBM's text format in qa/models/reranker.txt.
@@ -27,7 +29,7 @@ from qa.errors import ModelError
 
 MODEL = Path(__file__).with_name("models") / "reranker.txt"
 
-FEATURES = (
+CHUNK_FEATURES = (
     "fused",  # the fused score
     "cosine",
     "lexical",
@@ -52,6 +54,15 @@ FEATURES = (
     "story",  # highest cosine to a chunk of another article among the first STORY_DEPTH candidates
     "story_outlet",  # the same, among those of another outlet only
 )
+# From the sentence vectors indexing stored (`sentence_signals`); missing where none are stored.
+SENTENCE_FEATURES = (
+    "sentence_part",  # best over the question's parts of a part's highest cosine to one of its sentences
+    "sentence_part_mean",  # mean of those cosines over the parts
+    "sentence_part_share",  # best over the parts of that cosine divided by the part's best
+    "sentence_part_rank",  # log(1 + best place in the order of one part's cosines)
+    "sentence_question",  # the whole question's highest cosine to one of its sentences
+)
+FEATURES = CHUNK_FEATURES + SENTENCE_FEATURES
 
 # How many of the first candidates the story signals compare each candidate with.
 STORY_DEPTH = 20
@@ -67,6 +78,7 @@ def features(
     part_outlets: np.ndarray,
     question: np.ndarray,
     vectors: np.ndarray,
+    sentences: Sequence[np.ndarray],
     *,
     several: bool,
 ) -> np.ndarray:
@@ -82,6 +94,7 @@ def features(
         part_outlets: the outlet (index in `catalog.sources`) a part is said to be from, or -1.
         question: 2 x len(ids), the whole question's sentence-BM25 and chunk BM25 in each id.
         vectors: len(ids) x dimension, each id's chunk vector (`VectorIndex.vectors`).
+        sentences: the `sentence_signals` of the ids.
         several: whether the question has two or more parts or outlet claims.
     """
     n = len(ids)
@@ -111,7 +124,42 @@ def features(
         columns += [np.zeros(n)] * 6
     columns += list(_share_of_best(question))
     columns += story(vectors, article, catalog.source[rows])
+    columns += sentences
     return np.column_stack(columns).astype(np.float64)
+
+
+def sentence_signals(
+    question: np.ndarray, units: np.ndarray, sentences: Sequence[np.ndarray | None]
+) -> list[np.ndarray]:
+    """How closely each candidate's sentences say what each part of the question asks: the last
+    five `FEATURES`, one column each.
+
+    The chunk that states one report's fact often shares few words with the question, and its
+    chunk vector is a blur of its other sentences; the sentence that states the fact is close
+    to the part of the question that asks for it.
+
+    Args:
+        question: the question's vector.
+        units: one row per part of the question and claim of an outlet (may be none).
+        sentences: per candidate, its statements' vectors (`qa.indexing.statement_vectors`), or
+            None where they are not stored (missing to the model, as for an article published
+            since the sentence stage last ran).
+    """
+    n = len(sentences)
+    held = [(i, rows) for i, rows in enumerate(sentences) if rows is not None and len(rows)]
+    best = np.full((len(units) + 1, n), np.nan)
+    if held:
+        starts = np.cumsum([0] + [len(rows) for _, rows in held[:-1]], dtype=np.int64)
+        cosine = np.vstack([question[None, :], units]) @ np.vstack([rows for _, rows in held]).T
+        best[:, [i for i, _ in held]] = np.maximum.reduceat(cosine, starts, axis=1)
+    by_part, whole = best[1:], best[0]
+    if not len(units) or not held:
+        return [np.full(n, np.nan)] * 4 + [whole]
+    found = ~np.isnan(whole)
+    filled = np.where(found, by_part, -1.0)
+    share = filled / np.maximum(filled.max(axis=1, keepdims=True), 1e-9)
+    columns = [filled.max(axis=0), filled.mean(axis=0), share.max(axis=0), np.log1p(best_place(filled))]
+    return [np.where(found, c, np.nan) for c in columns] + [whole]
 
 
 def story(vectors: np.ndarray, article: np.ndarray, source: np.ndarray) -> list[np.ndarray]:

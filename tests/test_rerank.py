@@ -16,19 +16,24 @@ from test_retrieval import write_benchmark_slice
 
 import qa
 from embeddings.index import VectorIndex
+from qa.archive import ChunkSentences
 from qa.catalog import Catalog
 from qa.evaluation import load_questions, squeeze
+from qa.indexing import chunk_statements
 from qa.query import Filters, QueryHints
 from qa.ranking import (
     Ranking,
     _candidates,
     candidate_features,
     rank_chunk_ids,
+    rerank_candidates,
+    reranked_units,
     signals,
     split_question,
+    unit_spans,
     weigh,
 )
-from qa.rerank import FEATURES, features, model, rerank, story
+from qa.rerank import FEATURES, features, model, rerank, sentence_signals, story
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,7 +73,8 @@ def test_features_describe_each_candidate_in_its_article(catalog: Catalog) -> No
     none = np.zeros((0, 4))
     question = np.array([[0.0, 2.0, 4.0, 1.0], [3.0, 0.0, 6.0, 0.0]])
     matrix = features(
-        pool, fused, plain, catalog, none, none, np.zeros(0), question, np.eye(4), several=False
+        pool, fused, plain, catalog, none, none, np.zeros(0), question, np.eye(4), [np.zeros(4)] * 5,
+        several=False,
     )
     assert matrix.shape == (4, len(FEATURES))
     column = {name: matrix[:, n].tolist() for n, name in enumerate(FEATURES)}
@@ -88,7 +94,7 @@ def test_a_part_an_outlet_is_said_to_report_is_matched_only_in_that_outlets_chun
     fortune = catalog.sources.index("Fortune")
     matrix = features(
         pool, np.ones(3), [np.zeros(3)] * 5, catalog, parts, parts, np.array([-1, fortune]), np.zeros((2, 3)),
-        np.eye(3), several=True,
+        np.eye(3), [np.zeros(3)] * 5, several=True,
     )
     column = {name: matrix[:, n].tolist() for n, name in enumerate(FEATURES)}
     assert column["part_best"] == [1.0, 0.5, 1.0]
@@ -106,7 +112,7 @@ def test_a_chunk_that_says_what_another_articles_candidate_says_is_marked_as_the
     def column(name: str) -> list[float]:
         matrix = features(
             pool, np.ones(5), [np.zeros(5)] * 5, catalog, np.zeros((0, 5)), np.zeros((0, 5)),
-            np.zeros(0), np.zeros((2, 5)), unit, several=False,
+            np.zeros(0), np.zeros((2, 5)), unit, [np.zeros(5)] * 5, several=False,
         )
         return matrix[:, FEATURES.index(name)].tolist()
 
@@ -127,6 +133,76 @@ def test_the_story_signals_leave_out_the_candidates_own_article_and_outlet() -> 
     assert unknown.tolist() == [1.0, 1.0, 0.0]  # a chunk of no known outlet is compared with every other
 
 
+def test_the_sentence_signals_find_the_sentence_that_says_what_a_part_asks() -> None:
+    question = np.array([1.0, 0.0, 0.0])
+    parts = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    held: list[np.ndarray | None] = [
+        np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]),  # says part one, and the question
+        np.array([[0.0, 0.6, 0.8]]),  # leans to part two
+        np.array([[0.0, 0.0, 0.5]]),  # half of part two
+        None,  # its sentences are not stored
+        np.zeros((0, 3)),  # no statements
+    ]
+    best, mean, share, place, whole = (c.tolist() for c in sentence_signals(question, parts, held))
+    assert best[:3] == pytest.approx([1.0, 0.8, 0.5]) and mean[:3] == pytest.approx([0.5, 0.7, 0.25])
+    assert share[:3] == pytest.approx([1.0, 1.0, 0.625])  # 0.5 of part two's best, 0.8
+    assert place[:3] == pytest.approx([0.0, 0.0, np.log1p(1)])  # second for part two
+    assert whole[:3] == pytest.approx([1.0, 0.0, 0.0])
+    assert all(np.isnan(column[i]) for column in (best, mean, share, place, whole) for i in (3, 4))
+    alone = sentence_signals(question, np.zeros((0, 3)), held)  # a question of one part
+    assert all(np.isnan(column).all() for column in alone[:4]) and alone[4].tolist()[:3] == whole[:3]
+
+
+def test_the_reranker_reads_the_sentence_vectors_indexing_stored(archive: qa.Archive, tmp_path: Path) -> None:
+    body = "The council met in Jinan on Monday. It signed 20 memorandums on trade. The weather was mild."
+    (tmp_path / "a.json").write_text(json.dumps([{"title": "Council meets", "body": body}]))
+    assert archive.add([tmp_path / "a.json"]).sentences_embedded == 3
+    question = "Where did the council meet, and how many memorandums were signed on trade?"
+    with archive.store.read() as db:
+        vectors, catalog = archive._vectors_for(db, archive.store.generation(db))
+        units = reranked_units(question, catalog)
+        query, source = archive.sentence_source(db, question, units)
+        pool, matrix = rerank_candidates(
+            vectors, catalog, query, question, per_article=6, filters=Filters(), sentences=source
+        )
+        without = rerank_candidates(vectors, catalog, query, question, per_article=6, filters=Filters())[1]
+        (text,) = [row.text for row in archive.store.chunks(db, pool.tolist()).values()]
+        assert source is not None and source.sentences(np.array([pool[0], 10**9]))[1] is None  # no such chunk
+    assert len(units) == 2 and len(source.units) == 2
+    assert archive.sentence_vectors.encode([question]) @ query[0] > 0.9999  # ask() finds it cached
+    statements = archive.encoder.encode(chunk_statements(text))
+    column = {name: matrix[0, n] for n, name in enumerate(FEATURES)}
+    assert column["sentence_question"] == pytest.approx((statements @ query[0]).max(), abs=1e-2)
+    assert column["sentence_part"] == pytest.approx((source.units @ statements.T).max(), abs=1e-2)
+    assert np.isnan(without[0, FEATURES.index("sentence_question")])
+
+
+def test_the_sentence_vectors_read_are_kept_up_to_a_size(archive: qa.Archive, tmp_path: Path) -> None:
+    bodies = ["The council met in Jinan on Monday. It signed 20 memorandums.", "The team won the cup."]
+    articles = [{"title": f"T{i}", "body": body} for i, body in enumerate(bodies)]
+    (tmp_path / "a.json").write_text(json.dumps(articles))
+    archive.add([tmp_path / "a.json"])
+    dimension = archive.encoder.dimension
+    kept = ChunkSentences(max_bytes=2 * dimension * 4)  # two sentences' vectors
+    with archive.store.read() as db:
+        ids = np.array([r[0] for r in db.execute("SELECT id FROM chunks ORDER BY id")])
+        first, second, unknown = kept.read(archive.store, db, np.append(ids, 10**9), dimension)
+        stored = archive.store.sentence_vectors(db, ids.tolist(), dimension)
+    assert (len(first), len(second), unknown) == (2, 1, None)
+    assert kept._bytes <= kept.max_bytes and list(kept._kept) == [ids[1]]  # the first made room
+    # What is kept is not read again: an empty archive's store has none of these chunks.
+    with qa.Archive(tmp_path / "empty", encoder=archive.encoder) as empty, empty.store.read() as db:
+        again = kept.read(empty.store, db, ids, dimension)
+    assert again[0] is None and np.array_equal(again[1], stored[ids[1]][1])
+
+
+def test_each_unit_is_found_in_the_question() -> None:
+    question = "Did TechCrunch report that Google was sued, while The Verge says Epic won?"
+    assert unit_spans(question, ["Google was sued", "Epic won", "lawsuits"]) == [
+        (27, 42), (65, 73), (0, len(question)),
+    ]
+
+
 def test_candidate_features_split_the_question_into_its_outlets_claims(catalog: Catalog) -> None:
     hints = QueryHints(sources=("The Verge", "Fortune"))
     dense = (np.array([20, 30, 11]), np.array([0.6, 0.5, 0.2]))
@@ -137,7 +213,10 @@ def test_candidate_features_split_the_question_into_its_outlets_claims(catalog: 
     score_of = dict(zip(order.tolist(), fused.tolist(), strict=True))
     split = split_question(question, hints)
     vectors = unit_vectors(catalog)
-    matrix = candidate_features(order, question, split, hints, found, score_of, catalog, vectors)
+    matrix = candidate_features(
+        order, question, split, hints, found, score_of, catalog, vectors,
+        query_vector=np.ones((1, len(catalog.ids))), sentences=None,
+    )
     column = {name: matrix[:, n] for n, name in enumerate(FEATURES)}
     assert (column["parts"] == 1).all() and (column["outlet"] == np.isin(order, [20, 21, 30])).all()
     # "investors lost money" is Fortune's claim: only Fortune's chunk matches it in full.
@@ -159,7 +238,8 @@ def test_the_other_chunks_of_the_first_articles_are_candidates_too(catalog: Cata
     pool = np.array([21, 20])
     split = split_question(question, QueryHints())
     matrix = candidate_features(
-        pool, question, split, QueryHints(), found, {21: 1.2, 30: 0.5}, catalog, unit_vectors(catalog)
+        pool, question, split, QueryHints(), found, {21: 1.2, 30: 0.5}, catalog, unit_vectors(catalog),
+        query_vector=np.ones((1, len(catalog.ids))), sentences=None,
     )
     column = {name: matrix[:, n].tolist() for n, name in enumerate(FEATURES)}
     assert column["fused"] == [1.2, 0.5] and column["cosine"] == [0.6, 0.4]
