@@ -78,7 +78,8 @@ def main() -> None:
         for question in questions:
             hints = read_hints(question.question, catalog.sources, default_year=catalog.newest_year)
             split = split_question(question.question, hints)
-            query, sentences = archive.sentence_source(db, question.question, split.units)
+            units = split.units if split.several else []  # as `reranked_units` gives them
+            query, sentences = archive.sentence_source(db, question.question, units)
             pool, matrix = rerank_candidates(
                 vectors, catalog, query, question.question, per_article=per_article, filters=Filters(),
                 sentences=sentences,
@@ -171,9 +172,11 @@ def fact_folds(questions: list[EvalQuestion], n: int) -> np.ndarray:
 def _train(which: list[int], matrices: list[np.ndarray], labels: list[np.ndarray]) -> lightgbm.Booster:
     """A model of the questions `which`, each learned twice: with its sentence signals, and with
     them missing, as on an index without stored sentence vectors (`Settings.sentence_vectors`
-    off, or articles published since the sentence stage ran). Learned only with them, the model
-    ranked such an index far worse than the model without them (all-evidence@10 0.499 against
-    0.553, 5-fold); learned both ways, as well (0.549), at a small cost where they are stored."""
+    off). Learned only with them, the model ranked such an index far worse than the model
+    without them (all-evidence@10 0.499 against 0.553, 5-fold); learned both ways, as well
+    (0.549), at a small cost where they are stored. Articles published since the sentence stage
+    last ran (it follows each publish) miss theirs among others that have them: a mix it has
+    not learned from."""
     missing = np.isin(FEATURES, SENTENCE_FEATURES)
     blind = [np.where(missing, np.nan, matrices[i]) for i in which]
     return train(

@@ -64,21 +64,26 @@ def encode_spans(encoder: Encoder, text: str, spans: Sequence[tuple[int, int]]) 
     it alone (cosine about 0.8). Any other encoder encodes the spans as texts of their own.
     """
     token_states = getattr(encoder, "token_states", None)
-    if token_states is None:
+    found = token_states(text) if token_states is not None else None
+    if found is None:
         return encoder.encode([text, *(text[start:end] for start, end in spans)])
-    states, offsets = token_states(text)
-    return pool_spans(states, offsets, spans)
+    states, offsets = found
+    pooled = pool_spans(states, offsets, spans)
+    # A span past the word pieces the model reads (a long text is truncated) is encoded alone.
+    if alone := [i for i in range(1, len(pooled)) if np.isnan(pooled[i]).any()]:
+        pooled[alone] = encoder.encode([text[spans[i - 1][0] : spans[i - 1][1]] for i in alone])
+    return pooled
 
 
 def pool_spans(
     states: np.ndarray, offsets: Sequence[tuple[int, int]], spans: Sequence[tuple[int, int]]
 ) -> np.ndarray:
     """The normalised mean of all the word pieces' `states` (mean pooling, as the model pools a
-    text), then of those inside each span; a span with none inside gets the whole text's."""
+    text), then of those inside each span; NaN for a span with none inside."""
     rows = [states.sum(axis=0) / max(len(states), 1)]
     for start, end in spans:
         inside = [i for i, (a, b) in enumerate(offsets) if b > a and a >= start and b <= end]
-        rows.append(states[inside].mean(axis=0) if inside else rows[0])
+        rows.append(states[inside].mean(axis=0) if inside else np.full(states.shape[1], np.nan))
     pooled = np.array(rows, dtype=np.float32)
     return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
@@ -256,15 +261,34 @@ class SentenceTransformerEncoder(TokenCounting):
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
-    def token_states(self, text: str) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    def token_states(self, text: str) -> tuple[np.ndarray, list[tuple[int, int]]] | None:
         """The model's output state of each word piece of `text` (truncated as `encode` truncates
         it, special tokens included), and each one's (start, end) in `text` ((0, 0) for a special
-        token): what `encode_spans` pools."""
-        states = self._model.encode(text, output_value="token_embeddings", convert_to_numpy=True)
+        token): what `encode_spans` pools. None for a model whose vector is not the mean of
+        those states (another pooling, a layer after it, a prompt before the text)."""
+        if not self._pools_by_mean:
+            return None
+        states = self._model.encode(text, output_value="token_embeddings", convert_to_tensor=True)
         encoded = self._model.tokenizer(
             text, return_offsets_mapping=True, truncation=True, max_length=self._model.max_seq_length
         )
-        return np.asarray(states, dtype=np.float32), [tuple(o) for o in encoded["offset_mapping"]]
+        offsets = [tuple(o) for o in encoded["offset_mapping"]]
+        if len(states) != len(offsets):
+            return None
+        return states.float().cpu().numpy(), offsets
+
+    @cached_property
+    def _pools_by_mean(self) -> bool:
+        kinds = [type(module).__name__ for module in self._model]
+        if kinds[:2] != ["Transformer", "Pooling"] or any(k != "Normalize" for k in kinds[2:]):
+            return False
+        if getattr(self._model, "default_prompt_name", None):
+            return False
+        config = self._model[1].get_config_dict()
+        if config.get("pooling_mode") is not None:
+            return bool(config["pooling_mode"] == "mean")
+        chosen = [k for k, v in config.items() if k.startswith("pooling_mode_") and v is True]
+        return chosen == ["pooling_mode_mean_tokens"]  # older sentence-transformers
 
 
 def load_encoder(

@@ -286,7 +286,7 @@ class OnnxEncoder(TokenCounting):
                 bar.close()
         return out
 
-    def token_states(self, text: str) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    def token_states(self, text: str) -> tuple[np.ndarray, list[tuple[int, int]]] | None:
         """The model's output state of each word piece of `text` (truncated as `encode` truncates
         it, special tokens included), and each one's (start, end) in `text` ((0, 0) for a special
         token): what `embeddings.encoder.encode_spans` pools."""

@@ -119,17 +119,19 @@ def _storage_errors(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+# The questions whose pooled vectors `Archive.sentence_source` keeps.
+POOLED_KEPT = 256
 # What `ChunkSentences` keeps at most: every chunk of an archive of about 30,000 (8,300 take 70 MB).
 SENTENCE_CACHE_BYTES = 256 << 20
 
 
 class ChunkSentences:
     """Each chunk's statement vectors as indexing stored them (`Store.sentence_vectors`), read
-    once and kept, the most recently used first, up to `max_bytes`: the re-ranker reads about
-    300 chunks' vectors a question (4-5 ms from SQLite), and an archive is asked about its
+    once and kept up to `max_bytes` (the least recently used dropped first): the re-ranker reads
+    about 300 chunks' vectors a question (4-5 ms from SQLite), and an archive is asked about its
     current stories again and again. A chunk id is never reused and a chunk's text never
-    changes, so what is kept stays the chunk's sentences; a chunk with none stored yet is read
-    again next time."""
+    changes, so what is kept stays the chunk's sentences; a chunk with none stored yet is looked
+    up again next time."""
 
     def __init__(self, max_bytes: int = SENTENCE_CACHE_BYTES) -> None:
         self.max_bytes = max_bytes
@@ -157,11 +159,6 @@ class ChunkSentences:
                 self._bytes -= self._kept.popitem(last=False)[1].nbytes
         found |= read
         return [found.get(c) for c in ids]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._kept.clear()
-            self._bytes = 0
 
 
 class Archive:
@@ -195,6 +192,8 @@ class Archive:
         self._given_encoder = encoder
         self._vectors: tuple[int, VectorIndex, Catalog] | None = None
         self._vectors_lock = threading.Lock()
+        self._pooled: OrderedDict[tuple[str, ...], np.ndarray] = OrderedDict()  # `sentence_source`
+        self._pooled_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"Archive({str(self.index_dir)!r})"
@@ -386,7 +385,15 @@ class Archive:
         re-ranked."""
         if not units:
             return self.sentence_vectors.encode([question]), None
-        pooled = encode_spans(self.encoder, question, unit_spans(question, units))
+        key = (question, *units)
+        with self._pooled_lock:
+            pooled = self._pooled.get(key)
+        if pooled is None:  # ask() retrieves for one question up to four times
+            pooled = encode_spans(self.encoder, question, unit_spans(question, units))
+            with self._pooled_lock:
+                self._pooled[key] = pooled
+                while len(self._pooled) > POOLED_KEPT:
+                    self._pooled.popitem(last=False)
         self.sentence_vectors.put([question], pooled[:1])
         dimension = pooled.shape[1]
         return pooled[:1], SentenceSource(

@@ -285,7 +285,8 @@ class Settings:
             new articles are published, so that `ask` only reads their vectors (benchmark
             archive: cold p50 / p95 140 / 174 -> 66 / 92 ms). Indexing then takes about 1.8
             times as long (199 s against 110 s); without it, `ask` embeds the sentences it
-            weighs while the reader waits. An index written before this existed gets them on
+            weighs while the reader waits, and the re-ranker goes without its sentence signals
+            (`qa.rerank.SENTENCE_FEATURES`). An index written before this existed gets them on
             its next `qa index` run.
         ranking: retrieval's weights (`Ranking`).
         answer: extractive answers' weights (`AnswerWeights`).

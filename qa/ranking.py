@@ -32,7 +32,8 @@ class SentenceSource(NamedTuple):
     """What the re-ranker's sentence signals (`qa.rerank.sentence_signals`) read: a vector per
     `QuestionSplit.units` of the question (`reranked_units`; `Archive.retrieve` pools them from
     the question's own pass, `embeddings.encoder.encode_spans`), and a look-up of each candidate
-    chunk's sentence vectors as indexing stored them (None for a chunk with none stored)."""
+    chunk's sentence vectors as indexing stored them (None for a chunk with none stored). The
+    look-up reads the snapshot it was made in (`Archive.sentence_source`): use it inside it."""
 
     units: np.ndarray
     sentences: Callable[[np.ndarray], list[np.ndarray | None]]
@@ -244,9 +245,9 @@ def rank_chunk_ids(
 
     `vectors` and `catalog` belong to the same generation; `passages_of` reads the picked chunks.
 
-    Needs no database: the catalog holds the BM25 indexes (only an empty catalog has none). The
-    re-ranker's sentence signals come from `sentences`; without it they are missing, which the
-    model reads as it reads a chunk whose sentences are not stored yet.
+    The catalog holds the BM25 indexes (only an empty catalog has none); the database is read
+    only through `sentences`, for the re-ranker's sentence signals, which are missing without
+    it (the model reads them as it reads an index without stored sentence vectors).
     """
     hints, found, order, score_of = _fused(vectors, catalog, query_vector, question, filters, ranking)
     split = split_question(question, hints)

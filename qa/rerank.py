@@ -157,7 +157,7 @@ def sentence_signals(
         return [np.full(n, np.nan)] * 4 + [whole]
     found = ~np.isnan(whole)
     filled = np.where(found, by_part, -1.0)
-    share = filled / np.maximum(filled.max(axis=1, keepdims=True), 1e-9)
+    share = _share_of_best(filled)
     columns = [filled.max(axis=0), filled.mean(axis=0), share.max(axis=0), np.log1p(best_place(filled))]
     return [np.where(found, c, np.nan) for c in columns] + [whole]
 

@@ -724,8 +724,9 @@ class Store:
         # One conversion for all: the re-ranker reads about 300 chunks' vectors per question.
         every = np.frombuffer(b"".join(blobs), dtype=SENTENCE_DTYPE).astype(np.float32).reshape(-1, dimension)
         ends = np.cumsum([len(blob) // width for blob in blobs])
+        # Each chunk's own copy: a view would keep every chunk's vectors alive in whatever keeps one.
         return {
-            chunk_id: (digest, vectors)
+            chunk_id: (digest, vectors.copy())
             for chunk_id, digest, vectors in zip(ids, digests, np.split(every, ends[:-1]), strict=True)
         }
 

@@ -245,11 +245,11 @@ def test_spans_are_pooled_from_one_pass_over_the_text(
     onnx: OnnxEncoder, torch_encoder: SentenceTransformerEncoder
 ) -> None:
     text = "Did TechCrunch report that Google was sued, while The Verge says Epic won the trial?"
-    spans = [(27, 42), (56, 83), (5, 5)]  # "Google was sued", "says Epic won the trial?", nothing
+    spans = [(27, 42), (56, 83)]  # "Google was sued", "says Epic won the trial?"
     for encoder in (onnx, torch_encoder):
         pooled = encode_spans(encoder, text, spans)
         alone = encoder.encode([text, text[27:42], text[56:83]])
-        assert pooled.shape == (4, encoder.dimension)
+        assert pooled.shape == (3, encoder.dimension)
         assert np.allclose(np.linalg.norm(pooled, axis=1), 1.0, atol=1e-5)
         assert float(pooled[0] @ alone[0]) > 0.9999  # the text's own vector, as encode gives it
         # Each span is read in the text's context: near its text encoded alone, nearer than to
@@ -257,7 +257,26 @@ def test_spans_are_pooled_from_one_pass_over_the_text(
         near = pooled[1:3] @ alone[1:3].T
         assert near[0, 0] > max(near[0, 1], 0.7) and near[1, 1] > max(near[1, 0], 0.6)
         assert float(pooled[1] @ pooled[0]) < 0.95
-        assert np.array_equal(pooled[3], pooled[0])  # a span holding no word piece: the text's
+        # A span past what the model reads of a long text is encoded alone.
+        long = "The council met again. " * 80 + text
+        tail = encode_spans(encoder, long, [(len(long) - len(text) + 27, len(long) - len(text) + 42)])
+        assert float(tail[1] @ alone[1]) > 0.999
+
+
+def test_a_model_that_does_not_pool_by_the_mean_encodes_the_spans_alone(
+    torch_encoder: SentenceTransformerEncoder,
+) -> None:
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.models import Pooling, Transformer
+
+    word = Transformer(str(bundled_model_dir()))
+    cls = SentenceTransformerEncoder(str(bundled_model_dir()))
+    cls.__dict__["_model"] = SentenceTransformer(  # the bundled weights, read by their first token
+        modules=[word, Pooling(torch_encoder.dimension, pooling_mode="cls")], device="cpu"
+    )
+    text = "The council met in Jinan, and it signed 20 memorandums."
+    assert torch_encoder.token_states(text) is not None and cls.token_states(text) is None
+    assert np.allclose(encode_spans(cls, text, [(4, 11)]), cls.encode([text, "council"]), atol=1e-6)
 
 
 def test_an_encoder_without_token_states_encodes_the_spans_alone(onnx: OnnxEncoder) -> None:
