@@ -704,8 +704,8 @@ class Store:
         """chunk id -> (digest, float32 vectors of its statements), for the chunks that have them
         (a blob of another length than whole vectors of `dimension` is left out, with a warning:
         the answer embeds those sentences instead; `integrity_problems` reports it)."""
+        found: dict[int, tuple[str, np.ndarray]] = {}
         width = SENTENCE_DTYPE.itemsize * dimension
-        ids, digests, blobs = [], [], []
         for batch in _batches(sorted(set(chunk_ids))):
             rows = db.execute(
                 "SELECT c.id, s.digest, s.vectors FROM chunks c JOIN sentence_embeddings s "
@@ -716,19 +716,9 @@ class Store:
                 if len(blob) % width:
                     log.warning("Sentence vectors of chunk %d are damaged; embedded as needed", chunk_id)
                     continue
-                ids.append(chunk_id)
-                digests.append(digest)
-                blobs.append(blob)
-        if not blobs:
-            return {}
-        # One conversion for all: the re-ranker reads about 300 chunks' vectors per question.
-        every = np.frombuffer(b"".join(blobs), dtype=SENTENCE_DTYPE).astype(np.float32).reshape(-1, dimension)
-        ends = np.cumsum([len(blob) // width for blob in blobs])
-        # Each chunk's own copy: a view would keep every chunk's vectors alive in whatever keeps one.
-        return {
-            chunk_id: (digest, vectors.copy())
-            for chunk_id, digest, vectors in zip(ids, digests, np.split(every, ends[:-1]), strict=True)
-        }
+                vectors = np.frombuffer(blob, dtype=SENTENCE_DTYPE).astype(np.float32)
+                found[chunk_id] = digest, vectors.reshape(-1, dimension)
+        return found
 
     def next_chunk_id(self) -> int:
         """Chunk ids only grow: an id is never reused, even after its chunk was deleted."""
