@@ -82,6 +82,11 @@ def main() -> None:
     parser.add_argument(
         "--retrieve-at", type=int, default=0, help="also time the whole retrieve at N chunks"
     )
+    parser.add_argument(
+        "--outlets", type=int, default=0,
+        help="with --retrieve-at: deal the copies' articles out to N more outlets (an archive of many "
+        "feeds); by default each copy keeps its original's outlet",
+    )
     args = parser.parse_args()
 
     faiss.omp_set_num_threads(1)
@@ -102,7 +107,8 @@ def main() -> None:
         with store.read() as db:
             sentences = copied_sentences(store, db, originals, encoder.dimension)
             full = full_retrieve(
-                args.retrieve_at, catalog_rows, base, questions, queries, encoder, args.noise, sentences
+                args.retrieve_at, catalog_rows, base, questions, queries, encoder, args.noise, sentences,
+                outlets=args.outlets,
             )
     rows = []
     for n in [int(s) for s in args.sizes.split(",") if s]:
@@ -144,7 +150,8 @@ def main() -> None:
     )
     if full:
         print(
-            f"\nretrieve at {full['chunks']} chunks: p50 {full['p50_ms']} ms, p95 {full['p95_ms']} ms "
+            f"\nretrieve at {full['chunks']} chunks of {full['outlets']} outlets: p50 {full['p50_ms']} ms, "
+            f"p95 {full['p95_ms']} ms "
             f"(query embedding included); catalog built in {full['catalog_build_s']} s (saved in "
             f"{full['catalog_save_s']} s, loaded in {full['catalog_load_s']} s), IVF in "
             f"{full['ivf_build_s']} s (nprobe {full['ivf_nprobe']}, recall@10 {full['ivf_recall_at_10']}); "
@@ -188,12 +195,20 @@ def full_retrieve(
     encoder: Encoder,
     noise: float,
     sentences: Callable[[np.ndarray], list[np.ndarray | None]],
+    *,
+    outlets: int = 0,
 ) -> dict[str, object]:
-    """Time the whole ranking of `Archive.retrieve` over `n` chunks (see the module docstring)."""
+    """Time the whole ranking of `Archive.retrieve` over `n` chunks (see the module docstring).
+    With `outlets`, the copies' articles (not the originals) are dealt out in turn to that many
+    more outlets, "Outlet 0" to "Outlet {outlets - 1}"."""
     rows = []
+    copied: dict[str, int] = {}
     for i in range(n):
         chunk_id, article_id, source, published, lexical, text = catalog_rows[i % len(catalog_rows)]
-        rows.append((i, f"{article_id}~{i // len(catalog_rows)}", source, published, lexical, text))
+        copy = f"{article_id}~{i // len(catalog_rows)}"
+        if outlets and i >= len(catalog_rows):
+            source = f"Outlet {copied.setdefault(copy, len(copied)) % outlets}"
+        rows.append((i, copy, source, published, lexical, text))
     started = time.perf_counter()
     built = Catalog.build(rows)
     catalog_s = time.perf_counter() - started
@@ -241,6 +256,7 @@ def full_retrieve(
     shutil.rmtree(saved_in)
     return {
         "chunks": n,
+        "outlets": len(catalog.sources),
         "catalog_build_s": round(catalog_s, 1),
         "catalog_save_s": round(save_s, 1),
         "catalog_load_s": round(load_s, 1),
