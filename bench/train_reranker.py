@@ -73,6 +73,8 @@ def main() -> None:
         "sentence vectors yet, as while the sentence stage catches up; the models learn from all",
     )
     args = parser.parse_args()
+    if not 0 <= args.score_without <= 1:
+        parser.error(f"--score-without {args.score_without}: give a share of the articles, from 0 to 1")
 
     archive = Archive(args.index_dir)
     questions = load_questions(args.questions)
