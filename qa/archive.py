@@ -109,7 +109,7 @@ def _without_run_of(words: list[str], outlet: str) -> list[str]:
     for size in range(len(words), 0, -1):
         for i in range(len(words) - size + 1):
             run = " ".join(re.findall(r"\w+", " ".join(words[i : i + size]).lower()))
-            if run == plain or (size > 1 and re.search(rf"\b{re.escape(run)}\b", plain)):
+            if run and (run == plain or (size > 1 and re.search(rf"\b{re.escape(run)}\b", plain))):
                 return words[:i] + words[i + size :]
     return words
 

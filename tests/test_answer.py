@@ -43,6 +43,7 @@ from qa.answer import (
     sides_about,
     text_fragment_link,
 )
+from qa.archive import _without_run_of
 from qa.chunking import paragraph_spans, sentence_spans
 from qa.config import AnswerWeights
 from qa.query import AnswerKind, Deed, asked_for, question_names
@@ -1100,6 +1101,14 @@ def test_a_name_whose_words_the_archive_never_writes_together_is_never_mentioned
     assert archive.unknown_names("When did Henry Technics die?") == ["Henry Technics"]
     answer = archive.ask("Who did the Chicago Cubs hire as their new manager?")
     assert "Counsell" in answer.text
+
+
+
+def test_a_name_loses_the_run_of_words_that_is_an_outlets_name_and_nothing_else() -> None:
+    assert _without_run_of(["After", "The", "Independent"], "The Independent - Life and Style") == ["After"]
+    assert _without_run_of(["After", "TechCrunch"], "TechCrunch") == ["After"]
+    # Words with no letters in them are no outlet's name, so an outlet sharing no word keeps them.
+    assert _without_run_of(["Tom", "&", "-", "Jerry"], "TechCrunch") == ["Tom", "&", "-", "Jerry"]
 
 
 def test_an_acronym_the_archive_never_writes_is_read_as_the_name_it_writes_out(
