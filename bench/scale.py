@@ -88,6 +88,8 @@ def main() -> None:
         "feeds); by default each copy keeps its original's outlet",
     )
     args = parser.parse_args()
+    if args.outlets and not args.retrieve_at or args.outlets < 0:
+        parser.error(f"--outlets {args.outlets}: give a number of outlets (0 or more) with --retrieve-at")
 
     faiss.omp_set_num_threads(1)
     store = Store(args.index_dir, create=False)

@@ -141,10 +141,10 @@ def main() -> None:
 
     print(f"{len(questions)} questions, {sum(several)} of several parts: {sum(len(p) for p in pools)} "
           f"candidates, {int(sum(y.sum() for y in labels))} hold a gold fact")
+    if len(gone):
+        print(f"scored with {len(gone)} of {len(articles)} articles' sentence vectors missing")
     print(f"{'':24} {'Hits@4':>7} {'MRR@10':>7} {'AllEv@10':>9} {'FactRec@10':>11}")
     unseen = [learned[i] for i in range(len(questions))]
-    if len(gone):
-        by += f", {len(gone)} of {len(articles)} articles' sentence vectors missing"
     for name, scores in (("hand-weighted", hand), (f"learned ({args.folds}-fold{by})", unseen)):
         by_kind: dict[str, list[QuestionScore]] = defaultdict(list)
         for question, score in zip(questions, scores, strict=True):
@@ -209,7 +209,7 @@ def _train(which: list[int], matrices: list[np.ndarray], labels: list[np.ndarray
     (0.549), at a small cost where they are stored. Articles published since the sentence stage
     last ran (it follows each publish) miss theirs among others that have them, a mix it does
     not learn from: scored so (`--score-without`), up to half the articles missing theirs cost
-    nothing, and more fall towards none stored, never below (docs/benchmarks.md)."""
+    nothing, and more fall to about the figure with none stored (docs/benchmarks.md)."""
     missing = np.isin(FEATURES, SENTENCE_FEATURES)
     blind = [np.where(missing, np.nan, matrices[i]) for i in which]
     return train(

@@ -79,6 +79,16 @@ def test_the_outlets_a_question_names_as_its_source(question: str, outlets: list
     assert query.named_outlets(question) == outlets
 
 
+def test_the_outlets_a_question_names_are_found_among_a_thousand_and_in_each_archive_alone() -> None:
+    question = "Did The Verge and TechCrunch both report on Nvidia?"
+    many = [f"Outlet {n} - Local" for n in range(1000)] + ["The Verge", "TechCrunch"]
+    assert query.read_hints(question, ("TechCrunch", "The Verge")).sources == ("TechCrunch", "The Verge")
+    assert query.read_hints(question, many).sources == ("TechCrunch", "The Verge")
+    # The names are read once per archive's outlets: another archive's are not taken for its own.
+    assert query.read_hints(question, ("TechCrunch",)).sources == ("TechCrunch",)
+    assert query.read_hints(question, [f"Outlet {n} - Local" for n in range(1000)]).sources == ()
+
+
 def test_a_named_outlet_is_known_by_its_name_or_its_section() -> None:
     sources = ["BBC News - Technology", "The New York Times", "Cnbc | World Business News Leader"]
     assert query.outlet_known("BBC News", sources)
