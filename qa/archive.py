@@ -95,20 +95,25 @@ def _undot(match: re.Match[str]) -> str:
 
 @functools.lru_cache(maxsize=16)
 def _outlet_words(sources: tuple[str, ...]) -> tuple[tuple[str, frozenset[str]], ...]:
-    """Each outlet with the words of its name, lower-cased, as `_without_run_of` reads them:
+    """Each outlet with the words of its name (`_name_words`), as `_without_run_of` reads them:
     made once per archive's outlets (with a thousand, trying each on every name of a
     question took 25 ms a question)."""
-    return tuple((outlet, frozenset(re.findall(r"\w+", outlet.lower()))) for outlet in sources)
+    return tuple((outlet, frozenset(_name_words(outlet))) for outlet in sources)
+
+
+def _name_words(text: str) -> list[str]:
+    """The words of `text`, lower-cased, as a name and an outlet's name are compared."""
+    return re.findall(r"\w+", text.lower())
 
 
 def _without_run_of(words: list[str], outlet: str) -> list[str]:
     """`words` without the longest run of them that is `outlet`'s name ("After TechCrunch" ->
     "After") or, of two or more, part of it ("After The Independent" -> "After", for "The
     Independent - Life and Style")."""
-    plain = " ".join(re.findall(r"\w+", outlet.lower()))
+    plain = " ".join(_name_words(outlet))
     for size in range(len(words), 0, -1):
         for i in range(len(words) - size + 1):
-            run = " ".join(re.findall(r"\w+", " ".join(words[i : i + size]).lower()))
+            run = " ".join(_name_words(" ".join(words[i : i + size])))
             if run and (run == plain or (size > 1 and re.search(rf"\b{re.escape(run)}\b", plain))):
                 return words[:i] + words[i + size :]
     return words
@@ -665,7 +670,7 @@ class Archive:
         Independent"); True for a name of one word, and when the index cannot tell: no content
         word to look up, or more than `PHRASE_CHUNKS` chunks hold a pair's words."""
         words = _DOTTED.sub(_undot, name).split()
-        written = set(re.findall(r"\w+", " ".join(words).lower()))
+        written = set(_name_words(" ".join(words)))
         for outlet, its_words in _outlet_words(catalog.sources):
             if written & its_words:  # no run of the name is the outlet's otherwise
                 words = _without_run_of(words, outlet)

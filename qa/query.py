@@ -240,7 +240,7 @@ def read_hints(question: str, sources: Sequence[str], *, default_year: int | Non
     """
     folded = " " + fold(_POSSESSIVE.sub("", question)) + " "
     named: list[str] = []
-    for source, form, key in _outlet_keys(tuple(sources)):
+    for source, form, key in _outlet_names(tuple(sources)):
         if source not in named and key.strip() and key in folded and _written_as_name(question, form):
             named.append(source)
             folded = folded.replace(key, " | ")
@@ -266,24 +266,20 @@ def _outlet_forms(source: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=16)
-def _outlet_keys(sources: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
-    """`_outlet_names` of `sources`, each name with its folded form spaced for a whole-word
-    look-up: made once per archive's outlets, not per question (with a thousand outlets,
-    reading a question's hints took 9 ms so)."""
-    return tuple((source, form, " " + fold(form) + " ") for source, form in _outlet_names(sources))
-
-
-def _outlet_names(sources: Sequence[str]) -> list[tuple[str, str]]:
-    """(source, a name a question may call it by), longest name first: each source by its
-    whole name, and by its short name (`outlet_short_name`) when that names no other source
-    ("CNBC"; not "FOX News", three sections of which an archive may hold)."""
+def _outlet_names(sources: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
+    """(source, a name a question may call it by, that name folded and spaced for a whole-word
+    look-up), longest name first: each source by its whole name, and by its short name
+    (`outlet_short_name`) when that names no other source ("CNBC"; not "FOX News", three
+    sections of which an archive may hold). Made once per archive's outlets, not per question
+    (with a thousand outlets, reading a question's hints took 9 ms so)."""
     shorts = Counter(fold(outlet_short_name(s)) for s in sources)
     whole = {fold(s) for s in sources}
     names = [(s, s) for s in sources] + [
         (s, short) for s in sources
         if (short := outlet_short_name(s)) != s and shorts[fold(short)] == 1 and fold(short) not in whole
     ]
-    return sorted(names, key=lambda pair: len(pair[1]), reverse=True)
+    names.sort(key=lambda pair: len(pair[1]), reverse=True)
+    return tuple((source, form, " " + fold(form) + " ") for source, form in names)
 
 
 def _named_at(question: str, source: str) -> re.Match[str] | None:

@@ -1103,7 +1103,6 @@ def test_a_name_whose_words_the_archive_never_writes_together_is_never_mentioned
     assert "Counsell" in answer.text
 
 
-
 def test_a_name_loses_the_run_of_words_that_is_an_outlets_name_and_nothing_else() -> None:
     assert _without_run_of(["After", "The", "Independent"], "The Independent - Life and Style") == ["After"]
     assert _without_run_of(["After", "TechCrunch"], "TechCrunch") == ["After"]
