@@ -44,9 +44,10 @@ from qa.config import Ranking
 from qa.evaluation import EvalQuestion, QuestionScore, load_questions, score_ranking, squeeze, summarize
 from qa.query import Filters, read_hints
 from qa.ranking import SentenceSource, cap_per_article, rank_chunk_ids, rerank_candidates, split_question
-from qa.rerank import FEATURES, MODEL, SENTENCE_FEATURES, rerank, train
+from qa.rerank import FEATURES, MODEL, SENTENCE_FEATURES, rerank, sentence_signals, train
 
 DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "multihop-rag" / "queries-dev.json"
+SENTENCE_COLUMNS = np.isin(FEATURES, SENTENCE_FEATURES)  # the matrix columns of `sentence_signals`
 TRUNCATION = 20  # the first 20 of each question's candidates are ordered
 
 
@@ -96,9 +97,11 @@ def main() -> None:
                 sentences=sentences,
             )
             if len(gone) and sentences is not None:
-                _, without = rerank_candidates(
-                    vectors, catalog, query, question.question, per_article=per_article, filters=Filters(),
-                    sentences=without_vectors(sentences, catalog, gone),
+                # Only the sentence signals change: the rest of the matrix stays as it is.
+                without = matrix.copy()
+                lost = without_vectors(sentences, catalog, gone).sentences(pool)
+                without[:, SENTENCE_COLUMNS] = np.column_stack(
+                    sentence_signals(query.reshape(-1), sentences.units, lost)
                 )
                 scored.append(without)
             else:
@@ -210,8 +213,7 @@ def _train(which: list[int], matrices: list[np.ndarray], labels: list[np.ndarray
     last ran (it follows each publish) miss theirs among others that have them, a mix it does
     not learn from: scored so (`--score-without`), up to half the articles missing theirs cost
     nothing, and more fall to about the figure with none stored (docs/benchmarks.md)."""
-    missing = np.isin(FEATURES, SENTENCE_FEATURES)
-    blind = [np.where(missing, np.nan, matrices[i]) for i in which]
+    blind = [np.where(SENTENCE_COLUMNS, np.nan, matrices[i]) for i in which]
     return train(
         [matrices[i] for i in which] + blind, [labels[i] for i in which] * 2, FEATURES, truncation=TRUNCATION
     )
