@@ -1,7 +1,7 @@
 """Benchmark: extractive answers on the MultiHop-RAG dev questions — evidence, abstention, latency.
 
     python bench/answers.py [--index-dir /tmp/mh-index] [--limit N] [--json out.json] [--natural-only]
-                            [--cross-fitted DIR]
+                            [--cross-fitted DIR] [--extra-outlets N]
 
 Builds the index of the 609-article corpus first when `--index-dir` holds none (a few minutes).
 Then asks every dev question twice through `Archive.ask`: once with an empty sentence cache
@@ -36,6 +36,12 @@ abstained on is reported. bench/natural-heldout.json holds batches of the same k
 was tuned on (`--natural bench/natural-heldout.json`): measure a change on it before looking at
 its answers, and only then, if ever, move it into the tuned set.
 
+With `--extra-outlets N` every question is asked of a copy of the index (in a temporary
+directory, removed after) with N more outlets, each publishing one short article about a council
+budget that no question asks about: an archive built from many feeds, whose outlet names `ask`
+reads for each question. The names share words ("Harbor Courier 3", "Metro Valley Herald 10"), as
+real outlets' do.
+
 Calibration: each question's `Evidence.confidence` is recorded, and a sweep shows, per
 threshold, the abstention on null and answerable questions and the evidence share that is left.
 Its `recommended` threshold is the lowest that meets both abstention goals (null >= 0.6,
@@ -48,15 +54,18 @@ questions (its docstring says why). The figures above the sweep use it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
 import re
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +137,48 @@ def open_index(index_dir: Path, corpus: Path) -> qa.Archive:
         report = archive.add([corpus])
         print(report.summary(), file=sys.stderr)
     return archive
+
+
+# Words the extra outlets' names are made of (`with_outlets`).
+PLACES = ("Metro", "Valley", "Summit", "Harbor", "River", "Coast", "Capital", "Prairie", "Lake", "North")
+PAPERS = ("Herald", "Times", "Gazette", "Courier", "Post", "Chronicle", "Tribune", "Ledger", "Record", "Star")
+
+
+def extra_outlets(n: int) -> list[dict[str, str]]:
+    """`n` articles, each from an outlet of its own ("Metro Metro Herald 0", "Valley Times 1", ...),
+    about a district council's budget."""
+    articles = []
+    for i in range(n):
+        place = PLACES[i % len(PLACES)]
+        second = PLACES[(i // len(PLACES)) % len(PLACES)]
+        paper = PAPERS[(i // len(PLACES) ** 2 + i) % len(PAPERS)]
+        name = f"{place} {paper} {i}" if i % 2 else f"{place} {second} {paper} {i}"
+        articles.append({
+            "title": f"Council of district {i} approves its budget",
+            "url": f"https://outlet{i}.example.org/council-budget",
+            "source": name,
+            "published_at": "2023-11-15T10:00:00+00:00",
+            "body": f"The council of district {i} met on Tuesday to discuss the budget for roads and "
+            "parks. Members voted to approve the plan.",
+        })
+    return articles
+
+
+@contextlib.contextmanager
+def with_outlets(archive: qa.Archive, n: int) -> Iterator[qa.Archive]:
+    """A copy of `archive`'s index, in a temporary directory removed afterwards, with the `n`
+    `extra_outlets` added."""
+    with tempfile.TemporaryDirectory(prefix="qa-outlets-") as work:
+        copy = Path(work) / "index"
+        shutil.copytree(archive.index_dir, copy, ignore=shutil.ignore_patterns("write.lock"))
+        articles = Path(work) / "outlets.json"
+        articles.write_text(json.dumps(extra_outlets(n)), encoding="utf-8")
+        with qa.Archive(copy) as extended:
+            started = time.perf_counter()
+            report = extended.add([articles])
+            print(f"{n} more outlets, one article each, indexed in {time.perf_counter() - started:.0f} s: "
+                  f"{report.summary()}; {len(extended.stats().sources)} outlets in all", file=sys.stderr)
+            yield extended
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -354,12 +405,21 @@ def main(argv: list[str] | None = None) -> int:
         help="answer each dev question with the re-ranking model that did not train on it "
         "(DIR from `bench/train_reranker.py --fold-models DIR`)",
     )
+    parser.add_argument(
+        "--extra-outlets", type=int, default=0, metavar="N",
+        help="ask a copy of the index with N more outlets, one short article each (see above)",
+    )
     args = parser.parse_args(argv)
+    if args.extra_outlets < 0:
+        parser.error(f"--extra-outlets {args.extra_outlets}: give how many outlets to add, 0 or more")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
     queries = json.loads(args.queries.read_text(encoding="utf-8"))[: args.limit]
     natural_questions = load_natural_questions(args.natural)
-    with open_index(args.index_dir, args.corpus) as archive:
+    with contextlib.ExitStack() as stack:
+        archive = stack.enter_context(open_index(args.index_dir, args.corpus))
+        if args.extra_outlets:
+            archive = stack.enter_context(with_outlets(archive, args.extra_outlets))
         settings_for = cross_fitted(archive.settings, args.cross_fitted) if args.cross_fitted else None
         natural = evaluate_answers(archive, natural_questions)
         rows = [] if args.natural_only else evaluate(archive, queries, settings_for)

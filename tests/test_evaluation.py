@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from test_rerank import ROOT, index_benchmark_slice
 
+import qa
 from qa.errors import QAError
 from qa.evaluation import (
     EvalQuestion,
@@ -268,3 +273,26 @@ def test_a_question_file_of_the_other_kind_names_the_flag_that_reads_it(tmp_path
         load_natural_questions(benchmark)
     with pytest.raises(QAError, match=r"^Cannot read questions from .*notes\.md: .*; give a JSON array of"):
         load_questions(notes)
+
+
+@pytest.mark.slow
+def test_the_answers_benchmark_asks_a_copy_of_the_index_with_more_outlets(tmp_path: Path, encoder) -> None:
+    questions = index_benchmark_slice(tmp_path, encoder)
+    natural = tmp_path / "natural.json"
+    natural.write_text(json.dumps([{
+        "question": "What was agreed in Jinan?", "kind": "agreed", "expect": [["memorandums"]],
+        "cite_url": ["https://example.com/jinan"],
+    }]))
+    with qa.Archive(tmp_path / "index", encoder=encoder) as archive:
+        before = archive.stats()
+    run = subprocess.run(
+        [sys.executable, "bench/answers.py", "--index-dir", str(tmp_path / "index"), "--queries",
+         str(questions), "--limit", "2", "--natural", str(natural), "--extra-outlets", "12"],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=900,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "12 more outlets, one article each" in run.stderr
+    assert f"{len(before.sources) + 12} outlets in all" in run.stderr
+    assert "questions 2 (" in run.stdout and "natural questions 1:" in run.stdout
+    with qa.Archive(tmp_path / "index", encoder=encoder) as archive:
+        assert archive.stats() == before  # the index it was given is left as it was
