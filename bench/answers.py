@@ -75,6 +75,7 @@ from qa.config import Settings
 from qa.evaluation import AnswerReport, evaluate_answers, load_natural_questions
 from qa.query import key_stems, stem
 from qa.sentences import sentence_kind, statement_spans
+from qa.store import LOCK_NAME
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "multihop-rag"
 NATURAL = Path(__file__).resolve().parent / "natural-questions.json"
@@ -145,8 +146,8 @@ PAPERS = ("Herald", "Times", "Gazette", "Courier", "Post", "Chronicle", "Tribune
 
 
 def extra_outlets(n: int) -> list[dict[str, str]]:
-    """`n` articles, each from an outlet of its own ("Metro Metro Herald 0", "Valley Times 1", ...),
-    about a district council's budget."""
+    """`n` articles, each from an outlet of its own ("Valley Times 1", "Metro Valley Herald 10",
+    ...), about a district council's budget."""
     articles = []
     for i in range(n):
         place = PLACES[i % len(PLACES)]
@@ -167,17 +168,27 @@ def extra_outlets(n: int) -> list[dict[str, str]]:
 @contextlib.contextmanager
 def with_outlets(archive: qa.Archive, n: int) -> Iterator[qa.Archive]:
     """A copy of `archive`'s index, in a temporary directory removed afterwards, with the `n`
-    `extra_outlets` added."""
+    `extra_outlets` added; `archive` is closed first and copied under its writer lock, so that
+    the copy is whole."""
+    outlets = len(archive.stats().sources)
     with tempfile.TemporaryDirectory(prefix="qa-outlets-") as work:
         copy = Path(work) / "index"
-        shutil.copytree(archive.index_dir, copy, ignore=shutil.ignore_patterns("write.lock"))
+        archive.close()
+        with archive.store.writer_lock(timeout=60):
+            shutil.copytree(
+                archive.index_dir, copy, ignore=shutil.ignore_patterns(LOCK_NAME),
+                copy_function=shutil.copyfile,  # writable, though the index may not be
+            )
         articles = Path(work) / "outlets.json"
         articles.write_text(json.dumps(extra_outlets(n)), encoding="utf-8")
-        with qa.Archive(copy) as extended:
+        with qa.Archive(copy, settings=archive.settings, encoder=archive.encoder) as extended:
             started = time.perf_counter()
             report = extended.add([articles])
-            print(f"{n} more outlets, one article each, indexed in {time.perf_counter() - started:.0f} s: "
-                  f"{report.summary()}; {len(extended.stats().sources)} outlets in all", file=sys.stderr)
+            added = len(extended.stats().sources) - outlets
+            print(f"{added} more outlets, one article each, indexed in {time.perf_counter() - started:.0f} "
+                  f"s: {report.summary()}", file=sys.stderr)
+            if added != n:
+                raise SystemExit(f"--extra-outlets {n}: only {added} outlets were added ({report.summary()})")
             yield extended
 
 
@@ -420,11 +431,14 @@ def main(argv: list[str] | None = None) -> int:
         archive = stack.enter_context(open_index(args.index_dir, args.corpus))
         if args.extra_outlets:
             archive = stack.enter_context(with_outlets(archive, args.extra_outlets))
+        stats = archive.stats()
+        print(f"asking {stats.index_dir}: {stats.articles} articles, {len(stats.sources)} outlets",
+              file=sys.stderr)
         settings_for = cross_fitted(archive.settings, args.cross_fitted) if args.cross_fitted else None
         natural = evaluate_answers(archive, natural_questions)
         rows = [] if args.natural_only else evaluate(archive, queries, settings_for)
     if rows:
-        summary = summarise(rows)
+        summary = summarise(rows) | {"extra_outlets": args.extra_outlets}
         if args.json:
             args.json.write_text(json.dumps({"summary": summary, "rows": rows}, indent=1), encoding="utf-8")
         print(json.dumps(summary))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -275,6 +276,14 @@ def test_a_question_file_of_the_other_kind_names_the_flag_that_reads_it(tmp_path
         load_questions(notes)
 
 
+def index_files(index: Path) -> dict[str, str]:
+    """sha256 of each file of the index directory but SQLite's journal files and the lock."""
+    return {
+        f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in sorted(index.rglob("*"))
+        if f.is_file() and not f.name.endswith(("-wal", "-shm", "-journal", "write.lock"))
+    }
+
+
 @pytest.mark.slow
 def test_the_answers_benchmark_asks_a_copy_of_the_index_with_more_outlets(tmp_path: Path, encoder) -> None:
     questions = index_benchmark_slice(tmp_path, encoder)
@@ -284,15 +293,20 @@ def test_the_answers_benchmark_asks_a_copy_of_the_index_with_more_outlets(tmp_pa
         "cite_url": ["https://example.com/jinan"],
     }]))
     with qa.Archive(tmp_path / "index", encoder=encoder) as archive:
-        before = archive.stats()
+        outlets = len(archive.stats().sources)
+    files = index_files(tmp_path / "index")
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
     run = subprocess.run(
         [sys.executable, "bench/answers.py", "--index-dir", str(tmp_path / "index"), "--queries",
          str(questions), "--limit", "2", "--natural", str(natural), "--extra-outlets", "12"],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=900,
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(temporary)},
+        capture_output=True, text=True, timeout=900,
     )
     assert run.returncode == 0, run.stderr
     assert "12 more outlets, one article each" in run.stderr
-    assert f"{len(before.sources) + 12} outlets in all" in run.stderr
+    # The questions were asked of the copy, in the temporary directory, which is gone after.
+    assert f"{temporary}/qa-outlets-" in run.stderr and f"articles, {outlets + 12} outlets" in run.stderr
+    assert not list(temporary.glob("qa-outlets-*"))
     assert "questions 2 (" in run.stdout and "natural questions 1:" in run.stdout
-    with qa.Archive(tmp_path / "index", encoder=encoder) as archive:
-        assert archive.stats() == before  # the index it was given is left as it was
+    assert index_files(tmp_path / "index") == files  # the index it was given is left as it was
