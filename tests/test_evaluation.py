@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -14,6 +13,7 @@ import pytest
 from test_rerank import ROOT, index_benchmark_slice
 
 import qa
+from embeddings.index import file_sha256
 from qa.errors import QAError
 from qa.evaluation import (
     EvalQuestion,
@@ -279,7 +279,7 @@ def test_a_question_file_of_the_other_kind_names_the_flag_that_reads_it(tmp_path
 def index_files(index: Path) -> dict[str, str]:
     """sha256 of each file of the index directory but SQLite's journal files and the lock."""
     return {
-        f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in sorted(index.rglob("*"))
+        f.name: file_sha256(f) for f in sorted(index.rglob("*"))
         if f.is_file() and not f.name.endswith(("-wal", "-shm", "-journal", "write.lock"))
     }
 
