@@ -190,6 +190,32 @@ def score_ranking(retrieved: Sequence[str], facts: Sequence[str]) -> QuestionSco
     )
 
 
+# Where `where_missed` finds a gold fact the first 10 leave out.
+LISTED = "another chunk of a listed article"
+NOT_LISTED = "an article not listed"
+NO_CANDIDATE = "no candidate"
+
+
+def where_missed(
+    order: Sequence[int], article: dict[int, int], text: dict[int, str], facts: Sequence[str]
+) -> list[str]:
+    """For each distinct gold fact of `facts` in no chunk of `order` (a ranking's first chunk
+    ids), where it is among the candidates the ranking chose from (`article`: candidate chunk id
+    -> its article; `text`: chunk id -> `squeeze`d text, for `order` and the candidates), by the
+    benchmark's relevance rule: LISTED, when a chunk of an article `order` lists holds it;
+    NOT_LISTED, when only other articles' candidates do; NO_CANDIDATE otherwise. Which of these
+    dominate tells whether telling an article's chunks apart or finding more articles would
+    find more of the evidence (bench/train_reranker.py prints them)."""
+    listed = {article[c] for c in order if c in article}
+    where = []
+    for fact in dict.fromkeys(map(squeeze, facts)):
+        if not fact or any(fact in text[c] for c in order):
+            continue
+        holders = {a for c, a in article.items() if fact in text[c]}
+        where.append(LISTED if holders & listed else NOT_LISTED if holders else NO_CANDIDATE)
+    return where
+
+
 def summarize(scores: Sequence[QuestionScore]) -> Metrics:
     """Mean metrics over questions (all zero for none)."""
     n = len(scores)

@@ -16,6 +16,9 @@ import qa
 from embeddings.index import file_sha256
 from qa.errors import QAError
 from qa.evaluation import (
+    LISTED,
+    NO_CANDIDATE,
+    NOT_LISTED,
     EvalQuestion,
     NaturalQuestion,
     answer_report,
@@ -27,6 +30,7 @@ from qa.evaluation import (
     score_ranking,
     squeeze,
     summarize,
+    where_missed,
 )
 from qa.types import Answer, Citation
 
@@ -159,6 +163,22 @@ def test_all_evidence_and_fact_recall_count_distinct_facts_in_the_first_ten() ->
     assert (beyond.fact_recall, beyond.all_evidence) == (0.0, False)
     m = summarize([partial, complete])
     assert (m.all_evidence_at_10, m.fact_recall_at_10) == (0.5, round((2 / 3 + 1) / 2, 4))
+
+
+def test_a_missed_fact_is_placed_by_the_articles_the_ranking_lists() -> None:
+    other, lost = "A fact of a third article.", "A fact in no candidate."
+    facts = [FACT_A, FACT_B, other, FACT_B, lost]
+    text = {
+        1: "lede" + squeeze(FACT_A), 2: "filler", 3: "x" + squeeze(FACT_B),
+        4: squeeze(other), 5: squeeze(lost),
+    }
+    # The candidates: chunks 2 and 3 are of one article, 4 of another; chunk 5 is no candidate.
+    article = {1: 10, 2: 20, 3: 20, 4: 30}
+    assert where_missed([1, 2], article, text, facts) == [LISTED, NOT_LISTED, NO_CANDIDATE]
+    assert where_missed([1, 3], article, text, facts) == [NOT_LISTED, NO_CANDIDATE]
+    assert where_missed([2, 4], article, text, facts) == [NOT_LISTED, LISTED, NO_CANDIDATE]
+
+
 # Answers to natural questions (qa eval --answers, bench/answers.py).
 
 
