@@ -25,7 +25,7 @@ learned from: the estimate for an archive nobody wrote training questions on.
 
 `--train-share SHARE` trains each fold's model on that share of the other folds' questions only
 (drawn at random, seed 0; the written model still learns from all): run with 0.25, 0.5, 0.75 and
-1, it shows how much more questions would help, such as writing more for an archive of your
+1, it shows how many more questions would help, such as writing more for an archive of your
 own. Below the table, "where the learned order misses" sorts each gold fact the cross-validated
 top 10 leave out by where it is: in another chunk of an article they list, in a candidate of an
 article they do not list, or in no candidate; and the questions by which of these they miss.
@@ -94,7 +94,8 @@ def main() -> None:
     parser.add_argument(
         "--train-share", type=float, default=1.0, metavar="SHARE",
         help="train each fold's model on SHARE of the other folds' questions (drawn at random, "
-        "seed 0), to see how the estimate grows with the number of training questions",
+        "seed 0), to see how the estimate grows with the number of training questions; the fold "
+        "models --fold-models writes are then these weaker ones",
     )
     args = parser.parse_args()
     if not 0 < args.train_share <= 1:
@@ -151,15 +152,15 @@ def main() -> None:
         fold, by = np.arange(len(questions)) % args.folds, ""
     learned = dict(enumerate(hand))
     missed: dict[int, list[str]] = {}
-    kept = np.random.default_rng(0).random(len(questions)) < args.train_share
+    kept = (np.random.default_rng(0).random(len(questions)) < args.train_share) & np.array(several)
     for k in range(args.folds):
-        others = [i for i in range(len(questions)) if fold[i] != k and several[i] and kept[i]]
+        others = [i for i in range(len(questions)) if fold[i] != k and kept[i]]
         if not others:
             raise SystemExit(
                 f"{args.questions}: fold {k} of {args.folds} leaves no question of several parts "
                 f"in the other folds to train its model on (--fold-by {args.fold_by}, --train-share "
-                f"{args.train_share}); give more questions, fewer --folds, a larger --train-share, "
-                "or --fold-by question"
+                f"{args.train_share}); give more questions, fewer --folds, a larger --train-share"
+                + (", or --fold-by question" if args.fold_by == "fact" else "")
             )
         booster = _train(others, matrices, labels)
         if args.fold_models:
@@ -179,7 +180,7 @@ def main() -> None:
         print(f"scored with {len(gone)} of {len(articles)} articles' sentence vectors missing")
     if args.train_share < 1:
         print(f"each fold's model trained on {args.train_share:g} of the other folds' questions "
-              f"({int((kept & np.array(several)).sum())} of {sum(several)} of several parts, drawn once)")
+              f"({int(kept.sum())} of {sum(several)} of several parts, drawn once)")
     print(f"{'':24} {'Hits@4':>7} {'MRR@10':>7} {'AllEv@10':>9} {'FactRec@10':>11}")
     unseen = [learned[i] for i in range(len(questions))]
     for name, scores in (("hand-weighted", hand), (f"learned ({args.folds}-fold{by})", unseen)):

@@ -199,14 +199,16 @@ NO_CANDIDATE = "no candidate"
 def where_missed(
     order: Sequence[int], article: dict[int, int], text: dict[int, str], facts: Sequence[str]
 ) -> list[str]:
-    """For each distinct gold fact of `facts` in no chunk of `order` (a ranking's first chunk
-    ids), where it is among the candidates the ranking chose from (`article`: candidate chunk id
-    -> its article; `text`: chunk id -> `squeeze`d text, for `order` and the candidates), by the
-    benchmark's relevance rule: LISTED, when a chunk of an article `order` lists holds it;
-    NOT_LISTED, when only other articles' candidates do; NO_CANDIDATE otherwise. Which of these
-    dominate tells whether telling an article's chunks apart or finding more articles would
-    find more of the evidence (bench/train_reranker.py prints them)."""
-    listed = {article[c] for c in order if c in article}
+    """For each distinct gold fact of `facts` in no chunk of `order` (a ranking's first 10
+    chunk ids, all of them candidates), where it is among the candidates the ranking chose from
+    (`article`: candidate chunk id -> its article; `text`: candidate chunk id -> `squeeze`d
+    text), by the benchmark's relevance rule: LISTED, when a chunk of an article `order` lists
+    holds it (whether or not another article's does too); NOT_LISTED, when only other articles'
+    candidates do; NO_CANDIDATE otherwise. Which of these dominate tells whether telling an
+    article's chunks apart or finding more articles would find more of the evidence
+    (bench/train_reranker.py prints them; bench/answers.py's `where_facts_went` does the like
+    for an answer's passages and citations)."""
+    listed = {article[c] for c in order}
     where = []
     for fact in dict.fromkeys(map(squeeze, facts)):
         if not fact or any(fact in text[c] for c in order):

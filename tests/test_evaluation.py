@@ -177,6 +177,10 @@ def test_a_missed_fact_is_placed_by_the_articles_the_ranking_lists() -> None:
     assert where_missed([1, 2], article, text, facts) == [LISTED, NOT_LISTED, NO_CANDIDATE]
     assert where_missed([1, 3], article, text, facts) == [NOT_LISTED, NO_CANDIDATE]
     assert where_missed([2, 4], article, text, facts) == [NOT_LISTED, LISTED, NO_CANDIDATE]
+    # A fact a listed article holds is LISTED, though an article not listed holds it too.
+    text[6], article[6] = squeeze(FACT_A), 30
+    assert where_missed([2, 4], article, text, facts) == [LISTED, LISTED, NO_CANDIDATE]
+    assert where_missed([1, 3], article, text, [*facts, " \n"]) == [NOT_LISTED, NO_CANDIDATE]  # no empty fact
 
 
 # Answers to natural questions (qa eval --answers, bench/answers.py).
