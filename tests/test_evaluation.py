@@ -32,6 +32,7 @@ from qa.evaluation import (
     summarize,
     where_missed,
 )
+from qa.store import LOCK_NAME
 from qa.types import Answer, Citation
 
 FACT_A = "The Fed held rates at 5.25%."
@@ -304,7 +305,7 @@ def index_files(index: Path) -> dict[str, str]:
     """sha256 of each file of the index directory but SQLite's journal files and the lock."""
     return {
         f.name: file_sha256(f) for f in sorted(index.rglob("*"))
-        if f.is_file() and not f.name.endswith(("-wal", "-shm", "-journal", "write.lock"))
+        if f.is_file() and f.name != LOCK_NAME and not f.name.endswith(("-wal", "-shm", "-journal"))
     }
 
 
