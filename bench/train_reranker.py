@@ -178,9 +178,10 @@ def main() -> None:
           f"candidates, {int(sum(y.sum() for y in labels))} hold a gold fact")
     if len(gone):
         print(f"scored with {len(gone)} of {len(articles)} articles' sentence vectors missing")
+    trained_on = f"trained on {args.train_share:g} of the other folds' questions"
     if args.train_share < 1:
-        print(f"each fold's model trained on {args.train_share:g} of the other folds' questions "
-              f"({int(kept.sum())} of {sum(several)} of several parts, drawn once)")
+        print(f"each fold's model {trained_on} ({int(kept.sum())} of {sum(several)} of several parts, "
+              "drawn once)")
     print(f"{'':24} {'Hits@4':>7} {'MRR@10':>7} {'AllEv@10':>9} {'FactRec@10':>11}")
     unseen = [learned[i] for i in range(len(questions))]
     for name, scores in (("hand-weighted", hand), (f"learned ({args.folds}-fold{by})", unseen)):
@@ -192,7 +193,7 @@ def main() -> None:
             print(f"{label:24} {m.hits_at_4:7.3f} {m.mrr_at_10:7.3f} {m.all_evidence_at_10:9.3f} "
                   f"{m.fact_recall_at_10:11.3f}")
 
-    share = f", trained on {args.train_share:g} of the other folds' questions" if args.train_share < 1 else ""
+    share = f", {trained_on}" if args.train_share < 1 else ""
     print_missed(missed, f"{args.folds}-fold{by}{share}")
 
     if args.fold_models:
