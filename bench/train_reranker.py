@@ -127,7 +127,9 @@ def main() -> None:
                 without = matrix.copy()
                 lost = without_vectors(sentences, catalog, gone).sentences(pool)
                 without[:, SENTENCE_COLUMNS] = np.column_stack(
-                    sentence_signals(query.reshape(-1), sentences.units, lost)
+                    sentence_signals(
+                        query.reshape(-1), sentences.units, lost, catalog.article[catalog.rows_of(pool)]
+                    )
                 )
                 scored.append(without)
             else:

@@ -446,21 +446,26 @@ def candidate_features(
         np.array([-1] * len(parts) + [catalog.sources.index(o) for o in clauses], dtype=np.int64),
         np.vstack([windows[-1:], chunks[-1:]]),
         vectors.vectors(pool),
-        _sentence_columns(query_vector, units, pool, sentences),
+        _sentence_columns(query_vector, units, pool, catalog.article[rows], sentences),
         several=split.several,
     )
 
 
 def _sentence_columns(
-    query_vector: np.ndarray, units: list[str], pool: np.ndarray, sentences: SentenceSource | None
+    query_vector: np.ndarray,
+    units: list[str],
+    pool: np.ndarray,
+    article: np.ndarray,
+    sentences: SentenceSource | None,
 ) -> list[np.ndarray]:
-    """`qa.rerank.sentence_signals` of `pool`, all missing without a `SentenceSource`."""
+    """`qa.rerank.sentence_signals` of `pool` (of the articles `article`), all missing without a
+    `SentenceSource`."""
     question = query_vector.reshape(-1)
     if sentences is None:
-        return sentence_signals(question, np.zeros((0, question.size)), [None] * len(pool))
+        return sentence_signals(question, np.zeros((0, question.size)), [None] * len(pool), article)
     if len(sentences.units) != len(units):
         raise ValueError(f"{len(sentences.units)} vectors for the question's {len(units)} parts and claims")
-    return sentence_signals(question, sentences.units, sentences.sentences(pool))
+    return sentence_signals(question, sentences.units, sentences.sentences(pool), article)
 
 
 def _outlet_quota(hints: QueryHints, k: int, ranking: Ranking) -> int:

@@ -53,6 +53,7 @@ CHUNK_FEATURES = (
     "question_chunk",  # the whole question's chunk BM25 (divided by the best), outside the lists too
     "story",  # highest cosine to a chunk of another article among the first STORY_DEPTH candidates
     "story_outlet",  # the same, among those of another outlet only
+    "from_article_best",  # log(1 + chunks between it and its article's best fused candidate)
 )
 # From the sentence vectors indexing stored (`sentence_signals`); missing where none are stored.
 SENTENCE_FEATURES = (
@@ -61,6 +62,8 @@ SENTENCE_FEATURES = (
     "sentence_part_share",  # best over the parts of that cosine divided by the part's best
     "sentence_part_rank",  # log(1 + best place in the order of one part's cosines)
     "sentence_question",  # the whole question's highest cosine to one of its sentences
+    "sentence_part_gap",  # its sentence_part less the best sentence_part among its article's candidates
+    "sentence_part_in_article",  # log(1 + its place among its article's candidates by sentence_part)
 )
 FEATURES = CHUNK_FEATURES + SENTENCE_FEATURES
 
@@ -105,6 +108,8 @@ def features(
     np.maximum.at(best, inverse, fused)
     within = places_within(fused, inverse)
     position = catalog.positions(rows)
+    lead = np.zeros(len(first), dtype=np.int64)
+    lead[inverse[within == 0]] = position[within == 0]
     columns = [
         fused, *signals, np.log1p(np.arange(n)), np.log1p(within), best[inverse],
         np.log1p(places(-first.astype(float))[inverse]), np.log1p(counts[inverse]),
@@ -124,19 +129,22 @@ def features(
         columns += [np.zeros(n)] * 6
     columns += list(_share_of_best(question))
     columns += story(vectors, article, catalog.source[rows])
+    columns.append(np.log1p(np.abs(position - lead[inverse])))
     columns += sentences
     return np.column_stack(columns).astype(np.float64)
 
 
 def sentence_signals(
-    question: np.ndarray, units: np.ndarray, sentences: Sequence[np.ndarray | None]
+    question: np.ndarray, units: np.ndarray, sentences: Sequence[np.ndarray | None], article: np.ndarray
 ) -> list[np.ndarray]:
-    """How closely each candidate's sentences say what each part of the question asks: the last
-    five `FEATURES`, one column each.
+    """How closely each candidate's sentences say what each part of the question asks: the
+    `SENTENCE_FEATURES`, one column each.
 
     The chunk that states one report's fact often shares few words with the question, and its
     chunk vector is a blur of its other sentences; the sentence that states the fact is close
-    to the part of the question that asks for it.
+    to the part of the question that asks for it. Most misses of the fused order are another
+    chunk of an article it lists (docs/benchmarks.md), so each candidate is also measured
+    against its article's other candidates.
 
     Args:
         question: the question's vector.
@@ -144,6 +152,7 @@ def sentence_signals(
         sentences: per candidate, its statements' vectors (`qa.indexing.statement_vectors`), or
             None where they are not stored (missing to the model, as for an article published
             since the sentence stage last ran).
+        article: per candidate, its article (any ids that tell articles apart).
     """
     n = len(sentences)
     held = [(i, rows) for i, rows in enumerate(sentences) if rows is not None and len(rows)]
@@ -154,12 +163,18 @@ def sentence_signals(
         best[:, [i for i, _ in held]] = np.maximum.reduceat(cosine, starts, axis=1)
     by_part, whole = best[1:], best[0]
     if not len(units) or not held:
-        return [np.full(n, np.nan)] * 4 + [whole]
+        return [np.full(n, np.nan)] * 4 + [whole] + [np.full(n, np.nan)] * 2
     found = ~np.isnan(whole)
     filled = np.where(found, by_part, -1.0)
     share = _share_of_best(filled)
-    columns = [filled.max(axis=0), filled.mean(axis=0), share.max(axis=0), np.log1p(best_place(filled))]
-    return [np.where(found, c, np.nan) for c in columns] + [whole]
+    part = filled.max(axis=0)
+    _, inverse = np.unique(article, return_inverse=True)
+    article_best = np.full(inverse.max(initial=-1) + 1, -np.inf)
+    np.maximum.at(article_best, inverse, part)
+    columns = [part, filled.mean(axis=0), share.max(axis=0), np.log1p(best_place(filled))]
+    within = [part - article_best[inverse], np.log1p(places_within(part, inverse))]
+    missing = [np.where(found, c, np.nan) for c in (*columns, *within)]
+    return [*missing[:4], whole, *missing[4:]]
 
 
 def story(vectors: np.ndarray, article: np.ndarray, source: np.ndarray) -> list[np.ndarray]:
@@ -193,10 +208,10 @@ def places(values: np.ndarray) -> np.ndarray:
 
 def places_within(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """Each value's `places` within its group."""
-    found = np.zeros(len(values))
-    for group in np.unique(groups):
-        members = np.flatnonzero(groups == group)
-        found[members] = places(values[members])
+    order = np.lexsort((-values, groups))  # by group, then highest first; ties in order
+    start = np.searchsorted(groups[order], groups[order])
+    found = np.empty(len(values))
+    found[order] = np.arange(len(values)) - start
     return found
 
 

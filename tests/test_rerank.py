@@ -34,7 +34,7 @@ from qa.ranking import (
     unit_spans,
     weigh,
 )
-from qa.rerank import FEATURES, features, model, rerank, sentence_signals, story
+from qa.rerank import FEATURES, SENTENCE_FEATURES, features, model, rerank, sentence_signals, story
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,8 +74,8 @@ def test_features_describe_each_candidate_in_its_article(catalog: Catalog) -> No
     none = np.zeros((0, 4))
     question = np.array([[0.0, 2.0, 4.0, 1.0], [3.0, 0.0, 6.0, 0.0]])
     matrix = features(
-        pool, fused, plain, catalog, none, none, np.zeros(0), question, np.eye(4), [np.zeros(4)] * 5,
-        several=False,
+        pool, fused, plain, catalog, none, none, np.zeros(0), question, np.eye(4),
+        [np.zeros(4)] * len(SENTENCE_FEATURES), several=False,
     )
     assert matrix.shape == (4, len(FEATURES))
     column = {name: matrix[:, n].tolist() for n, name in enumerate(FEATURES)}
@@ -85,6 +85,7 @@ def test_features_describe_each_candidate_in_its_article(catalog: Catalog) -> No
     assert column["article_best"] == [2.0, 1.5, 2.0, 0.5]
     assert column["article_rank"] == [0, np.log1p(1), 0, np.log1p(2)]
     assert column["article_candidates"] == [np.log1p(2), np.log1p(1), np.log1p(2), np.log1p(1)]
+    assert column["from_article_best"] == [0, 0, np.log1p(1), 0]  # 10 is a chunk before a1's best, 11
     assert column["parts"] == [0, 0, 0, 0] and column["part_best"] == [0, 0, 0, 0]
     assert column["question_sentence"] == [0, 0.5, 1, 0.25] and column["question_chunk"] == [0.5, 0, 1, 0]
 
@@ -95,7 +96,7 @@ def test_a_part_an_outlet_is_said_to_report_is_matched_only_in_that_outlets_chun
     fortune = catalog.sources.index("Fortune")
     matrix = features(
         pool, np.ones(3), [np.zeros(3)] * 5, catalog, parts, parts, np.array([-1, fortune]), np.zeros((2, 3)),
-        np.eye(3), [np.zeros(3)] * 5, several=True,
+        np.eye(3), [np.zeros(3)] * len(SENTENCE_FEATURES), several=True,
     )
     column = {name: matrix[:, n].tolist() for n, name in enumerate(FEATURES)}
     assert column["part_best"] == [1.0, 0.5, 1.0]
@@ -113,7 +114,7 @@ def test_a_chunk_that_says_what_another_articles_candidate_says_is_marked_as_the
     def column(name: str) -> list[float]:
         matrix = features(
             pool, np.ones(5), [np.zeros(5)] * 5, catalog, np.zeros((0, 5)), np.zeros((0, 5)),
-            np.zeros(0), np.zeros((2, 5)), unit, [np.zeros(5)] * 5, several=False,
+            np.zeros(0), np.zeros((2, 5)), unit, [np.zeros(5)] * len(SENTENCE_FEATURES), several=False,
         )
         return matrix[:, FEATURES.index(name)].tolist()
 
@@ -144,14 +145,20 @@ def test_the_sentence_signals_find_the_sentence_that_says_what_a_part_asks() -> 
         None,  # its sentences are not stored
         np.zeros((0, 3)),  # no statements
     ]
-    best, mean, share, place, whole = (c.tolist() for c in sentence_signals(question, parts, held))
+    article = np.array([7, 3, 3, 7, 3])  # the second and third candidates are of one article
+    columns = [c.tolist() for c in sentence_signals(question, parts, held, article)]
+    best, mean, share, place, whole, gap, in_article = columns
     assert best[:3] == pytest.approx([1.0, 0.8, 0.5]) and mean[:3] == pytest.approx([0.5, 0.7, 0.25])
     assert share[:3] == pytest.approx([1.0, 1.0, 0.625])  # 0.5 of part two's best, 0.8
     assert place[:3] == pytest.approx([0.0, 0.0, np.log1p(1)])  # second for part two
     assert whole[:3] == pytest.approx([1.0, 0.0, 0.0])
-    assert all(np.isnan(column[i]) for column in (best, mean, share, place, whole) for i in (3, 4))
-    alone = sentence_signals(question, np.zeros((0, 3)), held)  # a question of one part
-    assert all(np.isnan(column).all() for column in alone[:4]) and alone[4].tolist()[:3] == whole[:3]
+    assert gap[:3] == pytest.approx([0.0, 0.0, -0.3])  # 0.3 below the best of its article's
+    assert in_article[:3] == pytest.approx([0.0, 0.0, np.log1p(1)])
+    assert all(np.isnan(column[i]) for column in columns if column is not whole for i in (3, 4))
+    assert np.isnan(whole[3]) and np.isnan(whole[4])
+    alone = sentence_signals(question, np.zeros((0, 3)), held, article)  # a question of one part
+    assert all(np.isnan(alone[n]).all() for n in (0, 1, 2, 3, 5, 6)) and alone[4].tolist()[:3] == whole[:3]
+    assert len(columns) == len(alone) == len(SENTENCE_FEATURES)
 
 
 def test_the_reranker_reads_the_sentence_vectors_indexing_stored(archive: qa.Archive, tmp_path: Path) -> None:
