@@ -6,9 +6,10 @@ The candidates are the first fused ones and the other chunks of their first arti
 The fused score (`qa.ranking.fuse`) weighs each signal the same way for every question. Which
 chunk holds a fact depends on how the signals combine: a chunk that matches one part of a
 two-part question well and the whole question poorly, the second chunk of an article whose
-first chunk ranks high, the first chunk of an article (its lede). A gradient-boosted model of
-generic signals learns these combinations; with the sentence vectors indexing stored, it also
-reads how closely one of a candidate's sentences says what each part of the question asks
+first chunk ranks high, the first chunk of an article (its lede), the chunk near its article's
+best. A gradient-boosted model of generic signals learns these combinations; with the sentence
+vectors indexing stored, it also reads how closely one of a candidate's sentences says what each
+part of the question asks, and how that compares with its article's other candidates
 (`sentence_signals`). Its inputs name no article, outlet or word (how far
 it carries over to other archives: docs/benchmarks.md). bench/train_reranker.py trained it on the
 MultiHop-RAG dev questions (on our index of that corpus, with the label "this chunk holds a gold
@@ -53,7 +54,7 @@ CHUNK_FEATURES = (
     "question_chunk",  # the whole question's chunk BM25 (divided by the best), outside the lists too
     "story",  # highest cosine to a chunk of another article among the first STORY_DEPTH candidates
     "story_outlet",  # the same, among those of another outlet only
-    "from_article_best",  # log(1 + chunks between it and its article's best fused candidate)
+    "from_article_best",  # log(1 + its distance in chunks from its article's best fused candidate)
 )
 # From the sentence vectors indexing stored (`sentence_signals`); missing where none are stored.
 SENTENCE_FEATURES = (
@@ -108,8 +109,8 @@ def features(
     np.maximum.at(best, inverse, fused)
     within = places_within(fused, inverse)
     position = catalog.positions(rows)
-    lead = np.zeros(len(first), dtype=np.int64)
-    lead[inverse[within == 0]] = position[within == 0]
+    best_position = np.zeros(len(first), dtype=np.int64)
+    best_position[inverse[within == 0]] = position[within == 0]
     columns = [
         fused, *signals, np.log1p(np.arange(n)), np.log1p(within), best[inverse],
         np.log1p(places(-first.astype(float))[inverse]), np.log1p(counts[inverse]),
@@ -129,7 +130,7 @@ def features(
         columns += [np.zeros(n)] * 6
     columns += list(_share_of_best(question))
     columns += story(vectors, article, catalog.source[rows])
-    columns.append(np.log1p(np.abs(position - lead[inverse])))
+    columns.append(np.log1p(np.abs(position - best_position[inverse])))
     columns += sentences
     return np.column_stack(columns).astype(np.float64)
 
@@ -142,9 +143,9 @@ def sentence_signals(
 
     The chunk that states one report's fact often shares few words with the question, and its
     chunk vector is a blur of its other sentences; the sentence that states the fact is close
-    to the part of the question that asks for it. Most misses of the fused order are another
-    chunk of an article it lists (docs/benchmarks.md), so each candidate is also measured
-    against its article's other candidates.
+    to the part of the question that asks for it. Half the gold facts the re-ranked top 10
+    missed were in another chunk of an article they list (docs/benchmarks.md), so each
+    candidate is also measured against its article's other candidates.
 
     Args:
         question: the question's vector.
@@ -155,6 +156,8 @@ def sentence_signals(
         article: per candidate, its article (any ids that tell articles apart).
     """
     n = len(sentences)
+    if len(article) != n:
+        raise ValueError(f"{len(article)} articles for {n} candidates")
     held = [(i, rows) for i, rows in enumerate(sentences) if rows is not None and len(rows)]
     best = np.full((len(units) + 1, n), np.nan)
     if held:
@@ -168,13 +171,15 @@ def sentence_signals(
     filled = np.where(found, by_part, -1.0)
     share = _share_of_best(filled)
     part = filled.max(axis=0)
+    # Within its article, a candidate is measured only against the candidates whose sentences are stored.
+    held_part = np.where(found, part, -np.inf)
     _, inverse = np.unique(article, return_inverse=True)
     article_best = np.full(inverse.max(initial=-1) + 1, -np.inf)
-    np.maximum.at(article_best, inverse, part)
+    np.maximum.at(article_best, inverse, held_part)
     columns = [part, filled.mean(axis=0), share.max(axis=0), np.log1p(best_place(filled))]
-    within = [part - article_best[inverse], np.log1p(places_within(part, inverse))]
-    missing = [np.where(found, c, np.nan) for c in (*columns, *within)]
-    return [*missing[:4], whole, *missing[4:]]
+    in_article = [part - article_best[inverse], np.log1p(places_within(held_part, inverse))]
+    masked = [np.where(found, c, np.nan) for c in (*columns, *in_article)]
+    return [*masked[:4], whole, *masked[4:]]
 
 
 def story(vectors: np.ndarray, article: np.ndarray, source: np.ndarray) -> list[np.ndarray]:

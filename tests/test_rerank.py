@@ -34,7 +34,16 @@ from qa.ranking import (
     unit_spans,
     weigh,
 )
-from qa.rerank import FEATURES, SENTENCE_FEATURES, features, model, rerank, sentence_signals, story
+from qa.rerank import (
+    FEATURES,
+    SENTENCE_FEATURES,
+    features,
+    model,
+    places_within,
+    rerank,
+    sentence_signals,
+    story,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,6 +97,24 @@ def test_features_describe_each_candidate_in_its_article(catalog: Catalog) -> No
     assert column["from_article_best"] == [0, 0, np.log1p(1), 0]  # 10 is a chunk before a1's best, 11
     assert column["parts"] == [0, 0, 0, 0] and column["part_best"] == [0, 0, 0, 0]
     assert column["question_sentence"] == [0, 0.5, 1, 0.25] and column["question_chunk"] == [0.5, 0, 1, 0]
+
+
+def test_each_candidate_is_placed_by_its_distance_from_its_articles_best(catalog: Catalog) -> None:
+    pool = np.array([20, 10, 12, 30, 21, 11])
+    fused = np.array([3.0, 1.0, 2.5, 2.0, 0.5, 0.2])  # a1's best, 12, is not its first in the pool
+    matrix = features(
+        pool, fused, [np.zeros(6)] * 5, catalog, np.zeros((0, 6)), np.zeros((0, 6)), np.zeros(0),
+        np.zeros((2, 6)), np.eye(6), [np.zeros(6)] * len(SENTENCE_FEATURES), several=False,
+    )
+    distance = matrix[:, FEATURES.index("from_article_best")]
+    assert distance.tolist() == pytest.approx(np.log1p([0, 2, 0, 0, 1, 1]).tolist())
+
+
+def test_places_within_a_group_follow_the_values_ties_in_order() -> None:
+    values = np.array([1.0, 5.0, 3.0, 5.0, 2.0, 0.0, 7.0])
+    groups = np.array([4, 1, 4, 1, 4, 9, 1])  # out of order, not adjacent
+    assert places_within(values, groups).tolist() == [2, 1, 0, 2, 1, 0, 0]
+    assert places_within(np.zeros(0), np.zeros(0, dtype=np.int64)).tolist() == []
 
 
 def test_a_part_an_outlet_is_said_to_report_is_matched_only_in_that_outlets_chunks(catalog: Catalog) -> None:
