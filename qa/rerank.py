@@ -105,14 +105,12 @@ def features(
     rows = catalog.rows_of(ids)
     article = catalog.article[rows]
     _, first, inverse, counts = np.unique(article, return_index=True, return_inverse=True, return_counts=True)
-    best = np.full(len(first), -np.inf)
-    np.maximum.at(best, inverse, fused)
     within = places_within(fused, inverse)
     position = catalog.positions(rows)
     best_position = np.zeros(len(first), dtype=np.int64)
     best_position[inverse[within == 0]] = position[within == 0]
     columns = [
-        fused, *signals, np.log1p(np.arange(n)), np.log1p(within), best[inverse],
+        fused, *signals, np.log1p(np.arange(n)), np.log1p(within), best_within(fused, inverse),
         np.log1p(places(-first.astype(float))[inverse]), np.log1p(counts[inverse]),
         position == 0, np.log1p(position),
     ]
@@ -174,10 +172,8 @@ def sentence_signals(
     # Within its article, a candidate is measured only against the candidates whose sentences are stored.
     held_part = np.where(found, part, -np.inf)
     _, inverse = np.unique(article, return_inverse=True)
-    article_best = np.full(inverse.max(initial=-1) + 1, -np.inf)
-    np.maximum.at(article_best, inverse, held_part)
     columns = [part, filled.mean(axis=0), share.max(axis=0), np.log1p(best_place(filled))]
-    in_article = [part - article_best[inverse], np.log1p(places_within(held_part, inverse))]
+    in_article = [part - best_within(held_part, inverse), np.log1p(places_within(held_part, inverse))]
     masked = [np.where(found, c, np.nan) for c in (*columns, *in_article)]
     return [*masked[:4], whole, *masked[4:]]
 
@@ -209,6 +205,13 @@ def places(values: np.ndarray) -> np.ndarray:
     found = np.empty(len(values))
     found[order] = np.arange(len(values))
     return found
+
+
+def best_within(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """The highest value of each value's group (`groups` numbered from 0, as `np.unique`'s inverse)."""
+    best = np.full(groups.max(initial=-1) + 1, -np.inf)
+    np.maximum.at(best, groups, values)
+    return best[groups]
 
 
 def places_within(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
