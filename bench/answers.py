@@ -13,7 +13,9 @@ removed. A citation *cites a gold fact* when, for one of the question's gold `fa
 the cited span S (`excerpt[sentence_start:sentence_end]`), norm(F) is a substring of norm(S)
 or norm(S) is a substring of norm(F) (the fact and our sentence split differ slightly). An
 answer *cites every gold fact* (`cites_all_gold`) when each distinct gold fact of the question
-is cited by that rule: what a multi-hop question needs. The
+is cited by that rule: what a multi-hop question needs. An answer *cites every gold report*
+(`cites_all_reports`) when it cites each distinct article a gold fact comes from (its URL), by
+any sentence: the reports a reader needs, whichever of their sentences the benchmark chose. The
 looser `excerpt_gold` also counts norm(F) as a substring of norm(excerpt), the cited span with
 a sentence of context each side. `passages_gold` and `passages_all_gold` (ceilings) ask the
 same of the retrieved passages the answer was drawn from. An abstained answer cites nothing.
@@ -99,6 +101,14 @@ def cites_gold(answer: qa.Answer, facts: list[str]) -> bool:
 def cites_all_gold(answer: qa.Answer, facts: list[str]) -> bool:
     """Whether every distinct gold fact is cited by the rule of `cites_gold` (False for none)."""
     return bool(facts) and all(cites_gold(answer, [f]) for f in dict.fromkeys(facts))
+
+
+def cites_all_reports(answer: qa.Answer, evidence: list[dict[str, Any]]) -> bool:
+    """Whether the answer cites every distinct article a gold fact comes from (its URL, or its
+    title when the question file gives none), by any of its sentences (False for none)."""
+    cited = {c.url for c in answer.citations} | {c.title for c in answer.citations}
+    reports = {e.get("url") or e.get("title") for e in evidence}
+    return bool(reports) and None not in reports and reports <= cited
 
 
 def where_facts_went(
@@ -284,6 +294,7 @@ def evaluate(
                 "abstained": answer.abstained,
                 "cites_gold": cites_gold(answer, facts),
                 "cites_all_gold": cites_all_gold(answer, facts),
+                "cites_all_reports": cites_all_reports(answer, q["evidence_list"]),
                 "cites_gold_any": cites_gold(unabstained, facts),
                 "excerpt_gold": excerpt_gold(answer, facts),
                 "passages_gold": any(in_passages),
@@ -349,6 +360,10 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "cites_all_gold_by_type": {
             t: share(r["cites_all_gold"] for r in rs) for t, rs in sorted(by_type.items())
         },
+        "cites_all_reports": share(r["cites_all_reports"] for r in answerable),
+        "cites_all_reports_by_type": {
+            t: share(r["cites_all_reports"] for r in rs) for t, rs in sorted(by_type.items())
+        },
         "null_abstained": share(r["abstained"] for r in nulls),
         "answerable_abstained": share(r["abstained"] for r in answerable),
         "mean_sentences": round(statistics.mean(r["sentences"] for r in answerable), 2),
@@ -370,6 +385,9 @@ def print_table(summary: dict[str, Any]) -> None:
     for kind, value in summary["cites_all_gold_by_type"].items():
         print(f"  {kind:<31} {value:.3f}")
     print(f"every gold fact in the passages   {summary['passages_all_gold']:.3f}   (ceiling)")
+    print(f"cites every gold report (article) {summary['cites_all_reports']:.3f}")
+    for kind, value in summary["cites_all_reports_by_type"].items():
+        print(f"  {kind:<31} {value:.3f}")
     print("where the gold facts went (answerable questions, distinct facts):")
     for where, count in summary["facts"].items():
         print(f"  {where:<31} {count}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import replace
@@ -334,4 +335,5 @@ def test_the_answers_benchmark_asks_a_copy_of_the_index_with_more_outlets(tmp_pa
     assert f"{temporary}/qa-outlets-" in run.stderr and f"articles, {outlets + 12} outlets" in run.stderr
     assert not list(temporary.glob("qa-outlets-*"))
     assert "questions 2 (" in run.stdout and "natural questions 1:" in run.stdout
+    assert re.search(r"cites every gold report \(article\) [01]\.\d{3}", run.stdout)
     assert index_files(tmp_path / "index") == files  # the index it was given is left as it was
