@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from test_answer import BRIGHTLOOP, SPOTIFY_FACT, small_archive
-from test_rerank import train_twice
+from test_rerank import groups, run_training, train_twice
 
 from embeddings.encoder import Encoder
 from qa.answer import answered_by_model, gather_evidence, sentence_matrix
@@ -118,5 +118,14 @@ def test_evidence_carries_the_models_order_for_several_parts(tmp_path: Path, enc
 @pytest.mark.slow
 def test_training_is_reproducible_and_estimates_unseen_questions(tmp_path: Path, encoder: Encoder) -> None:
     printed, trained = train_twice("bench/train_sentences.py", tmp_path, encoder)
-    assert "every gold fact among the model's first sentences (5-fold" in printed
+    assert "every gold fact among the model's first sentences (5-fold, before" in printed
     assert model(trained).num_feature() == len(FEATURES)
+    # A learning curve's point: the folds' models learn from fewer questions, the written one from all.
+    share = run_training(
+        "bench/train_sentences.py", tmp_path, tmp_path / "questions.json", "share.txt", "--train-share", "0.5"
+    )
+    drawn = r"trained on 0\.5 of the other folds' questions \((\d+) of (\d+), drawn once\)"
+    kept, answered = map(int, groups(drawn, share))
+    assert 0 < kept < answered
+    assert groups(r"(\d+) answered by the model", share) == (str(answered),)
+    assert (tmp_path / "share.txt").read_bytes() == trained.read_bytes()
