@@ -25,6 +25,7 @@ from embeddings.encoder import Encoder
 from qa.answer import (
     _ANNOUNCES,
     ABSTAIN_TEXT,
+    Evidence,
     Sentence,
     SentenceVectors,
     _depends,
@@ -40,6 +41,7 @@ from qa.answer import (
     latest_article,
     mentions,
     note_unmentioned,
+    shared_name,
     sides_about,
     text_fragment_link,
 )
@@ -2033,3 +2035,107 @@ def test_each_report_on_the_story_is_headed_by_its_headline(encoder: Encoder) ->
     assert "“HIV cases fell again in 2022, UN report finds”" in answer.text
     assert "“Could CRISPR cure HIV someday?”" in answer.text
     assert "telescopes" not in answer.text
+
+
+# A question that asks for a name, answered across three reports (issue 16: an inference's answer).
+TIDEWELL = [
+    {
+        "title": "Tidewell signs port deal",
+        "source": "Harbor Times",
+        "published_at": "2023-10-02 08:00:00Z",
+        "url": "https://harbortimes.example/tidewell-port",
+        "body": (
+            "Mara Olsen, the chief executive of Tidewell, announced a $20 million deal with the port "
+            "authority on Monday. The deal covers two new berths.\n\n"
+            "The berths will be dredged over the winter."
+        ),
+    },
+    {
+        "title": "Tidewell tells investors of ferry plans",
+        "source": "Metro Ledger",
+        "published_at": "2023-11-02 08:00:00Z",
+        "url": "https://metroledger.example/tidewell-ferry",
+        "body": (
+            "Olsen told investors that the ferry line would open in March. "
+            "Tickets will cost less than the bus.\n\n"
+            "The line will run every hour."
+        ),
+    },
+    {
+        "title": "Tidewell board vote",
+        "source": "Valley Post",
+        "published_at": "2023-12-01 08:00:00Z",
+        "url": "https://valleypost.example/tidewell-board",
+        "body": (
+            "The board of Tidewell re-elected Mara Olsen as chair despite a shareholder revolt. "
+            "The vote was eight to three.\n\n"
+            "Shareholders had asked for an outside chair."
+        ),
+    },
+]
+TIDEWELL_QUESTION = (
+    "Who is the executive that, according to Harbor Times, announced a $20 million deal with the port "
+    "authority, told investors the ferry line would open in March as reported by Metro Ledger, and was "
+    "re-elected as chair despite a shareholder revolt according to Valley Post?"
+)
+
+
+def test_a_question_asking_for_a_name_is_answered_by_the_name_its_reports_share(
+    tmp_path: Path, encoder: Encoder
+) -> None:
+    archive = small_archive(tmp_path, TIDEWELL, encoder)
+    answer = archive.ask(TIDEWELL_QUESTION)
+    lead, *rest = answer.text.split("\n")
+    match = re.fullmatch(r"Mara Olsen: named in all 3 reports cited \[(\d+)\] \[(\d+)\] \[(\d+)\]", lead)
+    assert match, answer.text
+    # Each mark is a citation of its own report whose sentence names her ("Olsen" counts).
+    marked = [answer.citations[int(n) - 1] for n in match.groups()]
+    assert all("Olsen" in c.excerpt[c.sentence_start : c.sentence_end] for c in marked)
+    assert len({c.article_id for c in marked}) == 3
+    assert rest and not any(": named in" in line for line in rest)
+    # A question that names her, or asks no name, gets no such line.
+    for question in (
+        "Did Harbor Times and Valley Post both report on Mara Olsen's port deal and her re-election?",
+        "Did Harbor Times, Metro Ledger and Valley Post all report on the ferry line and the port deal?",
+    ):
+        assert ": named in" not in archive.ask(question).text
+
+
+def _cited(n: int, article: str, sentence: str) -> qa.Citation:
+    return qa.Citation(
+        n=n, title=article, url=None, published=None, excerpt=sentence, sentence_start=0,
+        sentence_end=len(sentence), link=None, article_id=article,
+    )
+
+
+def _shared(
+    question: str, citations: list[qa.Citation], text: str = ""
+) -> tuple[str, tuple[int, ...]] | None:
+    passage = qa.Passage(text=text, score=1.0, chunk_id=1, article_id="a", title="", url=None, published=None)
+    found = shared_name(Evidence(question, (passage,), (), ()), citations)
+    return None if found is None else (found[0], tuple(c.n for c in found[1]))
+
+
+def test_the_shared_name_is_one_most_reports_cited_name() -> None:
+    who = "Who is the individual that was re-elected and told investors about the ferry?"
+    cited = [
+        _cited(1, "a", "Mara Olsen announced the deal with Tidewell."),
+        _cited(2, "a", "Tidewell said the berths cost $20 million."),
+        _cited(3, "b", "So Olsen told investors that Tidewell's ferry would open in March."),
+        _cited(4, "c", "Tidewell re-elected its chair."),
+    ]
+    # The surname counts for the full name, and "So" (written in lower case in the passages)
+    # is no part of it; Tidewell is in more reports, but a person's name has two words or more.
+    assert _shared(who, cited, text="so it was") == ("Mara Olsen", (1, 3))
+    assert _shared(who, cited) is None  # "So Olsen" is then a name of its own: one report each
+    company = "Which company signed the deal and re-elected its chair?"
+    assert _shared(company, cited, text="so it was") == ("Tidewell", (1, 2, 3, 4))
+    # Not more than half of the reports cited, or a tie, or two reports only: no name.
+    fourth = [*cited, _cited(5, "d", "The vote was eight to three.")]
+    assert _shared(who, fourth, text="so it was") is None
+    tied = [*cited[:3], _cited(4, "c", "Ana Reis spoke."), _cited(5, "b", "Ana Reis left.")]
+    assert _shared(who, tied, text="so it was") is None
+    assert _shared(who, cited[:3], text="so it was") is None
+    # A name the question gives is no answer, and a question that asks no name gets none.
+    assert _shared("Who, besides Mara Olsen, spoke for Tidewell?", cited, text="so it was") is None
+    assert _shared("Did the reports say the ferry opens in March?", cited, text="so it was") is None
