@@ -15,7 +15,11 @@ or norm(S) is a substring of norm(F) (the fact and our sentence split differ sli
 answer *cites every gold fact* (`cites_all_gold`) when each distinct gold fact of the question
 is cited by that rule: what a multi-hop question needs. An answer *cites every gold report*
 (`cites_all_reports`) when it cites each distinct article a gold fact comes from (its URL), by
-any sentence: the reports a reader needs, whichever of their sentences the benchmark chose. The
+any sentence: the reports a reader needs, whichever of their sentences the benchmark chose. An
+answer to a question that asks for a name opens with the name its reports share when most of
+them do (`qa.answer.shared_name`): the share of such questions (those whose gold `answer` is
+not yes or no) it does so for, and of those the share whose name is the gold answer (one
+holds the other, case aside), are printed too. The
 looser `excerpt_gold` also counts norm(F) as a substring of norm(excerpt), the cited span with
 a sentence of context each side. `passages_gold` and `passages_all_gold` (ceilings) ask the
 same of the retrieved passages the answer was drawn from. An abstained answer cites nothing.
@@ -72,7 +76,7 @@ from pathlib import Path
 from typing import Any
 
 import qa
-from qa.answer import WEIGHTS, answer_from_evidence, gather_evidence, note_unmentioned
+from qa.answer import WEIGHTS, answer_from_evidence, gather_evidence, note_unmentioned, shared_name
 from qa.config import Settings
 from qa.evaluation import AnswerReport, evaluate_answers, load_natural_questions
 from qa.query import key_stems, stem
@@ -109,6 +113,13 @@ def cites_all_reports(answer: qa.Answer, evidence: list[dict[str, Any]]) -> bool
     cited = {c.url for c in answer.citations} | {c.title for c in answer.citations}
     reports = {e.get("url") or e.get("title") for e in evidence}
     return bool(reports) and None not in reports and reports <= cited
+
+
+def names_gold(name: str, gold: str) -> bool:
+    """Whether `name` is the gold answer: one holds the other, case aside ("Bankman-Fried",
+    "Sam Bankman-Fried")."""
+    name, gold = name.casefold(), gold.casefold()
+    return bool(name and gold) and (name in gold or gold in name)
 
 
 def where_facts_went(
@@ -280,6 +291,8 @@ def evaluate(
         )
         assert again.text == answer.text, "the bench must score what ask() answers"
         facts = [e["fact"] for e in q["evidence_list"]]
+        gold = str(q.get("answer", ""))
+        shared = None if answer.abstained or not evidence.learned else shared_name(evidence, answer.citations)
         unabstained = answer_from_evidence(evidence, min_confidence=float("-inf"))
         texts = [norm(p.text) for p in passages]
         in_passages = [any(norm(f) in t for t in texts) for f in facts]
@@ -295,6 +308,9 @@ def evaluate(
                 "cites_gold": cites_gold(answer, facts),
                 "cites_all_gold": cites_all_gold(answer, facts),
                 "cites_all_reports": cites_all_reports(answer, q["evidence_list"]),
+                "asks_name": gold.casefold() not in ("", "yes", "no"),
+                "shared_name": shared and shared[0],
+                "shared_name_right": bool(shared and names_gold(shared[0], gold)),
                 "cites_gold_any": cites_gold(unabstained, facts),
                 "excerpt_gold": excerpt_gold(answer, facts),
                 "passages_gold": any(in_passages),
@@ -364,6 +380,8 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "cites_all_reports_by_type": {
             t: share(r["cites_all_reports"] for r in rs) for t, rs in sorted(by_type.items())
         },
+        "shared_name": share(bool(r["shared_name"]) for r in answerable if r["asks_name"]),
+        "shared_name_right": share(r["shared_name_right"] for r in answerable if r["shared_name"]),
         "null_abstained": share(r["abstained"] for r in nulls),
         "answerable_abstained": share(r["abstained"] for r in answerable),
         "mean_sentences": round(statistics.mean(r["sentences"] for r in answerable), 2),
@@ -388,6 +406,8 @@ def print_table(summary: dict[str, Any]) -> None:
     print(f"cites every gold report (article) {summary['cites_all_reports']:.3f}")
     for kind, value in summary["cites_all_reports_by_type"].items():
         print(f"  {kind:<31} {value:.3f}")
+    print(f"opens with the name its reports share {summary['shared_name']:.3f}   (questions asking a name)")
+    print(f"  that name is the gold answer      {summary['shared_name_right']:.3f}")
     print("where the gold facts went (answerable questions, distinct facts):")
     for where, count in summary["facts"].items():
         print(f"  {where:<31} {count}")

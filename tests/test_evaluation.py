@@ -336,4 +336,5 @@ def test_the_answers_benchmark_asks_a_copy_of_the_index_with_more_outlets(tmp_pa
     assert not list(temporary.glob("qa-outlets-*"))
     assert "questions 2 (" in run.stdout and "natural questions 1:" in run.stdout
     assert re.search(r"cites every gold report \(article\) [01]\.\d{3}", run.stdout)
+    assert re.search(r"opens with the name its reports share [01]\.\d{3}", run.stdout)
     assert index_files(tmp_path / "index") == files  # the index it was given is left as it was
