@@ -17,9 +17,10 @@ is cited by that rule: what a multi-hop question needs. An answer *cites every g
 (`cites_all_reports`) when it cites each distinct article a gold fact comes from (its URL), by
 any sentence: the reports a reader needs, whichever of their sentences the benchmark chose. An
 answer to a question that asks for a name opens with the name its reports share when most of
-them do (`qa.answer.shared_name`): the share of such questions (those whose gold `answer` is
-not yes or no) it does so for, and of those the share whose name is the gold answer (one
-holds the other, case aside), are printed too. The
+them do (`qa.answer.shared_name`): the share of the questions whose gold `answer` is not yes
+or no (names, mostly; a date or a number for a few) it does so for, and of those answers the
+share whose name is the gold answer (one holds the other as whole words, case aside), are
+printed too. The
 looser `excerpt_gold` also counts norm(F) as a substring of norm(excerpt), the cited span with
 a sentence of context each side. `passages_gold` and `passages_all_gold` (ceilings) ask the
 same of the retrieved passages the answer was drawn from. An abstained answer cites nothing.
@@ -116,10 +117,12 @@ def cites_all_reports(answer: qa.Answer, evidence: list[dict[str, Any]]) -> bool
 
 
 def names_gold(name: str, gold: str) -> bool:
-    """Whether `name` is the gold answer: one holds the other, case aside ("Bankman-Fried",
-    "Sam Bankman-Fried")."""
-    name, gold = name.casefold(), gold.casefold()
-    return bool(name and gold) and (name in gold or gold in name)
+    """Whether `name` is the gold answer: one holds the other as whole words, case aside
+    ("Bankman-Fried", "Sam Bankman-Fried"; not "Intel", "Intelligence")."""
+    def holds(longer: str, shorter: str) -> bool:
+        return re.search(rf"\b{re.escape(shorter)}\b", longer, re.IGNORECASE) is not None
+
+    return bool(name and gold) and (holds(gold, name) or holds(name, gold))
 
 
 def where_facts_went(
@@ -360,6 +363,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in answerable:
         by_type[r["type"]].append(r)
+    asking = [r for r in answerable if r["asks_name"]]
     cold = [r["cold_ms"] for r in rows]
     warm = [r["warm_ms"] for r in rows]
     return {
@@ -380,8 +384,8 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "cites_all_reports_by_type": {
             t: share(r["cites_all_reports"] for r in rs) for t, rs in sorted(by_type.items())
         },
-        "shared_name": share(bool(r["shared_name"]) for r in answerable if r["asks_name"]),
-        "shared_name_right": share(r["shared_name_right"] for r in answerable if r["shared_name"]),
+        "shared_name": share(bool(r["shared_name"]) for r in asking),
+        "shared_name_right": share(r["shared_name_right"] for r in asking if r["shared_name"]),
         "null_abstained": share(r["abstained"] for r in nulls),
         "answerable_abstained": share(r["abstained"] for r in answerable),
         "mean_sentences": round(statistics.mean(r["sentences"] for r in answerable), 2),

@@ -71,7 +71,9 @@ def main() -> None:
     parser.add_argument(
         "--train-share", type=float, default=1.0, metavar="SHARE",
         help="train each fold's model on SHARE of the other folds' questions (drawn at random, "
-        "seed 0), to see how the estimate grows with the number of training questions",
+        "seed 0), to see how the estimate grows with the number of training questions; with "
+        "--cross-fitted DIR the sentence fold models written there are then these weaker ones "
+        "(give it a copy of DIR)",
     )
     args = parser.parse_args()
     if not 0 < args.train_share <= 1:

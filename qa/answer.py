@@ -854,7 +854,7 @@ def answer_from_evidence(
 def _led_by_shared_name(evidence: Evidence, answer: Answer) -> Answer:
     """`answer`, opened by the name its reports share (`shared_name`) when there is one, with a
     mark to each report's first sentence that names it: "Who is the individual that, according
-    to Fortune, The Verge and TechCrunch, …?" is answered by a name none of them is asked for."""
+    to Fortune, The Verge and TechCrunch, …?" asks for a name the question does not give."""
     shared = shared_name(evidence, answer.citations)
     if shared is None:
         return answer
@@ -866,58 +866,71 @@ def _led_by_shared_name(evidence: Evidence, answer: Answer) -> Answer:
     return replace(answer, text=f"{name}: named in {share} reports cited {marks}\n{answer.text}")
 
 
-# A question whose answer is a name: "Who is the individual …?", "Which company …?"; a person's
-# when it asks who, or which person.
+# A question whose answer is a name: "Who is the individual …?", "Which company …?" (not "Which
+# year …?"); a person's when it asks who, or which person.
 _ASKS_NAME = re.compile(
-    r"^\W*(who|which|what\s+(company|person|individual|organi[sz]ation|team|firm|country|platform|app|"
-    r"product|entity))\b",
+    r"^\W*(who|which(?!\s+(year|month|day|date|time|season|week|quarter|of)\b)|what\s+(company|person|"
+    r"individual|organi[sz]ation|team|firm|country|platform|app|product|entity)|what is the name of)\b",
     re.IGNORECASE,
 )
 _ASKS_PERSON = re.compile(
     r"^\W*(who|which\s+(person|individual|public figure|figure|athlete|player|executive|celebrity|singer|"
-    r"artist|politician|journalist|(pop )?star|actor|actress|musician|rapper|coach|founder|author|writer))\b",
+    r"artist|politician|journalist|(pop )?star|actor|actress|musician|rapper|coach|founder|author|writer|"
+    r"ceo|entrepreneur|billionaire|investor|business(man|woman)|leader))\b",
     re.IGNORECASE,
 )
+# A name that opens a sentence, after any quotation mark or bracket.
+_OPENS = r"(?:^|[.!?][\"”’)]*\s+)[\"“‘(]*"
 
 
 def shared_name(evidence: Evidence, citations: Sequence[Citation]) -> tuple[str, tuple[Citation, ...]] | None:
     """For a question that asks for a name (`_ASKS_NAME`), the name the cited sentences of the
-    most reports mention, and the citations that do; a surname counts for the full name
-    ("Bankman-Fried" for "Sam Bankman-Fried"), and a person (`_ASKS_PERSON`) is a name of two
-    words or more.
+    most reports mention, and the citations that do. A person's (`_ASKS_PERSON`) is a name of
+    two words or more, which its surname alone ("Bankman-Fried") and the name with a title
+    before it ("FTX CEO Sam Bankman-Fried") count for; any other is the name as written.
 
     None unless more than half of the reports cited, three or more, name it, and more of them
     than name any other name: reports share many names. With the shipped models, the name most
-    reports of a dev answer shared was the gold answer 107 times in 108 under this rule, and 16
-    times in 30 when at most half of them, or both of two, shared it; with models that never saw
-    the question (bench/answers.py --cross-fitted) it opened 111 of the 222 answers to questions
-    asking a name and was the gold answer in 108. Names the question gives and outlets are no
-    answer. A name's first word that the passages also write in lower case ("So",
-    "Using": it opens a sentence) is no part of it, and a run of capitals with a one-letter
-    word ("GP W D L") is a table's, not a name."""
+    reports of a dev answer shared was the gold answer 115 times in 116 under this rule, and 16
+    times in 28 when at most half of them, or both of two, shared it; with models that never saw
+    the question (bench/answers.py --cross-fitted) it opened 117 of the 222 answers to questions
+    whose gold answer is not yes or no, and was the gold answer in 114. A name the question
+    gives (or one ending with it) and an outlet are no answer. The first word of a name that
+    opens a sentence is no part of it when the passages also write it in lower case ("So
+    Bankman-Fried"), and a run of capitals with two one-letter words ("GP W D L") is a table's
+    row, not a name."""
     question = evidence.question
     cited = len({c.article_id for c in citations})
     if cited < 3 or not _ASKS_NAME.match(question):
         return None
-    asked = question.casefold()
+    person = _ASKS_PERSON.match(question) is not None
+    given = [tuple(n.split()) for n in question_names(question)]
     outlets = {p.source for p in evidence.passages if p.source}
     lowercase = {w for p in evidence.passages for w in WORD.findall(p.text) if w.islower()}
     mentions: list[tuple[tuple[str, ...], Citation]] = []
     for c in citations:
         sentence = c.excerpt[c.sentence_start : c.sentence_end]
         for name in question_names(sentence):
-            words = name.split()
-            if words[0].lower() in lowercase:
+            words = tuple(name.split())
+            if words[0].lower() in lowercase and re.search(_OPENS + re.escape(name), sentence):
                 words = words[1:]
-            if any(len(w) == 1 for w in words):  # a table's row ("GP W D L GD P"), not a name
+            if not words or sum(len(w) == 1 for w in words) >= 2 or " ".join(words) in outlets:
                 continue
-            if words and " ".join(words).casefold() not in asked and " ".join(words) not in outlets:
-                mentions.append((tuple(words), c))
-    full = {w for w, _ in mentions if len(w) >= 2 or not _ASKS_PERSON.match(question)}
+            if any(_ends_with(words, g) for g in given) or _gives(question, words):
+                continue
+            mentions.append((words, c))
+    names = {w for w, _ in mentions if len(w) >= 2 or not person}
+    if person:
+        # The shortest form of each name: "Sam Bankman-Fried", not "FTX CEO Sam Bankman-Fried".
+        names = {n for n in names if not any(m != n and _ends_with(n, m) for m in names)}
     naming: dict[tuple[str, ...], list[Citation]] = {}
     for said, c in mentions:
-        for whole in full:
-            if whole[len(whole) - len(said) :] == said and c not in naming.setdefault(whole, []):
+        for whole in sorted(names):
+            if person:
+                counts = _ends_with(said, whole) or (len(said) == 1 and _ends_with(whole, said))
+            else:
+                counts = said == whole  # "Australia" is not "Rugby Australia"
+            if counts and c not in naming.setdefault(whole, []):
                 naming[whole].append(c)
     reports = sorted(((len({c.article_id for c in cs}), name) for name, cs in naming.items()), reverse=True)
     if not reports or 2 * reports[0][0] <= cited:
@@ -926,6 +939,17 @@ def shared_name(evidence: Evidence, citations: Sequence[Citation]) -> tuple[str,
         return None
     best = reports[0][1]
     return " ".join(best), tuple(sorted(naming[best], key=lambda c: c.n))
+
+
+def _ends_with(words: Sequence[str], end: Sequence[str]) -> bool:
+    """Whether `words` end with the words `end` ("FTX CEO Sam Bankman-Fried", "Sam Bankman-Fried")."""
+    return 0 < len(end) <= len(words) and tuple(words[len(words) - len(end) :]) == tuple(end)
+
+
+def _gives(question: str, words: Sequence[str]) -> bool:
+    """Whether the question writes the name `words` as a whole word or words (not "Intel" in
+    "intelligence")."""
+    return re.search(rf"\b{re.escape(' '.join(words))}\b", question, re.IGNORECASE) is not None
 
 
 def note_unmentioned(

@@ -2095,7 +2095,7 @@ def test_a_question_asking_for_a_name_is_answered_by_the_name_its_reports_share(
     assert rest and not any(": named in" in line for line in rest)
     # A question that names her, or asks no name, gets no such line.
     for question in (
-        "Did Harbor Times and Valley Post both report on Mara Olsen's port deal and her re-election?",
+        "Who, besides Mara Olsen, spoke for Tidewell in Harbor Times, Metro Ledger and Valley Post?",
         "Did Harbor Times, Metro Ledger and Valley Post all report on the ferry line and the port deal?",
     ):
         assert ": named in" not in archive.ask(question).text
@@ -2109,9 +2109,11 @@ def _cited(n: int, article: str, sentence: str) -> qa.Citation:
 
 
 def _shared(
-    question: str, citations: list[qa.Citation], text: str = ""
+    question: str, citations: list[qa.Citation], text: str = "", source: str | None = None
 ) -> tuple[str, tuple[int, ...]] | None:
-    passage = qa.Passage(text=text, score=1.0, chunk_id=1, article_id="a", title="", url=None, published=None)
+    passage = qa.Passage(
+        text=text, score=1.0, chunk_id=1, article_id="a", title="", url=None, published=None, source=source
+    )
     found = shared_name(Evidence(question, (passage,), (), ()), citations)
     return None if found is None else (found[0], tuple(c.n for c in found[1]))
 
@@ -2130,6 +2132,14 @@ def test_the_shared_name_is_one_most_reports_cited_name() -> None:
     assert _shared(who, cited) is None  # "So Olsen" is then a name of its own: one report each
     company = "Which company signed the deal and re-elected its chair?"
     assert _shared(company, cited, text="so it was") == ("Tidewell", (1, 2, 3, 4))
+    assert _shared("Which company did Olsen lead?", [*cited[:3], _cited(4, "c", "Sea Tidewell sank.")]) == (
+        "Tidewell", (1, 2, 3)
+    )
+    # An outlet is no answer (nor is "Olsen" for "Mara Olsen" but in a person's name), nor a name
+    # the question gives as a whole word ("Tidewell", not "tidewellness").
+    assert _shared(company, cited, text="so it was", source="Tidewell") is None
+    assert _shared("Which company, besides Tidewell, signed?", cited, text="so it was") is None
+    assert _shared("Which company runs tidewellness ferries?", cited, text="so") == ("Tidewell", (1, 2, 3, 4))
     # Not more than half of the reports cited, or a tie, or two reports only: no name.
     fourth = [*cited, _cited(5, "d", "The vote was eight to three.")]
     assert _shared(who, fourth, text="so it was") is None
@@ -2139,3 +2149,20 @@ def test_the_shared_name_is_one_most_reports_cited_name() -> None:
     # A name the question gives is no answer, and a question that asks no name gets none.
     assert _shared("Who, besides Mara Olsen, spoke for Tidewell?", cited, text="so it was") is None
     assert _shared("Did the reports say the ferry opens in March?", cited, text="so it was") is None
+    assert _shared("Which year did Tidewell sign the deal?", cited, text="so it was") is None
+
+
+def test_the_shared_name_is_its_shortest_form_and_keeps_a_first_name_inside_a_sentence() -> None:
+    who = "Who is the founder that the three reports describe?"
+    cited = [
+        _cited(1, "a", "Microsoft co-founder Bill Gates gave $10 million."),
+        _cited(2, "b", "The gift from Bill Gates arrived in March."),
+        _cited(3, "c", "Gates said the school would open next year."),
+    ]
+    # "bill" is written in lower case, but "Bill Gates" opens no sentence; the title before it
+    # is dropped, and the surname counts.
+    assert _shared(who, cited, text="the bill was paid") == ("Bill Gates", (1, 2, 3))
+    # A league table's row is no name.
+    row = "GP W D L Pts Tidewell Rovers 10 7 2 1 23"
+    table = [_cited(n, a, row) for n, a in ((1, "a"), (2, "b"), (3, "c"))]
+    assert _shared("Which team leads the league?", table) is None

@@ -129,3 +129,6 @@ def test_training_is_reproducible_and_estimates_unseen_questions(tmp_path: Path,
     assert 0 < kept < answered
     assert groups(r"(\d+) answered by the model", share) == (str(answered),)
     assert (tmp_path / "share.txt").read_bytes() == trained.read_bytes()
+    # The folds' models did learn from fewer questions: their estimate moved.
+    estimate = r"\nall\s+(\d\.\d{3})  \("
+    assert groups(estimate, share) != groups(estimate, printed), share
