@@ -867,17 +867,24 @@ def _led_by_shared_name(evidence: Evidence, answer: Answer) -> Answer:
 
 
 # A question whose answer is a name: "Who is the individual …?", "Which company …?" (not "Which
-# year …?"); a person's when it asks who, or which person.
+# year …?"); a person's when it asks who, or which person ("Which NFL wide receiver …?").
 _ASKS_NAME = re.compile(
-    r"^\W*(who|which(?!\s+(year|month|day|date|time|season|week|quarter|of)\b)|what\s+(company|person|"
+    r"^\W*(who|which(?!\s+(year|month|day|date|time|season|week|quarter)s?\b)|what\s+(company|person|"
     r"individual|organi[sz]ation|team|firm|country|platform|app|product|entity)|what is the name of)\b",
     re.IGNORECASE,
 )
 _ASKS_PERSON = re.compile(
-    r"^\W*(who|which\s+(person|individual|public figure|figure|athlete|player|executive|celebrity|singer|"
-    r"artist|politician|journalist|(pop )?star|actor|actress|musician|rapper|coach|founder|author|writer|"
-    r"ceo|entrepreneur|billionaire|investor|business(man|woman)|leader))\b",
+    r"^\W*(who|which\s+([\w'’-]+\s+){0,2}(person|individual|public figure|figure|athlete|player|executive|"
+    r"celebrity|singer|artist|politician|journalist|(pop )?star|actor|actress|musician|rapper|coach|founder|"
+    r"author|writer|ceo|entrepreneur|billionaire|investor|business(man|woman)|leader|receiver|quarterback|"
+    r"pitcher|striker|manager))\b",
     re.IGNORECASE,
+)
+# Titles a person's name may follow in one run of capitals ("Binance CEO Changpeng Zhao").
+_TITLE_WORDS = frozenset(
+    "ceo cfo cto coo president chairman chairwoman chair chief executive officer founder co-founder "  # noqa: SIM905
+    "director minister secretary senator governor judge attorney general coach manager head analyst "
+    "spokesperson spokesman spokeswoman dr mr mrs ms prof sir".split()
 )
 # A name that opens a sentence, after any quotation mark or bracket.
 _OPENS = r"(?:^|[.!?][\"”’)]*\s+)[\"“‘(]*"
@@ -886,19 +893,21 @@ _OPENS = r"(?:^|[.!?][\"”’)]*\s+)[\"“‘(]*"
 def shared_name(evidence: Evidence, citations: Sequence[Citation]) -> tuple[str, tuple[Citation, ...]] | None:
     """For a question that asks for a name (`_ASKS_NAME`), the name the cited sentences of the
     most reports mention, and the citations that do. A person's (`_ASKS_PERSON`) is a name of
-    two words or more, which its surname alone ("Bankman-Fried") and the name with a title
-    before it ("FTX CEO Sam Bankman-Fried") count for; any other is the name as written.
+    two words or more, with the words up to a title cut off ("Binance CEO Changpeng Zhao" is
+    "Changpeng Zhao") and its shortest form kept when sentences write it with and without words
+    before it, which its surname alone ("Bankman-Fried") counts for; any other is the name as
+    written.
 
     None unless more than half of the reports cited, three or more, name it, and more of them
     than name any other name: reports share many names. With the shipped models, the name most
-    reports of a dev answer shared was the gold answer 115 times in 116 under this rule, and 16
-    times in 28 when at most half of them, or both of two, shared it; with models that never saw
-    the question (bench/answers.py --cross-fitted) it opened 117 of the 222 answers to questions
-    whose gold answer is not yes or no, and was the gold answer in 114. A name the question
-    gives (or one ending with it) and an outlet are no answer. The first word of a name that
-    opens a sentence is no part of it when the passages also write it in lower case ("So
-    Bankman-Fried"), and a run of capitals with two one-letter words ("GP W D L") is a table's
-    row, not a name."""
+    reports of a dev answer shared was the gold answer 116 times in 117 under this rule, and 17
+    times in 29 when at most half of them, or both of two, shared it; with models that never saw
+    the question (bench/answers.py --cross-fitted) it opened 118 of the 222 answers to questions
+    whose gold answer is not yes or no, and was the gold answer in 115. A name the question
+    gives (as whole words, or a person's ending with a name of two words it gives) and an
+    outlet are no answer. The first word of a person's name that opens a sentence is no part
+    of it when the passages also write it in lower case ("So Bankman-Fried"), and a run of
+    capitals with two one-letter words ("GP W D L") is a table's row, not a name."""
     question = evidence.question
     cited = len({c.article_id for c in citations})
     if cited < 3 or not _ASKS_NAME.match(question):
@@ -912,11 +921,14 @@ def shared_name(evidence: Evidence, citations: Sequence[Citation]) -> tuple[str,
         sentence = c.excerpt[c.sentence_start : c.sentence_end]
         for name in question_names(sentence):
             words = tuple(name.split())
-            if words[0].lower() in lowercase and re.search(_OPENS + re.escape(name), sentence):
-                words = words[1:]
+            if person:
+                if words[0].lower() in lowercase and re.search(_OPENS + re.escape(name), sentence):
+                    words = words[1:]
+                titled = [i for i, w in enumerate(words[:-1]) if w.lower().strip(".") in _TITLE_WORDS]
+                words = words[titled[-1] + 1 :] if titled else words
             if not words or sum(len(w) == 1 for w in words) >= 2 or " ".join(words) in outlets:
                 continue
-            if any(_ends_with(words, g) for g in given) or _gives(question, words):
+            if any(len(g) >= 2 and _ends_with(words, g) for g in given) or _gives(question, words):
                 continue
             mentions.append((words, c))
     names = {w for w, _ in mentions if len(w) >= 2 or not person}

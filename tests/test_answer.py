@@ -2149,19 +2149,37 @@ def test_the_shared_name_is_one_most_reports_cited_name() -> None:
     # A name the question gives is no answer, and a question that asks no name gets none.
     assert _shared("Who, besides Mara Olsen, spoke for Tidewell?", cited, text="so it was") is None
     assert _shared("Did the reports say the ferry opens in March?", cited, text="so it was") is None
-    assert _shared("Which year did Tidewell sign the deal?", cited, text="so it was") is None
+    # "Which year" asks no name, where "Which of the companies" does.
+    assert _shared("Which year did the company sign the deal?", cited, text="so it was") is None
+    assert _shared("Which of the companies signed the deal?", cited, text="so") == ("Tidewell", (1, 2, 3, 4))
 
 
-def test_the_shared_name_is_its_shortest_form_and_keeps_a_first_name_inside_a_sentence() -> None:
+def test_a_persons_shared_name_is_cut_after_a_title_and_keeps_a_first_name_inside_a_sentence() -> None:
     who = "Who is the founder that the three reports describe?"
     cited = [
         _cited(1, "a", "Microsoft co-founder Bill Gates gave $10 million."),
         _cited(2, "b", "The gift from Bill Gates arrived in March."),
         _cited(3, "c", "Gates said the school would open next year."),
     ]
-    # "bill" is written in lower case, but "Bill Gates" opens no sentence; the title before it
-    # is dropped, and the surname counts.
+    # "bill" is written in lower case, but "Bill Gates" opens no sentence; the surname counts.
     assert _shared(who, cited, text="the bill was paid") == ("Bill Gates", (1, 2, 3))
+    # One report's title decides nothing: the name is cut after it, and the surnames count.
+    titled = [
+        _cited(1, "a", "Binance CEO Changpeng Zhao stepped down."),
+        _cited(2, "b", "Zhao pleaded guilty in Seattle."),
+        _cited(3, "c", "Prosecutors said Zhao wanted growth at all costs."),
+    ]
+    assert _shared("Which executive stepped down?", titled) == ("Changpeng Zhao", (1, 2, 3))
+    # The shortest form of a name written with and without words before it.
+    longer = [
+        _cited(1, "a", "Alameda Research Sam Bankman-Fried traded."),
+        _cited(2, "b", "Sam Bankman-Fried testified."),
+        _cited(3, "c", "Bankman-Fried lost."),
+    ]
+    assert _shared(who, longer) == ("Sam Bankman-Fried", (1, 2, 3))
+    # A company's name that ends with a word the question gives is still a name.
+    ai = [_cited(n, a, "Mistral AI raised money.") for n, a in ((1, "a"), (2, "b"), (3, "c"))]
+    assert _shared("Which AI company raised money?", ai) == ("Mistral AI", (1, 2, 3))
     # A league table's row is no name.
     row = "GP W D L Pts Tidewell Rovers 10 7 2 1 23"
     table = [_cited(n, a, row) for n, a in ((1, "a"), (2, "b"), (3, "c"))]
