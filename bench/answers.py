@@ -119,10 +119,8 @@ def cites_all_reports(answer: qa.Answer, evidence: list[dict[str, Any]]) -> bool
 def names_gold(name: str, gold: str) -> bool:
     """Whether `name` is the gold answer: one holds the other as whole words, case aside
     ("Bankman-Fried", "Sam Bankman-Fried"; not "Intel", "Intelligence")."""
-    def holds(longer: str, shorter: str) -> bool:
-        return re.search(rf"\b{re.escape(shorter)}\b", longer, re.IGNORECASE) is not None
-
-    return bool(name and gold) and (holds(gold, name) or holds(name, gold))
+    name, gold = f" {qa.query.fold(name)} ", f" {qa.query.fold(gold)} "
+    return bool(name.strip() and gold.strip()) and (name in gold or gold in name)
 
 
 def where_facts_went(

@@ -41,6 +41,7 @@ from qa.query import (
     QueryHints,
     asked_for,
     asks_about_named,
+    fold,
     initials_of,
     key_phrases,
     key_stems,
@@ -914,6 +915,7 @@ def shared_name(evidence: Evidence, citations: Sequence[Citation]) -> tuple[str,
         return None
     person = _ASKS_PERSON.match(question) is not None
     given = [tuple(n.split()) for n in question_names(question)]
+    folded = f" {fold(question)} "
     outlets = {p.source for p in evidence.passages if p.source}
     lowercase = {w for p in evidence.passages for w in WORD.findall(p.text) if w.islower()}
     mentions: list[tuple[tuple[str, ...], Citation]] = []
@@ -928,7 +930,8 @@ def shared_name(evidence: Evidence, citations: Sequence[Citation]) -> tuple[str,
                 words = words[titled[-1] + 1 :] if titled else words
             if not words or sum(len(w) == 1 for w in words) >= 2 or " ".join(words) in outlets:
                 continue
-            if any(len(g) >= 2 and _ends_with(words, g) for g in given) or _gives(question, words):
+            gives = f" {fold(' '.join(words))} " in folded  # as whole words: not "Intel" in "intelligence"
+            if gives or any(len(g) >= 2 and _ends_with(words, g) for g in given):
                 continue
             mentions.append((words, c))
     names = {w for w, _ in mentions if len(w) >= 2 or not person}
@@ -956,12 +959,6 @@ def shared_name(evidence: Evidence, citations: Sequence[Citation]) -> tuple[str,
 def _ends_with(words: Sequence[str], end: Sequence[str]) -> bool:
     """Whether `words` end with the words `end` ("FTX CEO Sam Bankman-Fried", "Sam Bankman-Fried")."""
     return 0 < len(end) <= len(words) and tuple(words[len(words) - len(end) :]) == tuple(end)
-
-
-def _gives(question: str, words: Sequence[str]) -> bool:
-    """Whether the question writes the name `words` as a whole word or words (not "Intel" in
-    "intelligence")."""
-    return re.search(rf"\b{re.escape(' '.join(words))}\b", question, re.IGNORECASE) is not None
 
 
 def note_unmentioned(
