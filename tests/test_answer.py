@@ -2170,6 +2170,9 @@ def test_a_persons_shared_name_is_cut_after_a_title_and_keeps_a_first_name_insid
         _cited(3, "c", "Prosecutors said Zhao wanted growth at all costs."),
     ]
     assert _shared("Which executive stepped down?", titled) == ("Changpeng Zhao", (1, 2, 3))
+    # Up to two words may qualify the person asked for; a team's name counts only as written.
+    assert _shared("Which NFL wide receiver stepped down?", titled) == ("Changpeng Zhao", (1, 2, 3))
+    assert _shared("Which team stepped down?", titled) == ("Zhao", (2, 3))
     # The shortest form of a name written with and without words before it.
     longer = [
         _cited(1, "a", "Alameda Research Sam Bankman-Fried traded."),
