@@ -881,12 +881,15 @@ _ASKS_PERSON = re.compile(
     r"pitcher|striker|manager))\b",
     re.IGNORECASE,
 )
-# Titles a person's name may follow in one run of capitals ("Binance CEO Changpeng Zhao").
+# Titles, and words before them, a person's name may follow in one run of capitals ("Binance CEO
+# Changpeng Zhao", "Former President Jimmy Carter").
 _TITLE_WORDS = frozenset(
     "ceo cfo cto coo president chairman chairwoman chair chief executive officer founder co-founder "  # noqa: SIM905
     "director minister secretary senator governor judge attorney general coach manager head analyst "
-    "spokesperson spokesman spokeswoman dr mr mrs ms prof sir".split()
+    "spokesperson spokesman spokeswoman dr mr mrs ms prof sir former ex late".split()
 )
+# A word of capitals ("FTX", "SEC") is no part of a person's name, but a numeral may be ("III").
+_ACRONYM = re.compile(r"(?!(?:I{1,3}|IV|VI{0,3}|IX|X)\b)[A-Z][A-Z&]+\b")
 # A name that opens a sentence, after any quotation mark or bracket.
 _OPENS = r"(?:^|[.!?][\"”’)]*\s+)[\"“‘(]*"
 
@@ -907,8 +910,9 @@ def shared_name(evidence: Evidence, citations: Sequence[Citation]) -> tuple[str,
     whose gold answer is not yes or no, and was the gold answer in 115. A name the question
     gives (as whole words, or a person's ending with a name of two words it gives) and an
     outlet are no answer. The first word of a person's name that opens a sentence is no part
-    of it when the passages also write it in lower case ("So Bankman-Fried"), and a run of
-    capitals with two one-letter words ("GP W D L") is a table's row, not a name."""
+    of it when the passages also write it in lower case ("So Bankman-Fried"), a word of capitals
+    ("Former FTX") makes a run no person's name, and a run of capitals with two one-letter words
+    ("GP W D L") is a table's row, not a name."""
     question = evidence.question
     cited = len({c.article_id for c in citations})
     if cited < 3 or not _ASKS_NAME.match(question):
@@ -928,6 +932,8 @@ def shared_name(evidence: Evidence, citations: Sequence[Citation]) -> tuple[str,
                     words = words[1:]
                 titled = [i for i, w in enumerate(words[:-1]) if w.lower().strip(".") in _TITLE_WORDS]
                 words = words[titled[-1] + 1 :] if titled else words
+                if any(_ACRONYM.fullmatch(w) for w in words):
+                    continue
             if not words or sum(len(w) == 1 for w in words) >= 2 or " ".join(words) in outlets:
                 continue
             gives = f" {fold(' '.join(words))} " in folded  # as whole words: not "Intel" in "intelligence"

@@ -2173,6 +2173,17 @@ def test_a_persons_shared_name_is_cut_after_a_title_and_keeps_a_first_name_insid
     # Up to two words may qualify the person asked for; a team's name counts only as written.
     assert _shared("Which NFL wide receiver stepped down?", titled) == ("Changpeng Zhao", (1, 2, 3))
     assert _shared("Which team stepped down?", titled) == ("Zhao", (2, 3))
+    # A word of capitals is no part of a person's name: "Former FTX" (a caption's "Former FTX
+    # CEO, Sam Bankman-Fried") is none, nor can "FTX" count for it; "Former" is cut as a title.
+    caption = [
+        _cited(1, "a", "Binance was an early investor in FTX."),
+        _cited(2, "b", "Zhao announced that he would acquire FTX."),
+        _cited(3, "c", "Combination showing Former FTX CEO, Sam Bankman-Fried (L) and Zhao Changpeng (R)."),
+    ]
+    assert _shared(who, caption) is None
+    carter = "Former President Jimmy Carter III spoke."
+    former = [_cited(n, a, carter) for n, a in ((1, "a"), (2, "b"), (3, "c"))]
+    assert _shared(who, former) == ("Jimmy Carter III", (1, 2, 3))
     # The shortest form of a name written with and without words before it.
     longer = [
         _cited(1, "a", "Alameda Research Sam Bankman-Fried traded."),
