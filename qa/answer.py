@@ -860,11 +860,10 @@ def _led_by_shared_name(evidence: Evidence, answer: Answer) -> Answer:
     if shared is None:
         return answer
     name, naming = shared
-    first = {c.article_id: c for c in reversed(naming)}
-    marks = " ".join(f"[{c.n}]" for c in sorted(first.values(), key=lambda c: c.n))
+    named = len({c.article_id for c in naming})
     reports = len({c.article_id for c in answer.citations})
-    share = f"all {reports}" if len(first) == reports else f"{len(first)} of the {reports}"
-    return replace(answer, text=f"{name}: named in {share} reports cited {marks}\n{answer.text}")
+    share = f"all {reports}" if named == reports else f"{named} of the {reports}"
+    return replace(answer, text=f"{name}: named in {share} reports cited {_marks(naming)}\n{answer.text}")
 
 
 # A question whose answer is a name: "Who is the individual …?", "Which company …?" (not "Which
@@ -975,12 +974,16 @@ def note_unmentioned(
 ) -> Answer:
     """`answer`, ending with a note for each named outlet none of whose articles mentions a name
     the question gives for its side (`Archive.unmentioned`): a comparison with a side missing
-    says so instead of leaving it out silently (an abstention too: it tells why). Then, for a
+    says so instead of leaving it out silently (an abstention too: it tells why). A question that
+    asks for something it describes ("Which company, according to Engadget, …?") keeps such an
+    outlet's reports, its names being clues a report may not write (3 of the 13 dev questions
+    with such a note cite that outlet, each a report with a gold fact): the note then says that
+    what it cites of the outlet is its closest report, not that it has nothing. Then, for a
     question about what it names (`qa.query.asks_about_named`), one for each other outlet of
     `sides` (`Archive.named_sides`) that none of the answer's `passages` is from: its articles
     mention those names, but none was found."""
     notes = tuple(
-        f"{source}: no article in the archive mentions {_listed(names)}."
+        f"{source}: no article in the archive mentions {_listed(names)}" + _closest(answer, source)
         for source, names in unmentioned.items()
     )
     if sides and not answer.abstained and asks_about_named(answer.question):
@@ -999,6 +1002,22 @@ def note_unmentioned(
         # heads it then); beside a note on an outlet, say whose they are.
         text = f"{label}: {text}"
     return replace(answer, text="\n".join((text, *notes)), notes=answer.notes + notes)
+
+
+def _closest(answer: Answer, source: str) -> str:
+    """The end of a note on `source`: "." when the answer cites none of its articles, else
+    "; its closest report is cited [2]." (or "reports are", one mark for each)."""
+    cited = [c for c in answer.citations if c.source == source]
+    if not cited:
+        return "."
+    reports = "report is" if len({c.article_id for c in cited}) == 1 else "reports are"
+    return f"; its closest {reports} cited {_marks(cited)}."
+
+
+def _marks(citations: Sequence[Citation]) -> str:
+    """ "[1] [4]": the first of `citations` from each article, in order."""
+    first = {c.article_id: c for c in reversed(citations)}
+    return " ".join(f"[{c.n}]" for c in sorted(first.values(), key=lambda c: c.n))
 
 
 def _listed(names: Sequence[str]) -> str:

@@ -1337,6 +1337,10 @@ def test_a_note_on_a_silent_outlet_does_not_label_a_headed_answer_twice(encoder:
     noted = note_unmentioned(answer, {"Polygon": ["Epic"]})
     assert noted.text.startswith("The Verge, 2023-12-12, “Epic wins”: ")
     assert noted.text.endswith("\nPolygon: no article in the archive mentions Epic.")
+    # An outlet the answer cites is not said to have nothing: what it cites is its closest.
+    cited = note_unmentioned(answer, {"The Verge": ["Nintendo"]})
+    closest = "The Verge: no article in the archive mentions Nintendo; its closest report is cited [1]."
+    assert cited.notes == (closest,)
 
 
 def test_what_a_report_said_is_headed_by_its_headline(robots: qa.Archive) -> None:
