@@ -907,11 +907,12 @@ def shared_name(evidence: Evidence, citations: Sequence[Citation]) -> tuple[str,
     times in 29 when at most half of them, or both of two, shared it; with models that never saw
     the question (bench/answers.py --cross-fitted) it opened 118 of the 222 answers to questions
     whose gold answer is not yes or no, and was the gold answer in 115. A name the question
-    gives (as whole words, or a person's ending with a name of two words it gives) and an
-    outlet are no answer. The first word of a person's name that opens a sentence is no part
-    of it when the passages also write it in lower case ("So Bankman-Fried"), a word of capitals
-    ("Former FTX") makes a run no person's name, and a run of capitals with two one-letter words
-    ("GP W D L") is a table's row, not a name."""
+    gives (as whole words), a name that opens with one ("Gemini Pro" for a question on Gemini),
+    a person's ending with a name of two words it gives, and an outlet are no answer. The first
+    word of a person's name that opens a sentence is no part of it when the passages also write
+    it in lower case ("So Bankman-Fried"), a word of capitals ("Former FTX") makes a run no
+    person's name, and a run of capitals with two one-letter words ("GP W D L") is a table's
+    row, not a name."""
     question = evidence.question
     cited = len({c.article_id for c in citations})
     if cited < 3 or not _ASKS_NAME.match(question):
@@ -936,7 +937,8 @@ def shared_name(evidence: Evidence, citations: Sequence[Citation]) -> tuple[str,
             if not words or sum(len(w) == 1 for w in words) >= 2 or " ".join(words) in outlets:
                 continue
             gives = f" {fold(' '.join(words))} " in folded  # as whole words: not "Intel" in "intelligence"
-            if gives or any(len(g) >= 2 and _ends_with(words, g) for g in given):
+            # A name the question gives, then a longer form of it ("Gemini Pro" for "Gemini").
+            if gives or any(words[: len(g)] == g or (len(g) >= 2 and _ends_with(words, g)) for g in given):
                 continue
             mentions.append((words, c))
     names = {w for w, _ in mentions if len(w) >= 2 or not person}

@@ -2144,6 +2144,13 @@ def test_the_shared_name_is_one_most_reports_cited_name() -> None:
     assert _shared(company, cited, text="so it was", source="Tidewell") is None
     assert _shared("Which company, besides Tidewell, signed?", cited, text="so it was") is None
     assert _shared("Which company runs tidewellness ferries?", cited, text="so") == ("Tidewell", (1, 2, 3, 4))
+    # A longer form of a name the question gives is the question's subject, not its answer.
+    models = [
+        _cited(1, "a", "Gemini Pro is out."),
+        _cited(2, "b", "Tidewell built Gemini Pro."),
+        _cited(3, "c", "Tidewell tuned Gemini Ultra."),
+    ]
+    assert _shared("Which company made the Gemini model?", models) == ("Tidewell", (2, 3))
     # Not more than half of the reports cited, or a tie, or two reports only: no name.
     fourth = [*cited, _cited(5, "d", "The vote was eight to three.")]
     assert _shared(who, fourth, text="so it was") is None
