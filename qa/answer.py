@@ -385,7 +385,7 @@ def answered_by_model(question: str, passages: Sequence[Passage]) -> bool:
 
 
 def _answered_by_model(parts: Sequence[str], hints: QueryHints, asked: AskedFor) -> bool:
-    several = len(parts) >= 2 or len(hints.sources) >= 2
+    several = len(parts) >= 2 or len(hints.outlets) >= 2
     return several and asked.kind != AnswerKind.LATEST
 
 
@@ -984,16 +984,24 @@ def note_unmentioned(
     question about what it names (`qa.query.asks_about_named`), one for each other outlet of
     `sides` (`Archive.named_sides`) that none of the answer's `passages` is from: its articles
     mention those names, but none was found."""
+    # The sections of an outlet named by their shared name ("The Independent") are one outlet.
+    hints = read_hints(answer.question, sorted({*unmentioned, *(sides or {})}))
+    outlets: dict[str, list[str]] = {}
+    for source in [*(sides or {}), *unmentioned]:
+        if source not in outlets.setdefault(hints.outlet_of(source), []):
+            outlets[hints.outlet_of(source)].append(source)
     notes = tuple(
-        f"{source}: no article in the archive mentions {_listed(names)}" + _closest(answer, source)
-        for source, names in unmentioned.items()
+        f"{outlet}: no article in the archive mentions {_listed(_names_of(unmentioned, of))}"
+        + _closest(answer, of)
+        for outlet, of in outlets.items()
+        if all(s in unmentioned for s in of)
     )
     if sides and not answer.abstained and asks_about_named(answer.question):
         found = {p.source for p in passages}
         notes += tuple(
-            f"{source}: no article found on {_listed(names) if names else 'this'}."
-            for source, names in sides.items()
-            if source not in found and source not in unmentioned
+            f"{outlet}: no article found on {_listed(names) if (names := _names_of(sides, of)) else 'this'}."
+            for outlet, of in outlets.items()
+            if not any(s in found for s in of) and not all(s in unmentioned for s in of)
         )
     if not notes:
         return answer
@@ -1006,10 +1014,15 @@ def note_unmentioned(
     return replace(answer, text="\n".join((text, *notes)), notes=answer.notes + notes)
 
 
-def _closest(answer: Answer, source: str) -> str:
-    """The end of a note on `source`: "." when the answer cites none of its articles, else
-    "; its closest report is cited [2]." (or "reports are", one mark for each)."""
-    cited = [c for c in answer.citations if c.source == source]
+def _names_of(names: Mapping[str, Sequence[str]], sources: Sequence[str]) -> tuple[str, ...]:
+    """The names `names` gives any of `sources`, once each."""
+    return tuple(dict.fromkeys(n for s in sources for n in names.get(s, ())))
+
+
+def _closest(answer: Answer, sources: Sequence[str]) -> str:
+    """The end of a note on an outlet of `sources`: "." when the answer cites none of their
+    articles, else "; its closest report is cited [2]." (or "reports are", one mark each)."""
+    cited = [c for c in answer.citations if c.source in sources]
     if not cited:
         return "."
     reports = "report is" if len({c.article_id for c in cited}) == 1 else "reports are"
@@ -1066,7 +1079,8 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
     groups = _named_groups(evidence.question, evidence.passages)
     budget = min(max(max_sentences, w.per_named * len(groups) + 1), 2 * max_sentences)
     sides = sides_about(evidence.question, evidence.passages)
-    chosen = _each_outlets_claim(ranked, evidence.passages, sides)
+    hints = _hints(evidence.question, evidence.passages)
+    chosen = _each_outlets_claim(ranked, evidence.passages, sides, hints)
     for group in groups:
         picked = sum(s.passage in group for s in chosen)
         for s in ranked:
@@ -1144,12 +1158,13 @@ def _learned_choice(evidence: Evidence, max_sentences: int) -> list[Sentence]:
     sides = sides_about(evidence.question, passages)
     related = [s for s in evidence.learned if s.similarity >= w.learned_min_similarity]
     related = related or [evidence.learned[0]]
+    hints = _hints(evidence.question, passages)
     if asks_about_named(evidence.question):
         # "Compare what Engadget and The Verge said about X": what they said, not what other
         # outlets did, when their articles say anything.
-        related = _from_outlets(related, passages, _hints(evidence.question, passages).sources)
+        related = _from_outlets(related, passages, hints.sources)
     kept = {id(s) for s in related}
-    chosen = _each_outlets_claim([s for s in evidence.ranked if id(s) in kept], passages, sides)
+    chosen = _each_outlets_claim([s for s in evidence.ranked if id(s) in kept], passages, sides, hints)
     for group in groups:
         if not any(s.passage in group for s in chosen):
             side = [
@@ -1175,18 +1190,19 @@ def _from_outlets(
 
 
 def _each_outlets_claim(
-    ranked: Sequence[Sentence], passages: Sequence[Passage], sides: frozenset[str] | None
+    ranked: Sequence[Sentence], passages: Sequence[Passage], sides: frozenset[str] | None, hints: QueryHints
 ) -> list[Sentence]:
-    """For each outlet a question names (of two or more), its sentence that best matches what
-    the question says that outlet reported, among its articles in `sides` (`sides_about`), in
-    the order of `ranked`."""
+    """For each outlet a question names (of two or more, `hints`), its sentence that best
+    matches what the question says that outlet reported, among its articles in `sides`
+    (`sides_about`), in the order of `ranked`."""
     best: dict[str, Sentence] = {}
     for s in ranked:
         source = passages[s.passage].source
         if not (s.clause > 0 and source and _on_side(s, passages, sides)):
             continue
-        if source not in best or s.clause > best[source].clause:
-            best[source] = s
+        outlet = hints.outlet_of(source)
+        if outlet not in best or s.clause > best[outlet].clause:
+            best[outlet] = s
     picked = {id(s) for s in best.values()}
     return [s for s in ranked if id(s) in picked]
 
@@ -1267,10 +1283,10 @@ def _named_groups(question: str, passages: Sequence[Passage]) -> list[set[int]]:
     one outlet named with one day or month is one group, that outlet's articles of that time
     ("What did Engadget say … in November?" has one side, not two to compare)."""
     groups: dict[str, set[int]] = {}
-    named = _hints(question, passages).sources
+    hints = _hints(question, passages)
     for i, p in enumerate(passages):
-        if p.source in named:
-            groups.setdefault(f"source:{p.source}", set()).add(i)
+        if p.source in hints.sources:
+            groups.setdefault(f"source:{hints.outlet_of(p.source)}", set()).add(i)
     # "October 4" without a year: the newest year of the passages (retrieval: of the archive).
     years = [p.published.year for p in passages if p.published is not None]
     for day in named_days(question, max(years, default=None)):

@@ -547,14 +547,20 @@ class Archive:
         if source is None and weights.outlet_passages:
             # A named outlet that retrieval left out: its own best passages that mention a name
             # the question gives its side, after the others.
+            # The sections of an outlet named by their shared name are searched as one.
             have_outlets = {p.source for p in passages}
-            for outlet, names in sides.items():
-                if outlet not in have_outlets and outlet not in aside:
+            hints = read_hints(question, sorted(sides))
+            outlets: dict[str, list[str]] = {}
+            for section in sides:
+                outlets.setdefault(hints.outlet_of(section), []).append(section)
+            for outlet, sections in outlets.items():
+                open_sections = [s for s in sections if s not in aside]
+                if open_sections and not have_outlets & set(sections):
                     own = self.retrieve(
                         question, weights.outlet_passages, published_after=published_after,
                         published_before=published_before, source=outlet,
                     )
-                    passages += [p for p in own if mentions(p, names)]
+                    passages += [p for p in own if p.source in open_sections and mentions(p, sides[p.source])]
         lead = passages[0].article_id
         kind = asked_for(question).kind
         latest = kind == AnswerKind.LATEST
@@ -613,7 +619,7 @@ class Archive:
         weights = self.settings.answer
         generation = self.store.generation(db)
         hints = read_hints(question, sorted({p.source for p in passages if p.source}))
-        several = len(hints.sources) >= 2 or len(question_parts(question, hints)) >= 2
+        several = len(hints.outlets) >= 2 or len(question_parts(question, hints)) >= 2
         if weights.article_chunks < 1 or generation is None or not several:
             return []
         _, catalog = self._vectors_for(db, generation)

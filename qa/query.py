@@ -222,12 +222,27 @@ def _capitalised(word: str) -> bool:
 
 @dataclass(frozen=True)
 class QueryHints:
-    """What a question says about where and when: named outlets, dates, months, recency."""
+    """What a question says about where and when: named outlets, dates, months, recency.
+
+    `sources` are the named outlets' sources; `shared` pairs each source named by a short name
+    its sections share (`outlet_short_name`: "The Independent" for its Sports and Life and Style
+    feeds) with that name. Such sections are one outlet of the question (`outlet_of`)."""
 
     sources: tuple[str, ...] = ()
     days: tuple[date, ...] = ()
     months: tuple[tuple[int, int], ...] = ()
     latest: bool = False
+    shared: tuple[tuple[str, str], ...] = ()
+
+    def outlet_of(self, source: str) -> str:
+        """The outlet of the question that `source` is: the short name it was named by, else
+        itself."""
+        return dict(self.shared).get(source, source)
+
+    @property
+    def outlets(self) -> tuple[str, ...]:
+        """The outlets the question names (`outlet_of` each of `sources`), once each."""
+        return tuple(dict.fromkeys(map(self.outlet_of, self.sources)))
 
 
 def read_hints(question: str, sources: Sequence[str], *, default_year: int | None = None) -> QueryHints:
@@ -235,21 +250,24 @@ def read_hints(question: str, sources: Sequence[str], *, default_year: int | Non
 
     "TechCrunch", "The Verge" are matched whole-word and case-insensitively, longest first, so
     "The Independent - Sports" wins over a shorter name inside it; "The Verge's report" names
-    The Verge. "October 4, 2023" and "October 4" (year from `default_year`) are days;
-    "November 2023" and "in November" (year from `default_year`) are months.
+    The Verge, and "The Independent", written so, each of its sections (`QueryHints.shared`).
+    "October 4, 2023" and "October 4" (year from `default_year`) are days; "November 2023" and
+    "in November" (year from `default_year`) are months.
     """
     folded = " " + fold(_POSSESSIVE.sub("", question)) + " "
     named: list[str] = []
-    for source, form, key in _outlet_names(tuple(sources)):
-        if source not in named and key.strip() and key in folded and _written_as_name(question, form):
-            named.append(source)
+    shared: list[tuple[str, str]] = []
+    for of, form, key in _outlet_names(tuple(sources)):
+        if key.strip() and key in folded and _written_as_name(question, form):
+            named += [s for s in of if s not in named]
+            shared += [(s, form) for s in of if len(of) > 1]
             folded = folded.replace(key, " | ")
     # A month without a year ("in November") is in `default_year`, as a day without one is.
     dated = ((year or default_year, month) for year, month in _months_asked(question))
     months = [(year, month) for year, month in dated if year is not None]
     return QueryHints(
         tuple(named), tuple(named_days(question, default_year)), tuple(dict.fromkeys(months)),
-        bool(_LATEST.search(question)),
+        bool(_LATEST.search(question)), tuple(shared),
     )
 
 
@@ -266,20 +284,21 @@ def _outlet_forms(source: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=16)
-def _outlet_names(sources: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
-    """(source, a name a question may call it by, that name folded and spaced for a whole-word
-    look-up), longest name first: each source by its whole name, and by its short name
-    (`outlet_short_name`) when that names no other source ("CNBC"; not "FOX News", three
-    sections of which an archive may hold). Made once per archive's outlets, not per question
-    (with a thousand outlets, reading a question's hints took 9 ms so)."""
-    shorts = Counter(fold(outlet_short_name(s)) for s in sources)
+def _outlet_names(sources: tuple[str, ...]) -> tuple[tuple[tuple[str, ...], str, str], ...]:
+    """(the sources a name stands for, the name as a question may write it, the name folded
+    and spaced for a whole-word look-up), longest name first: each source by its whole name,
+    and by its short name (`outlet_short_name`) unless that is another source's whole name;
+    the short name of several sections ("FOX News") stands for each of them. Made once per
+    archive's outlets, not per question (with a thousand outlets, reading a question's hints
+    took 9 ms so)."""
     whole = {fold(s) for s in sources}
-    names = [(s, s) for s in sources] + [
-        (s, short) for s in sources
-        if (short := outlet_short_name(s)) != s and shorts[fold(short)] == 1 and fold(short) not in whole
-    ]
+    sections: dict[str, tuple[str, list[str]]] = {}
+    for s in sources:
+        if (short := outlet_short_name(s)) != s and fold(short) not in whole:
+            sections.setdefault(fold(short), (short, []))[1].append(s)
+    names = [((s,), s) for s in sources] + [(tuple(of), short) for short, of in sections.values()]
     names.sort(key=lambda pair: len(pair[1]), reverse=True)
-    return tuple((source, form, " " + fold(form) + " ") for source, form in names)
+    return tuple((of, form, " " + fold(form) + " ") for of, form in names)
 
 
 def _named_at(question: str, source: str) -> re.Match[str] | None:
@@ -434,24 +453,27 @@ def outlet_clauses(question: str, hints: QueryHints) -> dict[str, str]:
     "Essentially Sports": "indicates Y?"}), or before it, up to the previous one, when the
     question states its first claim before naming any outlet ("… shocking according to Fortune,
     and … a theory as reported by TechCrunch?"). A claim of fewer than two content words is
-    none ("Did both A and B report X?" makes one claim of both); {} when fewer than two remain."""
-    spots = []
+    none ("Did both A and B report X?" makes one claim of both); {} when fewer than two remain.
+    The sections of an outlet named by their shared name (`QueryHints.shared`) each have its
+    claim, and count as one."""
+    at: dict[tuple[int, int], list[str]] = {}
     for source in hints.sources:
         if found := _named_at(question, source):
-            spots.append((found.start(), found.end(), source))
-    spots.sort()
+            at.setdefault(found.span(), []).append(source)
+    spots = sorted(at)
     if len(spots) < 2:
         return {}
     claims_first = len(query_terms(question[: spots[0][0]], question_words=True)) >= 3
-    clauses = {}
-    for n, (start, end, source) in enumerate(spots):
+    clauses, claims = {}, 0
+    for n, (start, end) in enumerate(spots):
         if claims_first:
             clause = question[spots[n - 1][1] if n else 0 : start]
         else:
             clause = question[end : spots[n + 1][0] if n + 1 < len(spots) else len(question)]
         if len(query_terms(clause, question_words=True)) >= 2:
-            clauses[source] = clause
-    return clauses if len(clauses) >= 2 else {}
+            clauses.update(dict.fromkeys(at[start, end], clause))
+            claims += 1
+    return clauses if claims >= 2 else {}
 
 
 def other_names(text: str, hints: QueryHints) -> tuple[str, ...]:

@@ -273,8 +273,9 @@ def rank_chunk_ids(
     matches = index.part_scores(parts, pool_ids) if len(parts) >= 2 else np.zeros((0, len(pool)))
     groups = None
     if quota:
-        outlet = catalog.source[catalog.rows_of(pool_ids)]
-        groups = np.where(np.isin(outlet, _named_outlets(catalog, hints)), outlet, -1)
+        # The sections of an outlet named by their shared name share its quota.
+        unit = {catalog.sources.index(s): hints.outlets.index(hints.outlet_of(s)) for s in hints.sources}
+        groups = np.array([unit.get(int(o), -1) for o in catalog.source[catalog.rows_of(pool_ids)]])
     scores = np.array([score_of[c] for c in pool])
     return cover(pool, scores, matches, k=k, ranking=ranking, groups=groups, quota=quota), score_of
 
@@ -471,9 +472,9 @@ def _sentence_columns(
 def _outlet_quota(hints: QueryHints, k: int, ranking: Ranking) -> int:
     """The most of `k` places one outlet takes before the others of a question that names
     several have theirs (0: no quota)."""
-    if len(hints.sources) < 2 or not ranking.outlet_share:
+    if len(hints.outlets) < 2 or not ranking.outlet_share:
         return 0
-    return max(1, int(np.ceil(ranking.outlet_share * k / len(hints.sources))))
+    return max(1, int(np.ceil(ranking.outlet_share * k / len(hints.outlets))))
 
 
 def to_passage(row: StoredChunk, score: float) -> Passage:

@@ -1772,6 +1772,42 @@ def test_a_named_outlet_with_nothing_on_the_question_is_said_to_have_nothing(
     assert alone.notes == (note,) and {c.source for c in alone.citations} == {"TechCrunch"}
 
 
+LEDGER = [
+    *FIRINGS,
+    {
+        "title": "OpenAI's board pushes out its chief executive",
+        "source": "The Ledger - Business",
+        "published_at": "2023-11-18 09:00:00Z",
+        "url": "https://ledger.example/business/openai-board",
+        "body": (
+            "OpenAI's board fired Sam Altman on Friday, saying he had not been candid with it. "
+            "Investors in the company were told minutes before the announcement."
+        ),
+    },
+    {
+        "title": "Harbor City win the cricket final",
+        "source": "The Ledger - Sports",
+        "published_at": "2023-11-19 18:00:00Z",
+        "url": "https://ledger.example/sports/cricket-final",
+        "body": "Harbor City won the cricket final by six wickets on Sunday, their first title in a decade.",
+    },
+]
+
+
+def test_an_outlet_named_by_the_name_its_sections_share_is_one_side(tmp_path: Path, encoder: Encoder) -> None:
+    """Feeds name an outlet's sections ("The Ledger - Business", "The Ledger - Sports"); a
+    person writes "The Ledger". Its sections are that outlet's side together: the one that has
+    the report stands for it, and a note on what it never mentions is on the outlet, once."""
+    archive = small_archive(tmp_path, LEDGER, encoder, qa.Settings())
+    both = "Did TechCrunch and The Ledger both report that Sam Altman was fired?"
+    answer = archive.ask(both)
+    assert {c.source for c in answer.citations} == {"TechCrunch", "The Ledger - Business"}
+    assert answer.notes == ()
+    assert_citations_check_out(archive, answer)
+    alone = archive.ask("What did The Ledger report about Sam Bankman-Fried?")
+    assert alone.notes == ("The Ledger: no article in the archive mentions Sam Bankman-Fried.",)
+
+
 APPLE_WATCH = [
     {
         "title": "Why the Apple Watch is being banned",

@@ -76,9 +76,9 @@ def test_an_outlet_written_as_a_possessive_is_named() -> None:
     assert set(read_hints(question, SOURCES).sources) == {"The Verge", "TechCrunch"}
 
 
-def test_an_outlet_is_named_by_its_short_name_when_no_other_source_has_it() -> None:
+def test_an_outlet_is_named_by_its_short_name_and_its_sections_by_theirs() -> None:
     """Feeds add a tag line or a section to the outlet's name; a person asks what CNBC said.
-    A short name several sources share ("FOX News") names none of them."""
+    A short name several sources share ("FOX News") names each of them, as one outlet."""
     sources = [
         *SOURCES, "Cnbc | World Business News Leader", "Live Science: The Most Interesting Articles",
         "FOX News - Health", "FOX News - Lifestyle", "BBC News",
@@ -97,7 +97,18 @@ def test_an_outlet_is_named_by_its_short_name_when_no_other_source_has_it() -> N
     assert read_hints("what did live science say about auroras?", sources).sources == (
         "Live Science: The Most Interesting Articles",
     )
-    assert read_hints("What did Fox News say about sleep?", sources).sources == ()
+    fox = read_hints("What did Fox News say about sleep?", sources)
+    assert (fox.sources, fox.outlets) == (("FOX News - Health", "FOX News - Lifestyle"), ("FOX News",))
+    assert fox.outlet_of("FOX News - Lifestyle") == "FOX News"
+    # Its sections share its claim, and count as one outlet among the sides.
+    both = "Does the Fox News article say sleep matters, while Fortune reports that Binance paid?"
+    hints = read_hints(both, sources)
+    assert set(hints.outlets) == {"FOX News", "Fortune"}
+    clauses = outlet_clauses(both, hints)
+    claim = " article say sleep matters, while "
+    assert clauses["FOX News - Health"] == clauses["FOX News - Lifestyle"] == claim
+    assert clauses["Fortune"] == " reports that Binance paid?"
+    assert outlet_clauses("What did Fox News say about sleep, and why?", fox) == {}
     assert read_hints("What did BBC News say?", [*sources, "BBC News - Technology"]).sources == ("BBC News",)
     # The whole name still wins, and a section is still named by its whole name.
     health = "What did FOX News - Health say about sleep?"
