@@ -21,7 +21,7 @@ import numpy as np
 
 from qa.chunking import sentence_spans
 from qa.generation_files import CatalogFileError
-from qa.query import WORD, bm25_tokens, english_stemmer, is_term, query_terms
+from qa.query import WORD, bm25_tokens, english_stemmer, is_term, outlet_short_name, query_terms
 from qa.store import CatalogRow
 
 # bm25s sets its own logger to DEBUG when it is imported (above), which would print through any
@@ -632,10 +632,12 @@ class Catalog:
         """Whether `sentence` is its outlet `source`'s boilerplate: it has BOILERPLATE_TERMS or
         more terms and one sentence of each of BOILERPLATE_ARTICLES or more of the outlet's
         articles holds them all ("Engadget has been testing and reviewing consumer tech since
-        2004.", a newsletter's sign-up line, "This helps support our journalism."). What an
-        outlet prints in article after article is its page, not its news; but a quotation is
-        someone's words, however often an outlet repeats them. False without a sentence index
-        or an outlet. Memoised (answers look at the same articles again and again)."""
+        2004.", a newsletter's sign-up line, "This helps support our journalism."), the articles
+        of its other sections (`outlet_short_name`: "FOX News - Health", "FOX News - Lifestyle")
+        counted too. What an outlet prints in article after article is its page, not its news;
+        but a quotation is someone's words, however often an outlet repeats them. False without
+        a sentence index or an outlet. Memoised (answers look at the same articles again and
+        again)."""
         if self.sentences is None or source not in self.sources or _QUOTATION.search(sentence):
             return False
         key = (sentence, source)
@@ -650,7 +652,7 @@ class Catalog:
             if rows is not None and len(rows):
                 mine = self._sentence_rows[rows]
                 mine = mine[mine >= 0]
-                mine = mine[self.source[mine] == self.sources.index(source)]
+                mine = mine[self._outlet[self.source[mine]] == self._outlet[self.sources.index(source)]]
                 found = len(np.unique(self.article[mine])) >= BOILERPLATE_ARTICLES
             self._boilerplate_memo[key] = found
         return found
@@ -658,6 +660,13 @@ class Catalog:
     @cached_property
     def _boilerplate_memo(self) -> dict[tuple[str, str], bool]:
         return {}
+
+    @cached_property
+    def _outlet(self) -> np.ndarray:
+        """Each source's outlet: the first source of its short name (`outlet_short_name`)."""
+        first: dict[str, int] = {}
+        outlets = [first.setdefault(outlet_short_name(s).casefold(), n) for n, s in enumerate(self.sources)]
+        return np.array(outlets, dtype=np.int64)
 
     def rows_of(self, chunk_ids: np.ndarray) -> np.ndarray:
         """Row index of each chunk id (-1 for ids not in this catalog)."""
