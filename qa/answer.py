@@ -21,6 +21,7 @@ import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote
@@ -34,6 +35,7 @@ from qa.query import (
     MONTHS,
     SHAPING_WORDS,
     STOPWORDS,
+    TERM,
     WEEKDAYS,
     WORD,
     AnswerKind,
@@ -507,12 +509,28 @@ def mentions(p: Passage, names: Sequence[str]) -> bool:
     or text mentions one of them, each by its `qa.query.mention_word`; any passage may when they
     give no word to look for."""
     stems = _name_stems(names)
-    return not stems or bool(stems & _passage_stems(p))
+    return not stems or _names_in(names, f"{p.title} {p.text}")
 
 
 def _name_stems(names: Sequence[str]) -> frozenset[str]:
     """The stems by which a passage mentions one of `names` (`qa.query.mention_word`)."""
     return frozenset().union(*(key_stems(mention_word(n)) for n in names))
+
+
+def _names_in(names: Sequence[str], text: str) -> bool:
+    """Whether `text` mentions one of `names` by its `qa.query.mention_word`: a name by a word of
+    it as written, a possessive aside ("William's"; "Williams" is another name), a subject of
+    common words by its stems ("zinc-iodine battery")."""
+    words = [mention_word(n) for n in names]
+    proper = frozenset(_name_words(" ".join(w for w in words if w != w.lower())))
+    common = _name_stems([w for w in words if w == w.lower()])
+    return bool(proper & _name_words(text)) or bool(common & key_stems(text))
+
+
+@lru_cache(maxsize=1 << 13)
+def _name_words(text: str) -> frozenset[str]:
+    """The words of `text`, in lower case, without a possessive's "'s"."""
+    return frozenset(re.sub(r"['’]s$", "", w.casefold()) for w in TERM.findall(text))
 
 
 def _passage_stems(p: Passage) -> frozenset[str]:
@@ -642,7 +660,7 @@ def _on_story(text: str, passage: Passage, asked: AskedFor, outlets: Sequence[st
     but the outlets': `outlets` and the passage's own): a report's lede tells its story, a
     roundup's another. True when the question names nothing else."""
     names = _story_names(asked, [*outlets, passage.source or ""])
-    return not names or bool(_name_stems(names) & key_stems(f"{passage.title} {text}"))
+    return not names or _names_in(names, f"{passage.title} {text}")
 
 
 def _story(evidence: Evidence) -> frozenset[str]:

@@ -1742,6 +1742,16 @@ def test_a_product_is_mentioned_by_its_name_not_its_variant() -> None:
     assert [mentions(p, ("Beeper Mini",)) for p in (deal, review)] == [False, True]
 
 
+def test_a_name_is_mentioned_as_written_and_a_subject_of_common_words_by_its_stems() -> None:
+    def passage(text: str) -> qa.Passage:
+        return qa.Passage(text, 1.0, chunk_id=1, article_id="a", title="", url=None, published=None)
+
+    prince = ("Prince William",)
+    assert mentions(passage("Prince William’s trip to Singapore ended on Friday."), prince)
+    assert not mentions(passage("The depth of Robin Williams' drug use was highlighted."), prince)
+    assert mentions(passage("A zinc-iodine battery lasts longer."), ("zinc-iodine batteries",))
+
+
 def test_a_named_outlet_with_nothing_on_the_question_is_said_to_have_nothing(
     tmp_path: Path, encoder: Encoder
 ) -> None:
