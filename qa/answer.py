@@ -45,6 +45,7 @@ from qa.query import (
     asks_about_named,
     fold,
     initials_of,
+    is_model_word,
     key_phrases,
     key_stems,
     mention_word,
@@ -898,15 +899,15 @@ _ASKS_PERSON = re.compile(
     r"pitcher|striker|manager))\b",
     re.IGNORECASE,
 )
-# Titles, and words before them, a person's name may follow in one run of capitals ("Binance CEO
-# Changpeng Zhao", "Former President Jimmy Carter").
+# Titles a person's name may follow in one run of capitals ("Binance CEO Changpeng Zhao").
 _TITLE_WORDS = frozenset(
     "ceo cfo cto coo president chairman chairwoman chair chief executive officer founder co-founder "  # noqa: SIM905
     "director minister secretary senator governor judge attorney general coach manager head analyst "
-    "spokesperson spokesman spokeswoman dr mr mrs ms prof sir former ex late".split()
+    "spokesperson spokesman spokeswoman dr mr mrs ms prof sir".split()
 )
-# A word of capitals ("FTX", "SEC") is no part of a person's name, but a numeral may be ("III").
-_ACRONYM = re.compile(r"(?!(?:I{1,3}|IV|VI{0,3}|IX|X)\b)[A-Z][A-Z&]+\b")
+# A word of capitals ("FTX", "SEC") is no part of a person's name, but a numeral may be ("III",
+# "XVI"), and two initials may open it ("AJ Brown").
+_ACRONYM = re.compile(r"(?!X{0,3}(?:IX|IV|V?I{0,3})$)[A-Z]{2,}")
 # A name that opens a sentence, after any quotation mark or bracket.
 _OPENS = r"(?:^|[.!?][\"”’)]*\s+)[\"“‘(]*"
 
@@ -950,13 +951,13 @@ def shared_name(evidence: Evidence, citations: Sequence[Citation]) -> tuple[str,
                     words = words[1:]
                 titled = [i for i, w in enumerate(words[:-1]) if w.lower().strip(".") in _TITLE_WORDS]
                 words = words[titled[-1] + 1 :] if titled else words
-                if any(_ACRONYM.fullmatch(w) for w in words):
+                if any(_ACRONYM.fullmatch(w) and (n or len(w) > 2) for n, w in enumerate(words)):
                     continue
             if not words or sum(len(w) == 1 for w in words) >= 2 or " ".join(words) in outlets:
                 continue
             gives = f" {fold(' '.join(words))} " in folded  # as whole words: not "Intel" in "intelligence"
             # A name the question gives, then a longer form of it ("Gemini Pro" for "Gemini").
-            if gives or any(words[: len(g)] == g or (len(g) >= 2 and _ends_with(words, g)) for g in given):
+            if gives or any(_variant_of(words, g) or (len(g) >= 2 and _ends_with(words, g)) for g in given):
                 continue
             mentions.append((words, c))
     names = {w for w, _ in mentions if len(w) >= 2 or not person}
@@ -979,6 +980,12 @@ def shared_name(evidence: Evidence, citations: Sequence[Citation]) -> tuple[str,
         return None
     best = reports[0][1]
     return " ".join(best), tuple(sorted(naming[best], key=lambda c: c.n))
+
+
+def _variant_of(words: Sequence[str], name: Sequence[str]) -> bool:
+    """Whether `words` are `name` and a model or variant ("Gemini Pro" of "Gemini"; not
+    "Manchester City" of "Manchester")."""
+    return tuple(words[: len(name)]) == tuple(name) and all(map(is_model_word, words[len(name) :]))
 
 
 def _ends_with(words: Sequence[str], end: Sequence[str]) -> bool:

@@ -499,9 +499,14 @@ def mention_word(name: str) -> str:
     if name == name.lower():
         return name
     words = name.split()
-    while len(words) > 1 and _MODEL_WORD.fullmatch(words[-1]):
+    while len(words) > 1 and is_model_word(words[-1]):
         words.pop()
     return words[-1]
+
+
+def is_model_word(word: str) -> bool:
+    """Whether `word` names a product's model or variant after its name ("15", "Pro", "OLED")."""
+    return _MODEL_WORD.fullmatch(word) is not None
 
 
 # What a question asks outlets to have covered: "… both cover zinc-iodine batteries?"

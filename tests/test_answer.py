@@ -2212,6 +2212,9 @@ def test_the_shared_name_is_one_most_reports_cited_name() -> None:
         _cited(3, "c", "Tidewell tuned Gemini Ultra."),
     ]
     assert _shared("Which company made the Gemini model?", models) == ("Tidewell", (2, 3))
+    # A name that goes on otherwise is another name: "Harbor City" for a question on Harbor.
+    clubs = [_cited(n, a, "Harbor City won the derby.") for n, a in ((1, "a"), (2, "b"), (3, "c"))]
+    assert _shared("Which Harbor club won the derby?", clubs) == ("Harbor City", (1, 2, 3))
     # Not more than half of the reports cited, or a tie, or two reports only: no name.
     fourth = [*cited, _cited(5, "d", "The vote was eight to three.")]
     assert _shared(who, fourth, text="so it was") is None
@@ -2246,16 +2249,21 @@ def test_a_persons_shared_name_is_cut_after_a_title_and_keeps_a_first_name_insid
     assert _shared("Which NFL wide receiver stepped down?", titled) == ("Changpeng Zhao", (1, 2, 3))
     assert _shared("Which team stepped down?", titled) == ("Zhao", (2, 3))
     # A word of capitals is no part of a person's name: "Former FTX" (a caption's "Former FTX
-    # CEO, Sam Bankman-Fried") is none, nor can "FTX" count for it; "Former" is cut as a title.
+    # CEO, Sam Bankman-Fried") is none, nor can "FTX" count for it. A numeral may be, and two
+    # initials may open it.
     caption = [
         _cited(1, "a", "Binance was an early investor in FTX."),
         _cited(2, "b", "Zhao announced that he would acquire FTX."),
         _cited(3, "c", "Combination showing Former FTX CEO, Sam Bankman-Fried (L) and Zhao Changpeng (R)."),
     ]
     assert _shared(who, caption) is None
-    carter = "Former President Jimmy Carter III spoke."
-    former = [_cited(n, a, carter) for n, a in ((1, "a"), (2, "b"), (3, "c"))]
-    assert _shared(who, former) == ("Jimmy Carter III", (1, 2, 3))
+    for said, name in [
+        ("Former President Jimmy Carter III spoke.", "Jimmy Carter III"),
+        ("Pope Benedict XVI spoke.", "Pope Benedict XVI"),
+        ("AJ Brown caught two touchdowns.", "AJ Brown"),
+    ]:
+        three = [_cited(n, a, said) for n, a in ((1, "a"), (2, "b"), (3, "c"))]
+        assert _shared(who, three) == (name, (1, 2, 3))
     # The shortest form of a name written with and without words before it.
     longer = [
         _cited(1, "a", "Alameda Research Sam Bankman-Fried traded."),
