@@ -53,6 +53,7 @@ from qa.query import (
     named_days,
     other_names,
     outlet_clauses,
+    outlet_sections,
     outlet_short_name,
     query_terms,
     question_names,
@@ -317,9 +318,10 @@ def gather_evidence(
         keep = list(dict.fromkeys(keep + list(firsts.values()) + told))
     clauses = outlet_clauses(question, hints)
     clause_shares = [0.0] * len(candidates)
-    for source, clause in clauses.items():
+    # One claim, and one shortlist, for the sections of an outlet named by the name they share.
+    for clause in dict.fromkeys(clauses.values()):
         shares = part_shares([clause], sets)
-        own = [i for i, c in enumerate(candidates) if passages[c.passage].source == source]
+        own = [i for i, c in enumerate(candidates) if clauses.get(passages[c.passage].source or "") == clause]
         for i in own:
             clause_shares[i] = shares[i][0]
         own.sort(key=lambda i: -(clause_shares[i] + 0.1 * first[i]))
@@ -1010,11 +1012,7 @@ def note_unmentioned(
     `sides` (`Archive.named_sides`) that none of the answer's `passages` is from: its articles
     mention those names, but none was found."""
     # The sections of an outlet named by their shared name ("The Independent") are one outlet.
-    hints = read_hints(answer.question, sorted({*unmentioned, *(sides or {})}))
-    outlets: dict[str, list[str]] = {}
-    for source in [*(sides or {}), *unmentioned]:
-        if source not in outlets.setdefault(hints.outlet_of(source), []):
-            outlets[hints.outlet_of(source)].append(source)
+    outlets = outlet_sections(answer.question, [*(sides or {}), *unmentioned])
     notes = tuple(
         f"{outlet}: no article in the archive mentions {_listed(_names_of(unmentioned, of))}"
         + _closest(answer, of)
@@ -1125,9 +1123,8 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
     supports = [s for s in ranked if about is None or evidence.passages[s.passage].article_id in about]
     # A question about one outlet's reporting ("What has Fortune reported on X?") is answered
     # from that outlet's articles when they say anything, not padded with other outlets'.
-    named = _hints(evidence.question, evidence.passages).sources
-    if len(named) == 1:
-        supports = _from_outlets(supports, evidence.passages, named)
+    if len(hints.outlets) == 1:
+        supports = _from_outlets(supports, evidence.passages, hints.sources)
     if len(groups) < 2:
         # One sentence per article first: multi-hop questions need several articles.
         articles = {evidence.passages[c.passage].article_id for c in chosen}

@@ -45,6 +45,7 @@ from qa.query import (
     mention_word,
     named_outlets,
     outlet_known,
+    outlet_sections,
     question_names,
     question_parts,
     read_hints,
@@ -451,7 +452,8 @@ class Archive:
             k=k, published_after=published_after, published_before=published_before, source=source,
         )
         filters = Filters(published_after, published_before, source)
-        if not passages and filters and not unmentioned and self.store.generation() is not None:
+        silent = any(all(s in unmentioned for s in of) for of in outlet_sections(question, sides).values())
+        if not passages and filters and not silent and self.store.generation() is not None:
             return Answer(question=question, text=_excluded_everything(filters), abstained=True)
         answer = compose_answer(
             question, passages, self.sentence_vectors, max_sentences=self.settings.answer_sentences,
@@ -549,18 +551,15 @@ class Archive:
             # the question gives its side, after the others.
             # The sections of an outlet named by their shared name are searched as one.
             have_outlets = {p.source for p in passages}
-            hints = read_hints(question, sorted(sides))
-            outlets: dict[str, list[str]] = {}
-            for section in sides:
-                outlets.setdefault(hints.outlet_of(section), []).append(section)
-            for outlet, sections in outlets.items():
+            for outlet, sections in outlet_sections(question, sides).items():
                 open_sections = [s for s in sections if s not in aside]
-                if open_sections and not have_outlets & set(sections):
+                if open_sections and not have_outlets & set(open_sections):
                     own = self.retrieve(
-                        question, weights.outlet_passages, published_after=published_after,
+                        question, weights.outlet_passages * len(sections), published_after=published_after,
                         published_before=published_before, source=outlet,
                     )
-                    passages += [p for p in own if p.source in open_sections and mentions(p, sides[p.source])]
+                    own = [p for p in own if p.source in open_sections and mentions(p, sides[p.source])]
+                    passages += own[: weights.outlet_passages]
         lead = passages[0].article_id
         kind = asked_for(question).kind
         latest = kind == AnswerKind.LATEST
@@ -786,7 +785,8 @@ class Archive:
         return boilerplate
 
     def unmentioned(self, question: str) -> dict[str, tuple[str, ...]]:
-        """For a question that names outlets of the archive, each named outlet none of whose
+        """For a question that names outlets of the archive, each named source (each section of
+        an outlet named by the name they share, `qa.query.outlet_sections`) none of whose
         articles mentions any name the question gives for its side
         (`qa.query.side_names`; a name by its `mention_word`), with those names: "Did TechCrunch and
         The Verge both report that Sam Altman was fired?" gives {"The Verge": ("Sam Altman",)}

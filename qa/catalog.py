@@ -652,6 +652,7 @@ class Catalog:
             if rows is not None and len(rows):
                 mine = self._sentence_rows[rows]
                 mine = mine[mine >= 0]
+                mine = mine[self.source[mine] >= 0]
                 mine = mine[self._outlet[self.source[mine]] == self._outlet[self.sources.index(source)]]
                 found = len(np.unique(self.article[mine])) >= BOILERPLATE_ARTICLES
             self._boilerplate_memo[key] = found

@@ -258,7 +258,7 @@ def read_hints(question: str, sources: Sequence[str], *, default_year: int | Non
     named: list[str] = []
     shared: list[tuple[str, str]] = []
     for of, form, key in _outlet_names(tuple(sources)):
-        if key.strip() and key in folded and _written_as_name(question, form):
+        if key.strip() and key in folded and _written_as_name(question, form, shared=len(of) > 1):
             named += [s for s in of if s not in named]
             shared += [(s, form) for s in of if len(of) > 1]
             folded = folded.replace(key, " | ")
@@ -269,6 +269,17 @@ def read_hints(question: str, sources: Sequence[str], *, default_year: int | Non
         tuple(named), tuple(named_days(question, default_year)), tuple(dict.fromkeys(months)),
         bool(_LATEST.search(question)), tuple(shared),
     )
+
+
+def outlet_sections(question: str, sources: Iterable[str]) -> dict[str, list[str]]:
+    """The named `sources` (a question's sides) by the outlet of the question each is
+    (`QueryHints.outlet_of`): the sections of one named by the name they share, together."""
+    sources = list(dict.fromkeys(sources))
+    hints = read_hints(question, sorted(sources))
+    grouped: dict[str, list[str]] = {}
+    for source in sources:
+        grouped.setdefault(hints.outlet_of(source), []).append(source)
+    return grouped
 
 
 def outlet_short_name(source: str) -> str:
@@ -336,7 +347,7 @@ _REPORTED_AFTER = re.compile(
 )
 
 
-def _written_as_name(question: str, source: str) -> bool:
+def _written_as_name(question: str, source: str, *, shared: bool = False) -> bool:
     """Whether `question` writes `source` as a name somewhere: each capitalised word of it but
     "The" capitalised there too, when the question capitalises any word after its first. "…
     rivals GPT-4" names no outlet Rivals, nor "at the age of 16" The Age; "What did the verge
@@ -344,9 +355,11 @@ def _written_as_name(question: str, source: str) -> bool:
     letter (TechCrunch, CNBC) is no ordinary word: "what did techcrunch say about Nvidia?"
     names TechCrunch. So does one framed as where something was read ("what did engadget say
     about the Apple Watch?", "according to the verge, …", "the age's report"), unlike "on the
-    verge of" or "what do Nvidia's rivals say"."""
+    verge of" or "what do Nvidia's rivals say". A short name several sections `shared` ("The
+    Independent") typed in lower case names them only so framed: "the independent commission"
+    is no outlet."""
     words = TERM.findall(source.replace("’", "'"))
-    if _typed_lower(question) or any(any(c.isupper() for c in w[1:]) for w in words):
+    if (_typed_lower(question) and not shared) or any(any(c.isupper() for c in w[1:]) for w in words):
         return True
     text = question.replace("’", "'")
     for found in re.finditer(_spelled(words), text, re.IGNORECASE):
@@ -478,7 +491,7 @@ def outlet_clauses(question: str, hints: QueryHints) -> dict[str, str]:
 
 def other_names(text: str, hints: QueryHints) -> tuple[str, ...]:
     """The names `text` mentions (`question_names`) other than the outlets of `hints`."""
-    outlets = key_stems(" ".join(hints.sources))
+    outlets = key_stems(" ".join(hints.outlets))
     return tuple(n for n in question_names(text) if not key_stems(n) <= outlets)
 
 

@@ -275,7 +275,8 @@ def rank_chunk_ids(
     if quota:
         # The sections of an outlet named by their shared name share its quota.
         unit = {catalog.sources.index(s): hints.outlets.index(hints.outlet_of(s)) for s in hints.sources}
-        groups = np.array([unit.get(int(o), -1) for o in catalog.source[catalog.rows_of(pool_ids)]])
+        outlet = catalog.source[catalog.rows_of(pool_ids)]
+        groups = np.array([unit.get(int(o), -1) for o in outlet], dtype=np.int64)
     scores = np.array([score_of[c] for c in pool])
     return cover(pool, scores, matches, k=k, ranking=ranking, groups=groups, quota=quota), score_of
 
@@ -336,8 +337,9 @@ class QuestionSplit(NamedTuple):
 
     @property
     def units(self) -> list[str]:
-        """The parts, then the outlets' claims: what the re-ranker matches candidates to."""
-        return self.parts + list(self.clauses.values())
+        """The parts, then the outlets' claims (one for the sections of an outlet named by the
+        name they share): what the re-ranker matches candidates to."""
+        return self.parts + list(dict.fromkeys(self.clauses.values()))
 
 
 def split_question(question: str, hints: QueryHints) -> QuestionSplit:
@@ -428,6 +430,15 @@ def candidate_features(
     outlet = np.isin(catalog.source[rows], _named_outlets(catalog, hints))
     parts, clauses = split
     units = split.units
+    # Each named source's outlet, as the index of its first named section: the sections of an
+    # outlet named by the name they share are one outlet, of one claim.
+    first: dict[str, int] = {}
+    for source in hints.sources:
+        first.setdefault(hints.outlet_of(source), catalog.sources.index(source))
+    outlet_of = {catalog.sources.index(s): first[hints.outlet_of(s)] for s in hints.sources}
+    claimed: dict[str, int] = {}
+    for source, claim in clauses.items():
+        claimed.setdefault(claim, outlet_of[catalog.sources.index(source)])
     topic = topic_of(question)
     assert catalog.lexical is not None
     index = catalog.sentences if catalog.sentences is not None else catalog.lexical
@@ -444,11 +455,12 @@ def candidate_features(
         catalog,
         windows[:-1],
         chunks[:-1],
-        np.array([-1] * len(parts) + [catalog.sources.index(o) for o in clauses], dtype=np.int64),
+        np.array([-1] * len(parts) + list(claimed.values()), dtype=np.int64),
         np.vstack([windows[-1:], chunks[-1:]]),
         vectors.vectors(pool),
         _sentence_columns(query_vector, units, pool, catalog.article[rows], sentences),
         several=split.several,
+        outlets=np.array([outlet_of.get(s, s) for s in catalog.source[rows].tolist()], dtype=np.int64),
     )
 
 

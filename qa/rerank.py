@@ -85,6 +85,7 @@ def features(
     sentences: Sequence[np.ndarray],
     *,
     several: bool,
+    outlets: np.ndarray | None = None,
 ) -> np.ndarray:
     """len(ids) x len(FEATURES): what the model reads of each fused candidate of one question.
 
@@ -100,9 +101,12 @@ def features(
         vectors: len(ids) x dimension, each id's chunk vector (`VectorIndex.vectors`).
         sentences: the `sentence_signals` of the ids.
         several: whether the question has two or more parts or outlet claims.
+        outlets: each id's outlet, an index in `catalog.sources` (by default its source's; the
+            sections of an outlet the question names by their shared name share one).
     """
     n = len(ids)
     rows = catalog.rows_of(ids)
+    outlet = catalog.source[rows] if outlets is None else outlets
     article = catalog.article[rows]
     _, first, inverse, counts = np.unique(article, return_index=True, return_inverse=True, return_counts=True)
     within = places_within(fused, inverse)
@@ -117,7 +121,7 @@ def features(
     if several and len(parts):
         matches = _share_of_best(parts)
         outlet_matches = matches * np.where(
-            part_outlets[:, None] >= 0, catalog.source[rows][None, :] == part_outlets[:, None], True
+            part_outlets[:, None] >= 0, outlet[None, :] == part_outlets[:, None], True
         )
         part_place = best_place(outlet_matches)
         columns += [
@@ -127,7 +131,7 @@ def features(
     else:
         columns += [np.zeros(n)] * 6
     columns += list(_share_of_best(question))
-    columns += story(vectors, article, catalog.source[rows])
+    columns += story(vectors, article, outlet)
     columns.append(np.log1p(np.abs(position - best_position[inverse])))
     columns += sentences
     return np.column_stack(columns).astype(np.float64)

@@ -2053,15 +2053,16 @@ def test_an_outlets_boilerplate_is_what_its_sections_print_together(tmp_path: Pa
     """A newsletter's sign-up line in two articles of one section and one of another is the
     outlet's page: each section's feed is the same outlet."""
     sections = ["Engadget - Deals", "Engadget - Deals", "Engadget - Reviews"]
-    archive = small_archive(
-        tmp_path, [d | {"source": s} for d, s in zip(deals(), sections, strict=True)], encoder, qa.Settings()
-    )
+    posts = [d | {"source": s} for d, s in zip(deals(), sections, strict=True)]
+    verge = deals()[0] | {"source": "The Verge", "url": "https://verge.example/pixel"}
+    archive = small_archive(tmp_path, [*posts, verge], encoder, qa.Settings())
     passages = archive.retrieve("What is the latest Pixel deal from Engadget?", archive.answer_k)
     boilerplate = archive.boilerplate()
     line = "Engadget has been testing and reviewing consumer tech since 2004."
     reviews = next(p for p in passages if p.source == "Engadget - Reviews")
     assert line in reviews.text and boilerplate(line, reviews)
-    assert not boilerplate(line, replace(reviews, source="The Verge"))
+    # The Verge printed it once: not its page.
+    assert not boilerplate(line, next(p for p in passages if p.source == "The Verge"))
 
 
 def test_what_a_report_said_is_told_from_its_lede(tmp_path: Path, encoder: Encoder) -> None:

@@ -108,7 +108,15 @@ def test_an_outlet_is_named_by_its_short_name_and_its_sections_by_theirs() -> No
     claim = " article say sleep matters, while "
     assert clauses["FOX News - Health"] == clauses["FOX News - Lifestyle"] == claim
     assert clauses["Fortune"] == " reports that Binance paid?"
-    assert outlet_clauses("What did Fox News say about sleep, and why?", fox) == {}
+    # Typed in lower case, a name its sections share names them only where something was read.
+    independent = [*sources, "The Independent - Sports", "The Independent - Life and Style"]
+    assert read_hints("what did the independent commission find?", independent).sources == ()
+    assert read_hints("what did the independent report about the ashes?", independent).outlets == (
+        "The Independent",
+    )
+    # One outlet's claim is one claim, whatever its sections: no second to compare with.
+    alone = "Does the Fox News article say sleep matters, while Fortune agrees?"
+    assert outlet_clauses(alone, read_hints(alone, sources)) == {}
     assert read_hints("What did BBC News say?", [*sources, "BBC News - Technology"]).sources == ("BBC News",)
     # The whole name still wins, and a section is still named by its whole name.
     health = "What did FOX News - Health say about sleep?"
