@@ -1603,9 +1603,9 @@ def _render(evidence: Evidence, chosen: Sequence[Sentence]) -> Answer:
     """The direct answer first (the piece holding the first chosen sentence, then the rest of its
     article), then the other articles by date, each in reading order; each with [n] and a
     Citation. A comparison of the outlets or dates the question names reads in date order, each
-    report headed by its outlet and date. Otherwise a report's head also carries its headline
-    when that names the story (`_story`), and one report's sentences go unheaded unless it
-    does."""
+    report headed by its outlet and date, even when one report is all it cites (whose side it
+    is, the reader must see). Otherwise a report's head also carries its headline when that
+    names the story (`_story`), and one report's sentences go unheaded unless it does."""
     passages = evidence.passages
     comparison = len(_named_groups(evidence.question, passages)) >= 2
     best = chosen[0] if chosen and not comparison else None
@@ -1637,7 +1637,7 @@ def _render(evidence: Evidence, chosen: Sequence[Sentence]) -> Answer:
     story = _story(evidence)
     title = {p.article_id: p.title for p in passages}
     titled = [a for a in articles if story & story_terms(title[a])] if best is not None else []
-    if len(articles) == 1 and not titled:
+    if len(articles) == 1 and not titled and not comparison:
         text = " ".join(lines[articles[0]])
     else:
         heads = _heads(passages, articles, titled=titled)

@@ -1330,6 +1330,26 @@ def _epic_verdict(lede: str) -> list[qa.Passage]:
     ]
 
 
+def test_a_comparison_that_cites_one_report_says_whose_it_is(encoder: Encoder) -> None:
+    """Asked what two outlets said, an answer from one report heads it with its outlet."""
+    deck = qa.Passage(
+        "Valve's Steam Deck OLED has a larger 7.4-inch screen than the original. The Steam Deck OLED "
+        "battery lasts up to twelve hours. The Steam Deck OLED goes on sale on November 16 for $549.",
+        1.0, chunk_id=1, article_id="p", title="The Steam Deck OLED improves much more than its screen",
+        url=None, published=datetime(2023, 11, 9, tzinfo=UTC), source="Polygon",
+    )
+    deals = qa.Passage(
+        "The best October Prime Day gaming deals include discounts on headsets and controllers. "
+        "Nintendo Switch games are up to half off at Amazon.",
+        0.5, chunk_id=2, article_id="v", title="The best October Prime Day gaming deals", url=None,
+        published=datetime(2023, 10, 10, tzinfo=UTC), source="The Verge",
+    )
+    question = "What did Polygon and The Verge say about the Steam Deck OLED?"
+    answer = compose_answer(question, [deck, deals], encoder)
+    assert {c.article_id for c in answer.citations} == {"p"}
+    assert answer.text.startswith("Polygon, 2023-11-09: Valve's Steam Deck OLED")
+
+
 def test_a_note_on_a_silent_outlet_does_not_label_a_headed_answer_twice(encoder: Encoder) -> None:
     passages = _epic_verdict("Tim Sweeney finally has a win.")[:1]
     answer = compose_answer("What is the latest in the Epic v. Google case?", passages, encoder)
