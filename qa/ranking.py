@@ -136,6 +136,15 @@ def _named_outlets(catalog: Catalog, hints: QueryHints) -> list[int]:
     return [catalog.sources.index(s) for s in hints.sources if s in catalog.sources]
 
 
+def _outlet_of_named(catalog: Catalog, hints: QueryHints) -> dict[int, int]:
+    """Each named source's outlet (`QueryHints.outlet_of`), as the index in `catalog.sources` of
+    the first named source of that outlet, keyed by its own index there."""
+    first: dict[str, int] = {}
+    for source in hints.sources:
+        first.setdefault(hints.outlet_of(source), catalog.sources.index(source))
+    return {catalog.sources.index(s): first[hints.outlet_of(s)] for s in hints.sources}
+
+
 def _month_of(ordinal: int) -> tuple[int, int]:
     day = date.fromordinal(ordinal)
     return day.year, day.month
@@ -274,9 +283,9 @@ def rank_chunk_ids(
     groups = None
     if quota:
         # The sections of an outlet named by their shared name share its quota.
-        unit = {catalog.sources.index(s): hints.outlets.index(hints.outlet_of(s)) for s in hints.sources}
+        outlet_of = _outlet_of_named(catalog, hints)
         outlet = catalog.source[catalog.rows_of(pool_ids)]
-        groups = np.array([unit.get(int(o), -1) for o in outlet], dtype=np.int64)
+        groups = np.array([outlet_of.get(int(o), -1) for o in outlet], dtype=np.int64)
     scores = np.array([score_of[c] for c in pool])
     return cover(pool, scores, matches, k=k, ranking=ranking, groups=groups, quota=quota), score_of
 
@@ -430,12 +439,8 @@ def candidate_features(
     outlet = np.isin(catalog.source[rows], _named_outlets(catalog, hints))
     parts, clauses = split
     units = split.units
-    # Each named source's outlet, as the index of its first named section: the sections of an
-    # outlet named by the name they share are one outlet, of one claim.
-    first: dict[str, int] = {}
-    for source in hints.sources:
-        first.setdefault(hints.outlet_of(source), catalog.sources.index(source))
-    outlet_of = {catalog.sources.index(s): first[hints.outlet_of(s)] for s in hints.sources}
+    # The sections of an outlet named by the name they share are one outlet, of one claim.
+    outlet_of = _outlet_of_named(catalog, hints)
     claimed: dict[str, int] = {}
     for source, claim in clauses.items():
         claimed.setdefault(claim, outlet_of[catalog.sources.index(source)])
