@@ -928,12 +928,12 @@ def shared_name(evidence: Evidence, citations: Sequence[Citation]) -> tuple[str,
     times in 29 when at most half of them, or both of two, shared it; with models that never saw
     the question (bench/answers.py --cross-fitted) it opened 118 of the 222 answers to questions
     whose gold answer is not yes or no, and was the gold answer in 115. A name the question
-    gives (as whole words), a name that opens with one ("Gemini Pro" for a question on Gemini),
+    gives (as whole words), a model or variant of one ("Gemini Pro" for a question on Gemini),
     a person's ending with a name of two words it gives, and an outlet are no answer. The first
     word of a person's name that opens a sentence is no part of it when the passages also write
     it in lower case ("So Bankman-Fried"), a word of capitals ("Former FTX") makes a run no
-    person's name, and a run of capitals with two one-letter words ("GP W D L") is a table's
-    row, not a name."""
+    person's name (a Roman numeral, or two initials opening it, do not: "AJ Brown"), and a run
+    of capitals with two one-letter words ("GP W D L") is a table's row, not a name."""
     question = evidence.question
     cited = len({c.article_id for c in citations})
     if cited < 3 or not _ASKS_NAME.match(question):
@@ -958,7 +958,7 @@ def shared_name(evidence: Evidence, citations: Sequence[Citation]) -> tuple[str,
             if not words or sum(len(w) == 1 for w in words) >= 2 or " ".join(words) in outlets:
                 continue
             gives = f" {fold(' '.join(words))} " in folded  # as whole words: not "Intel" in "intelligence"
-            # A name the question gives, then a longer form of it ("Gemini Pro" for "Gemini").
+            # A name the question gives, then a model or variant of it ("Gemini Pro" for "Gemini").
             if gives or any(_variant_of(words, g) or (len(g) >= 2 and _ends_with(words, g)) for g in given):
                 continue
             mentions.append((words, c))
