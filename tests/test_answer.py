@@ -2194,6 +2194,11 @@ def _cited(n: int, article: str, sentence: str) -> qa.Citation:
     )
 
 
+def _in_three(sentence: str) -> list[qa.Citation]:
+    """`sentence` cited from each of three reports, [1] [2] [3]."""
+    return [_cited(n, a, sentence) for n, a in ((1, "a"), (2, "b"), (3, "c"))]
+
+
 def _shared(
     question: str, citations: list[qa.Citation], text: str = "", source: str | None = None
 ) -> tuple[str, tuple[int, ...]] | None:
@@ -2234,8 +2239,9 @@ def test_the_shared_name_is_one_most_reports_cited_name() -> None:
     ]
     assert _shared("Which company made the Gemini model?", models) == ("Tidewell", (2, 3))
     # A name that goes on otherwise is another name: "Harbor City" for a question on Harbor.
-    clubs = [_cited(n, a, "Harbor City won the derby.") for n, a in ((1, "a"), (2, "b"), (3, "c"))]
-    assert _shared("Which Harbor club won the derby?", clubs) == ("Harbor City", (1, 2, 3))
+    assert _shared("Which Harbor club won the derby?", _in_three("Harbor City won the derby.")) == (
+        "Harbor City", (1, 2, 3)
+    )
     # Not more than half of the reports cited, or a tie, or two reports only: no name.
     fourth = [*cited, _cited(5, "d", "The vote was eight to three.")]
     assert _shared(who, fourth, text="so it was") is None
@@ -2283,8 +2289,7 @@ def test_a_persons_shared_name_is_cut_after_a_title_and_keeps_a_first_name_insid
         ("Pope Benedict XVI spoke.", "Pope Benedict XVI"),
         ("AJ Brown caught two touchdowns.", "AJ Brown"),
     ]:
-        three = [_cited(n, a, said) for n, a in ((1, "a"), (2, "b"), (3, "c"))]
-        assert _shared(who, three) == (name, (1, 2, 3))
+        assert _shared(who, _in_three(said)) == (name, (1, 2, 3))
     # The shortest form of a name written with and without words before it.
     longer = [
         _cited(1, "a", "Alameda Research Sam Bankman-Fried traded."),
@@ -2293,9 +2298,9 @@ def test_a_persons_shared_name_is_cut_after_a_title_and_keeps_a_first_name_insid
     ]
     assert _shared(who, longer) == ("Sam Bankman-Fried", (1, 2, 3))
     # A company's name that ends with a word the question gives is still a name.
-    ai = [_cited(n, a, "Mistral AI raised money.") for n, a in ((1, "a"), (2, "b"), (3, "c"))]
-    assert _shared("Which AI company raised money?", ai) == ("Mistral AI", (1, 2, 3))
+    assert _shared("Which AI company raised money?", _in_three("Mistral AI raised money.")) == (
+        "Mistral AI", (1, 2, 3)
+    )
     # A league table's row is no name.
     row = "GP W D L Pts Tidewell Rovers 10 7 2 1 23"
-    table = [_cited(n, a, row) for n, a in ((1, "a"), (2, "b"), (3, "c"))]
-    assert _shared("Which team leads the league?", table) is None
+    assert _shared("Which team leads the league?", _in_three(row)) is None
