@@ -489,6 +489,68 @@ def outlet_clauses(question: str, hints: QueryHints) -> dict[str, str]:
     return clauses if claims >= 2 else {}
 
 
+# A question on which of two outlets reported first: "Did A report X before B reported Y?",
+# "Was X reported by A after B …?" (the word of order just before the second outlet's name);
+# "Which outlet reported X first, A or B?", "Who was first to report X?" (not "Which team,
+# reported by A and B, lost for the first time?").
+_ORDER_WORD = re.compile(r"\b(before|after|earlier than|later than|prior to|ahead of)\b", re.IGNORECASE)
+_TO_OUTLET = re.compile(r"\W*((the|an?|its)\s+)?(([\w'’-]+\s+){0,2}(by|from|in|of)\s+)?\W*$", re.IGNORECASE)
+_ASKS_YES_NO = re.compile(r"^\W*(did|was|were|has|had|is|does|do)\b", re.IGNORECASE)
+_REPORTED = r"(reported|covered|broke|published|wrote)"
+_ASKS_FIRST = re.compile(
+    rf"^\W*(which|who)\b.*?(\b{_REPORTED}\s+((on|about)\s+)?(it|this|that|the\s+news)?\s*first\b|\bfirst\s+(to\s+)?"
+    rf"(report|cover|break|publish|write)|\b{_REPORTED}\b[^?,;:]*\bfirst\s*[,?:;])",
+    re.IGNORECASE,
+)
+_NEGATED = re.compile(r"\b(not|never|fail(ed|s)?\s+to)\b|n['’]t\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class OrderAsked:
+    """What a question asks of the order of two outlets' reports: whether the outlet it names
+    first (`first`, an outlet of the question: `QueryHints.outlet_of`) reported before or after
+    the other (`second`), or (`which` True) which of them reported first. `names` are the two
+    as the question writes them ("CNBC" for "Cnbc | World Business News Leader"), or by their
+    short names (`outlet_short_name`) when it is typed in lower case."""
+
+    first: str
+    second: str
+    which: bool
+    names: tuple[str, str]
+
+
+def order_asked(question: str, hints: QueryHints) -> OrderAsked | None:
+    """The order of reports `question` asks about (`OrderAsked`), for a question that names two
+    outlets (`hints.outlets`) and asks yes or no with one "before" / "after" just before the
+    second outlet's name ("… before Fortune reported …", "… after a report by TechCrunch"), or
+    asks which or who reported first; None for any other, and for a negated one ("Did A fail to
+    report X after B …?")."""
+    spots: dict[str, tuple[int, int]] = {}
+    for source in hints.sources:
+        if found := _named_at(question, source):
+            outlet = hints.outlet_of(source)
+            spots[outlet] = min(spots.get(outlet, found.span()), found.span())
+    if len(spots) != 2 or len(hints.outlets) != 2 or _NEGATED.search(question):
+        return None
+    (first, (_, first_end)), (second, (second_start, _)) = sorted(spots.items(), key=lambda kv: kv[1])
+    names = (_written(question, spots[first], first), _written(question, spots[second], second))
+    words = list(_ORDER_WORD.finditer(question))
+    if not words:
+        return OrderAsked(first, second, True, names) if _ASKS_FIRST.match(question) else None
+    if len(words) != 1 or not _ASKS_YES_NO.match(question):
+        return None
+    word = words[0]
+    if word.start() < first_end or not _TO_OUTLET.fullmatch(question, word.end(), second_start):
+        return None
+    return OrderAsked(first, second, False, names)
+
+
+def _written(question: str, span: tuple[int, int], outlet: str) -> str:
+    """The outlet as `question` writes it at `span`, when that has a capital; else its short name."""
+    written = question[span[0] : span[1]]
+    return written if any(ch.isupper() for ch in written) else outlet_short_name(outlet)
+
+
 def other_names(text: str, hints: QueryHints) -> tuple[str, ...]:
     """The names `text` mentions (`question_names`) other than the outlets of `hints`."""
     outlets = key_stems(" ".join(hints.outlets))

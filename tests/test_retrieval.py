@@ -26,6 +26,7 @@ from qa.query import (
     asks_about_named,
     bm25_tokens,
     english_stemmer,
+    order_asked,
     outlet_clauses,
     query_terms,
     question_parts,
@@ -121,6 +122,51 @@ def test_an_outlet_is_named_by_its_short_name_and_its_sections_by_theirs() -> No
     # The whole name still wins, and a section is still named by its whole name.
     health = "What did FOX News - Health say about sleep?"
     assert read_hints(health, sources).sources == ("FOX News - Health",)
+
+
+def _outlets() -> list[str]:
+    """An archive's outlets, two of them sections of one."""
+    return [
+        "TechCrunch", "Fortune", "The Verge", "BBC News", "FOX News - Health", "FOX News - Lifestyle",
+        "Cnbc | World Business News Leader",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        ("Did TechCrunch report on Uber before Fortune reported a feud?", ("TechCrunch", "Fortune", False)),
+        ("Was the deal reported by BBC News after the Verge reported it?", ("BBC News", "The Verge", False)),
+        ("Did Fox News cover the trial ahead of a report by TechCrunch?", ("FOX News", "TechCrunch", False)),
+        ("Which outlet reported first on the deal, Fortune or TechCrunch?", ("Fortune", "TechCrunch", True)),
+        ("Who reported the merger first: TechCrunch or The Verge?", ("TechCrunch", "The Verge", True)),
+        ("Which of Fortune and CNBC was first to report it?", ("Fortune", _outlets()[-1], True)),
+        # The order word is not at the second outlet's name, or the question asks another thing.
+        ("Does the Fortune article say a film came back years after its release, as TechCrunch did?", None),
+        ("Does the Fox News article on a reunion after a long search share a theme with Fortune's?", None),
+        ("Which team, featured by Fortune and TechCrunch, lost for the first time in the season?", None),
+        ("Which chatbot, reported by both Fortune and TechCrunch, celebrated its first anniversary?", None),
+        ("Did TechCrunch fail to report the outage after Fortune reported it?", None),
+        ("Did TechCrunch report the outage before Fortune, The Verge and CNBC did?", None),
+        ("Did TechCrunch report on the launch before the deal, after The Verge did?", None),
+        ("What did TechCrunch report before the launch?", None),
+    ],
+)
+def test_a_question_on_which_of_two_outlets_reported_first(
+    question: str, asked: tuple[str, str, bool] | None
+) -> None:
+    found = order_asked(question, read_hints(question, _outlets()))
+    assert (found and (found.first, found.second, found.which)) == asked
+
+
+def test_the_outlets_of_an_order_question_are_named_as_it_writes_them() -> None:
+    def names(question: str) -> tuple[str, str] | None:
+        found = order_asked(question, read_hints(question, _outlets()))
+        return found and found.names
+
+    assert names("Which of Fortune and CNBC was first to report it?") == ("Fortune", "CNBC")
+    assert names("Did fox news report it before the verge did?") == ("FOX News", "The Verge")
+    assert names("Was it reported by BBC News after the Verge reported it?") == ("BBC News", "the Verge")
 
 
 def test_an_outlet_named_like_a_word_is_named_only_when_written_as_a_name() -> None:
