@@ -77,7 +77,14 @@ from pathlib import Path
 from typing import Any
 
 import qa
-from qa.answer import WEIGHTS, answer_from_evidence, gather_evidence, note_unmentioned, shared_name
+from qa.answer import (
+    WEIGHTS,
+    answer_from_evidence,
+    gather_evidence,
+    lead_by_order,
+    note_unmentioned,
+    shared_name,
+)
 from qa.config import Settings
 from qa.evaluation import AnswerReport, evaluate_answers, load_natural_questions
 from qa.query import key_stems, stem
@@ -284,12 +291,14 @@ def evaluate(
             asked, passages, archive.sentence_vectors, weights=w,
             unknown_names=archive.unknown_names(asked), boilerplate=archive.boilerplate(),
         )
+        sides = archive.named_sides(asked)
         again = note_unmentioned(
             answer_from_evidence(evidence, max_sentences=settings.answer_sentences),
             archive.unmentioned(asked),
-            archive.named_sides(asked),
+            sides,
             passages,
         )
+        again = lead_by_order(again, [*sides, *(p.source for p in passages if p.source)])
         assert again.text == answer.text, "the bench must score what ask() answers"
         facts = [e["fact"] for e in q["evidence_list"]]
         gold = str(q.get("answer", ""))

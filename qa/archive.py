@@ -19,7 +19,14 @@ import numpy as np
 from embeddings.encoder import Encoder, EncoderError, encode_spans, load_encoder
 from embeddings.index import VectorIndex, set_search_threads
 from embeddings.onnx_encoder import reopen_advice
-from qa.answer import SentenceVectors, compose_answer, latest_article, mentions, note_unmentioned
+from qa.answer import (
+    SentenceVectors,
+    compose_answer,
+    latest_article,
+    lead_by_order,
+    mentions,
+    note_unmentioned,
+)
 from qa.catalog import Catalog
 from qa.config import Settings
 from qa.errors import ModelError
@@ -463,7 +470,8 @@ class Archive:
             boilerplate=self.boilerplate(),
         )
         answer = self.llm.answer(question, passages, answer) if self.llm else answer
-        return note_unmentioned(answer, unmentioned, sides, passages)
+        answer = note_unmentioned(answer, unmentioned, sides, passages)
+        return lead_by_order(answer, [*sides, *(p.source for p in passages if p.source)])
 
     def _spell_out(
         self,

@@ -39,6 +39,7 @@ from qa.answer import (
     focus_of,
     gather_evidence,
     latest_article,
+    lead_by_order,
     mentions,
     note_unmentioned,
     shared_name,
@@ -1838,6 +1839,74 @@ def test_an_outlet_named_by_the_name_its_sections_share_is_one_side(tmp_path: Pa
     assert alone.notes == ("The Ledger: no article in the archive mentions Sam Bankman-Fried.",)
 
 
+def test_a_question_on_which_outlet_reported_first_is_led_by_the_order_of_their_reports(
+    tmp_path: Path, encoder: Encoder
+) -> None:
+    """Asked whether one outlet reported before another, the answer opens with the dates of the
+    two reports it cites, in the question's order, and says which came first; not with a yes or
+    no, which would also vouch for what the question says each reported."""
+    archive = small_archive(tmp_path, LEDGER, encoder, qa.Settings())
+    answer = archive.ask("Did The Ledger report that Sam Altman was fired before TechCrunch did?")
+    ledger = next(c.n for c in answer.citations if c.source == "The Ledger - Business")
+    techcrunch = next(c.n for c in answer.citations if c.source == "TechCrunch")
+    assert answer.text.startswith(
+        f"The Ledger reported on 2023-11-18 [{ledger}], after TechCrunch did on 2023-11-17 [{techcrunch}].\n"
+    )
+    assert_citations_check_out(archive, answer)
+    # Asked which reported first, no name of the reports leads it ("OpenAI": two of three).
+    for which in (
+        archive.ask("Who reported first that Sam Altman was fired, The Ledger or TechCrunch?"),
+        archive.ask("Which outlet was first to report that Sam Altman was fired, The Ledger or TechCrunch?"),
+    ):
+        lead = r"TechCrunch reported first, on 2023-11-17 \[\d\]; The Ledger on 2023-11-18 \[\d\]\.\n[\w ]+, "
+        assert re.match(lead, which.text)
+    # The Verge never mentions Altman: its report cited is only its closest, so no order is told.
+    verge = archive.ask("Did The Verge report that Sam Altman was fired before TechCrunch did?")
+    assert verge.notes and not verge.text.startswith("The Verge reported")
+
+
+def _reported(n: int, source: str, published: str, sentence: str = "Talks ended.") -> qa.Citation:
+    return replace(_cited(n, f"{source} {published}", sentence), source=source,
+                   published=datetime.fromisoformat(published))
+
+
+def test_the_order_of_two_reports_of_one_day_gives_their_times_and_the_earliest_of_each_outlet() -> None:
+    question = "Was the merger reported by The Ledger after Harbor News reported it?"
+    sources = ["Harbor News", "The Ledger - Business", "The Ledger - Sports", "Quay Post"]
+    cited = (
+        _reported(1, "Harbor News", "2023-11-09T18:00:38+00:00"),
+        _reported(2, "The Ledger - Sports", "2023-11-09T18:00:00+00:00"),
+        _reported(3, "The Ledger - Business", "2023-11-08T09:00:00+00:00"),
+    )
+    answer = qa.Answer(question=question, text="…", citations=cited)
+    # The Ledger's earliest report, in either section, is when it reported.
+    assert lead_by_order(answer, sources).text == (
+        "The Ledger reported on 2023-11-08 [3], before Harbor News did on 2023-11-09 [1].\n…"
+    )
+    same_day = qa.Answer(question=question, text="…", citations=cited[:2])
+    assert lead_by_order(same_day, sources).text.startswith(
+        "The Ledger reported on 2023-11-09 18:00:00 UTC [2], "
+        "before Harbor News did on 2023-11-09 18:00:38 UTC [1]."
+    )
+    # No lead without a report of each outlet, for a third outlet named, or one reported at once.
+    assert lead_by_order(replace(answer, citations=cited[1:]), sources).text == "…"
+    three = replace(answer, question="Was the merger reported by The Ledger after Harbor News and Quay Post?")
+    assert lead_by_order(three, sources).text == "…"
+    at_once = (cited[0], replace(cited[1], published=cited[0].published))
+    assert lead_by_order(replace(answer, citations=at_once), sources).text == "…"
+    # Each outlet's date is that of its report on what the question says it reported, not of
+    # its report on the other's claim.
+    claims = "Did The Ledger report the ferry strike after Harbor News reported the port merger?"
+    both = (
+        _reported(1, "Harbor News", "2023-10-02T09:00:00+00:00", "The ferry strike began."),
+        _reported(2, "Harbor News", "2023-11-20T09:00:00+00:00", "The port merger was agreed."),
+        _reported(3, "The Ledger - Business", "2023-11-01T09:00:00+00:00", "The ferry strike ended."),
+    )
+    assert lead_by_order(qa.Answer(question=claims, text="…", citations=both), sources).text == (
+        "The Ledger reported on 2023-11-01 [3], before Harbor News did on 2023-11-20 [2].\n…"
+    )
+
+
 APPLE_WATCH = [
     {
         "title": "Why the Apple Watch is being banned",
@@ -2251,8 +2320,10 @@ def test_the_shared_name_is_one_most_reports_cited_name() -> None:
     # A name the question gives is no answer, and a question that asks no name gets none.
     assert _shared("Who, besides Mara Olsen, spoke for Tidewell?", cited, text="so it was") is None
     assert _shared("Did the reports say the ferry opens in March?", cited, text="so it was") is None
-    # "Which year" asks no name, where "Which of the companies" does.
+    # "Which year" asks no name, nor "Which outlet" (the reports' sources answer it), where
+    # "Which of the companies" does.
     assert _shared("Which year did the company sign the deal?", cited, text="so it was") is None
+    assert _shared("Which outlet reported that the company signed the deal?", cited, text="so it was") is None
     assert _shared("Which of the companies signed the deal?", cited, text="so") == ("Tidewell", (1, 2, 3, 4))
 
 
