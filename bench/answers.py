@@ -81,9 +81,8 @@ import qa
 from qa.answer import (
     WEIGHTS,
     answer_from_evidence,
+    finish_answer,
     gather_evidence,
-    lead_by_order,
-    note_unmentioned,
     shared_name,
 )
 from qa.config import Settings
@@ -292,14 +291,12 @@ def evaluate(
             asked, passages, archive.sentence_vectors, weights=w,
             unknown_names=archive.unknown_names(asked), boilerplate=archive.boilerplate(),
         )
-        sides = archive.named_sides(asked)
-        again = note_unmentioned(
+        again = finish_answer(
             answer_from_evidence(evidence, max_sentences=settings.answer_sentences),
             archive.unmentioned(asked),
-            sides,
+            archive.named_sides(asked),
             passages,
         )
-        again = lead_by_order(again, [*sides, *(p.source for p in passages if p.source)])
         assert again.text == answer.text, "the bench must score what ask() answers"
         facts = [e["fact"] for e in q["evidence_list"]]
         gold = str(q.get("answer", ""))

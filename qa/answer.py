@@ -15,15 +15,14 @@ question of several reports that asks for a name opens with the name most of the
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from functools import lru_cache
+from datetime import UTC, datetime
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote
@@ -45,6 +44,7 @@ from qa.query import (
     QueryHints,
     asked_for,
     asks_about_named,
+    asks_which_first,
     fold,
     initials_of,
     is_model_word,
@@ -891,11 +891,9 @@ def _led_by_shared_name(evidence: Evidence, answer: Answer) -> Answer:
 
 
 # A question whose answer is a name: "Who is the individual …?", "Which company …?" (not "Which
-# year …?", nor "Which outlet …?", answered by the reports' sources); a person's when it asks
-# who, or which person ("Which NFL wide receiver …?").
+# year …?"); a person's when it asks who, or which person ("Which NFL wide receiver …?").
 _ASKS_NAME = re.compile(
-    r"^\W*(who|which(?!\s+(year|month|day|date|time|season|week|quarter|outlet|publication|source|newspaper|"
-    r"paper|site|website)s?\b)|what\s+(company|person|"
+    r"^\W*(who|which(?!\s+(year|month|day|date|time|season|week|quarter)s?\b)|what\s+(company|person|"
     r"individual|organi[sz]ation|team|firm|country|platform|app|product|entity)|what is the name of)\b",
     re.IGNORECASE,
 )
@@ -941,9 +939,7 @@ def shared_name(evidence: Evidence, citations: Sequence[Citation]) -> tuple[str,
     of capitals with two one-letter words ("GP W D L") is a table's row, not a name."""
     question = evidence.question
     cited = len({c.article_id for c in citations})
-    if cited < 3 or not _ASKS_NAME.match(question):
-        return None
-    if order_asked(question, _hints(question, evidence.passages)):
+    if cited < 3 or not _ASKS_NAME.match(question) or asks_which_first(question):
         return None  # "Who reported first, A or B?" is answered by the reports' dates
     person = _ASKS_PERSON.match(question) is not None
     given = [tuple(n.split()) for n in question_names(question)]
@@ -1044,26 +1040,44 @@ def note_unmentioned(
     return replace(answer, text="\n".join((text, *notes)), notes=answer.notes + notes)
 
 
+def finish_answer(
+    answer: Answer,
+    unmentioned: Mapping[str, Sequence[str]],
+    sides: Mapping[str, Sequence[str]],
+    passages: Sequence[Passage],
+) -> Answer:
+    """`answer` as `Archive.ask` gives it: with its notes (`note_unmentioned`), then led by the
+    order of two outlets' reports when its question asks it (`lead_by_order`)."""
+    answer = note_unmentioned(answer, unmentioned, sides, passages)
+    return lead_by_order(answer, [*sides, *(p.source for p in passages if p.source)])
+
+
 def lead_by_order(answer: Answer, sources: Sequence[str]) -> Answer:
     """`answer`, opened by the order of the two outlets' reports its question asks about
     (`qa.query.order_asked`, the outlets read among `sources`: the passages' and the named
     sides'): "TechCrunch reported on 2023-11-07 [3], after Fortune did on 2023-10-12 [1]." It
     gives the order, not a yes or no: whether a report says what the question says it did is
     for its citations to show (a MultiHop-RAG question may ask "Did A report X before B …?" of
-    an X that A never reported). An outlet reported when its report cited that tells its claim
-    did (`_claim_reports`; the time is given too for two reports of one day). No lead when an
-    outlet has no dated report cited, or a note says it has nothing on the question (its report
-    cited is then only its closest), or both reported at the same moment."""
+    an X that A never reported). An outlet reported when its report cited on its claim did
+    (`_claim_reports`). Each report's day is written as its heading writes it (in its own time
+    zone), with the time too when the two days alone would not show the order.
+
+    No lead when an outlet has no dated report cited on its claim, or a note is on an outlet
+    (it has nothing on the question, so its report cited is only its closest; or none was
+    found), or both reported at the same moment."""
     hints = read_hints(answer.question, sorted(set(sources)))
     asked = order_asked(answer.question, hints)
     if asked is None or any(n.startswith((f"{asked.first}:", f"{asked.second}:")) for n in answer.notes):
         return answer
     reports = _claim_reports(answer, hints, (asked.first, asked.second))
-    if len(reports) < 2 or reports[asked.first][0] == reports[asked.second][0]:
+    if len(reports) < 2:
         return answer
     a, b = reports[asked.first], reports[asked.second]
-    came_before = a[0] < b[0]
-    when = functools.partial(_moment, precise=a[0].date() == b[0].date())
+    if _instant(a[0]) == _instant(b[0]):
+        return answer
+    came_before = _instant(a[0]) < _instant(b[0])
+    days_tell = (a[0].date() < b[0].date()) if came_before else (a[0].date() > b[0].date())
+    when = partial(_moment, precise=not days_tell)
     (name_a, name_b) = asked.names
     if asked.which:
         first, then = ((name_a, a), (name_b, b))[:: 1 if came_before else -1]
@@ -1071,43 +1085,52 @@ def lead_by_order(answer: Answer, sources: Sequence[str]) -> Answer:
     else:
         order = "before" if came_before else "after"
         lead = f"{name_a} reported on {when(*a)}, {order} {name_b} did on {when(*b)}."
-    return replace(answer, text=f"{lead}\n{answer.text}")
+    return replace(answer, text=f"{lead[:1].upper()}{lead[1:]}\n{answer.text}")
 
 
 def _claim_reports(
     answer: Answer, hints: QueryHints, outlets: Sequence[str]
 ) -> dict[str, tuple[datetime, int]]:
-    """For each of `outlets` with a dated report cited, when the report that tells what the
-    question says it reported was published, and its first mark. That report is the one whose
+    """For each of `outlets`, when its cited report that tells what the question says it
+    reported was published, and that report's first mark. That report is the one whose
     headline and cited sentences share the most key stems with the outlet's claim
-    (`qa.query.outlet_clauses`; the whole question when it makes one claim of both), the
-    earliest of those tied: an outlet may be cited for the other's claim too ("Did CNBC report
-    on Ellison's testimony after TechCrunch reported Binance's fine?" cites TechCrunch's trial
-    report and its Binance report)."""
-    claims = outlet_clauses(answer.question, hints)
+    (`qa.query.outlet_clauses`, of one content word or more; the whole question, the outlets'
+    names aside, when it makes one claim of both), the earliest of those tied; none shares any,
+    none. An outlet may be cited for the other's claim too: "Did CNBC report on Ellison's
+    testimony after TechCrunch reported Binance's fine?" cites TechCrunch's trial report and
+    its Binance report."""
+    claims = outlet_clauses(answer.question, hints, least=1)
+    names = key_stems(" ".join(hints.outlets))
     said: dict[str, list[Citation]] = {}
     for c in answer.citations:
         if c.source and c.published and hints.outlet_of(c.source) in outlets:
             said.setdefault(c.article_id, []).append(c)
-    best: dict[str, tuple[int, datetime, int]] = {}
+    best: dict[str, tuple[int, datetime, datetime, int]] = {}
     for cited in said.values():
         c = cited[0]
         assert c.source is not None and c.published is not None
         told = key_stems(" ".join([c.title, *(d.excerpt[d.sentence_start : d.sentence_end] for d in cited)]))
-        shared = len(key_stems(claims.get(c.source, answer.question)) & told)
-        outlet = hints.outlet_of(c.source)
-        if outlet not in best or (-shared, c.published) < (-best[outlet][0], best[outlet][1]):
-            best[outlet] = (shared, c.published, c.n)
-    return {outlet: (published, n) for outlet, (_, published, n) in best.items()}
+        shared = len((key_stems(claims.get(c.source, answer.question)) - names) & told)
+        outlet, at = hints.outlet_of(c.source), _instant(c.published)
+        if shared and (outlet not in best or (-shared, at) < (-best[outlet][0], best[outlet][1])):
+            best[outlet] = (shared, at, c.published, c.n)
+    return {outlet: (published, n) for outlet, (_, _, published, n) in best.items()}
+
+
+def _instant(published: datetime) -> datetime:
+    """`published` as an instant to compare: a time of no zone is taken as UTC."""
+    return published.astimezone(UTC) if published.tzinfo else published.replace(tzinfo=UTC)
 
 
 def _moment(published: datetime, n: int, *, precise: bool) -> str:
     """ "2023-11-07 [3]": the day a report was published, with the mark of its citation;
-    `precise` adds the time ("2023-11-09 18:00:38 UTC [2]")."""
+    `precise` adds the time and its zone ("2023-11-09 18:00:38 UTC [2]")."""
+    day = published.date().isoformat()
     if not precise:
-        return f"{published.date().isoformat()} [{n}]"
-    zone = " UTC" if published.utcoffset() == timedelta(0) else published.strftime(" %z").rstrip()
-    return f"{published.date().isoformat()} {published:%H:%M:%S}{zone} [{n}]"
+        return f"{day} [{n}]"
+    offset = published.utcoffset()
+    zone = "" if offset is None else " UTC" if not offset else published.strftime(" %z")
+    return f"{day} {published:%H:%M:%S}{zone} [{n}]"
 
 
 def _names_of(names: Mapping[str, Sequence[str]], sources: Sequence[str]) -> tuple[str, ...]:

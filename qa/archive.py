@@ -22,10 +22,9 @@ from embeddings.onnx_encoder import reopen_advice
 from qa.answer import (
     SentenceVectors,
     compose_answer,
+    finish_answer,
     latest_article,
-    lead_by_order,
     mentions,
-    note_unmentioned,
 )
 from qa.catalog import Catalog
 from qa.config import Settings
@@ -470,8 +469,7 @@ class Archive:
             boilerplate=self.boilerplate(),
         )
         answer = self.llm.answer(question, passages, answer) if self.llm else answer
-        answer = note_unmentioned(answer, unmentioned, sides, passages)
-        return lead_by_order(answer, [*sides, *(p.source for p in passages if p.source)])
+        return finish_answer(answer, unmentioned, sides, passages)
 
     def _spell_out(
         self,

@@ -459,13 +459,13 @@ def question_parts(question: str, hints: QueryHints) -> list[str]:
     return [p for p in parts if len(query_terms(p, question_words=True)) >= 2]
 
 
-def outlet_clauses(question: str, hints: QueryHints) -> dict[str, str]:
+def outlet_clauses(question: str, hints: QueryHints, *, least: int = 2) -> dict[str, str]:
     """What a question that names two or more outlets says each of them reported: the words
     after each outlet's name up to the next ("Does the Sporting News article suggest X, while
     Essentially Sports indicates Y?" -> {"Sporting News": "article suggest X, while",
     "Essentially Sports": "indicates Y?"}), or before it, up to the previous one, when the
     question states its first claim before naming any outlet ("… shocking according to Fortune,
-    and … a theory as reported by TechCrunch?"). A claim of fewer than two content words is
+    and … a theory as reported by TechCrunch?"). A claim of fewer than `least` content words is
     none ("Did both A and B report X?" makes one claim of both); {} when fewer than two remain.
     The sections of an outlet named by their shared name (`QueryHints.shared`) each have its
     claim, and count as one."""
@@ -483,7 +483,7 @@ def outlet_clauses(question: str, hints: QueryHints) -> dict[str, str]:
             clause = question[spots[n - 1][1] if n else 0 : start]
         else:
             clause = question[end : spots[n + 1][0] if n + 1 < len(spots) else len(question)]
-        if len(query_terms(clause, question_words=True)) >= 2:
+        if len(query_terms(clause, question_words=True)) >= least:
             clauses.update(dict.fromkeys(at[start, end], clause))
             claims += 1
     return clauses if claims >= 2 else {}
@@ -491,18 +491,33 @@ def outlet_clauses(question: str, hints: QueryHints) -> dict[str, str]:
 
 # A question on which of two outlets reported first: "Did A report X before B reported Y?",
 # "Was X reported by A after B …?" (the word of order just before the second outlet's name);
-# "Which outlet reported X first, A or B?", "Who was first to report X?" (not "Which team,
-# reported by A and B, lost for the first time?").
+# "Which outlet reported X first, A or B?", "Who was first to report X?", "Which came first, A's
+# report or B's?" (not "Which team, reported by A and B, lost for the first time?", nor "Which
+# company, according to A and B, was first to report earnings?").
 _ORDER_WORD = re.compile(r"\b(before|after|earlier than|later than|prior to|ahead of)\b", re.IGNORECASE)
 _TO_OUTLET = re.compile(r"\W*((the|an?|its)\s+)?(([\w'’-]+\s+){0,2}(by|from|in|of)\s+)?\W*$", re.IGNORECASE)
 _ASKS_YES_NO = re.compile(r"^\W*(did|was|were|has|had|is|does|do)\b", re.IGNORECASE)
-_REPORTED = r"(reported|covered|broke|published|wrote)"
-_ASKS_FIRST = re.compile(
-    rf"^\W*(which|who)\b.*?(\b{_REPORTED}\s+((on|about)\s+)?(it|this|that|the\s+news)?\s*first\b|\bfirst\s+(to\s+)?"
-    rf"(report|cover|break|publish|write)|\b{_REPORTED}\b[^?,;:]*\bfirst\s*[,?:;])",
+_ASKS_WHICH = re.compile(
+    r"^\W*(who|which\s+(outlet|publication|news\s+outlet|newspaper|site|one|report|of|came|reported|covered|"
+    r"published|wrote|was)s?)\b",
     re.IGNORECASE,
 )
+_REPORTED = r"(reported|covered|published|wrote)"
+_FIRST = re.compile(
+    rf"\b{_REPORTED}\s+((on|about)\s+)?(it|this|that|the\s+news)?\s*(first|earlier|sooner)\b|\bfirst\s+to\s+"
+    rf"(report|cover|publish|write)\b|\bcame\s+(first|earlier)\b|\b{_REPORTED}\b[^?,;:]*\b(first|earlier|"
+    rf"sooner)\s*[,?:;]",
+    re.IGNORECASE,
+)
+# Two outlets written as the alternatives of "which": "A or B", "of A and B".
+_ALTERNATIVES = re.compile(r".*\bor\b.*|\s+and\s+", re.IGNORECASE | re.DOTALL)
 _NEGATED = re.compile(r"\b(not|never|fail(ed|s)?\s+to)\b|n['’]t\b", re.IGNORECASE)
+
+
+def asks_which_first(question: str) -> bool:
+    """Whether `question` asks which or who reported first (`order_asked` asks this of two named
+    outlets): "Which outlet reported first on X …?", "Who was first to report X …?"."""
+    return bool(_ASKS_WHICH.match(question) and _FIRST.search(question))
 
 
 @dataclass(frozen=True)
@@ -511,7 +526,7 @@ class OrderAsked:
     first (`first`, an outlet of the question: `QueryHints.outlet_of`) reported before or after
     the other (`second`), or (`which` True) which of them reported first. `names` are the two
     as the question writes them ("CNBC" for "Cnbc | World Business News Leader"), or by their
-    short names (`outlet_short_name`) when it is typed in lower case."""
+    short names (`outlet_short_name`) where it writes one with no capital."""
 
     first: str
     second: str
@@ -523,8 +538,9 @@ def order_asked(question: str, hints: QueryHints) -> OrderAsked | None:
     """The order of reports `question` asks about (`OrderAsked`), for a question that names two
     outlets (`hints.outlets`) and asks yes or no with one "before" / "after" just before the
     second outlet's name ("… before Fortune reported …", "… after a report by TechCrunch"), or
-    asks which or who reported first; None for any other, and for a negated one ("Did A fail to
-    report X after B …?")."""
+    asks which or who reported first (`asks_which_first`) of the two as alternatives ("A or B",
+    "of A and B"); None for any other, and for a negated one ("Did A fail to report X after B
+    …?")."""
     spots: dict[str, tuple[int, int]] = {}
     for source in hints.sources:
         if found := _named_at(question, source):
@@ -536,7 +552,8 @@ def order_asked(question: str, hints: QueryHints) -> OrderAsked | None:
     names = (_written(question, spots[first], first), _written(question, spots[second], second))
     words = list(_ORDER_WORD.finditer(question))
     if not words:
-        return OrderAsked(first, second, True, names) if _ASKS_FIRST.match(question) else None
+        alternatives = _ALTERNATIVES.fullmatch(question, first_end, second_start)
+        return OrderAsked(first, second, True, names) if asks_which_first(question) and alternatives else None
     if len(words) != 1 or not _ASKS_YES_NO.match(question):
         return None
     word = words[0]

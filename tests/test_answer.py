@@ -1861,11 +1861,13 @@ def test_a_question_on_which_outlet_reported_first_is_led_by_the_order_of_their_
         lead = r"TechCrunch reported first, on 2023-11-17 \[\d\]; The Ledger on 2023-11-18 \[\d\]\.\n[\w ]+, "
         assert re.match(lead, which.text)
     # The Verge never mentions Altman: its report cited is only its closest, so no order is told.
-    verge = archive.ask("Did The Verge report that Sam Altman was fired before TechCrunch did?")
-    assert verge.notes and not verge.text.startswith("The Verge reported")
+    verge = archive.ask("Who reported first that Sam Altman was fired, The Ledger or The Verge?")
+    closest = "The Verge: no article in the archive mentions Sam Altman; its closest report is cited [1]."
+    assert verge.notes == (closest,)
+    assert verge.text.startswith("The Verge, 2023-10-31: ")
 
 
-def _reported(n: int, source: str, published: str, sentence: str = "Talks ended.") -> qa.Citation:
+def _reported(n: int, source: str, published: str, sentence: str = "The merger was agreed.") -> qa.Citation:
     return replace(_cited(n, f"{source} {published}", sentence), source=source,
                    published=datetime.fromisoformat(published))
 
@@ -1895,8 +1897,8 @@ def test_the_order_of_two_reports_of_one_day_gives_their_times_and_the_earliest_
     at_once = (cited[0], replace(cited[1], published=cited[0].published))
     assert lead_by_order(replace(answer, citations=at_once), sources).text == "…"
     # Each outlet's date is that of its report on what the question says it reported, not of
-    # its report on the other's claim.
-    claims = "Did The Ledger report the ferry strike after Harbor News reported the port merger?"
+    # its report on the other's claim, even of one word ("Apple").
+    claims = "Did the Ledger report on the ferry strike after Harbor News reported the port merger?"
     both = (
         _reported(1, "Harbor News", "2023-10-02T09:00:00+00:00", "The ferry strike began."),
         _reported(2, "Harbor News", "2023-11-20T09:00:00+00:00", "The port merger was agreed."),
@@ -1904,6 +1906,40 @@ def test_the_order_of_two_reports_of_one_day_gives_their_times_and_the_earliest_
     )
     assert lead_by_order(qa.Answer(question=claims, text="…", citations=both), sources).text == (
         "The Ledger reported on 2023-11-01 [3], before Harbor News did on 2023-11-20 [2].\n…"
+    )
+    apple = "Did The Ledger report on Apple before Harbor News reported on Google?"
+    jobs = (
+        _reported(1, "The Ledger - Business", "2023-10-01T09:00:00+00:00", "Google cut jobs."),
+        _reported(2, "The Ledger - Business", "2023-10-20T09:00:00+00:00", "Apple cut jobs."),
+        _reported(3, "Harbor News", "2023-10-10T09:00:00+00:00", "Google cut jobs."),
+    )
+    assert lead_by_order(qa.Answer(question=apple, text="…", citations=jobs), sources).text.startswith(
+        "The Ledger reported on 2023-10-20 [2], after Harbor News did on 2023-10-10 [3]."
+    )
+    # A report on neither claim stands for no outlet: no lead.
+    neither = qa.Answer(question=apple, text="…", citations=jobs[:1] + jobs[2:])
+    assert lead_by_order(neither, sources).text == "…"
+
+
+def test_the_order_of_reports_in_two_time_zones_is_told_by_the_instant_not_the_local_day() -> None:
+    question = "Was the merger reported by The Ledger after Harbor News reported it?"
+    sources = ["Harbor News", "The Ledger - Business"]
+    # 23:30 at -05:00 on the 9th is 04:30 UTC on the 10th: after 01:00 UTC on the 10th.
+    late = (
+        _reported(1, "The Ledger - Business", "2023-11-09T23:30:00-05:00"),
+        _reported(2, "Harbor News", "2023-11-10T01:00:00+00:00"),
+    )
+    assert lead_by_order(qa.Answer(question=question, text="…", citations=late), sources).text.startswith(
+        "The Ledger reported on 2023-11-09 23:30:00 -0500 [1], "
+        "after Harbor News did on 2023-11-10 01:00:00 UTC [2]."
+    )
+    # A time of no zone is taken as UTC, and days that tell the order need no times.
+    naive = (
+        _reported(1, "The Ledger - Business", "2023-11-12T08:00:00"),
+        _reported(2, "Harbor News", "2023-11-10T01:00:00+00:00"),
+    )
+    assert lead_by_order(qa.Answer(question=question, text="…", citations=naive), sources).text.startswith(
+        "The Ledger reported on 2023-11-12 [1], after Harbor News did on 2023-11-10 [2]."
     )
 
 
@@ -2320,10 +2356,9 @@ def test_the_shared_name_is_one_most_reports_cited_name() -> None:
     # A name the question gives is no answer, and a question that asks no name gets none.
     assert _shared("Who, besides Mara Olsen, spoke for Tidewell?", cited, text="so it was") is None
     assert _shared("Did the reports say the ferry opens in March?", cited, text="so it was") is None
-    # "Which year" asks no name, nor "Which outlet" (the reports' sources answer it), where
-    # "Which of the companies" does.
+    # "Which year" asks no name, nor which outlet reported first, where "Which of the companies" does.
     assert _shared("Which year did the company sign the deal?", cited, text="so it was") is None
-    assert _shared("Which outlet reported that the company signed the deal?", cited, text="so it was") is None
+    assert _shared("Which outlet reported first that the company signed the deal?", cited, text="so") is None
     assert _shared("Which of the companies signed the deal?", cited, text="so") == ("Tidewell", (1, 2, 3, 4))
 
 
