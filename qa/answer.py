@@ -1091,30 +1091,35 @@ def lead_by_order(answer: Answer, sources: Sequence[str]) -> Answer:
 def _claim_reports(
     answer: Answer, hints: QueryHints, outlets: Sequence[str]
 ) -> dict[str, tuple[datetime, int]]:
-    """For each of `outlets`, when its cited report that tells what the question says it
-    reported was published, and that report's first mark. That report is the one whose
-    headline and cited sentences share the most key stems with the outlet's claim
+    """For each of `outlets`, when its earliest cited report on what the question says it
+    reported was published, and that report's first mark. A report is on the outlet's claim
     (`qa.query.outlet_clauses`, of one content word or more; the whole question, the outlets'
-    names aside, when it makes one claim of both), the earliest of those tied; none shares any,
-    none. An outlet may be cited for the other's claim too: "Did CNBC report on Ellison's
-    testimony after TechCrunch reported Binance's fine?" cites TechCrunch's trial report and
-    its Binance report."""
+    names aside, when it makes one claim of both) when its headline and cited sentences share
+    at least half as many of the claim's key stems as the outlet's report sharing most; one
+    that shares none is on no claim. An outlet may be cited for the other's claim too: "Did
+    CNBC report on Ellison's testimony after TechCrunch reported Binance's fine?" cites
+    TechCrunch's trial report and its Binance report."""
     claims = outlet_clauses(answer.question, hints, least=1)
     names = key_stems(" ".join(hints.outlets))
     said: dict[str, list[Citation]] = {}
     for c in answer.citations:
         if c.source and c.published and hints.outlet_of(c.source) in outlets:
             said.setdefault(c.article_id, []).append(c)
-    best: dict[str, tuple[int, datetime, datetime, int]] = {}
+    reports: dict[str, list[tuple[int, datetime, datetime, int]]] = {}
     for cited in said.values():
         c = cited[0]
         assert c.source is not None and c.published is not None
         told = key_stems(" ".join([c.title, *(d.excerpt[d.sentence_start : d.sentence_end] for d in cited)]))
         shared = len((key_stems(claims.get(c.source, answer.question)) - names) & told)
-        outlet, at = hints.outlet_of(c.source), _instant(c.published)
-        if shared and (outlet not in best or (-shared, at) < (-best[outlet][0], best[outlet][1])):
-            best[outlet] = (shared, at, c.published, c.n)
-    return {outlet: (published, n) for outlet, (_, _, published, n) in best.items()}
+        if shared:
+            report = (shared, _instant(c.published), c.published, c.n)
+            reports.setdefault(hints.outlet_of(c.source), []).append(report)
+    found = {}
+    for outlet, on in reports.items():
+        most = max(shared for shared, *_ in on)
+        _, _, published, n = min((r for r in on if 2 * r[0] >= most), key=lambda r: r[1])
+        found[outlet] = (published, n)
+    return found
 
 
 def _instant(published: datetime) -> datetime:
