@@ -446,7 +446,9 @@ class Archive:
             InvalidQueryError: an empty or too long question, or naive/contradictory dates.
             ValueError: `k` below 1.
         """
-        question = rewrite_follow_up(check_question(question), previous)
+        catalog = self._current_catalog() if previous else None
+        known = catalog.sources if catalog is not None else ()
+        question = rewrite_follow_up(check_question(question), previous, outlets=known)
         question, unknown = self._spell_out(
             question, published_after=published_after, published_before=published_before, source=source
         )

@@ -785,24 +785,27 @@ def names_in(text: str) -> list[str]:
     return found
 
 
-def is_follow_up(question: str) -> bool:
+def is_follow_up(question: str, outlets: Sequence[str] = ()) -> bool:
     """Whether `question` depends on the previous one of a conversation.
 
     It does when it opens by continuing ("And what did China decide?", "What about Seoul?"), or
     when it names no subject of its own and points back ("Who attended it?", "Why?", "What was
     the verdict?": the verdict of what was asked before). A question that names its own subject
     stands alone: "Why was Sam Altman fired by the OpenAI board?", "How tall is the Gullfoss
-    waterfall and where is it?".
+    waterfall and where is it?". An outlet among `outlets` (the archive's sources) that it
+    names is no subject: "Did The Verge report it before TechCrunch?" points back.
     """
     if _CONTINUES.match(question):
         return True
-    if names_in(question):
+    if names_in(_outlets_aside(question, outlets)[0]):
         return False
     words = {w.lower() for w in TERM.findall(question.replace("’", "'"))}
     return bool(words & _ANAPHORS) or "the" in words or bool(_ASKS_BACK.match(question))
 
 
-def rewrite_follow_up(question: str, previous: Sequence[str], *, max_names: int = 4) -> str:
+def rewrite_follow_up(
+    question: str, previous: Sequence[str], *, max_names: int = 4, outlets: Sequence[str] = ()
+) -> str:
     """A follow-up question made self-contained with the names of the previous one, without an LLM.
 
     "And what did China decide?" after "What was agreed in Jinan?" becomes
@@ -812,13 +815,32 @@ def rewrite_follow_up(question: str, previous: Sequence[str], *, max_names: int 
     Args:
         previous: the conversation's earlier questions, oldest first (as they were searched,
             so that a chain of follow-ups keeps its names).
+        outlets: the archive's sources. The outlets the previous question names are carried
+            as it writes them ("The Verge", not "Verge"), after its other names, unless the
+            follow-up names an outlet of its own: "And what did CNBC say?" after "What did
+            TechCrunch report about Binance?" asks CNBC alone.
     """
     question = question.strip()
-    if not previous or not question or not is_follow_up(question):
+    if not previous or not question or not is_follow_up(question, outlets):
         return question
     present = question.casefold()
-    context = [n for n in names_in(previous[-1]) if n.casefold() not in present][:max_names]
+    before, named = _outlets_aside(previous[-1], outlets)
+    carried = [*names_in(before), *([] if _outlets_aside(question, outlets)[1] else named)]
+    context = [n for n in dict.fromkeys(carried) if n.casefold() not in present][:max_names]
     return f"{question} ({', '.join(context)})" if context else question
+
+
+def _outlets_aside(text: str, outlets: Sequence[str]) -> tuple[str, list[str]]:
+    """`text` with each outlet of `outlets` it names (`read_hints`) cut out, and those outlets
+    as it writes them, in its order."""
+    if not outlets:
+        return text, []
+    hints = read_hints(text, sorted(outlets))
+    spans = sorted({found.span() for source in hints.sources if (found := _named_at(text, source))})
+    named = list(dict.fromkeys(text[a:b] for a, b in spans))
+    for a, b in reversed(spans):
+        text = f"{text[:a]},{text[b:]}"
+    return text, named
 
 
 # -- what kind of answer the question asks for ---------------------------------------------------

@@ -1867,6 +1867,16 @@ def test_a_question_on_which_outlet_reported_first_is_led_by_the_order_of_their_
     assert verge.text.startswith("The Verge, 2023-10-31: ")
 
 
+def test_a_follow_up_naming_another_outlet_asks_it_alone(tmp_path: Path, encoder: Encoder) -> None:
+    """In a chat, "And what did The Ledger report?" after a question on TechCrunch's report
+    carries the subject, not TechCrunch: the archive's outlets are no subject to carry."""
+    archive = small_archive(tmp_path, LEDGER, encoder, qa.Settings())
+    earlier = ["What did TechCrunch report about Sam Altman?"]
+    answer = archive.ask("And what did The Ledger report?", previous=earlier)
+    assert answer.question == "And what did The Ledger report? (Sam Altman)"
+    assert {c.source for c in answer.citations} == {"The Ledger - Business"}
+
+
 def _reported(n: int, source: str, published: str, sentence: str = "The merger was agreed.") -> qa.Citation:
     return replace(_cited(n, f"{source} {published}", sentence), source=source,
                    published=datetime.fromisoformat(published))

@@ -52,6 +52,28 @@ def test_other_questions_are_searched_as_asked(question: str, previous: list[str
     assert query.rewrite_follow_up(question, previous) == question
 
 
+def test_a_follow_up_carries_outlets_as_written_unless_it_names_its_own() -> None:
+    outlets = ["TechCrunch", "The Verge", "Cnbc | World Business News Leader"]
+    binance = "What did TechCrunch report about Binance's settlement?"
+    cnbc = "And what did CNBC say?"
+    # Asked of another outlet, the follow-up keeps the subject, not the outlet it replaces.
+    assert query.rewrite_follow_up(cnbc, [binance], outlets=outlets) == f"{cnbc} (Binance)"
+    assert query.rewrite_follow_up(cnbc, [binance]) == f"{cnbc} (TechCrunch, Binance)"  # no outlets known
+    # An outlet is no subject of the question's own: "it" points back.
+    order = "Did The Verge report it before TechCrunch?"
+    assert not query.is_follow_up(order)
+    assert query.is_follow_up(order, outlets)
+    ai_act = "What was agreed in the EU AI Act negotiations?"
+    searched = query.rewrite_follow_up(order, [ai_act], outlets=outlets)
+    assert searched == f"{order} (EU AI Act)"
+    # The outlets go on as written ("The Verge", not "Verge"), after the other names.
+    assert query.rewrite_follow_up("What about Gemini?", [searched], outlets=outlets) == (
+        "What about Gemini? (EU AI Act, The Verge, TechCrunch)"
+    )
+    unknown = query.rewrite_follow_up("What about Gemini?", [searched])
+    assert unknown == "What about Gemini? (Verge, TechCrunch, EU AI Act)"
+
+
 def test_archive_ask_answers_a_follow_up_in_context(seed_archive: qa.Archive) -> None:
     answer = seed_archive.ask("And what did China decide?", previous=[JINAN])
     assert answer.question == "And what did China decide? (Jinan)"

@@ -15,7 +15,7 @@ from typing import Any
 from qa.archive import Archive
 from qa.errors import InvalidQueryError, QAError
 from qa.indexing import Progress
-from qa.query import check_length, parse_day, rewrite_follow_up
+from qa.query import check_length, parse_day
 from qa.sources import ARTICLE_SUFFIXES
 from qa.types import Answer, IndexReport
 from qa.ui.render import (
@@ -132,12 +132,11 @@ class ChatHandlers:
             yield "", history, queries
             return
         turn = len(queries)
-        query = rewrite_follow_up(question, queries)
         history.append({"role": "user", "content": escape_text(question)})
         history.append({"role": "assistant", "content": '<p class="qa-note">Searching the archive…</p>'})
         yield "", history, queries
         try:
-            answer = self.archive.ask(query, **search_options(after, before, outlet, k))
+            answer = self.archive.ask(question, previous=queries, **search_options(after, before, outlet, k))
         except QAError as exc:
             history[-1] = {"role": "assistant", "content": render_error(str(exc))}
             yield "", history, queries
