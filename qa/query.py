@@ -793,14 +793,16 @@ def is_follow_up(question: str, outlets: Sequence[str] = ()) -> bool:
     the verdict?": the verdict of what was asked before). A question that names its own subject
     stands alone: "Why was Sam Altman fired by the OpenAI board?", "How tall is the Gullfoss
     waterfall and where is it?". An outlet among `outlets` (the archive's sources) that it
-    names is no subject: "Did The Verge report it before TechCrunch?" points back.
+    names is no subject: "Did The Verge report it before TechCrunch?" points back. Nor has a
+    question of two words or fewer a subject: "Who scored?", "What happened?".
     """
     if _CONTINUES.match(question):
         return True
     if names_in(_outlets_aside(question, outlets)[0]):
         return False
-    words = {w.lower() for w in TERM.findall(question.replace("’", "'"))}
-    return bool(words & _ANAPHORS) or "the" in words or bool(_ASKS_BACK.match(question))
+    terms = TERM.findall(question.replace("’", "'"))
+    words = {w.lower() for w in terms}
+    return bool(words & _ANAPHORS) or "the" in words or bool(_ASKS_BACK.match(question)) or len(terms) <= 2
 
 
 def rewrite_follow_up(

@@ -21,6 +21,8 @@ ALTMAN = "Why was Sam Altman fired by the OpenAI board?"
         ("And what did China decide?", ["And what did China decide? (Jinan)"],  # a chain keeps its names
          "And what did China decide? (Jinan)"),
         ("Why?", [JINAN], "Why? (Jinan)"),
+        ("Who scored?", ["What did Sporting News report about United against Chelsea?"],
+         "Who scored? (Sporting News, United, Chelsea)"),
         ("Who leads it now?", [ALTMAN], "Who leads it now? (Sam Altman, OpenAI)"),
         # a question that names nothing asks about "the verdict" of what was asked before
         ("What was the verdict?", ["What happened at Sam Bankman-Fried's trial?"],
