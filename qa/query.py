@@ -627,12 +627,25 @@ def side_names(question: str, hints: QueryHints) -> dict[str, tuple[str, ...]]:
     trial reported by TechCrunch and a former Jane Street colleague as detailed by Fortune"
     gives Fortune Jane Street and TechCrunch none), else every name of the question ("Did
     TechCrunch and The Verge both report that Sam Altman was fired?": Sam Altman, both). In the
-    order the question names the outlets."""
+    order the question names the outlets. A name written as the owner of the next ("Google's
+    Gemini") only says whose it is: the side is the owned name's, Gemini's, so that an outlet
+    that wrote of Google but never of Gemini has nothing on it."""
     clauses = outlet_clauses(question, hints)
     whole = other_names(question, hints)
     place = {s: found.start() if (found := _named_at(question, s)) else -1 for s in hints.sources}
     named = sorted(hints.sources, key=place.__getitem__)
-    return {s: _clause_names(clauses[s], hints, whole) if s in clauses else whole for s in named}
+    sides = {s: _clause_names(clauses[s], hints, whole) if s in clauses else whole for s in named}
+    return {s: _owned(question, names) for s, names in sides.items()}
+
+
+def _owned(question: str, names: tuple[str, ...]) -> tuple[str, ...]:
+    """`names` without those `question` writes as the owner of another of them ("Google" in
+    "Google's Gemini")."""
+    owners = {
+        n for n in names for m in names
+        if m != n and re.search(rf"\b{re.escape(n)}['’]s\s+{re.escape(m)}\b", question)
+    }
+    return tuple(n for n in names if n not in owners)
 
 
 # A claim that names nothing and says "it" is about what the question named before it: "What

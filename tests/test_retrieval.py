@@ -353,11 +353,18 @@ def test_each_named_outlet_gets_the_claim_the_question_makes_about_it() -> None:
 
 
 def test_each_named_outlets_side_is_given_the_names_of_its_own_claim() -> None:
-    shared = "Did The Verge and TechCrunch both report that Binance's Changpeng Zhao pleaded guilty?"
+    shared = "Did The Verge and TechCrunch both report that Binance and Changpeng Zhao pleaded guilty?"
     # In the order the question names them (not the archive's), each with the whole claim's names.
     assert side_names(shared, read_hints(shared, SOURCES)) == {
         "The Verge": ("Binance", "Changpeng Zhao"),
         "TechCrunch": ("Binance", "Changpeng Zhao"),
+    }
+    # A name written as the owner of the next only says whose it is: the side is Gemini's, so
+    # that an outlet that wrote of Google but never of Gemini has nothing on it.
+    owned = "What did The Verge and TechCrunch say about Google's Gemini and Binance’s Changpeng Zhao?"
+    assert side_names(owned, read_hints(owned, SOURCES)) == {
+        "The Verge": ("Gemini", "Changpeng Zhao"),
+        "TechCrunch": ("Gemini", "Changpeng Zhao"),
     }
     own = (
         "Which individual, associated with the start of a criminal trial reported by TechCrunch and "
