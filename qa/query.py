@@ -806,16 +806,25 @@ def is_follow_up(question: str, outlets: Sequence[str] = ()) -> bool:
     the verdict?": the verdict of what was asked before). A question that names its own subject
     stands alone: "Why was Sam Altman fired by the OpenAI board?", "How tall is the Gullfoss
     waterfall and where is it?". An outlet among `outlets` (the archive's sources) that it
-    names is no subject: "Did The Verge report it before TechCrunch?" points back. Nor has a
-    question of two words or fewer a subject: "Who scored?", "What happened?".
+    names is no subject: "Did The Verge report it before TechCrunch?" points back, as does one
+    that asks only what an outlet said ("What did Fortune say?"). Nor has a question of two
+    words or fewer a subject: "Who scored?", "What happened?".
     """
     if _CONTINUES.match(question):
         return True
-    if names_in(_outlets_aside(question, outlets)[0]):
+    bare, named = _outlets_aside(question, outlets)
+    if names_in(bare):
         return False
     terms = TERM.findall(question.replace("’", "'"))
     words = {w.lower() for w in terms}
-    return bool(words & _ANAPHORS) or "the" in words or bool(_ASKS_BACK.match(question)) or len(terms) <= 2
+    points_back = bool(words & _ANAPHORS) or "the" in words or bool(_ASKS_BACK.match(question))
+    return points_back or len(terms) <= 2 or (bool(named) and key_stems(bare) <= _SAYING)
+
+
+# What a question asks an outlet when it asks only what the outlet said.
+_SAYING = frozenset(
+    map(stem, "say said write wrote cover covered think thought tell told claim claimed".split())  # noqa: SIM905
+)
 
 
 def rewrite_follow_up(

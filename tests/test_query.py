@@ -72,6 +72,12 @@ def test_a_follow_up_carries_outlets_as_written_unless_it_names_its_own() -> Non
     assert query.rewrite_follow_up("What about Gemini?", [searched], outlets=outlets) == (
         "What about Gemini? (EU AI Act, The Verge, TechCrunch)"
     )
+    # Asked only what another outlet said, the question is about the same subject.
+    said = query.rewrite_follow_up("What did CNBC say?", [binance], outlets=outlets)
+    assert said == "What did CNBC say? (Binance)"
+    assert query.rewrite_follow_up("What did CNBC say about Gemini?", [binance], outlets=outlets) == (
+        "What did CNBC say about Gemini?"
+    )
     unknown = query.rewrite_follow_up("What about Gemini?", [searched])
     assert unknown == "What about Gemini? (Verge, TechCrunch, EU AI Act)"
 
