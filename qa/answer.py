@@ -1073,9 +1073,10 @@ def lead_by_order(answer: Answer, sources: Sequence[str]) -> Answer:
     if len(reports) < 2:
         return answer
     a, b = reports[asked.first], reports[asked.second]
-    if _instant(a[0]) == _instant(b[0]):
+    at_a, at_b = _instant(a[0]), _instant(b[0])
+    if at_a == at_b:
         return answer
-    came_before = _instant(a[0]) < _instant(b[0])
+    came_before = at_a < at_b
     days_tell = (a[0].date() < b[0].date()) if came_before else (a[0].date() > b[0].date())
     when = partial(_moment, precise=not days_tell)
     (name_a, name_b) = asked.names

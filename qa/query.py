@@ -810,9 +810,13 @@ def is_follow_up(question: str, outlets: Sequence[str] = ()) -> bool:
     that asks only what an outlet said ("What did Fortune say?"). Nor has a question of two
     words or fewer a subject: "Who scored?", "What happened?".
     """
+    return _points_back(question, *_outlets_aside(question, outlets))
+
+
+def _points_back(question: str, bare: str, named: Sequence[str]) -> bool:
+    """`is_follow_up`, given `question` with its outlets cut out (`bare`) and those outlets."""
     if _CONTINUES.match(question):
         return True
-    bare, named = _outlets_aside(question, outlets)
     if names_in(bare):
         return False
     terms = TERM.findall(question.replace("’", "'"))
@@ -845,11 +849,14 @@ def rewrite_follow_up(
             TechCrunch report about Binance?" asks CNBC alone.
     """
     question = question.strip()
-    if not previous or not question or not is_follow_up(question, outlets):
+    if not previous or not question:
+        return question
+    bare, own = _outlets_aside(question, outlets)
+    if not _points_back(question, bare, own):
         return question
     present = question.casefold()
     before, named = _outlets_aside(previous[-1], outlets)
-    carried = [*names_in(before), *([] if _outlets_aside(question, outlets)[1] else named)]
+    carried = [*names_in(before), *([] if own else named)]
     context = [n for n in dict.fromkeys(carried) if n.casefold() not in present][:max_names]
     return f"{question} ({', '.join(context)})" if context else question
 
@@ -859,7 +866,7 @@ def _outlets_aside(text: str, outlets: Sequence[str]) -> tuple[str, list[str]]:
     as it writes them, in its order."""
     if not outlets:
         return text, []
-    hints = read_hints(text, sorted(outlets))
+    hints = read_hints(text, outlets)
     spans = sorted({found.span() for source in hints.sources if (found := _named_at(text, source))})
     named = list(dict.fromkeys(text[a:b] for a, b in spans))
     for a, b in reversed(spans):
