@@ -56,8 +56,8 @@ from qa.query import (
     order_asked,
     other_names,
     outlet_clauses,
+    outlet_forms,
     outlet_sections,
-    outlet_short_name,
     query_terms,
     question_names,
     question_parts,
@@ -454,9 +454,9 @@ def _outlet_terms(question: str, outlets: Sequence[str]) -> frozenset[str]:
     """The stems by which `question` names `outlets` and nothing else: "What did Music Business
     Worldwide report about the music streaming market?" names the outlet by "busi" and
     "worldwid", and asks about "music"."""
-    forms = [outlet_short_name(o) for o in outlets]
+    forms = [form for o in outlets for form in outlet_forms(o)]
     rest = question
-    for form in forms:
+    for form in sorted(forms, key=len, reverse=True):
         rest = re.sub(re.escape(form), " ", rest, flags=re.IGNORECASE)
     return key_stems(" ".join(forms)) - key_stems(rest)
 

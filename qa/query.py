@@ -289,9 +289,27 @@ def outlet_short_name(source: str) -> str:
     return re.split(r"\s*[|:]\s+|\s+[-–—]\s+", source)[0]
 
 
-def _outlet_forms(source: str) -> tuple[str, ...]:
-    """The names a source goes by: its whole name, then its short name when that differs."""
-    return tuple(dict.fromkeys((source, outlet_short_name(source))))
+# A web address's ending, which people leave off a site's name ("CBSSports.com" is CBSSports).
+_DOMAIN = re.compile(r"\.(?:com|org|net|co\.uk|com\.au|co|io|news)$", re.IGNORECASE)
+# Where a run-together name's next word starts: "TechCrunch", "CBSSports".
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def _aliases(name: str) -> tuple[str, ...]:
+    """The other ways people write a site's name `name`: without its web address's ending,
+    and with its run-together words apart ("CBSSports.com" is also "CBSSports" and "CBS
+    Sports"; "TechCrunch" "Tech Crunch"). A name of several words keeps its own spacing."""
+    bare = _DOMAIN.sub("", name)
+    if " " in bare:
+        return (bare,) if bare != name else ()
+    return tuple(dict.fromkeys(form for form in (bare, _CAMEL.sub(" ", bare)) if form != name))
+
+
+def outlet_forms(source: str) -> tuple[str, ...]:
+    """The names a source goes by: its whole name, then its short name when that differs,
+    then their `_aliases`."""
+    forms = tuple(dict.fromkeys((source, outlet_short_name(source))))
+    return tuple(dict.fromkeys(forms + tuple(a for form in forms for a in _aliases(form))))
 
 
 @lru_cache(maxsize=16)
@@ -299,7 +317,8 @@ def _outlet_names(sources: tuple[str, ...]) -> tuple[tuple[tuple[str, ...], str,
     """(the sources a name stands for, the name as a question may write it, the name folded
     and spaced for a whole-word look-up), longest name first: each source by its whole name,
     and by its short name (`outlet_short_name`) unless that is another source's whole name;
-    the short name of several sections ("FOX News") stands for each of them. Made once per
+    the short name of several sections ("FOX News") stands for each of them; each name also by
+    its `_aliases` that no other name is. Made once per
     archive's outlets, not per question (with a thousand outlets, reading a question's hints
     took 9 ms so)."""
     whole = {fold(s) for s in sources}
@@ -308,6 +327,8 @@ def _outlet_names(sources: tuple[str, ...]) -> tuple[tuple[tuple[str, ...], str,
         if (short := outlet_short_name(s)) != s and fold(short) not in whole:
             sections.setdefault(fold(short), (short, []))[1].append(s)
     names = [((s,), s) for s in sources] + [(tuple(of), short) for short, of in sections.values()]
+    taken = whole | {fold(form) for _, form in names}
+    names += [(of, alias) for of, form in list(names) for alias in _aliases(form) if fold(alias) not in taken]
     names.sort(key=lambda pair: len(pair[1]), reverse=True)
     return tuple((of, form, " " + fold(form) + " ") for of, form in names)
 
@@ -315,7 +336,7 @@ def _outlet_names(sources: tuple[str, ...]) -> tuple[tuple[tuple[str, ...], str,
 def _named_at(question: str, source: str) -> re.Match[str] | None:
     """Where `question` writes the outlet `source`: its whole name, else its short name
     (`outlet_short_name`, as `read_hints` reads it); None when it writes neither."""
-    for form in _outlet_forms(source):
+    for form in outlet_forms(source):
         words = TERM.findall(form)
         found = re.search(_spelled(words), question, re.IGNORECASE) if words else None
         if found:
@@ -430,7 +451,7 @@ def outlet_known(name: str, sources: Sequence[str]) -> bool:
     way round: "BBC News" is "BBC News - Technology", "New York Times" is "The New York Times")."""
     key = f" {fold(name)} "
     for source in sources:
-        for form in _outlet_forms(source):
+        for form in outlet_forms(source):
             folded = f" {fold(form)} "
             if folded.strip() and (key in folded or folded in key):
                 return True
@@ -569,8 +590,9 @@ def _written(question: str, span: tuple[int, int], outlet: str) -> str:
 
 
 def other_names(text: str, hints: QueryHints) -> tuple[str, ...]:
-    """The names `text` mentions (`question_names`) other than the outlets of `hints`."""
-    outlets = key_stems(" ".join(hints.outlets))
+    """The names `text` mentions (`question_names`) other than the outlets of `hints`, by any
+    name they go by (`outlet_forms`: "CBS Sports" is CBSSports.com)."""
+    outlets = key_stems(" ".join(form for outlet in hints.outlets for form in outlet_forms(outlet)))
     return tuple(n for n in question_names(text) if not key_stems(n) <= outlets)
 
 

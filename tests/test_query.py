@@ -124,6 +124,7 @@ def test_a_named_outlet_is_known_by_its_name_or_its_section() -> None:
     assert query.outlet_known("BBC News", sources)
     assert query.outlet_known("New York Times", sources)
     assert query.outlet_known("CNBC", sources)
+    assert query.outlet_known("CBS Sports", [*sources, "CBSSports.com"])
     assert not query.outlet_known("BBC Sport", sources)
     assert not query.outlet_known("Bloomberg", sources)
 

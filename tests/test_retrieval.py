@@ -72,6 +72,19 @@ def test_outlets_are_found_whole_word_longest_first() -> None:
     assert read_hints("Is TechCrunchy a word?", SOURCES).sources == ()
 
 
+def test_an_outlet_is_named_as_people_write_a_site() -> None:
+    """A site's feed names it "CBSSports.com"; people write CBS Sports or CBSSports. Its claim is
+    then its own, and the name is no subject of either side: the CBS Sports side once quoted a
+    boxer who "told CBS Sports" something."""
+    question = "What did Sporting News and CBS Sports say about Joe Burrow's injury?"
+    hints = read_hints(question, [*SOURCES, "Sporting News"])
+    assert hints.sources == ("Sporting News", "CBSSports.com")
+    assert side_names(question, hints) == {"Sporting News": ("Joe Burrow",), "CBSSports.com": ("Joe Burrow",)}
+    assert read_hints("Did CBSSports report it?", SOURCES).sources == ("CBSSports.com",)
+    assert read_hints("what did tech crunch say?", SOURCES).sources == ("TechCrunch",)
+    assert read_hints("Is TechCrunchy a word, or CBS a network?", SOURCES).sources == ()
+
+
 def test_an_outlet_written_as_a_possessive_is_named() -> None:
     question = "Did The Verge’s report on October 12 contradict TechCrunch's coverage?"
     assert set(read_hints(question, SOURCES).sources) == {"The Verge", "TechCrunch"}
