@@ -794,9 +794,11 @@ _CONTINUES = re.compile(r"^\s*(and|but|also|so|then|plus|what about|how about|wh
 _ASKS_BACK = re.compile(r"^\s*(why|how come)\b", re.IGNORECASE)
 # Words that point back to something named before.
 _ANAPHORS = frozenset(
-    """it its they them their theirs this these those he him his she her there such former latter
-    same""".split()  # noqa: SIM905
+    """it its they them their theirs this that these those he him his she her there such former
+    latter same""".split()  # noqa: SIM905
 )
+# Words that point back to several things named before: "Which of them reported first?".
+_SEVERAL = frozenset("they them their theirs both each either neither".split())  # noqa: SIM905
 _NAME = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:of|the|de|and)?\s*[A-Z][\w’'.-]*)*")
 # Capitalised words that open a question without being names ("What", "Tell", "The").
 # A title in capitals is no one's name: "OpenAI's new CEO" names OpenAI, and a side that must
@@ -878,9 +880,34 @@ def rewrite_follow_up(
         return question
     present = question.casefold()
     before, named = _outlets_aside(previous[-1], outlets)
-    carried = [*names_in(before), *([] if own else named)]
-    context = [n for n in dict.fromkeys(carried) if n.casefold() not in present][:max_names]
+    several = not own and len(named) < 2 and bool(_SEVERAL & {w.lower() for w in TERM.findall(question)})
+    if several:
+        named = _story_outlets(previous, outlets, names_in(before), named)
+    carried = dict.fromkeys([*names_in(before), *([] if own else named)])
+    context = [n for n in carried if n.casefold() not in present][:max_names]
+    if several and len(together := [n for n in context if n in named]) > 1:
+        # Written as the alternatives they are: "(Steam Deck OLED, Engadget or Polygon)".
+        joined = f" {'or' if _ASKS_WHICH.match(question) else 'and'} ".join(together)
+        context = [n for n in context if n not in named] + [joined]
     return f"{question} ({', '.join(context)})" if context else question
+
+
+def _story_outlets(
+    previous: Sequence[str], outlets: Sequence[str], names: Sequence[str], named: list[str]
+) -> list[str]:
+    """The outlets `named` by the last of `previous`, then those its story's earlier questions
+    named, latest first: the questions before it that share one of its `names`, back to the
+    first that does not. "Which of them reported first?" after "What did Polygon think of the
+    Steam Deck OLED?" and "And Engadget? (Steam Deck OLED)" asks of both outlets."""
+    found = {n.casefold(): n for n in named}
+    story = set(names)
+    for earlier in reversed(previous[:-1]):
+        bare, its_outlets = _outlets_aside(earlier, outlets)
+        if not story & set(names_in(bare)):
+            break
+        for outlet in its_outlets:
+            found.setdefault(outlet.casefold(), outlet)
+    return list(found.values())
 
 
 def _outlets_aside(text: str, outlets: Sequence[str]) -> tuple[str, list[str]]:

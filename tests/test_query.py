@@ -28,6 +28,7 @@ ALTMAN = "Why was Sam Altman fired by the OpenAI board?"
         ("What was the verdict?", ["What happened at Sam Bankman-Fried's trial?"],
          "What was the verdict? (Sam Bankman-Fried)"),
         ("What did the board decide?", [ALTMAN], "What did the board decide? (Sam Altman, OpenAI)"),
+        ("When was that?", ["Who criticised it? (COP28)"], "When was that? (COP28)"),
     ],
 )
 def test_follow_ups_borrow_names_from_the_previous_question(
@@ -80,6 +81,29 @@ def test_a_follow_up_carries_outlets_as_written_unless_it_names_its_own() -> Non
     )
     unknown = query.rewrite_follow_up("What about Gemini?", [searched])
     assert unknown == "What about Gemini? (Verge, TechCrunch, EU AI Act)"
+
+
+def test_a_follow_up_about_several_outlets_carries_those_of_its_story() -> None:
+    """"Which of them reported first?" after a question on Polygon's review of the Steam Deck
+    OLED and "And Engadget?" asks of both outlets, not only the last one named; a question
+    before them on another story lends none."""
+    outlets = ["Polygon", "Engadget", "TechCrunch"]
+    chat = ["What did TechCrunch report about Flexport?", "What did Polygon think of the Steam Deck OLED?"]
+    chat.append(query.rewrite_follow_up("And Engadget?", chat, outlets=outlets))
+    assert chat[-1] == "And Engadget? (Steam Deck OLED)"
+    assert query.rewrite_follow_up("Which of them reported first?", chat, outlets=outlets) == (
+        "Which of them reported first? (Steam Deck OLED, Engadget or Polygon)"
+    )
+    assert query.rewrite_follow_up("Did they both like it?", chat, outlets=outlets) == (
+        "Did they both like it? (Steam Deck OLED, Engadget and Polygon)"
+    )
+    # One outlet pointed back to is the last question's alone.
+    assert query.rewrite_follow_up("When did it report?", chat, outlets=outlets) == (
+        "When did it report? (Steam Deck OLED, Engadget)"
+    )
+    searched = "Which of them reported first? (Steam Deck OLED, Engadget or Polygon)"
+    order = query.order_asked(searched, query.read_hints(searched, outlets))
+    assert order is not None and {order.first, order.second} == {"Engadget", "Polygon"}
 
 
 def test_archive_ask_answers_a_follow_up_in_context(seed_archive: qa.Archive) -> None:
