@@ -34,6 +34,7 @@ from qa.chunking import sentence_spans
 from qa.config import AnswerWeights
 from qa.query import (
     MONTHS,
+    ORDER_WORD,
     SHAPING_WORDS,
     STOPWORDS,
     TERM,
@@ -41,6 +42,7 @@ from qa.query import (
     WORD,
     AnswerKind,
     AskedFor,
+    OrderAsked,
     QueryHints,
     asked_for,
     asks_about_named,
@@ -1069,7 +1071,7 @@ def lead_by_order(answer: Answer, sources: Sequence[str]) -> Answer:
     asked = order_asked(answer.question, hints)
     if asked is None or any(n.startswith((f"{asked.first}:", f"{asked.second}:")) for n in answer.notes):
         return answer
-    reports = _claim_reports(answer, hints, (asked.first, asked.second))
+    reports = _claim_reports(answer, hints, asked)
     if len(reports) < 2:
         return answer
     a, b = reports[asked.first], reports[asked.second]
@@ -1089,38 +1091,61 @@ def lead_by_order(answer: Answer, sources: Sequence[str]) -> Answer:
     return replace(answer, text=f"{lead[:1].upper()}{lead[1:]}\n{answer.text}")
 
 
-def _claim_reports(
-    answer: Answer, hints: QueryHints, outlets: Sequence[str]
-) -> dict[str, tuple[datetime, int]]:
-    """For each of `outlets`, when its earliest cited report on what the question says it
+def _claim_reports(answer: Answer, hints: QueryHints, asked: OrderAsked) -> dict[str, tuple[datetime, int]]:
+    """For each outlet of `asked`, when its earliest cited report on what the question says it
     reported was published, and that report's first mark. A report is on the outlet's claim
-    (`qa.query.outlet_clauses`, of one content word or more; the whole question, the outlets'
-    names aside, when it makes one claim of both) when its headline and cited sentences share
-    at least half as many of the claim's key stems as the outlet's report sharing most; one
-    that shares none is on no claim. An outlet may be cited for the other's claim too: "Did
-    CNBC report on Ellison's testimony after TechCrunch reported Binance's fine?" cites
-    TechCrunch's trial report and its Binance report."""
-    claims = outlet_clauses(answer.question, hints, least=1)
+    (`_order_claims`) when its headline and cited sentences hold more than half of the claim's
+    key stems, the outlets' names and the words of order ("before", "first") aside: "Did
+    Engadget report on the Apple Watch import ban before The Verge did?" cites an Engadget
+    deals page for its Apple Watches, and Engadget has no report on the ban. Of an outlet's
+    reports on its claim, those sharing at least half as many as its report sharing most are
+    its own. An outlet may be cited for the other's claim too: "Did CNBC report on Ellison's
+    testimony after TechCrunch reported Binance's fine?" cites TechCrunch's trial report and
+    its Binance report."""
+    claims = _order_claims(answer.question, hints, asked)
     names = key_stems(" ".join(hints.outlets))
     said: dict[str, list[Citation]] = {}
     for c in answer.citations:
-        if c.source and c.published and hints.outlet_of(c.source) in outlets:
+        if c.source and c.published and hints.outlet_of(c.source) in (asked.first, asked.second):
             said.setdefault(c.article_id, []).append(c)
     reports: dict[str, list[tuple[int, datetime, datetime, int]]] = {}
     for cited in said.values():
         c = cited[0]
         assert c.source is not None and c.published is not None
+        outlet = hints.outlet_of(c.source)
         told = key_stems(" ".join([c.title, *(d.excerpt[d.sentence_start : d.sentence_end] for d in cited)]))
-        shared = len((key_stems(claims.get(c.source, answer.question)) - names) & told)
-        if shared:
-            report = (shared, _instant(c.published), c.published, c.n)
-            reports.setdefault(hints.outlet_of(c.source), []).append(report)
+        claim = key_stems(ORDER_WORD.sub(" ", claims[outlet])) - names - _WHICH_FIRST
+        shared = len(claim & told)
+        if 2 * shared > len(claim):
+            reports.setdefault(outlet, []).append((shared, _instant(c.published), c.published, c.n))
     found = {}
     for outlet, on in reports.items():
         most = max(shared for shared, *_ in on)
         _, _, published, n = min((r for r in on if 2 * r[0] >= most), key=lambda r: r[1])
         found[outlet] = (published, n)
     return found
+
+
+# The words of "which reported first / later", which no report need write.
+_WHICH_FIRST = frozenset(map(stem, "first earlier sooner later".split()))  # noqa: SIM905
+
+
+def _order_claims(question: str, hints: QueryHints, asked: OrderAsked) -> dict[str, str]:
+    """What `question` says each outlet of `asked` reported: its claim (`outlet_clauses`, of one
+    content word or more), else the words on its side of the word of order ("Was the Rogers
+    family feud reported by Fortune | before | TechCrunch reported Uber's numbers?"), where a
+    side that says nothing of its own ("… before The Verge did?") has the other's; the whole
+    question, its word of order aside, for both when it asks which came first."""
+    clauses = outlet_clauses(question, hints, least=1)
+    if clauses:
+        return {hints.outlet_of(s): clause for s, clause in clauses.items()}
+    word = ORDER_WORD.search(question)
+    if asked.which or word is None:
+        return dict.fromkeys((asked.first, asked.second), ORDER_WORD.sub(" ", question))
+    names = key_stems(" ".join(hints.outlets))
+    sides = (question[: word.start()], question[word.end() :])
+    own = [side if key_stems(side) - names else "" for side in sides]
+    return {asked.first: own[0] or own[1], asked.second: own[1] or own[0]}
 
 
 def _instant(published: datetime) -> datetime:

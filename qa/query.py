@@ -512,32 +512,37 @@ def outlet_clauses(question: str, hints: QueryHints, *, least: int = 2) -> dict[
 
 # A question on which of two outlets reported first: "Did A report X before B reported Y?",
 # "Was X reported by A after B …?" (the word of order just before the second outlet's name);
-# "Which outlet reported X first, A or B?", "Who was first to report X?", "Which came first, A's
-# report or B's?" (not "Which team, reported by A and B, lost for the first time?", nor "Which
-# company, according to A and B, was first to report earnings?").
-_ORDER_WORD = re.compile(r"\b(before|after|earlier than|later than|prior to|ahead of)\b", re.IGNORECASE)
+# "Was A's report published before or after B's?"; "Which outlet reported X first, A or B?", "Who
+# was first to report X?", "Which came first, A's report or B's?", "Between A's report on X and
+# B's on Y, which was published later?" (not "Which team, reported by A and B, lost for the
+# first time?", nor "Which company, according to A and B, was first to report earnings?").
+ORDER_WORD = re.compile(
+    r"\b(before or after|after or before|before|after|earlier than|later than|prior to|ahead of)\b",
+    re.IGNORECASE,
+)
 _TO_OUTLET = re.compile(r"\W*((the|an?|its)\s+)?(([\w'’-]+\s+){0,2}(by|from|in|of)\s+)?\W*$", re.IGNORECASE)
 _ASKS_YES_NO = re.compile(r"^\W*(did|was|were|has|had|is|does|do)\b", re.IGNORECASE)
+_BETWEEN = re.compile(r"^\W*between\b[^?]*?,\s*", re.IGNORECASE)
 _ASKS_WHICH = re.compile(
-    r"^\W*(who|which\s+(outlet|publication|news\s+outlet|newspaper|site|one|report|of|came|reported|covered|"
+    r"^\W*(between\b[^?]*?,\s*)?(who|which\s+(outlet|publication|news\s+outlet|newspaper|site|one|report|of|came|reported|covered|"
     r"published|wrote|was)s?)\b",
     re.IGNORECASE,
 )
 _REPORTED = r"(reported|covered|published|wrote)"
 _FIRST = re.compile(
-    rf"\b{_REPORTED}\s+((on|about)\s+)?(it|this|that|the\s+news)?\s*(first|earlier|sooner)\b|\bfirst\s+to\s+"
-    rf"(report|cover|publish|write)\b|\bcame\s+(first|earlier)\b|\b{_REPORTED}\b[^?,;:]*\b(first|earlier|"
-    rf"sooner)\s*[,?:;]",
+    rf"\b{_REPORTED}\s+((on|about)\s+)?(it|this|that|the\s+news)?\s*(first|earlier|sooner|later)\b|\bfirst\s+"
+    rf"to\s+(report|cover|publish|write)\b|\bcame\s+(first|earlier|later)\b|\b{_REPORTED}\b[^?,;:]*\b(first|"
+    rf"earlier|sooner|later)\s*[,?:;]",
     re.IGNORECASE,
 )
-# Two outlets written as the alternatives of "which": "A or B", "of A and B".
+# Two outlets written as the alternatives of "which": "A or B", "of A and B", or after "between".
 _ALTERNATIVES = re.compile(r".*\bor\b.*|\s+and\s+", re.IGNORECASE | re.DOTALL)
 _NEGATED = re.compile(r"\b(not|never|fail(ed|s)?\s+to)\b|n['’]t\b", re.IGNORECASE)
 
 
 def asks_which_first(question: str) -> bool:
-    """Whether `question` asks which or who reported first (`order_asked` asks this of two named
-    outlets): "Which outlet reported first on X …?", "Who was first to report X …?"."""
+    """Whether `question` asks which or who reported first, or later (`order_asked` asks this of
+    two named outlets): "Which outlet reported first on X …?", "Who was first to report X …?"."""
     return bool(_ASKS_WHICH.match(question) and _FIRST.search(question))
 
 
@@ -571,9 +576,9 @@ def order_asked(question: str, hints: QueryHints) -> OrderAsked | None:
         return None
     (first, (_, first_end)), (second, (second_start, _)) = sorted(spots.items(), key=lambda kv: kv[1])
     names = (_written(question, spots[first], first), _written(question, spots[second], second))
-    words = list(_ORDER_WORD.finditer(question))
+    words = list(ORDER_WORD.finditer(question))
     if not words:
-        alternatives = _ALTERNATIVES.fullmatch(question, first_end, second_start)
+        alternatives = _ALTERNATIVES.fullmatch(question, first_end, second_start) or _BETWEEN.match(question)
         return OrderAsked(first, second, True, names) if asks_which_first(question) and alternatives else None
     if len(words) != 1 or not _ASKS_YES_NO.match(question):
         return None

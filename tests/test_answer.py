@@ -1931,6 +1931,33 @@ def test_the_order_of_two_reports_of_one_day_gives_their_times_and_the_earliest_
     assert lead_by_order(neither, sources).text == "…"
 
 
+def test_a_report_is_on_an_outlets_claim_when_it_holds_most_of_it() -> None:
+    """ "Did Engadget report on the Apple Watch import ban before The Verge did?" cited an Engadget
+    deals page for its Apple Watches, and the lead said Engadget reported first: half the claim's
+    words is not the claim. A question that writes each outlet's claim on its side of the word of
+    order gives each its own, even when they are no clauses of their own."""
+    sources = ["Harbor News", "The Ledger - Business"]
+    ban = "Did The Ledger report on the Apple Watch import ban before Harbor News did?"
+    cited = (
+        _reported(1, "The Ledger - Business", "2023-11-27T10:00:00+00:00", "Apple Watch deals began."),
+        _reported(2, "Harbor News", "2023-12-19T10:00:00+00:00", "The Apple Watch import ban starts."),
+    )
+    assert lead_by_order(qa.Answer(question=ban, text="…", citations=cited), sources).text == "…"
+    looms = "An import ban on the Apple Watch looms."
+    on_ban = (replace(cited[0], excerpt=looms, sentence_end=len(looms)), cited[1])
+    assert lead_by_order(qa.Answer(question=ban, text="…", citations=on_ban), sources).text.startswith(
+        "The Ledger reported on 2023-11-27 [1], before Harbor News did on 2023-12-19 [2]."
+    )
+    feud = "Was the family feud reported by The Ledger before Harbor News reported the quarterly numbers?"
+    each = (
+        _reported(1, "The Ledger - Business", "2023-10-12T10:00:00+00:00", "The family feud went to court."),
+        _reported(2, "Harbor News", "2023-11-07T10:00:00+00:00", "Its quarterly numbers beat forecasts."),
+    )
+    assert lead_by_order(qa.Answer(question=feud, text="…", citations=each), sources).text.startswith(
+        "The Ledger reported on 2023-10-12 [1], before Harbor News did on 2023-11-07 [2]."
+    )
+
+
 def test_the_order_of_reports_in_two_time_zones_is_told_by_the_instant_not_the_local_day() -> None:
     question = "Was the merger reported by The Ledger after Harbor News reported it?"
     sources = ["Harbor News", "The Ledger - Business"]

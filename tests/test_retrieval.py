@@ -156,6 +156,9 @@ def _outlets() -> list[str]:
         ("Which of Fortune and CNBC was first to report it?", ("Fortune", _outlets()[-1], True)),
         ("Which came first, TechCrunch's report or Fortune's?", ("TechCrunch", "Fortune", True)),
         ("Which reported it earlier, Fortune or The Verge?", ("Fortune", "The Verge", True)),
+        ("Was Fortune's report on Uber out before or after The Verge's?", ("Fortune", "The Verge", False)),
+        ("Between Fortune's report on Uber and CNBC's on Lyft, which was published later?",
+         ("Fortune", _outlets()[-1], True)),
         # The order word is not at the second outlet's name, or the question asks another thing.
         ("Does the Fortune article say a film came back years after its release, as TechCrunch did?", None),
         ("Does the Fox News article on a reunion after a long search share a theme with Fortune's?", None),
@@ -167,6 +170,8 @@ def _outlets() -> list[str]:
         ("Did TechCrunch report the outage before Fortune, The Verge and CNBC did?", None),
         ("Did TechCrunch report on the launch before the deal, after The Verge did?", None),
         ("What did TechCrunch report before the launch?", None),
+        ("Between Fortune's report on Uber and CNBC's on Lyft, was there a change in tone?", None),
+        ("Between Fortune's report on Uber and CNBC's on Lyft, which company was first to cut prices?", None),
     ],
 )
 def test_a_question_on_which_of_two_outlets_reported_first(
