@@ -1316,8 +1316,9 @@ def _learned_choice(evidence: Evidence, max_sentences: int) -> list[Sentence]:
     chosen = _each_outlets_claim([s for s in evidence.ranked if id(s) in kept], passages, sides, hints)
     for group in groups:
         if not any(s.passage in group for s in chosen):
+            # A named side is cited by its best sentence, close to the question or not.
             side = [
-                s for s in related
+                s for pool in (related, evidence.learned) for s in pool
                 if s.passage in group and _on_side(s, passages, sides) and _is_new(s, chosen, passages)
             ]
             chosen += side[:1]

@@ -657,8 +657,13 @@ def side_names(question: str, hints: QueryHints) -> dict[str, tuple[str, ...]]:
     order the question names the outlets. A name written as the owner of the next ("Google's
     Gemini") only says whose it is: the side is the owned name's, Gemini's, so that an outlet
     that wrote of Google but never of Gemini has nothing on it."""
-    clauses = outlet_clauses(question, hints)
     whole = other_names(question, hints)
+    clauses = outlet_clauses(question, hints)
+    if not clauses:
+        # A claim of one word is its own when each outlet's is a name: "Between the Guardian's
+        # report on Galatasaray and Sky Sports' coverage of Arteta, …".
+        short = outlet_clauses(question, hints, least=1)
+        clauses = short if short and all(other_names(c, hints) for c in short.values()) else {}
     place = {s: found.start() if (found := _named_at(question, s)) else -1 for s in hints.sources}
     named = sorted(hints.sources, key=place.__getitem__)
     sides = {s: _clause_names(clauses[s], hints, whole) if s in clauses else whole for s in named}

@@ -1867,6 +1867,25 @@ def test_a_question_on_which_outlet_reported_first_is_led_by_the_order_of_their_
     assert verge.text.startswith("The Verge, 2023-10-31: ")
 
 
+def test_each_outlet_of_a_question_is_cited_by_its_own_report_however_far_from_the_rest(
+    tmp_path: Path, encoder: Encoder
+) -> None:
+    """ "Between the Guardian's report on Galatasaray and Sky Sports' coverage of Arteta, which
+    was published later?" cited Sky Sports alone: the Guardian's report was close to none of the
+    question's words but its own one name. Each outlet's side is its own name, and is cited by
+    its best sentence, so that the order lead has both reports."""
+    archive = small_archive(tmp_path, LEDGER, encoder, qa.Settings())
+    question = (
+        "Between the Ledger's report on the cricket final in Harbor City and TechCrunch's report on "
+        "Sam Altman's firing, which was published first?"
+    )
+    answer = archive.ask(question)
+    assert {c.source for c in answer.citations} >= {"TechCrunch", "The Ledger - Sports"}
+    lead = r"TechCrunch reported first, on 2023-11-17 \[\d\]; the Ledger on 2023-11-19 \[\d\]\."
+    assert re.match(lead, answer.text)
+    assert_citations_check_out(archive, answer)
+
+
 def test_a_follow_up_naming_another_outlet_asks_it_alone(tmp_path: Path, encoder: Encoder) -> None:
     """In a chat, "And what did The Ledger report?" after a question on TechCrunch's report
     carries the subject, not TechCrunch: the archive's outlets are no subject to carry."""

@@ -181,6 +181,20 @@ def test_a_question_on_which_of_two_outlets_reported_first(
     assert (found and (found.first, found.second, found.which)) == asked
 
 
+def test_a_claim_of_one_name_is_its_outlets_own() -> None:
+    """ "Between the Guardian's report on Galatasaray and Sky Sports' coverage of Arteta, …": each
+    outlet's side is its own name, where a claim of one word would otherwise make none, and
+    both sides had to mention both names (the Guardian's report was then never cited)."""
+    sources = [*SOURCES, "The Guardian", "Sky Sports"]
+    between = "Between the Guardian's report on Galatasaray and Sky Sports' on Arteta, which came first?"
+    hints = read_hints(between, sources)
+    assert side_names(between, hints) == {"The Guardian": ("Galatasaray",), "Sky Sports": ("Arteta",)}
+    # A claim of one common word is no name: both outlets still share the question's names.
+    both = "Did the Guardian report on football and Sky Sports on Arteta?"
+    shared = {"The Guardian": ("Arteta",), "Sky Sports": ("Arteta",)}
+    assert side_names(both, read_hints(both, sources)) == shared
+
+
 def test_the_outlets_of_an_order_question_are_named_as_it_writes_them() -> None:
     def names(question: str) -> tuple[str, str] | None:
         found = order_asked(question, read_hints(question, _outlets()))
