@@ -802,7 +802,9 @@ class Archive:
         The Verge both report that Sam Altman was fired?" gives {"The Verge": ("Sam Altman",)}
         when no Verge article mentions Altman. Read from the whole archive's word index, not
         from the passages found; an outlet given no name, or a name without a word to look
-        for, is left out."""
+        for, is left out. An acronym is also mentioned by the name the archive writes it out as
+        (`_acronym_written_out`): Fortune's article on "the Federal Trade Commission" mentions the
+        FTC."""
         return self._unmentioned(self.named_sides(question))
 
     def _unmentioned(self, sides: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
@@ -810,12 +812,31 @@ class Archive:
         catalog = self._current_catalog()
         if catalog is None:
             return {}
+
+        def mentions(source: str, name: str) -> bool | None:
+            outlets = catalog.outlets_mentioning(mention_word(name))
+            if outlets is None or source in outlets:
+                return outlets is not None
+            whole = self._acronym_written_out(catalog, name) if _SPELLED.fullmatch(name) else None
+            return whole is not None and source in (catalog.outlets_mentioning(whole) or ())
+
         found: dict[str, tuple[str, ...]] = {}
         for source, names in sides.items():
-            outlets = [catalog.outlets_mentioning(mention_word(name)) for name in names]
-            if names and all(o is not None and source not in o for o in outlets):
+            if names and all(mentions(source, name) is False for name in names):
                 found[source] = names
         return found
+
+    def _acronym_written_out(self, catalog: Catalog, acronym: str) -> str | None:
+        """The name the archive's chunks that write `acronym` write it out as
+        (`qa.query.spelled_out`: "Federal Trade Commission" for FTC), read from at most
+        `PHRASE_CHUNKS` of them; once is enough, beside the acronym. None when they write none."""
+        rows = catalog.lexical.rows_mentioning(acronym) if catalog.lexical is not None else None
+        if catalog.lexical is None or rows is None:
+            return None
+        ids = catalog.lexical.ids[rows].tolist()[:PHRASE_CHUNKS]
+        with self.store.read() as db:
+            texts = [p.text for p in passages_of(self.store, db, ids, dict.fromkeys(ids, 0.0))]
+        return spelled_out(acronym, texts, least=1)
 
     def named_sides(self, question: str) -> dict[str, tuple[str, ...]]:
         """Each outlet of the archive that `question` names, with the names it gives that

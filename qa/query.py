@@ -189,12 +189,12 @@ def initials_of(name: str) -> frozenset[str]:
     return frozenset("".join(w[0] for w in words if keep(w)).upper() for keep in (str.isalpha, _capitalised))
 
 
-def spelled_out(acronym: str, texts: Iterable[str]) -> str | None:
+def spelled_out(acronym: str, texts: Iterable[str], *, least: int = 2) -> str | None:
     """The name of capitalised words that `acronym` stands for (`initials_of`) and that `texts`
-    (an article's text, not its title-cased headline) write whole at least twice, not at the
-    start of a sentence, where a capitalised word need not be a name ("Following Tim Cook's
-    keynote" is no FTC): "GTA" -> "Grand Theft Auto", the most frequent; None when they write
-    none, or `acronym` is a Roman numeral ("III")."""
+    (an article's text, not its title-cased headline) write whole at least `least` times, not
+    at the start of a sentence, where a capitalised word need not be a name ("Following Tim
+    Cook's keynote" is no FTC): "GTA" -> "Grand Theft Auto", the most frequent; None when they
+    write none, or `acronym` is a Roman numeral ("III")."""
     if _ROMAN.fullmatch(acronym):
         return None
     counts: Counter[str] = Counter()
@@ -204,7 +204,7 @@ def spelled_out(acronym: str, texts: Iterable[str]) -> str | None:
             if not opens and acronym in initials_of(m.group()):
                 counts[m.group()] += 1
     name, seen = counts.most_common(1)[0] if counts else (None, 0)
-    return name if seen >= 2 else None
+    return name if seen >= least else None
 
 
 _ROMAN = re.compile(r"[IVXLCDM]+")

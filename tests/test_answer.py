@@ -1864,6 +1864,34 @@ def test_an_outlet_named_by_the_name_its_sections_share_is_one_side(tmp_path: Pa
     assert alone.notes == ("The Ledger: no article in the archive mentions Sam Bankman-Fried.",)
 
 
+def test_an_outlet_that_writes_an_acronym_out_mentions_it(tmp_path: Path, encoder: Encoder) -> None:
+    """"Fortune: no article in the archive mentions FTC" was said of an archive where Fortune
+    writes "the Federal Trade Commission": an acronym is mentioned by the name the archive's
+    articles that write it spell it out as."""
+    articles = [
+        {
+            "title": "Regulators sue Amazon", "source": "TechCrunch", "published_at": "2023-09-26 12:00:00Z",
+            "url": "https://techcrunch.example/ftc-amazon",
+            "body": "The lawsuit by the Federal Trade Commission (FTC) says Amazon kept prices high. "
+            "The FTC was joined by 17 states.",
+        },
+        {
+            "title": "Amazon faces antitrust suit", "source": "The Ledger - Business",
+            "published_at": "2023-09-27 12:00:00Z", "url": "https://ledger.example/amazon-suit",
+            "body": "Amazon was sued on Tuesday by the Federal Trade Commission over its marketplace.",
+        },
+        {
+            "title": "Harbor City win the cricket final", "source": "Harbor News",
+            "published_at": "2023-11-19 18:00:00Z", "url": "https://harbor.example/cricket",
+            "body": "Harbor City won the cricket final by six wickets on Sunday.",
+        },
+    ]
+    archive = small_archive(tmp_path, articles, encoder, qa.Settings())
+    assert archive.unmentioned("Did TechCrunch and The Ledger both say the FTC sued a retailer?") == {}
+    harbor = "Did TechCrunch and Harbor News both say the FTC sued a retailer?"
+    assert archive.unmentioned(harbor) == {"Harbor News": ("FTC",)}
+
+
 def test_a_question_on_which_outlet_reported_first_is_led_by_the_order_of_their_reports(
     tmp_path: Path, encoder: Encoder
 ) -> None:
