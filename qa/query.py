@@ -807,6 +807,15 @@ _ANAPHORS = frozenset(
     """it its they them their theirs this that these those he him his she her there such former
     latter same""".split()  # noqa: SIM905
 )
+# Words of pointing that point to no earlier question: "this year", "is there".
+_NOT_POINTING = re.compile(
+    r"\b(this|that|these|those)\s+(year|month|week|weekend|season|time|morning|afternoon|evening|night|"
+    r"quarter|summer|winter|spring|autumn|fall)s?\b|\b(is|are|was|were|will|has|have|had)\s+there\b",
+    re.IGNORECASE,
+)
+# A question of more key terms than this that points back only by "the" or "why" asks about
+# its own subject: "How do dogs catch the mysterious respiratory illness?".
+FEW_TERMS = 2
 # Words that point back to several things named before: "Which of them reported first?".
 _SEVERAL = frozenset("they them their theirs both each either neither".split())  # noqa: SIM905
 _NAME = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:of|the|de|and)?\s*[A-Z][\w’'.-]*)*")
@@ -837,7 +846,9 @@ def is_follow_up(question: str, outlets: Sequence[str] = ()) -> bool:
 
     It does when it opens by continuing ("And what did China decide?", "What about Seoul?"), or
     when it names no subject of its own and points back ("Who attended it?", "Why?", "What was
-    the verdict?": the verdict of what was asked before). A question that names its own subject
+    the verdict?": the verdict of what was asked before; "the" and "why" point back only in a
+    question of `FEW_TERMS` key terms or fewer, not in "How do dogs catch the mysterious
+    respiratory illness?", nor "this" in "this year"). A question that names its own subject
     stands alone: "Why was Sam Altman fired by the OpenAI board?", "How tall is the Gullfoss
     waterfall and where is it?". An outlet among `outlets` (the archive's sources) that it
     names is no subject: "Did The Verge report it before TechCrunch?" points back, as does one
@@ -854,8 +865,9 @@ def _points_back(question: str, bare: str, named: Sequence[str]) -> bool:
     if names_in(bare):
         return False
     terms = TERM.findall(question.replace("’", "'"))
-    words = {w.lower() for w in terms}
-    points_back = bool(words & _ANAPHORS) or "the" in words or bool(_ASKS_BACK.match(question))
+    words = {w.lower() for w in TERM.findall(_NOT_POINTING.sub(" ", question.replace("’", "'")))}
+    few = len(key_stems(bare)) <= FEW_TERMS
+    points_back = bool(words & _ANAPHORS) or (few and ("the" in words or bool(_ASKS_BACK.match(question))))
     return points_back or len(terms) <= 2 or (bool(named) and key_stems(bare) <= _SAYING)
 
 

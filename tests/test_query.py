@@ -9,6 +9,7 @@ from qa import query
 
 JINAN = "What was agreed in Jinan?"
 ALTMAN = "Why was Sam Altman fired by the OpenAI board?"
+DECK = "What did Polygon think of the Steam Deck OLED?"
 
 
 @pytest.mark.parametrize(
@@ -49,6 +50,11 @@ def test_follow_ups_borrow_names_from_the_previous_question(
         (ALTMAN, ["What did SoftBank and Cubic Telecom agree?"]),
         ("How tall is the Gullfoss waterfall and where is it?", ["What was agreed in Shandong?"]),
         ("What did the OpenAI board decide?", [JINAN]),
+        # A question of its own subject, named or not, asked after another: "the" and "why"
+        # point back only in a question of few terms, and "this year" points nowhere.
+        ("How do dogs catch the mysterious respiratory illness?", [DECK]),
+        ("Why did the stock market fall?", [DECK]),
+        ("How many jobs were cut in tech layoffs this year?", [DECK]),
     ],
 )
 def test_other_questions_are_searched_as_asked(question: str, previous: list[str]) -> None:
