@@ -1103,7 +1103,7 @@ def _claim_reports(answer: Answer, hints: QueryHints, asked: OrderAsked) -> dict
     testimony after TechCrunch reported Binance's fine?" cites TechCrunch's trial report and
     its Binance report."""
     claims = _order_claims(answer.question, hints, asked)
-    names = key_stems(" ".join(hints.outlets))
+    names = key_stems(" ".join(form for outlet in hints.outlets for form in outlet_forms(outlet)))
     said: dict[str, list[Citation]] = {}
     for c in answer.citations:
         if c.source and c.published and hints.outlet_of(c.source) in (asked.first, asked.second):
@@ -1142,7 +1142,7 @@ def _order_claims(question: str, hints: QueryHints, asked: OrderAsked) -> dict[s
     word = ORDER_WORD.search(question)
     if asked.which or word is None:
         return dict.fromkeys((asked.first, asked.second), ORDER_WORD.sub(" ", question))
-    names = key_stems(" ".join(hints.outlets))
+    names = key_stems(" ".join(form for outlet in hints.outlets for form in outlet_forms(outlet)))
     sides = (question[: word.start()], question[word.end() :])
     own = [side if key_stems(side) - names else "" for side in sides]
     return {asked.first: own[0] or own[1], asked.second: own[1] or own[0]}
@@ -1299,7 +1299,8 @@ def _learned_choice(evidence: Evidence, max_sentences: int) -> list[Sentence]:
     outlets or dates at most `learned_per_article` of one article), repeats left out; in the
     model's order. A named side's sentence comes from its articles about the question
     (`sides_about`). A sentence whose cosine to the question is below `learned_min_similarity`
-    says nothing of it, whatever the model makes of its words, and is never taken."""
+    says nothing of it, whatever the model makes of its words, and is taken only as the best of
+    a named outlet or date that has no other (its report is one side of the question)."""
     w = evidence.weights
     passages = evidence.passages
     groups = _named_groups(evidence.question, passages)

@@ -214,6 +214,8 @@ class Archive:
         self._vectors_lock = threading.Lock()
         self._pooled: OrderedDict[tuple[str, ...], np.ndarray] = OrderedDict()  # `sentence_source`
         self._pooled_lock = threading.Lock()
+        # `_acronym_written_out` of the catalog it was read from, per acronym.
+        self._written_out: tuple[Catalog | None, dict[str, str | None]] = (None, {})
 
     def __repr__(self) -> str:
         return f"Archive({str(self.index_dir)!r})"
@@ -827,16 +829,25 @@ class Archive:
         return found
 
     def _acronym_written_out(self, catalog: Catalog, acronym: str) -> str | None:
-        """The name the archive's chunks that write `acronym` write it out as
-        (`qa.query.spelled_out`: "Federal Trade Commission" for FTC), read from at most
-        `PHRASE_CHUNKS` of them; once is enough, beside the acronym. None when they write none."""
+        """The name that the archive's chunks writing `acronym` write it out as
+        (`qa.query.spelled_out`: "Federal Trade Commission" for FTC), read from the first
+        `PHRASE_BATCH` of them (once in a chunk that also writes the acronym is enough);
+        None when they write none. Remembered for the catalog's generation."""
+        read_from, known = self._written_out
+        if read_from is not catalog:
+            known = {}
+            self._written_out = (catalog, known)
+        if acronym in known:
+            return known[acronym]
         rows = catalog.lexical.rows_mentioning(acronym) if catalog.lexical is not None else None
-        if catalog.lexical is None or rows is None:
-            return None
-        ids = catalog.lexical.ids[rows].tolist()[:PHRASE_CHUNKS]
-        with self.store.read() as db:
-            texts = [p.text for p in passages_of(self.store, db, ids, dict.fromkeys(ids, 0.0))]
-        return spelled_out(acronym, texts, least=1)
+        name = None
+        if catalog.lexical is not None and rows is not None:
+            ids = catalog.lexical.ids[rows].tolist()[:PHRASE_BATCH]
+            with self.store.read() as db:
+                texts = [p.text for p in passages_of(self.store, db, ids, dict.fromkeys(ids, 0.0))]
+            name = spelled_out(acronym, texts, least=1)
+        known[acronym] = name
+        return name
 
     def named_sides(self, question: str) -> dict[str, tuple[str, ...]]:
         """Each outlet of the archive that `question` names, with the names it gives that

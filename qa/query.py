@@ -298,8 +298,11 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 def _aliases(name: str) -> tuple[str, ...]:
     """The other ways people write a site's name `name`: without its web address's ending,
     and with its run-together words apart ("CBSSports.com" is also "CBSSports" and "CBS
-    Sports"; "TechCrunch" "Tech Crunch"). A name of several words keeps its own spacing."""
+    Sports"; "TechCrunch" "Tech Crunch"). A name of several words keeps its own spacing; one
+    that is a plain word without its ending ("Space.com", "news.com.au") keeps the ending."""
     bare = _DOMAIN.sub("", name)
+    if bare != name and not any(c.isupper() for c in bare[1:]):
+        return ()  # "Space.com" is no "space", "news.com.au" no "news"
     if " " in bare:
         return (bare,) if bare != name else ()
     return tuple(dict.fromkeys(form for form in (bare, _CAMEL.sub(" ", bare)) if form != name))
@@ -532,7 +535,7 @@ _REPORTED = r"(reported|covered|published|wrote)"
 _FIRST = re.compile(
     rf"\b{_REPORTED}\s+((on|about)\s+)?(it|this|that|the\s+news)?\s*(first|earlier|sooner|later)\b|\bfirst\s+"
     rf"to\s+(report|cover|publish|write)\b|\bcame\s+(first|earlier|later)\b|\b{_REPORTED}\b[^?,;:]*\b(first|"
-    rf"earlier|sooner|later)\s*[,?:;]",
+    rf"earlier|sooner)\s*[,?:;]",
     re.IGNORECASE,
 )
 # Two outlets written as the alternatives of "which": "A or B", "of A and B", or after "between".
@@ -804,13 +807,16 @@ _CONTINUES = re.compile(r"^\s*(and|but|also|so|then|plus|what about|how about|wh
 _ASKS_BACK = re.compile(r"^\s*(why|how come)\b", re.IGNORECASE)
 # Words that point back to something named before.
 _ANAPHORS = frozenset(
-    """it its they them their theirs this that these those he him his she her there such former
-    latter same""".split()  # noqa: SIM905
+    """it its they them their theirs this these those he him his she her there such former latter
+    same""".split()  # noqa: SIM905
 )
-# Words of pointing that point to no earlier question: "this year", "is there".
+# "That" points back only as the question's last word ("When was that?", "Who said that?"); elsewhere
+# it is mostly a conjunction ("Did TechCrunch report that layoffs would go on?").
+_THAT_LAST = re.compile(r"\bthat\W*$", re.IGNORECASE)
+# Words of pointing that point to now, not to an earlier question: "this year".
 _NOT_POINTING = re.compile(
-    r"\b(this|that|these|those)\s+(year|month|week|weekend|season|time|morning|afternoon|evening|night|"
-    r"quarter|summer|winter|spring|autumn|fall)s?\b|\b(is|are|was|were|will|has|have|had)\s+there\b",
+    r"\b(this|these)\s+(year|month|week|weekend|season|morning|afternoon|evening|quarter|summer|winter|"
+    r"spring|autumn|fall)s?\b",
     re.IGNORECASE,
 )
 # A question of more key terms than this that points back only by "the" or "why" asks about
@@ -847,8 +853,9 @@ def is_follow_up(question: str, outlets: Sequence[str] = ()) -> bool:
     It does when it opens by continuing ("And what did China decide?", "What about Seoul?"), or
     when it names no subject of its own and points back ("Who attended it?", "Why?", "What was
     the verdict?": the verdict of what was asked before; "the" and "why" point back only in a
-    question of `FEW_TERMS` key terms or fewer, not in "How do dogs catch the mysterious
-    respiratory illness?", nor "this" in "this year"). A question that names its own subject
+    question of `FEW_TERMS` key terms or fewer besides what was said, not in "How do dogs catch
+    the mysterious respiratory illness?"; "that" only as its last word; nor "this" in "this
+    year"). A question that names its own subject
     stands alone: "Why was Sam Altman fired by the OpenAI board?", "How tall is the Gullfoss
     waterfall and where is it?". An outlet among `outlets` (the archive's sources) that it
     names is no subject: "Did The Verge report it before TechCrunch?" points back, as does one
@@ -866,8 +873,9 @@ def _points_back(question: str, bare: str, named: Sequence[str]) -> bool:
         return False
     terms = TERM.findall(question.replace("’", "'"))
     words = {w.lower() for w in TERM.findall(_NOT_POINTING.sub(" ", question.replace("’", "'")))}
-    few = len(key_stems(bare)) <= FEW_TERMS
-    points_back = bool(words & _ANAPHORS) or (few and ("the" in words or bool(_ASKS_BACK.match(question))))
+    few = len(key_stems(bare) - _SAYING) <= FEW_TERMS
+    anaphor = bool(words & _ANAPHORS) or bool(_THAT_LAST.search(question))
+    points_back = anaphor or (few and ("the" in words or bool(_ASKS_BACK.match(question))))
     return points_back or len(terms) <= 2 or (bool(named) and key_stems(bare) <= _SAYING)
 
 

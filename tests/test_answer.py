@@ -2019,6 +2019,13 @@ def test_a_report_is_on_an_outlets_claim_when_it_holds_most_of_it() -> None:
     assert lead_by_order(qa.Answer(question=ban, text="…", citations=on_ban), sources).text.startswith(
         "The Ledger reported on 2023-11-27 [1], before Harbor News did on 2023-12-19 [2]."
     )
+    # An outlet named as people write it ("CBS Sports") is no word of its claim.
+    cbs = "Did CBS Sports report on the import ban before Harbor News did?"
+    sites = [*sources, "CBSSports.com"]
+    by_cbs = (replace(on_ban[0], source="CBSSports.com"), cited[1])
+    assert lead_by_order(qa.Answer(question=cbs, text="…", citations=by_cbs), sites).text.startswith(
+        "CBS Sports reported on 2023-11-27 [1], before Harbor News did on 2023-12-19 [2]."
+    )
     feud = "Was the family feud reported by The Ledger before Harbor News reported the quarterly numbers?"
     each = (
         _reported(1, "The Ledger - Business", "2023-10-12T10:00:00+00:00", "The family feud went to court."),

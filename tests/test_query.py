@@ -30,6 +30,8 @@ DECK = "What did Polygon think of the Steam Deck OLED?"
          "What was the verdict? (Sam Bankman-Fried)"),
         ("What did the board decide?", [ALTMAN], "What did the board decide? (Sam Altman, OpenAI)"),
         ("When was that?", ["Who criticised it? (COP28)"], "When was that? (COP28)"),
+        ("Were there any injuries?", ["What happened at Gullfoss?"], "Were there any injuries? (Gullfoss)"),
+        ("What did the company say back?", [ALTMAN], "What did the company say back? (Sam Altman, OpenAI)"),
     ],
 )
 def test_follow_ups_borrow_names_from_the_previous_question(
@@ -55,6 +57,7 @@ def test_follow_ups_borrow_names_from_the_previous_question(
         ("How do dogs catch the mysterious respiratory illness?", [DECK]),
         ("Why did the stock market fall?", [DECK]),
         ("How many jobs were cut in tech layoffs this year?", [DECK]),
+        ("Did analysts warn that layoffs would continue into next year?", [DECK]),
     ],
 )
 def test_other_questions_are_searched_as_asked(question: str, previous: list[str]) -> None:

@@ -83,6 +83,9 @@ def test_an_outlet_is_named_as_people_write_a_site() -> None:
     assert read_hints("Did CBSSports report it?", SOURCES).sources == ("CBSSports.com",)
     assert read_hints("what did tech crunch say?", SOURCES).sources == ("TechCrunch",)
     assert read_hints("Is TechCrunchy a word, or CBS a network?", SOURCES).sources == ()
+    # A site that is a plain word without its web address's ending keeps the ending.
+    sites = [*SOURCES, "news.com.au", "Space.com"]
+    assert read_hints("What is the latest news about space travel?", sites).sources == ()
 
 
 def test_an_outlet_written_as_a_possessive_is_named() -> None:
@@ -170,6 +173,7 @@ def _outlets() -> list[str]:
         ("Did TechCrunch report the outage before Fortune, The Verge and CNBC did?", None),
         ("Did TechCrunch report on the launch before the deal, after The Verge did?", None),
         ("What did TechCrunch report before the launch?", None),
+        ("Which outlet, Fortune or The Verge, reported that Apple would say more later?", None),
         ("Between Fortune's report on Uber and CNBC's on Lyft, was there a change in tone?", None),
         ("Between Fortune's report on Uber and CNBC's on Lyft, which company was first to cut prices?", None),
     ],
