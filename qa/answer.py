@@ -480,17 +480,12 @@ def articles_about(question: str, passages: Sequence[Passage]) -> frozenset[str]
     """The articles among `passages` that mention what the question names (its key terms when
     it names nothing) in any of their passages' titles, texts or outlet names: the chunk that
     states Jinan's agreements need not repeat "Jinan". A name of several words is mentioned by
-    two of its words written together (`key_phrases`); an outlet the question names counts only
-    when it names nothing else. None when no article does."""
+    two of its words written together (`key_phrases`). None when no article does."""
     asked = _asked(question, passages)
-    # An outlet named beside a subject is where to look, not what: every Engadget article
-    # mentions Engadget, few the Meta Quest 3.
-    hints = _hints(question, passages)
-    names = tuple(n for n in asked.names if other_names(n, hints)) or asked.names
     # A name of several words is mentioned as one: two of its words together ("Cup Series", not
     # a cricket report's "World Cup" and "ODI series").
-    phrases = frozenset().union(*(key_phrases(n) for n in names))
-    subject = key_stems(" ".join(n for n in names if not key_phrases(n))) or (
+    phrases = frozenset().union(*(key_phrases(n) for n in asked.names))
+    subject = key_stems(" ".join(n for n in asked.names if not key_phrases(n))) or (
         frozenset() if phrases else key_stems(question)
     )
     found = frozenset(

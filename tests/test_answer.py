@@ -33,7 +33,6 @@ from qa.answer import (
     _near_duplicate,
     _quotation_end,
     _subjectless,
-    articles_about,
     cite,
     compose_answer,
     fits_kind,
@@ -671,21 +670,6 @@ def test_support_comes_from_articles_about_what_the_question_names(encoder: Enco
     answer = compose_answer("What was agreed in Jinan?", passages, encoder, min_confidence=float("-inf"))
     assert "Kraken" not in answer.text
     assert answer.text.startswith(texts["outcome"])
-
-
-def test_an_outlet_named_beside_a_subject_is_where_to_look_not_what() -> None:
-    """ "What did Engadget say about the Meta Quest 3?" quoted Engadget's essay on ChatGPT: every
-    Engadget article counted as about the question, since each mentions its outlet."""
-    def passage(n: int, article: str, text: str) -> qa.Passage:
-        return qa.Passage(text=text, score=1.0, chunk_id=n, article_id=article, title="News", url=None,
-                          published=None, source="Engadget")
-
-    quest = "Despite the launch of the impressive Meta Quest 3, the Quest 2 is still a fine headset."
-    titanic = "To say that ChatGPT was well-received would be to say the Titanic had a fender-bender."
-    passages = [passage(0, "deals", quest), passage(1, "chatgpt", titanic)]
-    assert articles_about("What did Engadget say about the Meta Quest 3?", passages) == {"deals"}
-    # An outlet alone is what the question is about.
-    assert articles_about("What did Engadget say?", passages) == {"deals", "chatgpt"}
 
 
 def test_a_sentence_that_says_nothing_of_the_question_is_not_taken(encoder: Encoder) -> None:
