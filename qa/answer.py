@@ -60,6 +60,7 @@ from qa.query import (
     outlet_clauses,
     outlet_forms,
     outlet_sections,
+    outlet_stems,
     query_terms,
     question_names,
     question_parts,
@@ -1103,7 +1104,7 @@ def _claim_reports(answer: Answer, hints: QueryHints, asked: OrderAsked) -> dict
     testimony after TechCrunch reported Binance's fine?" cites TechCrunch's trial report and
     its Binance report."""
     claims = _order_claims(answer.question, hints, asked)
-    names = key_stems(" ".join(form for outlet in hints.outlets for form in outlet_forms(outlet)))
+    names = outlet_stems(hints)
     said: dict[str, list[Citation]] = {}
     for c in answer.citations:
         if c.source and c.published and hints.outlet_of(c.source) in (asked.first, asked.second):
@@ -1142,7 +1143,7 @@ def _order_claims(question: str, hints: QueryHints, asked: OrderAsked) -> dict[s
     word = ORDER_WORD.search(question)
     if asked.which or word is None:
         return dict.fromkeys((asked.first, asked.second), ORDER_WORD.sub(" ", question))
-    names = key_stems(" ".join(form for outlet in hints.outlets for form in outlet_forms(outlet)))
+    names = outlet_stems(hints)
     sides = (question[: word.start()], question[word.end() :])
     own = [side if key_stems(side) - names else "" for side in sides]
     return {asked.first: own[0] or own[1], asked.second: own[1] or own[0]}

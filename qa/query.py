@@ -525,9 +525,10 @@ ORDER_WORD = re.compile(
 )
 _TO_OUTLET = re.compile(r"\W*((the|an?|its)\s+)?(([\w'’-]+\s+){0,2}(by|from|in|of)\s+)?\W*$", re.IGNORECASE)
 _ASKS_YES_NO = re.compile(r"^\W*(did|was|were|has|had|is|does|do)\b", re.IGNORECASE)
-_BETWEEN = re.compile(r"^\W*between\b[^?]*?,\s*", re.IGNORECASE)
+_BETWEEN_PART = r"between\b[^?]*?,\s*"  # "Between A's report on X and B's on Y, …"
+_BETWEEN = re.compile(rf"^\W*{_BETWEEN_PART}", re.IGNORECASE)
 _ASKS_WHICH = re.compile(
-    r"^\W*(between\b[^?]*?,\s*)?(who|which\s+(outlet|publication|news\s+outlet|newspaper|site|one|report|of|came|reported|covered|"
+    rf"^\W*({_BETWEEN_PART})?(who|which\s+(outlet|publication|news\s+outlet|newspaper|site|one|report|of|came|reported|covered|"
     r"published|wrote|was)s?)\b",
     re.IGNORECASE,
 )
@@ -597,10 +598,16 @@ def _written(question: str, span: tuple[int, int], outlet: str) -> str:
     return written if any(ch.isupper() for ch in written) else outlet_short_name(outlet)
 
 
+def outlet_stems(hints: QueryHints) -> frozenset[str]:
+    """The key stems of every name the outlets of `hints` go by (`outlet_forms`: "CBS Sports" is
+    CBSSports.com)."""
+    return key_stems(" ".join(form for outlet in hints.outlets for form in outlet_forms(outlet)))
+
+
 def other_names(text: str, hints: QueryHints) -> tuple[str, ...]:
     """The names `text` mentions (`question_names`) other than the outlets of `hints`, by any
-    name they go by (`outlet_forms`: "CBS Sports" is CBSSports.com)."""
-    outlets = key_stems(" ".join(form for outlet in hints.outlets for form in outlet_forms(outlet)))
+    name they go by (`outlet_stems`)."""
+    outlets = outlet_stems(hints)
     return tuple(n for n in question_names(text) if not key_stems(n) <= outlets)
 
 
