@@ -293,13 +293,21 @@ def outlet_short_name(source: str) -> str:
 _DOMAIN = re.compile(r"\.(?:com|org|net|co\.uk|com\.au|co|io|news)$", re.IGNORECASE)
 # Where a run-together name's next word starts: "TechCrunch", "CBSSports".
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+# A feed's edition after the site's name, which people leave out: "Globes English", "Al Jazeera
+# English", "Daily Mail Online".
+_EDITION = re.compile(
+    r"\s+(?:English|Arabic|Hindi|Urdu|Spanish|Español|French|Français|German|Deutsch|Online)$"
+)
 
 
 def _aliases(name: str) -> tuple[str, ...]:
     """The other ways people write a site's name `name`: without its web address's ending,
     and with its run-together words apart ("CBSSports.com" is also "CBSSports" and "CBS
-    Sports"; "TechCrunch" "Tech Crunch"). A name of several words keeps its own spacing; one
-    that is a plain word without its ending ("Space.com", "news.com.au") keeps the ending."""
+    Sports"; "TechCrunch" "Tech Crunch"); without its edition ("Globes English" is "Globes").
+    A name of several words keeps its own spacing; one that is a plain word without its ending
+    ("Space.com", "news.com.au") keeps the ending."""
+    if (edition := _EDITION.sub("", name)) != name:
+        return (edition,)
     bare = _DOMAIN.sub("", name)
     if bare != name and not any(c.isupper() for c in bare[1:]):
         return ()  # "Space.com" is no "space", "news.com.au" no "news"

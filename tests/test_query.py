@@ -158,6 +158,9 @@ def test_a_named_outlet_is_known_by_its_name_or_its_section() -> None:
     assert query.outlet_known("New York Times", sources)
     assert query.outlet_known("CNBC", sources)
     assert query.outlet_known("CBS Sports", [*sources, "CBSSports.com"])
+    # A feed's edition is left out: Globes' English feed is "Globes English | Israel Business Arena".
+    globes = "Globes English | Israel Business Arena"
+    assert query.read_hints("What did Globes say about the shekel?", [*sources, globes]).sources == (globes,)
     assert not query.outlet_known("BBC Sport", sources)
     assert not query.outlet_known("Bloomberg", sources)
 
