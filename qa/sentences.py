@@ -1,12 +1,13 @@
 """What each sentence of an article is: a statement worth quoting, or page furniture.
 
 An answer quotes the archive's own sentences, so a heading ("Sam Altman ousted as OpenAI's CEO"),
-a promo line ("Watch This Story: …", "GO DEEPER …"), a question, a call to action ("Do you work
-at OpenAI? …"), a pasted tweet or its byline ("— OpenAI (@OpenAI) November 22, 2023"), a photo
-caption or credit, what the article says of itself (its revisions: "This post was updated after
-publication with a statement …"; its updates to come, its plan, its credits, its greetings) and
-page debris ("Loading") must never be one. These are pure functions of a sentence and the
-paragraph it stands in; `sentence_kinds` labels every sentence of a text.
+a promo line ("Watch This Story: …", "GO DEEPER …"), a table's row run into a line, a question,
+a call to action ("Do you work at OpenAI? …"), a pasted tweet or its byline ("— OpenAI
+(@OpenAI) November 22, 2023"), a photo caption or credit, what the article says of itself (its
+revisions: "This post was updated after publication with a statement …"; its updates to come,
+its plan, its credits, its greetings) and page debris ("Loading") must never be one. These are
+pure functions of a sentence and the paragraph it stands in; `sentence_kinds` labels every
+sentence of a text.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class SentenceKind(StrEnum):
     HEADING = "heading"
     QUESTION = "question"
     PROMO = "promo"
+    TABLE = "table"
     CALL_TO_ACTION = "call_to_action"
     EMBED = "embed"
     CAPTION = "caption"
@@ -134,6 +136,25 @@ _PAGE_CONTROLS = re.compile(
     rf"^(save articles for later\b|(got it )?{TEXT_SIZE_CONTROL}$|see all \d+ stories\W*$)", re.IGNORECASE
 )
 _LETTER = re.compile(r"[^\W\d_]")
+# A table flattened into text, or names run together as a list: a box score ("1 2 3 4 F
+# Cowboys 0 7 3 0 10 49ers 7 14 7 14 42"), a squad ("Pos Player Club Caps Goals GK Oliver
+# Baumann Hoffenheim 0 0 …"), a fantasy line-up ("STARTS: Tyreek Hill, Jaylen Waddle, …"). None
+# of the benchmark's 1,502 gold facts is one.
+TABLE_WORDS = 10
+_NUMBER = re.compile(r"[-+(]?\d[\d,.:%-]*\)?\*?")
+
+
+def _table_row(text: str) -> bool:
+    """Whether `text` is a table's row or a bare list of names: TABLE_WORDS words or more, of
+    which fewer than one in seven words start lower-case (a sentence's verbs and articles do),
+    holding four numbers or more, or with no closing punctuation."""
+    words = text.split()
+    if len(words) < TABLE_WORDS:
+        return False
+    lettered = [w for w in words if _LETTER.match(w)]
+    lower = sum(w[0].islower() for w in lettered)
+    numbers = sum(bool(_NUMBER.fullmatch(w)) for w in words)
+    return 7 * lower < len(lettered) and (numbers >= 4 or not _CLOSING.search(text))
 
 
 @lru_cache(maxsize=1 << 13)
@@ -165,6 +186,8 @@ def sentence_kind(sentence: str, paragraph: str | None = None) -> SentenceKind:
     alone = paragraph == text and not _CLOSING.search(text)
     if alone and (len(text.split()) <= HEADING_WORDS or _title_case(text)):
         return SentenceKind.QUESTION if _QUESTION_END.search(text) else SentenceKind.HEADING
+    if _table_row(text):
+        return SentenceKind.TABLE
     if _QUESTION_END.search(text):
         return SentenceKind.QUESTION
     if len(text) < MIN_STATEMENT_CHARS or len(text.split()) < MIN_STATEMENT_WORDS:
@@ -207,7 +230,7 @@ def is_statement(kind: SentenceKind | str) -> bool:
 # `qa.chunking.sentence_spans` finds other statements in some text. An index embeds each chunk's
 # statements once (`qa.indexing.embed_sentences`); those of an older version are embedded again
 # on its next run. tests/test_sentences.py pins what this version finds in the benchmark corpus.
-STATEMENTS_VERSION = 1
+STATEMENTS_VERSION = 2
 
 
 @lru_cache(maxsize=1 << 10)

@@ -23,7 +23,10 @@ from qa.sentences import (
 )
 
 # What `statement_spans` finds in the benchmark corpus's 609 bodies, for each STATEMENTS_VERSION.
-STATEMENTS_DIGESTS = {1: "321eac59ac2a332c39d84b42c83cebfec47d753ff65c9e6a9d502d1628e0f0b9"}
+STATEMENTS_DIGESTS = {
+    1: "321eac59ac2a332c39d84b42c83cebfec47d753ff65c9e6a9d502d1628e0f0b9",
+    2: "c38dd4e493e32bfbbcdc6aef3afca36e99da16ccc9fdc8d54e809a35ea99a485",
+}
 
 K = SentenceKind
 
@@ -156,6 +159,24 @@ K = SentenceKind
             "of Assassin's Creed",
             K.CAPTION,
         ),
+        ("1 2 3 4 F Cowboys 0 7 3 0 10 49ers 7 14 7 14 42", K.TABLE),
+        (
+            "Pos Player Club Caps Goals GK Oliver Baumann Hoffenheim 0 0 GK Bernd Leno Fulham (ENG) 9 0 "
+            "GK Marc-Andre ter Stegen Barcelona (SPA) 36 0",
+            K.TABLE,
+        ),
+        (
+            "STARTS: Tyreek Hill, Jaylen Waddle, Raheem Mostert, Tua Tagovailoa, Terry McLaurin "
+            "(low-end WR2), De'Von Achane (low-end RB2), Dolphins DST",
+            K.TABLE,
+        ),
+        # A list written as a sentence, and a score in one, are statements.
+        (
+            "England replacements: Theo Dan, Ellis Genge, Kyle Sinckler, Ollie Chessum, Billy "
+            "Vunipola, Danny Care, George Ford, Ollie Lawrence.",
+            K.STATEMENT,
+        ),
+        ("Eintracht Frankfurt pulverised Bayern Munich 5-1 with a three-goal first half.", K.STATEMENT),
         ("Loading", K.DEBRIS),
         ("Advertisement", K.DEBRIS),
         ("I wasn't.", K.FRAGMENT),
