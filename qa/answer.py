@@ -875,8 +875,44 @@ def answer_from_evidence(
         note = f"No article in the archive mentions {_listed(evidence.unknown_names)}."
         return replace(answer, text=f"{answer.text}\n{note}", notes=(note,))
     if not evidence.learned:
-        return _render(evidence, _choose(evidence, max_sentences))
-    return _led_by_shared_name(evidence, _render(evidence, _learned_choice(evidence, max_sentences)))
+        return _render(evidence, _each_report_ordered(evidence, _choose(evidence, max_sentences)))
+    chosen = _each_report_ordered(evidence, _learned_choice(evidence, max_sentences))
+    return _led_by_shared_name(evidence, _render(evidence, chosen))
+
+
+def _one_outlets_order(evidence: Evidence) -> tuple[QueryHints, OrderAsked] | None:
+    """The question's hints and the order it asks of two reports of one outlet ("Was the
+    TechCrunch report on X published before the TechCrunch report on Y?", `order_asked`)."""
+    hints = _hints(evidence.question, evidence.passages)
+    asked = order_asked(evidence.question, hints)
+    return (hints, asked) if asked is not None and asked.first == asked.second else None
+
+
+def _each_report_ordered(evidence: Evidence, chosen: list[Sentence]) -> list[Sentence]:
+    """`chosen`, and for a question asking the order of two reports of one outlet
+    (`_one_outlets_order`), a sentence for each report that none of them stands for: that
+    outlet's best ranked sentence whose headline and text hold more than half of the report's
+    claim, as the order lead reads them (`_claim_reports`). The outlet names no side of its own,
+    so its best report alone would otherwise fill the answer."""
+    ordered = _one_outlets_order(evidence)
+    if ordered is None:
+        return chosen
+    hints, asked = ordered
+    passages = evidence.passages
+    names = outlet_stems(hints)
+    for claim in _order_claims(evidence.question, hints, asked):
+        stems = key_stems(ORDER_WORD.sub(" ", claim)) - names - _WHICH_FIRST
+
+        def holds(s: Sentence, stems: frozenset[str] = stems) -> bool:
+            p = passages[s.passage]
+            told = key_stems(f"{p.title} {s.text}")
+            ours = p.source is not None and hints.outlet_of(p.source) == asked.first
+            return ours and 2 * len(stems & told) > len(stems)
+
+        if not any(holds(s) for s in chosen):
+            report = next((s for s in evidence.ranked if holds(s) and _is_new(s, chosen, passages)), None)
+            chosen = chosen if report is None else [*chosen, report]
+    return chosen
 
 
 def _led_by_shared_name(evidence: Evidence, answer: Answer) -> Answer:
@@ -1056,7 +1092,7 @@ def finish_answer(
 
 
 def lead_by_order(answer: Answer, sources: Sequence[str]) -> Answer:
-    """`answer`, opened by the order of the two outlets' reports its question asks about
+    """`answer`, opened by the order of the two reports its question asks about
     (`qa.query.order_asked`, the outlets read among `sources`: the passages' and the named
     sides'): "TechCrunch reported on 2023-11-07 [3], after Fortune did on 2023-10-12 [1]." It
     gives the order, not a yes or no: whether a report says what the question says it did is
@@ -1065,17 +1101,16 @@ def lead_by_order(answer: Answer, sources: Sequence[str]) -> Answer:
     (`_claim_reports`). Each report's day is written as its heading writes it (in its own time
     zone), with the time too when the two days alone would not show the order.
 
-    No lead when an outlet has no dated report cited on its claim, or a note is on an outlet
-    (it has nothing on the question, so its report cited is only its closest; or none was
-    found), or both reported at the same moment."""
+    No lead when a side has no dated report cited on its claim, or a note is on an outlet (it
+    has nothing on the question, so its report cited is only its closest; or none was found),
+    or both reported at the same moment."""
     hints = read_hints(answer.question, sorted(set(sources)))
     asked = order_asked(answer.question, hints)
     if asked is None or any(n.startswith((f"{asked.first}:", f"{asked.second}:")) for n in answer.notes):
         return answer
-    reports = _claim_reports(answer, hints, asked)
-    if len(reports) < 2:
+    a, b = _claim_reports(answer, hints, asked)
+    if a is None or b is None:
         return answer
-    a, b = reports[asked.first], reports[asked.second]
     at_a, at_b = _instant(a[0]), _instant(b[0])
     if at_a == at_b:
         return answer
@@ -1083,70 +1118,88 @@ def lead_by_order(answer: Answer, sources: Sequence[str]) -> Answer:
     days_tell = (a[0].date() < b[0].date()) if came_before else (a[0].date() > b[0].date())
     when = partial(_moment, precise=not days_tell)
     (name_a, name_b) = asked.names
-    if asked.which:
+    order = "before" if came_before else "after"
+    if asked.first == asked.second:
+        lead = f"{name_a}'s report of {when(*a)} came {order} its report of {when(*b)}."
+    elif asked.which:
         first, then = ((name_a, a), (name_b, b))[:: 1 if came_before else -1]
         lead = f"{first[0]} reported first, on {when(*first[1])}; {then[0]} on {when(*then[1])}."
     else:
-        order = "before" if came_before else "after"
         lead = f"{name_a} reported on {when(*a)}, {order} {name_b} did on {when(*b)}."
     return replace(answer, text=f"{lead[:1].upper()}{lead[1:]}\n{answer.text}")
 
 
-def _claim_reports(answer: Answer, hints: QueryHints, asked: OrderAsked) -> dict[str, tuple[datetime, int]]:
-    """For each outlet of `asked`, when its earliest cited report on what the question says it
-    reported was published, and that report's first mark. A report is on the outlet's claim
-    (`_order_claims`) when its headline and cited sentences hold more than half of the claim's
-    key stems, the outlets' names and the words of order ("before", "first") aside: "Did
-    Engadget report on the Apple Watch import ban before The Verge did?" cites an Engadget
-    deals page for its Apple Watches, and Engadget has no report on the ban. Of an outlet's
-    reports on its claim, those sharing at least half as many as its report sharing most are
-    its own. An outlet may be cited for the other's claim too: "Did CNBC report on Ellison's
-    testimony after TechCrunch reported Binance's fine?" cites TechCrunch's trial report and
-    its Binance report."""
-    claims = _order_claims(answer.question, hints, asked)
+Report = tuple[datetime, int]  # when a cited report was published, and its first mark
+
+
+def _claim_reports(
+    answer: Answer, hints: QueryHints, asked: OrderAsked
+) -> tuple[Report | None, Report | None]:
+    """For each side of `asked`, when its outlet's earliest cited report on what the question
+    says it reported was published, and that report's first mark (None when it has none). A
+    report is on the side's claim (`_order_claims`) when its headline and cited sentences hold
+    more than half of the claim's key stems, the outlets' names and the words of order
+    ("before", "first") aside: "Did Engadget report on the Apple Watch import ban before The
+    Verge did?" cites an Engadget deals page for its Apple Watches, and Engadget has no report
+    on the ban. Of a side's reports on its claim, those sharing at least half as many as its
+    report sharing most are its own. An outlet may be cited for the other's claim too: "Did
+    CNBC report on Ellison's testimony after TechCrunch reported Binance's fine?" cites
+    TechCrunch's trial report and its Binance report. When both sides are one outlet's, a
+    report is the side's whose claim it holds the larger share of (none on a tie)."""
     names = outlet_stems(hints)
+    claims = [
+        key_stems(ORDER_WORD.sub(" ", claim)) - names - _WHICH_FIRST
+        for claim in _order_claims(answer.question, hints, asked)
+    ]
     said: dict[str, list[Citation]] = {}
     for c in answer.citations:
         if c.source and c.published and hints.outlet_of(c.source) in (asked.first, asked.second):
             said.setdefault(c.article_id, []).append(c)
-    reports: dict[str, list[tuple[int, datetime, datetime, int]]] = {}
+    reports: list[list[tuple[int, datetime, datetime, int]]] = [[], []]
     for cited in said.values():
         c = cited[0]
         assert c.source is not None and c.published is not None
-        outlet = hints.outlet_of(c.source)
         told = key_stems(" ".join([c.title, *(d.excerpt[d.sentence_start : d.sentence_end] for d in cited)]))
-        claim = key_stems(ORDER_WORD.sub(" ", claims[outlet])) - names - _WHICH_FIRST
-        shared = len(claim & told)
-        if 2 * shared > len(claim):
-            reports.setdefault(outlet, []).append((shared, _instant(c.published), c.published, c.n))
-    found = {}
-    for outlet, on in reports.items():
-        most = max(shared for shared, *_ in on)
-        _, _, published, n = min((r for r in on if 2 * r[0] >= most), key=lambda r: r[1])
-        found[outlet] = (published, n)
-    return found
+        shares = [
+            len(claim & told) if hints.outlet_of(c.source) == outlet else 0
+            for claim, outlet in zip(claims, (asked.first, asked.second), strict=True)
+        ]
+        on = [i for i in (0, 1) if 2 * shares[i] > len(claims[i])]
+        if asked.first == asked.second and len(on) == 2:
+            ratios = [shares[i] / len(claims[i]) for i in on]
+            on = [] if ratios[0] == ratios[1] else [on[ratios.index(max(ratios))]]
+        for i in on:
+            reports[i].append((shares[i], _instant(c.published), c.published, c.n))
+    found: list[Report | None] = []
+    for on_side in reports:
+        most = max((shared for shared, *_ in on_side), default=0)
+        best = min((r for r in on_side if 2 * r[0] >= most), key=lambda r: r[1], default=None)
+        found.append(None if best is None else (best[2], best[3]))
+    return found[0], found[1]
 
 
 # The words of "which reported first / later", which no report need write.
 _WHICH_FIRST = frozenset(map(stem, "first earlier sooner later".split()))  # noqa: SIM905
 
 
-def _order_claims(question: str, hints: QueryHints, asked: OrderAsked) -> dict[str, str]:
-    """What `question` says each outlet of `asked` reported: its claim (`outlet_clauses`, of one
-    content word or more), else the words on its side of the word of order ("Was the Rogers
-    family feud reported by Fortune | before | TechCrunch reported Uber's numbers?"), where a
-    side that says nothing of its own ("… before The Verge did?") has the other's; the whole
-    question, its word of order aside, for both when it asks which came first."""
-    clauses = outlet_clauses(question, hints, least=1)
+def _order_claims(question: str, hints: QueryHints, asked: OrderAsked) -> tuple[str, str]:
+    """What `question` says each side of `asked` reported: its outlet's claim (`outlet_clauses`,
+    of one content word or more), else the words on its side of the word of order ("Was the
+    Rogers family feud reported by Fortune | before | TechCrunch reported Uber's numbers?"),
+    where a side that says nothing of its own ("… before The Verge did?") has the other's; the
+    whole question, its word of order aside, for both when it asks which came first."""
+    clauses = outlet_clauses(question, hints, least=1) if asked.first != asked.second else {}
     if clauses:
-        return {hints.outlet_of(s): clause for s, clause in clauses.items()}
+        by_outlet = {hints.outlet_of(s): clause for s, clause in clauses.items()}
+        return by_outlet[asked.first], by_outlet[asked.second]
     word = ORDER_WORD.search(question)
     if asked.which or word is None:
-        return dict.fromkeys((asked.first, asked.second), ORDER_WORD.sub(" ", question))
+        whole = ORDER_WORD.sub(" ", question)
+        return whole, whole
     names = outlet_stems(hints)
     sides = (question[: word.start()], question[word.end() :])
     own = [side if key_stems(side) - names else "" for side in sides]
-    return {asked.first: own[0] or own[1], asked.second: own[1] or own[0]}
+    return own[0] or own[1], own[1] or own[0]
 
 
 def _instant(published: datetime) -> datetime:
@@ -1734,10 +1787,12 @@ def _render(evidence: Evidence, chosen: Sequence[Sentence]) -> Answer:
     article), then the other articles by date, each in reading order; each with [n] and a
     Citation. A comparison of the outlets or dates the question names reads in date order, each
     report headed by its outlet and date, even when one report is all it cites (whose side it
-    is, the reader must see). Otherwise a report's head also carries its headline when that
-    names the story (`_story`), and one report's sentences go unheaded unless it does."""
+    is, the reader must see); so do two reports of one outlet whose order it asks. Otherwise a
+    report's head also carries its headline when that names the story (`_story`), and one
+    report's sentences go unheaded unless it does."""
     passages = evidence.passages
-    comparison = len(_named_groups(evidence.question, passages)) >= 2
+    groups = _named_groups(evidence.question, passages)
+    comparison = len(groups) >= 2 or _one_outlets_order(evidence) is not None
     best = chosen[0] if chosen and not comparison else None
 
     def order(t: tuple[int, int, int]) -> tuple[bool, bool, tuple[str, str, int]]:

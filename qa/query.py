@@ -355,6 +355,21 @@ def _named_at(question: str, source: str) -> re.Match[str] | None:
     return None
 
 
+def _named_spans(question: str, source: str) -> list[tuple[int, int]]:
+    """Each place `question` writes the outlet `source`, by any name it goes by
+    (`outlet_forms`), the longest where two overlap."""
+    found = sorted(
+        (m.span() for form in outlet_forms(source) if (words := TERM.findall(form))
+         for m in re.finditer(_spelled(words), question, re.IGNORECASE)),
+        key=lambda span: (span[0], -span[1]),
+    )
+    spans: list[tuple[int, int]] = []
+    for start, end in found:
+        if not spans or start >= spans[-1][1]:
+            spans.append((start, end))
+    return spans
+
+
 def _spelled(words: Sequence[str]) -> str:
     """A pattern for the words of an outlet's name, whole, with any spacing or punctuation
     between them ("CBSSports.com" is found in "per cbssports com")."""
@@ -560,11 +575,13 @@ def asks_which_first(question: str) -> bool:
 
 @dataclass(frozen=True)
 class OrderAsked:
-    """What a question asks of the order of two outlets' reports: whether the outlet it names
-    first (`first`, an outlet of the question: `QueryHints.outlet_of`) reported before or after
-    the other (`second`), or (`which` True) which of them reported first. `names` are the two
-    as the question writes them ("CNBC" for "Cnbc | World Business News Leader"), or by their
-    short names (`outlet_short_name`) where it writes one with no capital."""
+    """What a question asks of the order of two reports: whether the outlet it names first
+    (`first`, an outlet of the question: `QueryHints.outlet_of`) reported before or after the
+    other (`second`), or (`which` True) which of them reported first. `first` and `second` are
+    one outlet when the question asks about two of its reports ("Was the TechCrunch report on X
+    published before the TechCrunch report on Y?"). `names` are the two as the question writes
+    them ("CNBC" for "Cnbc | World Business News Leader"), or by their short names
+    (`outlet_short_name`) where it writes one with no capital."""
 
     first: str
     second: str
@@ -574,24 +591,33 @@ class OrderAsked:
 
 def order_asked(question: str, hints: QueryHints) -> OrderAsked | None:
     """The order of reports `question` asks about (`OrderAsked`), for a question that names two
-    outlets (`hints.outlets`) and asks yes or no with one "before" / "after" just before the
-    second outlet's name ("… before Fortune reported …", "… after a report by TechCrunch"), or
-    asks which or who reported first (`asks_which_first`) of the two as alternatives ("A or B",
-    "of A and B"); None for any other, and for a negated one ("Did A fail to report X after B
-    …?")."""
-    spots: dict[str, tuple[int, int]] = {}
+    outlets (`hints.outlets`), or one outlet twice, and asks yes or no with one "before" /
+    "after" just before the second name ("… before Fortune reported …", "… after a report by
+    TechCrunch", "… before the TechCrunch report on Y"), or asks which or who reported first
+    (`asks_which_first`) of two outlets as alternatives ("A or B", "of A and B"); None for any
+    other, and for a negated one ("Did A fail to report X after B …?")."""
+    spots: dict[str, list[tuple[int, int]]] = {}
     for source in hints.sources:
-        if found := _named_at(question, source):
-            outlet = hints.outlet_of(source)
-            spots[outlet] = min(spots.get(outlet, found.span()), found.span())
-    if len(spots) != 2 or len(hints.outlets) != 2 or _NEGATED.search(question):
+        spots.setdefault(hints.outlet_of(source), []).extend(_named_spans(question, source))
+    spots = {outlet: sorted(set(spans)) for outlet, spans in spots.items() if spans}
+    if len(hints.outlets) != len(spots) or _NEGATED.search(question):
         return None
-    (first, (_, first_end)), (second, (second_start, _)) = sorted(spots.items(), key=lambda kv: kv[1])
-    names = (_written(question, spots[first], first), _written(question, spots[second], second))
+    if len(spots) == 2:
+        (first, first_at), (second, second_at) = sorted(
+            ((outlet, spans[0]) for outlet, spans in spots.items()), key=lambda kv: kv[1]
+        )
+    elif len(spots) == 1 and len(at := next(iter(spots.values()))) == 2:
+        first = second = next(iter(spots))
+        first_at, second_at = at
+    else:
+        return None
+    (_, first_end), (second_start, _) = first_at, second_at
+    names = (_written(question, first_at, first), _written(question, second_at, second))
     words = list(ORDER_WORD.finditer(question))
     if not words:
         alternatives = _ALTERNATIVES.fullmatch(question, first_end, second_start) or _BETWEEN.match(question)
-        return OrderAsked(first, second, True, names) if asks_which_first(question) and alternatives else None
+        which = first != second and asks_which_first(question) and alternatives
+        return OrderAsked(first, second, True, names) if which else None
     if len(words) != 1 or not _ASKS_YES_NO.match(question):
         return None
     word = words[0]

@@ -1938,6 +1938,30 @@ def test_which_of_two_reports_came_first_between_them(
     assert_citations_check_out(archive, answer)
 
 
+def test_the_order_of_two_reports_of_one_outlet_cites_each_in_date_order(
+    tmp_path: Path, encoder: Encoder
+) -> None:
+    """ "Was the Ledger's report on X published after the Ledger's report on Y?" names one
+    outlet, so no side is its own: with a budget of one sentence, its better report alone was
+    cited and no order could be told. Each report is cited, in date order, after the lead."""
+    archive = small_archive(tmp_path, LEDGER, encoder, qa.Settings(answer_sentences=1))
+    answer = archive.ask(
+        "Was the Ledger's report on the cricket final in Harbor City published after the Ledger's "
+        "report on Sam Altman's firing?"
+    )
+    cited: dict[str | None, int] = {}
+    for c in answer.citations:
+        cited.setdefault(c.source, c.n)  # a report's first mark
+    assert cited.keys() == {"The Ledger - Business", "The Ledger - Sports"}
+    assert answer.text.startswith(
+        f"The Ledger's report of 2023-11-19 [{cited['The Ledger - Sports']}] came after its report of "
+        f"2023-11-18 [{cited['The Ledger - Business']}].\n"
+    )
+    dates = [c.published for c in answer.citations]
+    assert dates == sorted(dates)
+    assert_citations_check_out(archive, answer)
+
+
 def test_a_follow_up_naming_another_outlet_asks_it_alone(tmp_path: Path, encoder: Encoder) -> None:
     """In a chat, "And what did The Ledger report?" after a question on TechCrunch's report
     carries the subject, not TechCrunch: the archive's outlets are no subject to carry."""

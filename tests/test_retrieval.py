@@ -162,6 +162,12 @@ def _outlets() -> list[str]:
         ("Was Fortune's report on Uber out before or after The Verge's?", ("Fortune", "The Verge", False)),
         ("Between Fortune's report on Uber and CNBC's on Lyft, which was published later?",
          ("Fortune", _outlets()[-1], True)),
+        # Two reports of one outlet, each named by it.
+        ("Was the TechCrunch report on Uber published before the TechCrunch report on Lyft?",
+         ("TechCrunch", "TechCrunch", False)),
+        ("Did TechCrunch report on Uber after TechCrunch reported on Lyft?", ("TechCrunch", "TechCrunch", False)),
+        ("Did TechCrunch report on Uber after it reported on Lyft?", None),
+        ("Which TechCrunch report came first, on Uber or on TechCrunch's Lyft?", None),
         # The order word is not at the second outlet's name, or the question asks another thing.
         ("Does the Fortune article say a film came back years after its release, as TechCrunch did?", None),
         ("Does the Fox News article on a reunion after a long search share a theme with Fortune's?", None),
