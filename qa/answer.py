@@ -481,12 +481,17 @@ def articles_about(question: str, passages: Sequence[Passage]) -> frozenset[str]
     """The articles among `passages` that mention what the question names (its key terms when
     it names nothing) in any of their passages' titles, texts or outlet names: the chunk that
     states Jinan's agreements need not repeat "Jinan". A name of several words is mentioned by
-    two of its words written together (`key_phrases`). None when no article does."""
+    two of its words written together (`key_phrases`); an outlet the question names counts only
+    when it names nothing else. None when no article does."""
     asked = _asked(question, passages)
+    # An outlet named beside a subject is where to look, not what: every Engadget article
+    # mentions Engadget, few the Meta Quest 3.
+    hints = _hints(question, passages)
+    names = tuple(n for n in asked.names if other_names(n, hints)) or asked.names
     # A name of several words is mentioned as one: two of its words together ("Cup Series", not
     # a cricket report's "World Cup" and "ODI series").
-    phrases = frozenset().union(*(key_phrases(n) for n in asked.names))
-    subject = key_stems(" ".join(n for n in asked.names if not key_phrases(n))) or (
+    phrases = frozenset().union(*(key_phrases(n) for n in names))
+    subject = key_stems(" ".join(n for n in names if not key_phrases(n))) or (
         frozenset() if phrases else key_stems(question)
     )
     found = frozenset(
@@ -1271,13 +1276,18 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
     months = months_within(evidence.question)
     if months:
         # "What did The Verge report about the Apple Watch in October?" is answered from the
-        # month's articles about it when any is among the passages, not from December's ban.
+        # month's articles about it when any is among the passages, else from those that
+        # mention it by a word of its name (October's double-tap report writes "the watch"),
+        # not from December's ban.
         about = evidence.about
-        ranked = [
-            s for s in ranked
-            if _in_months(evidence.passages[s.passage], months)
-            and (about is None or evidence.passages[s.passage].article_id in about)
-        ] or ranked
+        passages = evidence.passages
+        names = other_names(evidence.question, _hints(evidence.question, passages))
+        in_month = [s for s in ranked if _in_months(passages[s.passage], months)]
+        ranked = (
+            [s for s in in_month if about is None or passages[s.passage].article_id in about]
+            or [s for s in in_month if mentions(passages[s.passage], names)]
+            or ranked
+        )
     w = evidence.weights
     floor = w.relative_floor * ranked[0].rank
     groups = _named_groups(evidence.question, evidence.passages)

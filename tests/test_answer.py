@@ -33,6 +33,7 @@ from qa.answer import (
     _near_duplicate,
     _quotation_end,
     _subjectless,
+    articles_about,
     cite,
     compose_answer,
     fits_kind,
@@ -672,6 +673,21 @@ def test_support_comes_from_articles_about_what_the_question_names(encoder: Enco
     assert answer.text.startswith(texts["outcome"])
 
 
+def test_an_outlet_named_beside_a_subject_is_where_to_look_not_what() -> None:
+    """ "What did Engadget say about the Meta Quest 3?" quoted Engadget's essay on ChatGPT: every
+    Engadget article counted as about the question, since each mentions its outlet."""
+    def passage(n: int, article: str, text: str) -> qa.Passage:
+        return qa.Passage(text=text, score=1.0, chunk_id=n, article_id=article, title="News", url=None,
+                          published=None, source="Engadget")
+
+    quest = "Despite the launch of the impressive Meta Quest 3, the Quest 2 is still a fine headset."
+    titanic = "To say that ChatGPT was well-received would be to say the Titanic had a fender-bender."
+    passages = [passage(0, "deals", quest), passage(1, "chatgpt", titanic)]
+    assert articles_about("What did Engadget say about the Meta Quest 3?", passages) == {"deals"}
+    # An outlet alone is what the question is about.
+    assert articles_about("What did Engadget say?", passages) == {"deals", "chatgpt"}
+
+
 def test_a_sentence_that_says_nothing_of_the_question_is_not_taken(encoder: Encoder) -> None:
     """A deals guide's sentence shares "later" and "cover" with the question, and the sentence
     model took it as a next best; its cosine to the question (0.10) is below
@@ -1192,13 +1208,20 @@ def test_a_month_the_question_names_is_where_the_answer_comes_from(tmp_path: Pat
            "published_at": "2023-10-25", "url": "https://news.example/tap",
            "body": "The new double tap gesture lets you control the watch by pinching two fingers. "
                    "It runs on the neural engine of the S9 chip, Apple said."}
-    archive = small_archive(tmp_path, [ban, tap], encoder)
+    # October's other report, on no watch, is not the answer either; and a month with no
+    # report on what the question names is answered from another month's, not off the subject.
+    kindle = {"title": "Amazon updates the Kindle Scribe", "source": "The Verge",
+              "published_at": "2023-10-12", "url": "https://news.example/kindle",
+              "body": "The Kindle Scribe now lets you write in books with its pen, Amazon said."}
+    archive = small_archive(tmp_path, [ban, tap, kindle], encoder)
     answer = archive.ask("What did The Verge report about the Apple Watch in October?")
     assert not answer.abstained
     assert {c.url for c in answer.citations} == {"https://news.example/tap"}
     assert {c.url for c in archive.ask("What did The Verge report about the Apple Watch?").citations} >= {
         "https://news.example/ban"
     }
+    scribe = archive.ask("What did The Verge report about the Kindle Scribe in December?")
+    assert {c.url for c in scribe.citations} == {"https://news.example/kindle"}
 
 
 def test_a_question_about_an_outlet_the_archive_does_not_hold_is_abstained(robots: qa.Archive) -> None:
