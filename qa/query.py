@@ -851,6 +851,17 @@ _ANAPHORS = frozenset(
     """it its they them their theirs this these those he him his she her there such former latter
     same""".split()  # noqa: SIM905
 )
+# Words that point back when they come before the question's own names: "How did it compare
+# with Taylor Swift's?" asks of what was asked before; "… and where is it?" of its own name.
+_POINTERS = frozenset("it its they them their this these he him his she her".split())  # noqa: SIM905
+# "It" that stands for no thing: "Is it true that …?".
+_EMPTY_IT = re.compile(
+    r"\b(is|was|isn't|wasn't|will|would|could)\s+it\s+(true|possible|likely|unlikely|known|clear|"
+    r"expected|reported|said|confirmed|right|fair|the\s+case)\b",
+    re.IGNORECASE,
+)
+# "Which one came out first?": of the things asked about before.
+_WHICH_ONE = re.compile(r"\b(which|this|that|either|neither|the\s+other)\s+ones?\b", re.IGNORECASE)
 # "That" points back only as the question's last word ("When was that?", "Who said that?"); elsewhere
 # it is mostly a conjunction ("Did TechCrunch report that layoffs would go on?").
 _THAT_LAST = re.compile(r"\bthat\W*$", re.IGNORECASE)
@@ -910,14 +921,21 @@ def _points_back(question: str, bare: str, named: Sequence[str]) -> bool:
     """`is_follow_up`, given `question` with its outlets cut out (`bare`) and those outlets."""
     if _CONTINUES.match(question):
         return True
-    if names_in(bare):
-        return False
+    if names := names_in(bare):
+        return _points_before(bare, names[0])
     terms = TERM.findall(question.replace("’", "'"))
     words = {w.lower() for w in TERM.findall(_NOT_POINTING.sub(" ", question.replace("’", "'")))}
     few = len(key_stems(bare) - _SAYING) <= FEW_TERMS
-    anaphor = bool(words & _ANAPHORS) or bool(_THAT_LAST.search(question))
+    anaphor = bool(words & _ANAPHORS) or bool(_THAT_LAST.search(question) or _WHICH_ONE.search(question))
     points_back = anaphor or (few and ("the" in words or bool(_ASKS_BACK.match(question))))
     return points_back or len(terms) <= 2 or (bool(named) and key_stems(bare) <= _SAYING)
+
+
+def _points_before(bare: str, name: str) -> bool:
+    """Whether `bare` points back before it writes its first own `name`: "How did it compare
+    with Taylor Swift's?", "What did he say about Elon Musk?"; not "Is it true that …?"."""
+    head = _EMPTY_IT.sub(" ", bare[: bare.find(name)].replace("’", "'"))
+    return bool({w.lower() for w in TERM.findall(head)} & _POINTERS)
 
 
 # What a question asks an outlet when it asks only what the outlet said.

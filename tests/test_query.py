@@ -10,6 +10,7 @@ from qa import query
 JINAN = "What was agreed in Jinan?"
 ALTMAN = "Why was Sam Altman fired by the OpenAI board?"
 DECK = "What did Polygon think of the Steam Deck OLED?"
+FILM = "What did the box office make of Beyoncé's concert film?"
 
 
 @pytest.mark.parametrize(
@@ -32,6 +33,10 @@ DECK = "What did Polygon think of the Steam Deck OLED?"
         ("When was that?", ["Who criticised it? (COP28)"], "When was that? (COP28)"),
         ("Were there any injuries?", ["What happened at Gullfoss?"], "Were there any injuries? (Gullfoss)"),
         ("What did the company say back?", [ALTMAN], "What did the company say back? (Sam Altman, OpenAI)"),
+        # Pointing back before naming a subject of its own, and "which one" of those asked about.
+        ("How did it compare with Taylor Swift's?", [FILM], "How did it compare with Taylor Swift's? (Beyoncé)"),
+        ("What did he say about Elon Musk?", [ALTMAN], "What did he say about Elon Musk? (Sam Altman, OpenAI)"),
+        ("Which one came out first?", [FILM], "Which one came out first? (Beyoncé)"),
     ],
 )
 def test_follow_ups_borrow_names_from_the_previous_question(
@@ -51,6 +56,7 @@ def test_follow_ups_borrow_names_from_the_previous_question(
         # A question that names its own subject stands alone, whatever words it shares.
         (ALTMAN, ["What did SoftBank and Cubic Telecom agree?"]),
         ("How tall is the Gullfoss waterfall and where is it?", ["What was agreed in Shandong?"]),
+        ("Is it true that OpenAI fired Sam Altman?", [FILM]),
         ("What did the OpenAI board decide?", [JINAN]),
         # A question of its own subject, named or not, asked after another: "the" and "why"
         # point back only in a question of few terms, and "this year" points nowhere.
