@@ -1831,13 +1831,24 @@ def _render(evidence: Evidence, chosen: Sequence[Sentence]) -> Answer:
     # "Notes from the weekend" (`_story`).
     story = _story(evidence)
     title = {p.article_id: p.title for p in passages}
-    titled = [a for a in articles if story & story_terms(title[a])] if best is not None else []
+    titled = [a for a in articles if story & story_terms(title[a]) or _counts(evidence, title[a])]
+    titled = titled if best is not None else []
     if len(articles) == 1 and not titled and not comparison:
         text = " ".join(lines[articles[0]])
     else:
         heads = _heads(passages, articles, titled=titled)
         text = "\n".join(f"{heads[a]}: {' '.join(lines[a])}" for a in articles)
     return Answer(question=evidence.question, text=text, citations=tuple(citations))
+
+
+def _counts(evidence: Evidence, headline: str) -> bool:
+    """Whether `headline` states the number a "how many" / "how much" question asks for: "Inside
+    the $US2.3b venue that will transform the concert industry" tells what the Sphere cost,
+    which its article's sentences never say."""
+    asked = _asked(evidence.question, evidence.passages)
+    if asked.kind != AnswerKind.HOW_MANY:
+        return False
+    return states_amount(headline) if asked.amount else holds(AnswerKind.HOW_MANY, headline)
 
 
 def _cited_spans(evidence: Evidence, chosen: Sequence[Sentence]) -> list[tuple[int, int, int]]:

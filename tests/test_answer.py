@@ -1224,6 +1224,20 @@ def test_a_month_the_question_names_is_where_the_answer_comes_from(tmp_path: Pat
     assert {c.url for c in scribe.citations} == {"https://news.example/kindle"}
 
 
+def test_a_headline_that_states_the_amount_asked_for_heads_its_report(tmp_path: Path, encoder: Encoder) -> None:
+    """ "How much did the Sphere in Las Vegas cost?": only the headline says ("Inside the
+    $US2.3b venue …"), and it shares no word with the question, so the answer showed none."""
+    sphere = {"title": "Inside the $US2.3b venue that will transform the concert industry",
+              "source": "The Herald", "published_at": "2023-10-19", "url": "https://herald.example/sphere",
+              "body": "The Sphere opened in Las Vegas with a run of U2 concerts. Its screen is the "
+                      "highest-resolution LED screen ever made, and its sound system has 167,000 speakers."}
+    archive = small_archive(tmp_path, [sphere], encoder)
+    cost = archive.ask("How much did the Sphere in Las Vegas cost?")
+    assert cost.text.startswith("The Herald, 2023-10-19, “Inside the $US2.3b venue that will transform")
+    # A question asking no number is answered without it.
+    assert "$US2.3b" not in archive.ask("Which band played at the Sphere in Las Vegas?").text
+
+
 def test_a_question_about_an_outlet_the_archive_does_not_hold_is_abstained(robots: qa.Archive) -> None:
     # Lumina Robotics is in the archive, but no Bloomberg article is: what Bloomberg reported
     # cannot be cited from it.
