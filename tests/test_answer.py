@@ -1224,7 +1224,9 @@ def test_a_month_the_question_names_is_where_the_answer_comes_from(tmp_path: Pat
     assert {c.url for c in scribe.citations} == {"https://news.example/kindle"}
 
 
-def test_a_headline_that_states_the_amount_asked_for_heads_its_report(tmp_path: Path, encoder: Encoder) -> None:
+def test_a_headline_that_states_the_amount_asked_for_heads_its_report(
+    tmp_path: Path, encoder: Encoder
+) -> None:
     """ "How much did the Sphere in Las Vegas cost?": only the headline says ("Inside the
     $US2.3b venue …"), and it shares no word with the question, so the answer showed none."""
     sphere = {"title": "Inside the $US2.3b venue that will transform the concert industry",

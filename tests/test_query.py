@@ -34,8 +34,10 @@ FILM = "What did the box office make of Beyoncé's concert film?"
         ("Were there any injuries?", ["What happened at Gullfoss?"], "Were there any injuries? (Gullfoss)"),
         ("What did the company say back?", [ALTMAN], "What did the company say back? (Sam Altman, OpenAI)"),
         # Pointing back before naming a subject of its own, and "which one" of those asked about.
-        ("How did it compare with Taylor Swift's?", [FILM], "How did it compare with Taylor Swift's? (Beyoncé)"),
-        ("What did he say about Elon Musk?", [ALTMAN], "What did he say about Elon Musk? (Sam Altman, OpenAI)"),
+        ("How did it compare with Taylor Swift's?", [FILM],
+         "How did it compare with Taylor Swift's? (Beyoncé)"),
+        ("What did he say about Elon Musk?", [ALTMAN],
+         "What did he say about Elon Musk? (Sam Altman, OpenAI)"),
         ("Which one came out first?", [FILM], "Which one came out first? (Beyoncé)"),
     ],
 )

@@ -165,7 +165,8 @@ def _outlets() -> list[str]:
         # Two reports of one outlet, each named by it.
         ("Was the TechCrunch report on Uber published before the TechCrunch report on Lyft?",
          ("TechCrunch", "TechCrunch", False)),
-        ("Did TechCrunch report on Uber after TechCrunch reported on Lyft?", ("TechCrunch", "TechCrunch", False)),
+        ("Did TechCrunch report on Uber after TechCrunch reported on Lyft?",
+         ("TechCrunch", "TechCrunch", False)),
         ("Did TechCrunch report on Uber after it reported on Lyft?", None),
         ("Which TechCrunch report came first, on Uber or on TechCrunch's Lyft?", None),
         # The order word is not at the second outlet's name, or the question asks another thing.
