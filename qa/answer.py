@@ -1031,6 +1031,38 @@ def shared_name(evidence: Evidence, citations: Sequence[Citation]) -> tuple[str,
     return " ".join(best), tuple(sorted(naming[best], key=lambda c: c.n))
 
 
+def answered_name(answer: Answer) -> str | None:
+    """The name `answer` gives, for a question that asks for one (`_ASKS_NAME`: "Who scored for
+    Manchester United against Chelsea?"): the name its reports share when it opens with one
+    (`shared_name`), else the first name its first cited sentence writes that the question does
+    not, a person's of two words or more and no owner's ("a superb Scott McTominay brace" gives
+    "Scott McTominay"; "World Rugby's director … Peter Horne" gives "Peter Horne"), outlets
+    aside. A follow-up that points back ("What did The Guardian say about him?") asks about it
+    (`qa.query.rewrite_follow_up`). None for an abstention or another question."""
+    if answer.abstained or not answer.citations or not _ASKS_NAME.match(answer.question):
+        return None
+    if led := _NAME_LEAD.match(answer.text):
+        return led.group(1)
+    first = answer.citations[0]
+    folded = f" {fold(answer.question)} "
+    outlets = {form for c in answer.citations if c.source for form in outlet_forms(c.source)}
+    person = _ASKS_PERSON.match(answer.question) is not None
+    sentence = first.excerpt[first.sentence_start : first.sentence_end]
+    for name in question_names(sentence):
+        if f" {fold(name)} " in folded or name in outlets:
+            continue
+        # A person's name has two words, and is not an owner: "World Rugby's director of
+        # high-performance Peter Horne".
+        if person and (len(name.split()) < 2 or re.search(re.escape(name) + r"['’]s\b", sentence)):
+            continue
+        return name
+    return None
+
+
+# The line `_led_by_shared_name` opens an answer with: "Sam Bankman-Fried: named in 3 of …".
+_NAME_LEAD = re.compile(r"^(.+?): named in ")
+
+
 def _variant_of(words: Sequence[str], name: Sequence[str]) -> bool:
     """Whether `words` are `name` and a model or variant ("Gemini Pro" of "Gemini"; not
     "Manchester City" of "Manchester")."""

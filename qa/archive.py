@@ -21,6 +21,7 @@ from embeddings.index import VectorIndex, set_search_threads
 from embeddings.onnx_encoder import reopen_advice
 from qa.answer import (
     SentenceVectors,
+    answered_name,
     compose_answer,
     finish_answer,
     latest_article,
@@ -431,18 +432,22 @@ class Archive:
         published_after: datetime | None = None,
         published_before: datetime | None = None,
         source: str | None = None,
-        previous: Sequence[str] = (),
+        previous: Sequence[str | Answer] = (),
     ) -> Answer:
         """Answer from the archive's own sentences, each cited; abstain when evidence is weak.
 
         Args:
             k: the number of passages the answer draws sentences from (default `answer_k`),
                 before the chunks `answer_passages` adds next to the best article's.
-            previous: the conversation's earlier questions, oldest first. A question that
-                depends on the last one ("And what did China decide?") is asked with that
-                one's names added (`qa.query.rewrite_follow_up`); the Answer's `question` is
-                then the question as searched, as it is when an acronym the archive never
-                writes is written out (`_spell_out`: "GTA VI" -> "Grand Theft Auto VI").
+            previous: the conversation's earlier questions, oldest first, or their Answers (each
+                stands for its question as searched). A question that depends on the last one
+                ("And what did China decide?") is asked with that one's names added
+                (`qa.query.rewrite_follow_up`), and, when the last is an Answer to a question
+                asking for a name, first with the name it gave (`qa.answer.answered_name`:
+                "What did The Guardian say about him?" after "Who scored …?"); the Answer's
+                `question` is then the question as searched, as it is when an acronym the
+                archive never writes is written out (`_spell_out`: "GTA VI" -> "Grand Theft
+                Auto VI").
 
         Raises:
             InvalidQueryError: an empty or too long question, or naive/contradictory dates.
@@ -450,7 +455,9 @@ class Archive:
         """
         catalog = self._current_catalog() if previous else None
         known = catalog.sources if catalog is not None else ()
-        question = rewrite_follow_up(check_question(question), previous, outlets=known)
+        asked = [p.question if isinstance(p, Answer) else p for p in previous]
+        answered = answered_name(previous[-1]) if previous and isinstance(previous[-1], Answer) else None
+        question = rewrite_follow_up(check_question(question), asked, outlets=known, answered=answered)
         question, unknown = self._spell_out(
             question, published_after=published_after, published_before=published_before, source=source
         )

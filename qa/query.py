@@ -945,7 +945,12 @@ _SAYING = frozenset(
 
 
 def rewrite_follow_up(
-    question: str, previous: Sequence[str], *, max_names: int = 4, outlets: Sequence[str] = ()
+    question: str,
+    previous: Sequence[str],
+    *,
+    max_names: int = 4,
+    outlets: Sequence[str] = (),
+    answered: str | None = None,
 ) -> str:
     """A follow-up question made self-contained with the names of the previous one, without an LLM.
 
@@ -960,6 +965,9 @@ def rewrite_follow_up(
             as it writes them ("The Verge", not "Verge"), after its other names, unless the
             follow-up names an outlet of its own: "And what did CNBC say?" after "What did
             TechCrunch report about Binance?" asks CNBC alone.
+        answered: the name the answer to the last of `previous` gave (`qa.answer.answered_name`:
+            "Scott McTominay" for "Who scored for Manchester United against Chelsea?"), carried
+            first: "What did The Guardian say about him?" asks about him.
     """
     question = question.strip()
     if not previous or not question:
@@ -972,7 +980,7 @@ def rewrite_follow_up(
     several = not own and len(named) < 2 and bool(_SEVERAL & {w.lower() for w in TERM.findall(question)})
     if several:
         named = _story_outlets(previous, outlets, names_in(before), named)
-    carried = dict.fromkeys([*names_in(before), *([] if own else named)])
+    carried = dict.fromkeys([*([answered] if answered else []), *names_in(before), *([] if own else named)])
     context = [n for n in carried if n.casefold() not in present][:max_names]
     if several and len(together := [n for n in context if n in named]) > 1:
         # Written as the alternatives they are: "(Steam Deck OLED, Engadget or Polygon)".

@@ -33,6 +33,7 @@ from qa.answer import (
     _near_duplicate,
     _quotation_end,
     _subjectless,
+    answered_name,
     articles_about,
     cite,
     compose_answer,
@@ -2468,6 +2469,40 @@ def test_a_question_asking_for_a_name_is_answered_by_the_name_its_reports_share(
         "Did Harbor Times, Metro Ledger and Valley Post all report on the ferry line and the port deal?",
     ):
         assert ": named in" not in archive.ask(question).text
+
+
+def test_the_name_an_answer_gives_is_what_a_follow_up_asks_about() -> None:
+    """After "Who scored for Manchester United against Chelsea?", "What did The Guardian say
+    about him?" means the scorer, whom the question never names: the answer's name is carried."""
+    scored = "Who scored for Manchester United against Chelsea in December?"
+    brace = "Manchester United won thanks to a superb Scott McTominay brace against Chelsea."
+    assert answered_name(qa.Answer(question=scored, text="…", citations=(_cited(1, "a", brace),))) == (
+        "Scott McTominay"
+    )
+    # A person's name is no owner's: World Rugby is whose director he is.
+    director = "Who is the new high-performance director of Rugby Australia?"
+    horne = "World Rugby's director of high-performance Peter Horne is set to take on the role."
+    answer = qa.Answer(question=director, text="…", citations=(_cited(1, "a", horne),))
+    assert answered_name(answer) == "Peter Horne"
+    # The name the reports share, when the answer opens with it.
+    led = qa.Answer(question="Who is the founder that …?", text="Sam Bankman-Fried: named in 3 of the 4 "
+                    "reports cited [1] [2] [3]\n…", citations=tuple(_in_three("He testified.")))
+    assert answered_name(led) == "Sam Bankman-Fried"
+    # No name for a question that asks none, or an abstention.
+    assert answered_name(replace(answer, question="What did Rugby Australia announce?")) is None
+    assert answered_name(replace(answer, abstained=True)) is None
+
+
+def test_a_follow_up_asks_about_the_name_the_last_answer_gave(tmp_path: Path, encoder: Encoder) -> None:
+    archive = small_archive(tmp_path, LEDGER, encoder, qa.Settings())
+    who = archive.ask("Who did OpenAI's board fire?")
+    assert answered_name(who) == "Sam Altman"
+    follow_up = archive.ask("What did The Ledger say about him?", previous=[who])
+    assert follow_up.question == "What did The Ledger say about him? (Sam Altman, OpenAI)"
+    assert {c.source for c in follow_up.citations} == {"The Ledger - Business"}
+    # The question alone, as before, carries only its own names.
+    alone = archive.ask("What did The Ledger say about him?", previous=[who.question])
+    assert alone.question == "What did The Ledger say about him? (OpenAI)"
 
 
 def _cited(n: int, article: str, sentence: str) -> qa.Citation:

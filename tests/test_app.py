@@ -407,7 +407,7 @@ def test_the_chat_and_the_api_answer_alike_by_default(seed_archive: qa.Archive) 
     *_, (_, chat, searched) = handlers.respond(
         question, [], [], None, None, ANY_OUTLET, seed_archive.answer_k
     )
-    assert searched == [question] and chat[-1]["content"] == render.render_answer(expected, turn=0)
+    assert searched == [expected] and chat[-1]["content"] == render.render_answer(expected, turn=0)
     assert handlers.ask_json(question) == expected.to_dict()
 
 

@@ -72,6 +72,16 @@ def test_other_questions_are_searched_as_asked(question: str, previous: list[str
     assert query.rewrite_follow_up(question, previous) == question
 
 
+def test_a_follow_up_carries_the_name_the_last_answer_gave_first() -> None:
+    scored = "Who scored for Manchester United against Chelsea?"
+    him = "What did The Guardian say about him?"
+    outlets = ["The Guardian"]
+    assert query.rewrite_follow_up(him, [scored], outlets=outlets, answered="Scott McTominay") == (
+        f"{him} (Scott McTominay, Manchester United, Chelsea)"
+    )
+    assert query.rewrite_follow_up(him, [scored], outlets=outlets) == f"{him} (Manchester United, Chelsea)"
+
+
 def test_a_follow_up_carries_outlets_as_written_unless_it_names_its_own() -> None:
     outlets = ["TechCrunch", "The Verge", "Cnbc | World Business News Leader"]
     binance = "What did TechCrunch report about Binance's settlement?"

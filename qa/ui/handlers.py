@@ -33,8 +33,8 @@ MAX_SOURCES = 10
 ANY_OUTLET = "Any outlet"
 
 Chat = list[dict[str, str]]
-# One frame of a streamed turn: (the question box's new value, the chat, the questions searched).
-Frame = tuple[str, Chat, list[str]]
+# One frame of a streamed turn: (the question box's new value, the chat, the answers so far).
+Frame = tuple[str, Chat, list[Answer]]
 
 
 def search_options(after: Any, before: Any, outlet: str | None, k: Any) -> dict[str, Any]:
@@ -117,11 +117,12 @@ class ChatHandlers:
         return example_questions(self.archive.headlines(20))
 
     def respond(
-        self, question: Any, history: Chat | None, queries: list[str] | None,
+        self, question: Any, history: Chat | None, queries: list[Answer] | None,
         after: Any, before: Any, outlet: str | None, k: Any,
     ) -> Iterator[Frame]:
         """One turn: the question shown, then the answer streamed sentence by sentence, then the
-        whole answer with its source cards. `queries` are the questions searched so far."""
+        whole answer with its source cards. `queries` are the answers so far (each to its
+        question as searched: a follow-up carries their names, and the name an answer gave)."""
         history, queries = list(history or []), list(queries or [])
         try:
             question = check_length(question).strip()
@@ -150,7 +151,7 @@ class ChatHandlers:
             history[-1] = {"role": "assistant", "content": partial}
             yield "", history, queries
         history[-1] = {"role": "assistant", "content": render_answer(answer, turn=turn, query=note)}
-        yield "", history, [*queries, answer.question]
+        yield "", history, [*queries, answer]
 
     def add_uploads(self, files: Sequence[str] | None, upload_dir: Path, progress: Progress) -> str:
         """Ingest the acceptable uploaded files, delete every taken upload, and report as HTML."""

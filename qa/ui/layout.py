@@ -16,6 +16,7 @@ from qa.indexing import PROGRESS_LABELS
 from qa.query import MAX_QUESTION_CHARS
 from qa.sources import ARTICLE_SUFFIXES
 from qa.sync.schedule import BackgroundSync
+from qa.types import Answer
 from qa.ui.handlers import (
     ANY_OUTLET,
     MAX_SOURCES,
@@ -86,7 +87,7 @@ def build_app(
         return cast(list[ExampleMessage], examples()) or None  # dicts of text and display_text
 
     def respond_example(
-        evt: gr.SelectData, history: Any, queries: list[str] | None,
+        evt: gr.SelectData, history: Any, queries: list[Answer] | None,
         after: Any, before: Any, outlet: str | None, k: Any,
     ) -> Iterator[Frame]:
         text = evt.value.get("text", "") if isinstance(evt.value, dict) else str(evt.value or "")
