@@ -880,7 +880,7 @@ _NAME = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:of|the|de|and)?\s*[A-Z][\w’'.-
 # Capitalised words that open a question without being names ("What", "Tell", "The").
 # A title in capitals is no one's name: "OpenAI's new CEO" names OpenAI, and a side that must
 # mention "CEO" would take any article about any chief executive.
-_TITLES = frozenset("ceo cfo cto coo cmo cio cso cpo vp svp evp".split())  # noqa: SIM905
+_TITLES = frozenset("ceo cfo cto coo cmo cio cso cpo vp svp evp mvp".split())  # noqa: SIM905
 _NOT_NAMES = STOPWORDS | SHAPING_WORDS | _TITLES | frozenset(
     "tell show give list explain describe please outline recap".split()  # noqa: SIM905
 )
@@ -912,7 +912,8 @@ def is_follow_up(question: str, outlets: Sequence[str] = ()) -> bool:
     waterfall and where is it?". An outlet among `outlets` (the archive's sources) that it
     names is no subject: "Did The Verge report it before TechCrunch?" points back, as does one
     that asks only what an outlet said ("What did Fortune say?"). Nor has a question of two
-    words or fewer a subject: "Who scored?", "What happened?".
+    words or fewer a subject, or one of no key term: "Who scored?", "What happened?", "By how
+    much?".
     """
     return _points_back(question, *_outlets_aside(question, outlets))
 
@@ -928,7 +929,7 @@ def _points_back(question: str, bare: str, named: Sequence[str]) -> bool:
     few = len(key_stems(bare) - _SAYING) <= FEW_TERMS
     anaphor = bool(words & _ANAPHORS) or bool(_THAT_LAST.search(question) or _WHICH_ONE.search(question))
     points_back = anaphor or (few and ("the" in words or bool(_ASKS_BACK.match(question))))
-    return points_back or len(terms) <= 2 or (bool(named) and key_stems(bare) <= _SAYING)
+    return points_back or len(terms) <= 2 or key_stems(_MEASURE.sub(" ", bare)) <= _SAYING
 
 
 def _points_before(bare: str, name: str) -> bool:
@@ -938,6 +939,8 @@ def _points_before(bare: str, name: str) -> bool:
     return bool({w.lower() for w in TERM.findall(head)} & _POINTERS)
 
 
+# A question's words asking for a measure, no subject of its own: "By how much?".
+_MEASURE = re.compile(r"\bhow\s+(much|many|long|far|often|old|big)\b", re.IGNORECASE)
 # What a question asks an outlet when it asks only what the outlet said.
 _SAYING = frozenset(
     map(stem, "say said write wrote cover covered think thought tell told claim claimed".split())  # noqa: SIM905

@@ -39,6 +39,9 @@ FILM = "What did the box office make of Beyoncé's concert film?"
         ("What did he say about Elon Musk?", [ALTMAN],
          "What did he say about Elon Musk? (Sam Altman, OpenAI)"),
         ("Which one came out first?", [FILM], "Which one came out first? (Beyoncé)"),
+        # A question of no key term but its measure, and one naming only a title in capitals.
+        ("By how much?", ["Who won the Rugby World Cup final?"], "By how much? (Rugby World Cup)"),
+        ("Who was the MVP?", ["Which team won the World Series?"], "Who was the MVP? (World Series)"),
     ],
 )
 def test_follow_ups_borrow_names_from_the_previous_question(
