@@ -876,7 +876,12 @@ _NOT_POINTING = re.compile(
 FEW_TERMS = 2
 # Words that point back to several things named before: "Which of them reported first?".
 _SEVERAL = frozenset("they them their theirs both each either neither".split())  # noqa: SIM905
-_NAME = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:of|the|de|and)?\s*[A-Z][\w’'.-]*)*")
+# A name's word starts with a capital, or with one lower-case letter before one ("iPhone",
+# "eBay"); a product's model number goes with it ("Pixel 8", "iPhone 15 Pro", "Galaxy S24").
+_NAME_WORD = r"(?:[A-Z]|[a-z][A-Z])[\w’'.-]*"
+_NAME = re.compile(
+    rf"\b{_NAME_WORD}(?:\s+(?:of|the|de|and)?\s*{_NAME_WORD}|\s+\d{{1,3}}[A-Za-z]?\b(?![.,:/-]\d))*"
+)
 # Capitalised words that open a question without being names ("What", "Tell", "The").
 # A title in capitals is no one's name: "OpenAI's new CEO" names OpenAI, and a side that must
 # mention "CEO" would take any article about any chief executive.
