@@ -854,6 +854,9 @@ _ANAPHORS = frozenset(
 # Words that point back when they come before the question's own names: "How did it compare
 # with Taylor Swift's?" asks of what was asked before; "… and where is it?" of its own name.
 _POINTERS = frozenset("it its they them their this these he him his she her".split())  # noqa: SIM905
+# A person named as the object at a question's end is not its subject: "What did Rugby
+# Australia say about him?" (it would say "himself" of itself); "it" may be either.
+_OBJECT_END = re.compile(r"\b(him|her|them)\W*$", re.IGNORECASE)
 # "It" that stands for no thing: "Is it true that …?".
 _EMPTY_IT = re.compile(
     r"\b(is|was|isn't|wasn't|will|would|could)\s+it\s+(true|possible|likely|unlikely|known|clear|"
@@ -928,7 +931,7 @@ def _points_back(question: str, bare: str, named: Sequence[str]) -> bool:
     if _CONTINUES.match(question):
         return True
     if names := names_in(bare):
-        return _points_before(bare, names[0])
+        return _points_before(bare, names[0]) or bool(_OBJECT_END.search(bare))
     terms = TERM.findall(question.replace("’", "'"))
     words = {w.lower() for w in TERM.findall(_NOT_POINTING.sub(" ", question.replace("’", "'")))}
     few = len(key_stems(bare) - _SAYING) <= FEW_TERMS

@@ -42,6 +42,9 @@ FILM = "What did the box office make of Beyoncé's concert film?"
         # A question of no key term but its measure, and one naming only a title in capitals.
         ("By how much?", ["Who won the Rugby World Cup final?"], "By how much? (Rugby World Cup)"),
         ("Who was the MVP?", ["Which team won the World Series?"], "Who was the MVP? (World Series)"),
+        # Him, her or them at the end is no one the question names.
+        ("What did Rugby Australia say about him?", ["Who is the new Wallabies coach?"],
+         "What did Rugby Australia say about him? (Wallabies)"),
     ],
 )
 def test_follow_ups_borrow_names_from_the_previous_question(
@@ -62,6 +65,7 @@ def test_follow_ups_borrow_names_from_the_previous_question(
         (ALTMAN, ["What did SoftBank and Cubic Telecom agree?"]),
         ("How tall is the Gullfoss waterfall and where is it?", ["What was agreed in Shandong?"]),
         ("Is it true that OpenAI fired Sam Altman?", [FILM]),
+        ("What did Taylor Swift say about her tour?", [FILM]),
         ("What did the OpenAI board decide?", [JINAN]),
         # A question of its own subject, named or not, asked after another: "the" and "why"
         # point back only in a question of few terms, and "this year" points nowhere.
