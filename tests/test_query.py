@@ -212,6 +212,19 @@ def test_a_possessive_ends_a_name() -> None:
     assert query.question_names("What did OpenAI’s board decide?") == ("OpenAI",)
 
 
+def test_a_products_model_number_and_lower_case_first_letter_are_its_name() -> None:
+    """ "And Engadget?" after a question on the Pixel 8 was searched with "Pixel", and cited
+    Pixel Buds deals; "Is the iPhone 15 Pro any good?" named only "Pro"."""
+    assert query.question_names("What did The Verge say about the Pixel 8?") == ("Verge", "Pixel 8")
+    assert query.question_names("Is the iPhone 15 Pro any good?") == ("iPhone 15 Pro",)
+    assert query.question_names("Did eBay cut jobs?") == ("eBay",)
+    # A year, a score and a date's figures are no model number.
+    assert query.question_names("Who won the World Cup 2023 final?") == ("World Cup",)
+    assert query.question_names("Did the Lakers win 3-2 on October 4, 2023?") == ("Lakers",)
+    assert query.rewrite_follow_up("And Engadget?", ["What did The Verge say about the Pixel 8?"], outlets=[
+        "The Verge", "Engadget"]) == "And Engadget? (Pixel 8)"
+
+
 def test_a_title_in_capitals_is_no_name() -> None:
     """A side that had to mention "CEO" took The Verge's profile of Roblox's chief executive as
     its report on OpenAI's new one."""
