@@ -319,7 +319,8 @@ def gather_evidence(
             firsts.setdefault(passages[candidates[i].passage].article_id, i)
         latest = latest_article(question, passages, w)
         own = [i for i, c in enumerate(candidates) if passages[c.passage].article_id == latest]
-        telling = _first_naming([candidates[i] for i in own], passages, key_stems(topic_of(question)))
+        topic = key_stems(topic_of(question))
+        telling = _first_naming([candidates[i] for i in own], passages, topic, weight)
         told = [i for i in own if candidates[i] is telling]
         keep = list(dict.fromkeys(keep + list(firsts.values()) + told))
     clauses = outlet_clauses(question, hints)
@@ -1603,14 +1604,23 @@ _SERVICE_PAGE = re.compile(
 
 
 def _first_naming(
-    sentences: Sequence[Sentence], passages: Sequence[Passage], topic: frozenset[str]
+    sentences: Sequence[Sentence],
+    passages: Sequence[Passage],
+    topic: frozenset[str],
+    weights: Mapping[str, float],
 ) -> Sentence | None:
-    """Of one article's `sentences`, the first that names the story (holds one of its key stems
-    `topic`, `story_terms`): its lede, unless the lede is about something else ("Brian
-    Armstrong, CEO of Coinbase, slammed the SEC." opens a report of Bankman-Fried's verdict).
-    None when none does."""
-    naming = [s for s in sentences if topic & story_terms(s.text)]
-    return min(naming, key=lambda s: _position(s, passages), default=None)
+    """Of one article's `sentences`, the first that names the story by the rarest of its key
+    stems `topic` that the article holds (`story_terms`, the rarest by `weights`, a stem missing
+    there counting least): its lede, unless the lede is about something else ("Brian Armstrong,
+    CEO of Coinbase, slammed the SEC." opens a report of Bankman-Fried's verdict; "The
+    development means a pan-EU AI law is definitively on the way." names "AI" of "Mistral AI",
+    where a later sentence names Mistral). None when none names it."""
+    naming = [(s, topic & story_terms(s.text)) for s in sentences]
+    held = frozenset().union(*(terms for _, terms in naming))
+    if not held:
+        return None
+    rarest = max(held, key=lambda t: (weights.get(t, 0.0), t))
+    return min((s for s, terms in naming if rarest in terms), key=lambda s: _position(s, passages))
 
 
 def _newest_first(evidence: Evidence) -> list[Sentence]:
@@ -1623,7 +1633,7 @@ def _newest_first(evidence: Evidence) -> list[Sentence]:
     if not own:
         return ranked
     topic = key_stems(topic_of(evidence.question))
-    newest = _first_naming(own, evidence.passages, topic) or min(
+    newest = _first_naming(own, evidence.passages, topic, evidence.term_weights) or min(
         own, key=lambda s: _position(s, evidence.passages)
     )
     return [_whole_lede(newest, evidence)] + [s for s in ranked if s is not newest]

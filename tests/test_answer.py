@@ -1452,6 +1452,31 @@ def test_the_latest_news_starts_from_the_first_sentence_that_names_the_story(enc
     assert "Tim Sweeney" not in answer.text
 
 
+def test_the_latest_news_starts_from_the_sentence_that_names_the_story_by_its_rarest_word(
+    encoder: Encoder,
+) -> None:
+    """ "What's the latest on Mistral AI?" quoted the lede of TechCrunch's report on the EU's AI
+    law, which names "AI", not Mistral; the report's news of Mistral came later in it."""
+    day = datetime(2023, 12, 9, tzinfo=UTC)
+    law = (
+        "The development means a pan-EU AI law is definitively on the way. Lawmakers hailed the "
+        "agreement in the small hours of Saturday.\n\nOpposition to the rules for general purpose "
+        "AIs was led by French AI startup Mistral, which had lobbied for a total carve out. The "
+        "deal is not the carve out Mistral had pushed for."
+    )
+    older = "Mistral AI, the French startup building open source language models, raised a seed round."
+    passages = [
+        qa.Passage(law, 1.0, chunk_id=1, article_id="law", title="EU lawmakers bag a deal on AI rules",
+                   url=None, published=day, source="TechCrunch"),
+        qa.Passage(older, 0.9, chunk_id=2, article_id="seed", title="AI startups in France", url=None,
+                   published=datetime(2023, 11, 9, tzinfo=UTC), source="TechCrunch"),
+    ]
+    answer = compose_answer("What's the latest on Mistral AI?", passages, encoder)
+    first = answer.citations[0]
+    assert first.article_id == "law"
+    assert first.excerpt[first.sentence_start : first.sentence_end].startswith("Opposition to the rules")
+
+
 def test_a_short_lede_is_quoted_with_the_sentence_that_tells_the_news(encoder: Encoder) -> None:
     passages = _epic_verdict("Epic finally has a win.")
     answer = compose_answer("What is the latest in the Epic v. Google case?", passages, encoder)
