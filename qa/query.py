@@ -880,10 +880,17 @@ FEW_TERMS = 2
 # Words that point back to several things named before: "Which of them reported first?".
 _SEVERAL = frozenset("they them their theirs both each either neither".split())  # noqa: SIM905
 # A name's word starts with a capital, or with one lower-case letter before one ("iPhone",
-# "eBay"); a product's model number goes with it ("Pixel 8", "iPhone 15 Pro", "Galaxy S24").
+# "eBay").
 _NAME_WORD = r"(?:[A-Z]|[a-z][A-Z])[\w’'.-]*"
-_NAME = re.compile(
-    rf"\b{_NAME_WORD}(?:\s+(?:of|the|de|and)?\s*{_NAME_WORD}|\s+\d{{1,3}}[A-Za-z]?\b(?![.,:/-]\d))*"
+_NAME = re.compile(rf"\b{_NAME_WORD}(?:\s+(?:of|the|de|and)?\s*{_NAME_WORD})*")
+# A product's model number after its name, where the question ends or a variant follows ("Pixel
+# 8?", "iPhone 15 Pro"): not a count ("OpenAI 3 weeks ago"), a score ("Chelsea 2 1", "Lakers
+# 110, …") or a day ("November 17", "Dec. 6").
+_MODEL_NUMBER = re.compile(
+    r"\s+\d{1,2}[A-Za-z]?(?=\s*(?:[?!]|\.?\s*$)|\s+(?:Pro|Max|Plus|Ultra|Mini|Lite|XL|OLED|SE|FE)\b)"
+)
+_DAY_NAMES = frozenset(
+    [*MONTHS, *(m[:3] for m in MONTHS), "sept", *WEEKDAYS, *(d[:3] for d in WEEKDAYS)]
 )
 # Capitalised words that open a question without being names ("What", "Tell", "The").
 # A title in capitals is no one's name: "OpenAI's new CEO" names OpenAI, and a side that must
@@ -897,8 +904,15 @@ _NOT_NAMES = STOPWORDS | SHAPING_WORDS | _TITLES | frozenset(
 def names_in(text: str) -> list[str]:
     """Capitalised names in a question ("Jinan", "South Korea"), question words left out."""
     found: list[str] = []
-    for match in _NAME.finditer(text):
-        words = match.group().strip(".'’-").split()
+    at = 0
+    while match := _NAME.search(text, at):
+        end = match.end()
+        number = _MODEL_NUMBER.match(text, end)
+        if number and match.group().split()[-1].lower().strip(".") not in _DAY_NAMES:
+            variant = re.compile(r"\s+" + _NAME_WORD).match(text, number.end())
+            end = variant.end() if variant else number.end()
+        at = end
+        words = text[match.start() : end].strip(".'’-").split()
         while words and words[0].lower() in _NOT_NAMES:
             words = words[1:]
         name = re.sub(r"['’]s$", "", " ".join(words))  # "Sam Bankman-Fried's trial"

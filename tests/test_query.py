@@ -218,9 +218,12 @@ def test_a_products_model_number_and_lower_case_first_letter_are_its_name() -> N
     assert query.question_names("What did The Verge say about the Pixel 8?") == ("Verge", "Pixel 8")
     assert query.question_names("Is the iPhone 15 Pro any good?") == ("iPhone 15 Pro",)
     assert query.question_names("Did eBay cut jobs?") == ("eBay",)
-    # A year, a score and a date's figures are no model number.
+    # A year, a count, a score and a day are no model number.
     assert query.question_names("Who won the World Cup 2023 final?") == ("World Cup",)
-    assert query.question_names("Did the Lakers win 3-2 on October 4, 2023?") == ("Lakers",)
+    assert query.question_names("What happened at OpenAI 3 weeks ago?") == ("OpenAI",)
+    assert query.question_names("Did Man United beat Chelsea 2 1?") == ("Man United", "Chelsea")
+    assert query.question_names("Lakers 110, Celtics 105: who starred?") == ("Lakers", "Celtics")
+    assert query.question_names("On November 17 OpenAI fired Sam Altman; why?") == ("OpenAI", "Sam Altman")
     assert query.rewrite_follow_up("And Engadget?", ["What did The Verge say about the Pixel 8?"], outlets=[
         "The Verge", "Engadget"]) == "And Engadget? (Pixel 8)"
 
