@@ -293,11 +293,9 @@ def outlet_short_name(source: str) -> str:
 _DOMAIN = re.compile(r"\.(?:com|org|net|co\.uk|com\.au|co|io|news)$", re.IGNORECASE)
 # Where a run-together name's next word starts: "TechCrunch", "CBSSports".
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-# A feed's edition after the site's name, which people leave out: "Globes English", "Al Jazeera
-# English", "Daily Mail Online".
-_EDITION = re.compile(
-    r"\s+(?:English|Arabic|Hindi|Urdu|Spanish|Español|French|Français|German|Deutsch|Online)$"
-)
+# A feed's language edition after the site's name, which people leave out: "Globes English",
+# "Al Jazeera English" ("Mail Online" keeps its "Online": "Royal Mail" names no outlet).
+_EDITION = re.compile(r"\s+(?:English|Arabic|Hindi|Urdu|Spanish|Español|French|Français|German|Deutsch)$")
 
 
 def _aliases(name: str) -> tuple[str, ...]:

@@ -186,6 +186,8 @@ def test_a_named_outlet_is_known_by_its_name_or_its_section() -> None:
     # A feed's edition is left out: Globes' English feed is "Globes English | Israel Business Arena".
     globes = "Globes English | Israel Business Arena"
     assert query.read_hints("What did Globes say about the shekel?", [*sources, globes]).sources == (globes,)
+    # "Online" is no edition: "Royal Mail" names no outlet.
+    assert query.read_hints("Did Royal Mail raise stamp prices?", [*sources, "Mail Online"]).sources == ()
     assert not query.outlet_known("BBC Sport", sources)
     assert not query.outlet_known("Bloomberg", sources)
 
