@@ -905,15 +905,12 @@ def _each_report_ordered(evidence: Evidence, chosen: list[Sentence]) -> list[Sen
         return chosen
     hints, asked = ordered
     passages = evidence.passages
-    names = outlet_stems(hints)
-    for claim in _order_claims(evidence.question, hints, asked):
-        stems = key_stems(ORDER_WORD.sub(" ", claim)) - names - _WHICH_FIRST
+    for stems in _claim_stems(evidence.question, hints, asked):
 
         def holds(s: Sentence, stems: frozenset[str] = stems) -> bool:
             p = passages[s.passage]
-            told = key_stems(f"{p.title} {s.text}")
             ours = p.source is not None and hints.outlet_of(p.source) == asked.first
-            return ours and 2 * len(stems & told) > len(stems)
+            return ours and _on_claim(stems, key_stems(f"{p.title} {s.text}"))
 
         if not any(holds(s) for s in chosen):
             report = next((s for s in evidence.ranked if holds(s) and _is_new(s, chosen, passages)), None)
@@ -1184,11 +1181,7 @@ def _claim_reports(
     CNBC report on Ellison's testimony after TechCrunch reported Binance's fine?" cites
     TechCrunch's trial report and its Binance report. When both sides are one outlet's, a
     report is the side's whose claim it holds the larger share of (none on a tie)."""
-    names = outlet_stems(hints)
-    claims = [
-        key_stems(ORDER_WORD.sub(" ", claim)) - names - _WHICH_FIRST
-        for claim in _order_claims(answer.question, hints, asked)
-    ]
+    claims = _claim_stems(answer.question, hints, asked)
     said: dict[str, list[Citation]] = {}
     for c in answer.citations:
         if c.source and c.published and hints.outlet_of(c.source) in (asked.first, asked.second):
@@ -1202,7 +1195,7 @@ def _claim_reports(
             len(claim & told) if hints.outlet_of(c.source) == outlet else 0
             for claim, outlet in zip(claims, (asked.first, asked.second), strict=True)
         ]
-        on = [i for i in (0, 1) if 2 * shares[i] > len(claims[i])]
+        on = [i for i in (0, 1) if _on_claim(claims[i], told) and shares[i]]
         if asked.first == asked.second and len(on) == 2:
             ratios = [shares[i] / len(claims[i]) for i in on]
             on = [] if ratios[0] == ratios[1] else [on[ratios.index(max(ratios))]]
@@ -1214,6 +1207,20 @@ def _claim_reports(
         best = min((r for r in on_side if 2 * r[0] >= most), key=lambda r: r[1], default=None)
         found.append(None if best is None else (best[2], best[3]))
     return found[0], found[1]
+
+
+def _claim_stems(question: str, hints: QueryHints, asked: OrderAsked) -> list[frozenset[str]]:
+    """The key stems of each side's claim (`_order_claims`), the outlets' names and the words
+    of order aside: what a report must hold to be on it (`_on_claim`)."""
+    names = outlet_stems(hints)
+    claims = _order_claims(question, hints, asked)
+    return [key_stems(ORDER_WORD.sub(" ", claim)) - names - _WHICH_FIRST for claim in claims]
+
+
+def _on_claim(claim: frozenset[str], told: frozenset[str]) -> bool:
+    """Whether a report that says `told` (its headline and cited sentences' stems) is on
+    `claim`: it holds more than half of it."""
+    return 2 * len(claim & told) > len(claim)
 
 
 # The words of "which reported first / later", which no report need write.

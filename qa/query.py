@@ -353,19 +353,37 @@ def _named_at(question: str, source: str) -> re.Match[str] | None:
     return None
 
 
+def _apart(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """`spans` in order, the longest where two overlap."""
+    kept: list[tuple[int, int]] = []
+    for start, end in sorted(set(spans), key=lambda span: (span[0], -span[1])):
+        if not kept or start >= kept[-1][1]:
+            kept.append((start, end))
+    return kept
+
+
+def _names_a_report(question: str, span: tuple[int, int]) -> bool:
+    """Whether the outlet written at `span` is written as a name and stands for one of its
+    reports: "the TechCrunch report on X", "TechCrunch's article", "TechCrunch reported"; not
+    "TechCrunch's rivals", "Fortune 500 firms" or "the time she won"."""
+    written = question[span[0] : span[1]]
+    return any(c.isupper() for c in written) and bool(_A_REPORT.match(question, span[1]))
+
+
+_A_REPORT = re.compile(
+    r"(['’]s)?\s+(report|article|story|piece|coverage|post|review|reported|wrote|published|covered|"
+    r"ran|said)\b",
+    re.IGNORECASE,
+)
+
+
 def _named_spans(question: str, source: str) -> list[tuple[int, int]]:
     """Each place `question` writes the outlet `source`, by any name it goes by
     (`outlet_forms`), the longest where two overlap."""
-    found = sorted(
-        (m.span() for form in outlet_forms(source) if (words := TERM.findall(form))
-         for m in re.finditer(_spelled(words), question, re.IGNORECASE)),
-        key=lambda span: (span[0], -span[1]),
-    )
-    spans: list[tuple[int, int]] = []
-    for start, end in found:
-        if not spans or start >= spans[-1][1]:
-            spans.append((start, end))
-    return spans
+    return _apart([
+        m.span() for form in outlet_forms(source) if (words := TERM.findall(form))
+        for m in re.finditer(_spelled(words), question, re.IGNORECASE)
+    ])
 
 
 def _spelled(words: Sequence[str]) -> str:
@@ -597,14 +615,17 @@ def order_asked(question: str, hints: QueryHints) -> OrderAsked | None:
     spots: dict[str, list[tuple[int, int]]] = {}
     for source in hints.sources:
         spots.setdefault(hints.outlet_of(source), []).extend(_named_spans(question, source))
-    spots = {outlet: sorted(set(spans)) for outlet, spans in spots.items() if spans}
+    # The sections of an outlet are one outlet: "FOX News" written once is one place.
+    spots = {outlet: _apart(spans) for outlet, spans in spots.items() if spans}
     if len(hints.outlets) != len(spots) or _NEGATED.search(question):
         return None
     if len(spots) == 2:
         (first, first_at), (second, second_at) = sorted(
             ((outlet, spans[0]) for outlet, spans in spots.items()), key=lambda kv: kv[1]
         )
-    elif len(spots) == 1 and len(at := next(iter(spots.values()))) == 2:
+    elif len(spots) == 1 and len(at := next(iter(spots.values()))) == 2 and all(
+        _names_a_report(question, span) for span in at
+    ):
         first = second = next(iter(spots))
         first_at, second_at = at
     else:

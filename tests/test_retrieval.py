@@ -167,7 +167,12 @@ def _outlets() -> list[str]:
          ("TechCrunch", "TechCrunch", False)),
         ("Did TechCrunch report on Uber after TechCrunch reported on Lyft?",
          ("TechCrunch", "TechCrunch", False)),
+        ("Was the FOX News report on the flu published after the FOX News report on diets?",
+         ("FOX News", "FOX News", False)),  # an outlet of two sections, once each place
         ("Did TechCrunch report on Uber after it reported on Lyft?", None),
+        # The outlet's name written for no report of its own.
+        ("Did TechCrunch report on Uber before TechCrunch's rivals did?", None),
+        ("Did Fortune report on the merger before Fortune 500 firms did?", None),
         ("Which TechCrunch report came first, on Uber or on TechCrunch's Lyft?", None),
         # The order word is not at the second outlet's name, or the question asks another thing.
         ("Does the Fortune article say a film came back years after its release, as TechCrunch did?", None),
