@@ -882,6 +882,9 @@ _EMPTY_IT = re.compile(
     r"expected|reported|said|confirmed|right|fair|the\s+case)\b",
     re.IGNORECASE,
 )
+# What an "it" that stands for no thing leads to: "… did it take SpaceX to launch …", "Does it
+# matter that …", "Why is it that …".
+_IT_STANDS_FOR = re.compile(r"\bit\b.*\b(to|that)\b", re.IGNORECASE)
 # "Which one came out first?": of the things asked about before.
 _WHICH_ONE = re.compile(r"\b(which|this|that|either|neither|the\s+other)\s+ones?\b", re.IGNORECASE)
 # "That" points back only as the question's last word ("When was that?", "Who said that?"); elsewhere
@@ -950,17 +953,19 @@ def is_follow_up(question: str, outlets: Sequence[str] = ()) -> bool:
     the mysterious respiratory illness?"; "that" only as its last word; nor "this" in "this
     year"). A question that names its own subject
     stands alone: "Why was Sam Altman fired by the OpenAI board?", "How tall is the Gullfoss
-    waterfall and where is it?". An outlet among `outlets` (the archive's sources) that it
+    waterfall and where is it?"; unless it points back before its first name ("How did it
+    compare with Taylor Swift's?", `_points_before`) or ends with him, her or them ("What did
+    Rugby Australia say about him?"). An outlet among `outlets` (the archive's sources) that it
     names is no subject: "Did The Verge report it before TechCrunch?" points back, as does one
     that asks only what an outlet said ("What did Fortune say?"). Nor has a question of two
     words or fewer a subject, or one of no key term: "Who scored?", "What happened?", "By how
     much?".
     """
-    return _points_back(question, *_outlets_aside(question, outlets))
+    return _points_back(question, _outlets_aside(question, outlets)[0])
 
 
-def _points_back(question: str, bare: str, named: Sequence[str]) -> bool:
-    """`is_follow_up`, given `question` with its outlets cut out (`bare`) and those outlets."""
+def _points_back(question: str, bare: str) -> bool:
+    """`is_follow_up`, given `question` with its outlets cut out (`bare`)."""
     if _CONTINUES.match(question):
         return True
     if names := names_in(bare):
@@ -975,9 +980,15 @@ def _points_back(question: str, bare: str, named: Sequence[str]) -> bool:
 
 def _points_before(bare: str, name: str) -> bool:
     """Whether `bare` points back before it writes its first own `name`: "How did it compare
-    with Taylor Swift's?", "What did he say about Elon Musk?"; not "Is it true that …?"."""
-    head = _EMPTY_IT.sub(" ", bare[: bare.find(name)].replace("’", "'"))
-    return bool({w.lower() for w in TERM.findall(head)} & _POINTERS)
+    with Taylor Swift's?", "What did he say about Elon Musk?"; not "Who won this year's Super
+    Bowl?", nor by an "it" that stands for no thing: "Is it true that …?", "How long did it take
+    SpaceX to …?", "Was it OpenAI's board that …?"."""
+    text = " ".join(bare.replace("’", "'").split())
+    head = _NOT_POINTING.sub(" ", _EMPTY_IT.sub(" ", text[: text.find(name)]))
+    pointers = {w.lower() for w in TERM.findall(head)} & _POINTERS
+    if pointers == {"it"} and _IT_STANDS_FOR.search(text):
+        return False
+    return bool(pointers)
 
 
 # A question's words asking for a measure, no subject of its own: "By how much?".
@@ -1017,7 +1028,7 @@ def rewrite_follow_up(
     if not previous or not question:
         return question
     bare, own = _outlets_aside(question, outlets)
-    if not _points_back(question, bare, own):
+    if not _points_back(question, bare):
         return question
     present = question.casefold()
     before, named = _outlets_aside(previous[-1], outlets)

@@ -66,6 +66,10 @@ def test_follow_ups_borrow_names_from_the_previous_question(
         ("How tall is the Gullfoss waterfall and where is it?", ["What was agreed in Shandong?"]),
         ("Is it true that OpenAI fired Sam Altman?", [FILM]),
         ("What did Taylor Swift say about her tour?", [FILM]),
+        ("Who won this year's Super Bowl?", [FILM]),
+        ("How long did it take SpaceX to launch Starship?", [FILM]),
+        ("Was it OpenAI's board that fired Sam Altman?", [FILM]),
+        ("Why was Sam  Altman fired by his board?", [FILM]),
         ("What did the OpenAI board decide?", [JINAN]),
         # A question of its own subject, named or not, asked after another: "the" and "why"
         # point back only in a question of few terms, and "this year" points nowhere.
