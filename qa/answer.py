@@ -59,6 +59,7 @@ from qa.query import (
     other_names,
     outlet_clauses,
     outlet_forms,
+    outlet_known,
     outlet_sections,
     outlet_stems,
     query_terms,
@@ -1029,32 +1030,46 @@ def shared_name(evidence: Evidence, citations: Sequence[Citation]) -> tuple[str,
     return " ".join(best), tuple(sorted(naming[best], key=lambda c: c.n))
 
 
-def answered_name(answer: Answer) -> str | None:
+def answered_name(answer: Answer, outlets: Sequence[str] = ()) -> str | None:
     """The name `answer` gives, for a question that asks for one (`_ASKS_NAME`: "Who scored for
-    Manchester United against Chelsea?"): the name its reports share when it opens with one
-    (`shared_name`), else the first name its first cited sentence writes that the question does
-    not, a person's of two words or more and no owner's ("a superb Scott McTominay brace" gives
-    "Scott McTominay"; "World Rugby's director … Peter Horne" gives "Peter Horne"), outlets
-    aside. A follow-up that points back ("What did The Guardian say about him?") asks about it
-    (`qa.query.rewrite_follow_up`). None for an abstention or another question."""
-    if answer.abstained or not answer.citations or not _ASKS_NAME.match(answer.question):
+    Manchester United against Chelsea?", "Which company …?"): the name its reports share when
+    it opens with one (`shared_name`), else the first name its first cited sentence writes that
+    shares no word with the question's names, a person's of two words or more and no owner's ("a
+    superb Scott McTominay brace" gives "Scott McTominay"; "World Rugby's director … Peter
+    Horne" gives "Peter Horne"); a day, an outlet (of `outlets`, or cited), and one word opening
+    the sentence are none. A follow-up that points back ("What did The Guardian say about
+    him?") asks about it (`qa.query.rewrite_follow_up`). None for an abstention, another
+    question, or one about whom it names ("Who is Richard Teng?")."""
+    question = answer.question
+    if answer.abstained or not answer.citations or not _ASKS_NAME.match(question):
+        return None
+    if _ASKS_WHO_IS.match(question):
         return None
     if led := _NAME_LEAD.match(answer.text):
         return led.group(1)
     first = answer.citations[0]
-    folded = f" {fold(answer.question)} "
-    outlets = {form for c in answer.citations if c.source for form in outlet_forms(c.source)}
-    person = _ASKS_PERSON.match(answer.question) is not None
-    sentence = first.excerpt[first.sentence_start : first.sentence_end]
+    asked = {w.casefold() for n in question_names(question) for w in n.split()}
+    sources = [*outlets, *(c.source for c in answer.citations if c.source)]
+    person = _ASKS_PERSON.match(question) is not None
+    sentence = first.excerpt[first.sentence_start : first.sentence_end].strip()
     for name in question_names(sentence):
-        if f" {fold(name)} " in folded or name in outlets:
+        words = name.split()
+        if asked & {w.casefold() for w in words} or outlet_known(name, sources):
+            continue
+        if words[0].lower().strip(".") in _DAYS or (len(words) == 1 and sentence.startswith(name)):
             continue
         # A person's name has two words, and is not an owner: "World Rugby's director of
         # high-performance Peter Horne".
-        if person and (len(name.split()) < 2 or re.search(re.escape(name) + r"['’]s\b", sentence)):
+        if person and (len(words) < 2 or re.search(re.escape(name) + r"['’]s\b", sentence)):
             continue
         return name
     return None
+
+
+# "Who is Richard Teng?" asks about the name it gives, and is answered by others'.
+_ASKS_WHO_IS = re.compile(r"^\W*who\s+(is|was|are|were)\s+(?-i:[A-Z])", re.IGNORECASE)
+# The days a sentence may open with, as names: "On Dec. 6, …".
+_DAYS = frozenset([*MONTHS, *(m[:3] for m in MONTHS), "sept", *WEEKDAYS, *(d[:3] for d in WEEKDAYS)])
 
 
 # The line `_led_by_shared_name` opens an answer with: "Sam Bankman-Fried: named in 3 of …".

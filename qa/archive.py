@@ -456,7 +456,8 @@ class Archive:
         catalog = self._current_catalog() if previous else None
         known = catalog.sources if catalog is not None else ()
         asked = [p.question if isinstance(p, Answer) else p for p in previous]
-        answered = answered_name(previous[-1]) if previous and isinstance(previous[-1], Answer) else None
+        last = previous[-1] if previous else None
+        answered = answered_name(last, known) if isinstance(last, Answer) else None
         question = rewrite_follow_up(check_question(question), asked, outlets=known, answered=answered)
         question, unknown = self._spell_out(
             question, published_after=published_after, published_before=published_before, source=source

@@ -2496,7 +2496,7 @@ def test_a_question_asking_for_a_name_is_answered_by_the_name_its_reports_share(
         assert ": named in" not in archive.ask(question).text
 
 
-def test_the_name_an_answer_gives_is_what_a_follow_up_asks_about() -> None:
+def test_the_name_an_answer_gives() -> None:
     """After "Who scored for Manchester United against Chelsea?", "What did The Guardian say
     about him?" means the scorer, whom the question never names: the answer's name is carried."""
     scored = "Who scored for Manchester United against Chelsea in December?"
@@ -2516,6 +2516,19 @@ def test_the_name_an_answer_gives_is_what_a_follow_up_asks_about() -> None:
     # No name for a question that asks none, or an abstention.
     assert answered_name(replace(answer, question="What did Rugby Australia announce?")) is None
     assert answered_name(replace(answer, abstained=True)) is None
+    # Nor a day, a name the question gives in part, an outlet, a word opening the sentence; nor
+    # for a question about whom it names.
+    def named(question: str, sentence: str) -> str | None:
+        return answered_name(qa.Answer(question=question, text="…", citations=(_cited(1, "a", sentence),)),
+                             ["The Verge", "The New York Times"])
+
+    assert named(scored, "On Dec. 6, Scott McTominay scored twice.") == "Scott McTominay"
+    assert named("Who scored for United?", brace) == "Scott McTominay"
+    assert named("Who replaced Altman?", "Sam Altman was replaced by Emmett Shear.") == "Emmett Shear"
+    assert named("Which company bought Activision?", "The Verge reported that Microsoft did.") == "Microsoft"
+    assert named("Who fired Sam Altman?", "The board fired him, The New York Times reported.") is None
+    assert named("Which team won the World Series?", "Earlier, the Texas Rangers won it.") == "Texas Rangers"
+    assert named("Who is Richard Teng?", "Richard Teng replaced Changpeng Zhao as CEO.") is None
 
 
 def test_a_follow_up_asks_about_the_name_the_last_answer_gave(tmp_path: Path, encoder: Encoder) -> None:
