@@ -208,6 +208,8 @@ class Evidence:
     parts: tuple[str, ...] = ()
     about: frozenset[str] | None = None  # the articles about what the question names (`articles_about`)
     term_weights: Mapping[str, float] = field(default_factory=dict)  # of its parts' key stems
+    # The question's key stems weighted over all the candidate sentences (`term_weights`).
+    stem_weights: Mapping[str, float] = field(default_factory=dict)
     learned: tuple[Sentence, ...] = ()  # `ranked` in the sentence model's order, when it answers
     latest: str | None = None  # the article "the latest on X" starts from (`latest_article`)
 
@@ -380,7 +382,7 @@ def gather_evidence(
     ranked.sort(key=lambda s: (-s.rank, s.passage, s.start))
     evidence = Evidence(
         question, tuple(passages), tuple(ranked), spans, w, parts=parts, about=mentioning,
-        term_weights=asked_terms, latest=latest,
+        term_weights=asked_terms, stem_weights=weight, latest=latest,
     )
     if not learned:
         return evidence
@@ -1631,18 +1633,24 @@ def _first_naming(
     topic: frozenset[str],
     weights: Mapping[str, float],
 ) -> Sentence | None:
-    """Of one article's `sentences`, the first that names the story by the rarest of its key
-    stems `topic` that the article holds (`story_terms`, the rarest by `weights`, a stem missing
-    there counting least): its lede, unless the lede is about something else ("Brian Armstrong,
-    CEO of Coinbase, slammed the SEC." opens a report of Bankman-Fried's verdict; "The
-    development means a pan-EU AI law is definitively on the way." names "AI" of "Mistral AI",
-    where a later sentence names Mistral). None when none names it."""
+    """Of one article's `sentences`, the first that names the story (`story_terms`) by one of
+    its key stems `topic` that is not far commoner than the rarest the article holds (weighed
+    by `weights`, at least `NAMING_SHARE` of its weight): its lede, unless the lede is about
+    something else ("Brian Armstrong, CEO of Coinbase, slammed the SEC." opens a report of
+    Bankman-Fried's verdict) or names the story only by a common word ("The development means
+    a pan-EU AI law is definitively on the way." names "AI" of "Mistral AI", where a later
+    sentence names Mistral). None when none names it."""
     naming = [(s, topic & story_terms(s.text)) for s in sentences]
     held = frozenset().union(*(terms for _, terms in naming))
     if not held:
         return None
-    rarest = max(held, key=lambda t: (weights.get(t, 0.0), t))
-    return min((s for s, terms in naming if rarest in terms), key=lambda s: _position(s, passages))
+    rarest = max(weights.get(t, 0.0) for t in held)
+    telling = {t for t in held if weights.get(t, 0.0) >= NAMING_SHARE * rarest}
+    return min((s for s, terms in naming if terms & telling), key=lambda s: _position(s, passages))
+
+
+# A story's stem weighing less than this share of its rarest names it too vaguely to start from.
+NAMING_SHARE = 0.5
 
 
 def _newest_first(evidence: Evidence) -> list[Sentence]:
@@ -1655,7 +1663,7 @@ def _newest_first(evidence: Evidence) -> list[Sentence]:
     if not own:
         return ranked
     topic = key_stems(topic_of(evidence.question))
-    newest = _first_naming(own, evidence.passages, topic, evidence.term_weights) or min(
+    newest = _first_naming(own, evidence.passages, topic, evidence.stem_weights) or min(
         own, key=lambda s: _position(s, evidence.passages)
     )
     return [_whole_lede(newest, evidence)] + [s for s in ranked if s is not newest]

@@ -1456,25 +1456,31 @@ def test_the_latest_news_starts_from_the_sentence_that_names_the_story_by_its_ra
     encoder: Encoder,
 ) -> None:
     """ "What's the latest on Mistral AI?" quoted the lede of TechCrunch's report on the EU's AI
-    law, which names "AI", not Mistral; the report's news of Mistral came later in it."""
+    law, which names "AI", not Mistral; the report's news of Mistral came later in it. Here the
+    common word ("robots") sorts after the rare one ("Agility"): rarity, not the alphabet, picks."""
     day = datetime(2023, 12, 9, tzinfo=UTC)
-    law = (
-        "The development means a pan-EU AI law is definitively on the way. Lawmakers hailed the "
-        "agreement in the small hours of Saturday.\n\nOpposition to the rules for general purpose "
-        "AIs was led by French AI startup Mistral, which had lobbied for a total carve out. The "
-        "deal is not the carve out Mistral had pushed for."
+    report = (
+        "Humanoid robots are coming to warehouses. Robots of every kind were on show at the fair "
+        "this week.\n\nAgility Robotics said its Digit robots will start work at a GXO warehouse "
+        "in Georgia next year. Other robots on show only walked."
     )
-    older = "Mistral AI, the French startup building open source language models, raised a seed round."
+    older = "Agility Robotics raised money last year to build more robots."
+    others = (
+        "Robots that fold laundry are still years away. Robots in hospitals deliver medicine. "
+        "Warehouse robots now move most parcels. Robots need maps of the floor to work."
+    )
     passages = [
-        qa.Passage(law, 1.0, chunk_id=1, article_id="law", title="EU lawmakers bag a deal on AI rules",
+        qa.Passage(report, 1.0, chunk_id=1, article_id="fair", title="Robots at the fair",
                    url=None, published=day, source="TechCrunch"),
-        qa.Passage(older, 0.9, chunk_id=2, article_id="seed", title="AI startups in France", url=None,
+        qa.Passage(older, 0.9, chunk_id=2, article_id="seed", title="Robot makers raise money", url=None,
                    published=datetime(2023, 11, 9, tzinfo=UTC), source="TechCrunch"),
+        qa.Passage(others, 0.8, chunk_id=3, article_id="other", title="Where robots work", url=None,
+                   published=datetime(2023, 10, 9, tzinfo=UTC), source="TechCrunch"),
     ]
-    answer = compose_answer("What's the latest on Mistral AI?", passages, encoder)
+    answer = compose_answer("What's the latest on Agility's robots?", passages, encoder)
     first = answer.citations[0]
-    assert first.article_id == "law"
-    assert first.excerpt[first.sentence_start : first.sentence_end].startswith("Opposition to the rules")
+    assert first.article_id == "fair"
+    assert first.excerpt[first.sentence_start : first.sentence_end].startswith("Agility Robotics said")
 
 
 def test_a_short_lede_is_quoted_with_the_sentence_that_tells_the_news(encoder: Encoder) -> None:
