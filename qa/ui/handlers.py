@@ -117,30 +117,30 @@ class ChatHandlers:
         return example_questions(self.archive.headlines(20))
 
     def respond(
-        self, question: Any, history: Chat | None, queries: list[Answer] | None,
+        self, question: Any, history: Chat | None, answers: list[Answer] | None,
         after: Any, before: Any, outlet: str | None, k: Any,
     ) -> Iterator[Frame]:
         """One turn: the question shown, then the answer streamed sentence by sentence, then the
-        whole answer with its source cards. `queries` are the answers so far (each to its
+        whole answer with its source cards. `answers` are the turns so far (each an Answer to its
         question as searched: a follow-up carries their names, and the name an answer gave)."""
-        history, queries = list(history or []), list(queries or [])
+        history, answers = list(history or []), list(answers or [])
         try:
             question = check_length(question).strip()
         except InvalidQueryError as exc:
-            yield "", [*history, {"role": "assistant", "content": render_error(str(exc))}], queries
+            yield "", [*history, {"role": "assistant", "content": render_error(str(exc))}], answers
             return
         if not question:
-            yield "", history, queries
+            yield "", history, answers
             return
-        turn = len(queries)
+        turn = len(answers)
         history.append({"role": "user", "content": escape_text(question)})
         history.append({"role": "assistant", "content": '<p class="qa-note">Searching the archive…</p>'})
-        yield "", history, queries
+        yield "", history, answers
         try:
-            answer = self.archive.ask(question, previous=queries, **search_options(after, before, outlet, k))
+            answer = self.archive.ask(question, previous=answers, **search_options(after, before, outlet, k))
         except QAError as exc:
             history[-1] = {"role": "assistant", "content": render_error(str(exc))}
-            yield "", history, queries
+            yield "", history, answers
             return
         # As searched: a follow-up with the last question's names, an acronym written out.
         note = answer.question if answer.question != question else None
@@ -149,9 +149,9 @@ class ChatHandlers:
             shown = Answer(question=answer.question, text=" ".join(pieces[:i]), citations=answer.citations)
             partial = render_answer(shown, turn=turn, query=note, partial=True)
             history[-1] = {"role": "assistant", "content": partial}
-            yield "", history, queries
+            yield "", history, answers
         history[-1] = {"role": "assistant", "content": render_answer(answer, turn=turn, query=note)}
-        yield "", history, [*queries, answer]
+        yield "", history, [*answers, answer]
 
     def add_uploads(self, files: Sequence[str] | None, upload_dir: Path, progress: Progress) -> str:
         """Ingest the acceptable uploaded files, delete every taken upload, and report as HTML."""

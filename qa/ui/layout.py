@@ -87,11 +87,11 @@ def build_app(
         return cast(list[ExampleMessage], examples()) or None  # dicts of text and display_text
 
     def respond_example(
-        evt: gr.SelectData, history: Any, queries: list[Answer] | None,
+        evt: gr.SelectData, history: Any, answers: list[Answer] | None,
         after: Any, before: Any, outlet: str | None, k: Any,
     ) -> Iterator[Frame]:
         text = evt.value.get("text", "") if isinstance(evt.value, dict) else str(evt.value or "")
-        yield from respond(text, history, queries, after, before, outlet, k)
+        yield from respond(text, history, answers, after, before, outlet, k)
 
     def add_files(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
         def on_progress(stage: str, done: int, total: int) -> None:
@@ -125,7 +125,7 @@ def build_app(
             raise gr.Error(str(exc)) from None
 
     with gr.Blocks(title="Ask the archive", analytics_enabled=False) as demo:
-        queries = gr.State([])
+        answers = gr.State([])
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
                 gr.Markdown("## Ask the archive")
@@ -178,8 +178,8 @@ def build_app(
                     report = gr.HTML(elem_id="qa-report")
                 sources_panel(archive, sync, controls=sync_controls)
 
-        ask_inputs = [box, chat, queries, after, before, outlet, k]
-        ask_outputs = [box, chat, queries]
+        ask_inputs = [box, chat, answers, after, before, outlet, k]
+        ask_outputs = [box, chat, answers]
         common: dict[str, Any] = {
             "concurrency_limit": CONCURRENCY, "concurrency_id": "ask", "api_visibility": "undocumented",
         }
