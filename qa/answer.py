@@ -1335,7 +1335,7 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
         # "What did The Verge report about the Apple Watch in October?" is answered from the
         # month's articles about it when any is among the passages, else from those that
         # mention it by a word of its name (October's double-tap report writes "the watch"),
-        # not from December's ban.
+        # not from December's ban; else as if it named no month.
         about = evidence.about
         passages = evidence.passages
         names = other_names(evidence.question, _hints(evidence.question, passages))
@@ -1914,9 +1914,11 @@ def _render(evidence: Evidence, chosen: Sequence[Sentence]) -> Answer:
 
 
 def _counts(evidence: Evidence, headline: str) -> bool:
-    """Whether `headline` states the number a "how many" / "how much" question asks for: "Inside
-    the $US2.3b venue that will transform the concert industry" tells what the Sphere cost,
-    which its article's sentences never say."""
+    """Whether `headline` states a number for a "how many" question, an amount for "how much did
+    X cost" (`AskedFor.amount`): "Inside the $US2.3b venue that will transform the concert
+    industry" tells what the Sphere cost, which its article's sentences never say. A model
+    number counts too ("Apple Watch Series 9 review"): a headline shown that does not answer
+    costs a line, not a citation."""
     asked = _asked(evidence.question, evidence.passages)
     if asked.kind != AnswerKind.HOW_MANY:
         return False
