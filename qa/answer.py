@@ -1633,24 +1633,18 @@ def _first_naming(
     topic: frozenset[str],
     weights: Mapping[str, float],
 ) -> Sentence | None:
-    """Of one article's `sentences`, the first that names the story (`story_terms`) by one of
-    its key stems `topic` that is not far commoner than the rarest the article holds (weighed
-    by `weights`, at least `NAMING_SHARE` of its weight): its lede, unless the lede is about
-    something else ("Brian Armstrong, CEO of Coinbase, slammed the SEC." opens a report of
-    Bankman-Fried's verdict) or names the story only by a common word ("The development means
-    a pan-EU AI law is definitively on the way." names "AI" of "Mistral AI", where a later
-    sentence names Mistral). None when none names it."""
+    """Of one article's `sentences`, the first that names the story by the rarest of its key
+    stems `topic` that the article holds (`story_terms`; rarest by `weights`): its lede, unless
+    the lede is about something else ("Brian Armstrong, CEO of Coinbase, slammed the SEC."
+    opens a report of Bankman-Fried's verdict) or names the story only by a commoner word ("The
+    development means a pan-EU AI law is definitively on the way." names "AI" of "Mistral AI",
+    where a later sentence names Mistral). None when none names it."""
     naming = [(s, topic & story_terms(s.text)) for s in sentences]
     held = frozenset().union(*(terms for _, terms in naming))
     if not held:
         return None
-    rarest = max(weights.get(t, 0.0) for t in held)
-    telling = {t for t in held if weights.get(t, 0.0) >= NAMING_SHARE * rarest}
-    return min((s for s, terms in naming if terms & telling), key=lambda s: _position(s, passages))
-
-
-# A story's stem weighing less than this share of its rarest names it too vaguely to start from.
-NAMING_SHARE = 0.5
+    rarest = max(held, key=lambda t: (weights.get(t, 0.0), t))
+    return min((s for s, terms in naming if rarest in terms), key=lambda s: _position(s, passages))
 
 
 def _newest_first(evidence: Evidence) -> list[Sentence]:

@@ -1484,15 +1484,15 @@ def test_the_latest_news_starts_from_the_sentence_that_names_the_story_by_its_ra
 
 
 def test_a_short_lede_is_quoted_with_the_sentence_that_tells_the_news(encoder: Encoder) -> None:
-    passages = _epic_verdict("Epic finally has a win.")
+    passages = _epic_verdict("Epic finally has a win in its case.")
     answer = compose_answer("What is the latest in the Epic v. Google case?", passages, encoder)
     assert answer.text.startswith(
-        "The Verge, 2023-12-12, “Epic wins”: Epic finally has a win. On Monday, a federal jury sided "
-        "with Epic Games in its antitrust case against Google over the Play Store. [1]"
+        "The Verge, 2023-12-12, “Epic wins”: Epic finally has a win in its case. On Monday, a federal "
+        "jury sided with Epic Games in its antitrust case against Google over the Play Store. [1]"
     )
     first = answer.citations[0]
     quoted = first.excerpt[first.sentence_start : first.sentence_end]
-    assert quoted.startswith("Epic finally has a win.\n\nOn")
+    assert quoted.startswith("Epic finally has a win in its case.\n\nOn")
     # The jury's sentence is not quoted a second time on its own.
     assert sum("federal jury" in c.excerpt[c.sentence_start : c.sentence_end] for c in answer.citations) == 1
 
