@@ -33,6 +33,7 @@ from qa import sentence_rank
 from qa.chunking import sentence_spans
 from qa.config import AnswerWeights
 from qa.query import (
+    DAY_WORDS,
     MONTHS,
     ORDER_WORD,
     SHAPING_WORDS,
@@ -1058,7 +1059,7 @@ def answered_name(answer: Answer, outlets: Sequence[str] = ()) -> str | None:
         words = name.split()
         if asked & {w.casefold() for w in words} or outlet_known(name, sources):
             continue
-        if words[0].lower().strip(".") in _DAYS or (len(words) == 1 and sentence.startswith(name)):
+        if words[0].lower().strip(".") in DAY_WORDS or (len(words) == 1 and sentence.startswith(name)):
             continue
         # A person's name has two words, and is not an owner: "World Rugby's director of
         # high-performance Peter Horne".
@@ -1070,8 +1071,6 @@ def answered_name(answer: Answer, outlets: Sequence[str] = ()) -> str | None:
 
 # "Who is Richard Teng?" asks about the name it gives, and is answered by others'.
 _ASKS_WHO_IS = re.compile(r"^\W*who\s+(is|was|are|were)\s+(?-i:[A-Z])", re.IGNORECASE)
-# The days a sentence may open with, as names: "On Dec. 6, …".
-_DAYS = frozenset([*MONTHS, *(m[:3] for m in MONTHS), "sept", *WEEKDAYS, *(d[:3] for d in WEEKDAYS)])
 
 
 # The line `_led_by_shared_name` opens an answer with: "Sam Bankman-Fried: named in 3 of …".
@@ -1330,6 +1329,7 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
     asked = key_stems(evidence.question)
     newest = _newest_first(evidence)
     ranked = [s for s in newest if not key_stems(s.text) <= asked] or newest
+    hints = _hints(evidence.question, evidence.passages)
     months = months_within(evidence.question)
     if months:
         # "What did The Verge report about the Apple Watch in October?" is answered from the
@@ -1338,7 +1338,7 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
         # not from December's ban; else as if it named no month.
         about = evidence.about
         passages = evidence.passages
-        names = other_names(evidence.question, _hints(evidence.question, passages))
+        names = other_names(evidence.question, hints)
         in_month = [s for s in ranked if _in_months(passages[s.passage], months)]
         ranked = (
             [s for s in in_month if about is None or passages[s.passage].article_id in about]
@@ -1350,7 +1350,6 @@ def _choose(evidence: Evidence, max_sentences: int) -> list[Sentence]:
     groups = _named_groups(evidence.question, evidence.passages)
     budget = min(max(max_sentences, w.per_named * len(groups) + 1), 2 * max_sentences)
     sides = sides_about(evidence.question, evidence.passages)
-    hints = _hints(evidence.question, evidence.passages)
     chosen = _each_outlets_claim(ranked, evidence.passages, sides, hints)
     for group in groups:
         picked = sum(s.passage in group for s in chosen)
@@ -1897,7 +1896,8 @@ def _render(evidence: Evidence, chosen: Sequence[Sentence]) -> Answer:
     # "Notes from the weekend" (`_story`).
     story = _story(evidence)
     title = {p.article_id: p.title for p in passages}
-    titled = [a for a in articles if story & story_terms(title[a]) or _counts(evidence, title[a])]
+    asked = _asked(evidence.question, passages)
+    titled = [a for a in articles if story & story_terms(title[a]) or _counts(asked, title[a])]
     titled = titled if best is not None else []
     if len(articles) == 1 and not titled and not comparison:
         text = " ".join(lines[articles[0]])
@@ -1907,13 +1907,12 @@ def _render(evidence: Evidence, chosen: Sequence[Sentence]) -> Answer:
     return Answer(question=evidence.question, text=text, citations=tuple(citations))
 
 
-def _counts(evidence: Evidence, headline: str) -> bool:
-    """Whether `headline` states a number for a "how many" question, an amount for "how much did
-    X cost" (`AskedFor.amount`): "Inside the $US2.3b venue that will transform the concert
+def _counts(asked: AskedFor, headline: str) -> bool:
+    """Whether `headline` states a number for a "how many" question (`asked`), an amount for "how
+    much did X cost" (`AskedFor.amount`): "Inside the $US2.3b venue that will transform the concert
     industry" tells what the Sphere cost, which its article's sentences never say. A model
     number counts too ("Apple Watch Series 9 review"): a headline shown that does not answer
     costs a line, not a citation."""
-    asked = _asked(evidence.question, evidence.passages)
     if asked.kind != AnswerKind.HOW_MANY:
         return False
     return states_amount(headline) if asked.amount else holds(AnswerKind.HOW_MANY, headline)

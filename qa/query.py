@@ -378,12 +378,12 @@ _A_REPORT = re.compile(
 
 
 def _named_spans(question: str, source: str) -> list[tuple[int, int]]:
-    """Each place `question` writes the outlet `source`, by any name it goes by
-    (`outlet_forms`), the longest where two overlap."""
-    return _apart([
+    """Each place `question` writes the outlet `source`, by each name it goes by
+    (`outlet_forms`); overlapping where two names are written at one place (`_apart`)."""
+    return [
         m.span() for form in outlet_forms(source) if (words := TERM.findall(form))
         for m in re.finditer(_spelled(words), question, re.IGNORECASE)
-    ])
+    ]
 
 
 def _spelled(words: Sequence[str]) -> str:
@@ -615,7 +615,8 @@ def order_asked(question: str, hints: QueryHints) -> OrderAsked | None:
     spots: dict[str, list[tuple[int, int]]] = {}
     for source in hints.sources:
         spots.setdefault(hints.outlet_of(source), []).extend(_named_spans(question, source))
-    # The sections of an outlet are one outlet: "FOX News" written once is one place.
+    # Each place once, by its longest name; the sections of an outlet are one outlet: "FOX
+    # News" written once is one place.
     spots = {outlet: _apart(spans) for outlet, spans in spots.items() if spans}
     if len(hints.outlets) != len(spots) or _NEGATED.search(question):
         return None
@@ -911,9 +912,10 @@ _NAME = re.compile(rf"\b{_NAME_WORD}(?:\s+(?:of|the|de|and)?\s*{_NAME_WORD})*")
 _MODEL_NUMBER = re.compile(
     r"\s+\d{1,2}[A-Za-z]?(?=\s*(?:[?!]|\.?\s*$)|\s+(?:Pro|Max|Plus|Ultra|Mini|Lite|XL|OLED|SE|FE)\b)"
 )
-_DAY_NAMES = frozenset(
-    [*MONTHS, *(m[:3] for m in MONTHS), "sept", *WEEKDAYS, *(d[:3] for d in WEEKDAYS)]
-)
+# The words of a day, whole or cut short, lower-case: "november", "dec", "sept", "mon".
+DAY_WORDS = frozenset([*MONTHS, *(m[:3] for m in MONTHS), "sept", *WEEKDAYS, *(d[:3] for d in WEEKDAYS)])
+# The next word of a name, after its model number: "iPhone 15 | Pro".
+_NEXT_NAME_WORD = re.compile(rf"\s+{_NAME_WORD}")
 # Capitalised words that open a question without being names ("What", "Tell", "The").
 # A title in capitals is no one's name: "OpenAI's new CEO" names OpenAI, and a side that must
 # mention "CEO" would take any article about any chief executive.
@@ -930,8 +932,8 @@ def names_in(text: str) -> list[str]:
     while match := _NAME.search(text, at):
         end = match.end()
         number = _MODEL_NUMBER.match(text, end)
-        if number and match.group().split()[-1].lower().strip(".") not in _DAY_NAMES:
-            variant = re.compile(r"\s+" + _NAME_WORD).match(text, number.end())
+        if number and match.group().split()[-1].lower().strip(".") not in DAY_WORDS:
+            variant = _NEXT_NAME_WORD.match(text, number.end())
             end = variant.end() if variant else number.end()
         at = end
         words = text[match.start() : end].strip(".'’-").split()
