@@ -626,8 +626,27 @@ def _candidates(passages: Sequence[Passage]) -> list[Sentence]:
             key = (p.article_id, p.start + start)
             if key not in seen:
                 seen.add(key)
-                out.append(Sentence(i, start, end, p.text[start:end], lexical=0.0))
+                own = _after_headline(p, start, end)
+                if own is not None:
+                    out.append(Sentence(i, own, end, p.text[own:end], lexical=0.0))
     return out
+
+
+def _after_headline(p: Passage, start: int, end: int) -> int | None:
+    """Where the statement `p.text[start:end]` starts saying something of its own: `start`, or
+    past its article's headline when the body opens with it (an export's copy of the headline,
+    often run into the first sentence: "There’s something going on with AI startups in France
+    In just a few months, dozens of French entrepreneurs …"). None when nothing after the
+    headline is a statement (the headline alone, or with its subheading): the answer names the
+    headline already."""
+    if p.start or p.text[:start].strip() or not p.title.strip():
+        return start
+    headline = re.compile(r"\s+".join(map(re.escape, p.title.split())) + r"\s*")
+    match = headline.match(p.text, start, end)
+    if match is None:
+        return start
+    rest = p.text[match.end() : end]
+    return match.end() if is_statement(sentence_kind(rest)) else None
 
 
 def _prior(passage_rank: int) -> float:
@@ -1738,7 +1757,11 @@ def _self_contained(evidence: Evidence, s: Sentence) -> tuple[int, int]:
         prev_start, prev_end = before[-1]
         if _subjectless(text, spans, len(before)):
             start = prev_start
-        elif "\n" not in text[prev_end : s.start] and _depends(s.text, text[prev_start:prev_end]):
+        elif (
+            "\n" not in text[prev_end : s.start]
+            and sentence_kind(text[prev_start:prev_end], text) not in _PAGE_MATTER
+            and _depends(s.text, text[prev_start:prev_end])
+        ):
             start = prev_start
             if len(before) > 1 and _subjectless(text, spans, len(before) - 1):
                 start = before[-2][0]  # "Spotify" / "Is eliminating …" / "This marks …"
@@ -1746,6 +1769,13 @@ def _self_contained(evidence: Evidence, s: Sentence) -> tuple[int, int]:
     if leads_in and (after := _statement_after(evidence, s)) is not None:
         end = after
     return start, _quotation_end(text, spans, start, end)
+
+
+# What a page prints around its story, which no cited sentence is read after: "Got it Normal
+# text size Larger text size Very large text size" before "It was 16 years ago that …". A promo
+# may be what a sentence goes on from ("… all you'll have to do is sign up for a new account …"
+# / "After that, you can …").
+_PAGE_MATTER = frozenset({SentenceKind.DEBRIS, SentenceKind.EMBED, SentenceKind.CAPTION, SentenceKind.TABLE})
 
 
 # How many sentences after a quotation's first one are cited to close it.

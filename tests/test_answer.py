@@ -547,6 +547,57 @@ def test_a_sentence_after_a_photo_credit_is_quoted(encoder: Encoder) -> None:
     assert words.startswith("Prior had blasted")
 
 
+def test_page_controls_are_not_quoted_before_a_sentence_opening_with_it(encoder: Encoder) -> None:
+    """Nine's text-size control stands before a story's first sentence, "It was 16 years ago
+    …": the "It" read as pointing back brought the control into the quote."""
+    text = (
+        "Save articles for later Add articles to your saved list and come back to them any time. Got it "
+        "Normal text size Larger text size Very large text size It was 16 years ago that filmmaker Eli "
+        "Roth first showed his slasher Thanksgiving. The film opens at a Black Friday sale."
+    )
+    words = quoted(encoder, "When did Eli Roth first show Thanksgiving?", text, "16 years ago")
+    assert words.startswith("It was 16 years ago")
+
+
+HEADLINE = (
+    "Founders ‘dig their own graves,’ Convoy collapses and French startups score a win at VivaTech in Paris"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "quote"),
+    [
+        # The headline run into the first sentence: the sentence is quoted from after it.
+        (
+            f"{HEADLINE} In just a few months, dozens of French founders have turned to artificial "
+            "intelligence.\n\nInvestors followed them to Paris.",
+            "In just a few months, dozens of French founders have turned to artificial intelligence.",
+        ),
+        # The headline as the body's first paragraph, and its subheading run on: neither is quoted.
+        (
+            f"{HEADLINE}\n\nDozens of French founders turned to artificial intelligence.",
+            "Dozens of French founders turned to artificial intelligence.",
+        ),
+        (
+            f"{HEADLINE} The demo day focuses on founders in artificial intelligence\n\n"
+            "Dozens of French founders turned to artificial intelligence.",
+            "Dozens of French founders turned to artificial intelligence.",
+        ),
+    ],
+)
+def test_the_headline_a_body_opens_with_is_not_quoted(encoder: Encoder, body: str, quote: str) -> None:
+    """Exports often copy the headline into the body (22 of the benchmark's articles open with
+    it): the answer, which names the headline, quoted it again as the report's first sentence."""
+    passages = [report(0, "TechCrunch", HEADLINE, body)]
+    answer = compose_answer(
+        "Why did Convoy collapse as French founders turned to artificial intelligence?", passages, encoder,
+        min_confidence=float("-inf"),
+    )
+    first = answer.citations[0]
+    assert first.excerpt[first.sentence_start : first.sentence_end] == quote
+    assert all("Convoy" not in c.excerpt[c.sentence_start : c.sentence_end] for c in answer.citations)
+
+
 def test_a_trackers_entry_is_quoted_with_its_heading(encoder: Encoder) -> None:
     """A layoffs tracker lists "Spotify" / "Is eliminating about 1,500 jobs, …": the verb's
     subject is the heading, and a quote without it names no one."""
