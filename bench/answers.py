@@ -30,11 +30,12 @@ by another sentence or in one it leaves out, embedded (a sentence the choice pas
 Null questions are left out of these shares and used for abstention.
 
 Natural questions (bench/natural-questions.json, written by reading the corpus): questions as
-a person asks them, in eleven kinds (what was agreed, who, when, how many, why, what did X say,
+a person asks them, in twelve kinds (what was agreed, who, when, how many, why, what did X say,
 the latest on a story, a month or an outlet, an outlet's reporting on a story, whether two
 outlets both reported something only one of them has: the answer cites that one and says the
-other's articles never mention it, and which of two outlets reported first: the answer opens
-with both reports' dates), each with the facts a right answer states and the articles
+other's articles never mention it, which of two outlets reported first: the answer opens
+with both reports' dates, and how a game ended: "How did the Vikings do against the
+Broncos?"), each with the facts a right answer states and the articles
 that state them. A question is *answered* when the answer's text contains one alternative of
 each expected group and it cites one of those articles, first for "the latest on" a story
 (`qa.evaluation.answers_right`; the same figures come from `qa eval

@@ -504,7 +504,30 @@ def articles_about(question: str, passages: Sequence[Passage]) -> frozenset[str]
         if subject & (_passage_stems(p) | key_stems(p.source or ""))
         or phrases & (key_phrases(p.title) | key_phrases(p.text))
     )
+    if asked.kind == AnswerKind.RESULT and len(names) > 1:
+        # A game's report names both sides: "Raiders vs Lions" is not the Jets' game with the
+        # Raiders, nor the Seahawks' on "Monday Night Football".
+        found = _naming_most(names, [p for p in passages if p.article_id in found]) or found
     return found or None
+
+
+def _naming_most(names: Sequence[str], passages: Sequence[Passage]) -> frozenset[str]:
+    """The articles among `passages` that mention the most of `names`, two or more (a name of
+    several words by two of its words together, as `articles_about` reads them); none when no
+    article mentions two."""
+    said: dict[str, tuple[set[str], set[tuple[str, str]]]] = {}
+    for p in passages:
+        stems, pairs = said.setdefault(p.article_id, (set(), set()))
+        stems |= _passage_stems(p)
+        pairs |= key_phrases(p.title) | key_phrases(p.text)
+
+    def named(name: str, stems: set[str], pairs: set[tuple[str, str]]) -> bool:
+        whole = key_phrases(name)
+        return bool(whole & pairs) if whole else bool(key_stems(name)) and key_stems(name) <= stems
+
+    counts = {article: sum(named(n, *said[article]) for n in names) for article in said}
+    most = max(counts.values(), default=0)
+    return frozenset(a for a, n in counts.items() if n == most) if most >= 2 else frozenset()
 
 
 def sides_about(question: str, passages: Sequence[Passage]) -> frozenset[str] | None:
@@ -665,7 +688,8 @@ def fits_kind(
     acronym: "HSF" for "Hipgnosis Songs Fund"); a date next to what is dated for "when" (a word
     of the question's own but its names); a number for "how many" (an amount for "how much did
     X pay"); a reason for "why"; a reporting verb or quotation with the speaker for "what did X
-    say"; a decision or agreement for "what was agreed"; the article's lede for "what happened"
+    say"; a decision or agreement for "what was agreed"; a win, a loss or a score for how a game
+    ended ("How did the Vikings do against the Broncos?"); the article's lede for "what happened"
     (when it or its headline names what the question asks about, `outlets` aside: `_on_story`)
     and "the latest"."""
     text = sentence.text

@@ -1091,6 +1091,7 @@ class AnswerKind(StrEnum):
     AGREED = "agreed"
     LATEST = "latest"
     HAPPENED = "happened"
+    RESULT = "result"
     OTHER = "other"
 
 
@@ -1168,6 +1169,16 @@ _KINDS = (
         re.compile(
             r"^\W*(what|what's|whats|any|tell|give|how|where|is|are|has|have)\b.{0,40}"
             r"\b(latest|most recent|newest|so far|currently|current status|now)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        AnswerKind.RESULT,
+        re.compile(
+            r"^\W*how did .+? (do|fare|play|get on|perform)\b.*\b(against|vs?\.?|versus)\s"
+            r"|^\W*what (was|were|is) the (final )?(score|result|outcome)\b.*\b(vs?\.?|versus|against|played|"
+            r"game|match|fight|bout)\b"
+            r"|^\W*did\s+(the\s+)?(?:(?-i:[A-Z])[\w.'’-]*\s+){1,4}(beat|defeat|lose to|draw with|tie with)\b",
             re.IGNORECASE,
         ),
     ),

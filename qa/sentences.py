@@ -325,6 +325,14 @@ _DEED_SIGNS = {
     ),
 }
 
+# A game's result: who won or lost, or the score ("UCLA topped Colorado 28-16", "Bengals 24,
+# Bills 18"), for "How did the Vikings do against the Broncos?".
+_RESULT = re.compile(
+    r"\b(won|wins?|winning|beat|beats|beaten|beating|defeat(s|ed)?|lost|lose|loses|loss|victory|draw|drew|"
+    r"tied|topped|edged|rout(ed)?|thrash\w*|upset|eliminat\w*)\b"
+    r"|\b\d{1,3}\s?[-–]\s?\d{1,3}\b|[A-Z]\w+ \d{1,3}, [A-Z]\w+ \d{1,3}\b"
+)
+
 # The sign of each kind of answer in a statement.
 _SIGNS = {
     AnswerKind.WHEN: _DATE_EXPRESSION,
@@ -333,6 +341,7 @@ _SIGNS = {
     AnswerKind.SAID: _REPORTING,
     AnswerKind.AGREED: _DECISION,
     AnswerKind.WHO: _ROLE,
+    AnswerKind.RESULT: _RESULT,
 }
 
 
@@ -368,6 +377,7 @@ def holds(kind: AnswerKind, sentence: str) -> bool:
     """Whether the sentence has the sign of the answer a question of `kind` asks for: when, a
     date, a month, a year or a weekday; how many, a number or an amount; why, a reason or a
     cause ("because", "citing", …); said, a reporting verb or a quotation; agreed, a decision or
-    an agreement; who, someone's role ("chief executive", "was named …"). Other kinds have no
+    an agreement; who, someone's role ("chief executive", "was named …"); a game's result, a
+    win, a loss or a score. Other kinds have no
     sign: False."""
     return sign_at(kind, sentence) is not None

@@ -901,6 +901,15 @@ def test_the_highlight_and_the_text_fragment_link_cut_a_name_the_same_way() -> N
         ("What happened at OpenAI in November?", AnswerKind.HAPPENED),
         ("What has The Age reported about the AFLW?", AnswerKind.HAPPENED),
         ("What did Fortune report about Binance?", AnswerKind.HAPPENED),
+        ("How did the Vikings do against the Broncos?", AnswerKind.RESULT),
+        ("How did the Dolphins fare against the Eagles?", AnswerKind.RESULT),
+        ("What was the final score of Raiders vs Lions?", AnswerKind.RESULT),
+        ("What was the score when the Patriots played the Broncos?", AnswerKind.RESULT),
+        ("Did the Jaguars beat the Saints?", AnswerKind.RESULT),
+        # a result of no game, a company's quarter, or who won (a name)
+        ("What was the result of the FTC's investigation?", AnswerKind.OTHER),
+        ("How did Nvidia do in the third quarter?", AnswerKind.OTHER),
+        ("Who won the Bears vs Panthers game?", AnswerKind.WHO),
         (
             "Which company, according to both TechCrunch and The Verge, was accused of anticompetitive "
             "practices in its search deal?",
@@ -910,6 +919,41 @@ def test_the_highlight_and_the_text_fragment_link_cut_a_name_the_same_way() -> N
 )
 def test_the_kind_of_answer_is_read_from_the_question(question: str, kind: AnswerKind) -> None:
     assert asked_for(question).kind == kind
+
+
+def test_a_games_result_comes_from_the_report_on_both_sides(encoder: Encoder) -> None:
+    """ "What was the final score of Raiders vs Lions on Monday Night Football?" was answered
+    by the Raiders' next game and another Monday night's score, each naming one of its sides."""
+    passages = [
+        report(0, "Sporting News", "Jets vs. Raiders live score", "The Raiders beat the Jets 16-12."),
+        report(
+            1, "Sporting News", "Seahawks vs. Giants live score",
+            "It was all Seahawks on Monday Night Football, a 24-3 win over the Giants.",
+        ),
+        report(
+            2, "Sporting News", "Raiders vs. Lions live score",
+            "The Lions hosted the Raiders at Ford Field.\n\nDetroit rolled to a 26-14 victory in Detroit.",
+        ),
+    ]
+    answer = compose_answer(
+        "What was the final score of Raiders vs Lions on Monday Night Football?", passages, encoder
+    )
+    first = answer.citations[0]
+    assert first.url == "https://example.com/2"
+    assert first.excerpt[first.sentence_start : first.sentence_end].startswith("Detroit rolled")
+
+
+def test_a_games_result_is_answered_by_the_sentence_that_states_it(encoder: Encoder) -> None:
+    """A live blog's play-by-play shares every word of "How did the Vikings do against the
+    Broncos?" with the question; the answer is the sentence that says who won."""
+    text = (
+        "The Vikings' defense held strong against the Broncos after the turnover.\n\n"
+        "The Vikings' turnover put a jolt of life into the Broncos' offense.\n\n"
+        "Denver forced a turnover on downs on Minnesota's final drive, extending its win streak to four "
+        "games while handing the Vikings their first loss in five weeks."
+    )
+    first = answer_from(encoder, "How did the Vikings do against the Broncos?", text).citations[0]
+    assert first.excerpt[first.sentence_start : first.sentence_end].startswith("Denver forced")
 
 
 @pytest.mark.parametrize(

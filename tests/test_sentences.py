@@ -254,6 +254,9 @@ def test_kinds_follow_the_sentence_spans_of_any_text(paragraphs: list[str]) -> N
         (AnswerKind.SAID, "“Absolutely.”", "King won the Battle of the Sexes."),
         (AnswerKind.AGREED, "The two sides agreed to a deal.", "The two sides met in Jinan."),
         (AnswerKind.WHO, "Richard Teng will be the exchange's new CEO.", "Richard Teng spoke."),
+        (AnswerKind.RESULT, "UCLA topped Colorado 28-16 at the Rose Bowl.", "UCLA hosted Colorado at home."),
+        (AnswerKind.RESULT, "Bengals 24, Bills 18", "Bengals and Bills meet on Sunday."),
+        (AnswerKind.RESULT, "The Vikings suffered their first loss in five weeks.", "The Vikings punted."),
     ],
 )
 def test_what_a_statement_holds_for_each_kind_of_answer(kind: AnswerKind, yes: str, no: str) -> None:
