@@ -53,6 +53,7 @@ from qa.query import (
     named_outlets,
     outlet_known,
     outlet_sections,
+    owner_of,
     question_names,
     question_parts,
     read_hints,
@@ -464,7 +465,7 @@ class Archive:
         )
         sides = self.named_sides(question)
         # A named outlet with nothing on what the question names is said to have nothing.
-        unmentioned = self._unmentioned(sides)
+        unmentioned = self._unmentioned(question, sides)
         passages = self._answer_passages(
             question, sides, unmentioned if asks_about_named(question) else {},
             k=k, published_after=published_after, published_before=published_before, source=source,
@@ -539,7 +540,7 @@ class Archive:
         (`unmentioned`) are put aside: they are no evidence. The sentence vectors indexing
         stored for the passages are put in `sentence_vectors`, for the answer to read."""
         sides = self.named_sides(question)
-        aside = self._unmentioned(sides) if asks_about_named(question) else {}
+        aside = self._unmentioned(question, sides) if asks_about_named(question) else {}
         return self._answer_passages(
             question, sides, aside, k=k, published_after=published_after, published_before=published_before,
             source=source,
@@ -814,10 +815,13 @@ class Archive:
         from the passages found; an outlet given no name, or a name without a word to look
         for, is left out. An acronym is also mentioned by the name the archive writes it out as
         (`_acronym_written_out`): Fortune's article on "the Federal Trade Commission" mentions the
-        FTC."""
-        return self._unmentioned(self.named_sides(question))
+        FTC. A name the question writes as another's ("Beyoncé's Renaissance concert film",
+        `qa.query.owner_of`) is mentioned only by an outlet that writes its owner too: The Verge,
+        whose one "Renaissance" is a board game's Renaissance Europe, gives {"The Verge":
+        ("Beyoncé",)}."""
+        return self._unmentioned(question, self.named_sides(question))
 
-    def _unmentioned(self, sides: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    def _unmentioned(self, question: str, sides: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
         """`unmentioned`, given the question's `named_sides`."""
         catalog = self._current_catalog()
         if catalog is None:
@@ -830,10 +834,24 @@ class Archive:
             whole = self._acronym_written_out(catalog, name) if _SPELLED.fullmatch(name) else None
             return whole is not None and source in (catalog.outlets_mentioning(whole) or ())
 
+        # An owner counts where the question asks each outlet the same ("Did Fortune and The
+        # Verge both report on Beyoncé's Renaissance concert film?"), not where it gives one its
+        # own claim: "… while the Fox article discusses parents using Christmas as a bribe,
+        # without mentioning any threat to the NBA's Christmas dominance?".
+        owned = len(set(sides.values())) == 1
+
+        def missing(source: str, name: str) -> str | None:
+            """The name of `name`'s the outlet never writes: it, or its owner."""
+            if mentions(source, name) is False:
+                return name
+            owner = owner_of(question, name) if owned else None
+            return owner if owner is not None and mentions(source, owner) is False else None
+
         found: dict[str, tuple[str, ...]] = {}
         for source, names in sides.items():
-            if names and all(mentions(source, name) is False for name in names):
-                found[source] = names
+            never = [missing(source, name) for name in names]
+            if names and all(never):
+                found[source] = tuple(dict.fromkeys(n for n in never if n))
         return found
 
     def _acronym_written_out(self, catalog: Catalog, acronym: str) -> str | None:

@@ -737,11 +737,21 @@ def side_names(question: str, hints: QueryHints) -> dict[str, tuple[str, ...]]:
 def _owned(question: str, names: tuple[str, ...]) -> tuple[str, ...]:
     """`names` without those `question` writes as the owner of another of them ("Google" in
     "Google's Gemini")."""
-    owners = {
-        n for n in names for m in names
-        if m != n and re.search(rf"\b{re.escape(n)}['’]s\s+{re.escape(m)}\b", question)
-    }
+    owners = {owner_of(question, m, names) for m in names}
     return tuple(n for n in names if n not in owners)
+
+
+def owner_of(question: str, name: str, names: Sequence[str] | None = None) -> str | None:
+    """The name among `names` (default: the question's, `question_names`) that `question`
+    writes as the owner of `name`: "Beyoncé" for "Renaissance" in "Beyoncé's Renaissance
+    concert film", "Google" for "Gemini" in "Google's Gemini". None when none is."""
+    return next(
+        (
+            n for n in (question_names(question) if names is None else names)
+            if n != name and re.search(rf"\b{re.escape(n)}['’]s\s+{re.escape(name)}\b", question)
+        ),
+        None,
+    )
 
 
 # A claim that names nothing and says "it" is about what the question named before it: "What

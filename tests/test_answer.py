@@ -2295,6 +2295,51 @@ WATCH_BANDS = {
 }
 
 
+RENAISSANCE = [
+    {
+        "title": "Beyoncé tops box office with $21 million debut for concert film ‘Renaissance’",
+        "source": "Fortune",
+        "published_at": "2023-12-03 18:00:00Z",
+        "url": "https://fortune.example/renaissance",
+        "body": (
+            "Beyoncé's concert picture, Renaissance, opened in first place with $21 million in ticket "
+            "sales. Beyoncé wrote, directed and produced the film about her world tour."
+        ),
+    },
+    {
+        "title": "The best board game deals",
+        "source": "The Verge",
+        "published_at": "2023-10-10 12:00:00Z",
+        "url": "https://verge.example/board-games",
+        "body": (
+            "Splendor is on sale for $19.97. It is a game set in Renaissance Europe, where players "
+            "build the best jewelry business."
+        ),
+    },
+]
+
+
+def test_a_name_written_as_anothers_counts_only_with_its_owner(tmp_path: Path, encoder: Encoder) -> None:
+    """ "Did Fortune and The Verge both report on Beyoncé's Renaissance concert film?" quoted
+    The Verge on a board game set in Renaissance Europe: the side is Renaissance (a name written
+    as Beyoncé's only says whose it is), which The Verge writes, but never with Beyoncé."""
+    archive = small_archive(tmp_path, RENAISSANCE, encoder, qa.Settings())
+    question = "Did Fortune and The Verge both report on Beyoncé's Renaissance concert film?"
+    assert archive.named_sides(question) == {"Fortune": ("Renaissance",), "The Verge": ("Renaissance",)}
+    assert archive.unmentioned(question) == {"The Verge": ("Beyoncé",)}
+    answer = archive.ask(question)
+    assert {c.source for c in answer.citations} == {"Fortune"}
+    assert answer.notes == ("The Verge: no article in the archive mentions Beyoncé.",)
+    # Asked of each outlet with a claim of its own, an owner does not count: the question may
+    # say itself that the outlet never writes it.
+    own = (
+        "Did Fortune report that Beyoncé's film topped the box office, while The Verge discussed a "
+        "game without mentioning Beyoncé's Renaissance?"
+    )
+    assert archive.named_sides(own)["The Verge"] == ("Renaissance",)
+    assert archive.unmentioned(own) == {}
+
+
 def test_a_named_outlet_that_retrieval_missed_is_searched_for_its_own_passages(
     tmp_path: Path, encoder: Encoder
 ) -> None:
