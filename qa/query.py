@@ -981,13 +981,25 @@ def _points_back(question: str, bare: str) -> bool:
     if _CONTINUES.match(question):
         return True
     if names := names_in(bare):
-        return _points_before(bare, names[0]) or bool(_OBJECT_END.search(bare))
+        return _points_before(bare, names[0]) or bool(_OBJECT_END.search(bare)) or _says_only(bare, names)
     terms = TERM.findall(question.replace("’", "'"))
     words = {w.lower() for w in TERM.findall(_NOT_POINTING.sub(" ", question.replace("’", "'")))}
     few = len(key_stems(bare) - _SAYING) <= FEW_TERMS
     anaphor = bool(words & _ANAPHORS) or bool(_THAT_LAST.search(question) or _WHICH_ONE.search(question))
     points_back = anaphor or (few and ("the" in words or bool(_ASKS_BACK.match(question))))
     return points_back or len(terms) <= 2 or key_stems(_MEASURE.sub(" ", bare)) <= _SAYING
+
+
+def _says_only(bare: str, names: Sequence[str]) -> bool:
+    """Whether `bare` asks only what the ones it names said, of no subject of its own: "What
+    did Apple say?" after a question on Meta's plan for teens' app downloads asks about that
+    plan; "What did CNBC say about Gemini?" asks about Gemini."""
+    own = key_stems(bare) - frozenset().union(*(key_stems(n) for n in names))
+    return bool(own) and own <= _SAYING and _SAYS_LAST.search(bare) is not None
+
+
+# A question that ends on what was said: "What did Apple say?", not "… say about Gemini?".
+_SAYS_LAST = re.compile(r"\b(say|said|write|wrote|think|thought|tell|told|claim|claimed)\W*$", re.IGNORECASE)
 
 
 def _points_before(bare: str, name: str) -> bool:
@@ -1000,7 +1012,15 @@ def _points_before(bare: str, name: str) -> bool:
     pointers = {w.lower() for w in TERM.findall(head)} & _POINTERS
     if pointers == {"it"} and _IT_STANDS_FOR.search(text):
         return False
-    return bool(pointers)
+    return bool(pointers) or bool(_THAT_POINTS.search(head))
+
+
+# "That" standing for what was asked before, after a verb or a preposition: "How does that
+# compare with Taylor Swift's?", "Was that before Apple's?" (not "Did the report say that …").
+_THAT_POINTS = re.compile(
+    r"\b(does|did|do|is|was|are|were|will|would|could|about|with|of|after|before|than)\s+that\b",
+    re.IGNORECASE,
+)
 
 
 # A question's words asking for a measure, no subject of its own: "By how much?".
@@ -1048,12 +1068,23 @@ def rewrite_follow_up(
     if several:
         named = _story_outlets(previous, outlets, names_in(before), named)
     carried = dict.fromkeys([*([answered] if answered else []), *names_in(before), *([] if own else named)])
+    # A story of no name is carried by its words: "Who announced it?" after "What are shooting
+    # stars?" asks who announced shooting stars.
+    carried = carried or dict.fromkeys(_topic_words(before))
     context = [n for n in carried if n.casefold() not in present][:max_names]
     if several and len(together := [n for n in context if n in named]) > 1:
         # Written as the alternatives they are: "(Steam Deck OLED, Engadget or Polygon)".
         joined = f" {'or' if _ASKS_WHICH.match(question) else 'and'} ".join(together)
         context = [n for n in context if n not in named] + [joined]
     return f"{question} ({', '.join(context)})" if context else question
+
+
+def _topic_words(text: str) -> list[str]:
+    """The words of `text` that say what it asks about, in its order, as one phrase ("shooting
+    stars"); none when it asks only what happened or what was said."""
+    subject = key_stems(text) - _SAYING - _NO_EVENT_STEMS
+    words = [w for w in TERM.findall(text) if stem(w.lower()) in subject]
+    return [" ".join(dict.fromkeys(words))] if words else []
 
 
 def _story_outlets(
@@ -1186,8 +1217,8 @@ _KINDS = (
         AnswerKind.RESULT,
         re.compile(
             r"^\W*how did .+? (do|fare|play|get on|perform)\b.*\b(against|vs?\.?|versus)\s"
-            r"|^\W*what (was|were|is) the (final )?(score|result|outcome)\b.*\b(vs?\.?|versus|against|played|"
-            r"game|match|fight|bout)\b"
+            r"|^\W*what (was|were|is) the (final )?(score\b|(result|outcome)\b.*\b(vs?\.?|versus|against|"
+            r"played|game|match|fight|bout)\b)"
             r"|^\W*did\s+(the\s+)?(?:(?-i:[A-Z])[\w.'’-]*\s+){1,4}(beat|defeat|lose to|draw with|tie with)\b",
             re.IGNORECASE,
         ),

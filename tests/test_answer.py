@@ -905,6 +905,7 @@ def test_the_highlight_and_the_text_fragment_link_cut_a_name_the_same_way() -> N
         ("How did the Dolphins fare against the Eagles?", AnswerKind.RESULT),
         ("What was the final score of Raiders vs Lions?", AnswerKind.RESULT),
         ("What was the score when the Patriots played the Broncos?", AnswerKind.RESULT),
+        ("What was the score?", AnswerKind.RESULT),
         ("Did the Jaguars beat the Saints?", AnswerKind.RESULT),
         # a result of no game, a company's quarter, or who won (a name)
         ("What was the result of the FTC's investigation?", AnswerKind.OTHER),

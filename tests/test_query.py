@@ -45,6 +45,13 @@ FILM = "What did the box office make of Beyoncé's concert film?"
         # Him, her or them at the end is no one the question names.
         ("What did Rugby Australia say about him?", ["Who is the new Wallabies coach?"],
          "What did Rugby Australia say about him? (Wallabies)"),
+        # "That" standing for what was asked, and a question asking only what someone said.
+        ("How does that compare with Taylor Swift's?", [FILM],
+         "How does that compare with Taylor Swift's? (Beyoncé)"),
+        ("What did Apple say?", ["What did Meta propose about teens' app downloads?"],
+         "What did Apple say? (Meta)"),
+        # A story of no name goes on by its words.
+        ("Who announced it?", ["What are shooting stars?"], "Who announced it? (shooting stars)"),
     ],
 )
 def test_follow_ups_borrow_names_from_the_previous_question(
@@ -66,6 +73,7 @@ def test_follow_ups_borrow_names_from_the_previous_question(
         ("How tall is the Gullfoss waterfall and where is it?", ["What was agreed in Shandong?"]),
         ("Is it true that OpenAI fired Sam Altman?", [FILM]),
         ("What did Taylor Swift say about her tour?", [FILM]),
+        ("Did the report say that Taylor Swift's film made more?", [FILM]),
         ("Who won this year's Super Bowl?", [FILM]),
         ("How long did it take SpaceX to launch Starship?", [FILM]),
         ("Was it OpenAI's board that fired Sam Altman?", [FILM]),
