@@ -645,14 +645,26 @@ def _candidates(passages: Sequence[Passage]) -> list[Sentence]:
     seen: set[tuple[str, int]] = set()
     out: list[Sentence] = []
     for i, p in enumerate(passages):
-        for start, end in statement_spans(p.text):
+        statements = statement_spans(p.text)
+        for start, end in statements:
             key = (p.article_id, p.start + start)
             if key not in seen:
                 seen.add(key)
                 own = _after_headline(p, start, end)
-                if own is not None:
+                if own is not None and not _leads_into_nothing(p.text, statements, end):
                     out.append(Sentence(i, own, end, p.text[own:end], lexical=0.0))
     return out
+
+
+def _leads_into_nothing(text: str, statements: Sequence[tuple[int, int]], end: int) -> bool:
+    """Whether the sentence of `text` ending at `end` only leads into what follows it ("Pros and
+    cons of betting early on the NBA Rookie of the Year:") and what follows is no statement
+    ("Pros:", a list's label): quoted, it would say nothing. The passage's end may cut what
+    follows off; a lead-in there is kept."""
+    if not text[:end].rstrip().endswith(":"):
+        return False
+    after = [a for a, _ in sentence_spans(text) if a >= end]
+    return bool(after) and all(a != after[0] for a, _ in statements)
 
 
 def _after_headline(p: Passage, start: int, end: int) -> int | None:

@@ -598,6 +598,20 @@ def test_the_headline_a_body_opens_with_is_not_quoted(encoder: Encoder, body: st
     assert all("Convoy" not in c.excerpt[c.sentence_start : c.sentence_end] for c in answer.citations)
 
 
+def test_a_lead_in_to_no_statement_is_not_quoted(encoder: Encoder) -> None:
+    """ "Pros and cons of betting early on the NBA Rookie of the Year:" leads into a list's label,
+    "Pros:": quoted for "Who is the favourite for NBA Rookie of the Year?", it said nothing. A
+    lead-in to a statement is quoted with it (the test above)."""
+    text = (
+        "Victor Wembanyama of the Spurs is a strong Rookie of the Year contender.\n\n"
+        "Pros and cons of betting early on the NBA Rookie of the Year:\n\nPros:\n\n"
+        "You have an opportunity to find better value."
+    )
+    answer = answer_from(encoder, "Who is the favourite for NBA Rookie of the Year?", text)
+    quoted = [c.excerpt[c.sentence_start : c.sentence_end] for c in answer.citations]
+    assert quoted and not any("Pros and cons" in q for q in quoted)
+
+
 def test_a_trackers_entry_is_quoted_with_its_heading(encoder: Encoder) -> None:
     """A layoffs tracker lists "Spotify" / "Is eliminating about 1,500 jobs, …": the verb's
     subject is the heading, and a quote without it names no one."""
