@@ -1061,7 +1061,8 @@ def shared_name(evidence: Evidence, citations: Sequence[Citation]) -> tuple[str,
                     continue
             if not words or sum(len(w) == 1 for w in words) >= 2 or " ".join(words) in outlets:
                 continue
-            gives = f" {fold(' '.join(words))} " in folded  # as whole words: not "Intel" in "intelligence"
+            # As whole words, or their plural ("Cybertrucks"): not "Intel" in "intelligence".
+            gives = any(f" {fold(' '.join(words))}{end} " in folded for end in ("", "s", "es"))
             # A name the question gives, then a model or variant of it ("Gemini Pro" for "Gemini").
             if gives or any(_variant_of(words, g) or (len(g) >= 2 and _ends_with(words, g)) for g in given):
                 continue

@@ -2748,6 +2748,13 @@ def test_the_shared_name_is_one_most_reports_cited_name() -> None:
     assert _shared(company, cited, text="so it was", source="Tidewell") is None
     assert _shared("Which company, besides Tidewell, signed?", cited, text="so it was") is None
     assert _shared("Which company runs tidewellness ferries?", cited, text="so") == ("Tidewell", (1, 2, 3, 4))
+    # Its plural is given too: "Which company delivered its first Cybertrucks?" gives Cybertruck.
+    trucks = [
+        _cited(1, "a", "Tidewell delivered the first Cybertruck."),
+        _cited(2, "b", "Tidewell showed the Cybertruck."),
+        _cited(3, "c", "Buyers waited in Austin."),
+    ]
+    assert _shared("Which company delivered its first Cybertrucks?", trucks) == ("Tidewell", (1, 2))
     # A longer form of a name the question gives is the question's subject, not its answer.
     models = [
         _cited(1, "a", "Gemini Pro is out."),
