@@ -676,12 +676,18 @@ def _after_headline(p: Passage, start: int, end: int) -> int | None:
     headline already."""
     if p.start or p.text[:start].strip() or not p.title.strip():
         return start
-    headline = re.compile(r"\s+".join(map(re.escape, p.title.split())) + r"\s*")
+    headline = re.compile(r"\s+".join(map(re.escape, p.title.split())) + r"(\s+|$)")
     match = headline.match(p.text, start, end)
     if match is None:
         return start
     rest = p.text[match.end() : end]
-    return match.end() if is_statement(sentence_kind(rest)) else None
+    if rest and not _OPENS_SENTENCE.match(rest):
+        return start  # a lede that begins with the headline's words: "OpenAI fires Sam Altman, its CEO, …"
+    return match.end() if rest and is_statement(sentence_kind(rest)) else None
+
+
+# How a sentence starts: a capital, a figure or a quotation mark.
+_OPENS_SENTENCE = re.compile(r"[\"“‘'(]?[A-Z0-9]")
 
 
 def _prior(passage_rank: int) -> float:

@@ -815,8 +815,9 @@ class Archive:
         from the passages found; an outlet given no name, or a name without a word to look
         for, is left out. An acronym is also mentioned by the name the archive writes it out as
         (`_acronym_written_out`): Fortune's article on "the Federal Trade Commission" mentions the
-        FTC. A name the question writes as another's ("Beyoncé's Renaissance concert film",
-        `qa.query.owner_of`) is mentioned only by an outlet that writes its owner too: The Verge,
+        FTC. Where the question asks each named outlet the same (or names one), a name it writes
+        as another's ("Beyoncé's Renaissance concert film", `qa.query.owner_of`) is mentioned
+        only by an outlet that writes its owner too, anywhere in the archive: The Verge,
         whose one "Renaissance" is a board game's Renaissance Europe, gives {"The Verge":
         ("Beyoncé",)}."""
         return self._unmentioned(question, self.named_sides(question))

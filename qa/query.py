@@ -962,16 +962,17 @@ def is_follow_up(question: str, outlets: Sequence[str] = ()) -> bool:
     when it names no subject of its own and points back ("Who attended it?", "Why?", "What was
     the verdict?": the verdict of what was asked before; "the" and "why" point back only in a
     question of `FEW_TERMS` key terms or fewer besides what was said, not in "How do dogs catch
-    the mysterious respiratory illness?"; "that" only as its last word; nor "this" in "this
-    year"). A question that names its own subject
-    stands alone: "Why was Sam Altman fired by the OpenAI board?", "How tall is the Gullfoss
-    waterfall and where is it?"; unless it points back before its first name ("How did it
-    compare with Taylor Swift's?", `_points_before`) or ends with him, her or them ("What did
-    Rugby Australia say about him?"). An outlet among `outlets` (the archive's sources) that it
-    names is no subject: "Did The Verge report it before TechCrunch?" points back, as does one
-    that asks only what an outlet said ("What did Fortune say?"). Nor has a question of two
-    words or fewer a subject, or one of no key term: "Who scored?", "What happened?", "By how
-    much?".
+    the mysterious respiratory illness?"; "that" as its last word; nor "this" in "this year").
+    A question that names its own subject stands alone: "Why was Sam Altman fired by the OpenAI
+    board?", "How tall is the Gullfoss waterfall and where is it?"; unless it points back before
+    its first name ("How did it compare with Taylor Swift's?", "How does that compare …", not
+    "Was that Google deal approved?": `_points_before`), ends with him, her or them ("What did
+    Rugby Australia say about him?"), or asks only what the ones it names said ("What did Apple
+    say?", not "What did CNBC say about Gemini?": `_says_only`). An outlet among `outlets` (the
+    archive's sources) that it names is no subject: "Did The Verge report it before TechCrunch?"
+    points back, as does one that asks only what an outlet said ("What did Fortune say?"). Nor
+    has a question of two words or fewer a subject, or one of no key term: "Who scored?", "What
+    happened?", "By how much?".
     """
     return _points_back(question, _outlets_aside(question, outlets)[0])
 
@@ -998,13 +999,11 @@ def _says_only(bare: str, names: Sequence[str]) -> bool:
     return bool(own) and own <= _SAYING and _SAYS_LAST.search(bare) is not None
 
 
-# A question that ends on what was said: "What did Apple say?", not "… say about Gemini?".
-_SAYS_LAST = re.compile(r"\b(say|said|write|wrote|think|thought|tell|told|claim|claimed)\W*$", re.IGNORECASE)
-
 
 def _points_before(bare: str, name: str) -> bool:
     """Whether `bare` points back before it writes its first own `name`: "How did it compare
-    with Taylor Swift's?", "What did he say about Elon Musk?"; not "Who won this year's Super
+    with Taylor Swift's?", "How does that compare …" (`_THAT_POINTS`), "What did he say about
+    Elon Musk?"; not "Who won this year's Super
     Bowl?", nor by an "it" that stands for no thing: "Is it true that …?", "How long did it take
     SpaceX to …?", "Was it OpenAI's board that …?"."""
     text = " ".join(bare.replace("’", "'").split())
@@ -1012,23 +1011,30 @@ def _points_before(bare: str, name: str) -> bool:
     pointers = {w.lower() for w in TERM.findall(head)} & _POINTERS
     if pointers == {"it"} and _IT_STANDS_FOR.search(text):
         return False
-    return bool(pointers) or bool(_THAT_POINTS.search(head))
+    that = _THAT_POINTS.search(text)
+    return bool(pointers) or (that is not None and that.start() < text.find(name))
 
 
-# "That" standing for what was asked before, after a verb or a preposition: "How does that
-# compare with Taylor Swift's?", "Was that before Apple's?" (not "Did the report say that …").
+# "That" standing for what was asked before, after a verb or a preposition and before a verb
+# or the question's end: "How does that compare with Taylor Swift's?", "Was that before
+# Apple's?"; not "that" before a noun, "Was that Google deal approved?", "Who is the CEO of that
+# company, Nvidia?", nor "Did the report say that …".
 _THAT_POINTS = re.compile(
-    r"\b(does|did|do|is|was|are|were|will|would|could|about|with|of|after|before|than)\s+that\b",
+    r"\b(does|did|do|is|was|are|were|will|would|could|about|with|of|after|before|than)\s+that"
+    r"(?=\s*[?,.!]|\s*$|\s+(compare|mean|affect|change|happen|differ|stack|relate|work|go|went|come|came|"
+    r"matter|end|sound|look|fit|leave|left|make|made|turn|play|fare|do|did|before|after|when|than)"
+    r"(s|es|d|ed|ing)?\b)",
     re.IGNORECASE,
 )
 
 
 # A question's words asking for a measure, no subject of its own: "By how much?".
 _MEASURE = re.compile(r"\bhow\s+(much|many|long|far|often|old|big)\b", re.IGNORECASE)
-# What a question asks an outlet when it asks only what the outlet said.
-_SAYING = frozenset(
-    map(stem, "say said write wrote cover covered think thought tell told claim claimed".split())  # noqa: SIM905
-)
+# What a question asks an outlet when it asks only what the outlet said, and a question that
+# ends on it: "What did Apple say?", not "… say about Gemini?".
+_SAYING_WORDS = "say said write wrote cover covered think thought tell told claim claimed".split()  # noqa: SIM905
+_SAYING = frozenset(map(stem, _SAYING_WORDS))
+_SAYS_LAST = re.compile(rf"\b({'|'.join(_SAYING_WORDS)})\W*$", re.IGNORECASE)
 
 
 def rewrite_follow_up(
@@ -1067,10 +1073,12 @@ def rewrite_follow_up(
     several = not own and len(named) < 2 and bool(_SEVERAL & {w.lower() for w in TERM.findall(question)})
     if several:
         named = _story_outlets(previous, outlets, names_in(before), named)
-    carried = dict.fromkeys([*([answered] if answered else []), *names_in(before), *([] if own else named)])
     # A story of no name is carried by its words: "Who announced it?" after "What are shooting
-    # stars?" asks who announced shooting stars.
-    carried = carried or dict.fromkeys(_topic_words(before))
+    # stars?" asks who announced shooting stars, "Why?" after "What did TechCrunch report
+    # about the layoffs?" why the layoffs.
+    names = names_in(before)
+    topic = [] if names else _topic_words(before)
+    carried = dict.fromkeys([*([answered] if answered else []), *names, *topic, *([] if own else named)])
     context = [n for n in carried if n.casefold() not in present][:max_names]
     if several and len(together := [n for n in context if n in named]) > 1:
         # Written as the alternatives they are: "(Steam Deck OLED, Engadget or Polygon)".
@@ -1080,11 +1088,20 @@ def rewrite_follow_up(
 
 
 def _topic_words(text: str) -> list[str]:
-    """The words of `text` that say what it asks about, in its order, as one phrase ("shooting
-    stars"); none when it asks only what happened or what was said."""
-    subject = key_stems(text) - _SAYING - _NO_EVENT_STEMS
+    """The words of `text` (a question that names nothing) that say what it asks about, in its
+    order, as one phrase ("shooting stars"); what an earlier rewrite carried, when `text` was
+    one ("Who announced it? (shooting stars)"); none when it asks only what happened or what
+    was said."""
+    if carried := _CARRIED.search(text):
+        return [carried.group(1)]
+    subject = key_stems(text) - _SAYING - _NO_EVENT_STEMS - _VAGUE_STEMS
     words = [w for w in TERM.findall(text) if stem(w.lower()) in subject]
     return [" ".join(dict.fromkeys(words))] if words else []
+
+
+# The context an earlier rewrite added to a question, and words that say nothing of a story.
+_CARRIED = re.compile(r"\(([^()]+)\)\s*$")
+_VAGUE_STEMS = key_stems("true news story report article thing things")
 
 
 def _story_outlets(
@@ -1216,10 +1233,16 @@ _KINDS = (
     (
         AnswerKind.RESULT,
         re.compile(
-            r"^\W*how did .+? (do|fare|play|get on|perform)\b.*\b(against|vs?\.?|versus)\s"
-            r"|^\W*what (was|were|is) the (final )?(score\b|(result|outcome)\b.*\b(vs?\.?|versus|against|"
+            # Of a game between named sides, not of a case, a vote or a company's quarter: "How
+            # did Apple perform against analysts' expectations?", "Did Nvidia beat estimates?".
+            r"^(?!.*\b(case|lawsuit|suit|trial|vote|election|investigation|probe|hearing|appeal|ruling|"
+            r"deal|talks|earnings|estimates|expectations|market|box office|polls?|sales)\b)"
+            r"(\W*how did .+? (do|fare|play|get on|perform)\b.*\b(against|vs?\.?|versus)\s+(the\s+)?"
+            r"(?-i:[A-Z])"
+            r"|\W*what (was|were|is) the (final )?(score\W*$|(score|result|outcome)\b.*\b(vs?\.?|versus|"
             r"played|game|match|fight|bout)\b)"
-            r"|^\W*did\s+(the\s+)?(?:(?-i:[A-Z])[\w.'’-]*\s+){1,4}(beat|defeat|lose to|draw with|tie with)\b",
+            r"|\W*did\s+(the\s+)?(?:(?-i:[A-Z])[\w.'’-]*\s+){1,4}(beat|defeat|lose to|draw with|tie with)\s+"
+            r"(the\s+)?(?-i:[A-Z]))",
             re.IGNORECASE,
         ),
     ),

@@ -325,12 +325,18 @@ _DEED_SIGNS = {
     ),
 }
 
-# A game's result: who won or lost, or the score ("UCLA topped Colorado 28-16", "Bengals 24,
-# Bills 18"), for "How did the Vikings do against the Broncos?".
+# A game's result: who won or lost, or the score ("UCLA topped Colorado 28-16", "the Raiders
+# hang on to win 16-12", "Bengals 24, Bills 18"), for "How did the Vikings do against the
+# Broncos?"; not "Grammy-winning", "lost some weight" or "aged 18-24".
 _RESULT = re.compile(
-    r"\b(won|wins?|winning|beat|beats|beaten|beating|defeat(s|ed)?|lost|lose|loses|loss|victory|draw|drew|"
-    r"tied|topped|edged|rout(ed)?|thrash\w*|upset|eliminat\w*)\b"
-    r"|\b\d{1,3}\s?[-–]\s?\d{1,3}\b|[A-Z]\w+ \d{1,3}, [A-Z]\w+ \d{1,3}\b"
+    r"\b(won|wins|beat|beats|beaten|defeat(s|ed)?|topped|edged|routed|thrash(es|ed)|upset|eliminat(es|ed)|"
+    r"lost to|loses to|fell to|drew with|tied with)\b"
+    r"|\b(win|victory|loss|defeat|draw|rout|triumph)\s+(over|against|to|at|in|for)\b"
+    r"|\b(win|won|winning|lose|lost|beat|by)\s+\d{1,3}\s?[-–]\s?\d{1,3}\b"
+    r"|\b\d{1,3}\s?[-–]\s?\d{1,3}\s+(win|victory|loss|defeat|draw|rout|triumph|decision)\b"
+    r"|\b(a|an)\s+\d{1,3}\s?[-–]\s?\d{1,3}\b|(?-i:[A-Z])\w+\s\d{1,2}\s?[-–]\s?\d{1,2}\b"
+    r"|^(?-i:[A-Z])[\w.'’ ]*\s\d{1,3},\s(?-i:[A-Z])[\w.'’ ]*\s\d{1,3}$",
+    re.IGNORECASE,
 )
 
 # The sign of each kind of answer in a statement.

@@ -28,6 +28,7 @@ from qa.answer import (
     Evidence,
     Sentence,
     SentenceVectors,
+    _after_headline,
     _depends,
     _named_groups,
     _near_duplicate,
@@ -612,6 +613,22 @@ def test_a_lead_in_to_no_statement_is_not_quoted(encoder: Encoder) -> None:
     assert quoted and not any("Pros and cons" in q for q in quoted)
 
 
+@pytest.mark.parametrize(
+    ("title", "body"),
+    [
+        ("OpenAI fires Sam Altman", "OpenAI fires Sam Altman, its chief executive, after a board review."),
+        ("Sam Altman returns to OpenAI", "Sam Altman returns to OpenAI as chief executive after a week."),
+        ("News", "Newsom signed the bill on Friday after a long debate."),
+    ],
+)
+def test_a_lede_that_begins_with_the_headlines_words_is_quoted_whole(title: str, body: str) -> None:
+    """Only a headline that the body repeats and then starts a sentence after is cut off: a lede
+    that goes on from the headline's words ("…, its chief executive, …"), or a word the
+    headline is only the start of ("Newsom" after "News"), is the sentence itself."""
+    passage = qa.Passage(body, 1.0, chunk_id=1, article_id="a", title=title, url=None, published=None)
+    assert _after_headline(passage, 0, len(body)) == 0
+
+
 def test_a_trackers_entry_is_quoted_with_its_heading(encoder: Encoder) -> None:
     """A layoffs tracker lists "Spotify" / "Is eliminating about 1,500 jobs, …": the verb's
     subject is the heading, and a quote without it names no one."""
@@ -924,6 +941,11 @@ def test_the_highlight_and_the_text_fragment_link_cut_a_name_the_same_way() -> N
         # a result of no game, a company's quarter, or who won (a name)
         ("What was the result of the FTC's investigation?", AnswerKind.OTHER),
         ("How did Nvidia do in the third quarter?", AnswerKind.OTHER),
+        ("What was the outcome of the Epic v. Google trial?", AnswerKind.OTHER),
+        ("What was the outcome of the FTC's lawsuit against Amazon?", AnswerKind.OTHER),
+        ("How did Apple perform against analysts' expectations?", AnswerKind.OTHER),
+        ("What is the score on Metacritic for Baldur's Gate 3?", AnswerKind.OTHER),
+        ("Did Nvidia beat earnings estimates?", AnswerKind.OTHER),
         ("Who won the Bears vs Panthers game?", AnswerKind.WHO),
         (
             "Which company, according to both TechCrunch and The Verge, was accused of anticompetitive "

@@ -50,8 +50,9 @@ FILM = "What did the box office make of Beyoncé's concert film?"
          "How does that compare with Taylor Swift's? (Beyoncé)"),
         ("What did Apple say?", ["What did Meta propose about teens' app downloads?"],
          "What did Apple say? (Meta)"),
-        # A story of no name goes on by its words.
+        # A story of no name goes on by its words, and on through a chain.
         ("Who announced it?", ["What are shooting stars?"], "Who announced it? (shooting stars)"),
+        ("When?", ["Who announced it? (shooting stars)"], "When? (shooting stars)"),
     ],
 )
 def test_follow_ups_borrow_names_from_the_previous_question(
@@ -74,6 +75,9 @@ def test_follow_ups_borrow_names_from_the_previous_question(
         ("Is it true that OpenAI fired Sam Altman?", [FILM]),
         ("What did Taylor Swift say about her tour?", [FILM]),
         ("Did the report say that Taylor Swift's film made more?", [FILM]),
+        ("Was that Google deal approved by the EU?", [FILM]),  # "that" before a noun
+        ("Who is the CEO of that company, Nvidia?", [FILM]),
+        ("When?", ["What is the latest news?"]),  # no story to carry
         ("Who won this year's Super Bowl?", [FILM]),
         ("How long did it take SpaceX to launch Starship?", [FILM]),
         ("Was it OpenAI's board that fired Sam Altman?", [FILM]),
@@ -125,6 +129,9 @@ def test_a_follow_up_carries_outlets_as_written_unless_it_names_its_own() -> Non
     assert query.rewrite_follow_up("What did CNBC say about Gemini?", [binance], outlets=outlets) == (
         "What did CNBC say about Gemini?"
     )
+    # A subject of no name goes on beside the outlet: "Why?" asks why the layoffs.
+    layoffs = "What did TechCrunch report about the layoffs?"
+    assert query.rewrite_follow_up("Why?", [layoffs], outlets=outlets) == "Why? (layoffs, TechCrunch)"
     unknown = query.rewrite_follow_up("What about Gemini?", [searched])
     assert unknown == "What about Gemini? (Verge, TechCrunch, EU AI Act)"
 

@@ -257,6 +257,10 @@ def test_kinds_follow_the_sentence_spans_of_any_text(paragraphs: list[str]) -> N
         (AnswerKind.RESULT, "UCLA topped Colorado 28-16 at the Rose Bowl.", "UCLA hosted Colorado at home."),
         (AnswerKind.RESULT, "Bengals 24, Bills 18", "Bengals and Bills meet on Sunday."),
         (AnswerKind.RESULT, "The Vikings suffered their first loss in five weeks.", "The Vikings punted."),
+        (AnswerKind.RESULT, "The Raiders hang on to win 16-12.", "The Grammy-winning singer spoke."),
+        (AnswerKind.RESULT, "Beaten by Denver, the Vikings fell to 6-5.", "He had lost some weight."),
+        (AnswerKind.RESULT, "Eintracht pulverised Bayern Munich 5-1.", "Voters aged 18-24 turned out."),
+        (AnswerKind.RESULT, "Detroit rolled to a 26-14 victory.", "The company lost $2 billion."),
     ],
 )
 def test_what_a_statement_holds_for_each_kind_of_answer(kind: AnswerKind, yes: str, no: str) -> None:
