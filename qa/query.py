@@ -999,13 +999,11 @@ def _says_only(bare: str, names: Sequence[str]) -> bool:
     return bool(own) and own <= _SAYING and _SAYS_LAST.search(bare) is not None
 
 
-
 def _points_before(bare: str, name: str) -> bool:
     """Whether `bare` points back before it writes its first own `name`: "How did it compare
     with Taylor Swift's?", "How does that compare …" (`_THAT_POINTS`), "What did he say about
-    Elon Musk?"; not "Who won this year's Super
-    Bowl?", nor by an "it" that stands for no thing: "Is it true that …?", "How long did it take
-    SpaceX to …?", "Was it OpenAI's board that …?"."""
+    Elon Musk?"; not "Who won this year's Super Bowl?", nor by an "it" that stands for no thing:
+    "Is it true that …?", "How long did it take SpaceX to …?", "Was it OpenAI's board that …?"."""
     text = " ".join(bare.replace("’", "'").split())
     head = _NOT_POINTING.sub(" ", _EMPTY_IT.sub(" ", text[: text.find(name)]))
     pointers = {w.lower() for w in TERM.findall(head)} & _POINTERS

@@ -384,6 +384,5 @@ def holds(kind: AnswerKind, sentence: str) -> bool:
     date, a month, a year or a weekday; how many, a number or an amount; why, a reason or a
     cause ("because", "citing", …); said, a reporting verb or a quotation; agreed, a decision or
     an agreement; who, someone's role ("chief executive", "was named …"); a game's result, a
-    win, a loss or a score. Other kinds have no
-    sign: False."""
+    win, a loss or a score. Other kinds have no sign: False."""
     return sign_at(kind, sentence) is not None
