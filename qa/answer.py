@@ -277,7 +277,7 @@ def gather_evidence(
         # The sentence model chooses among the embedded sentences: give it more to choose from.
         embed_budget = w.learned_budget if learned else w.embed_budget
     spans = tuple(tuple(sentence_spans(p.text)) for p in passages)
-    candidates = _candidates(passages)
+    candidates = _candidates(passages, spans)
     sets = [key_stems(c.text) for c in candidates]
     weight = term_weights(topic_of(question), sets)
     # A question of several parts states its reports' facts, and a sentence that writes one of
@@ -640,8 +640,9 @@ def focus_of(question: str, found: set[str]) -> str | None:
     return " ".join(kept)
 
 
-def _candidates(passages: Sequence[Passage]) -> list[Sentence]:
-    """Statements worth saying (`qa.sentences`), each once (chunks overlap, so a sentence can recur)."""
+def _candidates(passages: Sequence[Passage], spans: Sequence[Sequence[tuple[int, int]]]) -> list[Sentence]:
+    """Statements worth saying (`qa.sentences`), each once (chunks overlap, so a sentence can
+    recur); `spans` are each passage's sentences (`sentence_spans`)."""
     seen: set[tuple[str, int]] = set()
     out: list[Sentence] = []
     for i, p in enumerate(passages):
@@ -651,19 +652,25 @@ def _candidates(passages: Sequence[Passage]) -> list[Sentence]:
             if key not in seen:
                 seen.add(key)
                 own = _after_headline(p, start, end)
-                if own is not None and not _leads_into_nothing(p.text, statements, end):
+                if own is not None and not _leads_into_nothing(p.text, spans[i], statements, start, end):
                     out.append(Sentence(i, own, end, p.text[own:end], lexical=0.0))
     return out
 
 
-def _leads_into_nothing(text: str, statements: Sequence[tuple[int, int]], end: int) -> bool:
-    """Whether the sentence of `text` ending at `end` only leads into what follows it ("Pros and
-    cons of betting early on the NBA Rookie of the Year:") and what follows is no statement
-    ("Pros:", a list's label): quoted, it would say nothing. The passage's end may cut what
-    follows off; a lead-in there is kept."""
-    if not text[:end].rstrip().endswith(":"):
+def _leads_into_nothing(
+    text: str,
+    sentences: Sequence[tuple[int, int]],
+    statements: Sequence[tuple[int, int]],
+    start: int,
+    end: int,
+) -> bool:
+    """Whether the statement `text[start:end]` only leads into what follows it ("Pros and cons of
+    betting early on the NBA Rookie of the Year:") and what follows, by the passage's
+    `sentences`, is none of its `statements` ("Pros:", a list's label): quoted, it would say
+    nothing. The passage's end may cut what follows off; a lead-in there is kept."""
+    if not text[start:end].rstrip().endswith(":"):
         return False
-    after = [a for a, _ in sentence_spans(text) if a >= end]
+    after = [a for a, _ in sentences if a >= end]
     return bool(after) and all(a != after[0] for a, _ in statements)
 
 
