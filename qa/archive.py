@@ -840,12 +840,13 @@ class Archive:
         # own claim: "… while the Fox article discusses parents using Christmas as a bribe,
         # without mentioning any threat to the NBA's Christmas dominance?".
         owned = len(set(sides.values())) == 1
+        owners = {n: owner_of(question, n) for names in sides.values() for n in names} if owned else {}
 
         def missing(source: str, name: str) -> str | None:
             """The name of `name`'s the outlet never writes: it, or its owner."""
             if mentions(source, name) is False:
                 return name
-            owner = owner_of(question, name) if owned else None
+            owner = owners.get(name)
             return owner if owner is not None and mentions(source, owner) is False else None
 
         found: dict[str, tuple[str, ...]] = {}
