@@ -11,7 +11,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from test_rerank import ROOT, index_benchmark_slice
+from conftest import copy_benchmark_slice
+from test_rerank import ROOT
 
 import qa
 from embeddings.index import file_sha256
@@ -311,8 +312,10 @@ def index_files(index: Path) -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_the_answers_benchmark_asks_a_copy_of_the_index_with_more_outlets(tmp_path: Path, encoder) -> None:
-    questions = index_benchmark_slice(tmp_path, encoder)
+def test_the_answers_benchmark_asks_a_copy_of_the_index_with_more_outlets(
+    tmp_path: Path, encoder, benchmark_slice_dir: Path
+) -> None:
+    questions = copy_benchmark_slice(benchmark_slice_dir, tmp_path)
     natural = tmp_path / "natural.json"
     natural.write_text(json.dumps([{
         "question": "What was agreed in Jinan?", "kind": "agreed", "expect": [["memorandums"]],

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_retrieval import write_benchmark_slice
+from conftest import copy_benchmark_slice
 
 import qa
 from embeddings.index import VectorIndex
@@ -329,14 +329,6 @@ def test_retrieval_with_and_without_the_model_finds_the_report(archive: qa.Archi
     assert {p.title for p in archive.retrieve(question, k=3)[:2]} == {"Trade deals", "Football"}
 
 
-def index_benchmark_slice(tmp_path: Path, encoder) -> Path:
-    """The benchmark slice's articles indexed at tmp_path / "index"; its questions file."""
-    articles, questions = write_benchmark_slice(tmp_path)
-    with qa.Archive(tmp_path / "index", encoder=encoder) as archive:
-        archive.add([articles])
-    return questions
-
-
 def run_training(
     script: str, tmp_path: Path, questions: Path, out: str, *args: str, seed: str | None = None
 ) -> str:
@@ -360,10 +352,10 @@ def groups(pattern: str, printed: str) -> tuple[str, ...]:
     return match.groups()
 
 
-def train_twice(script: str, tmp_path: Path, encoder) -> tuple[str, Path]:
-    """Run the training `script` twice on an index of the benchmark slice, under two string-hashing
-    seeds: what it printed, and the model it wrote, the same file both times."""
-    questions = index_benchmark_slice(tmp_path, encoder)
+def train_twice(script: str, tmp_path: Path, slice_dir: Path) -> tuple[str, Path]:
+    """Run the training `script` twice on a copy of the indexed benchmark slice, under two
+    string-hashing seeds: what it printed, and the model it wrote, the same file both times."""
+    questions = copy_benchmark_slice(slice_dir, tmp_path)
     # Two string-hashing seeds: the sets the scripts iterate must not change what they learn.
     runs = (("one.txt", "1"), ("two.txt", "2"))
     outputs = [run_training(script, tmp_path, questions, name, seed=seed) for name, seed in runs]
@@ -372,8 +364,10 @@ def train_twice(script: str, tmp_path: Path, encoder) -> tuple[str, Path]:
 
 
 @pytest.mark.slow
-def test_training_is_reproducible_and_estimates_unseen_questions(tmp_path: Path, encoder) -> None:
-    printed, trained = train_twice("bench/train_reranker.py", tmp_path, encoder)
+def test_training_is_reproducible_and_estimates_unseen_questions(
+    tmp_path: Path, benchmark_slice_dir: Path
+) -> None:
+    printed, trained = train_twice("bench/train_reranker.py", tmp_path, benchmark_slice_dir)
     assert "learned (5-fold)" in printed and "hand-weighted" in printed
     assert model(trained).num_feature() == len(FEATURES)
     several = int(groups(r"(\d+) of several parts", printed)[0])
@@ -389,11 +383,11 @@ def test_training_is_reproducible_and_estimates_unseen_questions(tmp_path: Path,
 
 
 @pytest.fixture(scope="module")
-def fact_folds(tmp_path_factory: pytest.TempPathFactory, encoder) -> tuple[Path, Path, str]:
-    """The benchmark slice indexed in a folder, its questions file, and what
+def fact_folds(tmp_path_factory: pytest.TempPathFactory, benchmark_slice_dir: Path) -> tuple[Path, Path, str]:
+    """A folder holding a copy of the indexed benchmark slice, its questions file, and what
     bench/train_reranker.py --fold-by fact printed there (writing model.txt and folds/)."""
     folder = tmp_path_factory.mktemp("fact-folds")
-    questions = index_benchmark_slice(folder, encoder)
+    questions = copy_benchmark_slice(benchmark_slice_dir, folder)
     printed = run_training(
         "bench/train_reranker.py", folder, questions, "model.txt",
         "--fold-by", "fact", "--fold-models", str(folder / "folds"),

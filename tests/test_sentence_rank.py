@@ -116,8 +116,10 @@ def test_evidence_carries_the_models_order_for_several_parts(tmp_path: Path, enc
 
 
 @pytest.mark.slow
-def test_training_is_reproducible_and_estimates_unseen_questions(tmp_path: Path, encoder: Encoder) -> None:
-    printed, trained = train_twice("bench/train_sentences.py", tmp_path, encoder)
+def test_training_is_reproducible_and_estimates_unseen_questions(
+    tmp_path: Path, benchmark_slice_dir: Path
+) -> None:
+    printed, trained = train_twice("bench/train_sentences.py", tmp_path, benchmark_slice_dir)
     assert "every gold fact among the model's first sentences (5-fold, before" in printed
     assert model(trained).num_feature() == len(FEATURES)
     # A learning curve's point: the folds' models learn from fewer questions, the written one from all.
