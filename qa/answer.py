@@ -666,12 +666,12 @@ def _leads_into_nothing(
 ) -> bool:
     """Whether the statement `text[start:end]` only leads into what follows it ("Pros and cons of
     betting early on the NBA Rookie of the Year:") and what follows, by the passage's
-    `sentences`, is none of its `statements` ("Pros:", a list's label): quoted, it would say
+    `sentences`, holds none of its `statements` ("Pros:", a list's label): quoted, it would say
     nothing. The passage's end may cut what follows off; a lead-in there is kept."""
     if not text[start:end].rstrip().endswith(":"):
         return False
-    after = [a for a, _ in sentences if a >= end]
-    return bool(after) and all(a != after[0] for a, _ in statements)
+    after = next(((a, b) for a, b in sentences if a >= end), None)
+    return after is not None and not any(after[0] <= a < after[1] for a, _ in statements)
 
 
 def _after_headline(p: Passage, start: int, end: int) -> int | None:

@@ -89,7 +89,13 @@ _CAPTION = re.compile(
     # Wire photos' captions: "…, October 6, 2023, in this courtroom sketch."
     r"|\bin this (undated |courtroom |file |handout )?(sketch|photo|photograph|picture|image|"
     r"illustration|photo illustration|screenshot)"
-    r"( (taken|made|dated|released|obtained|provided)\b[^!?]*)?[.]?$",
+    r"( (taken|made|dated|released|obtained|provided)\b[^!?]*)?[.]?$"
+    # An agency's credit line before its caption: "via Getty LAS VEGAS, NEVADA – JUNE 29: Floyd
+    # Mayweather Jr. attends …", "via Imago RECORD DATE NOT STATED Saul -Canelo- Alvarez …".
+    r"|^(?-i:via [A-Z])\S*\s|\bRECORD DATE NOT STATED\b"
+    r"|\b(?-i:[A-Z][A-Z.'-]+( [A-Z][A-Z.'-]+)*, [A-Z][A-Za-z.'-]+( [A-Z][A-Za-z.'-]+)* [–-] "
+    r"(JANUARY|FEBRUARY|MARCH|APRIL|MAY|JUNE|JULY|AUGUST|SEPTEMBER|OCTOBER|NOVEMBER|DECEMBER) "
+    r"\d{1,2}): ",
     re.IGNORECASE,
 )
 # What the article says of itself, not of the news: its revisions ("This post was updated after
@@ -226,21 +232,51 @@ def is_statement(kind: SentenceKind | str) -> bool:
     return kind == SentenceKind.STATEMENT
 
 
+# A shop's price box, run into the sentences beside it on a deals page (The Verge's): the
+# product's name and prices before its blurb ("Anker 511 Charger (30W) $ 16 $ 23 30 % off $ 16
+# $ 16 $ 23 30 % off Anker’s 30W 511 Charger juices phones …", Engadget's "Headspace Headspace
+# $35 $70 Save $35 Headspace has knocked …"), and its shops' buttons after a sentence's end
+# ("… and non-damaging. $24 at Amazon$80 at Amazon (four-pack)"). A sentence that says a price
+# ("… down to $140 at Amazon and Target.") holds neither.
+_PRICE_BOX_HEAD = re.compile(
+    r"^[^.!?]{1,120}?\s(\$ ?[\d,.]+\s+)+(\d+ ?% off|Save \$ ?[\d,.]+)\s+((\$ ?[\d,.]+|\d+ ?% off)\s+)*"
+)
+_PRICE_BOX_TAIL = re.compile(
+    r"(?<=[.!?”\"')])(\s*\$ ?[\d,.]+ at [A-Z0-9][\w&'’.+-]*( [A-Z0-9][\w&'’.+-]*)*( \([^)]*\))?)+\s*$"
+)
+
+
+def without_price_box(text: str, start: int, end: int) -> tuple[int, int]:
+    """(start, end) of the sentence `text[start:end]` without the price box run into it, if any
+    (`_PRICE_BOX_HEAD`, `_PRICE_BOX_TAIL`); start == end when it is nothing else."""
+    sentence = text[start:end]
+    if "$" not in sentence:
+        return start, end
+    head = _PRICE_BOX_HEAD.match(sentence)
+    tail = _PRICE_BOX_TAIL.search(sentence)
+    a = start + (head.end() if head else 0)
+    b = start + (tail.start() if tail else len(sentence))
+    return (a, b) if a < b else (start, start)
+
+
 # Which sentences `statement_spans` finds, as a number: bump it whenever a change here or in
 # `qa.chunking.sentence_spans` finds other statements in some text. An index embeds each chunk's
 # statements once (`qa.indexing.embed_sentences`); those of an older version are embedded again
 # on its next run. tests/test_sentences.py pins what this version finds in the benchmark corpus.
-STATEMENTS_VERSION = 2
+STATEMENTS_VERSION = 3
 
 
 @lru_cache(maxsize=1 << 10)
 def statement_spans(text: str) -> tuple[tuple[int, int], ...]:
-    """(start, end) of each sentence of `text` worth quoting (`is_statement`), each judged
-    within its paragraph. Memoised: `ask` finds a passage's statements to read their stored
-    vectors (`Archive.answer_passages`), then again as the answer's candidates."""
+    """(start, end) of each sentence of `text` worth quoting (`is_statement`), without a shop's
+    price box run into it (`without_price_box`), each judged within its paragraph. Memoised:
+    `ask` finds a passage's statements to read their stored vectors
+    (`Archive.answer_passages`), then again as the answer's candidates."""
     paragraphs = paragraph_spans(text)
     out = []
-    for start, end in sentence_spans(text):
+    for start, end in (without_price_box(text, a, b) for a, b in sentence_spans(text)):
+        if start == end:
+            continue
         sentence = text[start:end]
         paragraph = next((text[a:b] for a, b in paragraphs if a <= start < b), sentence)
         if is_statement(sentence_kind(sentence, paragraph)):

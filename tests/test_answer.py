@@ -30,6 +30,7 @@ from qa.answer import (
     SentenceVectors,
     _after_headline,
     _depends,
+    _leads_into_nothing,
     _named_groups,
     _near_duplicate,
     _quotation_end,
@@ -53,7 +54,7 @@ from qa.archive import _without_run_of
 from qa.chunking import paragraph_spans, sentence_spans
 from qa.config import AnswerWeights
 from qa.query import AnswerKind, Deed, asked_for, question_names
-from qa.sentences import is_statement, sentence_kinds
+from qa.sentences import is_statement, sentence_kinds, statement_spans
 
 ANSWER_DATA = Path(__file__).resolve().parent / "data" / "answer"
 VERGE_URL = "https://www.theverge.example/2023/10/2/lumina-courier-x1"
@@ -611,6 +612,19 @@ def test_a_lead_in_to_no_statement_is_not_quoted(encoder: Encoder) -> None:
     answer = answer_from(encoder, "Who is the favourite for NBA Rookie of the Year?", text)
     quoted = [c.excerpt[c.sentence_start : c.sentence_end] for c in answer.citations]
     assert quoted and not any("Pros and cons" in q for q in quoted)
+
+
+def test_a_lead_in_to_a_statement_behind_a_price_box_is_kept() -> None:
+    """The statement after a lead-in may start past a price box run into its sentence
+    (`qa.sentences.without_price_box`): it still follows the lead-in."""
+    text = (
+        "The best deal on a charger this week:\n\n"
+        "Anker 511 Charger $ 16 $ 23 30 % off $ 16 Anker’s charger juices phones quickly and fits a purse."
+    )
+    statements = statement_spans(text)
+    assert text[slice(*statements[-1])].startswith("Anker’s charger")
+    start, end = statements[0]
+    assert not _leads_into_nothing(text, sentence_spans(text), statements, start, end)
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,7 @@ from qa.sentences import (
 STATEMENTS_DIGESTS = {
     1: "321eac59ac2a332c39d84b42c83cebfec47d753ff65c9e6a9d502d1628e0f0b9",
     2: "c38dd4e493e32bfbbcdc6aef3afca36e99da16ccc9fdc8d54e809a35ea99a485",
+    3: "dbba265b5e706527cb16610b3f7cf934e0cbc290da754aabe5e51d8aeb5837fe",
 }
 
 K = SentenceKind
@@ -90,6 +91,24 @@ K = SentenceKind
             K.CAPTION,
         ),
         ("On Nov 5, 2023; the race was run; the title was decided.", K.STATEMENT),
+        # An agency's credit line run into its caption, and a wire photo's dateline.
+        (
+            "via Getty LAS VEGAS, NEVADA – JUNE 29: Floyd Mayweather Jr. attends a game between the "
+            "New York Liberty and the Las Vegas Aces at Michelob ULTRA Arena.",
+            K.CAPTION,
+        ),
+        (
+            "via Imago RECORD DATE NOT STATED Saul -Canelo- Alvarez MEX during the weigh-in ceremony "
+            "prior to the Boxing fight against Jermell Charlo USA.",
+            K.CAPTION,
+        ),
+        (
+            "LOS ANGELES, CALIFORNIA – FEBRUARY 05: Austin Cindric, driver of the #2 Ford, drives during "
+            "qualifying for the NASCAR Cup Series Busch Light Clash.",
+            K.CAPTION,
+        ),
+        ("The deal was signed via Zoom on June 29: both sides confirmed it.", K.STATEMENT),
+        ("Via Zoom, the two leaders agreed to meet again in LAS VEGAS, NEVADA in June.", K.STATEMENT),
         (
             "Please use Chrome browser for a more accessible video player Manchester United boss Erik "
             "ten Hag speaks on the improvement he's seen in goalkeeper Andre Onana",
@@ -198,6 +217,22 @@ def test_a_quoted_question_inside_a_statement_is_a_statement() -> None:
         sentence_kind('"Why would we want to change it?" she replied, and the room fell silent.')
         == K.STATEMENT
     )
+
+
+def test_a_price_box_run_into_a_deals_pages_sentences_is_left_out_of_them() -> None:
+    text = (
+        "Anker 511 Charger (30W) $ 16 $ 23 30 % off $ 16 $ 16 $ 23 30 % off Anker’s 30W 511 Charger "
+        "juices phones quickly and is small enough to carry around. "
+        "$16 at Amazon$80 at Amazon (four-pack)\n\n"
+        "Headspace Headspace $35 $70 Save $35 Headspace has knocked 50 percent off its membership.\n\n"
+        "The third-gen AirPods are back down to $140 at Amazon and Best Buy.\n\n"
+        "$25 at Amazon$25 at Best Buy"
+    )
+    assert [text[a:b] for a, b in statement_spans(text)] == [
+        "Anker’s 30W 511 Charger juices phones quickly and is small enough to carry around.",
+        "Headspace has knocked 50 percent off its membership.",
+        "The third-gen AirPods are back down to $140 at Amazon and Best Buy.",
+    ]
 
 
 def test_kinds_label_every_sentence_of_an_article_with_its_paragraph() -> None:
