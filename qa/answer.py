@@ -497,7 +497,7 @@ def articles_about(question: str, passages: Sequence[Passage]) -> frozenset[str]
     # a cricket report's "World Cup" and "ODI series").
     phrases = frozenset().union(*(key_phrases(n) for n in names))
     subject = key_stems(" ".join(n for n in names if not key_phrases(n))) or (
-        frozenset() if phrases else key_stems(question)
+        frozenset() if phrases else _rarest(key_stems(question), passages)
     )
     found = frozenset(
         p.article_id for p in passages
@@ -509,6 +509,16 @@ def articles_about(question: str, passages: Sequence[Passage]) -> frozenset[str]
         # Raiders, nor the Seahawks' on "Monday Night Football".
         found = _naming_most(names, [p for p in passages if p.article_id in found]) or found
     return found or None
+
+
+def _rarest(stems: frozenset[str], passages: Sequence[Passage]) -> frozenset[str]:
+    """Those of `stems` that the fewest of the passages' articles hold, one at least: what a
+    question that names nothing is about ("tire" of "Why are tires harmful to the environment?",
+    which an AI forum's "harms to workers, civil society and the environment" does not hold).
+    `stems` itself when no article holds any."""
+    holders = {s: {p.article_id for p in passages if s in _passage_stems(p)} for s in stems}
+    fewest = min((len(h) for h in holders.values() if h), default=0)
+    return frozenset(s for s, h in holders.items() if len(h) == fewest) if fewest else stems
 
 
 def _naming_most(names: Sequence[str], passages: Sequence[Passage]) -> frozenset[str]:

@@ -785,6 +785,29 @@ def test_an_outlet_named_beside_a_subject_is_where_to_look_not_what() -> None:
     assert articles_about("What did Engadget say?", passages) == {"deals", "chatgpt"}
 
 
+def test_a_question_that_names_nothing_is_about_its_rarest_word(encoder: Encoder) -> None:
+    """ "Why are tires harmful to the environment?" added an AI forum's "minimize harms to
+    workers, civil society and the environment" as a second report: any of the question's words
+    made an article about it. Its rarest word among the passages' articles does."""
+    passages = [
+        report(
+            0, "The Verge", "Tires are saving us — and killing us, too",
+            "Slowly, surely, one mote of black dust at a time, tires leave their mark on the environment.",
+        ),
+        report(1, "Fortune", "Smog costs lives", "Air pollution harms millions of people, a study found."),
+        report(
+            2, "Engadget", "The US Senate reconvenes for a second AI Insight Forum",
+            "We must act sustainably to minimize harms to workers, civil society and the environment.",
+        ),
+    ]
+    question = "Why are tires harmful to the environment?"
+    assert articles_about(question, passages) == {"a0"}
+    answer = compose_answer(question, passages, encoder, min_confidence=float("-inf"))
+    assert answer.citations and all(c.source == "The Verge" for c in answer.citations)
+    # A word no article holds does not count, and the rarest words may tie.
+    assert articles_about("Why is the environment harmed by microplastics?", passages) == {"a0", "a1", "a2"}
+
+
 def test_a_sentence_that_says_nothing_of_the_question_is_not_taken(encoder: Encoder) -> None:
     """A deals guide's sentence shares "later" and "cover" with the question, and the sentence
     model took it as a next best; its cosine to the question (0.10) is below
