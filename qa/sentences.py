@@ -375,6 +375,16 @@ _RESULT = re.compile(
     re.IGNORECASE,
 )
 
+# A result told as what may come, with no result settled beside it: a preview's "Defeat against
+# Galatasaray would again end United's campaign", "the Bears need to beat Carolina"; not "Coman
+# sealed a 1-0 win, so United will finish bottom".
+_MAY_COME = re.compile(r"\b(would|could|might|should|must|needs? to|if|unless|assuming)\b", re.IGNORECASE)
+_SETTLED = re.compile(
+    r"\b(won|defeated|topped|edged|routed|thrashed|lost to|fell to|drew with|tied with)\b"
+    r"|\b\d{1,3}\s?[-–]\s?\d{1,3}\b",
+    re.IGNORECASE,
+)
+
 # The sign of each kind of answer in a statement.
 _SIGNS = {
     AnswerKind.WHEN: _DATE_EXPRESSION,
@@ -390,10 +400,13 @@ _SIGNS = {
 def sign_at(kind: AnswerKind, sentence: str) -> int | None:
     """Where the first sign of the answer a question of `kind` asks for starts (`holds`), or
     None: the reporting verb or quotation mark of "what did X say" (not the quotation marks
-    around a title: the “Battle of the Sexes” match)."""
+    around a title: the “Battle of the Sexes” match), nor a game's result told as what may
+    come (`_MAY_COME`)."""
     sign = _SIGNS.get(kind)
     if kind == AnswerKind.SAID:
         sentence = _QUOTED_TITLE.sub(lambda m: " " * len(m.group()), sentence)
+    if kind == AnswerKind.RESULT and _MAY_COME.search(sentence) and not _SETTLED.search(sentence):
+        return None
     match = sign.search(sentence) if sign else None
     return match.start() if match else None
 

@@ -296,6 +296,12 @@ def test_kinds_follow_the_sentence_spans_of_any_text(paragraphs: list[str]) -> N
         (AnswerKind.RESULT, "Beaten by Denver, the Vikings fell to 6-5.", "He had lost some weight."),
         (AnswerKind.RESULT, "Eintracht pulverised Bayern Munich 5-1.", "Voters aged 18-24 turned out."),
         (AnswerKind.RESULT, "Detroit rolled to a 26-14 victory.", "The company lost $2 billion."),
+        (
+            AnswerKind.RESULT,
+            "Coman sealed a 1-0 win, so United would finish bottom of the group.",
+            "Defeat against Galatasaray would again end United's Champions League campaign.",
+        ),
+        (AnswerKind.RESULT, "The Bears won, as they had to.", "The Bears need to beat Carolina on Thursday."),
     ],
 )
 def test_what_a_statement_holds_for_each_kind_of_answer(kind: AnswerKind, yes: str, no: str) -> None:
