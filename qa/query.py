@@ -1179,12 +1179,20 @@ class AskedFor:
     event: frozenset[str] = frozenset()
 
 
+# Who takes part in a contest, as "which …" asks for them: "Which team won the Rugby World Cup?"
+# asks who won, as "Who won …?" does.
+_CONTENDER = (
+    r"(team|club|side|country|nation|player|driver|rider|golfer|boxer|fighter|horse|school|college)s?"
+)
+_AUXILIARY = r"(will\s+|has\s+|have\s+)?"
+_WON_OR_SCORED = rf"{_AUXILIARY}(won|wins?|beat|scor(ed|es|e))\b"
+
 # The deed a "who" question asks about: a succession anywhere in it ("Who did Bumble name to
 # replace …?"), a win or a goal by the verb right after "who" (and an auxiliary).
 _DEEDS = (
     (Deed.SUCCEEDED, re.compile(r"\b(replac\w*|succeed\w*|successor|t(ake|ook|aking)\s+over)\b", re.I)),
-    (Deed.WON, re.compile(r"^\W*who\s+(will\s+|has\s+|have\s+)?(won|wins?|beat)\b", re.IGNORECASE)),
-    (Deed.SCORED, re.compile(r"^\W*who\s+(will\s+|has\s+|have\s+)?scor(ed|es|e)\b", re.IGNORECASE)),
+    (Deed.WON, re.compile(rf"^\W*(who|which {_CONTENDER})\s+{_AUXILIARY}(won|wins?|beat)\b", re.IGNORECASE)),
+    (Deed.SCORED, re.compile(rf"^\W*(who|which {_CONTENDER})\s+{_AUXILIARY}scor(ed|es|e)\b", re.IGNORECASE)),
 )
 
 
@@ -1244,7 +1252,10 @@ _KINDS = (
             re.IGNORECASE,
         ),
     ),
-    (AnswerKind.WHO, re.compile(r"^\W*(who|whom|whose)\b", re.IGNORECASE)),
+    (
+        AnswerKind.WHO,
+        re.compile(rf"^\W*(who|whom|whose)\b|^\W*which {_CONTENDER}\s+{_WON_OR_SCORED}", re.IGNORECASE),
+    ),
     (
         AnswerKind.HAPPENED,
         re.compile(

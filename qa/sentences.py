@@ -352,7 +352,9 @@ _DEED_SIGNS = {
         re.IGNORECASE,
     ),
     Deed.WON: re.compile(
-        r"\b(won|wins?|winning|winners?|beat|champions?|championship|titles?|victory|clinch\w*|crowned)\b",
+        # A title won, not a competition's name: "the Rugby Championship", "the Champions League".
+        r"\b(won(?!['’]t)|wins?|winning|winners?|beat|(?-i:champions?|championship|titles?)|victory|clinch\w*|"
+        r"crowned)\b",
         re.IGNORECASE,
     ),
     Deed.SCORED: re.compile(
@@ -365,7 +367,7 @@ _DEED_SIGNS = {
 # hang on to win 16-12", "Bengals 24, Bills 18"), for "How did the Vikings do against the
 # Broncos?"; not "Grammy-winning", "lost some weight" or "aged 18-24".
 _RESULT = re.compile(
-    r"\b(won|wins|beat|beats|beaten|defeat(s|ed)?|topped|edged|routed|thrash(es|ed)|upset|eliminat(es|ed)|"
+    r"\b(won(?!['’]t)|wins|beat|beats|beaten|defeat(s|ed)?|topped|edged|routed|thrash(es|ed)|upset|eliminat(es|ed)|"
     r"lost to|loses to|fell to|drew with|tied with)\b"
     r"|\b(win|victory|loss|defeat|draw|rout|triumph)\s+(over|against|to|at|in|for)\b"
     r"|\b(win|won|winning|lose|lost|beat|by)\s+\d{1,3}\s?[-–]\s?\d{1,3}\b"

@@ -1040,13 +1040,52 @@ def test_a_games_result_is_answered_by_the_sentence_that_states_it(encoder: Enco
         ("Who scored twice for Man United against Chelsea?", Deed.SCORED),
         ("Who is Richard Teng?", None),
         ("Who runs Warner Music Group?", None),
-        ("Which team won the Cup Series?", None),  # which team: no "who"
+        ("Which team won the Rugby World Cup?", Deed.WON),
+        ("Which player scored twice for Man United against Chelsea?", Deed.SCORED),
+        ("Which team bought Pat Cummins at the IPL auction?", None),
+        ("Which company won the Pentagon's cloud contract?", None),  # a company, no contest
         ("What did the winner of the Cup Series say?", None),
         ("Who will score first for Arsenal?", Deed.SCORED),
     ],
 )
 def test_a_who_question_names_the_deed_it_asks_about(question: str, deed: Deed | None) -> None:
     assert asked_for(question).deed == deed
+
+
+@pytest.mark.parametrize(
+    ("sentence", "fits"),
+    [
+        ("The Springboks sealed their fourth World Cup title with a 12-11 victory.", True),
+        ("South Africa were crowned World Cup champions at the Stade de France.", True),
+        ("The Queensland Rugby Union won't follow the NSW Waratahs, World Cup or not.", False),
+        ("He joined the All Blacks ahead of the Rugby Championship and the World Cup.", False),
+    ],
+)
+def test_a_win_is_told_by_a_win_not_by_wont_or_a_competitions_name(sentence: str, fits: bool) -> None:
+    """ "Which team won the Rugby World Cup?" led with "… won't follow the NSW Waratahs" and
+    "… ahead of last year's Rugby Championship …"."""
+    assert fits_the_kind("Which team won the Rugby World Cup?", sentence) is fits
+
+
+def test_an_earlier_edition_is_no_answer_to_a_question_without_a_year(encoder: Encoder) -> None:
+    """A 2023 preview's "The 2019 Rugby World Cup final …" was quoted for "Which team won the
+    Rugby World Cup?"; asked of 2019, it is the answer."""
+    preview = report(
+        0, "Sporting News", "Where to watch England vs South Africa",
+        "The 2019 Rugby World Cup final went South Africa's way, as the 32-12 score sealed a third title.",
+    )
+    final = report(
+        1, "The Roar", "Boks beat All Blacks to claim a record fourth Rugby World Cup",
+        "The Springboks won the Rugby World Cup final 12-11, sealing their fourth World Cup title.",
+    )
+    passages = [preview, final]
+
+    def quoted(question: str) -> list[str]:
+        answer = compose_answer(question, passages, encoder, min_confidence=float("-inf"))
+        return [c.excerpt[c.sentence_start : c.sentence_end] for c in answer.citations]
+
+    assert not any("2019" in q for q in quoted("Which team won the Rugby World Cup?"))
+    assert any("2019" in q for q in quoted("Which team won the 2019 Rugby World Cup?"))
 
 
 @pytest.mark.parametrize(
