@@ -915,7 +915,10 @@ _SEVERAL = frozenset("they them their theirs both each either neither".split()) 
 # A name's word starts with a capital, or with one lower-case letter before one ("iPhone",
 # "eBay").
 _NAME_WORD = r"(?:[A-Z]|[a-z][A-Z])[\w’'.-]*"
-_NAME = re.compile(rf"\b{_NAME_WORD}(?:\s+(?:of|the|de|and)?\s*{_NAME_WORD})*")
+# Between a name's words: "of", "the", "and", and a surname's particles ("Erik ten Hag", "Ursula
+# von der Leyen", "Mohammed bin Salman").
+_NAME_JOINS = r"of|the|de|and|van|von|der|den|ten|ter|da|di|du|del|bin"
+_NAME = re.compile(rf"\b{_NAME_WORD}(?:\s+(?:(?:{_NAME_JOINS})\s+){{0,2}}{_NAME_WORD})*")
 # A product's model number after its name, where the question ends or a variant follows ("Pixel
 # 8?", "iPhone 15 Pro"): not a count ("OpenAI 3 weeks ago"), a score ("Chelsea 2 1", "Lakers
 # 110, …") or a day ("November 17", "Dec. 6").
@@ -960,9 +963,10 @@ def is_follow_up(question: str, outlets: Sequence[str] = ()) -> bool:
 
     It does when it opens by continuing ("And what did China decide?", "What about Seoul?"), or
     when it names no subject of its own and points back ("Who attended it?", "Why?", "What was
-    the verdict?": the verdict of what was asked before; "the" and "why" point back only in a
-    question of `FEW_TERMS` key terms or fewer besides what was said, not in "How do dogs catch
-    the mysterious respiratory illness?"; "that" as its last word; nor "this" in "this year").
+    the verdict?": the verdict of what was asked before; "the", "why" and a last "say" point
+    back only in a question of `FEW_TERMS` key terms or fewer besides what was said, as in "What
+    did prosecutors say?", not in "How do dogs catch the mysterious respiratory illness?"; "that"
+    as its last word; nor "this" in "this year").
     A question that names its own subject stands alone: "Why was Sam Altman fired by the OpenAI
     board?", "How tall is the Gullfoss waterfall and where is it?"; unless it points back before
     its first name ("How did it compare with Taylor Swift's?", "How does that compare …", not
@@ -987,7 +991,10 @@ def _points_back(question: str, bare: str) -> bool:
     words = {w.lower() for w in TERM.findall(_NOT_POINTING.sub(" ", question.replace("’", "'")))}
     few = len(key_stems(bare) - _SAYING) <= FEW_TERMS
     anaphor = bool(words & _ANAPHORS) or bool(_THAT_LAST.search(question) or _WHICH_ONE.search(question))
-    points_back = anaphor or (few and ("the" in words or bool(_ASKS_BACK.match(question))))
+    # A question of few terms points back by "the", by how it asks ("Why?"), or by asking only
+    # what someone said: "What did prosecutors say?" after a question on Sam Bankman-Fried.
+    asks_back = "the" in words or bool(_ASKS_BACK.match(question) or _SAYS_LAST.search(bare))
+    points_back = anaphor or (few and asks_back)
     return points_back or len(terms) <= 2 or key_stems(_MEASURE.sub(" ", bare)) <= _SAYING
 
 

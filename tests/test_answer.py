@@ -1131,6 +1131,11 @@ def test_a_question_names_its_subjects_and_speaker() -> None:
     assert asked.names == ("Greg Brockman", "Sam Altman")
     assert asked.months == ((None, 11),)
     assert question_names("Who leads the Bank of Japan?") == ("Bank of Japan",)
+    # A surname's particles are part of the name: a follow-up carried "Erik" and "Hag".
+    assert question_names("What does that mean for Erik ten Hag?") == ("Erik ten Hag",)
+    assert question_names("Did Ursula von der Leyen meet Louis van Gaal?") == (
+        "Ursula von der Leyen", "Louis van Gaal"
+    )
     assert question_names("Did TechCrunch report it on 2023-10-04T20:00?") == ("TechCrunch",)
 
 

@@ -50,6 +50,8 @@ FILM = "What did the box office make of Beyoncé's concert film?"
          "How does that compare with Taylor Swift's? (Beyoncé)"),
         ("What did Apple say?", ["What did Meta propose about teens' app downloads?"],
          "What did Apple say? (Meta)"),
+        ("What did prosecutors say?", ["What did Sam Bankman-Fried's lawyers say in their opening?"],
+         "What did prosecutors say? (Sam Bankman-Fried)"),
         # A story of no name goes on by its words, and on through a chain.
         ("Who announced it?", ["What are shooting stars?"], "Who announced it? (shooting stars)"),
         ("When?", ["Who announced it? (shooting stars)"], "When? (shooting stars)"),
