@@ -777,10 +777,11 @@ def asks_about_named(question: str) -> bool:
     """Whether `question` asks about what it names: yes or no ("Did TechCrunch and The Verge
     both report that …?") or what was said of it, when or why ("What did TechCrunch and Polygon
     report about Nvidia?", "When did Fortune and TechCrunch report on Binance's settlement?",
-    "What happened to Sam Altman according to The Verge?", "Compare …"), rather than for
-    something it describes ("Which company, reported by …, …?", "Between the report … and …"),
-    whose names are clues that different reports hold."""
-    return bool(_ABOUT_NAMED.match(question))
+    "What happened to Sam Altman according to The Verge?", "Compare …") or which reported it
+    first ("Which reported first on Pebble shutting down, TechCrunch or The Verge?":
+    `asks_which_first`), rather than for something it describes ("Which company, reported by …,
+    …?", "Between the report … and …"), whose names are clues that different reports hold."""
+    return bool(_ABOUT_NAMED.match(question)) or asks_which_first(question)
 
 
 def fold(text: str) -> str:

@@ -434,6 +434,10 @@ def test_each_named_outlets_side_is_given_the_names_of_its_own_claim() -> None:
         ("Why did The Verge say the Apple Watch was banned?", True),
         ("What happened to Sam Altman according to The Verge?", True),
         ("Compare what Sporting News and The Guardian reported about Shohei Ohtani.", True),
+        # Which reported first asks about what it names: an outlet with nothing on Pebble has
+        # no report to put in order, and its closest (on Alameda's shutting down) led the answer.
+        ("Which reported first on Pebble shutting down, TechCrunch or The Verge?", True),
+        ("Who was first to report Sam Altman's firing, Fortune or TechCrunch?", True),
         ("Which company, reported by both TechCrunch and The Verge, rivals GPT-4?", False),
         ("Who is the individual that, according to The Verge and TechCrunch, faced Judge Kaplan?", False),
         ("What company did Fortune and TechCrunch both cover?", False),
