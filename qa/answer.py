@@ -279,7 +279,8 @@ def gather_evidence(
     spans = tuple(tuple(sentence_spans(p.text)) for p in passages)
     candidates = _candidates(passages, spans)
     if not _YEAR.search(question):
-        candidates = [c for c in candidates if not _past_edition(c.text, asked.names, passages[c.passage])]
+        names = other_names(question, hints)
+        candidates = [c for c in candidates if not _past_edition(c.text, names, passages[c.passage])]
     sets = [key_stems(c.text) for c in candidates]
     weight = term_weights(topic_of(question), sets)
     # A question of several parts states its reports' facts, and a sentence that writes one of
@@ -398,10 +399,10 @@ _YEAR = re.compile(r"\b(19|20)\d\d\b")
 
 
 def _past_edition(text: str, names: Sequence[str], passage: Passage) -> bool:
-    """Whether `text` names one of `names`, or its name's words from one on, by a year before
-    its article's: "The 2019 Rugby World Cup final between England and South Africa …" and "…
-    ahead of the 2019 World Cup final" in 2023 tell an earlier edition of what "Which team won
-    the Rugby World Cup?", which gives no year, asks about."""
+    """Whether `text` names one of `names` (the question's, outlets aside), or its name's words
+    from one on, by a year before its article's: "The 2019 Rugby World Cup final between England
+    and South Africa …" and "… ahead of the 2019 World Cup final" in 2023 tell an earlier edition
+    of what "Which team won the Rugby World Cup?", which gives no year, asks about."""
     if passage.published is None:
         return False
     starts = {w for name in names for w in name.split() if w[:1].isupper()}

@@ -1193,14 +1193,15 @@ _CONTENDER = (
     r"(team|club|side|country|nation|player|driver|rider|golfer|boxer|fighter|horse|school|college)s?"
 )
 _AUXILIARY = r"(will\s+|has\s+|have\s+)?"
-_WON_OR_SCORED = rf"{_AUXILIARY}(won|wins?|beat|scor(ed|es|e))\b"
+_WON = r"(won|wins?|beat)\b"
+_SCORED = r"scor(ed|es|e)\b"
 
 # The deed a "who" question asks about: a succession anywhere in it ("Who did Bumble name to
 # replace …?"), a win or a goal by the verb right after "who" (and an auxiliary).
 _DEEDS = (
     (Deed.SUCCEEDED, re.compile(r"\b(replac\w*|succeed\w*|successor|t(ake|ook|aking)\s+over)\b", re.I)),
-    (Deed.WON, re.compile(rf"^\W*(who|which {_CONTENDER})\s+{_AUXILIARY}(won|wins?|beat)\b", re.IGNORECASE)),
-    (Deed.SCORED, re.compile(rf"^\W*(who|which {_CONTENDER})\s+{_AUXILIARY}scor(ed|es|e)\b", re.IGNORECASE)),
+    (Deed.WON, re.compile(rf"^\W*(who|which {_CONTENDER})\s+{_AUXILIARY}{_WON}", re.IGNORECASE)),
+    (Deed.SCORED, re.compile(rf"^\W*(who|which {_CONTENDER})\s+{_AUXILIARY}{_SCORED}", re.IGNORECASE)),
 )
 
 
@@ -1262,7 +1263,9 @@ _KINDS = (
     ),
     (
         AnswerKind.WHO,
-        re.compile(rf"^\W*(who|whom|whose)\b|^\W*which {_CONTENDER}\s+{_WON_OR_SCORED}", re.IGNORECASE),
+        re.compile(
+            rf"^\W*(who|whom|whose)\b|^\W*which {_CONTENDER}\s+{_AUXILIARY}({_WON}|{_SCORED})", re.IGNORECASE
+        ),
     ),
     (
         AnswerKind.HAPPENED,

@@ -382,7 +382,7 @@ _RESULT = re.compile(
 # sealed a 1-0 win, so United will finish bottom".
 _MAY_COME = re.compile(r"\b(would|could|might|should|must|needs? to|if|unless|assuming)\b", re.IGNORECASE)
 _SETTLED = re.compile(
-    r"\b(won|defeated|topped|edged|routed|thrashed|lost to|fell to|drew with|tied with)\b"
+    r"\b(won(?!['’]t)|defeated|topped|edged|routed|thrashed|lost to|fell to|drew with|tied with)\b"
     r"|\b\d{1,3}\s?[-–]\s?\d{1,3}\b",
     re.IGNORECASE,
 )
