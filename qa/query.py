@@ -916,10 +916,12 @@ _SEVERAL = frozenset("they them their theirs both each either neither".split()) 
 # A name's word starts with a capital, or with one lower-case letter before one ("iPhone",
 # "eBay").
 _NAME_WORD = r"(?:[A-Z]|[a-z][A-Z])[\w’'.-]*"
-# Between a name's words: "of", "the", "and", and a surname's particles ("Erik ten Hag", "Ursula
-# von der Leyen", "Mohammed bin Salman").
-_NAME_JOINS = r"of|the|de|and|van|von|der|den|ten|ter|da|di|du|del|bin"
-_NAME = re.compile(rf"\b{_NAME_WORD}(?:\s+(?:(?:{_NAME_JOINS})\s+){{0,2}}{_NAME_WORD})*")
+# Between a name's words: one "of", "the", "de" or "and", or a surname's particles ("Erik ten
+# Hag", "Ursula von der Leyen", "Mohammed bin Salman").
+_PARTICLES = r"van|von|der|den|ten|ter|da|di|du|del|bin"
+_NAME = re.compile(
+    rf"\b{_NAME_WORD}(?:\s+(?:of|the|de|and)?\s*{_NAME_WORD}|\s+(?:(?:{_PARTICLES})\s+){{1,2}}{_NAME_WORD})*"
+)
 # A product's model number after its name, where the question ends or a variant follows ("Pixel
 # 8?", "iPhone 15 Pro"): not a count ("OpenAI 3 weeks ago"), a score ("Chelsea 2 1", "Lakers
 # 110, …") or a day ("November 17", "Dec. 6").
