@@ -278,9 +278,6 @@ def gather_evidence(
         embed_budget = w.learned_budget if learned else w.embed_budget
     spans = tuple(tuple(sentence_spans(p.text)) for p in passages)
     candidates = _candidates(passages, spans)
-    if not _YEAR.search(question):
-        names = other_names(question, hints)
-        candidates = [c for c in candidates if not _past_edition(c.text, names, passages[c.passage])]
     sets = [key_stems(c.text) for c in candidates]
     weight = term_weights(topic_of(question), sets)
     # A question of several parts states its reports' facts, and a sentence that writes one of
@@ -349,6 +346,12 @@ def gather_evidence(
     if boilerplate is not None:
         keep = [
             i for i in keep if not boilerplate(candidates[i].text, passages[candidates[i].passage])
+        ]
+    if not _YEAR.search(question):
+        # An earlier edition is never quoted; its words still weigh the question's terms.
+        names = other_names(question, hints)
+        keep = [
+            i for i in keep if not _past_edition(candidates[i].text, names, passages[candidates[i].passage])
         ]
     if not keep or unknown_names:
         return Evidence(question, tuple(passages), (), spans, w, tuple(unknown_names), parts)
