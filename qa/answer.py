@@ -1523,7 +1523,9 @@ def _learned_choice(evidence: Evidence, max_sentences: int) -> list[Sentence]:
     model's order. A named side's sentence comes from its articles about the question
     (`sides_about`). A sentence whose cosine to the question is below `learned_min_similarity`
     says nothing of it, whatever the model makes of its words, and is taken only as the best of
-    a named outlet or date that has no other (its report is one side of the question)."""
+    a named outlet or date that has no other (its report is one side of the question). For a
+    question about one subject, naming no outlet, the next best come from the articles about it
+    (`Evidence.about`)."""
     w = evidence.weights
     passages = evidence.passages
     groups = _named_groups(evidence.question, passages)
@@ -1537,6 +1539,11 @@ def _learned_choice(evidence: Evidence, max_sentences: int) -> list[Sentence]:
         # outlets did, when their articles say anything.
         related = _from_outlets(related, passages, hints.sources)
     kept = {id(s) for s in related}
+    # A question about one subject ("When does the Cybertruck ship and how much does it cost?")
+    # is answered from the articles that mention it, not from Amazon's shipping costs. One that
+    # names outlets names the clues to their reports ("… Warren Buffet … reported by TechCrunch").
+    one_subject = not hints.outlets and len(other_names(evidence.question, hints)) == 1
+    about = evidence.about if one_subject else None
     chosen = _each_outlets_claim([s for s in evidence.ranked if id(s) in kept], passages, sides, hints)
     for group in groups:
         if not any(s.passage in group for s in chosen):
@@ -1550,6 +1557,8 @@ def _learned_choice(evidence: Evidence, max_sentences: int) -> list[Sentence]:
         if len(chosen) >= wanted:
             break
         article = passages[s.passage].article_id
+        if about is not None and article not in about:
+            continue
         same = sum(passages[c.passage].article_id == article for c in chosen)
         if (len(groups) < 2 or same < w.learned_per_article) and _is_new(s, chosen, passages):
             chosen.append(s)

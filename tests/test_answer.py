@@ -35,6 +35,7 @@ from qa.answer import (
     _near_duplicate,
     _quotation_end,
     _subjectless,
+    answered_by_model,
     answered_name,
     articles_about,
     cite,
@@ -806,6 +807,31 @@ def test_a_question_that_names_nothing_is_about_its_rarest_word(encoder: Encoder
     assert answer.citations and all(c.source == "The Verge" for c in answer.citations)
     # A word no article holds does not count, and the rarest words may tie.
     assert articles_about("Why is the environment harmed by microplastics?", passages) == {"a0", "a1", "a2"}
+
+
+def test_a_question_about_one_subject_takes_no_sentence_of_an_article_not_about_it(encoder: Encoder) -> None:
+    """ "When does the Cybertruck ship and how much does it cost?" was led by an Amazon seller's
+    shipping costs: the sentence model took it first for "ship" and "cost". A question about
+    one subject, naming no outlet, is answered from the articles that mention it."""
+    amazon = (
+        "With FBA, he said, he can ship an item into one of Amazon’s warehouses for $7.49 per package, "
+        "while shipping it himself through a traditional carrier would cost him about $12."
+    )
+    passages = [
+        report(0, "CNBC", "Amazon sellers sound off on the FTC's antitrust case", amazon),
+        report(1, "TechCrunch", "What’s up with Tesla’s Cybertruck?",
+               "Tesla expects to mass produce Cybertrucks starting in 2024. The cheapest Cybertruck, a "
+               "single-motor rear-wheel version, will cost $60,990 and ship in 2025."),
+    ]
+    question = "When does the Cybertruck ship and how much does it cost?"
+    assert answered_by_model(question, passages)
+    answer = compose_answer(question, passages, encoder, min_confidence=float("-inf"))
+    assert answer.citations and all(c.source == "TechCrunch" for c in answer.citations)
+    assert "$60,990" in answer.text
+    # Named beside an outlet, a name may be a clue to another report, which need not repeat it.
+    beside = f"{question[:-1]}, according to CNBC?"
+    answer = compose_answer(beside, passages, encoder, min_confidence=float("-inf"))
+    assert any(c.source == "CNBC" for c in answer.citations)
 
 
 def test_a_sentence_that_says_nothing_of_the_question_is_not_taken(encoder: Encoder) -> None:
