@@ -311,7 +311,7 @@ _AMOUNT = re.compile(
     re.IGNORECASE,
 )
 _REASON = re.compile(
-    r"\b(because|due to|owing to|as a result|result of|resulted from|after|citing|cited|"
+    r"\b(because|due to|owing to|as a result|result of|resulted from|after(?! all\b)|citing|cited|"
     r"in order to|so that|reasons?|led to|caused|blamed|in (the )?light of|in the wake of|"
     r"prompted|stemm(ed|ing|s) from|driven by|on the grounds|that'?s why|which is why|for (failing|violating|"
     r"breaching|not)|accus\w+|alleg\w+|breach\w*|violat\w+|concluded that|not consistently|"

@@ -863,6 +863,26 @@ def test_a_sentence_that_says_nothing_of_the_question_is_not_taken(encoder: Enco
     assert kept.text.startswith(texts["ban"]) and texts["options"] in kept.text
 
 
+def test_after_all_gives_no_reason(encoder: Encoder) -> None:
+    """ "Why is ASOS struggling?" was led by "After all, the company is known for its next day
+    delivery …": no chosen sentence gave a reason, and "after" is a reason's sign ("fired after
+    a review"), so this one was said first, though it says nothing of the question."""
+    texts = [
+        "“ASOS has enjoyed a stratospheric rise since their inception, but have perhaps reached their "
+        "ceiling now and need to cut their cloth accordingly,” he said.",
+        "Some experts now say that the holes within ASOS’s business model are becoming apparent.",
+        "After all, the company is known for its next day delivery and easy returns service.",
+    ]
+    passages = [
+        qa.Passage(text=" ".join(texts), score=1.0, chunk_id=0, article_id="asos",
+                   title="Fast fashion retailer ASOS struggles to engage consumers", url=None,
+                   published=None, start=900),
+    ]
+    answer = compose_answer("Why is ASOS struggling?", passages, encoder, min_confidence=float("-inf"))
+    first = answer.citations[0]
+    assert first.excerpt[first.sentence_start : first.sentence_end] == texts[1]
+
+
 def test_a_named_side_is_cited_by_its_best_sentence_however_far_from_the_question(encoder: Encoder) -> None:
     """The Ledger's report on Harbor City is close to none of the question's words but its one
     name (cosine 0.13, below `learned_min_similarity`): still, each outlet the question names

@@ -284,6 +284,11 @@ def test_kinds_follow_the_sentence_spans_of_any_text(paragraphs: list[str]) -> N
         ),
         (AnswerKind.WHY, "Competition from Twitter's rivals was to blame.", "Pebble shut down on Tuesday."),
         (AnswerKind.WHY, "The club cut prices in an effort to fill seats.", "The club cut prices by half."),
+        (
+            AnswerKind.WHY,
+            "He resigned after the review found he had misled the board.",
+            "After all, the company is known for its next day delivery.",
+        ),
         (AnswerKind.SAID, "“We are shocked,” Brockman wrote.", "Brockman left the board."),
         (AnswerKind.SAID, "King called it “a tipping point”.", "King won the “Battle of the Sexes” match."),
         (AnswerKind.SAID, "“Absolutely.”", "King won the Battle of the Sexes."),
