@@ -876,12 +876,32 @@ _ENDS_QUOTE = re.compile(rf"[”\"’]\s+{_SPEAKER}{_SPEECH_BY_PRONOUN}\b", re.I
 _ADDRESSED = re.compile(r"\byou(['’]ve| have| had)?\s+$", re.IGNORECASE)
 
 
+# A quotation in curly or straight double quotes, or one the sentence leaves open to its end.
+_QUOTED = re.compile(r"“[^”]*(”|$)|\"[^\"]*(\"|$)")
+
+
+def _unquoted(text: str) -> str:
+    """`text` without the quotations it holds, and without the end of one that an earlier
+    sentence opened (`I don't want to play that game," Pereira told CBS Sports.`: a straight
+    quote mark that closes follows the quotation's last word or mark, not a space)."""
+    first = text.find('"')
+    if text.count('"') % 2 and first > 0 and not text[first - 1].isspace():
+        text = text[first + 1 :]
+    closing, opening = text.find("”"), text.find("“")
+    if closing != -1 and (opening == -1 or closing < opening):
+        text = text[closing + 1 :]
+    return _QUOTED.sub(" ", text)
+
+
 def _speaks(text: str, asked: AskedFor) -> bool:
     """Whether the speaker of "what did X say about Y" is the one speaking in `text`: X is
     named, and when Y is named too, the name nearest before the reporting verb or quotation (or
     nearest after it, when none comes before) is X's ("Arteta said Pochettino…", "…, said
-    Arteta", not "Pochettino says Arteta…"), and X is not the one spoken to ("You've said …")."""
-    if not any(w in text for w in asked.speaker):
+    Arteta", not "Pochettino says Arteta…"), and X is not the one spoken to ("You've said …").
+    X named only inside a quotation is spoken of, not speaking (a reader's post: "“… what makes
+    Travis Kelce’s statements … cringe,” one wrote")."""
+    unquoted = _unquoted(text)
+    if not any(w in unquoted for w in asked.speaker):
         return False
     verb = sign_at(AnswerKind.SAID, text)
     if verb is not None and _ADDRESSED.search(text[:verb]):

@@ -1215,6 +1215,12 @@ def test_the_months_a_question_names_without_a_day(
         ("You've said the derby is about pride, Mikel.", False),  # Arteta is spoken to
         ("Arteta won the “Battle of North London” game.", False),  # a title, not his words
         ("Arteta met Pochettino in Paris in 2001.", False),  # nobody is reported speaking
+        # Named only inside someone else's words, Arteta is spoken of.
+        ("“Arteta is the best in the league,” one fan wrote.", False),
+        ('"It is what makes Arteta special," Edu said. "He is family.', False),
+        # The end of a quotation an earlier sentence opened, then its speaker; and the opening.
+        ('I do not want to play that game," Arteta told reporters.', True),
+        ('Asked about Pochettino, Arteta said: "He is family. He is the best.', True),
     ],
 )
 def test_what_x_said_is_a_sentence_where_x_speaks(sentence: str, fits: bool) -> None:
