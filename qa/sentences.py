@@ -342,6 +342,9 @@ _ROLE = re.compile(
     re.IGNORECASE,
 )
 
+# "won", not "won't".
+_WON = r"won(?!['’]t)"
+
 # The sign of each deed a "who" question asks about (`qa.query.Deed`): a succession ("named …
 # as Evason's successor", "… will be the new CEO"), a win, a goal ("a McTominay brace").
 _DEED_SIGNS = {
@@ -353,7 +356,7 @@ _DEED_SIGNS = {
     ),
     Deed.WON: re.compile(
         # A title won, not a competition's name: "the Rugby Championship", "the Champions League".
-        r"\b(won(?!['’]t)|wins?|winning|winners?|beat|(?-i:champions?|championship|titles?)|victory|clinch\w*|"
+        rf"\b({_WON}|wins?|winning|winners?|beat|(?-i:champions?|championship|titles?)|victory|clinch\w*|"
         r"crowned)\b",
         re.IGNORECASE,
     ),
@@ -367,7 +370,7 @@ _DEED_SIGNS = {
 # hang on to win 16-12", "Bengals 24, Bills 18"), for "How did the Vikings do against the
 # Broncos?"; not "Grammy-winning", "lost some weight" or "aged 18-24".
 _RESULT = re.compile(
-    r"\b(won(?!['’]t)|wins|beat|beats|beaten|defeat(s|ed)?|topped|edged|routed|thrash(es|ed)|upset|eliminat(es|ed)|"
+    rf"\b({_WON}|wins|beat|beats|beaten|defeat(s|ed)?|topped|edged|routed|thrash(es|ed)|upset|eliminat(es|ed)|"
     r"lost to|loses to|fell to|drew with|tied with)\b"
     r"|\b(win|victory|loss|defeat|draw|rout|triumph)\s+(over|against|to|at|in|for)\b"
     r"|\b(win|won|winning|lose|lost|beat|by)\s+\d{1,3}\s?[-–]\s?\d{1,3}\b"
@@ -382,7 +385,7 @@ _RESULT = re.compile(
 # sealed a 1-0 win, so United will finish bottom".
 _MAY_COME = re.compile(r"\b(would|could|might|should|must|needs? to|if|unless|assuming)\b", re.IGNORECASE)
 _SETTLED = re.compile(
-    r"\b(won(?!['’]t)|defeated|topped|edged|routed|thrashed|lost to|fell to|drew with|tied with)\b"
+    rf"\b({_WON}|defeated|topped|edged|routed|thrashed|lost to|fell to|drew with|tied with)\b"
     r"|\b\d{1,3}\s?[-–]\s?\d{1,3}\b",
     re.IGNORECASE,
 )
