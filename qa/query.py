@@ -877,14 +877,14 @@ class Filters:
 _CONTINUES = re.compile(r"^\s*(and|but|also|so|then|plus|what about|how about|what else)\b", re.IGNORECASE)
 # A question that opens like this and names nothing asks about the previous one ("Why?").
 _ASKS_BACK = re.compile(r"^\s*(why|how come)\b", re.IGNORECASE)
-# Words that point back to something named before.
+# Words that point back to something named before ("Who else went for a record price?").
 _ANAPHORS = frozenset(
     """it its they them their theirs this these those he him his she her there such former latter
-    same""".split()  # noqa: SIM905
+    same else""".split()  # noqa: SIM905
 )
 # Words that point back when they come before the question's own names: "How did it compare
 # with Taylor Swift's?" asks of what was asked before; "… and where is it?" of its own name.
-_POINTERS = frozenset("it its they them their this these he him his she her".split())  # noqa: SIM905
+_POINTERS = frozenset("it its they them their this these he him his she her else".split())  # noqa: SIM905
 # A person named as the object at a question's end is not its subject: "What did Rugby
 # Australia say about him?" (it would say "himself" of itself); "it" may be either.
 _OBJECT_END = re.compile(r"\b(him|her|them)\W*$", re.IGNORECASE)

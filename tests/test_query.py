@@ -52,6 +52,11 @@ FILM = "What did the box office make of Beyoncé's concert film?"
          "What did Apple say? (Meta)"),
         ("What did prosecutors say?", ["What did Sam Bankman-Fried's lawyers say in their opening?"],
          "What did prosecutors say? (Sam Bankman-Fried)"),
+        # Someone or something else than the last answer gave.
+        ("Who else went for a record price?", ["Who did KKR buy at the IPL auction?"],
+         "Who else went for a record price? (KKR, IPL)"),
+        ("Who else scored against Chelsea?", ["Who scored for United?"],
+         "Who else scored against Chelsea? (United)"),
         # A story of no name goes on by its words, and on through a chain.
         ("Who announced it?", ["What are shooting stars?"], "Who announced it? (shooting stars)"),
         ("When?", ["Who announced it? (shooting stars)"], "When? (shooting stars)"),
