@@ -1162,8 +1162,8 @@ def answered_name(answer: Answer, outlets: Sequence[str] = ()) -> str | None:
     it opens with one (`shared_name`), else the first name its first cited sentence writes that
     shares no word with the question's names, a person's of two words or more and no owner's ("a
     superb Scott McTominay brace" gives "Scott McTominay"; "World Rugby's director … Peter
-    Horne" gives "Peter Horne"); a day, an outlet (of `outlets`, or cited), and one word opening
-    the sentence are none. A follow-up that points back ("What did The Guardian say about
+    Horne" gives "Peter Horne"); a day or time, an outlet (of `outlets`, or cited), and one word
+    opening the sentence are none. A follow-up that points back ("What did The Guardian say about
     him?") asks about it (`qa.query.rewrite_follow_up`). None for an abstention, another
     question, or one about whom it names ("Who is Richard Teng?")."""
     question = answer.question
@@ -1182,7 +1182,7 @@ def answered_name(answer: Answer, outlets: Sequence[str] = ()) -> str | None:
         words = name.split()
         if asked & {w.casefold() for w in words} or outlet_known(name, sources):
             continue
-        if words[0].lower().strip(".") in DAY_WORDS or (len(words) == 1 and sentence.startswith(name)):
+        if words[0].lower().strip(".") in _WHEN_WORDS or (len(words) == 1 and sentence.startswith(name)):
             continue
         # A person's name has two words, and is not an owner: "World Rugby's director of
         # high-performance Peter Horne".
@@ -1191,6 +1191,9 @@ def answered_name(answer: Answer, outlets: Sequence[str] = ()) -> str | None:
         return name
     return None
 
+
+# The first words of a day's or a time's name ("PM IST" of a liveblog's "12:45 PM IST: …").
+_WHEN_WORDS = DAY_WORDS | {"am", "pm", "a.m", "p.m"}
 
 # "Who is Richard Teng?" asks about the name it gives, and is answered by others'.
 _ASKS_WHO_IS = re.compile(r"^\W*who\s+(is|was|are|were)\s+(?-i:[A-Z])", re.IGNORECASE)

@@ -2840,6 +2840,8 @@ def test_the_name_an_answer_gives() -> None:
                              ["The Verge", "The New York Times"])
 
     assert named(scored, "On Dec. 6, Scott McTominay scored twice.") == "Scott McTominay"
+    # A liveblog's time is no name: "12:45 PM IST: …".
+    assert named("Who did KKR buy?", "3:40 PM IST: KKR pick up Mitchell Starc.") == "Mitchell Starc"
     assert named("Who scored for United?", brace) == "Scott McTominay"
     assert named("Who replaced Altman?", "Sam Altman was replaced by Emmett Shear.") == "Emmett Shear"
     assert named("Which company bought Activision?", "The Verge reported that Microsoft did.") == "Microsoft"
