@@ -20,15 +20,19 @@ the process there; normal callers pass nothing.
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import logging
+import signal
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType, TracebackType
 from typing import NamedTuple
 
 import filelock
@@ -282,6 +286,55 @@ def numbered(article: Article, chunks: Sequence[Chunk], first_id: int) -> list[N
     return new_chunks
 
 
+_THREADING_CODE = (threading.__file__, str(Path(concurrent.futures.__file__).parent))
+
+
+class HeldInterrupts:
+    """Ctrl-C for a main thread that waits on a thread pool, raised where it is safe.
+
+    Python raises KeyboardInterrupt between any two bytecodes. Raised inside threading's own code
+    (a Condition re-taking its lock), it can leave the lock to be released twice, and the run ends
+    in "RuntimeError: release unlocked lock" instead of the interrupt. While this is entered, a
+    Ctrl-C that arrives inside threading or concurrent.futures is held until `check()` or the exit;
+    one anywhere else (the encoder, the store) is raised at once. It changes nothing off the main
+    thread, or where the program has its own SIGINT handler.
+    """
+
+    def __init__(self) -> None:
+        self.held = False
+        self._previous: Callable[[int, FrameType | None], object] | int | None = None
+
+    def __enter__(self) -> HeldInterrupts:
+        if threading.current_thread() is threading.main_thread() and (
+            signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
+            self._previous = signal.signal(signal.SIGINT, self.interrupted)
+        return self
+
+    def interrupted(self, signum: int, frame: FrameType | None) -> None:
+        while frame is not None:
+            if frame.f_code.co_filename.startswith(_THREADING_CODE):
+                self.held = True
+                return
+            frame = frame.f_back
+        raise KeyboardInterrupt
+
+    def check(self) -> None:
+        """Raise the Ctrl-C held since the last check, if one was."""
+        if self.held:
+            self.held = False
+            raise KeyboardInterrupt
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+        if kind is None:
+            self.check()
+
+
 def chunk_and_embed(
     store: Store,
     encoder: Encoder,
@@ -324,20 +377,22 @@ def chunk_and_embed(
         progress("embed", embedded, total)
 
     progress("embed", 0, 0)
-    pool = ThreadPoolExecutor(1, thread_name_prefix="qa-chunk")
-    try:
-        futures = [pool.submit(chunker, article) for article in plan.upserts]
-        for done, (article, future) in enumerate(zip(plan.upserts, futures, strict=True), 1):
-            take(article, future.result())
-            if done == len(futures) or futures[-1].done():  # the rest is chunked: take it all
-                for later, rest in zip(plan.upserts[done:], futures[done:], strict=True):
-                    take(later, rest.result())
-                total = embedded + len(todo)
-                break
-            while len(todo) >= EMBED_BATCH:
-                embed(EMBED_BATCH)
-    finally:
-        pool.shutdown(cancel_futures=True)
+    with HeldInterrupts() as interrupts:
+        pool = ThreadPoolExecutor(1, thread_name_prefix="qa-chunk")
+        try:
+            futures = [pool.submit(chunker, article) for article in plan.upserts]
+            for done, (article, future) in enumerate(zip(plan.upserts, futures, strict=True), 1):
+                take(article, future.result())
+                interrupts.check()
+                if done == len(futures) or futures[-1].done():  # the rest is chunked: take it all
+                    for later, rest in zip(plan.upserts[done:], futures[done:], strict=True):
+                        take(later, rest.result())
+                    total = embedded + len(todo)
+                    break
+                while len(todo) >= EMBED_BATCH:
+                    embed(EMBED_BATCH)
+        finally:
+            pool.shutdown(cancel_futures=True)
     while todo:
         embed(EMBED_BATCH)
     progress("embed", embedded, embedded)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import signal
 import sqlite3
 import sys
 import tempfile
@@ -31,6 +32,7 @@ from embeddings.onnx_encoder import RECIPE as ONNX_RECIPE
 from qa.catalog import Catalog
 from qa.cli import main as cli_main
 from qa.indexing import (
+    HeldInterrupts,
     chunk_and_embed,
     chunk_articles,
     default_chunker,
@@ -429,6 +431,48 @@ def test_chunking_beside_encoding_numbers_chunks_as_chunking_first_would(encoder
     assert pipelined.new_chunks == eager.new_chunks
     assert embedded == len({n.embed_key for n in eager.new_chunks})
     assert store.missing_embeddings(n.embed_key for n in eager.new_chunks) == set()
+    store.close()
+
+
+@pytest.fixture
+def python_ctrl_c():
+    """Python's own Ctrl-C handler, as in a terminal (a CI runner may start tests with SIGINT ignored)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_a_ctrl_c_inside_threading_code_is_held_until_it_is_safe(python_ctrl_c) -> None:
+    condition = threading.Condition()
+    inside: list = []
+    with HeldInterrupts() as interrupts:
+        with condition:
+            condition.wait_for(lambda: inside.append(sys._getframe()) or True)
+        interrupts.interrupted(signal.SIGINT, inside[0])  # held: it came inside Condition.wait_for
+        assert interrupts.held
+        with pytest.raises(KeyboardInterrupt):
+            interrupts.check()
+        interrupts.check()  # raised once
+        with pytest.raises(KeyboardInterrupt):
+            interrupts.interrupted(signal.SIGINT, sys._getframe())  # elsewhere: at once
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_ctrl_c_held_while_chunking_is_not_lost(python_ctrl_c, encoder, tmp_path: Path) -> None:
+    source = write_articles(tmp_path / "a.json", short_articles(6, chars=600))
+    store = Store(tmp_path / "index")
+    chunker = default_chunker(encoder, SMALL)
+    plan = diff_changes(store, SMALL, files=read_files([source], SMALL))
+
+    def interrupting(article):
+        if article is plan.upserts[2]:  # the main thread is waiting on this chunk, or embedding
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+            time.sleep(0.2)
+        return chunker(article)
+
+    with pytest.raises(KeyboardInterrupt):
+        chunk_and_embed(store, encoder, plan, interrupting)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     store.close()
 
 
