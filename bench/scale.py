@@ -183,7 +183,7 @@ def copied_sentences(
     def sentences(chunk_ids: np.ndarray) -> list[np.ndarray | None]:
         copied = originals[chunk_ids % len(originals)].tolist()
         stored = store.sentence_vectors(db, copied, dimension)
-        return [stored[c][1] if c in stored else None for c in copied]
+        return [stored[c].vectors if c in stored else None for c in copied]
 
     return sentences
 

@@ -33,7 +33,6 @@ from qa.errors import ModelError
 from qa.indexing import (
     Progress,
     chunk_settings,
-    chunk_statements,
     load_catalog,
     no_progress,
     reindex,
@@ -63,6 +62,7 @@ from qa.query import (
     topic_of,
 )
 from qa.ranking import SentenceSource, passages_of, rank_chunk_ids, reranked_units, unit_spans
+from qa.sentences import STATEMENTS_VERSION, remember_statement_spans, statement_spans
 from qa.store import Generation, Store, storage_errors
 from qa.types import Answer, ArchiveStats, IndexReport, Passage, Source
 
@@ -171,7 +171,7 @@ class ChunkSentences:
             for c in found:
                 self._kept.move_to_end(c)
         missing = [c for c in ids if c not in found]
-        read = {c: vectors for c, (_, vectors) in store.sentence_vectors(db, missing, dimension).items()}
+        read = {c: row.vectors for c, row in store.sentence_vectors(db, missing, dimension).items()}
         with self._lock:
             for c, vectors in read.items():
                 if c not in self._kept:
@@ -621,13 +621,19 @@ class Archive:
     def _recall_sentences(self, db: sqlite3.Connection, passages: Sequence[Passage]) -> None:
         """Put the passages' sentence vectors that indexing stored (`Settings.sentence_vectors`)
         in `sentence_vectors`, so that the answer does not embed them again. A chunk's vectors
-        are used only if its statements are still the ones they were embedded from."""
+        are used only if its statements are still the ones they were embedded from. Where they
+        were stored by this version's statement rules, with their spans, the statements are
+        not looked for again (`remember_statement_spans`): finding them is a tenth of an ask."""
         stored = self.store.sentence_vectors(db, [p.chunk_id for p in passages], self.encoder.dimension)
+        current = self.store.meta("statements_version", db) == str(STATEMENTS_VERSION)
         for p in passages:
-            if (row := stored.get(p.chunk_id)) is not None:
-                statements = chunk_statements(p.text)
-                if sentences_digest(statements) == row[0] and len(statements) == len(row[1]):
-                    self.sentence_vectors.put(statements, row[1])
+            if (row := stored.get(p.chunk_id)) is None:
+                continue
+            spans = row.spans if current and row.spans is not None else statement_spans(p.text)
+            statements = [p.text[a:b] for a, b in spans]
+            if sentences_digest(statements) == row.digest and len(statements) == len(row.vectors):
+                self.sentence_vectors.put(statements, row.vectors)
+                remember_statement_spans(p.text, spans)
 
     def _matching_chunks(
         self, db: sqlite3.Connection, question: str, passages: Sequence[Passage], have: set[int]

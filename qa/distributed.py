@@ -42,7 +42,7 @@ from qa.indexing import (
     writer_lock,
 )
 from qa.sources import SourceFile, expand_paths, read_file
-from qa.store import SENTENCE_DTYPE, Store
+from qa.store import SENTENCE_DTYPE, Store, StoredStatements, blob_spans, span_blob
 from qa.types import Article, Chunk, IndexReport, Problem
 
 log = logging.getLogger(__name__)
@@ -94,10 +94,12 @@ class _EncodeStatements:
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         done = statement_vectors([str(t) for t in batch["text"]], self.encoder.encode, self.encoder.dimension)
+        rows = done.rows
         return {
             "key": batch["key"],
-            "digest": np.array([digest for digest, _ in done.rows]),
-            "vectors": np.array([v.astype(SENTENCE_DTYPE).tobytes() for _, v in done.rows], dtype=object),
+            "digest": np.array([r.digest for r in rows]),
+            "vectors": np.array([r.vectors.astype(SENTENCE_DTYPE).tobytes() for r in rows], dtype=object),
+            "spans": np.array([span_blob(r.spans) for r in rows], dtype=object),
             "embedded": np.array(done.embedded),
         }
 
@@ -254,7 +256,7 @@ def _embed_sentences_on_ray(
 ) -> int:
     """`qa.indexing.embed_sentences` with the encoding on Ray: each batch of SENTENCE_BATCH chunks
     is embedded by one actor and committed by the driver as it arrives."""
-    todo = sentences_todo(store)
+    todo = sentences_todo(store, progress)
     progress("sentences", 0, len(todo))
     if not todo:
         return 0
@@ -264,8 +266,17 @@ def _embed_sentences_on_ray(
     ):
         store.save_sentence_vectors(
             [
-                (str(key), str(digest), np.frombuffer(blob, dtype=SENTENCE_DTYPE).reshape(-1, dimension))
-                for key, digest, blob in zip(batch["key"], batch["digest"], batch["vectors"], strict=True)
+                (
+                    str(key),
+                    StoredStatements(
+                        str(digest),
+                        np.frombuffer(blob, dtype=SENTENCE_DTYPE).reshape(-1, dimension),
+                        blob_spans(spans),
+                    ),
+                )
+                for key, digest, blob, spans in zip(
+                    batch["key"], batch["digest"], batch["vectors"], batch["spans"], strict=True
+                )
             ]
         )
         embedded += int(np.sum(batch["embedded"]))

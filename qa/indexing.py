@@ -50,7 +50,7 @@ from qa.generation_files import CatalogFileError, catalog_name, faiss_name
 from qa.sentences import STATEMENTS_VERSION, statement_spans
 from qa.sources import SourceFile, dedupe, read_sources
 from qa.sources.common import host_of
-from qa.store import Generation, NewChunk, Store, article_fingerprint
+from qa.store import Generation, NewChunk, Store, StoredStatements, article_fingerprint
 from qa.types import Article, Chunk, IndexReport, Problem
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ SENTENCE_BATCH = 64  # chunks whose statements are embedded and committed togeth
 # Called as progress(stage, done, total); the stages, and how a progress display names them:
 PROGRESS_LABELS = {
     "read": "Reading files", "embed": "Embedding chunks", "publish": "Publishing",
-    "sentences": "Embedding sentences",
+    "spans": "Finding sentences", "sentences": "Embedding sentences",
 }
 Progress = Callable[[str, int, int], None]
 Checkpoint = Callable[[str], None]
@@ -410,7 +410,7 @@ def chunk_statements(text: str) -> list[str]:
 
 
 class StatementVectors(NamedTuple):
-    rows: list[tuple[str, np.ndarray]]  # (digest, vectors) of each chunk text's statements
+    rows: list[StoredStatements]  # of each chunk text
     vectors: dict[str, np.ndarray]  # each statement's vector
     embedded: list[int]  # of each text, the statements embedded for it (not found before it)
 
@@ -421,10 +421,11 @@ def statement_vectors(
     dimension: int,
     known: Mapping[str, np.ndarray] | None = None,
 ) -> StatementVectors:
-    """The statements of each chunk text embedded. A statement that two of the texts share, or
-    that `known` holds, is embedded once."""
+    """The statements of each chunk text found and embedded. A statement that two of the texts
+    share, or that `known` holds, is embedded once."""
     known = known or {}
-    statements = [chunk_statements(text) for text in texts]
+    spans = [statement_spans(text) for text in texts]
+    statements = [[text[a:b] for a, b in s] for text, s in zip(texts, spans, strict=True)]
     fresh: dict[str, None] = {}  # the statements to embed, in order of first use
     embedded = []
     for ts in statements:
@@ -434,17 +435,27 @@ def statement_vectors(
     vectors = {t: known[t] for ts in statements for t in ts if t in known}
     vectors.update(zip(fresh, encode(list(fresh)) if fresh else [], strict=True))
     rows = [
-        (sentences_digest(ts), np.array([vectors[t] for t in ts], dtype=np.float32).reshape(-1, dimension))
-        for ts in statements
+        StoredStatements(
+            sentences_digest(ts), np.array([vectors[t] for t in ts], np.float32).reshape(-1, dimension), where
+        )
+        for ts, where in zip(statements, spans, strict=True)
     ]
     return StatementVectors(rows, vectors, embedded)
 
 
-def sentences_todo(store: Store) -> list[tuple[str, str]]:
+def sentences_todo(store: Store, progress: Progress = no_progress) -> list[tuple[str, str]]:
     """(embedding key, text) of each live chunk whose statements are to be embedded: every
-    chunk's when the stored ones were found by older statement rules."""
+    chunk's when the stored ones were found by older statement rules. Where stored statements
+    lack their spans (an index written before they were stored), they are found and stored."""
     if store.forget_sentence_vectors(str(STATEMENTS_VERSION)):
         log.info("The statement rules changed: embedding every chunk's sentences again")
+    unplaced = store.sentences_without_spans()
+    if unplaced:
+        progress("spans", 0, len(unplaced))
+        for start in range(0, len(unplaced), SENTENCE_BATCH):
+            batch = unplaced[start : start + SENTENCE_BATCH]
+            store.save_statement_spans([(key, statement_spans(text)) for key, text in batch])
+            progress("spans", start + len(batch), len(unplaced))
     return store.chunks_without_sentences()
 
 
@@ -464,14 +475,14 @@ def embed_sentences(
     rules (`qa.sentences.STATEMENTS_VERSION`) are embedded again. Returns how many sentences
     were embedded.
     """
-    todo = sentences_todo(store)
+    todo = sentences_todo(store, progress)
     progress("sentences", 0, len(todo))
     embedded = 0
     known: dict[str, np.ndarray] = {}  # the last batch's: its last chunk's sentence may recur
     for start in range(0, len(todo), SENTENCE_BATCH):
         batch = todo[start : start + SENTENCE_BATCH]
         done = statement_vectors([text for _, text in batch], encoder.encode, encoder.dimension, known)
-        store.save_sentence_vectors([(key, *row) for (key, _), row in zip(batch, done.rows, strict=True)])
+        store.save_sentence_vectors([(key, row) for (key, _), row in zip(batch, done.rows, strict=True)])
         embedded += sum(done.embedded)
         known = done.vectors
         checkpoint("sentences_batch")

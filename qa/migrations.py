@@ -129,3 +129,11 @@ def m005_sentence_embeddings(db: sqlite3.Connection) -> None:
     _run(db, """
 CREATE TABLE sentence_embeddings (key TEXT PRIMARY KEY, digest TEXT NOT NULL, vectors BLOB NOT NULL)
 """)
+
+
+@migration
+def m006_statement_spans(db: sqlite3.Connection) -> None:
+    """Where each chunk's embedded statements are in its text, (start, end) as little-endian
+    uint32 pairs, so that an answer need not find them again (`qa.sentences.statement_spans`).
+    NULL in the rows written before; the next indexing run fills them in."""
+    _run(db, "ALTER TABLE sentence_embeddings ADD COLUMN spans BLOB")

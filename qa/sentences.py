@@ -13,8 +13,12 @@ sentence of a text.
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Sequence
 from enum import StrEnum
 from functools import lru_cache
+
+from cachetools import LRUCache, cached
 
 from qa.chunking import TEXT_SIZE_CONTROL, paragraph_spans, sentence_spans
 from qa.query import MONTHS, WEEKDAYS, AnswerKind, Deed
@@ -266,12 +270,19 @@ def without_price_box(text: str, start: int, end: int) -> tuple[int, int]:
 STATEMENTS_VERSION = 3
 
 
-@lru_cache(maxsize=1 << 10)
-def statement_spans(text: str) -> tuple[tuple[int, int], ...]:
+Spans = tuple[tuple[int, int], ...]
+
+# Texts whose statements are known: found, or read from the index (`remember_statement_spans`).
+_KNOWN_SPANS: LRUCache[str, Spans] = LRUCache(maxsize=1 << 12)
+_KNOWN_SPANS_LOCK = threading.Lock()
+
+
+@cached(_KNOWN_SPANS, key=lambda text: text, lock=_KNOWN_SPANS_LOCK)
+def statement_spans(text: str) -> Spans:
     """(start, end) of each sentence of `text` worth quoting (`is_statement`), without a shop's
-    price box run into it (`without_price_box`), each judged within its paragraph. Memoised:
-    `ask` finds a passage's statements to read their stored vectors
-    (`Archive.answer_passages`), then again as the answer's candidates."""
+    price box run into it (`without_price_box`), each judged within its paragraph. Memoised,
+    with what indexing found put in the memo by `ask` (`remember_statement_spans`): an answer
+    looks a passage's statements up for their stored vectors, then again as its candidates."""
     paragraphs = paragraph_spans(text)
     out = []
     for start, end in (without_price_box(text, a, b) for a, b in sentence_spans(text)):
@@ -282,6 +293,13 @@ def statement_spans(text: str) -> tuple[tuple[int, int], ...]:
         if is_statement(sentence_kind(sentence, paragraph)):
             out.append((start, end))
     return tuple(out)
+
+
+def remember_statement_spans(text: str, spans: Sequence[tuple[int, int]]) -> None:
+    """Put in `statement_spans`'s memo what it finds in `text` under this STATEMENTS_VERSION (as an
+    index stored it), so that it need not be found again."""
+    with _KNOWN_SPANS_LOCK:
+        _KNOWN_SPANS[text] = tuple((int(a), int(b)) for a, b in spans)
 
 
 # What a statement holds, for the kind of answer a question asks for (see `qa.answer`).

@@ -3,7 +3,8 @@
 Layout of an index directory:
     archive.sqlite         articles, chunks, embeddings (float32 blobs, keyed by sha256 of the
                            embedded text), sentence_embeddings (each chunk's statements,
-                           float16, keyed as its embedding), chunks_fts (FTS5: each chunk's
+                           float16, keyed as its embedding, with where they are in its text),
+                           chunks_fts (FTS5: each chunk's
                            lexical text, which the catalog's BM25 indexes are built from),
                            generations (model, dimension, chunking settings, FAISS file,
                            checksum, counts), meta (format version)
@@ -57,6 +58,8 @@ EMBEDDING_GRACE_GENERATIONS = 10
 # How sentence vectors are stored: half the bytes of float32, and the answers' cosines barely move
 # (one dev answer of 563 changed).
 SENTENCE_DTYPE = np.dtype(np.float16)
+# How the statements' (start, end) in their chunk's text are stored.
+SPAN_DTYPE = np.dtype("<u4")
 # Published FAISS files kept on disk: the current one and the one before it, which a reader
 # that pinned the previous generation a moment ago may still be opening.
 KEEP_FILES = 2
@@ -161,6 +164,27 @@ def _offset(value: datetime | None) -> int | None:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
+
+
+Spans = tuple[tuple[int, int], ...]
+
+
+class StoredStatements(NamedTuple):
+    """A chunk's statements as indexing found and embedded them (`qa.indexing.statement_vectors`)."""
+
+    digest: str  # of their texts (`qa.indexing.sentences_digest`)
+    vectors: np.ndarray  # one row each
+    spans: Spans | None  # each one's (start, end) in the chunk's text; None where not stored
+
+
+def span_blob(spans: Spans | None) -> bytes | None:
+    """How `spans` are stored (NULL for None)."""
+    return None if spans is None else np.asarray(spans, dtype=SPAN_DTYPE).reshape(-1, 2).tobytes()
+
+
+def blob_spans(blob: bytes) -> Spans:
+    """The spans `span_blob` stored."""
+    return tuple((a, b) for a, b in np.frombuffer(blob, dtype=SPAN_DTYPE).reshape(-1, 2).tolist())
 
 
 def _batches(items: Sequence[object], size: int = 500) -> Iterator[list]:
@@ -690,34 +714,57 @@ class Store:
             db.execute("INSERT OR REPLACE INTO meta VALUES ('statements_version', ?)", (version,))
             return stored is not None
 
-    def save_sentence_vectors(self, rows: Sequence[tuple[str, str, np.ndarray]]) -> None:
-        """Commit one batch of (chunk embedding key, digest of its statements, their vectors)."""
+    def save_sentence_vectors(self, rows: Sequence[tuple[str, StoredStatements]]) -> None:
+        """Commit one batch of (chunk embedding key, its statements as indexing found them)."""
         with self.write() as db:
             db.executemany(
-                "INSERT OR REPLACE INTO sentence_embeddings (key, digest, vectors) VALUES (?, ?, ?)",
-                [(key, digest, np.asarray(v, dtype=SENTENCE_DTYPE).tobytes()) for key, digest, v in rows],
+                "INSERT OR REPLACE INTO sentence_embeddings (key, digest, vectors, spans) "
+                "VALUES (?, ?, ?, ?)",
+                [
+                    (key, s.digest, np.asarray(s.vectors, dtype=SENTENCE_DTYPE).tobytes(), span_blob(s.spans))
+                    for key, s in rows
+                ],
+            )
+
+    def sentences_without_spans(self) -> list[tuple[str, str]]:
+        """(embedding key, text) of each live chunk text whose stored statements were saved
+        without where they are (by a version before the store's format 6), in order of chunk id."""
+        rows = self.db.execute(
+            "SELECT c.embed_key, c.text FROM chunks c JOIN sentence_embeddings s ON s.key = c.embed_key "
+            "WHERE s.spans IS NULL ORDER BY c.id"
+        )
+        return list(dict(rows).items())
+
+    def save_statement_spans(self, rows: Sequence[tuple[str, Spans]]) -> None:
+        """Commit where the stored statements of each (chunk embedding key, spans) are."""
+        with self.write() as db:
+            db.executemany(
+                "UPDATE sentence_embeddings SET spans = ? WHERE key = ?",
+                [(span_blob(spans), key) for key, spans in rows],
             )
 
     def sentence_vectors(
         self, db: sqlite3.Connection, chunk_ids: Sequence[int], dimension: int
-    ) -> dict[int, tuple[str, np.ndarray]]:
-        """chunk id -> (digest, float32 vectors of its statements), for the chunks that have them
-        (a blob of another length than whole vectors of `dimension` is left out, with a warning:
-        the answer embeds those sentences instead; `integrity_problems` reports it)."""
-        found: dict[int, tuple[str, np.ndarray]] = {}
+    ) -> dict[int, StoredStatements]:
+        """chunk id -> its statements as indexing stored them (vectors as float32), for the chunks
+        that have them (a blob of another length than whole vectors of `dimension` is left out,
+        with a warning: the answer embeds those sentences instead; `integrity_problems` reports
+        it; spans of another length than one pair per vector are None)."""
+        found: dict[int, StoredStatements] = {}
         width = SENTENCE_DTYPE.itemsize * dimension
         for batch in _batches(sorted(set(chunk_ids))):
             rows = db.execute(
-                "SELECT c.id, s.digest, s.vectors FROM chunks c JOIN sentence_embeddings s "
+                "SELECT c.id, s.digest, s.vectors, s.spans FROM chunks c JOIN sentence_embeddings s "
                 f"ON s.key = c.embed_key WHERE c.id IN ({_marks(batch)})",
                 batch,
             )
-            for chunk_id, digest, blob in rows:
+            for chunk_id, digest, blob, spans in rows:
                 if len(blob) % width:
                     log.warning("Sentence vectors of chunk %d are damaged; embedded as needed", chunk_id)
                     continue
-                vectors = np.frombuffer(blob, dtype=SENTENCE_DTYPE).astype(np.float32)
-                found[chunk_id] = digest, vectors.reshape(-1, dimension)
+                vectors = np.frombuffer(blob, dtype=SENTENCE_DTYPE).astype(np.float32).reshape(-1, dimension)
+                whole = spans is not None and len(spans) == 2 * SPAN_DTYPE.itemsize * len(vectors)
+                found[chunk_id] = StoredStatements(digest, vectors, blob_spans(spans) if whole else None)
         return found
 
     def next_chunk_id(self) -> int:
@@ -901,6 +948,13 @@ class Store:
             ).fetchone()[0] if dimension else 0
             if damaged:
                 problems.append(f"{damaged} chunks' sentence vectors are not whole vectors")
+            unmatched = db.execute(
+                "SELECT count(*) FROM sentence_embeddings WHERE spans IS NOT NULL "
+                "AND length(vectors) % ? = 0 AND length(spans) * ? != length(vectors) * ?",
+                (SENTENCE_DTYPE.itemsize * dimension, SENTENCE_DTYPE.itemsize * dimension, 2 * SPAN_DTYPE.itemsize),
+            ).fetchone()[0] if dimension else 0
+            if unmatched:
+                problems.append(f"{unmatched} chunks' statement spans are not one per sentence vector")
             orphans = db.execute(
                 "SELECT count(*) FROM chunks c LEFT JOIN articles a ON a.id = c.article_id WHERE a.id IS NULL"
             ).fetchone()[0]

@@ -228,7 +228,7 @@ def test_the_sentence_vectors_read_are_kept_up_to_a_size(archive: qa.Archive, tm
     # What is kept is not read again: an empty archive's store has none of these chunks.
     with qa.Archive(tmp_path / "empty", encoder=archive.encoder) as empty, empty.store.read() as db:
         again = kept.read(empty.store, db, ids, dimension)
-    assert again[0] is None and np.array_equal(again[1], stored[ids[1]][1])
+    assert again[0] is None and np.array_equal(again[1], stored[ids[1]].vectors)
 
 
 def test_each_unit_is_found_in_the_question() -> None:

@@ -384,6 +384,78 @@ def test_a_damaged_sentence_blob_is_not_used_and_is_reported(
     ]
 
 
+class _Finder:
+    """Records the texts whose statements `qa.sentences.statement_spans` looks for (not its memo)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.texts: list[str] = []
+        real = qa.sentences.paragraph_spans  # where looking for a text's statements starts
+
+        def recording(text: str):
+            self.texts.append(text)
+            return real(text)
+
+        monkeypatch.setattr(qa.sentences, "paragraph_spans", recording)
+        qa.sentences.statement_spans.cache_clear()
+
+
+def test_indexing_stores_where_the_statements_are_and_ask_does_not_look_again(
+    archive: qa.Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive.add([write_articles(tmp_path / "a.json", short_articles(4, chars=900))])
+    rows = archive.store.db.execute(
+        "SELECT c.text, s.spans FROM chunks c JOIN sentence_embeddings s ON s.key = c.embed_key"
+    ).fetchall()
+    assert rows and all(qa.store.blob_spans(blob) == qa.sentences.statement_spans(text) for text, blob in rows)
+
+    question = "What did Betashares agree to acquire?"
+    answered = archive.ask(question).text
+    archive.sentence_vectors.clear()
+    finder = _Finder(monkeypatch)
+    assert archive.ask(question).text == answered
+    passages = {p.text for p in archive.answer_passages(question)}
+    assert passages and not passages.intersection(finder.texts)
+
+    # Spans found by other statement rules than this version's are not trusted: they are found.
+    archive.store.db.execute("UPDATE meta SET value = 'older' WHERE key = 'statements_version'")
+    archive.sentence_vectors.clear()
+    finder = _Finder(monkeypatch)
+    assert archive.ask(question).text == answered
+    assert passages <= set(finder.texts)
+
+
+def test_an_index_stored_without_spans_gets_them_on_its_next_run_without_embedding(
+    archive: qa.Archive, tmp_path: Path
+) -> None:
+    source = write_articles(tmp_path / "a.json", short_articles(3, chars=900))
+    archive.add([source])
+    stored = archive.store.db.execute("SELECT key, spans FROM sentence_embeddings ORDER BY key").fetchall()
+    archive.store.db.execute("UPDATE sentence_embeddings SET spans = NULL")  # as format 5 wrote them
+    answered = archive.ask("What did Betashares agree to acquire?").text
+    stages: list[tuple[str, int, int]] = []
+    again = archive.add([source], progress=lambda *stage: stages.append(stage))
+    assert (again.chunks_embedded, again.sentences_embedded) == (0, 0)
+    assert archive.store.db.execute("SELECT key, spans FROM sentence_embeddings ORDER BY key").fetchall() == stored
+    assert ("spans", len(stored), len(stored)) in stages
+    assert archive.ask("What did Betashares agree to acquire?").text == answered
+
+
+def test_spans_that_do_not_match_their_vectors_are_not_used_and_are_reported(
+    archive: qa.Archive, tmp_path: Path
+) -> None:
+    archive.add([write_articles(tmp_path / "a.json", short_articles(2, chars=900))])
+    question = "What did Betashares agree to acquire?"
+    answered = archive.ask(question).text
+    archive.store.db.execute("UPDATE sentence_embeddings SET spans = substr(spans, 9) WHERE length(spans) > 0")
+    archive.sentence_vectors.clear()
+    qa.sentences.statement_spans.cache_clear()
+    assert archive.ask(question).text == answered
+    cut = archive.store.db.execute("SELECT count(*) FROM sentence_embeddings WHERE length(vectors) > 0")
+    assert archive.store.integrity_problems() == [
+        f"{cut.fetchone()[0]} chunks' statement spans are not one per sentence vector"
+    ]
+
+
 def test_sentences_of_older_statement_rules_are_embedded_again(
     archive: qa.Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
