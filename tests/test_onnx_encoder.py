@@ -216,8 +216,9 @@ def test_texts_encoded_in_parallel_equal_texts_encoded_one_by_one(onnx: OnnxEnco
 def test_one_set_of_worker_threads_serves_every_call(cache_dir: Path) -> None:
     parallel = OnnxEncoder(bundled_model_dir(), cache_dir, name=BUNDLED_MODEL, threads=2)
 
-    def workers() -> set[int]:
-        return {t.ident or 0 for t in threading.enumerate() if t.name.startswith("onnx-encode")}
+    def workers() -> set[threading.Thread]:
+        # The threads themselves: an earlier encoder's finished worker can leave its ident to a new one.
+        return {t for t in threading.enumerate() if t.name.startswith("onnx-encode")}
 
     before = workers()
     first = parallel.encode(NEWS)
