@@ -951,7 +951,7 @@ class Store:
             unmatched = db.execute(
                 "SELECT count(*) FROM sentence_embeddings WHERE spans IS NOT NULL "
                 "AND length(vectors) % ? = 0 AND length(spans) * ? != length(vectors) * ?",
-                (SENTENCE_DTYPE.itemsize * dimension, SENTENCE_DTYPE.itemsize * dimension, 2 * SPAN_DTYPE.itemsize),
+                (width := SENTENCE_DTYPE.itemsize * dimension, width, 2 * SPAN_DTYPE.itemsize),
             ).fetchone()[0] if dimension else 0
             if unmatched:
                 problems.append(f"{unmatched} chunks' statement spans are not one per sentence vector")

@@ -406,7 +406,8 @@ def test_indexing_stores_where_the_statements_are_and_ask_does_not_look_again(
     rows = archive.store.db.execute(
         "SELECT c.text, s.spans FROM chunks c JOIN sentence_embeddings s ON s.key = c.embed_key"
     ).fetchall()
-    assert rows and all(qa.store.blob_spans(blob) == qa.sentences.statement_spans(text) for text, blob in rows)
+    assert rows
+    assert all(qa.store.blob_spans(blob) == qa.sentences.statement_spans(text) for text, blob in rows)
 
     question = "What did Betashares agree to acquire?"
     answered = archive.ask(question).text
@@ -429,13 +430,14 @@ def test_an_index_stored_without_spans_gets_them_on_its_next_run_without_embeddi
 ) -> None:
     source = write_articles(tmp_path / "a.json", short_articles(3, chars=900))
     archive.add([source])
-    stored = archive.store.db.execute("SELECT key, spans FROM sentence_embeddings ORDER BY key").fetchall()
+    spans = "SELECT key, spans FROM sentence_embeddings ORDER BY key"
+    stored = archive.store.db.execute(spans).fetchall()
     archive.store.db.execute("UPDATE sentence_embeddings SET spans = NULL")  # as format 5 wrote them
     answered = archive.ask("What did Betashares agree to acquire?").text
     stages: list[tuple[str, int, int]] = []
     again = archive.add([source], progress=lambda *stage: stages.append(stage))
     assert (again.chunks_embedded, again.sentences_embedded) == (0, 0)
-    assert archive.store.db.execute("SELECT key, spans FROM sentence_embeddings ORDER BY key").fetchall() == stored
+    assert archive.store.db.execute(spans).fetchall() == stored
     assert ("spans", len(stored), len(stored)) in stages
     assert archive.ask("What did Betashares agree to acquire?").text == answered
 
@@ -446,7 +448,7 @@ def test_spans_that_do_not_match_their_vectors_are_not_used_and_are_reported(
     archive.add([write_articles(tmp_path / "a.json", short_articles(2, chars=900))])
     question = "What did Betashares agree to acquire?"
     answered = archive.ask(question).text
-    archive.store.db.execute("UPDATE sentence_embeddings SET spans = substr(spans, 9) WHERE length(spans) > 0")
+    archive.store.db.execute("UPDATE sentence_embeddings SET spans = substr(spans, 9) WHERE length(spans)")
     archive.sentence_vectors.clear()
     qa.sentences.statement_spans.cache_clear()
     assert archive.ask(question).text == answered
