@@ -264,6 +264,15 @@ def test_spans_are_pooled_from_one_pass_over_the_text(
         assert float(tail[1] @ alone[1]) > 0.999
 
 
+def test_a_question_runs_on_every_worker_core_with_threads_that_sleep_when_idle(onnx: OnnxEncoder) -> None:
+    """`token_states` (one question, its reader waiting) runs on `threads` intra-op threads that do
+    not spin; `encode` keeps one intra-op thread per text, its texts spread over its workers."""
+    question = onnx._one_text_session.get_session_options()
+    assert question.intra_op_num_threads == onnx.threads
+    assert question.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    assert onnx._session.get_session_options().intra_op_num_threads == 1
+
+
 def test_a_model_that_does_not_pool_by_the_mean_encodes_the_spans_alone(
     torch_encoder: SentenceTransformerEncoder,
 ) -> None:
