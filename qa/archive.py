@@ -29,6 +29,7 @@ from qa.answer import (
 )
 from qa.catalog import Catalog
 from qa.config import Settings
+from qa.cpu import one_blas_thread
 from qa.errors import ModelError
 from qa.indexing import (
     Progress,
@@ -128,6 +129,17 @@ def _without_run_of(words: list[str], outlet: str) -> list[str]:
     return words
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _on_one_blas_thread(method: F) -> F:
+    """A question's work with numpy's BLAS on one thread (`qa.cpu`)."""
+
+    @functools.wraps(method)
+    def wrapper(self: Archive, *args: Any, **kwargs: Any) -> Any:
+        with one_blas_thread():
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _storage_errors(method: F) -> F:
@@ -364,6 +376,7 @@ class Archive:
         return load_catalog(self.store, db, generation) or Catalog.build(self.store.chunk_catalog(db))
 
     @_storage_errors
+    @_on_one_blas_thread
     def retrieve(
         self,
         question: str,
@@ -425,6 +438,7 @@ class Archive:
         )
 
     @_storage_errors
+    @_on_one_blas_thread
     def ask(
         self,
         question: str,
@@ -513,6 +527,7 @@ class Archive:
                 question = re.sub(rf"\b{acronym}\b", name, question)
         return question, self.unknown_names(question)
 
+    @_on_one_blas_thread
     def answer_passages(
         self,
         question: str,
