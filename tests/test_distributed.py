@@ -15,10 +15,10 @@ pytest.importorskip("ray", reason="the Ray engine needs the ray extra: pip insta
 DATA = Path(__file__).resolve().parent / "data"
 
 
-def sentence_contents(archive: qa.Archive) -> dict[str, tuple[str, np.ndarray]]:
+def sentence_contents(archive: qa.Archive) -> dict[str, tuple[str, np.ndarray, bytes]]:
     with archive.store.read() as db:
-        rows = db.execute("SELECT key, digest, vectors FROM sentence_embeddings").fetchall()
-    return {k: (d, np.frombuffer(v, dtype=np.float16).astype(np.float32)) for k, d, v in rows}
+        rows = db.execute("SELECT key, digest, vectors, spans FROM sentence_embeddings").fetchall()
+    return {k: (d, np.frombuffer(v, dtype=np.float16).astype(np.float32), s) for k, d, v, s in rows}
 
 
 def store_contents(archive: qa.Archive) -> tuple[list[tuple], list[tuple], dict[str, np.ndarray]]:
@@ -68,7 +68,7 @@ def test_ray_engine_writes_the_same_store(tmp_path: Path, seed_file: Path) -> No
     # (Ray embeds a sentence that two batches share once in each.)
     assert ray_report.sentences_embedded >= local_report.sentences_embedded > 0
     assert ray_sentences.keys() == local_sentences.keys() == set(local_state[2])
-    for key, (digest, vectors) in local_sentences.items():
-        assert ray_sentences[key][0] == digest
+    for key, (digest, vectors, spans) in local_sentences.items():
+        assert spans is not None and ray_sentences[key][0::2] == (digest, spans)
         np.testing.assert_allclose(ray_sentences[key][1], vectors, atol=2e-3)
     assert "20 memorandums of understanding" in answer.text
