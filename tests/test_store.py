@@ -425,21 +425,29 @@ def test_indexing_stores_where_the_statements_are_and_ask_does_not_look_again(
     assert passages <= set(finder.texts)
 
 
-def test_an_index_stored_without_spans_gets_them_on_its_next_run_without_embedding(
-    archive: qa.Archive, tmp_path: Path
+def test_a_format_5_index_gets_its_spans_on_its_next_run_without_embedding(
+    tmp_path: Path, encoder: Encoder
 ) -> None:
     source = write_articles(tmp_path / "a.json", short_articles(3, chars=900))
-    archive.add([source])
     spans = "SELECT key, spans FROM sentence_embeddings ORDER BY key"
-    stored = archive.store.db.execute(spans).fetchall()
-    archive.store.db.execute("UPDATE sentence_embeddings SET spans = NULL")  # as format 5 wrote them
-    answered = archive.ask("What did Betashares agree to acquire?").text
-    stages: list[tuple[str, int, int]] = []
-    again = archive.add([source], progress=lambda *stage: stages.append(stage))
-    assert (again.chunks_embedded, again.sentences_embedded) == (0, 0)
-    assert archive.store.db.execute(spans).fetchall() == stored
-    assert ("spans", len(stored), len(stored)) in stages
-    assert archive.ask("What did Betashares agree to acquire?").text == answered
+    with qa.Archive(tmp_path / "index", encoder=encoder) as archive:
+        archive.add([source])
+        stored = archive.store.db.execute(spans).fetchall()
+        answered = archive.ask("What did Betashares agree to acquire?").text
+    with sqlite3.connect(tmp_path / "index" / "archive.sqlite") as db:  # as format 5 wrote it
+        db.executescript("ALTER TABLE sentence_embeddings DROP COLUMN spans; "
+                         "UPDATE meta SET value = '5' WHERE key = 'format_version';")
+    with qa.Archive(tmp_path / "index", encoder=encoder) as archive:
+        assert archive.store.meta("format_version") == str(FORMAT_VERSION)
+        assert {s for _, s in archive.store.db.execute(spans)} == {None}
+        qa.sentences.statement_spans.cache_clear()
+        assert archive.ask("What did Betashares agree to acquire?").text == answered
+        stages: list[tuple[str, int, int]] = []
+        again = archive.add([source], progress=lambda *stage: stages.append(stage))
+        assert (again.chunks_embedded, again.sentences_embedded) == (0, 0)
+        assert archive.store.db.execute(spans).fetchall() == stored
+        assert ("spans", len(stored), len(stored)) in stages
+        assert archive.ask("What did Betashares agree to acquire?").text == answered
 
 
 def test_spans_that_do_not_match_their_vectors_are_not_used_and_are_reported(

@@ -21,7 +21,7 @@ def test_a_format_2_store_gains_the_source_tables(tmp_path: Path) -> None:
                          "ALTER TABLE articles DROP COLUMN modified_offset; "
                          "UPDATE meta SET value = '2' WHERE key = 'format_version';")
     store = Store(tmp_path / "index")
-    assert store.meta("format_version") == str(FORMAT_VERSION) == "5"
+    assert store.meta("format_version") == str(FORMAT_VERSION) == "6"
     tables = {r[0] for r in store.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"sources", "source_items"} <= tables
     assert store.synced_article_ids() == set() and store.integrity_problems() == []
