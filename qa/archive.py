@@ -639,7 +639,9 @@ class Archive:
         are used only if its statements are still the ones they were embedded from. Where they
         were stored by this version's statement rules, with their spans, the statements are
         not looked for again (`remember_statement_spans`): finding them is a tenth of an ask."""
-        stored = self.store.sentence_vectors(db, [p.chunk_id for p in passages], self.encoder.dimension)
+        stored = self.store.sentence_vectors(
+            db, [p.chunk_id for p in passages], self.encoder.dimension, spans=True
+        )
         current = self.store.meta("statements_version", db) == str(STATEMENTS_VERSION)
         for p in passages:
             if (row := stored.get(p.chunk_id)) is None:

@@ -744,27 +744,30 @@ class Store:
             )
 
     def sentence_vectors(
-        self, db: sqlite3.Connection, chunk_ids: Sequence[int], dimension: int
+        self, db: sqlite3.Connection, chunk_ids: Sequence[int], dimension: int, *, spans: bool = False
     ) -> dict[int, StoredStatements]:
         """chunk id -> its statements as indexing stored them (vectors as float32), for the chunks
         that have them (a blob of another length than whole vectors of `dimension` is left out,
         with a warning: the answer embeds those sentences instead; `integrity_problems` reports
-        it; spans of another length than one pair per vector are None)."""
+        it). Their spans are read only when `spans` is set (the re-ranker, which reads about 300
+        chunks' vectors a question, needs none: decoding them took 0.9 ms); spans of another
+        length than one pair per vector are None."""
         found: dict[int, StoredStatements] = {}
         width = SENTENCE_DTYPE.itemsize * dimension
+        spans_column = "s.spans" if spans else "NULL"
         for batch in _batches(sorted(set(chunk_ids))):
             rows = db.execute(
-                "SELECT c.id, s.digest, s.vectors, s.spans FROM chunks c JOIN sentence_embeddings s "
+                f"SELECT c.id, s.digest, s.vectors, {spans_column} FROM chunks c JOIN sentence_embeddings s "
                 f"ON s.key = c.embed_key WHERE c.id IN ({_marks(batch)})",
                 batch,
             )
-            for chunk_id, digest, blob, spans in rows:
+            for chunk_id, digest, blob, places in rows:
                 if len(blob) % width:
                     log.warning("Sentence vectors of chunk %d are damaged; embedded as needed", chunk_id)
                     continue
                 vectors = np.frombuffer(blob, dtype=SENTENCE_DTYPE).astype(np.float32).reshape(-1, dimension)
-                whole = spans is not None and len(spans) == 2 * SPAN_DTYPE.itemsize * len(vectors)
-                found[chunk_id] = StoredStatements(digest, vectors, blob_spans(spans) if whole else None)
+                whole = places is not None and len(places) == 2 * SPAN_DTYPE.itemsize * len(vectors)
+                found[chunk_id] = StoredStatements(digest, vectors, blob_spans(places) if whole else None)
         return found
 
     def next_chunk_id(self) -> int:

@@ -408,6 +408,12 @@ def test_indexing_stores_where_the_statements_are_and_ask_does_not_look_again(
     ).fetchall()
     assert rows
     assert all(qa.store.blob_spans(blob) == qa.sentences.statement_spans(text) for text, blob in rows)
+    with archive.store.read() as db:  # read for an answer; the re-ranker reads the vectors alone
+        ids = [r[0] for r in db.execute("SELECT id FROM chunks")]
+        for_answer = archive.store.sentence_vectors(db, ids, archive.encoder.dimension, spans=True)
+        for_ranking = archive.store.sentence_vectors(db, ids, archive.encoder.dimension)
+    assert all(row.spans for row in for_answer.values())
+    assert all(row.spans is None for row in for_ranking.values()) and for_ranking.keys() == for_answer.keys()
 
     question = "What did Betashares agree to acquire?"
     answered = archive.ask(question).text
