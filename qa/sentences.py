@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
 from enum import StrEnum
 from functools import lru_cache
 
@@ -22,6 +21,7 @@ from cachetools import LRUCache, cached
 
 from qa.chunking import TEXT_SIZE_CONTROL, paragraph_spans, sentence_spans
 from qa.query import MONTHS, WEEKDAYS, AnswerKind, Deed
+from qa.types import Spans
 
 MIN_STATEMENT_CHARS = 20
 MIN_STATEMENT_WORDS = 4
@@ -270,8 +270,6 @@ def without_price_box(text: str, start: int, end: int) -> tuple[int, int]:
 STATEMENTS_VERSION = 3
 
 
-Spans = tuple[tuple[int, int], ...]
-
 # Texts whose statements are known: found, or read from the index (`remember_statement_spans`).
 _KNOWN_SPANS: LRUCache[str, Spans] = LRUCache(maxsize=1 << 12)
 _KNOWN_SPANS_LOCK = threading.Lock()
@@ -295,11 +293,11 @@ def statement_spans(text: str) -> Spans:
     return tuple(out)
 
 
-def remember_statement_spans(text: str, spans: Sequence[tuple[int, int]]) -> None:
+def remember_statement_spans(text: str, spans: Spans) -> None:
     """Put in `statement_spans`'s memo what it finds in `text` under this STATEMENTS_VERSION (as an
     index stored it), so that it need not be found again."""
     with _KNOWN_SPANS_LOCK:
-        _KNOWN_SPANS[text] = tuple((int(a), int(b)) for a, b in spans)
+        _KNOWN_SPANS[text] = spans
 
 
 # What a statement holds, for the kind of answer a question asks for (see `qa.answer`).

@@ -45,7 +45,7 @@ from embeddings.index import IndexFileError, VectorIndex, file_sha256
 from qa.errors import IndexMismatchError, IndexNotFoundError, StorageError
 from qa.generation_files import GenerationFiles, catalog_name
 from qa.migrations import MIGRATIONS, format_version, migrate
-from qa.types import Article, Chunk
+from qa.types import Article, Chunk, Spans
 
 log = logging.getLogger(__name__)
 
@@ -164,9 +164,6 @@ def _offset(value: datetime | None) -> int | None:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
-
-
-Spans = tuple[tuple[int, int], ...]
 
 
 class StoredStatements(NamedTuple):

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+# (start, end) of sentences in a text: `qa.sentences.statement_spans` finds them, the store keeps them.
+Spans = tuple[tuple[int, int], ...]
+
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
