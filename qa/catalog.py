@@ -257,21 +257,29 @@ class LexicalIndex:
 
     def term_weights(self, terms: Sequence[str], rows: np.ndarray) -> np.ndarray:
         """len(terms) x len(rows): the BM25 weight of each term in the documents at positions
-        `rows` (sorted) of the index; one binary search per term in its posting list, so the
-        cost does not grow with the collection."""
+        `rows` (sorted) of the index. Per term, the shorter of its posting list and `rows` is
+        looked up in the other by binary search, so the cost does not grow with the collection."""
         indptr, indices, data = self._postings()
         weights = np.zeros((len(terms), len(rows)))
+        if not len(rows):
+            return weights
+        # A rare term's few postings are found among the rows (a name in a question is in tens
+        # of sentences, the candidates' rows thousands); looking up rows needs them distinct.
+        distinct = bool((rows[1:] > rows[:-1]).all())
         for n, term in enumerate(terms):
             span = self._span(indptr, term)
-            if span is None or not len(rows):
+            if span is None or span[0] == span[1]:
                 continue
             start, end = span
-            docs = np.asarray(indices[start:end])
-            if not len(docs):
-                continue
-            at = np.minimum(np.searchsorted(docs, rows), len(docs) - 1)
-            hit = docs[at] == rows
-            weights[n, hit] = data[start + at[hit]]
+            docs = indices[start:end]
+            if distinct and len(docs) < len(rows):
+                at = np.minimum(np.searchsorted(rows, docs), len(rows) - 1)
+                hit = rows[at] == docs
+                weights[n, at[hit]] = data[start:end][hit]
+            else:
+                at = np.minimum(np.searchsorted(docs, rows), len(docs) - 1)
+                hit = docs[at] == rows
+                weights[n, hit] = data[start + at[hit]]
         return weights
 
     def part_scores(self, parts: Sequence[str], chunk_ids: np.ndarray) -> np.ndarray:

@@ -614,6 +614,21 @@ def test_the_lexical_index_scores_as_bm25s_indexes() -> None:
         assert weights[term] == reference.get_scores([term]).astype(np.float64).tolist()
 
 
+@settings(max_examples=50, deadline=None)
+@given(rows=st.lists(st.integers(0, 119), max_size=150).map(sorted))
+def test_term_weights_of_any_rows_are_those_of_every_row(rows: list[int]) -> None:
+    """Whichever side the look-up searches (a term's postings among few rows, or many rows in
+    its postings; rows repeated or not), each row gets its own document's weights."""
+    texts = _paragraphs(120)
+    index = LexicalIndex.build(np.arange(len(texts)), texts)
+    every = _weights(index)
+    terms = [*sorted(every)[::7], "unheard-of-term"]
+    got = index.term_weights(terms, np.array(rows, dtype=np.int64))
+    assert got.shape == (len(terms), len(rows))
+    for n, term in enumerate(terms):
+        assert got[n].tolist() == [every.get(term, [0.0] * len(texts))[r] for r in rows]
+
+
 @settings(max_examples=25, deadline=None)
 @given(st.data())
 def test_an_updated_catalog_equals_one_built_from_every_text(data: st.DataObject) -> None:
