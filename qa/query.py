@@ -254,10 +254,17 @@ def read_hints(question: str, sources: Sequence[str], *, default_year: int | Non
     "October 4, 2023" and "October 4" (year from `default_year`) are days; "November 2023" and
     "in November" (year from `default_year`) are months.
     """
+    return _read_hints(question, tuple(sources), default_year)
+
+
+# Memoised: one retrieve reads a question's hints twice (for the re-ranker's units, then for
+# ranking), and `ask` retrieves up to four times.
+@lru_cache(maxsize=1 << 10)
+def _read_hints(question: str, sources: tuple[str, ...], default_year: int | None) -> QueryHints:
     folded = " " + fold(_POSSESSIVE.sub("", question)) + " "
     named: list[str] = []
     shared: list[tuple[str, str]] = []
-    for of, form, key in _outlet_names(tuple(sources)):
+    for of, form, key in _outlet_names(sources):
         if key.strip() and key in folded and _written_as_name(question, form, shared=len(of) > 1):
             named += [s for s in of if s not in named]
             shared += [(s, form) for s in of if len(of) > 1]
@@ -513,13 +520,19 @@ def question_parts(question: str, hints: QueryHints) -> list[str]:
     left out (they say where to look, not what): "Does TechCrunch report that X, while The
     Verge says Y?" -> [X, Y], cut at punctuation and connectives. A part of fewer than two
     content words is dropped. A MultiHop-RAG question asks for about one gold fact per part."""
+    return list(_question_parts(question, hints))
+
+
+# Memoised as `_read_hints` is (retrieval and the answer both split a question).
+@lru_cache(maxsize=1 << 10)
+def _question_parts(question: str, hints: QueryHints) -> tuple[str, ...]:
     text = question
     for source in hints.sources:
         while found := _named_at(text, source):
             text = f"{text[: found.start()]},{text[found.end() :]}"
     text = _DAY.sub(",", text)
     parts = [p.strip() for p in _PART_BREAK.split(text)]
-    return [p for p in parts if len(query_terms(p, question_words=True)) >= 2]
+    return tuple(p for p in parts if len(query_terms(p, question_words=True)) >= 2)
 
 
 def outlet_clauses(question: str, hints: QueryHints, *, least: int = 2) -> dict[str, str]:
@@ -532,13 +545,18 @@ def outlet_clauses(question: str, hints: QueryHints, *, least: int = 2) -> dict[
     none ("Did both A and B report X?" makes one claim of both); {} when fewer than two remain.
     The sections of an outlet named by their shared name (`QueryHints.shared`) each have its
     claim, and count as one."""
+    return dict(_outlet_clauses(question, hints, least))
+
+
+@lru_cache(maxsize=1 << 10)
+def _outlet_clauses(question: str, hints: QueryHints, least: int) -> tuple[tuple[str, str], ...]:
     at: dict[tuple[int, int], list[str]] = {}
     for source in hints.sources:
         if found := _named_at(question, source):
             at.setdefault(found.span(), []).append(source)
     spots = sorted(at)
     if len(spots) < 2:
-        return {}
+        return ()
     claims_first = len(query_terms(question[: spots[0][0]], question_words=True)) >= 3
     clauses, claims = {}, 0
     for n, (start, end) in enumerate(spots):
@@ -549,7 +567,7 @@ def outlet_clauses(question: str, hints: QueryHints, *, least: int = 2) -> dict[
         if len(query_terms(clause, question_words=True)) >= least:
             clauses.update(dict.fromkeys(at[start, end], clause))
             claims += 1
-    return clauses if claims >= 2 else {}
+    return tuple(clauses.items()) if claims >= 2 else ()
 
 
 # A question on which of two outlets reported first: "Did A report X before B reported Y?",
@@ -1309,6 +1327,7 @@ def topic_of(question: str) -> str:
     return re.sub(r"\s+([?.!,])", r"\1", " ".join(_RECENCY.sub(" ", question).split()))
 
 
+@lru_cache(maxsize=1 << 10)  # retrieval and the answer each ask it several times per question
 def asked_for(question: str) -> AskedFor:
     """What `question` asks for (`AskedFor`): the first kind whose frame it has, else OTHER."""
     kind, speaker = AnswerKind.OTHER, ()

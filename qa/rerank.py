@@ -164,7 +164,7 @@ def sentence_signals(
     best = np.full((len(units) + 1, n), np.nan)
     if held:
         starts = np.cumsum([0] + [len(rows) for _, rows in held[:-1]], dtype=np.int64)
-        cosine = np.vstack([question[None, :], units]) @ np.vstack([rows for _, rows in held]).T
+        cosine = np.vstack([question[None, :], units]) @ np.concatenate([rows for _, rows in held]).T
         best[:, [i for i, _ in held]] = np.maximum.reduceat(cosine, starts, axis=1)
     by_part, whole = best[1:], best[0]
     if not len(units) or not held:
