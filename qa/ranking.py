@@ -150,15 +150,14 @@ def _month_of(ordinal: int) -> tuple[int, int]:
     return day.year, day.month
 
 
-def cap_per_article(
-    ids: np.ndarray, catalog: Catalog, *, k: int, per_article: int, admit: Callable[[int], bool] | None = None
-) -> list[int]:
-    """The first `k` ids in order, at most `per_article` from one article, each admitted by `admit`."""
+def cap_per_article(ids: np.ndarray, catalog: Catalog, *, k: int, per_article: int) -> list[int]:
+    """The first `k` ids in order, at most `per_article` from one article (ids not in `catalog`
+    left out)."""
     rows = catalog.rows_of(ids)
     picked: list[int] = []
     per: dict[int, int] = {}
     for chunk_id, row in zip(ids.tolist(), rows.tolist(), strict=True):
-        if row < 0 or (admit is not None and not admit(chunk_id)):
+        if row < 0:
             continue
         article = int(catalog.article[row])
         if per.get(article, 0) >= per_article:

@@ -309,13 +309,7 @@ def test_cap_per_article(catalog: Catalog) -> None:
     assert cap_per_article(order, catalog, k=10, per_article=1) == [10, 20, 30]
     assert cap_per_article(order, catalog, k=10, per_article=2) == [10, 11, 20, 21, 30]
     assert cap_per_article(order, catalog, k=2, per_article=2) == [10, 11]
-    assert cap_per_article(order, catalog, k=10, per_article=5, admit=lambda c: c != 11) == [
-        10,
-        12,
-        20,
-        21,
-        30,
-    ]
+    assert cap_per_article(order[::-1], catalog, k=10, per_article=2) == [30, 21, 20, 12, 11]
 
 
 def test_catalog_rows(catalog: Catalog) -> None:
