@@ -528,11 +528,29 @@ def articles_about(question: str, passages: Sequence[Passage]) -> frozenset[str]
         if subject & (_passage_stems(p) | key_stems(p.source or ""))
         or phrases & (key_phrases(p.title) | key_phrases(p.text))
     )
+    if not question.isupper() and (capitals := [n for n in names if _CAPITALS.fullmatch(n)]):
+        # A name the question writes in capitals (not the whole question so) is that acronym, or
+        # the word on its own ("Nasa"), but no person's name: STEVE, the aurora, is not Steve
+        # Zissou or Steve Smith.
+        found = frozenset(
+            p.article_id for p in passages
+            if p.article_id in found and _acronym_of(capitals, f"{p.title} {p.text}")
+        ) or found
     if asked.kind == AnswerKind.RESULT and len(names) > 1:
         # A game's report names both sides: "Raiders vs Lions" is not the Jets' game with the
         # Raiders, nor the Seahawks' on "Monday Night Football".
         found = _naming_most(names, [p for p in passages if p.article_id in found]) or found
     return found or None
+
+
+_CAPITALS = re.compile(r"[A-Z]{3,}")
+
+
+def _acronym_of(capitals: Sequence[str], text: str) -> bool:
+    """Whether `text` writes one of `capitals` so, or as a word not followed by a capitalised
+    one (a surname)."""
+    words = "|".join(map(re.escape, capitals))
+    return bool(re.search(rf"\b({words})\b", text) or re.search(rf"(?i:\b({words})\b)(?!\s+[A-Z])", text))
 
 
 def _rarest(stems: frozenset[str], passages: Sequence[Passage]) -> frozenset[str]:

@@ -809,6 +809,23 @@ def test_a_question_that_names_nothing_is_about_its_rarest_word(encoder: Encoder
     assert articles_about("Why is the environment harmed by microplastics?", passages) == {"a0", "a1", "a2"}
 
 
+def test_a_name_in_capitals_is_an_acronym_not_a_persons_name(encoder: Encoder) -> None:
+    """ "What is STEVE?" added Steve Zissou and Steve Smith to the aurora: every article holding
+    the word counted as about it, whatever its case."""
+    passages = [
+        report(0, "Live Science", "Auroras", "STEVE is an aurora-like glow beside the northern lights."),
+        report(1, "Polygon", "Comedies", "Steve Zissou is an oceanographer who loses his friend to a shark."),
+        report(2, "Insidesport", "IPL auction", "1:37 PM: Steve Smith is up now with a base price."),
+        report(3, "The Guardian", "Space", "Steve, the purple ribbon of light, was seen over Scotland."),
+    ]
+    assert articles_about("What is STEVE?", passages) == {"a0", "a3"}
+    answer = compose_answer("What is STEVE?", passages, encoder, min_confidence=float("-inf"))
+    assert answer.citations and {c.source for c in answer.citations} <= {"Live Science", "The Guardian"}
+    # Written in any case, the question asks about every Steve; so does a question all in capitals.
+    assert articles_about("What is Steve?", passages) == {"a0", "a1", "a2", "a3"}
+    assert articles_about("WHAT IS STEVE?", passages) == {"a0", "a1", "a2", "a3"}
+
+
 def test_a_question_about_one_subject_takes_no_sentence_of_an_article_not_about_it(encoder: Encoder) -> None:
     """ "When does the Cybertruck ship and how much does it cost?" was led by an Amazon seller's
     shipping costs: the sentence model took it first for "ship" and "cost". A question about
