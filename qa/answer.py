@@ -1881,8 +1881,7 @@ def _self_contained(evidence: Evidence, s: Sentence) -> tuple[int, int]:
     """The span to cite: `s`, preceded by the sentence before it when `s` depends on it (or
     by the line before it when `s` has no subject: a tracker's "Spotify" / "Is eliminating about
     1,500 jobs, …"), and followed by the statement after it when `s` only leads into it ("Per
-    the Commission, the EU's investigation of X focuses on the following areas and issues:",
-    "Here are the mistakes parents make.")."""
+    the Commission, the EU's investigation of X focuses on the following areas and issues:")."""
     text = evidence.passages[s.passage].text
     spans = evidence.spans[s.passage]
     start, end = s.start, s.end
@@ -1899,8 +1898,7 @@ def _self_contained(evidence: Evidence, s: Sentence) -> tuple[int, int]:
             start = prev_start
             if len(before) > 1 and _subjectless(text, spans, len(before) - 1):
                 start = before[-2][0]  # "Spotify" / "Is eliminating …" / "This marks …"
-    leads_in = s.text.endswith(":") or _ANNOUNCES.match(s.text)
-    if leads_in and (after := _statement_after(evidence, s)) is not None:
+    if s.text.endswith(":") and (after := _statement_after(evidence, s)) is not None:
         end = after
     return start, _quotation_end(text, spans, start, end)
 
@@ -1975,10 +1973,6 @@ def _subjectless(text: str, spans: Sequence[tuple[int, int]], n: int) -> bool:
         and sentence_kind(heading, heading) == SentenceKind.HEADING
     )
 
-
-# A sentence that announces what follows ("Here are the mistakes Keeley thinks parents should
-# avoid.", "Below is a live odds feed …"), unlike a toast ("Here's to hoping …").
-_ANNOUNCES = re.compile(r"^\W*(here(['’]s| is| are)|below (is|are))\b(?! to\b)", re.IGNORECASE)
 
 # A sentence that is nothing but a quotation, and a sentence that says who is quoted.
 _QUOTATION_ONLY = re.compile(r"^\s*[“\"][^“”\"]+[”\"]\s*$")

@@ -122,6 +122,11 @@ _NOTE = re.compile(
     r"|\b(also )?contributed (reporting|to this (report|story|article)"
     r"|to (this|the) (story|report|article)['’]s)\b"
     r"|^additional reporting by\b"
+    # What follows it, a list's introduction: "Here are the best Prime Day deals we could find.",
+    # "… these are some of the biggest decisions made in Dubai …", unless it goes on past a colon
+    # (not a toast: "Here's to …").
+    r"|^\W*([^,;:.]{0,80}[,;—–]\s*)?(here(['’]s| is| are)(?! to\b)|below (is|are)|these are (some of )?the "
+    r"(biggest|best|most|top|key|main|latest|major)\b)(?![^:]*:\W*\w.{20,})"
     # Where it was printed: "This story is part of the Good Weekend October 7 edition."
     r"|^this (story|article|piece) is part of (the|our)\b"
     # Its greetings: "Happy Friday, Polygon readers!", a newsletter's welcome ("Welcome back to
@@ -267,7 +272,7 @@ def without_price_box(text: str, start: int, end: int) -> tuple[int, int]:
 # `qa.chunking.sentence_spans` finds other statements in some text. An index embeds each chunk's
 # statements once (`qa.indexing.embed_sentences`); those of an older version are embedded again
 # on its next run. tests/test_sentences.py pins what this version finds in the benchmark corpus.
-STATEMENTS_VERSION = 3
+STATEMENTS_VERSION = 4
 
 
 # Texts whose statements are known: found, or read from the index (`remember_statement_spans`).

@@ -27,6 +27,7 @@ STATEMENTS_DIGESTS = {
     1: "321eac59ac2a332c39d84b42c83cebfec47d753ff65c9e6a9d502d1628e0f0b9",
     2: "c38dd4e493e32bfbbcdc6aef3afca36e99da16ccc9fdc8d54e809a35ea99a485",
     3: "dbba265b5e706527cb16610b3f7cf934e0cbc290da754aabe5e51d8aeb5837fe",
+    4: "21ae7a170f35ba2e003e67fd46dc174c22bfc2d50df1dee9c9e58f0e3425de8f",
 }
 
 K = SentenceKind
@@ -152,6 +153,26 @@ K = SentenceKind
             K.NOTE,
         ),
         ("In this article, we will discuss the Philippine strategy for sustainable development.", K.NOTE),
+        # A list's introduction says nothing itself, unless it goes on past a colon.
+        ("Here are the best Prime Day deals we could find gathered in one place.", K.NOTE),
+        (
+            "Now that the dust has settled, these are some of the biggest decisions made in Dubai that "
+            "could determine how we power our world in the future.",
+            K.NOTE,
+        ),
+        ("Below is the full list of 49ers free agents for the 2024 offseason.", K.NOTE),
+        (
+            "These are the technical specs: an interior 16K x 16K spherical video surface, the "
+            "highest-resolution LED screen in the world.",
+            K.STATEMENT,
+        ),
+        ("These are the type of fights that interest me because Andrade is a great fighter.", K.STATEMENT),
+        ("The venue is here and its screens are the biggest in the world.", K.STATEMENT),
+        ("Here’s how the deal got done.", K.NOTE),
+        ("Below is a live odds feed for the game.", K.NOTE),
+        ("Here's to a calmer Christmas for every parent.", K.STATEMENT),
+        ("Hereafter the council meets monthly in the town hall.", K.STATEMENT),
+        ("The list below is short and easy to read.", K.STATEMENT),
         ("Here at Polygon, we have pretty eclectic collective tastes.", K.STATEMENT),
         ("Below, we have been told, lies the oldest vault in the city.", K.STATEMENT),
         ("It replied with an automated email reading: “Busy now, please check back later.”", K.STATEMENT),
