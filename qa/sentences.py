@@ -5,9 +5,9 @@ a promo line ("Watch This Story: …", "GO DEEPER …"), a table's row run into 
 a call to action ("Do you work at OpenAI? …"), a pasted tweet or its byline ("— OpenAI
 (@OpenAI) November 22, 2023"), a photo caption or credit, what the article says of itself (its
 revisions: "This post was updated after publication with a statement …"; its updates to come,
-its plan, its credits, its greetings) and page debris ("Loading") must never be one. These are
-pure functions of a sentence and the paragraph it stands in; `sentence_kinds` labels every
-sentence of a text.
+its plan, its lists' introductions, its credits, its greetings) and page debris ("Loading")
+must never be one. These are pure functions of a sentence and the paragraph it stands in;
+`sentence_kinds` labels every sentence of a text.
 """
 
 from __future__ import annotations
