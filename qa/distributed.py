@@ -256,7 +256,7 @@ def _embed_sentences_on_ray(
 ) -> int:
     """`qa.indexing.embed_sentences` with the encoding on Ray: each batch of SENTENCE_BATCH chunks
     is embedded by one actor and committed by the driver as it arrives."""
-    todo = sentences_todo(store, progress)
+    todo = sentences_todo(store, dimension, progress)
     progress("sentences", 0, len(todo))
     if not todo:
         return 0

@@ -61,7 +61,8 @@ SENTENCE_BATCH = 64  # chunks whose statements are embedded and committed togeth
 # Called as progress(stage, done, total); the stages, and how a progress display names them:
 PROGRESS_LABELS = {
     "read": "Reading files", "embed": "Embedding chunks", "publish": "Publishing",
-    "spans": "Finding sentences", "sentences": "Embedding sentences",
+    "spans": "Finding sentences", "statements": "Finding sentences by new rules",
+    "sentences": "Embedding sentences",
 }
 Progress = Callable[[str, int, int], None]
 Checkpoint = Callable[[str], None]
@@ -443,12 +444,49 @@ def statement_vectors(
     return StatementVectors(rows, vectors, embedded)
 
 
-def sentences_todo(store: Store, progress: Progress = no_progress) -> list[tuple[str, str]]:
-    """(embedding key, text) of each live chunk whose statements are to be embedded: every
-    chunk's when the stored ones were found by older statement rules. Where stored statements
-    lack their spans (an index written before they were stored), they are found and stored."""
-    if store.forget_sentence_vectors(str(STATEMENTS_VERSION)):
-        log.info("The statement rules changed: embedding every chunk's sentences again")
+def restate_sentences(store: Store, dimension: int, progress: Progress = no_progress) -> None:
+    """When the stored statements were found by other statement rules than this version's
+    (`qa.sentences.STATEMENTS_VERSION`), find each chunk's statements again. A chunk whose
+    statements are all among those stored for it keeps their vectors; one that has a new
+    statement, or whose stored statements cannot be told (saved without their spans, or
+    damaged), loses them and is embedded again (`chunks_without_sentences`). A rule that only
+    drops sentences embeds none. Each batch is committed as it is done, and the version is
+    recorded last: a killed run finds the chunks it did unchanged."""
+    version = str(STATEMENTS_VERSION)
+    if store.meta("statements_version") == version:
+        return
+    log.info("The statement rules changed: finding every chunk's statements again")
+    store.forget_unplaced_sentence_vectors()
+    keys = store.chunks_with_sentences()
+    progress("statements", 0, len(keys))
+    for start in range(0, len(keys), SENTENCE_BATCH):
+        kept, lost = [], []
+        batch = store.stored_statements(keys[start : start + SENTENCE_BATCH], dimension)
+        for key, (text, stored) in batch.items():
+            spans = tuple(statement_spans(text))
+            if spans == stored.spans:
+                continue
+            before = [text[a:b] for a, b in stored.spans or ()]
+            vectors = dict(zip(before, stored.vectors, strict=False))
+            statements = [text[a:b] for a, b in spans]
+            whole = sentences_digest(before) == stored.digest and len(before) == len(stored.vectors)
+            if whole and all(t in vectors for t in statements):
+                rows = np.array([vectors[t] for t in statements], np.float32).reshape(-1, dimension)
+                kept.append((key, StoredStatements(sentences_digest(statements), rows, spans)))
+            else:
+                lost.append(key)
+        store.save_sentence_vectors(kept)
+        store.forget_sentence_vectors(lost)
+        progress("statements", min(start + SENTENCE_BATCH, len(keys)), len(keys))
+    store.record_statements_version(version)
+
+
+def sentences_todo(store: Store, dimension: int, progress: Progress = no_progress) -> list[tuple[str, str]]:
+    """(embedding key, text) of each live chunk whose statements are to be embedded, once those
+    stored by other statement rules are found again (`restate_sentences`). Where stored
+    statements lack their spans (an index written before they were stored), they are found and
+    stored."""
+    restate_sentences(store, dimension, progress)
     unplaced = store.sentences_without_spans()
     if unplaced:
         progress("spans", 0, len(unplaced))
@@ -472,10 +510,11 @@ def embed_sentences(
     Each batch of SENTENCE_BATCH chunks is committed as it is made: a killed run keeps what it
     did, and the next run embeds the rest (an index written before this existed too). A
     sentence that two overlapping chunks share is embedded once. Those found by older statement
-    rules (`qa.sentences.STATEMENTS_VERSION`) are embedded again. Returns how many sentences
-    were embedded.
+    rules (`qa.sentences.STATEMENTS_VERSION`) are found again first (`restate_sentences`), and
+    only the chunks with a new statement embedded again. Returns how many sentences were
+    embedded.
     """
-    todo = sentences_todo(store, progress)
+    todo = sentences_todo(store, encoder.dimension, progress)
     progress("sentences", 0, len(todo))
     embedded = 0
     known: dict[str, np.ndarray] = {}  # the last batch's: its last chunk's sentence may recur

@@ -270,8 +270,9 @@ def without_price_box(text: str, start: int, end: int) -> tuple[int, int]:
 
 # Which sentences `statement_spans` finds, as a number: bump it whenever a change here or in
 # `qa.chunking.sentence_spans` finds other statements in some text. An index embeds each chunk's
-# statements once (`qa.indexing.embed_sentences`); those of an older version are embedded again
-# on its next run. tests/test_sentences.py pins what this version finds in the benchmark corpus.
+# statements once (`qa.indexing.embed_sentences`); those of an older version are found again on
+# its next run, and a chunk with a new statement is embedded again (`qa.indexing.restate_sentences`).
+# tests/test_sentences.py pins what this version finds in the benchmark corpus.
 STATEMENTS_VERSION = 4
 
 

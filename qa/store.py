@@ -700,16 +700,54 @@ class Store:
             found.update((key, text) for _, key, text in sorted(rows))
         return list(found.items())
 
-    def forget_sentence_vectors(self, version: str) -> bool:
-        """Delete every stored sentence vector if they were found by another version of the
-        statement rules than `version`, and record it; whether they were deleted."""
+    def forget_unplaced_sentence_vectors(self) -> None:
+        """Before stored statements found by other statement rules are found again
+        (`qa.indexing.restate_sentences`): delete those saved without their spans, whose texts
+        cannot be told, and those of no live chunk, which would not be looked at."""
         with self.write() as db:
-            stored = self.meta("statements_version", db)
-            if stored == version:
-                return False
-            db.execute("DELETE FROM sentence_embeddings")
+            db.execute(
+                "DELETE FROM sentence_embeddings WHERE spans IS NULL "
+                "OR NOT EXISTS (SELECT 1 FROM chunks c WHERE c.embed_key = sentence_embeddings.key)"
+            )
+
+    def chunks_with_sentences(self) -> list[str]:
+        """The embedding keys of the live chunk texts whose statements are stored, in order of
+        chunk id."""
+        rows = self.db.execute(
+            "SELECT c.embed_key FROM chunks c JOIN sentence_embeddings s ON s.key = c.embed_key ORDER BY c.id"
+        )
+        return list(dict.fromkeys(r[0] for r in rows))
+
+    def stored_statements(
+        self, keys: Sequence[str], dimension: int
+    ) -> dict[str, tuple[str, StoredStatements]]:
+        """Embedding key -> (chunk text, its statements as stored, with their spans), for those of
+        `keys` that have them."""
+        found: dict[str, tuple[str, StoredStatements]] = {}
+        for batch in _batches(sorted(set(keys))):
+            rows = self.db.execute(
+                "SELECT s.key, c.text, s.digest, s.vectors, s.spans FROM sentence_embeddings s "
+                f"JOIN chunks c ON c.embed_key = s.key WHERE s.key IN ({_marks(batch)})",
+                batch,
+            )
+            for key, text, digest, blob, places in rows:
+                # Damaged vectors are none: their statements do not match them, and are embedded.
+                whole = not len(blob) % (SENTENCE_DTYPE.itemsize * dimension)
+                vectors = np.frombuffer(blob if whole else b"", dtype=SENTENCE_DTYPE).astype(np.float32)
+                vectors = vectors.reshape(-1, dimension)
+                found[key] = (text, StoredStatements(digest, vectors, blob_spans(places)))
+        return found
+
+    def forget_sentence_vectors(self, keys: Sequence[str]) -> None:
+        """Commit the deletion of the stored statements of `keys`: they are embedded again."""
+        with self.write() as db:
+            for batch in _batches(list(keys)):
+                db.execute(f"DELETE FROM sentence_embeddings WHERE key IN ({_marks(batch)})", batch)
+
+    def record_statements_version(self, version: str) -> None:
+        """Record that every stored statement was found by the statement rules of `version`."""
+        with self.write() as db:
             db.execute("INSERT OR REPLACE INTO meta VALUES ('statements_version', ?)", (version,))
-            return stored is not None
 
     def save_sentence_vectors(self, rows: Sequence[tuple[str, StoredStatements]]) -> None:
         """Commit one batch of (chunk embedding key, its statements as indexing found them)."""
