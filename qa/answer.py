@@ -43,6 +43,7 @@ from qa.query import (
     WORD,
     AnswerKind,
     AskedFor,
+    Deed,
     OrderAsked,
     QueryHints,
     asked_for,
@@ -351,7 +352,8 @@ def gather_evidence(
         # An earlier edition is never quoted; its words still weigh the question's terms.
         names = other_names(question, hints)
         keep = [
-            i for i in keep if not _past_edition(candidates[i].text, names, passages[candidates[i].passage])
+            i for i in keep
+            if not _past_edition(candidates[i].text, names, passages[candidates[i].passage], asked.deed)
         ]
     if not keep or unknown_names:
         return Evidence(question, tuple(passages), (), spans, w, tuple(unknown_names), parts)
@@ -399,21 +401,30 @@ def gather_evidence(
 
 
 _YEAR = re.compile(r"\b(19|20)\d\d\b")
+# The year a sentence is set in: "… clinched the trophy in 1983", "back in 1975".
+_SET_IN = re.compile(r"\b(?:in|of|during)\s+((?:19|20)\d\d)\b")
 
 
-def _past_edition(text: str, names: Sequence[str], passage: Passage) -> bool:
+def _past_edition(text: str, names: Sequence[str], passage: Passage, deed: Deed | None = None) -> bool:
     """Whether `text` names one of `names` (the question's, outlets aside), or its name's words
     from one on, by a year before its article's: "The 2019 Rugby World Cup final between England
     and South Africa …" and "… ahead of the 2019 World Cup final" in 2023 tell an earlier edition
-    of what "Which team won the Rugby World Cup?", which gives no year, asks about."""
+    of what "Which team won the Rugby World Cup?", which gives no year, asks about. For who won
+    (`deed`), so does a sentence set in a year before its article's, and in none since: "… India's
+    first taste of glory came when they clinched the trophy in 1983 …" is no answer to "Who won
+    the Cricket World Cup final?" in 2023; "… their first win over the Utes since 2015" is."""
     if passage.published is None:
         return False
     starts = {w for name in names for w in name.split() if w[:1].isupper()}
-    return any(
+    if any(
         int(m.group(1)) < passage.published.year
         for w in starts
         for m in re.finditer(rf"\b((?:19|20)\d\d)\s+{re.escape(w)}\b", text)
-    )
+    ):
+        return True
+    if deed != Deed.WON or any(int(m.group()) >= passage.published.year for m in _YEAR.finditer(text)):
+        return False
+    return any(int(y) < passage.published.year for y in _SET_IN.findall(text))
 
 
 def answered_by_model(question: str, passages: Sequence[Passage]) -> bool:

@@ -1140,6 +1140,29 @@ def test_an_earlier_edition_is_no_answer_to_a_question_without_a_year(encoder: E
     assert any("2019" in q for q in quoted("Which team won the 2019 Rugby World Cup?"))
 
 
+def test_a_win_set_in_an_earlier_year_is_no_answer_to_who_won(encoder: Encoder) -> None:
+    """ "Who won the Cricket World Cup final?" led with a 2023 history's "… India's first taste of
+    glory came when they clinched the trophy in 1983 …"; a win that mentions an earlier year
+    ("… their first win over the Utes since 2015") still answers."""
+    history = report(
+        0, "Sporting News", "When was the first Cricket World Cup?",
+        "India won the Cricket World Cup final in 1983, defeating the West Indies by 43 runs.",
+    )
+    final = report(
+        1, "Zee Business", "ICC World Cup 2023",
+        "Australia beat India by six wickets in Ahmedabad on Sunday to win the World Cup.",
+    )
+    answer = compose_answer("Who won the Cricket World Cup final?", [history, final], encoder,
+                            min_confidence=float("-inf"))
+    assert answer.citations and all(c.source == "Zee Business" for c in answer.citations)
+    rout = report(
+        0, "Rivals", "Arizona dominates Utah",
+        "Arizona blew out Utah 42-18 on Saturday, marking their first win over the Utes since 2015.",
+    )
+    answer = compose_answer("Who won Arizona against Utah?", [rout], encoder, min_confidence=float("-inf"))
+    assert "since 2015" in answer.text
+
+
 @pytest.mark.parametrize(
     ("sentence", "fits"),
     [
