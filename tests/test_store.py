@@ -485,7 +485,7 @@ def test_new_statement_rules_keep_the_vectors_of_the_statements_they_keep(
     archive: qa.Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A change of the statement rules (`STATEMENTS_VERSION`) used to embed every sentence again:
-    3.5 minutes on the benchmark archive for a rule that dropped 190 of its 45,000 statements."""
+    3.5 minutes on the benchmark archive for a rule that dropped 171 of its 46,000 statements."""
     source = write_articles(tmp_path / "a.json", short_articles(3, chars=600))
     first = archive.add([source])
     assert archive.store.meta("statements_version") == str(qa.sentences.STATEMENTS_VERSION)
