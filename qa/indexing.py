@@ -464,17 +464,17 @@ def restate_sentences(store: Store, dimension: int, progress: Progress = no_prog
         batch = store.stored_statements(keys[start : start + SENTENCE_BATCH], dimension)
         for key, (text, stored) in batch.items():
             spans = tuple(statement_spans(text))
-            if spans == stored.spans:
+            if spans == stored.spans and len(spans) == len(stored.vectors):
                 continue
             before = [text[a:b] for a, b in stored.spans or ()]
-            vectors = dict(zip(before, stored.vectors, strict=False))
             statements = [text[a:b] for a, b in spans]
-            whole = sentences_digest(before) == stored.digest and len(before) == len(stored.vectors)
-            if whole and all(t in vectors for t in statements):
-                rows = np.array([vectors[t] for t in statements], np.float32).reshape(-1, dimension)
-                kept.append((key, StoredStatements(sentences_digest(statements), rows, spans)))
-            else:
-                lost.append(key)
+            if sentences_digest(before) == stored.digest and len(before) == len(stored.vectors):
+                vectors = dict(zip(before, stored.vectors, strict=True))
+                if all(t in vectors for t in statements):
+                    rows = np.array([vectors[t] for t in statements], np.float32).reshape(-1, dimension)
+                    kept.append((key, StoredStatements(sentences_digest(statements), rows, spans)))
+                    continue
+            lost.append(key)
         store.save_sentence_vectors(kept)
         store.forget_sentence_vectors(lost)
         progress("statements", min(start + SENTENCE_BATCH, len(keys)), len(keys))

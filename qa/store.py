@@ -731,11 +731,12 @@ class Store:
                 batch,
             )
             for key, text, digest, blob, places in rows:
-                # Damaged vectors are none: their statements do not match them, and are embedded.
+                # Damaged vectors are none, damaged spans None: the statements do not match them.
                 whole = not len(blob) % (SENTENCE_DTYPE.itemsize * dimension)
                 vectors = np.frombuffer(blob if whole else b"", dtype=SENTENCE_DTYPE).astype(np.float32)
-                vectors = vectors.reshape(-1, dimension)
-                found[key] = (text, StoredStatements(digest, vectors, blob_spans(places)))
+                pairs = places is not None and not len(places) % (2 * SPAN_DTYPE.itemsize)
+                spans = blob_spans(places) if pairs else None
+                found[key] = (text, StoredStatements(digest, vectors.reshape(-1, dimension), spans))
         return found
 
     def forget_sentence_vectors(self, keys: Sequence[str]) -> None:

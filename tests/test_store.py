@@ -523,6 +523,24 @@ def test_new_statement_rules_keep_the_vectors_of_the_statements_they_keep(
     assert _count(archive, "sentence_embeddings") == len(before)
 
 
+def test_new_statement_rules_embed_again_the_chunks_whose_stored_statements_are_damaged(
+    archive: qa.Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive.add([write_articles(tmp_path / "a.json", short_articles(3, chars=600))])
+    before = _stored_statements(archive)
+    first, second, *_ = before
+    db = archive.store.db
+    db.execute("UPDATE sentence_embeddings SET spans = substr(spans, 5) WHERE key = ?", (first,))
+    db.execute("UPDATE sentence_embeddings SET vectors = substr(vectors, 3) WHERE key = ?", (second,))
+    assert len(archive.store.integrity_problems()) == 2
+    monkeypatch.setattr(qa.indexing, "STATEMENTS_VERSION", qa.sentences.STATEMENTS_VERSION + 1)
+    again = archive.add([write_articles(tmp_path / "a.json", short_articles(3, chars=600))])
+    assert again.sentences_embedded == len(before[first][0]) + len(before[second][0])
+    assert archive.store.integrity_problems() == []
+    after = _stored_statements(archive)
+    assert {k: s for k, (s, _) in after.items()} == {k: s for k, (s, _) in before.items()}
+
+
 def test_finding_statements_again_resumes_where_a_killed_run_stopped(
     archive: qa.Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
