@@ -30,7 +30,7 @@ from urllib.parse import quote
 import numpy as np
 
 from qa import sentence_rank
-from qa.chunking import sentence_spans
+from qa.chunking import paragraph_spans, sentence_spans
 from qa.config import AnswerWeights
 from qa.query import (
     DAY_WORDS,
@@ -794,6 +794,8 @@ def fits_kind(
         told = holds(kind, text) if asked.deed is None else tells_deed(asked.deed, text)
         return named and told and (not asked.someone_else or _names_another(text, asked.names))
     if kind == AnswerKind.SAID:
+        if asked.speaker and _answers_interview(sentence, passage, asked.speaker):
+            return True
         if not holds(kind, text):
             return False
         before = passage.text[max(0, sentence.start - _SPEAKER_REACH) : sentence.start]
@@ -842,6 +844,20 @@ def _names_another(text: str, names: Sequence[str]) -> bool:
         and w.lower() not in STOPWORDS and w.lower() not in MONTHS and w.lower() not in WEEKDAYS
         and not holds(AnswerKind.WHO, w)
         for w in WORD.findall(text)[1:]
+    )
+
+
+def _answers_interview(sentence: Sentence, passage: Passage, speaker: Sequence[str]) -> bool:
+    """Whether `sentence` is the speaker's answer in an interview with them: the headline names
+    them ("Tim Sweeney on Epic's victory royale over Google"), the passage holds two or more of
+    the interviewer's questions (paragraphs ending in "?") and one of them comes before the
+    sentence's paragraph. An interview quotes its answers without "he said"."""
+    if not any(re.search(rf"\b{re.escape(w)}\b", passage.title) for w in speaker):
+        return False
+    asking = [b for a, b in paragraph_spans(passage.text) if passage.text[a:b].rstrip().endswith("?")]
+    return len(asking) >= 2 and any(b <= sentence.start for b in asking) and not any(
+        a <= sentence.start < b for a, b in paragraph_spans(passage.text)
+        if passage.text[a:b].rstrip().endswith("?")
     )
 
 

@@ -1289,6 +1289,47 @@ def test_what_x_said_goes_on_in_the_sentences_after_x_is_named(
     assert fits_kind(asked_for(question), candidate, passage) is fits
 
 
+INTERVIEW = (
+    "Sweeney is Epic's CEO, and he watched almost the entire trial in person.\n\n"
+    "Last night, I asked him what he learned.\n\n"
+    "How did you feel in that moment?\n\n"
+    "Well, it was a great relief, and it was awesome to see.\n\n"
+    "Did the jury follow the case?\n\n"
+    "The jury was really following the case carefully, and taking notes."
+)
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "holding", "fits"),
+    [
+        ("Tim Sweeney on Epic's victory over Google", INTERVIEW, "The jury was really following", True),
+        ("Tim Sweeney on Epic's victory over Google", INTERVIEW, "it was a great relief", True),
+        # The writer's introduction, before the first question, and the questions are not his.
+        ("Tim Sweeney on Epic's victory over Google", INTERVIEW, "Last night, I asked him", False),
+        ("Tim Sweeney on Epic's victory over Google", INTERVIEW, "Did the jury follow", False),
+        # An interview with someone else, and a report with a single question in it.
+        ("Lina Khan on the FTC's case", INTERVIEW, "The jury was really following", False),
+        (
+            "Tim Sweeney on Epic's victory over Google",
+            "Epic won.\n\nWhat happens next?\n\nThe jury was really following the case carefully.",
+            "The jury was really following",
+            False,
+        ),
+    ],
+)
+def test_an_interviews_answers_are_the_interviewees_words(
+    title: str, text: str, holding: str, fits: bool
+) -> None:
+    """ "What did Tim Sweeney say about the jury …?" quoted The Verge's introduction to its
+    interview with him: his answers, quoted without "he said", were not his words."""
+    passage = qa.Passage(text, 1.0, chunk_id=1, article_id="a", title=title, url=None, published=None)
+    start = text.index(holding)
+    end = next(b for a, b in sentence_spans(text) if a <= start < b)
+    candidate = Sentence(passage=0, start=start, end=end, text=text[start:end], lexical=0.0)
+    question = "What did Tim Sweeney say about the jury?"
+    assert fits_kind(asked_for(question), candidate, passage) is fits
+
+
 def fits_the_kind(question: str, sentence: str) -> bool:
     """Whether `sentence`, a passage of its own, holds the kind of answer `question` asks for."""
     passage = qa.Passage(sentence, 1.0, chunk_id=1, article_id="a", title="t", url=None, published=None)
