@@ -298,6 +298,9 @@ def gather_evidence(
         w.kind * (about[c.passage] and fits_kind(asked, c, passages[c.passage], w, hints.sources))
         for c in candidates
     ]
+    if asked.decider:
+        # "What did the jury decide?" is told best by what the jury decided, not the court.
+        fits = [f * (1 + _decided_by(asked.decider, c.text)) for f, c in zip(fits, candidates, strict=True)]
     first = [lx + w.shortlist_prior * pr + ft for lx, pr, ft in zip(lexical, prior, fits, strict=True)]
     # A question of few key terms gives the lexical pass little to go on: embed more.
     budget = embed_budget if len(key_stems(question)) >= w.few_terms else w.few_terms_factor * embed_budget
@@ -805,6 +808,25 @@ def fits_kind(
     if asked.event and not asked.event & key_stems(text):
         return False  # a date, but of something else: "… not be felt until 2026."
     return holds(kind, text)
+
+
+def _decided_by(decider: Sequence[str], text: str) -> bool:
+    """Whether `text` tells a decision that one of the `decider` words makes, or a pronoun that
+    may stand for it: written at most three words before its verb ("The nine-person jury decided
+    …", "Microsoft had to agree …", "A year ago, it agreed to pay …"), or after it, by it ("…
+    approved by the council")."""
+    who = "|".join([*map(re.escape, decider), "[Hh]e", "[Ss]he", "[Ii]t", "[Tt]hey"])
+    return bool(
+        re.search(rf"\b({who})\b(\W+\w+){{0,3}}?\W+{_DECIDING}", text)
+        or re.search(rf"{_DECIDING}\W+by\W+(\w+\W+){{0,2}}({who})\b", text)
+    )
+
+
+# The verbs of a decision that `_decided_by` looks for.
+_DECIDING = (
+    r"(?i:agree\w*|decid(e|ed|es|ing)|approv(e|ed|es|ing)|sign(ed|ing)|settl(e|ed|es|ing)|pledg(e|ed|es|ing)|"
+    r"voted|ruled|found|sided|accept(ed|s|ing)?|entered)\b"
+)
 
 
 def _on_story(text: str, passage: Passage, asked: AskedFor, outlets: Sequence[str] = ()) -> bool:

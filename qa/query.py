@@ -1195,7 +1195,8 @@ class AskedFor:
     "who", whether the answer is someone it does not name ("Who replaced Dean Evason?", not
     "Who is Richard Teng?") and the deed it asks who did (`Deed`); for "how much", whether it
     asks for an amount (of money, or a share), not a count; for "when", the key stems of what
-    it asks the date of ("proposed" in "When was the EU AI Act first proposed?")."""
+    it asks the date of ("proposed" in "When was the EU AI Act first proposed?"); for what was
+    agreed, the words of who it asks to have agreed ("jury" in "What did the jury decide …?")."""
 
     kind: AnswerKind
     speaker: tuple[str, ...] = ()
@@ -1205,6 +1206,7 @@ class AskedFor:
     deed: Deed | None = None
     amount: bool = False
     event: frozenset[str] = frozenset()
+    decider: tuple[str, ...] = ()
 
 
 # Who takes part in a contest, as "which …" asks for them: "Which team won the Rugby World Cup?"
@@ -1296,6 +1298,12 @@ _KINDS = (
         ),
     ),
 )
+# Who a question of what was agreed asks to have agreed: "What did the jury decide …?"
+_DECIDED_BY = re.compile(
+    r"\bwhat( \w+)? (did|does|do|has|have|will|would) (?P<who>.+?) "
+    r"((have|has|had|need|needs|want|wants|try|tried) to )?(agree|decide|approve|sign|settle|pledge)\b",
+    re.IGNORECASE,
+)
 # A month without a day: "in November", "November 2023" (not "November 4", "November 4th").
 _MONTH_ONLY = re.compile(
     rf"\b({_MONTH_NAMES})\b(?!\s+\d{{1,2}}(?:st|nd|rd|th)?\b)(?:\s+(?:of\s+)?(\d{{4}})\b)?", re.IGNORECASE
@@ -1348,7 +1356,10 @@ def asked_for(question: str) -> AskedFor:
     event: frozenset[str] = frozenset()
     if kind == AnswerKind.WHEN:
         event = key_stems(question).difference(*(key_stems(n) for n in names), _NO_EVENT_STEMS)
-    return AskedFor(kind, speaker, names, _months_asked(question), someone_else, deed, amount, event)
+    decider: tuple[str, ...] = ()
+    if kind == AnswerKind.AGREED and (acted := _DECIDED_BY.search(question)):
+        decider = tuple(w for w in WORD.findall(acted.group("who")) if w.lower() not in STOPWORDS)
+    return AskedFor(kind, speaker, names, _months_asked(question), someone_else, deed, amount, event, decider)
 
 
 # "When was X first proposed?" asks when it was proposed; "When did it happen?" names no event.

@@ -28,6 +28,7 @@ from qa.answer import (
     Sentence,
     SentenceVectors,
     _after_headline,
+    _decided_by,
     _depends,
     _leads_into_nothing,
     _named_groups,
@@ -1138,6 +1139,52 @@ def test_an_earlier_edition_is_no_answer_to_a_question_without_a_year(encoder: E
 
     assert not any("2019" in q for q in quoted("Which team won the Rugby World Cup?"))
     assert any("2019" in q for q in quoted("Which team won the 2019 Rugby World Cup?"))
+
+
+@pytest.mark.parametrize(
+    ("question", "decider"),
+    [
+        ("What did the jury decide in Epic v. Google?", ("jury",)),
+        ("What did Microsoft have to agree to get the Activision deal past UK regulators?", ("Microsoft",)),
+        ("What deal did Yuki Matsui agree with the San Diego Padres?", ("Yuki", "Matsui")),
+        ("What was agreed in Jinan?", ()),
+    ],
+)
+def test_what_was_agreed_by_whom(question: str, decider: tuple[str, ...]) -> None:
+    assert asked_for(question).decider == decider
+
+
+@pytest.mark.parametrize(
+    ("decider", "sentence", "decided"),
+    [
+        (("jury",), "The nine-person jury decided that Google has an illegal monopoly.", True),
+        (("jury",), "The court has already decided Google should be sanctioned, to the jury's cost.", False),
+        (("council",), "The budget was approved by the town council on Monday.", True),
+        # A pronoun may stand for the one who decided.
+        (("estate",), "A year ago, it agreed to pay $105 million.", True),
+        # Names as written, and verbs, not nouns: "associated", "an unmistakable sign".
+        (("Associated", "Press"), "Wozniak and a slew of associated AI researchers signed a letter.", False),
+        (("Thiel",), "Thiel said it was an unmistakable sign of what was to come.", False),
+    ],
+)
+def test_who_decided(decider: tuple[str, ...], sentence: str, decided: bool) -> None:
+    assert _decided_by(decider, sentence) is decided
+
+
+def test_what_x_decided_is_told_first_by_what_x_decided(encoder: Encoder) -> None:
+    """ "What did the jury decide in Epic v. Google?" led with "The court has already decided Google
+    should be sanctioned …", a month before the verdict it cited third."""
+    court = report(
+        0, "The Verge", "The Epic v. Google trial",
+        "The court has already decided Google should be sanctioned, which planted doubt in the jury's minds.",
+    )
+    verdict = report(
+        1, "The Verge", "Epic wins",
+        "The nine-person jury decided that Google has an illegal monopoly over its store.",
+    )
+    question = "What did the jury decide in Epic v. Google?"
+    answer = compose_answer(question, [court, verdict], encoder, min_confidence=float("-inf"))
+    assert answer.text.split(" [1]")[0].endswith(verdict.text)
 
 
 def test_a_win_set_in_an_earlier_year_is_no_answer_to_who_won(encoder: Encoder) -> None:
