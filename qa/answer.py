@@ -876,10 +876,12 @@ def _answers_interview(sentence: Sentence, passage: Passage, speaker: Sequence[s
     sentence's paragraph. An interview quotes its answers without "he said"."""
     if not any(re.search(rf"\b{re.escape(w)}\b", passage.title) for w in speaker):
         return False
-    asking = [b for a, b in paragraph_spans(passage.text) if passage.text[a:b].rstrip().endswith("?")]
-    return len(asking) >= 2 and any(b <= sentence.start for b in asking) and not any(
-        a <= sentence.start < b for a, b in paragraph_spans(passage.text)
-        if passage.text[a:b].rstrip().endswith("?")
+    text = passage.text
+    asking = [(a, b) for a, b in paragraph_spans(text) if text[a:b].rstrip().endswith("?")]
+    return (
+        len(asking) >= 2
+        and any(b <= sentence.start for _, b in asking)
+        and not any(a <= sentence.start < b for a, b in asking)
     )
 
 
