@@ -464,11 +464,11 @@ def restate_sentences(store: Store, dimension: int, progress: Progress = no_prog
         batch = store.stored_statements(keys[start : start + SENTENCE_BATCH], dimension)
         for key, (text, stored) in batch.items():
             spans = tuple(statement_spans(text))
-            if spans == stored.spans and len(spans) == len(stored.vectors):
+            if spans == stored.spans:
                 continue
             before = [text[a:b] for a, b in stored.spans or ()]
             statements = [text[a:b] for a, b in spans]
-            if sentences_digest(before) == stored.digest and len(before) == len(stored.vectors):
+            if sentences_digest(before) == stored.digest:
                 vectors = dict(zip(before, stored.vectors, strict=True))
                 if all(t in vectors for t in statements):
                     rows = np.array([vectors[t] for t in statements], np.float32).reshape(-1, dimension)

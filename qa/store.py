@@ -184,6 +184,17 @@ def blob_spans(blob: bytes) -> Spans:
     return tuple((a, b) for a, b in np.frombuffer(blob, dtype=SPAN_DTYPE).reshape(-1, 2).tolist())
 
 
+def _decoded(digest: str, blob: bytes, places: bytes | None, dimension: int) -> StoredStatements | None:
+    """A chunk's stored statements (vectors as float32); None when `blob` is not whole vectors of
+    `dimension`. Spans of another length than one pair per vector are None."""
+    if len(blob) % (SENTENCE_DTYPE.itemsize * dimension):
+        return None
+    vectors = np.frombuffer(blob, dtype=SENTENCE_DTYPE).astype(np.float32).reshape(-1, dimension)
+    if places is None or len(places) != 2 * SPAN_DTYPE.itemsize * len(vectors):
+        return StoredStatements(digest, vectors, None)
+    return StoredStatements(digest, vectors, blob_spans(places))
+
+
 def _batches(items: Sequence[object], size: int = 500) -> Iterator[list]:
     for i in range(0, len(items), size):
         yield list(items[i : i + size])
@@ -722,7 +733,7 @@ class Store:
         self, keys: Sequence[str], dimension: int
     ) -> dict[str, tuple[str, StoredStatements]]:
         """Embedding key -> (chunk text, its statements as stored, with their spans), for those of
-        `keys` that have them."""
+        `keys` that have them (as `sentence_vectors` reads them, damaged vectors as none)."""
         found: dict[str, tuple[str, StoredStatements]] = {}
         for batch in _batches(sorted(set(keys))):
             rows = self.db.execute(
@@ -731,12 +742,9 @@ class Store:
                 batch,
             )
             for key, text, digest, blob, places in rows:
-                # Damaged vectors are none, damaged spans None: the statements do not match them.
-                whole = not len(blob) % (SENTENCE_DTYPE.itemsize * dimension)
-                vectors = np.frombuffer(blob if whole else b"", dtype=SENTENCE_DTYPE).astype(np.float32)
-                pairs = places is not None and not len(places) % (2 * SPAN_DTYPE.itemsize)
-                spans = blob_spans(places) if pairs else None
-                found[key] = (text, StoredStatements(digest, vectors.reshape(-1, dimension), spans))
+                # Damaged vectors are none: the statements do not match them.
+                none = StoredStatements(digest, np.empty((0, dimension), np.float32), None)
+                found[key] = (text, _decoded(digest, blob, places, dimension) or none)
         return found
 
     def forget_sentence_vectors(self, keys: Sequence[str]) -> None:
@@ -789,7 +797,6 @@ class Store:
         chunks' vectors a question, needs none: decoding them took 0.9 ms); spans of another
         length than one pair per vector are None."""
         found: dict[int, StoredStatements] = {}
-        width = SENTENCE_DTYPE.itemsize * dimension
         spans_column = "s.spans" if spans else "NULL"
         for batch in _batches(sorted(set(chunk_ids))):
             rows = db.execute(
@@ -798,12 +805,10 @@ class Store:
                 batch,
             )
             for chunk_id, digest, blob, places in rows:
-                if len(blob) % width:
+                if (row := _decoded(digest, blob, places, dimension)) is None:
                     log.warning("Sentence vectors of chunk %d are damaged; embedded as needed", chunk_id)
                     continue
-                vectors = np.frombuffer(blob, dtype=SENTENCE_DTYPE).astype(np.float32).reshape(-1, dimension)
-                whole = places is not None and len(places) == 2 * SPAN_DTYPE.itemsize * len(vectors)
-                found[chunk_id] = StoredStatements(digest, vectors, blob_spans(places) if whole else None)
+                found[chunk_id] = row
         return found
 
     def next_chunk_id(self) -> int:
