@@ -84,6 +84,7 @@ from qa.answer import (
     answer_from_evidence,
     finish_answer,
     gather_evidence,
+    sentences_of,
     shared_name,
 )
 from qa.config import Settings
@@ -230,7 +231,8 @@ def percentile(values: list[float], q: float) -> float:
 def timed_ask(archive: qa.Archive, question: str, *, cold: bool) -> tuple[qa.Answer, float]:
     if cold:
         archive.sentence_vectors.clear()
-        for memo in (stem, key_stems, sentence_kind, statement_spans):  # what is memoised of the texts, too
+        # What is memoised of the texts, too.
+        for memo in (stem, key_stems, sentence_kind, statement_spans, sentences_of):
             memo.cache_clear()
     started = time.perf_counter()
     answer = archive.ask(question)

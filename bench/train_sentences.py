@@ -91,10 +91,16 @@ def main() -> None:
     matrices, labels, covers, wanted, fold, kinds = [], [], [], [], [], []
     for n, question in enumerate(questions):
         k = folds.get(question.question, n % args.folds)
-        ranking = base.ranking
+        ranking, answer = base.ranking, base.answer
         if args.cross_fitted:
             ranking = dataclasses.replace(ranking, rerank_model=str(args.cross_fitted / f"fold-{k}.txt"))
-        archive.settings = dataclasses.replace(base, ranking=ranking)
+            # The passages of a question asking a name hold what a search with the name an answer
+            # gives finds (`Archive.answer_passages`): that answer, too, from a model that never
+            # saw the question, when the fold has one.
+            drafter = args.cross_fitted / f"sentences-fold-{k}.txt"
+            if drafter.is_file():
+                answer = dataclasses.replace(answer, sentence_model=str(drafter))
+        archive.settings = dataclasses.replace(base, ranking=ranking, answer=answer)
         passages = archive.answer_passages(question.question)
         if not passages or not answered_by_model(question.question, passages):
             continue

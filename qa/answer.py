@@ -277,7 +277,7 @@ def gather_evidence(
     if embed_budget is None:
         # The sentence model chooses among the embedded sentences: give it more to choose from.
         embed_budget = w.learned_budget if learned else w.embed_budget
-    spans = tuple(tuple(sentence_spans(p.text)) for p in passages)
+    spans = tuple(sentences_of(p.text) for p in passages)
     candidates = _candidates(passages, spans)
     sets = [key_stems(c.text) for c in candidates]
     weight = term_weights(topic_of(question), sets)
@@ -633,6 +633,13 @@ def _names_in(names: Sequence[str], text: str) -> bool:
     proper = frozenset(_name_words(" ".join(w for w in words if w != w.lower())))
     common = _name_stems([w for w in words if w == w.lower()])
     return bool(proper & _name_words(text)) or bool(common & key_stems(text))
+
+
+@lru_cache(maxsize=1 << 13)
+def sentences_of(text: str) -> tuple[tuple[int, int], ...]:
+    """`sentence_spans(text)`, memoised: the same passages are answered from again and again,
+    and twice in one answer that searches again with the name it found (`Archive.ask`)."""
+    return tuple(sentence_spans(text))
 
 
 @lru_cache(maxsize=1 << 13)
@@ -1152,6 +1159,11 @@ _TITLE_WORDS = frozenset(
 _ACRONYM = re.compile(r"(?!X{0,3}(?:IX|IV|V?I{0,3})$)[A-Z]{2,}")
 # A name that opens a sentence, after any quotation mark or bracket.
 _OPENS = r"(?:^|[.!?][\"”’)]*\s+)[\"“‘(]*"
+
+
+def asks_for_name(question: str) -> bool:
+    """Whether `question` asks for a name: "Who is the individual …?", "Which company …?"."""
+    return _ASKS_NAME.match(question) is not None
 
 
 def shared_name(evidence: Evidence, citations: Sequence[Citation]) -> tuple[str, tuple[Citation, ...]] | None:

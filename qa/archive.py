@@ -22,6 +22,7 @@ from embeddings.onnx_encoder import reopen_advice
 from qa.answer import (
     SentenceVectors,
     answered_name,
+    asks_for_name,
     compose_answer,
     finish_answer,
     latest_article,
@@ -45,6 +46,7 @@ from qa.query import (
     Filters,
     asked_for,
     asks_about_named,
+    asks_which_first,
     check_question,
     coverage_topic,
     key_phrases,
@@ -631,7 +633,50 @@ class Archive:
             added = passages_of(self.store, db, wanted, dict.fromkeys(wanted, 0.0))
             kept = [p for p in passages + added if p.source not in aside]
             self._recall_sentences(db, kept)
-        return kept
+        return kept + self._bridged(question, kept, Filters(published_after, published_before, source), aside)
+
+    def _bridged(
+        self, question: str, passages: Sequence[Passage], filters: Filters, aside: Mapping[str, Sequence[str]]
+    ) -> list[Passage]:
+        """For a question that asks for a name and has two or more parts ("Which company,
+        reported by TechCrunch to …, has also …?"), each part searched again with the name an
+        answer from `passages` gives (`qa.answer.answered_name`): the chunks of each part's
+        `settings.answer.bridge_chunks` highest BM25 that `passages` and the parts before it
+        lack, within `filters`, and not of an outlet put `aside`. The question never writes the
+        name, so a report that tells its part of the story under that name shares few words
+        with the question."""
+        n = self.settings.answer.bridge_chunks
+        # "Who reported first, A or B?" asks for an outlet, which the reports' dates tell.
+        if n < 1 or not passages or not asks_for_name(question) or asks_which_first(question):
+            return []
+        hints = read_hints(question, sorted({p.source for p in passages if p.source}))
+        parts = question_parts(question, hints)
+        if len(parts) < 2:
+            return []
+        draft = compose_answer(
+            question, passages, self.sentence_vectors, max_sentences=self.settings.answer_sentences,
+            weights=self.settings.answer, boilerplate=self.boilerplate(),
+        )
+        with self.store.read() as db:
+            generation = self.store.generation(db)
+            if generation is None:
+                return []
+            _, catalog = self._vectors_for(db, generation)
+            name = answered_name(draft, catalog.sources)
+            if name is None or catalog.lexical is None:
+                return []
+            admitted = catalog.lexical_admitted(filters.mask(catalog)) if filters else None
+            have = {p.chunk_id for p in passages}
+            wanted: list[int] = []
+            for part in parts:
+                ids, _ = catalog.lexical.search(f"{part} {name}", n + len(have), admitted=admitted)
+                new = [c for c in ids.tolist() if c not in have][:n]
+                have.update(new)
+                wanted += new
+            found = passages_of(self.store, db, wanted, dict.fromkeys(wanted, 0.0))
+            found = [p for p in found if p.source not in aside]
+            self._recall_sentences(db, found)
+        return found
 
     def _recall_sentences(self, db: sqlite3.Connection, passages: Sequence[Passage]) -> None:
         """Put the passages' sentence vectors that indexing stored (`Settings.sentence_vectors`)

@@ -2008,6 +2008,84 @@ def test_each_report_gets_its_chunk_that_matches_the_question(ferries: qa.Archiv
     assert_citations_check_out(archive, answer)
 
 
+NORDLINE = [
+    {
+        "title": "Ferry company posts a record quarter",
+        "source": "Harbor Herald",
+        "published_at": "2023-11-06 08:00:00Z",
+        "url": "https://harborherald.example/record-quarter",
+        "body": (
+            "The ferry company Nordline made a record profit of 40 million crowns in the third quarter. "
+            "Its chief executive thanked the crews.\n\n"
+            "The company plans two new ships for the coming year."
+        ),
+    },
+    {
+        "title": "Nordline's winter",
+        "source": "Ferry Weekly",
+        "published_at": "2023-11-08 08:00:00Z",
+        "url": "https://ferryweekly.example/nordline-winter",
+        "body": (
+            "Nordline was founded in 1962 by a family of fishermen. "
+            "Its head office is in a former cannery.\n\n"
+            "Nordline owns a small museum of ship models. "
+            "Its chief executive sails in a rowing race every summer.\n\n"
+            "The maritime authority fined Nordline last winter, when too many of its boats left the quay "
+            "behind schedule."
+        ),
+    },
+] + [
+    {
+        "title": f"{company} fined for late crossings",
+        "source": "Coast Post",
+        "published_at": f"2023-10-{n + 1:02d} 08:00:00Z",
+        "url": f"https://coastpost.example/{n}",
+        "body": (
+            f"{company} was fined for late crossings on the {route} route, the maritime authority said. "
+            "The late crossings angered commuters."
+        ),
+    }
+    for n, (company, route) in enumerate(
+        zip(
+            ["Fjordlink", "Seaway", "Bluewake", "Kystferje", "Tidewater", "Norlys", "Havbris", "Vestlink"],
+            ["Hessa", "Vigra", "Giske", "Godoy", "Valderoy", "Harram", "Lepsoy", "Skodje"],
+            strict=True,
+        )
+    )
+]
+NORDLINE_QUESTION = (
+    "Which company, reported by Harbor Herald to have made a record profit in the third quarter, was "
+    "fined for late crossings?"
+)
+NORDLINE_FINE = "The maritime authority fined Nordline last winter"
+
+
+def test_a_question_asking_a_name_searches_each_part_again_with_the_name_found(
+    tmp_path: Path, encoder: Encoder
+) -> None:
+    """The question never names Nordline, and eight other companies' fines for late crossings
+    match its words better than Ferry Weekly's report of Nordline's. The answer from the passages
+    retrieved names Nordline; each part searched again with it finds the report."""
+    archive = small_archive(tmp_path, NORDLINE, encoder)
+    off = replace(archive.settings, answer=replace(archive.settings.answer, bridge_chunks=0))
+    plain = qa.Archive(archive.index_dir, settings=off, encoder=encoder)
+    assert answered_name(plain.ask(NORDLINE_QUESTION)) == "Nordline"
+    assert not any(NORDLINE_FINE in p.text for p in plain.answer_passages(NORDLINE_QUESTION))
+    passages = archive.answer_passages(NORDLINE_QUESTION)
+    assert any(NORDLINE_FINE in p.text for p in passages)
+    # Each of the two parts adds at most `bridge_chunks` chunks, none twice.
+    added = len(passages) - len(plain.answer_passages(NORDLINE_QUESTION))
+    assert 0 < added <= 2 * archive.settings.answer.bridge_chunks
+    assert len({p.chunk_id for p in passages}) == len(passages)
+    # The search again keeps to the filters asked with.
+    only = archive.answer_passages(NORDLINE_QUESTION, source="Harbor Herald")
+    assert only and {p.source for p in only} == {"Harbor Herald"}
+    # A question that asks for no name is not searched again.
+    what = "What profit did Harbor Herald report in the third quarter, and who was fined for late crossings?"
+    ids = [p.chunk_id for p in archive.answer_passages(what)]
+    assert ids == [p.chunk_id for p in plain.answer_passages(what)]
+
+
 # -- covering the question -------------------------------------------------------------------
 
 GUIDES = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.config import Settings, gradio_port_from_env
+from qa.config import AnswerWeights, Settings, gradio_port_from_env
 from qa.errors import QAError, SettingsError
 
 
@@ -57,3 +57,10 @@ def test_a_gradio_number_that_gradio_cannot_read_names_the_variable(environ: dic
 def test_the_chat_port_comes_from_gradio_server_port() -> None:
     assert gradio_port_from_env({}) == 7860
     assert gradio_port_from_env({"GRADIO_SERVER_PORT": " 8081 ", "GRADIO_NUM_PORTS": "5"}) == 8081
+
+
+@pytest.mark.parametrize("field", ["outlet_passages", "bridge_chunks"])
+def test_a_count_of_passages_added_to_an_answer_may_be_none_but_not_negative(field: str) -> None:
+    assert getattr(AnswerWeights(**{field: 0}), field) == 0
+    with pytest.raises(ValueError, match=f"^{field} must not be negative, not -1$"):
+        AnswerWeights(**{field: -1})
