@@ -482,8 +482,8 @@ class Archive:
         sides = self.named_sides(question)
         # A named outlet with nothing on what the question names is said to have nothing.
         unmentioned = self._unmentioned(question, sides)
-        passages = self._answer_passages(
-            question, sides, unmentioned if asks_about_named(question) else {},
+        passages, composed = self._answer_passages(
+            question, sides, unmentioned if asks_about_named(question) else {}, unknown,
             k=k, published_after=published_after, published_before=published_before, source=source,
         )
         filters = Filters(published_after, published_before, source)
@@ -492,11 +492,7 @@ class Archive:
             outlets = outlet_sections(question, sides).values()
             if not any(all(s in unmentioned for s in of) for of in outlets):
                 return Answer(question=question, text=_excluded_everything(filters), abstained=True)
-        answer = compose_answer(
-            question, passages, self.sentence_vectors, max_sentences=self.settings.answer_sentences,
-            weights=self.settings.answer, unknown_names=unknown,
-            boilerplate=self.boilerplate(),
-        )
+        answer = composed or self._compose(question, passages, unknown)
         answer = self.llm.answer(question, passages, answer) if self.llm else answer
         return finish_answer(answer, unmentioned, sides, passages)
 
@@ -554,28 +550,34 @@ class Archive:
         retrieval ranked is often not the one that states the fact asked for. Last, for a
         question about what it names ("Did TechCrunch and The Verge both report …?",
         `qa.query.asks_about_named`), the passages of the named outlets that have nothing on it
-        (`unmentioned`) are put aside: they are no evidence. The sentence vectors indexing
-        stored for the passages are put in `sentence_vectors`, for the answer to read."""
+        (`unmentioned`) are put aside: they are no evidence. Then, for a question of two or
+        more parts that asks for a name ("Which company, reported by TechCrunch to …, has also
+        …?"), the chunks `_bridged` finds with the name an answer from these passages gives,
+        unless the answer from them all would abstain where that one did not. The sentence
+        vectors indexing stored for the passages are put in `sentence_vectors`, for the answer
+        to read."""
         sides = self.named_sides(question)
         aside = self._unmentioned(question, sides) if asks_about_named(question) else {}
         return self._answer_passages(
-            question, sides, aside, k=k, published_after=published_after, published_before=published_before,
-            source=source,
-        )
+            question, sides, aside, self.unknown_names(question), k=k, published_after=published_after,
+            published_before=published_before, source=source,
+        )[0]
 
     def _answer_passages(
         self,
         question: str,
         sides: Mapping[str, Sequence[str]],
         aside: Mapping[str, Sequence[str]],
+        unknown: Sequence[str],
         *,
         k: int | None,
         published_after: datetime | None,
         published_before: datetime | None,
         source: str | None,
-    ) -> list[Passage]:
-        """`answer_passages`, given the question's `named_sides` and the outlets in `aside` to
-        put aside (`ask` has read them already)."""
+    ) -> tuple[list[Passage], Answer | None]:
+        """`answer_passages`, given the question's `named_sides`, the outlets in `aside` to put
+        aside and its `unknown_names` (`ask` has read them already), and the answer composed
+        from those passages on the way (`_compose`), if one was."""
         weights = self.settings.answer
         passages = self.retrieve(
             question, self.answer_k if k is None else k,
@@ -583,7 +585,7 @@ class Archive:
             per_article=max(self.settings.per_article, weights.per_article),
         )
         if not passages:
-            return passages
+            return passages, None
         if source is None and weights.outlet_passages:
             # A named outlet that retrieval left out: its own best passages that mention a name
             # the question gives its side, after the others.
@@ -633,38 +635,51 @@ class Archive:
             added = passages_of(self.store, db, wanted, dict.fromkeys(wanted, 0.0))
             kept = [p for p in passages + added if p.source not in aside]
             self._recall_sentences(db, kept)
-        return kept + self._bridged(question, kept, Filters(published_after, published_before, source), aside)
+        filters = Filters(published_after, published_before, source)
+        return self._bridged(question, kept, filters, aside, unknown)
+
+    def _compose(self, question: str, passages: Sequence[Passage], unknown: Sequence[str]) -> Answer:
+        """The extractive answer to `question` from `passages` (`qa.answer.compose_answer`)."""
+        return compose_answer(
+            question, passages, self.sentence_vectors, max_sentences=self.settings.answer_sentences,
+            weights=self.settings.answer, unknown_names=unknown, boilerplate=self.boilerplate(),
+        )
 
     def _bridged(
-        self, question: str, passages: Sequence[Passage], filters: Filters, aside: Mapping[str, Sequence[str]]
-    ) -> list[Passage]:
+        self,
+        question: str,
+        passages: list[Passage],
+        filters: Filters,
+        aside: Mapping[str, Sequence[str]],
+        unknown: Sequence[str],
+    ) -> tuple[list[Passage], Answer | None]:
         """For a question that asks for a name and has two or more parts ("Which company,
-        reported by TechCrunch to …, has also …?"), each part searched again with the name an
+        reported by TechCrunch to …, has also …?"), each part searched again with the name the
         answer from `passages` gives (`qa.answer.answered_name`): the chunks of each part's
         `settings.answer.bridge_chunks` highest BM25 that `passages` and the parts before it
         lack, within `filters`, and not of an outlet put `aside`. The question never writes the
         name, so a report that tells its part of the story under that name shares few words
-        with the question."""
+        with the question. Returns the passages with those chunks, and the answer from them;
+        or `passages` and their answer (when one was composed) if none was found, or if the
+        answer from them all abstains where that from `passages` did not (the chunks' words
+        weigh the question's terms less)."""
         n = self.settings.answer.bridge_chunks
         # "Who reported first, A or B?" asks for an outlet, which the reports' dates tell.
         if n < 1 or not passages or not asks_for_name(question) or asks_which_first(question):
-            return []
+            return passages, None
         hints = read_hints(question, sorted({p.source for p in passages if p.source}))
         parts = question_parts(question, hints)
         if len(parts) < 2:
-            return []
-        draft = compose_answer(
-            question, passages, self.sentence_vectors, max_sentences=self.settings.answer_sentences,
-            weights=self.settings.answer, boilerplate=self.boilerplate(),
-        )
+            return passages, None
+        draft = self._compose(question, passages, unknown)
         with self.store.read() as db:
             generation = self.store.generation(db)
             if generation is None:
-                return []
+                return passages, draft
             _, catalog = self._vectors_for(db, generation)
             name = answered_name(draft, catalog.sources)
             if name is None or catalog.lexical is None:
-                return []
+                return passages, draft
             admitted = catalog.lexical_admitted(filters.mask(catalog)) if filters else None
             have = {p.chunk_id for p in passages}
             wanted: list[int] = []
@@ -676,7 +691,12 @@ class Archive:
             found = passages_of(self.store, db, wanted, dict.fromkeys(wanted, 0.0))
             found = [p for p in found if p.source not in aside]
             self._recall_sentences(db, found)
-        return found
+        if not found:
+            return passages, draft
+        answer = self._compose(question, passages + found, unknown)
+        if answer.abstained and not draft.abstained:
+            return passages, draft
+        return passages + found, answer
 
     def _recall_sentences(self, db: sqlite3.Connection, passages: Sequence[Passage]) -> None:
         """Put the passages' sentence vectors that indexing stored (`Settings.sentence_vectors`)
