@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import re
 import sqlite3
@@ -655,14 +656,16 @@ class Archive:
     ) -> tuple[list[Passage], Answer | None]:
         """For a question that asks for a name and has two or more parts ("Which company,
         reported by TechCrunch to …, has also …?"), each part searched again with the name the
-        answer from `passages` gives (`qa.answer.answered_name`): the chunks of each part's
-        `settings.answer.bridge_chunks` highest BM25 that `passages` and the parts before it
-        lack, within `filters`, and not of an outlet put `aside`. The question never writes the
-        name, so a report that tells its part of the story under that name shares few words
-        with the question. Returns the passages with those chunks, and the answer from them;
-        or `passages` and their answer (when one was composed) if none was found, or if the
-        answer from them all abstains where that from `passages` did not (the chunks' words
-        weigh the question's terms less)."""
+        answer from `passages` gives (`qa.answer.answered_name`): of the chunks `passages` lack,
+        within `filters`, the `settings.answer.bridge_chunks` of the highest BM25, each part's
+        best in turn (its best, then its second, …), and not of an outlet put `aside`. The
+        question never writes the name, so a report that tells its part of the story under
+        that name shares few words with the question.
+
+        Returns the passages with those chunks and the answer from them all; or `passages` and
+        their answer, if one was composed, when no chunk was found or when the answer from them
+        all abstains where theirs did not (the chunks hold the question's terms too, which
+        then weigh less)."""
         n = self.settings.answer.bridge_chunks
         # "Who reported first, A or B?" asks for an outlet, which the reports' dates tell.
         if n < 1 or not passages or not asks_for_name(question) or asks_which_first(question):
@@ -682,12 +685,13 @@ class Archive:
                 return passages, draft
             admitted = catalog.lexical_admitted(filters.mask(catalog)) if filters else None
             have = {p.chunk_id for p in passages}
-            wanted: list[int] = []
+            best = []
             for part in parts:
                 ids, _ = catalog.lexical.search(f"{part} {name}", n + len(have), admitted=admitted)
-                new = [c for c in ids.tolist() if c not in have][:n]
-                have.update(new)
-                wanted += new
+                best.append([c for c in ids.tolist() if c not in have])
+            # Each part's best in turn, then each one's second, …
+            in_turn = (c for tier in itertools.zip_longest(*best) for c in tier if c is not None)
+            wanted = list(dict.fromkeys(in_turn))[:n]
             found = passages_of(self.store, db, wanted, dict.fromkeys(wanted, 0.0))
             found = [p for p in found if p.source not in aside]
             self._recall_sentences(db, found)

@@ -211,16 +211,15 @@ class AnswerWeights:
             nothing on the question had its nearest review quoted as its side.)
         bridge_chunks: for a question of two or more parts that asks for a name ("Which company,
             reported by TechCrunch to …, has also …?"), when the answer from the passages found
-            names one, each part searched again with the name adds the chunks of its this many
-            highest BM25 (`Archive.answer_passages`; 0: never), and the answer is composed from
-            them all. The question never writes the name, so the report that tells its part
-            under it may share few of its words. Dev (cross-fitted), 0 -> 3: every gold fact
-            cited 0.369 -> 0.384 (inference questions 0.250 -> 0.289), every gold fact in the
-            passages 0.611 -> 0.666, a gold fact cited 0.904 -> 0.900, natural questions
-            unchanged (0.855); 2: 0.378, 5: 0.382. The parts searched on their own, for every
-            question of several parts: 0.375 (comparisons and temporal questions lose); the
-            retrieval pipeline in place of BM25: 0.382 at twice the time. Cold `ask` p95 102 ->
-            138 ms: such a question is answered twice.
+            names one, each part is searched again with the name, and this many chunks of the
+            highest BM25 join the passages, each part's best in turn (`Archive.answer_passages`;
+            0: never); the answer is composed from them all. The question never writes the
+            name, so the report that tells its part under it may share few of its words. Dev
+            (cross-fitted), 0 -> 6: every gold fact cited 0.369 -> 0.382 (inference questions
+            0.250 -> 0.284), every gold fact in the passages 0.611 -> 0.645, natural questions
+            unchanged (0.855), cold `ask` p95 102 -> 123 ms (such a question is answered twice);
+            9: 0.380, 12: 0.384, 3 a part (about 14): 0.384 at 136 ms. Every question of several
+            parts searched again part by part: 0.375 (comparisons and temporal questions lose).
     """
 
     passages: int = 8
@@ -266,7 +265,7 @@ class AnswerWeights:
     learned_per_article: int = 3
     learned_min_similarity: float = 0.15
     outlet_passages: int = 2
-    bridge_chunks: int = 3
+    bridge_chunks: int = 6
     sentence_model: str | None = None
 
     def __post_init__(self) -> None:
