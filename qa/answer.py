@@ -300,7 +300,10 @@ def gather_evidence(
     ]
     if asked.decider:
         # "What did the jury decide?" is told best by what the jury decided, not the court.
-        fits = [f * (1 + _decided_by(asked.decider, c.text)) for f, c in zip(fits, candidates, strict=True)]
+        # (Only a fitting sentence is read for who decided: the rest stay at no fit.)
+        fits = [
+            f and f * (1 + _decided_by(asked.decider, c.text)) for f, c in zip(fits, candidates, strict=True)
+        ]
     first = [lx + w.shortlist_prior * pr + ft for lx, pr, ft in zip(lexical, prior, fits, strict=True)]
     # A question of few key terms gives the lexical pass little to go on: embed more.
     budget = embed_budget if len(key_stems(question)) >= w.few_terms else w.few_terms_factor * embed_budget
